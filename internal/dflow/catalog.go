@@ -1,0 +1,280 @@
+package dflow
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+//go:generate go run ./cmd/gencatalog -src ../../../shared/dtc/15.4 -out catalog.json
+
+// Catalog is the Data Transfer Catalogue as the project uses it: every flow
+// version's groups and fields, and the data-item dictionary. It is generated
+// from the shared DTC extraction (see cmd/gencatalog) and embedded.
+type Catalog struct {
+	DTCVersion string           `json:"dtcVersion"`
+	Flows      []*Flow          `json:"flows"`
+	Items      map[string]*Item `json:"items"`
+
+	byID map[string][]*Flow // flow id -> versions, ascending
+}
+
+// Flow is one version of one D-flow.
+type Flow struct {
+	ID      string   `json:"id"`
+	Version string   `json:"version"`
+	Name    string   `json:"name"`
+	Groups  []*Group `json:"groups"` // catalogue order: depth-first
+
+	byCode map[string]*Group
+}
+
+// Group is one record type of a flow.
+type Group struct {
+	Code   string  `json:"code"`
+	Name   string  `json:"name"`
+	Parent string  `json:"parent,omitempty"` // "" for level 1
+	Level  int     `json:"level"`
+	Min    int     `json:"min"`
+	Max    int     `json:"max"` // Unbounded when many
+	Fields []Field `json:"fields"`
+
+	// Filled in by indexing.
+	Flow     *Flow    `json:"-"`
+	ParentG  *Group   `json:"-"`
+	Children []*Group `json:"-"`
+	childIdx int      // position in ParentG.Children (or flow's level-1 list)
+	idx      int      // position in Flow.Groups
+}
+
+// Unbounded is Group.Max when the catalogue allows any number.
+const Unbounded = -1
+
+// Field is one data item's place in a group.
+type Field struct {
+	Ref      string `json:"ref"`
+	Name     string `json:"name"`
+	Format   Format `json:"format"`
+	Required bool   `json:"required"`
+
+	Item *Item `json:"-"`
+}
+
+// Item is a data item of the dictionary.
+type Item struct {
+	Ref      string   `json:"ref"`
+	Name     string   `json:"name"`
+	Domain   string   `json:"domain,omitempty"`
+	Format   Format   `json:"format"`
+	Type     Type     `json:"type"`
+	ValidSet []string `json:"validSet,omitempty"`
+	// MPAN marks items holding an MPAN core (J0003 and its aliases); their
+	// check digit is validated and they share one masking domain.
+	MPAN bool `json:"mpan,omitempty"`
+	// Unresolved marks alias items whose format the catalogue leaves blank
+	// and no override resolves: accepted as free text with a warning.
+	Unresolved bool `json:"unresolved,omitempty"`
+
+	valid map[string]struct{}
+}
+
+// Kind is a DTC logical format.
+type Kind string
+
+const (
+	KindChar     Kind = "CHAR"
+	KindNum      Kind = "NUM"
+	KindInt      Kind = "INT"
+	KindDate     Kind = "DATE"
+	KindDateTime Kind = "DATETIME"
+	KindTime     Kind = "TIME"
+	KindBoolean  Kind = "BOOLEAN"
+	KindText     Kind = "TEXT" // unresolved: free text of any length
+)
+
+// Format is a field's resolved logical format: CHAR(10), ±NUM(14,4), DATE...
+type Format struct {
+	Kind   Kind `json:"kind"`
+	Width  int  `json:"width,omitempty"` // CHAR length or NUM/INT digits; 0 = no limit
+	Scale  int  `json:"scale,omitempty"` // NUM decimals
+	Signed bool `json:"signed,omitempty"`
+}
+
+func (f Format) String() string {
+	var b strings.Builder
+	if f.Signed {
+		b.WriteString("±")
+	}
+	b.WriteString(string(f.Kind))
+	switch {
+	case f.Scale > 0:
+		fmt.Fprintf(&b, "(%d,%d)", f.Width, f.Scale)
+	case f.Width > 0:
+		fmt.Fprintf(&b, "(%d)", f.Width)
+	}
+	return b.String()
+}
+
+// Type is the column type a data item gets in Arrow and Parquet.
+type Type string
+
+const (
+	TypeString    Type = "string"
+	TypeInt64     Type = "int64"
+	TypeDecimal   Type = "decimal"
+	TypeDate      Type = "date"
+	TypeTimestamp Type = "timestamp"
+	TypeBool      Type = "bool"
+)
+
+//go:embed catalog.json
+var catalogJSON []byte
+
+var (
+	defaultOnce sync.Once
+	defaultCat  *Catalog
+	defaultErr  error
+)
+
+// CatalogJSON returns the embedded generated catalogue bytes.
+func CatalogJSON() []byte { return catalogJSON }
+
+// DefaultCatalog returns the embedded DTC catalogue.
+func DefaultCatalog() *Catalog {
+	defaultOnce.Do(func() { defaultCat, defaultErr = ParseCatalog(catalogJSON) })
+	if defaultErr != nil {
+		panic("embedded DTC catalogue is corrupt: " + defaultErr.Error())
+	}
+	return defaultCat
+}
+
+// ParseCatalog decodes and indexes a generated catalogue.
+func ParseCatalog(b []byte) (*Catalog, error) {
+	c := &Catalog{}
+	if err := json.Unmarshal(b, c); err != nil {
+		return nil, fmt.Errorf("decoding catalogue: %w", err)
+	}
+	return c, c.index()
+}
+
+func (c *Catalog) index() error {
+	c.byID = map[string][]*Flow{}
+	for ref, it := range c.Items {
+		it.Ref = ref
+		if len(it.ValidSet) > 0 {
+			it.valid = make(map[string]struct{}, len(it.ValidSet))
+			for _, v := range it.ValidSet {
+				it.valid[v] = struct{}{}
+			}
+		}
+	}
+	for _, f := range c.Flows {
+		c.byID[f.ID] = append(c.byID[f.ID], f)
+		f.byCode = map[string]*Group{}
+		var top []*Group
+		for i, g := range f.Groups {
+			g.Flow, g.idx = f, i
+			f.byCode[g.Code] = g
+			for i := range g.Fields {
+				it := c.Items[g.Fields[i].Ref]
+				if it == nil {
+					return fmt.Errorf("flow %s group %s: unknown data item %s", f.ID, g.Code, g.Fields[i].Ref)
+				}
+				g.Fields[i].Item = it
+			}
+		}
+		for _, g := range f.Groups {
+			if g.Parent == "" {
+				g.childIdx = len(top)
+				top = append(top, g)
+				continue
+			}
+			p := f.byCode[g.Parent]
+			if p == nil {
+				return fmt.Errorf("flow %s group %s: unknown parent %s", f.ID, g.Code, g.Parent)
+			}
+			g.ParentG = p
+			g.childIdx = len(p.Children)
+			p.Children = append(p.Children, g)
+		}
+	}
+	for _, vs := range c.byID {
+		sort.Slice(vs, func(i, j int) bool { return vs[i].Version < vs[j].Version })
+	}
+	return nil
+}
+
+// TopGroups returns the flow's level-1 groups.
+func (f *Flow) TopGroups() []*Group {
+	var top []*Group
+	for _, g := range f.Groups {
+		if g.Level == 1 {
+			top = append(top, g)
+		}
+	}
+	return top
+}
+
+// Group returns the group with the code, or nil.
+func (f *Flow) Group(code string) *Group { return f.byCode[code] }
+
+// Key is the flow id and version as in a ZHV header, e.g. D0150002.
+func (f *Flow) Key() string { return f.ID + f.Version }
+
+// Flow returns the exact flow version, or nil.
+func (c *Catalog) Flow(id, version string) *Flow {
+	for _, f := range c.byID[id] {
+		if f.Version == version {
+			return f
+		}
+	}
+	return nil
+}
+
+// Versions lists the catalogue versions of a flow id, ascending.
+func (c *Catalog) Versions(id string) []*Flow { return c.byID[id] }
+
+// Nearest returns the catalogue version of the flow nearest to version
+// (numerically; ties go to the newer), exact reports whether it matched.
+func (c *Catalog) Nearest(id, version string) (f *Flow, exact bool) {
+	vs := c.byID[id]
+	if len(vs) == 0 {
+		return nil, false
+	}
+	want, err := strconv.Atoi(version)
+	best, bestD := vs[len(vs)-1], -1
+	for _, v := range vs {
+		if v.Version == version {
+			return v, true
+		}
+		if err != nil {
+			continue
+		}
+		n, _ := strconv.Atoi(v.Version)
+		d := n - want
+		if d < 0 {
+			d = -d
+		}
+		if bestD < 0 || d <= bestD {
+			best, bestD = v, d
+		}
+	}
+	return best, false
+}
+
+// Item returns a data item by J-ref, or nil.
+func (c *Catalog) Item(ref string) *Item { return c.Items[ref] }
+
+// InValidSet reports whether v is in the item's enumeration; items without
+// one accept anything.
+func (it *Item) InValidSet(v []byte) bool {
+	if it.valid == nil {
+		return true
+	}
+	_, ok := it.valid[string(v)]
+	return ok
+}

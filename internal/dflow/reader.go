@@ -1,0 +1,624 @@
+package dflow
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+)
+
+// Header is a parsed ZHV record.
+type Header struct {
+	FileID       string `json:"fileId"`
+	Flow         string `json:"flow"`    // D0150
+	Version      string `json:"version"` // 002
+	FromRole     string `json:"fromRole"`
+	FromMPID     string `json:"fromMpid"`
+	ToRole       string `json:"toRole"`
+	ToMPID       string `json:"toMpid"`
+	Created      string `json:"created"` // ccyymmddhhmmss as sent
+	SendingApp   string `json:"sendingApp,omitempty"`
+	ReceivingApp string `json:"receivingApp,omitempty"`
+	Broadcast    string `json:"broadcast,omitempty"`
+	TestFlag     string `json:"testFlag"` // OPER for live data
+}
+
+// CreatedTime parses Created.
+func (h Header) CreatedTime() (time.Time, error) {
+	return time.Parse("20060102150405", h.Created)
+}
+
+// Trailer is a parsed ZPT record.
+type Trailer struct {
+	FileID     string `json:"fileId"`
+	GroupCount int    `json:"groupCount"`
+	Checksum   string `json:"checksum,omitempty"`
+	FlowCount  int    `json:"flowCount"`
+	Completed  string `json:"completed,omitempty"`
+}
+
+// Record is one group record of an instance. Fields are the data items in
+// catalogue order, without the group code; they alias the reader's buffers.
+type Record struct {
+	Line   int
+	Group  *Group // nil when the code is unknown to the flow
+	Code   string
+	Fields [][]byte
+	Parent int // index of the parent record in Instance.Records; -1 at level 1
+
+	spanLo, spanHi int32 // this record's fields in Instance.spans
+}
+
+// Instance is one level-1 group record with all its descendants: the unit of
+// rejection.
+type Instance struct {
+	Ordinal  int // 1-based position among the file's level-1 records
+	Records  []Record
+	Findings []Finding // capped at MaxInstanceFindings; Errors counts all
+	Errors   int
+	Warnings int
+	MPAN     []byte // first MPAN-typed item in the instance, nil if none
+
+	buf   []byte
+	spans []span
+	fbuf  [][]byte
+	bytes int
+}
+
+// Rejected reports whether the instance has any error.
+func (in *Instance) Rejected() bool { return in.Errors > 0 }
+
+type span struct{ lo, hi int32 }
+
+// Options tune a Reader. The zero value is usable.
+type Options struct {
+	Catalog *Catalog // default: the embedded catalogue
+	// Reveal says whether raw values of a data item may appear in findings.
+	// Nil reveals nothing.
+	Reveal func(ref string) bool
+	// MaxLine bounds one record in bytes (default 64 KiB).
+	MaxLine int
+	// MaxInstanceBytes bounds one instance's buffered data (default 64 MiB).
+	MaxInstanceBytes int
+}
+
+// MaxInstanceFindings caps the findings kept per instance.
+const MaxInstanceFindings = 50
+
+// Reader streams a D-flow file instance by instance, validating every
+// record against the catalogue. Memory is bounded by the longest instance.
+type Reader struct {
+	name string
+	opt  Options
+	br   *bufio.Reader
+
+	line    int
+	header  *Header
+	flow    *Flow
+	trailer *Trailer
+	broken  *BrokenError
+	done    bool
+
+	fileFindings []Finding
+	unresolved   map[string]bool
+	topCounts    []int
+
+	stack  []frame
+	counts [][]int // per Group.idx: child counts of its open frame
+
+	cur, out  *Instance
+	scratch   [][]byte
+	instances int
+	groups    int // body records seen
+	stats     Stats
+}
+
+type frame struct {
+	g   *Group
+	rec int
+}
+
+// Stats counts what a reader has seen so far.
+type Stats struct {
+	Records   int // body records
+	Instances int
+	Rejected  int
+	Errors    int
+	Warnings  int
+}
+
+// NewReader reads a D-flow from r; name labels findings and errors.
+func NewReader(r io.Reader, name string, opt Options) *Reader {
+	if opt.Catalog == nil {
+		opt.Catalog = DefaultCatalog()
+	}
+	if opt.MaxLine <= 0 {
+		opt.MaxLine = 64 << 10
+	}
+	if opt.MaxInstanceBytes <= 0 {
+		opt.MaxInstanceBytes = 64 << 20
+	}
+	return &Reader{
+		name: name, opt: opt,
+		br:  bufio.NewReaderSize(r, opt.MaxLine),
+		cur: &Instance{}, out: &Instance{},
+		unresolved: map[string]bool{},
+	}
+}
+
+// Name is the label given to NewReader.
+func (r *Reader) Name() string { return r.name }
+
+// Flow is the catalogue flow the file is parsed against (after Header).
+func (r *Reader) Flow() *Flow { return r.flow }
+
+// Trailer is the parsed ZPT, once Next has returned io.EOF.
+func (r *Reader) Trailer() *Trailer { return r.trailer }
+
+// FileFindings are findings that belong to no instance (header, trailer,
+// file-level cardinality, unresolved formats).
+func (r *Reader) FileFindings() []Finding { return r.fileFindings }
+
+// Stats reports counts so far.
+func (r *Reader) Stats() Stats { return r.stats }
+
+// readLine returns the next line without its line ending. The slice is
+// valid until the next call.
+func (r *Reader) readLine() ([]byte, error) {
+	b, err := r.br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		r.line++
+		// Skip the rest of the over-long line, then report.
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = r.br.ReadSlice('\n')
+		}
+		return nil, r.breakf(Finding{Line: r.line, Rule: RuleTooLong,
+			Message: fmt.Sprintf("record is longer than %d bytes: not a D-flow record", r.opt.MaxLine)})
+	}
+	if len(b) == 0 && err != nil {
+		if err == io.EOF {
+			return nil, io.EOF
+		}
+		return nil, fmt.Errorf("%s: reading line %d: %w", r.name, r.line+1, err)
+	}
+	if err != nil && err != io.EOF {
+		return nil, fmt.Errorf("%s: reading line %d: %w", r.name, r.line+1, err)
+	}
+	r.line++
+	b = bytes.TrimSuffix(b, []byte{'\n'})
+	b = bytes.TrimSuffix(b, []byte{'\r'})
+	if r.line == 1 {
+		b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	}
+	return b, nil
+}
+
+func (r *Reader) breakf(f Finding) error {
+	f.Severity = SevError
+	r.broken = &BrokenError{File: r.name, Finding: f}
+	r.done = true
+	return r.broken
+}
+
+func (r *Reader) fileFinding(f Finding) {
+	r.countFinding(f.Severity)
+	if len(r.fileFindings) < 1000 {
+		r.fileFindings = append(r.fileFindings, f)
+	}
+}
+
+func (r *Reader) countFinding(s Severity) {
+	if s == SevError {
+		r.stats.Errors++
+	} else {
+		r.stats.Warnings++
+	}
+}
+
+// splitFields splits a record (without line ending) into its fields after
+// the group code; it reports whether the record ended with '|'.
+func splitFields(dst [][]byte, line []byte) (code []byte, fields [][]byte, trailing bool) {
+	trailing = len(line) > 0 && line[len(line)-1] == '|'
+	if trailing {
+		line = line[:len(line)-1]
+	}
+	i := bytes.IndexByte(line, '|')
+	if i < 0 {
+		return line, dst[:0], trailing
+	}
+	code, rest := line[:i], line[i+1:]
+	fields = dst[:0]
+	for {
+		j := bytes.IndexByte(rest, '|')
+		if j < 0 {
+			fields = append(fields, rest)
+			return code, fields, trailing
+		}
+		fields = append(fields, rest[:j])
+		rest = rest[j+1:]
+	}
+}
+
+// Header reads and checks the ZHV record and selects the catalogue flow.
+func (r *Reader) Header() (*Header, error) {
+	if r.header != nil || r.broken != nil {
+		if r.broken != nil {
+			return nil, r.broken
+		}
+		return r.header, nil
+	}
+	line, err := r.readLine()
+	if err == io.EOF {
+		return nil, r.breakf(Finding{Line: 1, Group: "ZHV", Rule: RuleHeaderMissing, Message: "file is empty: a D-flow starts with a ZHV header"})
+	}
+	if err != nil {
+		return nil, err
+	}
+	code, f, trailing := splitFields(make([][]byte, 0, 12), line)
+	if string(code) != "ZHV" {
+		return nil, r.breakf(Finding{Line: 1, Group: "ZHV", Rule: RuleHeaderMissing, Message: "first record is not a ZHV header: not a D-flow file"})
+	}
+	if len(f) != 11 || !trailing {
+		return nil, r.breakf(Finding{Line: 1, Group: "ZHV", Rule: RuleHeaderMalformed,
+			Message: fmt.Sprintf("ZHV must have 11 fields ending with '|', found %d", len(f))})
+	}
+	h := &Header{FileID: string(f[0]), FromRole: string(f[2]), FromMPID: string(f[3]), ToRole: string(f[4]), ToMPID: string(f[5]),
+		Created: string(f[6]), SendingApp: string(f[7]), ReceivingApp: string(f[8]), Broadcast: string(f[9]), TestFlag: string(f[10])}
+	fv := f[1]
+	bad := func(item, msg string) (*Header, error) {
+		return nil, r.breakf(Finding{Line: 1, Group: "ZHV", Item: item, Rule: RuleHeaderMalformed, Message: msg})
+	}
+	switch {
+	case len(h.FileID) == 0 || len(h.FileID) > 10:
+		return bad("", "file id must be 1 to 10 characters")
+	case len(fv) != 8 || fv[0] != 'D' || !isDigits(fv[1:]):
+		return bad("", "flow and version must be 8 characters like D0150002")
+	case len(h.FromRole) != 1 || len(h.ToRole) != 1:
+		return bad("J0001", "from and to role codes must be 1 character")
+	case len(h.FromMPID) != 4 || len(h.ToMPID) != 4:
+		return bad("J0002", "from and to MPIDs must be 4 characters")
+	case len(h.Created) != 14 || !isDigits(f[6]) || !validDate(f[6][:8]) || !validClock(f[6][8:]):
+		return bad("", "creation time must be a valid ccyymmddhhmmss")
+	case len(h.TestFlag) > 4:
+		return bad("", "test data flag must be at most 4 characters (OPER for live)")
+	}
+	h.Flow, h.Version = string(fv[:5]), string(fv[5:])
+	flow, exact := r.opt.Catalog.Nearest(h.Flow, h.Version)
+	if flow == nil {
+		return nil, r.breakf(Finding{Line: 1, Group: "ZHV", Rule: RuleUnknownFlow,
+			Message: fmt.Sprintf("flow %s is not in DTC %s", h.Flow, r.opt.Catalog.DTCVersion)})
+	}
+	if !exact {
+		r.fileFinding(Finding{Line: 1, Group: "ZHV", Rule: RuleUnknownVersion, Severity: SevWarning,
+			Message: fmt.Sprintf("version %s of %s is not in DTC %s; parsed against version %s", h.Version, h.Flow, r.opt.Catalog.DTCVersion, flow.Version)})
+	}
+	r.header, r.flow = h, flow
+	r.counts = make([][]int, len(flow.Groups))
+	for i, g := range flow.Groups {
+		r.counts[i] = make([]int, len(g.Children))
+	}
+	r.topCounts = make([]int, len(flow.TopGroups()))
+	return h, nil
+}
+
+// Next returns the next level-1 instance, valid until the following call.
+// At the end it checks the trailer and returns io.EOF; structural breakage
+// returns a *BrokenError.
+func (r *Reader) Next() (*Instance, error) {
+	if r.header == nil {
+		if _, err := r.Header(); err != nil {
+			return nil, err
+		}
+	}
+	if r.broken != nil {
+		return nil, r.broken
+	}
+	if r.done {
+		return nil, io.EOF
+	}
+	for {
+		line, err := r.readLine()
+		if err == io.EOF {
+			return nil, r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerMissing,
+				Message: "file ends without a ZPT trailer: truncated?"})
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(line) == 0 {
+			r.fileFinding(Finding{Line: r.line, Rule: RuleBlankLine, Severity: SevWarning, Message: "blank line ignored"})
+			continue
+		}
+		code, fields, trailing := splitFields(r.scratch[:0], line)
+		r.scratch = fields[:0]
+		if string(code) == "ZPT" {
+			if err := r.readTrailer(fields, trailing); err != nil {
+				return nil, err
+			}
+			if r.cur.Ordinal > 0 {
+				return r.finish(), nil
+			}
+			return nil, io.EOF
+		}
+		if !isGroupCode(code) {
+			return nil, r.breakf(Finding{Line: r.line, Rule: RuleGarbage,
+				Message: "record does not start with a group code: not a D-flow record"})
+		}
+		r.groups++
+		r.stats.Records++
+		g := r.flow.byCode[string(code)]
+		if g != nil && g.Level == 1 {
+			var done *Instance
+			if r.cur.Ordinal > 0 {
+				done = r.finish()
+			}
+			r.startInstance(g)
+			if err := r.addRecord(g, code, fields, trailing); err != nil {
+				return nil, err
+			}
+			if done != nil {
+				return done, nil
+			}
+			continue
+		}
+		if r.cur.Ordinal == 0 {
+			r.fileFinding(Finding{Line: r.line, Group: string(code), Rule: RuleOutOfPlace, Severity: SevError,
+				Message: "record before any level-1 group: it belongs to no instance and is skipped"})
+			continue
+		}
+		if err := r.addRecord(g, code, fields, trailing); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// isGroupCode accepts what the catalogue uses: 2 or 3 (allow 4) upper-case
+// letters and digits.
+func isGroupCode(c []byte) bool {
+	if len(c) < 2 || len(c) > 4 {
+		return false
+	}
+	for _, b := range c {
+		if !(b >= '0' && b <= '9' || b >= 'A' && b <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Reader) startInstance(g *Group) {
+	r.instances++
+	in := r.cur
+	in.Ordinal = r.instances
+	in.Records = in.Records[:0]
+	in.Findings = in.Findings[:0]
+	in.Errors, in.Warnings = 0, 0
+	in.MPAN = nil
+	in.buf = in.buf[:0]
+	in.spans = in.spans[:0]
+	in.bytes = 0
+	r.stack = r.stack[:0]
+	if i := g.childIdx; i < len(r.topCounts) {
+		r.topCounts[i]++
+		if g.Max != Unbounded && r.topCounts[i] > g.Max {
+			r.finding(in, Finding{Line: r.line, Group: g.Code, Rule: RuleCardMax, Severity: SevError,
+				Message: fmt.Sprintf("group %s (%s) may appear at most %d times in a file", g.Code, g.Name, g.Max)})
+		}
+	}
+}
+
+func (r *Reader) finding(in *Instance, f Finding) {
+	r.countFinding(f.Severity)
+	if f.Severity == SevError {
+		in.Errors++
+	} else {
+		in.Warnings++
+	}
+	if len(in.Findings) < MaxInstanceFindings {
+		in.Findings = append(in.Findings, f)
+	}
+}
+
+// addRecord places a record in the hierarchy of the current instance and
+// validates its fields.
+func (r *Reader) addRecord(g *Group, code []byte, fields [][]byte, trailing bool) error {
+	in := r.cur
+	in.bytes += len(code) + len(fields)
+	for _, f := range fields {
+		in.bytes += len(f)
+	}
+	if in.bytes > r.opt.MaxInstanceBytes {
+		return r.breakf(Finding{Line: r.line, Group: string(code), Rule: RuleInstanceTooLarge,
+			Message: fmt.Sprintf("level-1 instance %d is larger than %d bytes", in.Ordinal, r.opt.MaxInstanceBytes)})
+	}
+	rec := Record{Line: r.line, Group: g, Parent: -1}
+	lo := int32(len(in.spans))
+	for _, f := range fields {
+		s := span{int32(len(in.buf)), 0}
+		in.buf = append(in.buf, f...)
+		s.hi = int32(len(in.buf))
+		in.spans = append(in.spans, s)
+	}
+	rec.spanLo, rec.spanHi = lo, int32(len(in.spans))
+	idx := len(in.Records)
+	if !trailing {
+		r.finding(in, Finding{Line: r.line, Group: string(code), Rule: RuleNoTrailingPipe, Severity: SevError,
+			Message: "record must end with '|'"})
+	}
+	if g == nil {
+		rec.Code = string(code)
+		in.Records = append(in.Records, rec)
+		r.finding(in, Finding{Line: r.line, Group: rec.Code, Rule: RuleUnknownGroup, Severity: SevError,
+			Message: fmt.Sprintf("group %s is not part of %s version %s", rec.Code, r.flow.ID, r.flow.Version)})
+		return nil
+	}
+	rec.Code = g.Code
+	if g.Level > 1 {
+		r.place(in, g, idx, &rec)
+	} else {
+		r.push(g, idx)
+	}
+	in.Records = append(in.Records, rec)
+	if len(fields) != len(g.Fields) {
+		r.finding(in, Finding{Line: r.line, Group: g.Code, Rule: RuleFieldCount, Severity: SevError,
+			Message: fmt.Sprintf("group %s (%s) has %d data items, found %d", g.Code, g.Name, len(g.Fields), len(fields))})
+	}
+	n := min(len(fields), len(g.Fields))
+	for i := 0; i < n; i++ {
+		fd := &g.Fields[i]
+		v := fields[i]
+		if len(v) == 0 {
+			if fd.Required {
+				r.finding(in, Finding{Line: r.line, Group: g.Code, Item: fd.Ref, Rule: RuleMandatory, Severity: SevError,
+					Message: fmt.Sprintf("%s (%s) is mandatory", fd.Ref, fd.Name)})
+			}
+			continue
+		}
+		if fd.Format.Kind == KindText && !r.unresolved[fd.Ref] {
+			r.unresolved[fd.Ref] = true
+			r.fileFinding(Finding{Line: r.line, Group: g.Code, Item: fd.Ref, Rule: RuleUnresolvedFormat, Severity: SevWarning,
+				Message: fmt.Sprintf("%s (%s) has no format in the catalogue: accepted as free text", fd.Ref, fd.Name)})
+		}
+		if rule, why := checkValue(fd, v); rule != "" {
+			msg := fmt.Sprintf("%s (%s) %s", fd.Ref, fd.Name, why)
+			if r.opt.Reveal != nil && r.opt.Reveal(fd.Ref) {
+				msg = fmt.Sprintf("%s (%s) value %q %s", fd.Ref, fd.Name, v, why)
+			}
+			r.finding(in, Finding{Line: r.line, Group: g.Code, Item: fd.Ref, Rule: rule, Severity: SevError, Message: msg})
+		}
+	}
+	return nil
+}
+
+// place pops the stack to the group's parent and pushes the group.
+func (r *Reader) place(in *Instance, g *Group, idx int, rec *Record) {
+	for len(r.stack) > 0 && r.stack[len(r.stack)-1].g != g.ParentG {
+		r.pop(in)
+	}
+	if len(r.stack) == 0 {
+		r.finding(in, Finding{Line: r.line, Group: g.Code, Rule: RuleOutOfPlace, Severity: SevError,
+			Message: fmt.Sprintf("group %s (%s) must follow its parent group %s", g.Code, g.Name, g.Parent)})
+		return
+	}
+	top := r.stack[len(r.stack)-1]
+	rec.Parent = top.rec
+	cnt := r.counts[top.g.idx]
+	cnt[g.childIdx]++
+	if g.Max != Unbounded && cnt[g.childIdx] > g.Max {
+		r.finding(in, Finding{Line: r.line, Group: g.Code, Rule: RuleCardMax, Severity: SevError,
+			Message: fmt.Sprintf("group %s (%s) may appear at most %d times under %s", g.Code, g.Name, g.Max, g.Parent)})
+	}
+	r.push(g, idx)
+}
+
+func (r *Reader) push(g *Group, idx int) {
+	c := r.counts[g.idx]
+	for i := range c {
+		c[i] = 0
+	}
+	r.stack = append(r.stack, frame{g: g, rec: idx})
+}
+
+// pop closes the top frame, checking its children's minimum cardinality.
+func (r *Reader) pop(in *Instance) {
+	top := r.stack[len(r.stack)-1]
+	r.stack = r.stack[:len(r.stack)-1]
+	cnt := r.counts[top.g.idx]
+	for i, c := range top.g.Children {
+		if cnt[i] < c.Min {
+			r.finding(in, Finding{Line: in.Records[top.rec].Line, Group: top.g.Code, Rule: RuleCardMin, Severity: SevError,
+				Message: fmt.Sprintf("group %s (%s) needs at least %d child group %s (%s), found %d", top.g.Code, top.g.Name, c.Min, c.Code, c.Name, cnt[i])})
+		}
+	}
+}
+
+// finish closes the current instance and swaps it out for return.
+func (r *Reader) finish() *Instance {
+	in := r.cur
+	for len(r.stack) > 0 {
+		r.pop(in)
+	}
+	in.fbuf = in.fbuf[:0]
+	for i := range in.Records {
+		rec := &in.Records[i]
+		lo := len(in.fbuf)
+		for _, s := range in.spans[rec.spanLo:rec.spanHi] {
+			in.fbuf = append(in.fbuf, in.buf[s.lo:s.hi:s.hi])
+		}
+		rec.Fields = in.fbuf[lo:len(in.fbuf):len(in.fbuf)]
+	}
+	in.MPAN = nil
+	for _, rec := range in.Records {
+		if rec.Group == nil {
+			continue
+		}
+		for i, fd := range rec.Group.Fields {
+			if fd.Item.MPAN && i < len(rec.Fields) && len(rec.Fields[i]) > 0 {
+				in.MPAN = rec.Fields[i]
+				break
+			}
+		}
+		if in.MPAN != nil {
+			break
+		}
+	}
+	r.stats.Instances++
+	if in.Rejected() {
+		r.stats.Rejected++
+	}
+	r.cur, r.out = r.out, in
+	return in
+}
+
+func (r *Reader) readTrailer(f [][]byte, trailing bool) error {
+	r.done = true
+	if r.cur.Ordinal > 0 {
+		for len(r.stack) > 0 {
+			r.pop(r.cur)
+		}
+	}
+	if len(f) != 5 || !trailing {
+		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerMalformed,
+			Message: fmt.Sprintf("ZPT must have 5 fields ending with '|', found %d", len(f))})
+	}
+	t := &Trailer{FileID: string(f[0]), Checksum: string(f[2]), Completed: string(f[4])}
+	var err1, err2 error
+	t.GroupCount, err1 = strconv.Atoi(string(f[1]))
+	t.FlowCount, err2 = strconv.Atoi(string(f[3]))
+	switch {
+	case err1 != nil || err2 != nil:
+		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerMalformed, Message: "ZPT group and flow counts must be integers"})
+	case t.FileID != r.header.FileID:
+		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerFileID,
+			Message: fmt.Sprintf("trailer file id %q does not match header file id %q", t.FileID, r.header.FileID)})
+	case t.GroupCount != r.groups:
+		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerGroups,
+			Message: fmt.Sprintf("trailer says %d group records, file has %d: truncated or edited?", t.GroupCount, r.groups)})
+	case t.FlowCount != r.instances:
+		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerFlows,
+			Message: fmt.Sprintf("trailer says %d level-1 groups, file has %d", t.FlowCount, r.instances)})
+	}
+	for {
+		line, err := r.readLine()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if len(bytes.TrimSpace(line)) > 0 {
+			return r.breakf(Finding{Line: r.line, Rule: RuleAfterTrailer, Message: "data after the ZPT trailer"})
+		}
+	}
+	for i, g := range r.flow.TopGroups() {
+		if r.topCounts[i] < g.Min {
+			r.fileFinding(Finding{Line: r.line, Group: g.Code, Rule: RuleCardMin, Severity: SevError,
+				Message: fmt.Sprintf("file needs at least %d group %s (%s), found %d", g.Min, g.Code, g.Name, r.topCounts[i])})
+		}
+	}
+	r.trailer = t
+	return nil
+}

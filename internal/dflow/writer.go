@@ -1,0 +1,91 @@
+package dflow
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// Writer renders a D-flow: the ZHV header, group records, and a ZPT
+// trailer whose counts it computes itself.
+type Writer struct {
+	w      *bufio.Writer
+	fileID string
+	eol    string
+	groups int
+	flows  int
+	err    error
+}
+
+// WriterOptions tune rendering; canonical output is LF.
+type WriterOptions struct {
+	CRLF bool
+}
+
+// NewWriter writes the header and returns a writer for the body.
+func NewWriter(w io.Writer, h Header, opt WriterOptions) (*Writer, error) {
+	wr := &Writer{w: bufio.NewWriterSize(w, 64<<10), fileID: h.FileID, eol: "\n"}
+	if opt.CRLF {
+		wr.eol = "\r\n"
+	}
+	if len(h.Flow) != 5 || len(h.Version) != 3 {
+		return nil, fmt.Errorf("writing ZHV: flow %q version %q must be like D0150 and 002", h.Flow, h.Version)
+	}
+	wr.line("ZHV", []string{h.FileID, h.Flow + h.Version, h.FromRole, h.FromMPID, h.ToRole, h.ToMPID,
+		h.Created, h.SendingApp, h.ReceivingApp, h.Broadcast, h.TestFlag})
+	return wr, wr.err
+}
+
+func (w *Writer) line(code string, fields []string) {
+	if w.err != nil {
+		return
+	}
+	w.w.WriteString(code)
+	for _, f := range fields {
+		w.w.WriteByte('|')
+		w.w.WriteString(f)
+	}
+	_, w.err = w.w.WriteString("|" + w.eol)
+}
+
+// Write renders one group record; level-1 groups count as flows.
+func (w *Writer) Write(g *Group, fields [][]byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	w.w.WriteString(g.Code)
+	for _, f := range fields {
+		w.w.WriteByte('|')
+		w.w.Write(f)
+	}
+	_, w.err = w.w.WriteString("|" + w.eol)
+	w.groups++
+	if g.Level == 1 {
+		w.flows++
+	}
+	return w.err
+}
+
+// WriteInstance renders every record of an instance.
+func (w *Writer) WriteInstance(in *Instance) error {
+	for _, rec := range in.Records {
+		if rec.Group == nil {
+			return fmt.Errorf("writing instance %d: group %s is not in the catalogue", in.Ordinal, rec.Code)
+		}
+		if err := w.Write(rec.Group, rec.Fields); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close writes the ZPT trailer with the counted groups and flows, and the
+// given checksum and completion time, then flushes.
+func (w *Writer) Close(checksum, completed string) error {
+	w.line("ZPT", []string{w.fileID, strconv.Itoa(w.groups), checksum, strconv.Itoa(w.flows), completed})
+	if w.err != nil {
+		return w.err
+	}
+	return w.w.Flush()
+}
