@@ -1,0 +1,356 @@
+package dflow
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/decimal128"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+// Lineage columns lead every group table: they tie a row back to its
+// source file, line and instance, and let Arrow tables be rendered back
+// into a D-flow.
+const (
+	ColSourceFileID = "source_file_id"
+	ColRecordLine   = "record_line"
+	ColParentLine   = "parent_line"
+	ColInstance     = "instance"
+	ColInstanceMPAN = "instance_mpan_core"
+	lineageCols     = 5
+)
+
+// Metadata keys on schemas and fields.
+const (
+	MetaFlow       = "dtc.flow"
+	MetaVersion    = "dtc.version"
+	MetaGroup      = "dtc.group"
+	MetaGroupName  = "dtc.group_name"
+	MetaDTCVersion = "dtc.catalogue"
+	MetaRef        = "dtc.ref"
+	MetaName       = "dtc.name"
+	MetaFormat     = "dtc.format"
+)
+
+// ColumnName derives a snake_case column name from a DTC item name:
+// "Effective from Settlement Date {MSMTD}" -> effective_from_settlement_date_msmtd.
+func ColumnName(name string) string {
+	var b strings.Builder
+	under := false
+	for _, r := range strings.ToLower(name) {
+		if unicode.IsLetter(r) && r < unicode.MaxASCII || unicode.IsDigit(r) {
+			if under && b.Len() > 0 {
+				b.WriteByte('_')
+			}
+			under = false
+			b.WriteRune(r)
+		} else {
+			under = true
+		}
+	}
+	s := b.String()
+	if s == "" || (s[0] >= '0' && s[0] <= '9') {
+		s = "c_" + s
+	}
+	return s
+}
+
+// ColumnNames returns the data column names of a group, in field order,
+// unique within the group and distinct from the lineage columns.
+func (g *Group) ColumnNames() []string {
+	taken := map[string]bool{ColSourceFileID: true, ColRecordLine: true, ColParentLine: true, ColInstance: true, ColInstanceMPAN: true}
+	names := make([]string, len(g.Fields))
+	for i, f := range g.Fields {
+		n := ColumnName(f.Name)
+		if taken[n] {
+			n += "_" + strings.ToLower(f.Ref)
+		}
+		taken[n] = true
+		names[i] = n
+	}
+	return names
+}
+
+// ArrowType is the Arrow type of a field's column.
+func (f *Field) ArrowType() arrow.DataType {
+	switch f.Item.Type {
+	case TypeInt64:
+		return arrow.PrimitiveTypes.Int64
+	case TypeDecimal:
+		p := int32(max(f.Format.Width, f.Item.Format.Width, f.Format.Scale+1, 1))
+		return &arrow.Decimal128Type{Precision: min(p, 38), Scale: int32(f.Format.Scale)}
+	case TypeDate:
+		return arrow.FixedWidthTypes.Date32
+	case TypeTimestamp:
+		return &arrow.TimestampType{Unit: arrow.Second, TimeZone: "UTC"}
+	case TypeBool:
+		return arrow.FixedWidthTypes.Boolean
+	}
+	return arrow.BinaryTypes.String
+}
+
+// Schema returns the Arrow schema of the group's table: lineage columns,
+// then one typed column per data item with its J-ref, DTC name and format
+// in field metadata.
+func (g *Group) Schema() *arrow.Schema {
+	fields := []arrow.Field{
+		{Name: ColSourceFileID, Type: arrow.BinaryTypes.String},
+		{Name: ColRecordLine, Type: arrow.PrimitiveTypes.Int64},
+		{Name: ColParentLine, Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: ColInstance, Type: arrow.PrimitiveTypes.Int64},
+		{Name: ColInstanceMPAN, Type: arrow.BinaryTypes.String, Nullable: true},
+	}
+	for i, n := range g.ColumnNames() {
+		f := &g.Fields[i]
+		fields = append(fields, arrow.Field{Name: n, Type: f.ArrowType(), Nullable: true,
+			Metadata: arrow.NewMetadata([]string{MetaRef, MetaName, MetaFormat}, []string{f.Ref, f.Name, f.Format.String()})})
+	}
+	md := arrow.NewMetadata(
+		[]string{MetaFlow, MetaVersion, MetaGroup, MetaGroupName},
+		[]string{g.Flow.ID, g.Flow.Version, g.Code, g.Name})
+	return arrow.NewSchema(fields, &md)
+}
+
+// ArrowBuilder converts validated instances of one flow into one Arrow
+// table per group. Not safe for concurrent use.
+type ArrowBuilder struct {
+	flow     *Flow
+	mem      memory.Allocator
+	builders []*array.RecordBuilder // per Group.idx, created on first use
+	rows     []int
+	lines    []int64 // scratch: record index -> line
+}
+
+// NewArrowBuilder returns a builder for the flow.
+func NewArrowBuilder(flow *Flow, mem memory.Allocator) *ArrowBuilder {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	return &ArrowBuilder{flow: flow, mem: mem, builders: make([]*array.RecordBuilder, len(flow.Groups)), rows: make([]int, len(flow.Groups))}
+}
+
+// Append adds an instance's records. Pass only instances without errors:
+// a value that does not parse returns an error naming line and item.
+func (b *ArrowBuilder) Append(fileID string, in *Instance) error {
+	b.lines = b.lines[:0]
+	for _, rec := range in.Records {
+		b.lines = append(b.lines, int64(rec.Line))
+	}
+	for _, rec := range in.Records {
+		g := rec.Group
+		if g == nil || g.Flow != b.flow {
+			return fmt.Errorf("line %d: group %s is not part of %s", rec.Line, rec.Code, b.flow.Key())
+		}
+		rb := b.builders[g.idx]
+		if rb == nil {
+			rb = array.NewRecordBuilder(b.mem, g.Schema())
+			b.builders[g.idx] = rb
+		}
+		rb.Field(0).(*array.StringBuilder).Append(fileID)
+		rb.Field(1).(*array.Int64Builder).Append(int64(rec.Line))
+		if rec.Parent >= 0 {
+			rb.Field(2).(*array.Int64Builder).Append(b.lines[rec.Parent])
+		} else {
+			rb.Field(2).AppendNull()
+		}
+		rb.Field(3).(*array.Int64Builder).Append(int64(in.Ordinal))
+		if in.MPAN != nil {
+			rb.Field(4).(*array.StringBuilder).BinaryBuilder.Append(in.MPAN)
+		} else {
+			rb.Field(4).AppendNull()
+		}
+		for i := range g.Fields {
+			var v []byte
+			if i < len(rec.Fields) {
+				v = rec.Fields[i]
+			}
+			if err := appendValue(rb.Field(lineageCols+i), &g.Fields[i], v); err != nil {
+				return fmt.Errorf("line %d group %s item %s: %w", rec.Line, g.Code, g.Fields[i].Ref, err)
+			}
+		}
+		b.rows[g.idx]++
+	}
+	return nil
+}
+
+// Rows is the number of rows buffered for the group.
+func (b *ArrowBuilder) Rows(g *Group) int { return b.rows[g.idx] }
+
+// Flush hands every group with at least minRows buffered rows to emit as
+// one record (in catalogue group order); emit owns and must release it.
+func (b *ArrowBuilder) Flush(minRows int, emit func(g *Group, rec arrow.Record) error) error {
+	for i, rb := range b.builders {
+		if rb == nil || b.rows[i] == 0 || b.rows[i] < minRows {
+			continue
+		}
+		rec := rb.NewRecord()
+		b.rows[i] = 0
+		if err := emit(b.flow.Groups[i], rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Release frees the builders.
+func (b *ArrowBuilder) Release() {
+	for _, rb := range b.builders {
+		if rb != nil {
+			rb.Release()
+		}
+	}
+}
+
+func appendValue(bld array.Builder, f *Field, v []byte) error {
+	if len(v) == 0 {
+		bld.AppendNull()
+		return nil
+	}
+	switch bb := bld.(type) {
+	case *array.StringBuilder:
+		bb.BinaryBuilder.Append(v)
+	case *array.Int64Builder:
+		n, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil {
+			return fmt.Errorf("not an integer")
+		}
+		bb.Append(n)
+	case *array.Decimal128Builder:
+		n, err := parseDecimal(v, f.Format.Scale, bb.Type().(*arrow.Decimal128Type).Precision)
+		if err != nil {
+			return err
+		}
+		bb.Append(n)
+	case *array.Date32Builder:
+		t, ok := parseDigitsTime(v)
+		if !ok || len(v) != 8 {
+			return fmt.Errorf("not a DATE")
+		}
+		bb.Append(arrow.Date32FromTime(t))
+	case *array.TimestampBuilder:
+		t, ok := parseDigitsTime(v)
+		if !ok || len(v) != 14 {
+			return fmt.Errorf("not a DATETIME")
+		}
+		bb.Append(arrow.Timestamp(t.Unix()))
+	case *array.BooleanBuilder:
+		if len(v) != 1 || (v[0] != 'T' && v[0] != 'F') {
+			return fmt.Errorf("not a BOOLEAN")
+		}
+		bb.Append(v[0] == 'T')
+	default:
+		return fmt.Errorf("unsupported column type %s", bld.Type())
+	}
+	return nil
+}
+
+// parseDigitsTime reads ccyymmdd or ccyymmddhhmmss.
+func parseDigitsTime(v []byte) (time.Time, bool) {
+	if (len(v) != 8 && len(v) != 14) || !isDigits(v) || !validDate(v[:8]) {
+		return time.Time{}, false
+	}
+	y, mo, d := num2(v)*100+num2(v[2:]), num2(v[4:]), num2(v[6:])
+	h, mi, s := 0, 0, 0
+	if len(v) == 14 {
+		if !validClock(v[8:]) {
+			return time.Time{}, false
+		}
+		h, mi, s = num2(v[8:]), num2(v[10:]), num2(v[12:])
+	}
+	return time.Date(y, time.Month(mo), d, h, mi, s, 0, time.UTC), true
+}
+
+// parseDecimal parses a DTC number into an unscaled decimal at scale.
+func parseDecimal(v []byte, scale int, prec int32) (decimal128.Num, error) {
+	neg := false
+	s := v
+	if s[0] == '-' || s[0] == '+' {
+		neg, s = s[0] == '-', s[1:]
+	}
+	var u uint64
+	digits, decimals, point := 0, 0, false
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			if point {
+				decimals++
+			}
+			digits++
+			if u > (1<<63-1)/10 {
+				return decimal128.FromString(string(v), prec, int32(scale))
+			}
+			u = u*10 + uint64(c-'0')
+		case c == '.' && !point:
+			point = true
+		default:
+			return decimal128.Num{}, fmt.Errorf("not a number")
+		}
+	}
+	if digits == 0 || decimals > scale {
+		return decimal128.Num{}, fmt.Errorf("not a number with at most %d decimals", scale)
+	}
+	n := decimal128.FromU64(u)
+	for ; decimals < scale; decimals++ {
+		n = n.Mul(decimal128.FromU64(10))
+	}
+	if neg {
+		n = n.Negate()
+	}
+	return n, nil
+}
+
+// formatDecimal renders an unscaled decimal with exactly scale decimals.
+func formatDecimal(dst []byte, n decimal128.Num, scale int) []byte {
+	neg := n.Sign() < 0
+	if neg {
+		n = n.Negate()
+		dst = append(dst, '-')
+	}
+	var digits []byte
+	if n.HighBits() == 0 {
+		digits = strconv.AppendUint(nil, n.LowBits(), 10)
+	} else {
+		digits = []byte(n.BigInt().String())
+	}
+	for len(digits) <= scale {
+		digits = append([]byte{'0'}, digits...)
+	}
+	ip := len(digits) - scale
+	dst = append(dst, digits[:ip]...)
+	if scale > 0 {
+		dst = append(dst, '.')
+		dst = append(dst, digits[ip:]...)
+	}
+	return dst
+}
+
+// AppendText renders row i of a data column back to DTC text (canonical
+// form); a null renders as empty.
+func AppendText(dst []byte, col arrow.Array, i int) []byte {
+	if col.IsNull(i) {
+		return dst
+	}
+	switch a := col.(type) {
+	case *array.String:
+		return append(dst, a.Value(i)...)
+	case *array.Int64:
+		return strconv.AppendInt(dst, a.Value(i), 10)
+	case *array.Decimal128:
+		return formatDecimal(dst, a.Value(i), int(a.DataType().(*arrow.Decimal128Type).Scale))
+	case *array.Date32:
+		return a.Value(i).ToTime().AppendFormat(dst, "20060102")
+	case *array.Timestamp:
+		return time.Unix(int64(a.Value(i)), 0).UTC().AppendFormat(dst, "20060102150405")
+	case *array.Boolean:
+		if a.Value(i) {
+			return append(dst, 'T')
+		}
+		return append(dst, 'F')
+	}
+	return append(dst, col.ValueStr(i)...)
+}

@@ -1,0 +1,74 @@
+package dflow_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/mhhs-sit/datacut/internal/dflow"
+)
+
+// FuzzReader: on any bytes the reader ends (EOF or a broken-file error),
+// never panics, keeps its findings bounded and its instances consistent,
+// and good instances convert to Arrow.
+func FuzzReader(f *testing.F) {
+	for _, key := range []string{"D0150002", "D0268002", "D0149001", "D0204015"} {
+		cat := dflow.DefaultCatalog()
+		if cat.Flow(key[:5], key[5:]) == nil {
+			continue
+		}
+		f.Add([]byte(genFile(f, key, 2)))
+	}
+	f.Add([]byte("ZHV|F1|D0150002|M|MOPA|X|SUPA|20240101120000||||TR01|\r\n288|1012345678903|20230401||E|\r\nZPT|F1|1||1||\r\n"))
+	f.Add([]byte("\xef\xbb\xbfZHV|F1|D0150002|M|MOPA|X|SUPA|20240101120000||||OPER|\n290|x|\nZPT|F1|1||0||\n"))
+	f.Add([]byte("ZHV|"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := dflow.NewReader(bytes.NewReader(data), "fuzz", dflow.Options{MaxLine: 4096, MaxInstanceBytes: 1 << 20})
+		var b *dflow.ArrowBuilder
+		mem := memory.NewGoAllocator()
+		for steps := 0; ; steps++ {
+			if steps > len(data)+2 {
+				t.Fatal("reader made no progress")
+			}
+			in, err := r.Next()
+			if err == io.EOF {
+				if r.Trailer() == nil {
+					t.Fatal("EOF without a trailer")
+				}
+				break
+			}
+			if err != nil {
+				var be *dflow.BrokenError
+				if !errors.As(err, &be) || be.Finding.Rule == "" {
+					t.Fatalf("error is not a BrokenError with a rule: %v", err)
+				}
+				break
+			}
+			if len(in.Findings) > dflow.MaxInstanceFindings {
+				t.Fatalf("%d findings kept", len(in.Findings))
+			}
+			for _, fd := range in.Findings {
+				if fd.Rule == "" || fd.Line < 1 || strings.ContainsAny(fd.Message, "\n") {
+					t.Fatalf("bad finding %+v", fd)
+				}
+			}
+			if !in.Rejected() {
+				if b == nil {
+					b = dflow.NewArrowBuilder(r.Flow(), mem)
+				}
+				if err := b.Append("fuzz", in); err != nil {
+					t.Fatalf("valid instance does not convert: %v", err)
+				}
+			}
+		}
+		if b != nil {
+			_ = b.Flush(0, func(_ *dflow.Group, rec arrow.Record) error { rec.Release(); return nil })
+			b.Release()
+		}
+	})
+}
