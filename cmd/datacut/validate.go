@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mhhs-sit/datacut/internal/cli"
+	"github.com/mhhs-sit/datacut/internal/dflow"
+)
+
+type validateOptions struct {
+	json        bool
+	showValues  bool
+	maxFindings int
+}
+
+func newValidateCmd() *cobra.Command {
+	o := &validateOptions{}
+	cmd := &cobra.Command{
+		Use:   "validate [--json] FILE...",
+		Short: "Check D-flow files against the DTC 15.4 catalogue",
+		Long: `validate reads each D-flow file, checks header, trailer, group hierarchy and
+every data item (format, width, valid set, MPAN check digit, cardinality) and
+prints what it found. Findings never show data values unless --show-values is
+given, so reports can be shared.
+
+` + cli.ExitCodesDoc,
+		Example: `  datacut validate inbox/MOPA/mop-mtd/D0150_0001.dat
+  datacut validate --json data/inbox/*/*/*.dat | jq 'select(.errors > 0) | .file'`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cli.Usage("validate needs at least one FILE (see 'datacut validate --help')")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runValidate(cmd.Context(), o, args, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().BoolVar(&o.json, "json", false, "print one JSON object per file")
+	cmd.Flags().BoolVar(&o.showValues, "show-values", false, "include raw data values in findings (only for your own raw data: do not share such reports)")
+	cmd.Flags().IntVar(&o.maxFindings, "max-findings", 1000, "findings listed per file (all are counted)")
+	return cmd
+}
+
+// FileReport is what validate says of one file.
+type FileReport struct {
+	File       string          `json:"file"`
+	Flow       string          `json:"flow,omitempty"`
+	Version    string          `json:"version,omitempty"`
+	FlowName   string          `json:"flowName,omitempty"`
+	FromRole   string          `json:"fromRole,omitempty"`
+	FromMPID   string          `json:"fromMpid,omitempty"`
+	ToRole     string          `json:"toRole,omitempty"`
+	ToMPID     string          `json:"toMpid,omitempty"`
+	TestFlag   string          `json:"testFlag,omitempty"`
+	Groups     int             `json:"groups"`
+	FlowCount  int             `json:"flowCount"`
+	MPANs      int             `json:"mpans"`
+	Instances  int             `json:"instances"`
+	Rejected   int             `json:"rejected"`
+	Errors     int             `json:"errors"`
+	Warnings   int             `json:"warnings"`
+	Broken     bool            `json:"broken"`
+	Findings   []dflow.Finding `json:"findings"`
+	Unlisted   int             `json:"findingsNotListed,omitempty"`
+	ReadFailed string          `json:"readError,omitempty"`
+}
+
+func runValidate(ctx context.Context, o *validateOptions, files []string, out io.Writer) error {
+	anyErrors, unreadable := false, false
+	enc := json.NewEncoder(out)
+	for _, name := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rep := validateFile(name, o)
+		anyErrors = anyErrors || rep.Errors > 0 || rep.Broken
+		unreadable = unreadable || rep.ReadFailed != ""
+		if o.json {
+			if err := enc.Encode(rep); err != nil {
+				return err
+			}
+		} else {
+			printReport(out, rep)
+		}
+	}
+	switch {
+	case unreadable:
+		return &cli.ExitError{Code: cli.ExitFailure, Err: errors.New("some files could not be read (see report)")}
+	case anyErrors:
+		return cli.DataErrors
+	}
+	return nil
+}
+
+func validateFile(name string, o *validateOptions) *FileReport {
+	rep := &FileReport{File: name, Findings: []dflow.Finding{}}
+	f, err := os.Open(name)
+	if err != nil {
+		rep.ReadFailed = err.Error()
+		return rep
+	}
+	defer f.Close()
+	opt := dflow.Options{}
+	if o.showValues {
+		opt.Reveal = func(string) bool { return true }
+	}
+	r := dflow.NewReader(f, name, opt)
+	add := func(fs ...dflow.Finding) {
+		for _, fd := range fs {
+			if len(rep.Findings) < o.maxFindings {
+				rep.Findings = append(rep.Findings, fd)
+			} else {
+				rep.Unlisted++
+			}
+		}
+	}
+	mpans := map[uint64]struct{}{}
+	for {
+		in, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		var be *dflow.BrokenError
+		if errors.As(err, &be) {
+			rep.Broken = true
+			add(be.Finding)
+			break
+		}
+		if err != nil {
+			rep.ReadFailed = err.Error()
+			break
+		}
+		add(in.Findings...)
+		rep.Unlisted += in.Errors + in.Warnings - len(in.Findings)
+		if n, err := strconv.ParseUint(string(in.MPAN), 10, 64); err == nil {
+			mpans[n] = struct{}{}
+		}
+	}
+	if h, err := r.Header(); err == nil {
+		rep.Flow, rep.Version, rep.FromRole, rep.FromMPID, rep.ToRole, rep.ToMPID, rep.TestFlag =
+			h.Flow, h.Version, h.FromRole, h.FromMPID, h.ToRole, h.ToMPID, h.TestFlag
+		rep.FlowName = r.Flow().Name
+	}
+	add(r.FileFindings()...)
+	st := r.Stats()
+	rep.Groups, rep.FlowCount, rep.Instances, rep.Rejected = st.Records, st.Instances, st.Instances, st.Rejected
+	if t := r.Trailer(); t != nil {
+		rep.FlowCount = t.FlowCount
+	}
+	rep.Errors, rep.Warnings, rep.MPANs = st.Errors, st.Warnings, len(mpans)
+	if rep.Broken {
+		rep.Errors++
+	}
+	return rep
+}
+
+func printReport(w io.Writer, r *FileReport) {
+	status := "OK"
+	switch {
+	case r.ReadFailed != "":
+		status = "UNREADABLE"
+	case r.Broken:
+		status = "BROKEN"
+	case r.Errors > 0:
+		status = "ERRORS"
+	}
+	fmt.Fprintf(w, "%s: %s\n", r.File, status)
+	if r.ReadFailed != "" {
+		fmt.Fprintf(w, "  %s\n", r.ReadFailed)
+		return
+	}
+	if r.Flow != "" {
+		fmt.Fprintf(w, "  flow %s v%s %s, from %s/%s to %s/%s, test flag %s\n",
+			r.Flow, r.Version, r.FlowName, r.FromRole, r.FromMPID, r.ToRole, r.ToMPID, r.TestFlag)
+	}
+	fmt.Fprintf(w, "  %d group records, %d level-1 instances (%d rejected), %d MPANs, %d errors, %d warnings\n",
+		r.Groups, r.FlowCount, r.Rejected, r.MPANs, r.Errors, r.Warnings)
+	for _, f := range r.Findings {
+		fmt.Fprintf(w, "  %s\n", f)
+	}
+	if r.Unlisted > 0 {
+		fmt.Fprintf(w, "  … %d more findings not listed (see --max-findings)\n", r.Unlisted)
+	}
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mhhs-sit/datacut/internal/cli"
+	"github.com/mhhs-sit/datacut/internal/dflow"
+	"github.com/mhhs-sit/datacut/internal/dflow/dflowtest"
+)
+
+// fixtures writes a good D0150, one with a bad check digit in its second
+// instance, and a truncated one.
+func fixtures(t *testing.T) (good, bad, broken string) {
+	dir := t.TempDir()
+	f := dflow.DefaultCatalog().Flow("D0150", "002")
+	var b bytes.Buffer
+	g := dflowtest.New(3)
+	g.EmptyOptional = 0
+	if err := g.File(&b, f, "F1", 3); err != nil {
+		t.Fatal(err)
+	}
+	data := b.String()
+	good = filepath.Join(dir, "good.dat")
+	os.WriteFile(good, []byte(data), 0o644)
+
+	lines := strings.Split(data, "\n")
+	n := 0
+	for i, l := range lines {
+		if strings.HasPrefix(l, "288|") {
+			if n++; n == 2 {
+				core := l[4:17]
+				lines[i] = strings.Replace(l, core, core[:12]+string('0'+(core[12]-'0'+1)%10), 1)
+			}
+		}
+	}
+	bad = filepath.Join(dir, "bad.dat")
+	os.WriteFile(bad, []byte(strings.Join(lines, "\n")), 0o644)
+	broken = filepath.Join(dir, "broken.dat")
+	os.WriteFile(broken, []byte(data[:len(data)/2]), 0o644)
+	return
+}
+
+func TestValidateJSON(t *testing.T) {
+	good, bad, broken := fixtures(t)
+	var out bytes.Buffer
+	err := runValidate(context.Background(), &validateOptions{json: true, maxFindings: 100}, []string{good, bad, broken}, &out)
+	if cli.Code(err) != cli.ExitData {
+		t.Fatalf("exit %d (%v), want 1", cli.Code(err), err)
+	}
+	dec := json.NewDecoder(&out)
+	var reps []map[string]any
+	for dec.More() {
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		reps = append(reps, m)
+	}
+	if len(reps) != 3 {
+		t.Fatalf("%d reports", len(reps))
+	}
+	for _, k := range []string{"file", "flow", "version", "groups", "flowCount", "mpans", "errors", "warnings", "findings"} {
+		if _, ok := reps[0][k]; !ok {
+			t.Errorf("report lacks key %q", k)
+		}
+	}
+	if reps[0]["flow"] != "D0150" || reps[0]["version"] != "002" || reps[0]["errors"] != 0.0 || reps[0]["mpans"] != 3.0 || reps[0]["flowCount"] != 3.0 {
+		t.Fatalf("good report %v", reps[0])
+	}
+	fs := reps[1]["findings"].([]any)
+	if reps[1]["errors"] != 1.0 || len(fs) != 1 || reps[1]["rejected"] != 1.0 {
+		t.Fatalf("bad report %v", reps[1])
+	}
+	f := fs[0].(map[string]any)
+	for k, want := range map[string]any{"group": "288", "item": "J0003", "rule": dflow.RuleMPANCheck, "severity": "error"} {
+		if f[k] != want {
+			t.Errorf("finding %s = %v, want %v", k, f[k], want)
+		}
+	}
+	if f["line"].(float64) < 2 {
+		t.Errorf("finding line %v", f["line"])
+	}
+	if reps[2]["broken"] != true || reps[2]["findings"].([]any)[0].(map[string]any)["rule"] != dflow.RuleTrailerMissing {
+		t.Fatalf("broken report %v", reps[2])
+	}
+}
+
+func TestValidateTextNeverShowsValues(t *testing.T) {
+	_, bad, _ := fixtures(t)
+	data, _ := os.ReadFile(bad)
+	var out bytes.Buffer
+	runValidate(context.Background(), &validateOptions{maxFindings: 100}, []string{bad}, &out)
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, "288|") && strings.Contains(out.String(), l[4:17]) {
+			t.Fatalf("report shows an MPAN:\n%s", out.String())
+		}
+	}
+	if !strings.Contains(out.String(), "ERRORS") || !strings.Contains(out.String(), dflow.RuleMPANCheck) {
+		t.Fatalf("report:\n%s", out.String())
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "datacut")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	good, bad, _ := fixtures(t)
+	for _, c := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"validate", good}, 0},
+		{[]string{"validate", good, bad}, 1},
+		{[]string{"validate"}, 2},
+		{[]string{"validate", "--nope", good}, 2},
+		{[]string{"nonsense"}, 2},
+		{[]string{"validate", filepath.Join(t.TempDir(), "missing.dat")}, 3},
+	} {
+		cmd := exec.Command(bin, c.args...)
+		out, _ := cmd.CombinedOutput()
+		if got := cmd.ProcessState.ExitCode(); got != c.code {
+			t.Errorf("datacut %v: exit %d, want %d\n%s", c.args, got, c.code, out)
+		}
+	}
+}
