@@ -1,0 +1,231 @@
+// Package local is the default store: objects are files below a root
+// directory. Writes go to a temporary file that is synced and renamed into
+// place, so a reader never sees a half-written object.
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/mhhs-sit/datacut/internal/store"
+)
+
+// tmpDir holds in-flight writes; ValidateKey reserves the name.
+const tmpDir = ".datacut-tmp"
+
+// Store is a directory-backed store.
+type Store struct {
+	root string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open returns a store rooted at dir, creating it if needed.
+func Open(dir string) (*Store, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("opening local store %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(filepath.Join(abs, tmpDir), 0o755); err != nil {
+		return nil, fmt.Errorf("opening local store: %w", err)
+	}
+	return &Store{root: abs}, nil
+}
+
+// String is the root directory.
+func (s *Store) String() string { return s.root }
+
+// Root is the directory holding the objects.
+func (s *Store) Root() string { return s.root }
+
+func (s *Store) path(key string) string { return filepath.Join(s.root, filepath.FromSlash(key)) }
+
+// Put writes via a temporary file, fsync and rename.
+func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (err error) {
+	if err := store.ValidateKey(key); err != nil {
+		return err
+	}
+	dst := s.path(key)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("putting %s: %w", key, err)
+	}
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := filepath.Join(s.root, tmpDir, hex.EncodeToString(rnd[:]))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("putting %s: %w", key, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	n, err := io.CopyBuffer(f, ctxReader{ctx, r}, make([]byte, 1<<20))
+	if err != nil {
+		return fmt.Errorf("putting %s: %w", key, err)
+	}
+	if size >= 0 && n != size {
+		return fmt.Errorf("putting %s: read %d bytes, expected %d", key, n, size)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("putting %s: %w", key, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("putting %s: %w", key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("putting %s: %w", key, err)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return fmt.Errorf("putting %s: %w", key, err)
+	}
+	return syncDir(filepath.Dir(dst))
+}
+
+// ctxReader stops a copy when the context is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Get opens the object's file.
+func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := store.ValidateKey(key); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(s.path(key))
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil, store.NotFound(key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("getting %s: %w", key, err)
+	}
+	if st, err := f.Stat(); err != nil || st.IsDir() {
+		f.Close()
+		return nil, store.NotFound(key)
+	}
+	return f, nil
+}
+
+// Stat describes the object's file.
+func (s *Store) Stat(ctx context.Context, key string) (store.Info, error) {
+	if err := store.ValidateKey(key); err != nil {
+		return store.Info{}, err
+	}
+	st, err := os.Stat(s.path(key))
+	if err != nil || st.IsDir() {
+		if err == nil || errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return store.Info{}, store.NotFound(key)
+		}
+		return store.Info{}, fmt.Errorf("stat %s: %w", key, err)
+	}
+	return store.Info{Key: key, Size: st.Size(), Modified: st.ModTime()}, nil
+}
+
+// Delete removes the object's file and any directories it leaves empty.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := store.ValidateKey(key); err != nil {
+		return err
+	}
+	p := s.path(key)
+	if st, err := os.Stat(p); err == nil && st.IsDir() {
+		return nil // a prefix, not an object
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+		return fmt.Errorf("deleting %s: %w", key, err)
+	}
+	for dir := filepath.Dir(p); dir != s.root && strings.HasPrefix(dir, s.root); dir = filepath.Dir(dir) {
+		if os.Remove(dir) != nil {
+			break // not empty
+		}
+	}
+	return nil
+}
+
+// List walks the directories under the prefix in key order: directory
+// entries sort as if their names ended in '/', which is the order S3 uses
+// for the keys they hold.
+func (s *Store) List(ctx context.Context, prefix string, fn func(store.Info) error) error {
+	if err := store.ValidatePrefix(prefix); err != nil {
+		return err
+	}
+	dirKey := ""
+	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
+		dirKey = prefix[:i+1]
+	}
+	return s.walk(ctx, dirKey, prefix, fn)
+}
+
+func (s *Store) walk(ctx context.Context, dirKey, prefix string, fn func(store.Info) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(filepath.Join(s.root, filepath.FromSlash(dirKey)))
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("listing %s: %w", dirKey, err)
+	}
+	sortName := func(e fs.DirEntry) string {
+		if e.IsDir() {
+			return e.Name() + "/"
+		}
+		return e.Name()
+	}
+	sort.Slice(entries, func(i, j int) bool { return sortName(entries[i]) < sortName(entries[j]) })
+	for _, e := range entries {
+		if dirKey == "" && e.Name() == tmpDir {
+			continue
+		}
+		key := dirKey + e.Name()
+		if e.IsDir() {
+			sub := key + "/"
+			if strings.HasPrefix(sub, prefix) || strings.HasPrefix(prefix, sub) {
+				if err := s.walk(ctx, sub, prefix, fn); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if !e.Type().IsRegular() || !strings.HasPrefix(key, prefix) || store.ValidateKey(key) != nil {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		if err := fn(store.Info{Key: key, Size: info.Size(), Modified: info.ModTime()}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,61 @@
+package local_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mhhs-sit/datacut/internal/store"
+	"github.com/mhhs-sit/datacut/internal/store/local"
+	"github.com/mhhs-sit/datacut/internal/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := local.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+func TestKeysStayInsideRoot(t *testing.T) {
+	parent := t.TempDir()
+	s, err := local.Open(filepath.Join(parent, "root"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, key := range []string{"../outside", "a/../../outside"} {
+		if err := s.Put(ctx, key, strings.NewReader("x"), 1); err == nil {
+			t.Fatalf("Put %q accepted", key)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(parent, "outside")); err == nil {
+		t.Fatal("a key escaped the root")
+	}
+}
+
+func TestPutLeavesNoTemporaryFiles(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := local.Open(dir)
+	ctx := context.Background()
+	s.Put(ctx, "a/b", strings.NewReader("abc"), 3)
+	s.Put(ctx, "a/c", strings.NewReader("ab"), 3) // short: fails
+	if _, err := s.Stat(ctx, "a/c"); !store.IsNotFound(err) {
+		t.Fatalf("short put visible: %v", err)
+	}
+	tmp, _ := os.ReadDir(filepath.Join(dir, ".datacut-tmp"))
+	if len(tmp) != 0 {
+		t.Fatalf("temporary files left: %v", tmp)
+	}
+	if err := s.Delete(ctx, "a/b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a")); !os.IsNotExist(err) {
+		t.Fatal("empty directory left after delete")
+	}
+}

@@ -1,0 +1,194 @@
+// Package s3 stores objects in an S3 bucket (MinIO in the programme's
+// environments) through minio-go. Large objects stream up in parallel
+// multipart uploads with bounded buffers; an object becomes visible only
+// when its upload completes, and a failed upload is aborted.
+package s3
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/mhhs-sit/datacut/internal/store"
+)
+
+// Config says where the bucket is and how to reach it.
+type Config struct {
+	Endpoint  string // host:port, e.g. minio.example.org:9000
+	Region    string
+	Secure    bool // TLS
+	AccessKey string
+	SecretKey string
+	Bucket    string
+	Prefix    string // keys are stored under Prefix/ ("" for none)
+	// PartSize and Threads bound upload memory to PartSize*Threads.
+	PartSize uint64 // default 16 MiB
+	Threads  uint   // default 4
+}
+
+// Store is an S3 bucket (and optional prefix) as a store.Store.
+type Store struct {
+	c      *minio.Client
+	cfg    Config
+	prefix string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// smallObject is read whole and sent in one PUT; larger objects stream up
+// in parts.
+const smallObject = 1 << 20
+
+// Open connects to the bucket; it fails clearly when the bucket is missing
+// or the endpoint cannot be reached.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.PartSize == 0 {
+		cfg.PartSize = 16 << 20
+	}
+	if cfg.Threads == 0 {
+		cfg.Threads = 4
+	}
+	c, err := minio.New(cfg.Endpoint, &minio.Options{
+		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure: cfg.Secure,
+		Region: cfg.Region,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", cfg.Endpoint, err)
+	}
+	s := &Store{c: c, cfg: cfg, prefix: strings.Trim(cfg.Prefix, "/")}
+	if s.prefix != "" {
+		if err := store.ValidateKey(s.prefix); err != nil {
+			return nil, fmt.Errorf("s3 prefix: %w", err)
+		}
+		s.prefix += "/"
+	}
+	ok, err := c.BucketExists(ctx, cfg.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("checking bucket %s at %s: %w (check the endpoint, TLS setting and credentials)", cfg.Bucket, cfg.Endpoint, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("bucket %s does not exist at %s: create it first", cfg.Bucket, cfg.Endpoint)
+	}
+	return s, nil
+}
+
+// Client exposes the minio client for tests and tools.
+func (s *Store) Client() *minio.Client { return s.c }
+
+// String is s3://bucket/prefix at the endpoint, without credentials.
+func (s *Store) String() string {
+	return fmt.Sprintf("s3://%s/%s (%s)", s.cfg.Bucket, s.prefix, s.cfg.Endpoint)
+}
+
+func (s *Store) name(key string) string { return s.prefix + key }
+
+// Put uploads in one request when small, else as a parallel multipart
+// stream; multipart uploads are aborted on error.
+func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) error {
+	if err := store.ValidateKey(key); err != nil {
+		return err
+	}
+	opts := minio.PutObjectOptions{ContentType: "application/octet-stream", PartSize: s.cfg.PartSize}
+	if size < 0 || size > smallObject {
+		head := make([]byte, smallObject+1)
+		n, err := io.ReadFull(r, head)
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			r, size = bytes.NewReader(head[:n]), int64(n)
+		case err != nil:
+			return fmt.Errorf("putting %s: %w", key, err)
+		default:
+			r = io.MultiReader(bytes.NewReader(head[:n]), r)
+			opts.ConcurrentStreamParts, opts.NumThreads = true, s.cfg.Threads
+		}
+	}
+	info, err := s.c.PutObject(ctx, s.cfg.Bucket, s.name(key), r, size, opts)
+	if err != nil {
+		return fmt.Errorf("putting %s to %s: %w", key, s, err)
+	}
+	if size >= 0 && info.Size != size {
+		// The upload completed with fewer bytes than promised: remove it.
+		_ = s.c.RemoveObject(context.WithoutCancel(ctx), s.cfg.Bucket, s.name(key), minio.RemoveObjectOptions{})
+		return fmt.Errorf("putting %s: wrote %d bytes, expected %d", key, info.Size, size)
+	}
+	return nil
+}
+
+func (s *Store) classify(op, key string, err error) error {
+	resp := minio.ToErrorResponse(err)
+	if resp.Code == minio.NoSuchKey || resp.StatusCode == http.StatusNotFound {
+		return store.NotFound(key)
+	}
+	return fmt.Errorf("%s %s at %s: %w", op, key, s, err)
+}
+
+// Get streams the object.
+func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := store.ValidateKey(key); err != nil {
+		return nil, err
+	}
+	obj, err := s.c.GetObject(ctx, s.cfg.Bucket, s.name(key), minio.GetObjectOptions{})
+	if err != nil {
+		return nil, s.classify("getting", key, err)
+	}
+	if _, err := obj.Stat(); err != nil { // forces the request: surfaces not-found now
+		obj.Close()
+		return nil, s.classify("getting", key, err)
+	}
+	return obj, nil
+}
+
+// Stat describes the object.
+func (s *Store) Stat(ctx context.Context, key string) (store.Info, error) {
+	if err := store.ValidateKey(key); err != nil {
+		return store.Info{}, err
+	}
+	oi, err := s.c.StatObject(ctx, s.cfg.Bucket, s.name(key), minio.StatObjectOptions{})
+	if err != nil {
+		return store.Info{}, s.classify("stat", key, err)
+	}
+	return store.Info{Key: key, Size: oi.Size, Modified: oi.LastModified}, nil
+}
+
+// List lists keys under the prefix in the server's (byte) order.
+func (s *Store) List(ctx context.Context, prefix string, fn func(store.Info) error) error {
+	if err := store.ValidatePrefix(prefix); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the lister goroutine when fn ends early
+	for oi := range s.c.ListObjects(ctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: s.name(prefix), Recursive: true}) {
+		if oi.Err != nil {
+			return fmt.Errorf("listing %s at %s: %w", prefix, s, oi.Err)
+		}
+		key := strings.TrimPrefix(oi.Key, s.prefix)
+		if store.ValidateKey(key) != nil {
+			continue // not ours: written by another tool
+		}
+		if err := fn(store.Info{Key: key, Size: oi.Size, Modified: oi.LastModified}); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// Delete removes the object; S3 treats a missing key as deleted.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := store.ValidateKey(key); err != nil {
+		return err
+	}
+	if err := s.c.RemoveObject(ctx, s.cfg.Bucket, s.name(key), minio.RemoveObjectOptions{}); err != nil {
+		if store.IsNotFound(s.classify("deleting", key, err)) {
+			return nil
+		}
+		return fmt.Errorf("deleting %s at %s: %w", key, s, err)
+	}
+	return nil
+}
