@@ -73,7 +73,11 @@ func Start(t testing.TB) *Server {
 		t.Skip("MinIO binary not found: run scripts/tools.sh (or set DATACUT_MINIO_BIN) to run the real-server tests")
 	}
 	s := &Server{t: t, bin: bin, dir: t.TempDir(), AccessKey: "ak" + randHex(8), SecretKey: "sk" + randHex(16)}
-	s.Endpoint = "127.0.0.1:" + freePort(t)
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Endpoint = "127.0.0.1:" + port
 	s.Start()
 	t.Cleanup(s.Stop)
 	return s
@@ -83,14 +87,25 @@ func Start(t testing.TB) *Server {
 // until it is ready.
 func (s *Server) Start() {
 	s.t.Helper()
-	cmd := exec.Command(s.bin, "server", "--quiet", "--address", s.Endpoint, "--console-address", "127.0.0.1:"+freePort(s.t), s.dir)
+	if err := s.Restart(); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// Restart is Start for any goroutine: it returns the error instead.
+func (s *Server) Restart() error {
+	console, err := freePort()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(s.bin, "server", "--quiet", "--address", s.Endpoint, "--console-address", "127.0.0.1:"+console, s.dir)
 	cmd.Env = append(os.Environ(),
 		"MINIO_ROOT_USER="+s.AccessKey, "MINIO_ROOT_PASSWORD="+s.SecretKey,
 		"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_CI_CD=1")
 	var logs strings.Builder
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("starting MinIO: %v", err)
+		return fmt.Errorf("starting MinIO: %w", err)
 	}
 	s.cmd, s.exited = cmd, make(chan struct{})
 	go func(c chan struct{}) { cmd.Wait(); close(c) }(s.exited)
@@ -100,17 +115,18 @@ func (s *Server) Start() {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return
+				return nil
 			}
 		}
 		select {
 		case <-s.exited:
-			s.t.Fatalf("MinIO exited at start:\n%s", logs.String())
+			s.cmd = nil
+			return fmt.Errorf("MinIO exited at start:\n%s", logs.String())
 		default:
 		}
 		if time.Now().After(deadline) {
 			s.Stop()
-			s.t.Fatalf("MinIO not ready after 60s:\n%s", logs.String())
+			return fmt.Errorf("MinIO not ready after 60s:\n%s", logs.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -166,11 +182,11 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func freePort(t testing.TB) string {
+func freePort() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	defer l.Close()
-	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port), nil
 }
