@@ -244,11 +244,11 @@ func splitFields(dst [][]byte, line []byte) (code []byte, fields [][]byte, trail
 
 // Header reads and checks the ZHV record and selects the catalogue flow.
 func (r *Reader) Header() (*Header, error) {
-	if r.header != nil || r.broken != nil {
-		if r.broken != nil {
-			return nil, r.broken
-		}
+	if r.header != nil {
 		return r.header, nil
+	}
+	if r.broken != nil {
+		return nil, r.broken
 	}
 	line, err := r.readLine()
 	if err == io.EOF {
@@ -410,8 +410,9 @@ func (r *Reader) startInstance(g *Group) {
 	}
 }
 
+// finding records an instance finding; Stats counts it when the instance
+// is complete (a broken file's unfinished instance is not reported).
 func (r *Reader) finding(in *Instance, f Finding) {
-	r.countFinding(f.Severity)
 	if f.Severity == SevError {
 		in.Errors++
 	} else {
@@ -566,6 +567,8 @@ func (r *Reader) finish() *Instance {
 		}
 	}
 	r.stats.Instances++
+	r.stats.Errors += in.Errors
+	r.stats.Warnings += in.Warnings
 	if in.Rejected() {
 		r.stats.Rejected++
 	}
