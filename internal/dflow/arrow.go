@@ -169,7 +169,7 @@ func (b *ArrowBuilder) Append(fileID string, in *Instance) error {
 			if i < len(rec.Fields) {
 				v = rec.Fields[i]
 			}
-			if err := appendValue(rb.Field(lineageCols+i), &g.Fields[i], v); err != nil {
+			if err := AppendValue(rb.Field(lineageCols+i), &g.Fields[i], v); err != nil {
 				return fmt.Errorf("line %d group %s item %s: %w", rec.Line, g.Code, g.Fields[i].Ref, err)
 			}
 		}
@@ -206,7 +206,9 @@ func (b *ArrowBuilder) Release() {
 	}
 }
 
-func appendValue(bld array.Builder, f *Field, v []byte) error {
+// AppendValue appends DTC text v (valid for the field) to a column builder
+// of the field's ArrowType; empty appends null.
+func AppendValue(bld array.Builder, f *Field, v []byte) error {
 	if len(v) == 0 {
 		bld.AppendNull()
 		return nil

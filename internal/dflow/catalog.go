@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -277,4 +278,27 @@ func (it *Item) InValidSet(v []byte) bool {
 	}
 	_, ok := it.valid[string(v)]
 	return ok
+}
+
+var formatRe = regexp.MustCompile(`^(±?)\s*([A-Z]+)\s*(?:\(\s*(\d*)\s*(?:,\s*(\d+)\s*)?\))?$`)
+
+// ParseFormat parses a DTC logical format such as "CHAR(10)", "±NUM(14 ,4)",
+// "DATE(0)" or "BOOLEAN".
+func ParseFormat(s string) (Format, error) {
+	m := formatRe.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return Format{}, fmt.Errorf("unrecognised format %q", s)
+	}
+	f := Format{Kind: Kind(m[2]), Signed: m[1] != ""}
+	switch f.Kind {
+	case KindChar, KindNum, KindInt:
+		f.Width, _ = strconv.Atoi(m[3])
+		f.Scale, _ = strconv.Atoi(m[4])
+	case KindDate, KindDateTime, KindTime, KindBoolean:
+	case "TIMESTAMP":
+		f.Kind = KindDateTime
+	default:
+		return Format{}, fmt.Errorf("unknown format kind in %q", s)
+	}
+	return f, nil
 }

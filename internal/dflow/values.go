@@ -158,3 +158,13 @@ func daysIn(y, m int) int {
 
 // validClock checks 6 digits hhmmss.
 func validClock(v []byte) bool { return num2(v) < 24 && num2(v[2:]) < 60 && num2(v[4:]) < 60 }
+
+// CheckValue validates a non-empty value of an item in the given format
+// (the item's own, or a field's): it returns the broken rule and why, or
+// "" when the value is valid. The reason never includes the value.
+func CheckValue(it *Item, ft Format, v []byte) (rule, why string) {
+	if len(v) == 0 {
+		return "", ""
+	}
+	return checkValue(&Field{Ref: it.Ref, Name: it.Name, Format: ft, Item: it}, v)
+}

@@ -10,9 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/mhhs-sit/datacut/internal/dflow"
@@ -135,7 +133,7 @@ func buildItem(ref string, si srcItem, ovs map[string]srcOverride) (*dflow.Item,
 		it.Unresolved = true
 		it.Format = dflow.Format{Kind: dflow.KindText}
 	} else {
-		f, err := ParseFormat(lf)
+		f, err := dflow.ParseFormat(lf)
 		if err != nil {
 			return nil, fmt.Errorf("item %s: %w", ref, err)
 		}
@@ -174,29 +172,6 @@ func columnType(it *dflow.Item) dflow.Type {
 	return dflow.TypeString
 }
 
-var formatRe = regexp.MustCompile(`^(±?)\s*([A-Z]+)\s*(?:\(\s*(\d*)\s*(?:,\s*(\d+)\s*)?\))?$`)
-
-// ParseFormat parses a DTC logical format such as "CHAR(10)", "±NUM(14 ,4)",
-// "DATE(0)" or "BOOLEAN".
-func ParseFormat(s string) (dflow.Format, error) {
-	m := formatRe.FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil {
-		return dflow.Format{}, fmt.Errorf("unrecognised format %q", s)
-	}
-	f := dflow.Format{Kind: dflow.Kind(m[2]), Signed: m[1] != ""}
-	switch f.Kind {
-	case dflow.KindChar, dflow.KindNum, dflow.KindInt:
-		f.Width, _ = strconv.Atoi(m[3])
-		f.Scale, _ = strconv.Atoi(m[4])
-	case dflow.KindDate, dflow.KindDateTime, dflow.KindTime, dflow.KindBoolean:
-	case "TIMESTAMP":
-		f.Kind = dflow.KindDateTime
-	default:
-		return dflow.Format{}, fmt.Errorf("unknown format kind in %q", s)
-	}
-	return f, nil
-}
-
 // fieldFormat combines the flow's format (its width) with the item's
 // (sign, scale, and everything when the flow leaves it blank).
 func fieldFormat(flowFmt string, it *dflow.Item) (dflow.Format, error) {
@@ -204,7 +179,7 @@ func fieldFormat(flowFmt string, it *dflow.Item) (dflow.Format, error) {
 	if ff == "" || ff == "(0)" {
 		return it.Format, nil
 	}
-	f, err := ParseFormat(ff)
+	f, err := dflow.ParseFormat(ff)
 	if err != nil {
 		return f, err
 	}
