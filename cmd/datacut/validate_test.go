@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mhhs-sit/datacut/internal/cli"
@@ -107,11 +109,33 @@ func TestValidateTextNeverShowsValues(t *testing.T) {
 	}
 }
 
-func TestExitCodes(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "datacut")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// binary builds the datacut command once per test run.
+func binary(t *testing.T) string {
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "datacut-bin")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "datacut")
+		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
 	}
+	return binPath
+}
+
+func TestExitCodes(t *testing.T) {
+	bin := binary(t)
 	good, bad, _ := fixtures(t)
 	for _, c := range []struct {
 		args []string

@@ -26,6 +26,11 @@ func LoadColumns(path string, cat *dflow.Catalog) (*Columns, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading EES columns: %w", err)
 	}
+	return ParseColumns(path, b, cat)
+}
+
+// ParseColumns is LoadColumns on bytes; path names them in errors.
+func ParseColumns(path string, b []byte, cat *dflow.Catalog) (*Columns, error) {
 	var f struct {
 		Columns    map[string]string `yaml:"columns"`
 		ExtraItems map[string]struct {

@@ -19,6 +19,9 @@ type Gen struct {
 	seq uint64
 	// EmptyOptional is the probability an optional item is left empty.
 	EmptyOptional float64
+	// Repeat sets how many times a child group appears under each parent
+	// (default: its minimum, at least 1).
+	Repeat map[string]int
 }
 
 // New returns a generator seeded with seed.
@@ -59,6 +62,9 @@ func (g *Gen) subtree(wr *dflow.Writer, grp *dflow.Group) error {
 	}
 	for _, c := range grp.Children {
 		cnt := max(c.Min, 1)
+		if r, ok := g.Repeat[c.Code]; ok {
+			cnt = r
+		}
 		if c.Max != dflow.Unbounded && cnt > c.Max {
 			cnt = c.Max
 		}
