@@ -182,7 +182,7 @@ func printReport(w io.Writer, r *FileReport) {
 		fmt.Fprintf(w, "  flow %s v%s %s, from %s/%s to %s/%s, test flag %s\n",
 			r.Flow, r.Version, r.FlowName, r.FromRole, r.FromMPID, r.ToRole, r.ToMPID, r.TestFlag)
 	}
-	fmt.Fprintf(w, "  %d group records, %d level-1 instances (%d rejected), %d MPANs, %d errors, %d warnings\n",
+	fmt.Fprintf(w, "  %d group records, %d instances (%d rejected), %d MPANs, %d errors, %d warnings\n",
 		r.Groups, r.FlowCount, r.Rejected, r.MPANs, r.Errors, r.Warnings)
 	for _, f := range r.Findings {
 		fmt.Fprintf(w, "  %s\n", f)

@@ -123,7 +123,6 @@ type ArrowBuilder struct {
 	mem      memory.Allocator
 	builders []*array.RecordBuilder // per Group.idx, created on first use
 	rows     []int
-	lines    []int64 // scratch: record index -> line
 }
 
 // NewArrowBuilder returns a builder for the flow.
@@ -137,10 +136,6 @@ func NewArrowBuilder(flow *Flow, mem memory.Allocator) *ArrowBuilder {
 // Append adds an instance's records. Pass only instances without errors:
 // a value that does not parse returns an error naming line and item.
 func (b *ArrowBuilder) Append(fileID string, in *Instance) error {
-	b.lines = b.lines[:0]
-	for _, rec := range in.Records {
-		b.lines = append(b.lines, int64(rec.Line))
-	}
 	for _, rec := range in.Records {
 		g := rec.Group
 		if g == nil || g.Flow != b.flow {
@@ -153,8 +148,8 @@ func (b *ArrowBuilder) Append(fileID string, in *Instance) error {
 		}
 		rb.Field(0).(*array.StringBuilder).Append(fileID)
 		rb.Field(1).(*array.Int64Builder).Append(int64(rec.Line))
-		if rec.Parent >= 0 {
-			rb.Field(2).(*array.Int64Builder).Append(b.lines[rec.Parent])
+		if rec.ParentLine > 0 {
+			rb.Field(2).(*array.Int64Builder).Append(int64(rec.ParentLine))
 		} else {
 			rb.Field(2).AppendNull()
 		}

@@ -50,6 +50,8 @@ type Group struct {
 	Children []*Group `json:"-"`
 	childIdx int      // position in ParentG.Children (or flow's level-1 list)
 	idx      int      // position in Flow.Groups
+	unit     bool     // starts a unit of rejection: the shallowest group holding J0003
+	context  bool     // an ancestor of unit groups: a record of its own
 }
 
 // Unbounded is Group.Max when the catalogue allows any number.
@@ -203,11 +205,56 @@ func (c *Catalog) index() error {
 			p.Children = append(p.Children, g)
 		}
 	}
+	for _, f := range c.Flows {
+		markUnits(f)
+	}
 	for _, vs := range c.byID {
 		sort.Slice(vs, func(i, j int) bool { return vs[i].Version < vs[j].Version })
 	}
 	return nil
 }
+
+// markUnits finds the flow's units of rejection: a group holding the MPAN
+// core (J0003) with no such ancestor is a unit (one MPAN's subtree); its
+// ancestors, such as the file sequence number and instruction groups of the
+// registration flows, are context records. Flows without J0003 fall back to
+// level-1 groups.
+func markUnits(f *Flow) {
+	for _, g := range f.Groups {
+		if !hasRef(g, "J0003") {
+			continue
+		}
+		above := false
+		for p := g.ParentG; p != nil; p = p.ParentG {
+			above = above || hasRef(p, "J0003")
+		}
+		if above {
+			continue
+		}
+		g.unit = true
+		for p := g.ParentG; p != nil; p = p.ParentG {
+			p.context = true
+		}
+	}
+}
+
+func hasRef(g *Group, ref string) bool {
+	for _, f := range g.Fields {
+		if f.Ref == ref {
+			return true
+		}
+	}
+	return false
+}
+
+// Unit reports whether a record of this group starts an instance: the
+// unit of rejection (see markUnits), or a level-1 group.
+func (g *Group) Unit() bool { return g.unit || (g.Level == 1 && !g.context) }
+
+// Context reports whether the group is an ancestor of unit groups; each of
+// its records is an instance of its own, and the units below it are
+// rejected when it is.
+func (g *Group) Context() bool { return g.context }
 
 // TopGroups returns the flow's level-1 groups.
 func (f *Flow) TopGroups() []*Group {

@@ -64,6 +64,7 @@ const (
 	RuleCardMin          = "group.cardinality-min"
 	RuleCardMax          = "group.cardinality-max"
 	RuleInstanceTooLarge = "instance.too-large"
+	RuleParentRejected   = "group.parent-rejected"
 	RuleMandatory        = "item.mandatory"
 	RuleWidth            = "item.width"
 	RuleEncoding         = "item.encoding"

@@ -47,7 +47,11 @@ type Record struct {
 	Group  *Group // nil when the code is unknown to the flow
 	Code   string
 	Fields [][]byte
-	Parent int // index of the parent record in Instance.Records; -1 at level 1
+	// Parent is the index of the parent record in Instance.Records, or -1
+	// at level 1 and when the parent is a context record of an earlier
+	// instance; ParentLine is the parent's line either way (0 at level 1).
+	Parent     int
+	ParentLine int
 
 	spanLo, spanHi int32 // this record's fields in Instance.spans
 }
@@ -112,13 +116,17 @@ type Reader struct {
 	cur, out  *Instance
 	scratch   [][]byte
 	instances int
+	level1    int // level-1 records: the trailer's flow count
 	groups    int // body records seen
 	stats     Stats
 }
 
 type frame struct {
-	g   *Group
-	rec int
+	g        *Group
+	rec      int // index in its instance's records
+	line     int
+	inst     int  // ordinal of the instance the record belongs to
+	rejected bool // a context record with errors: units below are rejected
 }
 
 // Stats counts what a reader has seen so far.
@@ -350,7 +358,7 @@ func (r *Reader) Next() (*Instance, error) {
 		r.groups++
 		r.stats.Records++
 		g := r.flow.byCode[string(code)]
-		if g != nil && g.Level == 1 {
+		if g != nil && (g.Unit() || g.Context()) {
 			var done *Instance
 			if r.cur.Ordinal > 0 {
 				done = r.finish()
@@ -400,7 +408,13 @@ func (r *Reader) startInstance(g *Group) {
 	in.buf = in.buf[:0]
 	in.spans = in.spans[:0]
 	in.bytes = 0
-	r.stack = r.stack[:0]
+	if g.Level != 1 {
+		return
+	}
+	r.level1++
+	for len(r.stack) > 0 {
+		r.pop()
+	}
 	if i := g.childIdx; i < len(r.topCounts) {
 		r.topCounts[i]++
 		if g.Max != Unbounded && r.topCounts[i] > g.Max {
@@ -462,6 +476,15 @@ func (r *Reader) addRecord(g *Group, code []byte, fields [][]byte, trailing bool
 	} else {
 		r.push(g, idx)
 	}
+	if g.Unit() || g.Context() {
+		for _, fr := range r.stack[:len(r.stack)-1] {
+			if fr.rejected {
+				r.finding(in, Finding{Line: r.line, Group: g.Code, Rule: RuleParentRejected, Severity: SevError,
+					Message: fmt.Sprintf("enclosing group %s at line %d was rejected", fr.g.Code, fr.line)})
+				break
+			}
+		}
+	}
 	in.Records = append(in.Records, rec)
 	if len(fields) != len(g.Fields) {
 		r.finding(in, Finding{Line: r.line, Group: g.Code, Rule: RuleFieldCount, Severity: SevError,
@@ -497,7 +520,7 @@ func (r *Reader) addRecord(g *Group, code []byte, fields [][]byte, trailing bool
 // place pops the stack to the group's parent and pushes the group.
 func (r *Reader) place(in *Instance, g *Group, idx int, rec *Record) {
 	for len(r.stack) > 0 && r.stack[len(r.stack)-1].g != g.ParentG {
-		r.pop(in)
+		r.pop()
 	}
 	if len(r.stack) == 0 {
 		r.finding(in, Finding{Line: r.line, Group: g.Code, Rule: RuleOutOfPlace, Severity: SevError,
@@ -505,7 +528,10 @@ func (r *Reader) place(in *Instance, g *Group, idx int, rec *Record) {
 		return
 	}
 	top := r.stack[len(r.stack)-1]
-	rec.Parent = top.rec
+	rec.ParentLine = top.line
+	if top.inst == in.Ordinal {
+		rec.Parent = top.rec
+	}
 	cnt := r.counts[top.g.idx]
 	cnt[g.childIdx]++
 	if g.Max != Unbounded && cnt[g.childIdx] > g.Max {
@@ -520,18 +546,25 @@ func (r *Reader) push(g *Group, idx int) {
 	for i := range c {
 		c[i] = 0
 	}
-	r.stack = append(r.stack, frame{g: g, rec: idx})
+	r.stack = append(r.stack, frame{g: g, rec: idx, line: r.line, inst: r.cur.Ordinal})
 }
 
 // pop closes the top frame, checking its children's minimum cardinality.
-func (r *Reader) pop(in *Instance) {
+// The finding goes to the frame's instance while it is being read, else
+// (a context record already returned) to the file's findings.
+func (r *Reader) pop() {
 	top := r.stack[len(r.stack)-1]
 	r.stack = r.stack[:len(r.stack)-1]
 	cnt := r.counts[top.g.idx]
 	for i, c := range top.g.Children {
 		if cnt[i] < c.Min {
-			r.finding(in, Finding{Line: in.Records[top.rec].Line, Group: top.g.Code, Rule: RuleCardMin, Severity: SevError,
-				Message: fmt.Sprintf("group %s (%s) needs at least %d child group %s (%s), found %d", top.g.Code, top.g.Name, c.Min, c.Code, c.Name, cnt[i])})
+			f := Finding{Line: top.line, Group: top.g.Code, Rule: RuleCardMin, Severity: SevError,
+				Message: fmt.Sprintf("group %s (%s) needs at least %d child group %s (%s), found %d", top.g.Code, top.g.Name, c.Min, c.Code, c.Name, cnt[i])}
+			if top.inst == r.cur.Ordinal && !r.done {
+				r.finding(r.cur, f)
+			} else {
+				r.fileFinding(f)
+			}
 		}
 	}
 }
@@ -539,8 +572,18 @@ func (r *Reader) pop(in *Instance) {
 // finish closes the current instance and swaps it out for return.
 func (r *Reader) finish() *Instance {
 	in := r.cur
+	// Close the instance's own frames; a context record's frame stays open
+	// for the units below it.
 	for len(r.stack) > 0 {
-		r.pop(in)
+		top := &r.stack[len(r.stack)-1]
+		if top.inst != in.Ordinal {
+			break
+		}
+		if top.g.Context() {
+			top.rejected = in.Rejected()
+			break
+		}
+		r.pop()
 	}
 	in.fbuf = in.fbuf[:0]
 	for i := range in.Records {
@@ -577,12 +620,10 @@ func (r *Reader) finish() *Instance {
 }
 
 func (r *Reader) readTrailer(f [][]byte, trailing bool) error {
-	r.done = true
-	if r.cur.Ordinal > 0 {
-		for len(r.stack) > 0 {
-			r.pop(r.cur)
-		}
+	for len(r.stack) > 0 {
+		r.pop()
 	}
+	r.done = true
 	if len(f) != 5 || !trailing {
 		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerMalformed,
 			Message: fmt.Sprintf("ZPT must have 5 fields ending with '|', found %d", len(f))})
@@ -600,9 +641,9 @@ func (r *Reader) readTrailer(f [][]byte, trailing bool) error {
 	case t.GroupCount != r.groups:
 		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerGroups,
 			Message: fmt.Sprintf("trailer says %d group records, file has %d: truncated or edited?", t.GroupCount, r.groups)})
-	case t.FlowCount != r.instances:
+	case t.FlowCount != r.level1:
 		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerFlows,
-			Message: fmt.Sprintf("trailer says %d level-1 groups, file has %d", t.FlowCount, r.instances)})
+			Message: fmt.Sprintf("trailer says %d level-1 groups, file has %d", t.FlowCount, r.level1)})
 	}
 	for {
 		line, err := r.readLine()

@@ -332,3 +332,65 @@ func TestWriterCountsAndCRLF(t *testing.T) {
 		t.Fatalf("written file does not validate: %v %+v", res.broken, res.instances)
 	}
 }
+
+// TestRegistrationUnits: in D0204 the MPAN sits below file-level groups;
+// each MPAN's subtree is its own unit of rejection and the groups above
+// are context records.
+func TestRegistrationUnits(t *testing.T) {
+	f := dflow.DefaultCatalog().Flow("D0204", "002")
+	if !f.Group("440").Unit() || !f.Group("751").Context() || !f.Group("763").Context() || f.Group("441").Unit() {
+		t.Fatal("D0204 units: want 440 a unit, 751 and 763 context")
+	}
+	var b bytes.Buffer
+	g := dflowtest.New(5)
+	g.EmptyOptional = 0
+	g.Repeat = map[string]int{"763": 2, "440": 3}
+	if err := g.File(&b, f, "REG1", 1); err != nil {
+		t.Fatal(err)
+	}
+	lines := linesOf(b.String())
+	var units, instr []int
+	for i, l := range lines {
+		switch l[:4] {
+		case "440|":
+			units = append(units, i)
+		case "763|":
+			instr = append(instr, i)
+		}
+	}
+	if len(units) != 6 || len(instr) != 2 {
+		t.Fatalf("%d units, %d instructions", len(units), len(instr))
+	}
+	base := read(t, b.String(), dflow.Options{})
+	if base.broken != nil || base.stats.Errors != 0 || len(base.instances) != 9 {
+		t.Fatalf("valid D0204: broken=%v errors=%d instances=%d", base.broken, base.stats.Errors, len(base.instances))
+	}
+	// A bad MPAN in the second unit rejects that unit only.
+	l := append([]string(nil), lines...)
+	f1 := strings.Split(l[units[1]], "|")
+	f1[1] = f1[1][:12] + string('0'+(f1[1][12]-'0'+1)%10)
+	l[units[1]] = strings.Join(f1, "|")
+	res := read(t, strings.Join(l, "\n")+"\n", dflow.Options{})
+	rejected := 0
+	for _, in := range res.instances {
+		if in.rejected {
+			rejected++
+		}
+	}
+	if rejected != 1 || res.stats.Rejected != 1 {
+		t.Fatalf("bad MPAN: %d rejected", rejected)
+	}
+	// A bad instruction type (context) rejects it and the units below it.
+	l = append([]string(nil), lines...)
+	setField(l, instr[0], 1, "TOOLONG")
+	res = read(t, strings.Join(l, "\n")+"\n", dflow.Options{})
+	var why []string
+	for _, in := range res.instances {
+		if in.rejected {
+			why = append(why, in.findings[0].Rule)
+		}
+	}
+	if strings.Join(why, ",") != dflow.RuleWidth+","+strings.Repeat(dflow.RuleParentRejected+",", 2)+dflow.RuleParentRejected {
+		t.Fatalf("rejections %v", why)
+	}
+}
