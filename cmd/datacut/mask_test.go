@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/mhhs-sit/datacut/internal/dflow"
-	"github.com/mhhs-sit/datacut/internal/dflow/dflowtest"
+	"github.com/mhhs-sit/datacut/internal/dflow/dflowgen"
 	"github.com/mhhs-sit/datacut/internal/mpan"
 )
 
@@ -37,7 +37,7 @@ func sharedValue(ref string, instance int) (string, bool) {
 func participantFile(t *testing.T, dir, key string, n int) string {
 	f := dflow.DefaultCatalog().Flow(key[:5], key[5:])
 	var src bytes.Buffer
-	g := dflowtest.New(uint64(len(key)))
+	g := dflowgen.New(uint64(len(key)))
 	g.Repeat = map[string]int{"440": n} // D0204: MPANs sit below a file-level group
 	if err := g.File(&src, f, "P"+key[1:5], n); err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/mhhs-sit/datacut/internal/cli"
 	"github.com/mhhs-sit/datacut/internal/dflow"
-	"github.com/mhhs-sit/datacut/internal/dflow/dflowtest"
+	"github.com/mhhs-sit/datacut/internal/dflow/dflowgen"
 )
 
 // fixtures writes a good D0150, one with a bad check digit in its second
@@ -23,7 +23,7 @@ func fixtures(t *testing.T) (good, bad, broken string) {
 	dir := t.TempDir()
 	f := dflow.DefaultCatalog().Flow("D0150", "002")
 	var b bytes.Buffer
-	g := dflowtest.New(3)
+	g := dflowgen.New(3)
 	g.EmptyOptional = 0
 	if err := g.File(&b, f, "F1", 3); err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/mhhs-sit/datacut/internal/dflow"
-	"github.com/mhhs-sit/datacut/internal/dflow/dflowtest"
+	"github.com/mhhs-sit/datacut/internal/dflow/dflowgen"
 )
 
 // toTables reads a file into per-group Arrow records.
@@ -54,7 +54,7 @@ func TestEveryFlowRoundTripsThroughArrow(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
 			var src bytes.Buffer
-			if err := dflowtest.New(uint64(len(f.Groups))+3).File(&src, f, "ARROW1", 4); err != nil {
+			if err := dflowgen.New(uint64(len(f.Groups))+3).File(&src, f, "ARROW1", 4); err != nil {
 				t.Fatal(err)
 			}
 			r, tables := toTables(t, src.Bytes(), mem, 3)

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/mhhs-sit/datacut/internal/dflow"
-	"github.com/mhhs-sit/datacut/internal/dflow/dflowtest"
+	"github.com/mhhs-sit/datacut/internal/dflow/dflowgen"
 )
 
 var (
@@ -23,13 +23,13 @@ func benchFiles(b *testing.B) map[string][]byte {
 		for _, key := range []string{"D0150002", "D0268002"} {
 			f := cat.Flow(key[:5], key[5:])
 			var one bytes.Buffer
-			if err := dflowtest.New(1).File(&one, f, "B1", 1000); err != nil {
+			if err := dflowgen.New(1).File(&one, f, "B1", 1000); err != nil {
 				b.Fatal(err)
 			}
 			n := 1000 * (100 << 20) / one.Len()
 			var buf bytes.Buffer
 			buf.Grow(110 << 20)
-			if err := dflowtest.New(1).File(&buf, f, "B1", n+1); err != nil {
+			if err := dflowgen.New(1).File(&buf, f, "B1", n+1); err != nil {
 				b.Fatal(err)
 			}
 			benchData[key] = buf.Bytes()

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/mhhs-sit/datacut/internal/dflow"
-	"github.com/mhhs-sit/datacut/internal/dflow/dflowtest"
+	"github.com/mhhs-sit/datacut/internal/dflow/dflowgen"
 )
 
 type result struct {
@@ -55,7 +55,7 @@ func genFile(t testing.TB, flow string, n int) string {
 	t.Helper()
 	f := dflow.DefaultCatalog().Flow(flow[:5], flow[5:])
 	var b bytes.Buffer
-	g := dflowtest.New(7)
+	g := dflowgen.New(7)
 	g.EmptyOptional = 0
 	if err := g.File(&b, f, "F000000001", n); err != nil {
 		t.Fatal(err)
@@ -93,7 +93,7 @@ func TestEveryFlowRoundTrips(t *testing.T) {
 	for _, f := range cat.Flows {
 		t.Run(f.Key(), func(t *testing.T) {
 			var src bytes.Buffer
-			if err := dflowtest.New(uint64(len(f.Groups))).File(&src, f, "RT", 3); err != nil {
+			if err := dflowgen.New(uint64(len(f.Groups))).File(&src, f, "RT", 3); err != nil {
 				t.Fatal(err)
 			}
 			r := dflow.NewReader(bytes.NewReader(src.Bytes()), f.Key(), dflow.Options{})
@@ -311,11 +311,11 @@ func TestFileWithoutInstancesFailsCardinality(t *testing.T) {
 func TestWriterCountsAndCRLF(t *testing.T) {
 	f := dflow.DefaultCatalog().Flow("D0149", "001")
 	var b bytes.Buffer
-	w, err := dflow.NewWriter(&b, dflowtest.Header(f, "W1"), dflow.WriterOptions{CRLF: true})
+	w, err := dflow.NewWriter(&b, dflowgen.Header(f, "W1"), dflow.WriterOptions{CRLF: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := dflowtest.New(1)
+	g := dflowgen.New(1)
 	for _, code := range []string{"280", "281", "778", "283", "284", "280", "281", "778", "283", "284"} {
 		grp := f.Group(code)
 		if err := w.Write(grp, g.Record(grp)); err != nil {
@@ -342,7 +342,7 @@ func TestRegistrationUnits(t *testing.T) {
 		t.Fatal("D0204 units: want 440 a unit, 751 and 763 context")
 	}
 	var b bytes.Buffer
-	g := dflowtest.New(5)
+	g := dflowgen.New(5)
 	g.EmptyOptional = 0
 	g.Repeat = map[string]int{"763": 2, "440": 3}
 	if err := g.File(&b, f, "REG1", 1); err != nil {

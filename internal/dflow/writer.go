@@ -80,10 +80,19 @@ func (w *Writer) WriteInstance(in *Instance) error {
 	return nil
 }
 
+// Counts are the group records and level-1 records written so far.
+func (w *Writer) Counts() (groups, flows int) { return w.groups, w.flows }
+
 // Close writes the ZPT trailer with the counted groups and flows, and the
 // given checksum and completion time, then flushes.
 func (w *Writer) Close(checksum, completed string) error {
-	w.line("ZPT", []string{w.fileID, strconv.Itoa(w.groups), checksum, strconv.Itoa(w.flows), completed})
+	return w.CloseCounts(w.groups, w.flows, checksum, completed)
+}
+
+// CloseCounts is Close with the trailer's counts given: only for making
+// deliberately broken test files.
+func (w *Writer) CloseCounts(groups, flows int, checksum, completed string) error {
+	w.line("ZPT", []string{w.fileID, strconv.Itoa(groups), checksum, strconv.Itoa(flows), completed})
 	if w.err != nil {
 		return w.err
 	}

@@ -10,13 +10,13 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/mhhs-sit/datacut/internal/dflow"
-	"github.com/mhhs-sit/datacut/internal/dflow/dflowtest"
+	"github.com/mhhs-sit/datacut/internal/dflow/dflowgen"
 )
 
 func d0150Records(t *testing.T, mem memory.Allocator) map[string]arrow.Record {
 	f := dflow.DefaultCatalog().Flow("D0150", "002")
 	var src bytes.Buffer
-	g := dflowtest.New(11)
+	g := dflowgen.New(11)
 	g.EmptyOptional = 0
 	if err := g.File(&src, f, "REC1", 20); err != nil {
 		t.Fatal(err)

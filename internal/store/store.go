@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -124,4 +125,38 @@ func ReadAll(ctx context.Context, s Store, key string) ([]byte, error) {
 	}
 	defer rc.Close()
 	return io.ReadAll(rc)
+}
+
+// FilePutter is implemented by stores that can take a finished local file
+// without copying it (the local store renames it into place).
+type FilePutter interface {
+	PutFile(ctx context.Context, key, path string) error
+	// TempDir is where to write files destined for PutFile.
+	TempDir() string
+}
+
+// TempDir is the directory to spool files for PutFile into.
+func TempDir(s Store) string {
+	if fp, ok := s.(FilePutter); ok {
+		return fp.TempDir()
+	}
+	return os.TempDir()
+}
+
+// PutFile stores a finished local file under key and removes the file.
+func PutFile(ctx context.Context, s Store, key, path string) error {
+	if fp, ok := s.(FilePutter); ok {
+		return fp.PutFile(ctx, key, path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(path)
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	return s.Put(ctx, key, f, st.Size())
 }

@@ -28,7 +28,10 @@ type Store struct {
 	root string
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store      = (*Store)(nil)
+	_ store.FilePutter = (*Store)(nil)
+)
 
 // Open returns a store rooted at dir, creating it if needed.
 func Open(dir string) (*Store, error) {
@@ -228,4 +231,41 @@ func (s *Store) walk(ctx context.Context, dirKey, prefix string, fn func(store.I
 		}
 	}
 	return nil
+}
+
+// TempDir is inside the root, so PutFile is a rename on one file system.
+func (s *Store) TempDir() string { return filepath.Join(s.root, tmpDir) }
+
+// PutFile moves a finished file into place (fsync, rename); a file on
+// another file system is copied with Put and removed.
+func (s *Store) PutFile(ctx context.Context, key, path string) error {
+	if err := store.ValidateKey(key); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("putting %s: %w", key, err)
+	}
+	err = f.Sync()
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("putting %s: %w", key, err)
+	}
+	dst := s.path(key)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("putting %s: %w", key, err)
+	}
+	if err := os.Rename(path, dst); err != nil {
+		if !errors.Is(err, syscall.EXDEV) {
+			return fmt.Errorf("putting %s: %w", key, err)
+		}
+		in, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer os.Remove(path)
+		defer in.Close()
+		return s.Put(ctx, key, in, -1)
+	}
+	return syncDir(filepath.Dir(dst))
 }

@@ -59,3 +59,29 @@ func TestPutLeavesNoTemporaryFiles(t *testing.T) {
 		t.Fatal("empty directory left after delete")
 	}
 }
+
+func TestPutFileRenames(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := local.Open(dir)
+	ctx := context.Background()
+	src := filepath.Join(s.TempDir(), "spool")
+	os.WriteFile(src, []byte("spooled"), 0o644)
+	if err := store.PutFile(ctx, s, "inbox/A/x.dat", src); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := store.ReadAll(ctx, s, "inbox/A/x.dat"); string(b) != "spooled" {
+		t.Fatalf("got %q", b)
+	}
+	if _, err := os.Stat(src); !os.IsNotExist(err) {
+		t.Fatal("spool file left behind")
+	}
+	// From another directory (possibly another file system): still moved.
+	other := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(other, []byte("other"), 0o644)
+	if err := store.PutFile(ctx, s, "b", other); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := store.ReadAll(ctx, s, "b"); string(b) != "other" {
+		t.Fatalf("got %q", b)
+	}
+}

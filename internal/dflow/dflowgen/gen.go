@@ -1,7 +1,7 @@
-// Package dflowtest generates valid D-flow files for any catalogue flow, for
+// Package dflowgen generates valid D-flow files for any catalogue flow, for
 // tests and benchmarks. Values are canonical: they survive a round trip
 // through Arrow byte for byte.
-package dflowtest
+package dflowgen
 
 import (
 	"fmt"

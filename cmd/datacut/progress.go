@@ -1,0 +1,42 @@
+package main
+
+import (
+	"os"
+	"sync"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// progress shows a bar on a terminal and nothing otherwise (logs carry the
+// story there). Safe for concurrent use.
+type progress struct {
+	mu  sync.Mutex
+	bar *progressbar.ProgressBar
+}
+
+func newProgress(total int64, what string) *progress {
+	if !term.IsTerminal(int(os.Stderr.Fd())) {
+		return &progress{}
+	}
+	return &progress{bar: progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionThrottle(200_000_000),
+		progressbar.OptionClearOnFinish())}
+}
+
+// set moves the bar to n.
+func (p *progress) set(n int64) {
+	if p.bar == nil {
+		return
+	}
+	p.mu.Lock()
+	p.bar.Set64(n)
+	p.mu.Unlock()
+}
+
+func (p *progress) done() {
+	if p.bar != nil {
+		p.bar.Finish()
+	}
+}

@@ -1,0 +1,448 @@
+package synth
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mhhs-sit/datacut/internal/dflow"
+	"github.com/mhhs-sit/datacut/internal/dflow/dflowgen"
+	"github.com/mhhs-sit/datacut/internal/store"
+)
+
+// Options say what market to generate.
+type Options struct {
+	MPANs     int
+	Seed      uint64
+	FaultRate float64 // share of units corrupted and of D-flow files broken
+	// ChunkMPANs splits the market into chunks generated in parallel; each
+	// participant gets one file per flow per chunk. Default: 250,000, or a
+	// quarter of a smaller market (at least 10,000) so every core works.
+	ChunkMPANs int
+	Workers    int            // default GOMAXPROCS
+	Progress   func(done int) // MPANs generated so far; called from workers
+}
+
+// Created is the creation time in every generated header: fixed, so runs
+// are reproducible.
+const Created = "20261101120000"
+
+// TruthPrefix is where the ground truth of injected faults is written.
+const TruthPrefix = "synth/ground-truth/"
+
+// Summary says what was generated.
+type Summary struct {
+	Seed         uint64         `json:"seed"`
+	MPANs        int            `json:"mpans"`
+	Participants map[string]int `json:"participants"` // by role name
+	BySegment    map[string]int `json:"bySegment"`
+	ByGSP        map[string]int `json:"byGsp"`
+	ByMeter      map[string]int `json:"byMeter"`
+	Linked       int            `json:"linkedMpans"`
+	Files        map[string]int `json:"filesByCut"`
+	Bytes        int64          `json:"bytes"`
+	Faults       int            `json:"faultyUnits"`
+	BrokenFiles  int            `json:"brokenFiles"`
+}
+
+func (s *Summary) add(o *Summary) {
+	for k, v := range o.BySegment {
+		s.BySegment[k] += v
+	}
+	for k, v := range o.ByGSP {
+		s.ByGSP[k] += v
+	}
+	for k, v := range o.ByMeter {
+		s.ByMeter[k] += v
+	}
+	for k, v := range o.Files {
+		s.Files[k] += v
+	}
+	s.Linked += o.Linked
+	s.Bytes += o.Bytes
+	s.Faults += o.Faults
+	s.BrokenFiles += o.BrokenFiles
+}
+
+func newSummary() *Summary {
+	return &Summary{BySegment: map[string]int{}, ByGSP: map[string]int{}, ByMeter: map[string]int{}, Files: map[string]int{}, Participants: map[string]int{}}
+}
+
+type market struct {
+	seed  uint64
+	n     int
+	pools *pools
+	cat   *dflow.Catalog
+	opt   Options
+}
+
+// Generate writes the market's cuts into the store's inbox layout,
+// inbox/<MPID>/<cut>/<file>, and the ground truth of injected faults under
+// synth/ground-truth/.
+func Generate(ctx context.Context, st store.Store, opt Options) (*Summary, error) {
+	if opt.MPANs <= 0 {
+		return nil, fmt.Errorf("the market needs at least one MPAN")
+	}
+	if opt.FaultRate < 0 || opt.FaultRate > 1 {
+		return nil, fmt.Errorf("fault rate must be between 0 and 1")
+	}
+	if opt.ChunkMPANs <= 0 {
+		opt.ChunkMPANs = min(250_000, max(10_000, (opt.MPANs+3)/4))
+	}
+	m := &market{seed: opt.Seed, n: opt.MPANs, pools: newPools(opt.Seed), cat: dflow.DefaultCatalog(), opt: opt}
+	chunks := (opt.MPANs + opt.ChunkMPANs - 1) / opt.ChunkMPANs
+	sum := newSummary()
+	sum.Seed, sum.MPANs = opt.Seed, opt.MPANs
+	sum.Participants = map[string]int{"supplier": len(Suppliers), "mop": len(MOps), "hhdc": len(HHDCs), "nhhdc": len(NHHDCs),
+		"da": len(DAs), "registration": len(Registrations())}
+	var mu sync.Mutex
+	var done atomic.Int64
+	g, ctx := errgroup.WithContext(ctx)
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = max(1, min(chunks, runtime.GOMAXPROCS(0)))
+	}
+	g.SetLimit(workers)
+	for c := 0; c < chunks; c++ {
+		g.Go(func() error {
+			part, err := m.chunk(ctx, st, c, &done)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			sum.add(part)
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+// outFile is one file being written to the spool.
+type outFile struct {
+	key     string
+	flow    *dflow.Flow
+	path    string
+	f       *os.File
+	buf     *bufio.Writer
+	w       *dflow.Writer
+	csv     *csv.Writer
+	ordinal int // instances so far (units and context records)
+	rows    int // EES data rows
+	truth   Truth
+}
+
+// Truth is the ground truth of one generated file.
+type Truth struct {
+	Key       string  `json:"key"`
+	Flow      string  `json:"flow"`
+	Instances int     `json:"instances"` // as the reader counts them (EES: data rows)
+	MPANs     int     `json:"mpans"`
+	Broken    string  `json:"broken,omitempty"` // rule the file breaks, if broken
+	Faults    []Fault `json:"faults,omitempty"`
+}
+
+// Fault is one corrupted unit.
+type Fault struct {
+	Instance int    `json:"instance"` // reader instance ordinal (EES: data row)
+	Kind     string `json:"kind"`
+	Rule     string `json:"rule"`
+}
+
+type chunkGen struct {
+	m     *market
+	st    store.Store
+	chunk int
+	b     *builder
+	files map[string]*outFile
+	sum   *Summary
+	fault *rand.Rand
+}
+
+func (m *market) chunk(ctx context.Context, st store.Store, c int, done *atomic.Int64) (*Summary, error) {
+	cg := &chunkGen{m: m, st: st, chunk: c, files: map[string]*outFile{}, sum: newSummary(),
+		b:     &builder{cat: m.cat, fill: dflowgen.New(m.seed ^ uint64(c)*0x9e3779b97f4a7c15)},
+		fault: rand.New(rand.NewPCG(m.seed^0xfa17, uint64(c)))}
+	cg.b.fill.EmptyOptional = 0
+	defer cg.abort()
+	lo, hi := c*m.opt.ChunkMPANs, min((c+1)*m.opt.ChunkMPANs, m.n)
+	reported := lo
+	for i := lo; i < hi; i++ {
+		if err := cg.point(m.point(i)); err != nil {
+			return nil, err
+		}
+		if i+1-reported == 4096 || i+1 == hi {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			n := done.Add(int64(i + 1 - reported))
+			reported = i + 1
+			if m.opt.Progress != nil {
+				m.opt.Progress(int(n))
+			}
+		}
+	}
+	return cg.sum, cg.finish(ctx)
+}
+
+func (cg *chunkGen) point(p *Point) error {
+	cg.b.reset()
+	cg.sum.BySegment[p.Segment]++
+	cg.sum.ByGSP[p.GSP]++
+	cg.sum.ByMeter[[]string{"unmetered", "traditional", "smart", "advanced"}[p.Meter]]++
+	if p.Partner >= 0 {
+		cg.sum.Linked++
+	}
+	for i := range fileSpecs {
+		spec := &fileSpecs[i]
+		f := cg.m.cat.Flow(spec.flow, spec.version)
+		recs := flowPlans[spec.flow](cg.b, f, p)
+		if recs == nil {
+			continue
+		}
+		of, err := cg.dflowFile(spec, f, p)
+		if err != nil {
+			return err
+		}
+		if err := cg.writeUnit(of, recs); err != nil {
+			return err
+		}
+	}
+	return cg.eesRow(p)
+}
+
+func (cg *chunkGen) key(owner, cut, name, ext string) string {
+	return fmt.Sprintf("inbox/%s/%s/%s_%04d.%s", owner, cut, name, cg.chunk+1, ext)
+}
+
+// create opens a spool file for key.
+func (cg *chunkGen) create(key string) (*outFile, error) {
+	f, err := os.CreateTemp(store.TempDir(cg.st), "synth-*")
+	if err != nil {
+		return nil, fmt.Errorf("creating spool file: %w", err)
+	}
+	of := &outFile{key: key, path: f.Name(), f: f, buf: bufio.NewWriterSize(f, 128<<10), truth: Truth{Key: key}}
+	cg.files[key] = of
+	return of, nil
+}
+
+func fileID(key string) string {
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	return fmt.Sprintf("S%09d", h.Sum64()%1_000_000_000)
+}
+
+func (cg *chunkGen) dflowFile(spec *fileSpec, f *dflow.Flow, p *Point) (*outFile, error) {
+	key := cg.key(spec.owner(p), spec.cut, spec.name(p), "dat")
+	if of := cg.files[key]; of != nil {
+		return of, nil
+	}
+	of, err := cg.create(key)
+	if err != nil {
+		return nil, err
+	}
+	of.flow = f
+	of.truth.Flow = f.Key()
+	fr, fm := spec.from(p)
+	tr, tm := spec.to(p)
+	h := dflow.Header{FileID: fileID(key), Flow: f.ID, Version: f.Version, FromRole: fr, FromMPID: fm, ToRole: tr, ToMPID: tm,
+		Created: Created, TestFlag: "TR01"}
+	if of.w, err = dflow.NewWriter(of.buf, h, dflow.WriterOptions{}); err != nil {
+		return nil, err
+	}
+	// Registration flows open with their file sequence number group.
+	for _, top := range f.TopGroups() {
+		if top.Context() {
+			of.ordinal++
+			if err := of.w.Write(top, [][]byte{[]byte(strconv.Itoa(cg.chunk + 1))}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return of, nil
+}
+
+// writeUnit writes one point's records, corrupting them first when the
+// fault draw says so.
+func (cg *chunkGen) writeUnit(of *outFile, recs []rec) error {
+	unitAt := -1
+	for i, r := range recs {
+		if r.g.Unit() || r.g.Context() {
+			of.ordinal++
+		}
+		if r.g.Unit() && unitAt < 0 {
+			unitAt = i
+			of.truth.MPANs++
+		}
+	}
+	if cg.m.opt.FaultRate > 0 && cg.fault.Float64() < cg.m.opt.FaultRate {
+		var flt Fault
+		recs, flt = corrupt(recs, unitAt, cg.fault.IntN(4))
+		flt.Instance = of.ordinal
+		of.truth.Faults = append(of.truth.Faults, flt)
+		cg.sum.Faults++
+	}
+	for _, r := range recs {
+		if err := of.w.Write(r.g, r.fields); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eesRow writes the point's row of its supplier's EES portfolio export.
+func (cg *chunkGen) eesRow(p *Point) error {
+	key := cg.key(p.Supplier.MPID, CutEES, "EES", "csv")
+	of := cg.files[key]
+	if of == nil {
+		var err error
+		if of, err = cg.create(key); err != nil {
+			return err
+		}
+		of.truth.Flow = "EES"
+		of.csv = csv.NewWriter(of.buf)
+		of.csv.Write(EESHeader)
+	}
+	of.rows++
+	of.truth.MPANs++
+	row := p.eesRow()
+	if cg.m.opt.FaultRate > 0 && cg.fault.Float64() < cg.m.opt.FaultRate {
+		c := []byte(row[0])
+		c[12] = '0' + (c[12]-'0'+1)%10
+		row[0] = string(c)
+		of.truth.Faults = append(of.truth.Faults, Fault{Instance: of.rows, Kind: "check-digit", Rule: dflow.RuleMPANCheck})
+		cg.sum.Faults++
+	}
+	return of.csv.Write(row)
+}
+
+// finish closes every file, breaks some on purpose, stores them and their
+// ground truth.
+func (cg *chunkGen) finish(ctx context.Context) error {
+	keys := make([]string, 0, len(cg.files))
+	for k := range cg.files {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var truth []byte
+	for _, k := range keys {
+		of := cg.files[k]
+		if err := cg.close(of); err != nil {
+			return err
+		}
+		st, err := os.Stat(of.path)
+		if err != nil {
+			return err
+		}
+		cg.sum.Bytes += st.Size()
+		cg.sum.Files[cutOf(k)]++
+		line, _ := json.Marshal(of.truth)
+		truth = append(append(truth, line...), '\n')
+	}
+	// Store the files several at a time: each put waits on the disk (fsync).
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for _, k := range keys {
+		of := cg.files[k]
+		g.Go(func() error { return store.PutFile(gctx, cg.st, of.key, of.path) })
+	}
+	err := g.Wait()
+	cg.files = nil
+	if err != nil {
+		return err
+	}
+	tk := fmt.Sprintf("%schunk-%04d.jsonl", TruthPrefix, cg.chunk+1)
+	return cg.st.Put(ctx, tk, bytes.NewReader(truth), int64(len(truth)))
+}
+
+func (cg *chunkGen) close(of *outFile) error {
+	var err error
+	if of.csv != nil {
+		of.truth.Instances = of.rows
+		of.csv.Flush()
+		err = of.csv.Error()
+	} else {
+		of.truth.Instances = of.ordinal
+		broken := cg.m.opt.FaultRate > 0 && hashFloat(cg.m.seed, of.key) < cg.m.opt.FaultRate
+		groups, flows := of.w.Counts()
+		switch {
+		case broken && hashFloat(cg.m.seed+1, of.key) < 0.5:
+			of.truth.Broken = dflow.RuleTrailerGroups
+			err = of.w.CloseCounts(groups+1, flows, "", Created)
+		case broken:
+			of.truth.Broken = dflow.RuleTrailerMissing
+			err = of.w.CloseCounts(groups, flows, "", Created)
+		default:
+			err = of.w.Close("", Created)
+		}
+		if broken {
+			cg.sum.BrokenFiles++
+		}
+	}
+	if err == nil {
+		err = of.buf.Flush()
+	}
+	if cerr := of.f.Close(); err == nil {
+		err = cerr
+	}
+	of.f = nil
+	if err == nil && of.truth.Broken == dflow.RuleTrailerMissing {
+		err = truncate(of.path)
+	}
+	return err
+}
+
+// truncate cuts a file at the line start nearest 60 % of its size, as an
+// interrupted transfer would, losing the trailer.
+func truncate(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	cut := len(b) * 6 / 10
+	for cut > 0 && b[cut-1] != '\n' {
+		cut--
+	}
+	return os.Truncate(path, int64(cut))
+}
+
+func hashFloat(seed uint64, key string) float64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d|%s", seed, key)
+	return float64(h.Sum64()>>11) / (1 << 53)
+}
+
+// cutOf is the <cut> segment of inbox/<MPID>/<cut>/<file>.
+func cutOf(key string) string {
+	if parts := strings.Split(key, "/"); len(parts) == 4 {
+		return parts[2]
+	}
+	return ""
+}
+
+// abort removes spool files left by a failed chunk.
+func (cg *chunkGen) abort() {
+	for _, of := range cg.files {
+		if of.f != nil {
+			of.f.Close()
+		}
+		os.Remove(of.path)
+	}
+}
