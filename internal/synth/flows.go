@@ -78,22 +78,22 @@ type fileSpec struct {
 	version  string
 	cut      string
 	owner    func(p *Point) string // uploading MPID: the inbox folder
-	name     func(p *Point) string // file name stem (flow and counterparty)
+	party    func(p *Point) string // counterparty in the file name, or nil
 	from, to func(p *Point) (role, mpid string)
 }
 
 func si(*Point) (string, string) { return SIRole, SIMPID }
 
 var fileSpecs = []fileSpec{
-	{flow: "D0150", version: "002", cut: CutMTD, owner: mop, name: func(*Point) string { return "D0150" }, from: mopRole, to: si},
-	{flow: "D0149", version: "001", cut: CutMTD, owner: mop, name: func(*Point) string { return "D0149" }, from: mopRole, to: si},
-	{flow: "D0268", version: "002", cut: CutMTD, owner: mop, name: func(*Point) string { return "D0268" }, from: mopRole, to: si},
+	{flow: "D0150", version: "002", cut: CutMTD, owner: mop, from: mopRole, to: si},
+	{flow: "D0149", version: "001", cut: CutMTD, owner: mop, from: mopRole, to: si},
+	{flow: "D0268", version: "002", cut: CutMTD, owner: mop, from: mopRole, to: si},
 	{flow: "D0204", version: "002", cut: CutRegistration, owner: func(p *Point) string { return p.Distributor },
-		name: func(p *Point) string { return "D0204_" + p.Supplier.MPID },
-		from: func(p *Point) (string, string) { return "P", p.Distributor },
-		to:   func(p *Point) (string, string) { return "X", p.Supplier.MPID }},
-	{flow: "D0302", version: "002", cut: CutSupplier, owner: supplier, name: func(*Point) string { return "D0302" }, from: supplierRole, to: si},
-	{flow: "D0225", version: "002", cut: CutSupplier, owner: supplier, name: func(*Point) string { return "D0225" }, from: supplierRole, to: si},
+		party: supplier,
+		from:  func(p *Point) (string, string) { return "P", p.Distributor },
+		to:    func(p *Point) (string, string) { return "X", p.Supplier.MPID }},
+	{flow: "D0302", version: "002", cut: CutSupplier, owner: supplier, from: supplierRole, to: si},
+	{flow: "D0225", version: "002", cut: CutSupplier, owner: supplier, from: supplierRole, to: si},
 }
 
 func mop(p *Point) string                    { return p.MOp.MPID }

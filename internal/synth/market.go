@@ -7,7 +7,6 @@ package synth
 import (
 	"math/rand/v2"
 	"strings"
-	"sync"
 
 	"github.com/brianvoe/gofakeit/v7"
 
@@ -78,18 +77,7 @@ func Registrations() []Participant {
 // each MPAN picks from them cheaply.
 type pools struct {
 	first, last, street, town []string
-	stems                     sync.Map // "first|last" -> email local part stem
-}
-
-// emailStem is "first.last" lower-cased without spaces, cached.
-func (p *pools) emailStem(first, last string) string {
-	k := first + "|" + last
-	if v, ok := p.stems.Load(k); ok {
-		return v.(string)
-	}
-	v := strings.ToLower(strings.ReplaceAll(first+"."+last, " ", ""))
-	p.stems.Store(k, v)
-	return v
+	firstLow, lastLow         []string // lower case, no spaces: for emails
 }
 
 func newPools(seed uint64) *pools {
@@ -101,6 +89,11 @@ func newPools(seed uint64) *pools {
 		p.street = append(p.street, f.StreetName()+" "+[]string{"Road", "Street", "Lane", "Avenue", "Close", "Way", "Drive", "Grove"}[i%8])
 	}
 	p.town = ukTowns
+	low := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, " ", "")) }
+	for i := range p.first {
+		p.firstLow = append(p.firstLow, low(p.first[i]))
+		p.lastLow = append(p.lastLow, low(p.last[i]))
+	}
 	return p
 }
 

@@ -97,10 +97,11 @@ func (m *market) point(i int) *Point {
 	}
 	p.Town = m.pools.town[site.IntN(len(m.pools.town))]
 	p.Postcode = postcode(site)
-	p.First, p.Last = m.pools.first[site.IntN(len(m.pools.first))], m.pools.last[site.IntN(len(m.pools.last))]
+	fi, li := site.IntN(len(m.pools.first)), site.IntN(len(m.pools.last))
+	p.First, p.Last = m.pools.first[fi], m.pools.last[li]
 	p.Name = p.First + " " + p.Last
 	p.Phone = "07700900" + pad(site.IntN(1000), 3)
-	p.Email = m.pools.emailStem(p.First, p.Last) + strconv.Itoa(site.IntN(100)) + "@example.com"
+	p.Email = m.pools.firstLow[fi] + "." + m.pools.lastLow[li] + strconv.Itoa(site.IntN(100)) + "@example.com"
 	if site.Float64() < 0.08 {
 		p.PSR = true
 		p.PSRCode = []string{"01", "02", "03", "04", "08", "09", "10", "12"}[site.IntN(8)]

@@ -171,13 +171,15 @@ type chunkGen struct {
 	st    store.Store
 	chunk int
 	b     *builder
-	files map[string]*outFile
+	files map[string]*outFile // by store key
+	open  map[fileRef]*outFile
+	ees   map[string]*outFile // by supplier
 	sum   *Summary
 	fault *rand.Rand
 }
 
 func (m *market) chunk(ctx context.Context, st store.Store, c int, done *atomic.Int64) (*Summary, error) {
-	cg := &chunkGen{m: m, st: st, chunk: c, files: map[string]*outFile{}, sum: newSummary(),
+	cg := &chunkGen{m: m, st: st, chunk: c, files: map[string]*outFile{}, open: map[fileRef]*outFile{}, ees: map[string]*outFile{}, sum: newSummary(),
 		b:     &builder{cat: m.cat, fill: dflowgen.New(m.seed ^ uint64(c)*0x9e3779b97f4a7c15)},
 		fault: rand.New(rand.NewPCG(m.seed^0xfa17, uint64(c)))}
 	cg.b.fill.EmptyOptional = 0
@@ -238,7 +240,7 @@ func (cg *chunkGen) create(key string) (*outFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating spool file: %w", err)
 	}
-	of := &outFile{key: key, path: f.Name(), f: f, buf: bufio.NewWriterSize(f, 128<<10), truth: Truth{Key: key}}
+	of := &outFile{key: key, path: f.Name(), f: f, buf: bufio.NewWriterSize(f, 64<<10), truth: Truth{Key: key}}
 	cg.files[key] = of
 	return of, nil
 }
@@ -249,20 +251,32 @@ func fileID(key string) string {
 	return fmt.Sprintf("S%09d", h.Sum64()%1_000_000_000)
 }
 
+// fileRef finds a chunk's open file without building its key.
+type fileRef struct {
+	spec         *fileSpec
+	owner, party string
+}
+
 func (cg *chunkGen) dflowFile(spec *fileSpec, f *dflow.Flow, p *Point) (*outFile, error) {
-	key := cg.key(spec.owner(p), spec.cut, spec.name(p), "dat")
-	if of := cg.files[key]; of != nil {
+	ref := fileRef{spec: spec, owner: spec.owner(p)}
+	name := spec.flow
+	if spec.party != nil {
+		ref.party = spec.party(p)
+		name += "_" + ref.party
+	}
+	if of := cg.open[ref]; of != nil {
 		return of, nil
 	}
-	of, err := cg.create(key)
+	of, err := cg.create(cg.key(ref.owner, spec.cut, name, "dat"))
 	if err != nil {
 		return nil, err
 	}
+	cg.open[ref] = of
 	of.flow = f
 	of.truth.Flow = f.Key()
 	fr, fm := spec.from(p)
 	tr, tm := spec.to(p)
-	h := dflow.Header{FileID: fileID(key), Flow: f.ID, Version: f.Version, FromRole: fr, FromMPID: fm, ToRole: tr, ToMPID: tm,
+	h := dflow.Header{FileID: fileID(of.key), Flow: f.ID, Version: f.Version, FromRole: fr, FromMPID: fm, ToRole: tr, ToMPID: tm,
 		Created: Created, TestFlag: "TR01"}
 	if of.w, err = dflow.NewWriter(of.buf, h, dflow.WriterOptions{}); err != nil {
 		return nil, err
@@ -309,13 +323,13 @@ func (cg *chunkGen) writeUnit(of *outFile, recs []rec) error {
 
 // eesRow writes the point's row of its supplier's EES portfolio export.
 func (cg *chunkGen) eesRow(p *Point) error {
-	key := cg.key(p.Supplier.MPID, CutEES, "EES", "csv")
-	of := cg.files[key]
+	of := cg.ees[p.Supplier.MPID]
 	if of == nil {
 		var err error
-		if of, err = cg.create(key); err != nil {
+		if of, err = cg.create(cg.key(p.Supplier.MPID, CutEES, "EES", "csv")); err != nil {
 			return err
 		}
+		cg.ees[p.Supplier.MPID] = of
 		of.truth.Flow = "EES"
 		of.csv = csv.NewWriter(of.buf)
 		of.csv.Write(EESHeader)
