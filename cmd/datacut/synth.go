@@ -63,7 +63,7 @@ exactly what was injected.
 	cmd.Flags().IntVar(&o.mpans, "mpans", 10000, "number of MPANs in the market")
 	cmd.Flags().Uint64Var(&o.seed, "seed", 1, "seed: the same seed and size give the same market")
 	cmd.Flags().Float64Var(&o.faults, "faults", 0, "share of units corrupted and of D-flow files broken (0 to 1)")
-	cmd.Flags().IntVar(&o.chunk, "chunk-mpans", 0, "MPANs per chunk: files split, and generate in parallel, at this size (default 250,000, or a quarter of a smaller market)")
+	cmd.Flags().IntVar(&o.chunk, "chunk-mpans", 0, "MPANs per chunk: files split, and generate in parallel, at this size (default 250,000, or half of a smaller market)")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the summary as JSON")
 	return cmd
 }

@@ -30,8 +30,8 @@ type Options struct {
 	Seed      uint64
 	FaultRate float64 // share of units corrupted and of D-flow files broken
 	// ChunkMPANs splits the market into chunks generated in parallel; each
-	// participant gets one file per flow per chunk. Default: 250,000, or a
-	// quarter of a smaller market (at least 10,000) so every core works.
+	// participant gets one file per flow per chunk. Default: 250,000, or
+	// half of a smaller market (at least 10,000) so both cores work.
 	ChunkMPANs int
 	Workers    int            // default GOMAXPROCS
 	Progress   func(done int) // MPANs generated so far; called from workers
@@ -101,7 +101,7 @@ func Generate(ctx context.Context, st store.Store, opt Options) (*Summary, error
 		return nil, fmt.Errorf("fault rate must be between 0 and 1")
 	}
 	if opt.ChunkMPANs <= 0 {
-		opt.ChunkMPANs = min(250_000, max(10_000, (opt.MPANs+3)/4))
+		opt.ChunkMPANs = min(250_000, max(10_000, (opt.MPANs+1)/2))
 	}
 	m := &market{seed: opt.Seed, n: opt.MPANs, pools: newPools(opt.Seed), cat: dflow.DefaultCatalog(), opt: opt}
 	chunks := (opt.MPANs + opt.ChunkMPANs - 1) / opt.ChunkMPANs
