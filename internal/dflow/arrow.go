@@ -98,23 +98,51 @@ func (f *Field) ArrowType() arrow.DataType {
 // then one typed column per data item with its J-ref, DTC name and format
 // in field metadata.
 func (g *Group) Schema() *arrow.Schema {
-	fields := []arrow.Field{
+	md := arrow.NewMetadata(
+		[]string{MetaFlow, MetaVersion, MetaGroup, MetaGroupName},
+		[]string{g.Flow.ID, g.Flow.Version, g.Code, g.Name})
+	return TableSchema(g.ColumnNames(), g.Fields, md)
+}
+
+// TableSchema is the schema of a table of data items: the lineage columns,
+// then a typed column per field, named by names, with the item's J-ref,
+// DTC name and format in field metadata.
+func TableSchema(names []string, fields []Field, md arrow.Metadata) *arrow.Schema {
+	cols := []arrow.Field{
 		{Name: ColSourceFileID, Type: arrow.BinaryTypes.String},
 		{Name: ColRecordLine, Type: arrow.PrimitiveTypes.Int64},
 		{Name: ColParentLine, Type: arrow.PrimitiveTypes.Int64, Nullable: true},
 		{Name: ColInstance, Type: arrow.PrimitiveTypes.Int64},
 		{Name: ColInstanceMPAN, Type: arrow.BinaryTypes.String, Nullable: true},
 	}
-	for i, n := range g.ColumnNames() {
-		f := &g.Fields[i]
-		fields = append(fields, arrow.Field{Name: n, Type: f.ArrowType(), Nullable: true,
+	for i, n := range names {
+		f := &fields[i]
+		cols = append(cols, arrow.Field{Name: n, Type: f.ArrowType(), Nullable: true,
 			Metadata: arrow.NewMetadata([]string{MetaRef, MetaName, MetaFormat}, []string{f.Ref, f.Name, f.Format.String()})})
 	}
-	md := arrow.NewMetadata(
-		[]string{MetaFlow, MetaVersion, MetaGroup, MetaGroupName},
-		[]string{g.Flow.ID, g.Flow.Version, g.Code, g.Name})
-	return arrow.NewSchema(fields, &md)
+	return arrow.NewSchema(cols, &md)
 }
+
+// AppendLineage appends the lineage columns of one row to a record builder
+// of a TableSchema; parentLine 0 and an empty MPAN append nulls.
+func AppendLineage(rb *array.RecordBuilder, fileID string, line, parentLine, instance int, mpan []byte) {
+	rb.Field(0).(*array.StringBuilder).Append(fileID)
+	rb.Field(1).(*array.Int64Builder).Append(int64(line))
+	if parentLine > 0 {
+		rb.Field(2).(*array.Int64Builder).Append(int64(parentLine))
+	} else {
+		rb.Field(2).AppendNull()
+	}
+	rb.Field(3).(*array.Int64Builder).Append(int64(instance))
+	if len(mpan) > 0 {
+		rb.Field(4).(*array.StringBuilder).BinaryBuilder.Append(mpan)
+	} else {
+		rb.Field(4).AppendNull()
+	}
+}
+
+// LineageColumns is the number of lineage columns before the data columns.
+const LineageColumns = lineageCols
 
 // ArrowBuilder converts validated instances of one flow into one Arrow
 // table per group. Not safe for concurrent use.
@@ -146,19 +174,7 @@ func (b *ArrowBuilder) Append(fileID string, in *Instance) error {
 			rb = array.NewRecordBuilder(b.mem, g.Schema())
 			b.builders[g.idx] = rb
 		}
-		rb.Field(0).(*array.StringBuilder).Append(fileID)
-		rb.Field(1).(*array.Int64Builder).Append(int64(rec.Line))
-		if rec.ParentLine > 0 {
-			rb.Field(2).(*array.Int64Builder).Append(int64(rec.ParentLine))
-		} else {
-			rb.Field(2).AppendNull()
-		}
-		rb.Field(3).(*array.Int64Builder).Append(int64(in.Ordinal))
-		if in.MPAN != nil {
-			rb.Field(4).(*array.StringBuilder).BinaryBuilder.Append(in.MPAN)
-		} else {
-			rb.Field(4).AppendNull()
-		}
+		AppendLineage(rb, fileID, rec.Line, rec.ParentLine, in.Ordinal, in.MPAN)
 		for i := range g.Fields {
 			var v []byte
 			if i < len(rec.Fields) {
