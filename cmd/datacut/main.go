@@ -29,7 +29,7 @@ rules and publishes them as Parquet to object storage.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return cli.Usage("%v (see '%s --help')", err, c.CommandPath())
 	})
-	root.AddCommand(newSynthCmd(), newValidateCmd(), newMaskCmd(), newVerifyCmd(), newLsCmd())
+	root.AddCommand(newSynthCmd(), newRunCmd(), newLintCmd(), newValidateCmd(), newMaskCmd(), newVerifyCmd(), newLsCmd())
 	return root
 }
 

@@ -25,6 +25,16 @@ func newProgress(total int64, what string) *progress {
 		progressbar.OptionClearOnFinish())}
 }
 
+// setTotal sets the bar's maximum once known.
+func (p *progress) setTotal(n int64) {
+	if p.bar == nil || p.bar.GetMax64() == n {
+		return
+	}
+	p.mu.Lock()
+	p.bar.ChangeMax64(n)
+	p.mu.Unlock()
+}
+
 // set moves the bar to n.
 func (p *progress) set(n int64) {
 	if p.bar == nil {

@@ -1,0 +1,80 @@
+package pipeline
+
+import "time"
+
+// Manifest describes a published cut. It is written last: a cut without a
+// manifest does not exist for readers.
+type Manifest struct {
+	Cut            string         `json:"cut"`
+	MPID           string         `json:"mpid"`
+	CutID          string         `json:"cutId"`
+	Tool           string         `json:"tool"`
+	MaskScheme     string         `json:"maskScheme"`
+	Rules          RulesRef       `json:"rules"`
+	KeyFingerprint string         `json:"keyFingerprint"`
+	Inputs         []Input        `json:"inputs"`
+	Tables         []Table        `json:"tables"`
+	Rejected       Rejections     `json:"rejected"`
+	Quarantined    []Quarantine   `json:"quarantined,omitempty"`
+	Timings        Timings        `json:"timings"`
+	Counts         map[string]int `json:"counts"` // instances read, published, rejected
+}
+
+// RulesRef names the DPIA rule set a cut was masked with.
+type RulesRef struct {
+	Path    string `json:"path"`
+	Version string `json:"version"`
+	Hash    string `json:"hash"`
+}
+
+// Input is one inbox file of the cut.
+type Input struct {
+	Key       string `json:"key"`
+	SHA256    string `json:"sha256"`
+	Size      int64  `json:"size"`
+	Flow      string `json:"flow,omitempty"`
+	Instances int    `json:"instances"`
+	Rejected  int    `json:"rejected"`
+}
+
+// Table is one published Parquet table.
+type Table struct {
+	Name  string `json:"name"`
+	Key   string `json:"key"`
+	Rows  int64  `json:"rows"`
+	Bytes int64  `json:"bytes"`
+}
+
+// Rejections lists instances left out for failing validation.
+type Rejections struct {
+	Count     int            `json:"count"`
+	ByRule    map[string]int `json:"byRule"`
+	Instances []Rejected     `json:"instances"` // the first MaxListedRejections
+}
+
+// MaxListedRejections caps the instances listed in a manifest.
+const MaxListedRejections = 10000
+
+// Rejected is one rejected instance: where, and by which rules. Never values.
+type Rejected struct {
+	Input    string   `json:"input"`
+	Instance int      `json:"instance"`
+	Line     int      `json:"line"`
+	Rules    []string `json:"rules"`
+}
+
+// Quarantine is a broken input moved out of the inbox with its report.
+type Quarantine struct {
+	Input  string `json:"input"`
+	Key    string `json:"key"`
+	Report string `json:"report"`
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
+}
+
+// Timings of the run that published the cut.
+type Timings struct {
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Seconds  float64   `json:"seconds"`
+}

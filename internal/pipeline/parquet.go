@@ -1,0 +1,75 @@
+package pipeline
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/parquet"
+	"github.com/apache/arrow/go/v15/parquet/compress"
+	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+)
+
+// RowGroupRows is the row group size of published tables: large enough for
+// scans, small enough to bound memory while writing.
+const RowGroupRows = 64 * 1024
+
+// tableFile is a Parquet table being written to a spool file. Each Write
+// of a record adds row groups; the footer is written at close.
+type tableFile struct {
+	name, path string
+	schema     *arrow.Schema
+	f          *os.File
+	buf        *bufio.Writer
+	w          *pqarrow.FileWriter
+	rows       int64
+}
+
+func newTableFile(dir, name string, schema *arrow.Schema, meta map[string]string) (*tableFile, error) {
+	f, err := os.CreateTemp(dir, "table-*.parquet")
+	if err != nil {
+		return nil, fmt.Errorf("creating spool for table %s: %w", name, err)
+	}
+	t := &tableFile{name: name, path: f.Name(), schema: schema, f: f, buf: bufio.NewWriterSize(f, 1<<20)}
+	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy),
+		parquet.WithMaxRowGroupLength(RowGroupRows), parquet.WithCreatedBy("datacut"), parquet.WithDictionaryDefault(true))
+	t.w, err = pqarrow.NewFileWriter(schema, t.buf, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		t.discard()
+		return nil, fmt.Errorf("table %s: %w", name, err)
+	}
+	for k, v := range meta {
+		t.w.AppendKeyValueMetadata(k, v)
+	}
+	return t, nil
+}
+
+func (t *tableFile) write(rec arrow.Record) error {
+	if err := t.w.Write(rec); err != nil {
+		return fmt.Errorf("writing table %s: %w", t.name, err)
+	}
+	t.rows += rec.NumRows()
+	return nil
+}
+
+// close finishes the file; it stays in the spool for publishing.
+func (t *tableFile) close() error {
+	err := t.w.Close()
+	if err == nil {
+		err = t.buf.Flush()
+	}
+	if cerr := t.f.Close(); err == nil {
+		err = cerr
+	}
+	t.f = nil
+	return err
+}
+
+// discard abandons the file.
+func (t *tableFile) discard() {
+	if t.f != nil {
+		t.f.Close()
+	}
+	os.Remove(t.path)
+}
