@@ -22,6 +22,7 @@ type synthOptions struct {
 	seed   uint64
 	faults float64
 	chunk  int
+	cuts   []string
 	json   bool
 }
 
@@ -64,6 +65,7 @@ exactly what was injected.
 	cmd.Flags().Uint64Var(&o.seed, "seed", 1, "seed: the same seed and size give the same market")
 	cmd.Flags().Float64Var(&o.faults, "faults", 0, "share of units corrupted and of D-flow files broken (0 to 1)")
 	cmd.Flags().IntVar(&o.chunk, "chunk-mpans", 0, "MPANs per chunk: files split, and generate in parallel, at this size (default 250,000, or half of a smaller market)")
+	cmd.Flags().StringSliceVar(&o.cuts, "cuts", nil, "generate only these cuts (comma-separated: mop-mtd, registration, ees, supplier-customer)")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the summary as JSON")
 	return cmd
 }
@@ -75,7 +77,7 @@ func runSynth(ctx context.Context, o *synthOptions, out io.Writer) error {
 	}
 	bar := newProgress(int64(o.mpans), "generating MPANs")
 	start := time.Now()
-	sum, err := synth.Generate(ctx, st, synth.Options{MPANs: o.mpans, Seed: o.seed, FaultRate: o.faults, ChunkMPANs: o.chunk,
+	sum, err := synth.Generate(ctx, st, synth.Options{MPANs: o.mpans, Seed: o.seed, FaultRate: o.faults, ChunkMPANs: o.chunk, Cuts: o.cuts,
 		Progress: func(n int) { bar.set(int64(n)) }})
 	bar.done()
 	if err != nil {

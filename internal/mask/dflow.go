@@ -40,6 +40,7 @@ func (mk *Masker) MaskDFlow(r io.Reader, name string, w io.Writer) (FileSummary,
 	if err != nil {
 		return sum, err
 	}
+	s := mk.Session()
 	for {
 		in, err := rd.Next()
 		if err == io.EOF {
@@ -53,7 +54,7 @@ func (mk *Masker) MaskDFlow(r io.Reader, name string, w io.Writer) (FileSummary,
 			continue
 		}
 		for _, rec := range in.Records {
-			fields, err := mk.Fields(rec.Group, rec.Fields)
+			fields, err := s.Fields(rec.Group, rec.Fields)
 			if err != nil {
 				return sum, fmt.Errorf("%s line %d: %w", name, rec.Line, err)
 			}

@@ -2,7 +2,6 @@ package mask
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -12,8 +11,9 @@ import (
 )
 
 // Masker applies a rule set with the programme key. Safe for concurrent
-// use; identifier and fake mappings are memoised within a run.
+// use. A Session adds a private cache of recent results for one goroutine.
 type Masker struct {
+	caches  int // number of cached domains
 	rules   *Rules
 	key     Key
 	resolve Resolver
@@ -26,13 +26,13 @@ type itemMasker struct {
 	item   *dflow.Item
 	domain *Domain
 	m      method
-	memo   *memo // nil for methods cheaper than a lookup
+	cache  int // index of the domain's cache in a Session; -1: not worth caching
 }
 
 // New compiles rules with the key.
 func New(rules *Rules, key Key, resolve Resolver) (*Masker, error) {
-	mk := &Masker{rules: rules, key: key, resolve: resolve, domains: map[string]method{}, items: map[string]*itemMasker{}}
-	memos := map[string]*memo{}
+	mk := &Masker{caches: 0, rules: rules, key: key, resolve: resolve, domains: map[string]method{}, items: map[string]*itemMasker{}}
+	caches := map[string]int{}
 	for name, d := range rules.Domains {
 		sub := key.derive("domain|" + name)
 		var m method
@@ -56,12 +56,16 @@ func New(rules *Rules, key Key, resolve Resolver) (*Masker, error) {
 		}
 		mk.domains[name] = m
 		if d.Method == MethodMPAN || d.Method == MethodIdentifier || d.Method == MethodFake {
-			memos[name] = newMemo()
+			caches[name] = len(caches)
 		}
 	}
+	mk.caches = len(caches)
 	for ref, r := range rules.Items {
 		it := resolve(ref)
-		im := &itemMasker{ref: ref, item: it, domain: r.Domain, m: mk.domains[r.Domain.Name], memo: memos[r.Domain.Name]}
+		im := &itemMasker{ref: ref, item: it, domain: r.Domain, m: mk.domains[r.Domain.Name], cache: -1}
+		if c, ok := caches[r.Domain.Name]; ok {
+			im.cache = c
+		}
 		if r.Domain.Method == MethodConstant {
 			im.m = constantMethod{value: []byte(constantFor(r, it))}
 		}
@@ -76,9 +80,35 @@ func (mk *Masker) Rules() *Rules { return mk.rules }
 // KeyFingerprint identifies the key in manifests.
 func (mk *Masker) KeyFingerprint() string { return mk.key.Fingerprint() }
 
+// Session masks like its Masker, remembering recent results of the costly
+// methods (FF1, fakes) so repeats are free: the same MPAN appears in every
+// table of its instance. Not safe for concurrent use; memory is bounded.
+type Session struct {
+	mk     *Masker
+	caches []map[string][]byte
+}
+
+// sessionCacheMax bounds each domain's cache; a full cache starts over.
+const sessionCacheMax = 1 << 16
+
+// Session starts a session.
+func (mk *Masker) Session() *Session {
+	return &Session{mk: mk, caches: make([]map[string][]byte, mk.caches)}
+}
+
 // Value masks one value of an item at the given width (0: the item's own).
 // Empty values stay empty. An item without a rule is an error: fail-closed.
+// Safe for concurrent use.
 func (mk *Masker) Value(ref string, v []byte, width int) ([]byte, error) {
+	return mk.value(nil, ref, v, width)
+}
+
+// Value is Masker.Value with the session's cache.
+func (s *Session) Value(ref string, v []byte, width int) ([]byte, error) {
+	return s.mk.value(s, ref, v, width)
+}
+
+func (mk *Masker) value(s *Session, ref string, v []byte, width int) ([]byte, error) {
 	im := mk.items[ref]
 	if im == nil {
 		return nil, fmt.Errorf("data item %s has no masking rule", ref)
@@ -92,8 +122,13 @@ func (mk *Masker) Value(ref string, v []byte, width int) ([]byte, error) {
 	if im.item.Format.Kind != dflow.KindChar {
 		width = 0 // numbers, dates: the method keeps the shape
 	}
-	if im.memo != nil {
-		if out, ok := im.memo.get(v); ok {
+	var cache map[string][]byte
+	if s != nil && im.cache >= 0 {
+		if cache = s.caches[im.cache]; cache == nil || len(cache) >= sessionCacheMax {
+			cache = make(map[string][]byte, 1024)
+			s.caches[im.cache] = cache
+		}
+		if out, ok := cache[string(v)]; ok {
 			return out, nil
 		}
 	}
@@ -101,21 +136,26 @@ func (mk *Masker) Value(ref string, v []byte, width int) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("masking %s: %w", ref, err)
 	}
-	if im.memo != nil {
-		im.memo.put(v, out)
+	if cache != nil {
+		cache[string(v)] = out
 	}
 	return out, nil
 }
 
 // Fields masks one record's fields of group g into a new slice.
 func (mk *Masker) Fields(g *dflow.Group, fields [][]byte) ([][]byte, error) {
+	return mk.Session().Fields(g, fields)
+}
+
+// Fields is Masker.Fields with the session's cache.
+func (s *Session) Fields(g *dflow.Group, fields [][]byte) ([][]byte, error) {
 	out := make([][]byte, len(fields))
 	for i, v := range fields {
 		if i >= len(g.Fields) {
 			return nil, fmt.Errorf("group %s: more fields than the catalogue has", g.Code)
 		}
 		fd := &g.Fields[i]
-		m, err := mk.Value(fd.Ref, v, fd.Format.Width)
+		m, err := s.Value(fd.Ref, v, fd.Format.Width)
 		if err != nil {
 			return nil, fmt.Errorf("group %s: %w", g.Code, err)
 		}
@@ -153,6 +193,12 @@ func ptr(s string) *string { return &s }
 // Record masks an Arrow record column by column; kept columns are shared,
 // masked ones rebuilt. The caller releases both records.
 func (mk *Masker) Record(rec arrow.Record, mem memory.Allocator) (arrow.Record, error) {
+	return mk.Session().Record(rec, mem)
+}
+
+// Record is Masker.Record with the session's cache.
+func (s *Session) Record(rec arrow.Record, mem memory.Allocator) (arrow.Record, error) {
+	mk := s.mk
 	if err := mk.CheckColumns(rec.Schema()); err != nil {
 		return nil, err
 	}
@@ -185,7 +231,7 @@ func (mk *Masker) Record(rec arrow.Record, mem memory.Allocator) (arrow.Record, 
 			cols[i] = array.MakeArrayOfNull(mem, col.DataType(), col.Len())
 			continue
 		}
-		masked, err := mk.column(im, col, mem)
+		masked, err := s.column(im, col, mem)
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", f.Name, err)
 		}
@@ -194,23 +240,32 @@ func (mk *Masker) Record(rec arrow.Record, mem memory.Allocator) (arrow.Record, 
 	return array.NewRecord(rec.Schema(), cols, rec.NumRows()), nil
 }
 
-func (mk *Masker) column(im *itemMasker, col arrow.Array, mem memory.Allocator) (arrow.Array, error) {
+func (s *Session) column(im *itemMasker, col arrow.Array, mem memory.Allocator) (arrow.Array, error) {
 	width := im.item.Format.Width
 	switch a := col.(type) {
 	case *array.String:
 		b := array.NewStringBuilder(mem)
 		defer b.Release()
 		b.Reserve(a.Len())
+		data, offs := a.ValueBytes(), a.ValueOffsets()
+		base := offs[0]
+		// Runs of equal values are common (the instance MPAN repeats on
+		// every row of an instance): mask each run once.
+		var prevIn, prevOut []byte
 		for j := 0; j < a.Len(); j++ {
 			if a.IsNull(j) {
 				b.AppendNull()
 				continue
 			}
-			v, err := mk.Value(im.ref, []byte(a.Value(j)), width)
-			if err != nil {
-				return nil, err
+			in := data[offs[j]-base : offs[j+1]-base]
+			if prevIn == nil || string(in) != string(prevIn) {
+				v, err := s.Value(im.ref, in, width)
+				if err != nil {
+					return nil, err
+				}
+				prevIn, prevOut = in, v
 			}
-			b.BinaryBuilder.Append(v)
+			b.BinaryBuilder.Append(prevOut)
 		}
 		return b.NewArray(), nil
 	default:
@@ -232,31 +287,4 @@ func (mk *Masker) column(im *itemMasker, col arrow.Array, mem memory.Allocator) 
 		}
 		return nil, fmt.Errorf("method %s cannot mask a %s column", im.domain.Method, col.DataType())
 	}
-}
-
-// memo is a bounded concurrent cache of masked values. When full it starts
-// over: memory stays bounded at national scale, the mapping is the same.
-type memo struct {
-	mu sync.RWMutex
-	m  map[string][]byte
-}
-
-const memoMax = 1 << 20
-
-func newMemo() *memo { return &memo{m: make(map[string][]byte)} }
-
-func (c *memo) get(k []byte) ([]byte, bool) {
-	c.mu.RLock()
-	v, ok := c.m[string(k)]
-	c.mu.RUnlock()
-	return v, ok
-}
-
-func (c *memo) put(k, v []byte) {
-	c.mu.Lock()
-	if len(c.m) >= memoMax {
-		c.m = make(map[string][]byte)
-	}
-	c.m[string(k)] = v
-	c.mu.Unlock()
 }

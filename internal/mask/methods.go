@@ -199,7 +199,10 @@ func (m *identifierMethod) permute(out []byte, pos []int, radix []uint64, n uint
 // is below n; each step is a permutation of 10^L values, so the walk is a
 // permutation of [0, n). Expected steps: at most 10.
 func (m *identifierMethod) cycleWalk(x, n uint64) (uint64, error) {
-	l := len(fmt.Sprint(n - 1))
+	l := 1
+	for p := n - 1; p >= 10; p /= 10 {
+		l++
+	}
 	digits := make([]uint16, l)
 	for {
 		for i := l - 1; i >= 0; i-- {

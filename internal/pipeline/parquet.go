@@ -9,6 +9,8 @@ import (
 	"github.com/apache/arrow/go/v15/parquet"
 	"github.com/apache/arrow/go/v15/parquet/compress"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+
+	"github.com/mhhs-sit/datacut/internal/dflow"
 )
 
 // RowGroupRows is the row group size of published tables: large enough for
@@ -32,8 +34,14 @@ func newTableFile(dir, name string, schema *arrow.Schema, meta map[string]string
 		return nil, fmt.Errorf("creating spool for table %s: %w", name, err)
 	}
 	t := &tableFile{name: name, path: f.Name(), schema: schema, f: f, buf: bufio.NewWriterSize(f, 1<<20)}
-	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy),
-		parquet.WithMaxRowGroupLength(RowGroupRows), parquet.WithCreatedBy("datacut"), parquet.WithDictionaryDefault(true))
+	opts := []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Snappy),
+		parquet.WithMaxRowGroupLength(RowGroupRows), parquet.WithCreatedBy("datacut"), parquet.WithDictionaryDefault(false)}
+	for _, f := range schema.Fields() {
+		if lowCardinality(f) {
+			opts = append(opts, parquet.WithDictionaryFor(f.Name, true))
+		}
+	}
+	props := parquet.NewWriterProperties(opts...)
 	t.w, err = pqarrow.NewFileWriter(schema, t.buf, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		t.discard()
@@ -72,4 +80,22 @@ func (t *tableFile) discard() {
 		t.f.Close()
 	}
 	os.Remove(t.path)
+}
+
+// lowCardinality picks the columns worth dictionary encoding: the source
+// file and short codes (MPIDs, classes, statuses). Identifiers, lines and
+// free text are mostly unique: hashing them costs time and saves nothing.
+func lowCardinality(f arrow.Field) bool {
+	if f.Name == dflow.ColSourceFileID {
+		return true
+	}
+	format, ok := f.Metadata.GetValue(dflow.MetaFormat)
+	if !ok || f.Type.ID() != arrow.STRING {
+		return false
+	}
+	var n int
+	if _, err := fmt.Sscanf(format, "CHAR(%d)", &n); err != nil {
+		return false
+	}
+	return n <= 8
 }

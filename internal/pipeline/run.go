@@ -374,15 +374,15 @@ func (hc *hashCounter) Write(p []byte) (int, error) {
 // what remains.
 func (r *runner) publish(ctx context.Context, d *Definition, pc *pendingCut, inputs []store.Info, id string) (*Manifest, *brokenInput, error) {
 	started := time.Now().UTC()
-	mk := r.maskers[d.Name]
 	m := &Manifest{Cut: pc.cut, MPID: pc.mpid, CutID: id, Tool: r.opt.Tool, MaskScheme: mask.SchemeVersion,
 		Rules:          RulesRef{Path: d.rules.Path, Version: d.rules.Version, Hash: d.rules.Hash},
 		KeyFingerprint: r.opt.Key.Fingerprint(), Rejected: Rejections{ByRule: map[string]int{}, Instances: []Rejected{}},
 		Counts: map[string]int{}}
-	tw := &tables{dir: store.TempDir(r.opt.Store), meta: map[string]string{
+	tw := newTables(store.TempDir(r.opt.Store), map[string]string{
 		"datacut.cut": pc.cut, "datacut.mpid": pc.mpid, "datacut.cut_id": id, "datacut.mask_scheme": mask.SchemeVersion,
-		"datacut.rules_version": d.rules.Version, "datacut.key_fingerprint": r.opt.Key.Fingerprint()}, files: map[string]*tableFile{}}
+		"datacut.rules_version": d.rules.Version, "datacut.key_fingerprint": r.opt.Key.Fingerprint()}, r.maskers[d.Name], r.opt.Mem)
 	defer tw.discard()
+	defer tw.stop()
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
@@ -396,9 +396,16 @@ func (r *runner) publish(ctx context.Context, d *Definition, pc *pendingCut, inp
 		var info Input
 		var broken *brokenInput
 		if d.Input.Format == FormatEESCSV {
-			info, broken, err = r.readEES(d, mk, in, src, tw, m)
+			info, broken, err = r.readEES(d, in, src, tw, m)
 		} else {
-			info, broken, err = r.readDFlow(d, mk, in, src, tw, m)
+			info, broken, err = r.readDFlow(d, in, src, tw, m)
+		}
+		if werr := tw.barrier(); err == nil && broken == nil && werr != nil {
+			if errors.Is(werr, errSchema) {
+				broken = &brokenInput{input: in, finding: dflow.Finding{Rule: "pipeline.schema", Severity: dflow.SevError, Message: werr.Error()}}
+			} else {
+				err = werr
+			}
 		}
 		if err == nil && broken == nil {
 			_, err = io.Copy(io.Discard, src) // hash what the reader did not need
@@ -438,11 +445,76 @@ func (r *runner) publish(ctx context.Context, d *Definition, pc *pendingCut, inp
 	return m, nil, nil
 }
 
-// tables holds a cut's table files being written.
+// tables holds a cut's table files being written. Records are masked and
+// written by a goroutine of their own, so reading and validating the next
+// records (one core) overlaps masking and encoding them (the other).
 type tables struct {
 	dir   string
 	meta  map[string]string
 	files map[string]*tableFile
+	mk    *mask.Session
+	mem   memory.Allocator
+	queue chan tableRec
+	done  chan error // the writer's result after each barrier
+}
+
+type tableRec struct {
+	name    string
+	rec     arrow.Record
+	barrier bool
+}
+
+func newTables(dir string, meta map[string]string, mk *mask.Masker, mem memory.Allocator) *tables {
+	t := &tables{dir: dir, meta: meta, files: map[string]*tableFile{}, mk: mk.Session(), mem: mem,
+		queue: make(chan tableRec, 4), done: make(chan error)}
+	go t.run()
+	return t
+}
+
+// run masks and writes queued records; after an error it only releases
+// them, and reports the error at the next barrier.
+func (t *tables) run() {
+	var err error
+	for it := range t.queue {
+		if it.barrier {
+			t.done <- err
+			err = nil
+			continue
+		}
+		if err == nil {
+			err = t.maskAndWrite(it.name, it.rec)
+		}
+		it.rec.Release()
+	}
+	close(t.done)
+}
+
+func (t *tables) maskAndWrite(name string, rec arrow.Record) error {
+	masked, err := t.mk.Record(rec, t.mem)
+	if err != nil {
+		return err
+	}
+	defer masked.Release()
+	return t.write(name, masked)
+}
+
+// send queues a record (ownership passes to the writer).
+func (t *tables) send(name string, rec arrow.Record) {
+	t.queue <- tableRec{name: name, rec: rec}
+}
+
+// barrier waits until everything queued is written and returns the first
+// error since the previous barrier.
+func (t *tables) barrier() error {
+	t.queue <- tableRec{barrier: true}
+	return <-t.done
+}
+
+// stop ends the writer goroutine.
+func (t *tables) stop() {
+	close(t.queue)
+	for range t.done {
+	}
 }
 
 func (t *tables) write(name string, rec arrow.Record) error {
@@ -499,7 +571,7 @@ func (r *runner) reject(m *Manifest, in store.Info, ordinal, line int, findings 
 // masked and written as a row group.
 const batchRows = RowGroupRows
 
-func (r *runner) readDFlow(d *Definition, mk *mask.Masker, in store.Info, src io.Reader, tw *tables, m *Manifest) (Input, *brokenInput, error) {
+func (r *runner) readDFlow(d *Definition, in store.Info, src io.Reader, tw *tables, m *Manifest) (Input, *brokenInput, error) {
 	var info Input
 	rd := dflow.NewReader(src, in.Key, dflow.Options{Reveal: func(ref string) bool { return !d.rules.Sensitive(ref) }})
 	broken := func(err error) (Input, *brokenInput, error) {
@@ -521,13 +593,8 @@ func (r *runner) readDFlow(d *Definition, mk *mask.Masker, in store.Info, src io
 	b := dflow.NewArrowBuilder(rd.Flow(), r.opt.Mem)
 	defer b.Release()
 	emit := func(g *dflow.Group, rec arrow.Record) error {
-		defer rec.Release()
-		masked, err := mk.Record(rec, r.opt.Mem)
-		if err != nil {
-			return err
-		}
-		defer masked.Release()
-		return tw.write(TableName(g), masked)
+		tw.send(TableName(g), rec)
+		return nil
 	}
 	for {
 		inst, err := rd.Next()
@@ -557,9 +624,6 @@ func (r *runner) readDFlow(d *Definition, mk *mask.Masker, in store.Info, src io
 		}
 	}
 	if err := b.Flush(0, emit); err != nil {
-		if errors.Is(err, errSchema) {
-			return info, &brokenInput{input: in, finding: dflow.Finding{Rule: "pipeline.schema", Severity: dflow.SevError, Message: err.Error()}}, nil
-		}
 		return info, nil, err
 	}
 	for _, f := range rd.FileFindings() {
@@ -570,7 +634,7 @@ func (r *runner) readDFlow(d *Definition, mk *mask.Masker, in store.Info, src io
 	return info, nil, nil
 }
 
-func (r *runner) readEES(d *Definition, mk *mask.Masker, in store.Info, src io.Reader, tw *tables, m *Manifest) (Input, *brokenInput, error) {
+func (r *runner) readEES(d *Definition, in store.Info, src io.Reader, tw *tables, m *Manifest) (Input, *brokenInput, error) {
 	info := Input{Flow: "EES"}
 	rd := ees.NewReader(src, in.Key, d.columns, d.resolve)
 	broken := func(err error) (Input, *brokenInput, error) {
@@ -587,19 +651,7 @@ func (r *runner) readEES(d *Definition, mk *mask.Masker, in store.Info, src io.R
 	b := ees.NewArrowBuilder(cols, r.opt.Mem)
 	defer b.Release()
 	name := in.Key[strings.LastIndexByte(in.Key, '/')+1:]
-	flush := func() error {
-		rec := b.Record()
-		defer rec.Release()
-		masked, err := mk.Record(rec, r.opt.Mem)
-		if err != nil {
-			return err
-		}
-		defer masked.Release()
-		if err := tw.write(ees.Table, masked); err != nil {
-			return err
-		}
-		return nil
-	}
+	flush := func() { tw.send(ees.Table, b.Record()) }
 	for {
 		row, err := rd.Next()
 		if err == io.EOF {
@@ -620,17 +672,11 @@ func (r *runner) readEES(d *Definition, mk *mask.Masker, in store.Info, src io.R
 			return info, nil, err
 		}
 		if b.Rows() >= batchRows {
-			if err := flush(); err != nil {
-				return info, nil, err
-			}
+			flush()
 		}
 	}
 	if b.Rows() > 0 {
-		if err := flush(); errors.Is(err, errSchema) {
-			return info, &brokenInput{input: in, finding: dflow.Finding{Rule: "pipeline.schema", Severity: dflow.SevError, Message: err.Error()}}, nil
-		} else if err != nil {
-			return info, nil, err
-		}
+		flush()
 	}
 	return info, nil, nil
 }

@@ -34,6 +34,7 @@ type Options struct {
 	// half of a smaller market (at least 10,000) so both cores work.
 	ChunkMPANs int
 	Workers    int            // default GOMAXPROCS
+	Cuts       []string       // only these cuts (default: all)
 	Progress   func(done int) // MPANs generated so far; called from workers
 }
 
@@ -99,6 +100,11 @@ func Generate(ctx context.Context, st store.Store, opt Options) (*Summary, error
 	}
 	if opt.FaultRate < 0 || opt.FaultRate > 1 {
 		return nil, fmt.Errorf("fault rate must be between 0 and 1")
+	}
+	for _, c := range opt.Cuts {
+		if c != CutMTD && c != CutRegistration && c != CutEES && c != CutSupplier {
+			return nil, fmt.Errorf("unknown cut %q (mop-mtd, registration, ees, supplier-customer)", c)
+		}
 	}
 	if opt.ChunkMPANs <= 0 {
 		opt.ChunkMPANs = min(250_000, max(10_000, (opt.MPANs+1)/2))
@@ -214,6 +220,9 @@ func (cg *chunkGen) point(p *Point) error {
 	}
 	for i := range fileSpecs {
 		spec := &fileSpecs[i]
+		if !cg.m.wants(spec.cut) {
+			continue
+		}
 		f := cg.m.cat.Flow(spec.flow, spec.version)
 		recs := flowPlans[spec.flow](cg.b, f, p)
 		if recs == nil {
@@ -227,7 +236,22 @@ func (cg *chunkGen) point(p *Point) error {
 			return err
 		}
 	}
+	if !cg.m.wants(CutEES) {
+		return nil
+	}
 	return cg.eesRow(p)
+}
+
+func (m *market) wants(cut string) bool {
+	if len(m.opt.Cuts) == 0 {
+		return true
+	}
+	for _, c := range m.opt.Cuts {
+		if c == cut {
+			return true
+		}
+	}
+	return false
 }
 
 func (cg *chunkGen) key(owner, cut, name, ext string) string {

@@ -90,13 +90,18 @@ func (c *Cipher) str(dst []uint16, n uint64) {
 	}
 }
 
+// scratch is one call's working memory: the AES block sees slices of it
+// (a stack array passed to the interface would escape once per block).
+type scratch struct {
+	ep, r, blk [16]byte
+	q          []byte
+}
+
 // round computes y mod radix^m for round i over numeral value nb.
-func (c *Cipher) round(p *[16]byte, tweak []byte, i int, nb uint64, b, d int, mod uint64) uint64 {
+func (c *Cipher) round(sc *scratch, tweak []byte, i int, nb uint64, b, d int, mod uint64) uint64 {
 	// PRF(P || Q) = CBC-MAC: R = E(E(P) xor Q_1) xor Q_2 ...
-	var r [16]byte
-	c.block.Encrypt(r[:], p[:])
-	q := make([]byte, 0, 64)
-	q = append(q, tweak...)
+	sc.r = sc.ep
+	q := append(sc.q[:0], tweak...)
 	pad := (-len(tweak) - b - 1) % 16
 	if pad < 0 {
 		pad += 16
@@ -105,29 +110,30 @@ func (c *Cipher) round(p *[16]byte, tweak []byte, i int, nb uint64, b, d int, mo
 		q = append(q, 0)
 	}
 	q = append(q, byte(i))
-	var nbuf [8]byte
-	binary.BigEndian.PutUint64(nbuf[:], nb)
-	q = append(q, nbuf[8-b:]...)
+	for k := b - 1; k >= 0; k-- {
+		q = append(q, byte(nb>>(8*k)))
+	}
+	sc.q = q
 	for off := 0; off < len(q); off += 16 {
 		for k := 0; k < 16; k++ {
-			r[k] ^= q[off+k]
+			sc.r[k] ^= q[off+k]
 		}
-		c.block.Encrypt(r[:], r[:])
+		c.block.Encrypt(sc.r[:], sc.r[:])
 	}
 	// S = R || E(R xor [1]) || E(R xor [2]) ..., first d bytes; y = NUM(S) mod radix^m.
+	if d == 8 { // the usual case (b <= 4): one word, one division
+		return binary.BigEndian.Uint64(sc.r[:8]) % mod
+	}
 	var y uint64
 	for j := 0; j*16 < d; j++ {
-		blk := r
+		sc.blk = sc.r
 		if j > 0 {
-			var ctr [16]byte
-			binary.BigEndian.PutUint64(ctr[8:], uint64(j))
-			for k := range blk {
-				blk[k] = r[k] ^ ctr[k]
-			}
-			c.block.Encrypt(blk[:], blk[:])
+			sc.blk[15] ^= byte(j)
+			sc.blk[14] ^= byte(j >> 8)
+			c.block.Encrypt(sc.blk[:], sc.blk[:])
 		}
 		for k := 0; k < 16 && j*16+k < d; k++ {
-			y = (y<<8 | uint64(blk[k])) % mod
+			y = (y<<8 | uint64(sc.blk[k])) % mod
 		}
 	}
 	return y
@@ -146,6 +152,13 @@ func (c *Cipher) params(n, t int, mv uint64) (p [16]byte, b, d int) {
 	return p, b, d
 }
 
+// prepare encrypts P once per call (it is the same in every round).
+func (c *Cipher) prepare(p *[16]byte, t int) *scratch {
+	sc := &scratch{q: make([]byte, 0, t+32)}
+	c.block.Encrypt(sc.ep[:], p[:])
+	return sc
+}
+
 // Encrypt enciphers numerals x into dst (len(dst) == len(x); may alias x).
 func (c *Cipher) Encrypt(dst, x []uint16, tweak []byte) error {
 	u, _, mu, mv, err := c.check(x)
@@ -153,13 +166,14 @@ func (c *Cipher) Encrypt(dst, x []uint16, tweak []byte) error {
 		return err
 	}
 	p, b, d := c.params(len(x), len(tweak), mv)
+	sc := c.prepare(&p, len(tweak))
 	na, nb := c.num(x[:u]), c.num(x[u:])
 	for i := 0; i < 10; i++ {
 		m := mu
 		if i%2 == 1 {
 			m = mv
 		}
-		y := c.round(&p, tweak, i, nb, b, d, m)
+		y := c.round(sc, tweak, i, nb, b, d, m)
 		cc := (na%m + y) % m
 		na, nb = nb, cc
 	}
@@ -175,13 +189,14 @@ func (c *Cipher) Decrypt(dst, x []uint16, tweak []byte) error {
 		return err
 	}
 	p, b, d := c.params(len(x), len(tweak), mv)
+	sc := c.prepare(&p, len(tweak))
 	na, nb := c.num(x[:u]), c.num(x[u:])
 	for i := 9; i >= 0; i-- {
 		m := mu
 		if i%2 == 1 {
 			m = mv
 		}
-		y := c.round(&p, tweak, i, na, b, d, m)
+		y := c.round(sc, tweak, i, na, b, d, m)
 		cc := (nb%m + m - y) % m
 		nb, na = na, cc
 	}
