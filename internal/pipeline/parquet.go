@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"sort"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/parquet"
@@ -47,8 +48,13 @@ func newTableFile(dir, name string, schema *arrow.Schema, meta map[string]string
 		t.discard()
 		return nil, fmt.Errorf("table %s: %w", name, err)
 	}
-	for k, v := range meta {
-		t.w.AppendKeyValueMetadata(k, v)
+	keys := make([]string, 0, len(meta))
+	for k := range meta {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // map order would make the bytes differ run to run
+	for _, k := range keys {
+		t.w.AppendKeyValueMetadata(k, meta[k])
 	}
 	return t, nil
 }

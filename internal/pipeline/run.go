@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -214,10 +215,10 @@ func (r *runner) progress(n int64) {
 	}
 }
 
-// cutID identifies a cut by what went into it: the pipeline, MPID, the
-// inputs' names, sizes and times, the rules and the key. Re-running on the
-// same inbox finds the same cut already published.
-func cutID(d *Definition, mpid string, inputs []store.Info, key mask.Key) string {
+// listingID identifies the inbox state of a cut cheaply: names, sizes and
+// times of its inputs, with the pipeline, rules and key. A marker under it
+// lets a re-run skip a published cut without reading anything.
+func listingID(d *Definition, mpid string, inputs []store.Info, key mask.Key) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s|%s|%s|%s|%s\n", d.Name, mpid, d.rules.Hash, key.Fingerprint(), mask.SchemeVersion)
 	for _, in := range inputs {
@@ -226,9 +227,27 @@ func cutID(d *Definition, mpid string, inputs []store.Info, key mask.Key) string
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
+// contentID identifies a cut by its content: the inputs' names and SHA-256,
+// the pipeline, rules and key. The same inputs give the same cut id in any
+// store, from any number of shards.
+func contentID(d *Definition, mpid string, inputs []Input, key mask.Key) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|%s|%s|%s|%s\n", d.Name, mpid, d.rules.Hash, key.Fingerprint(), mask.SchemeVersion)
+	for _, in := range inputs {
+		name := in.Key[strings.LastIndexByte(in.Key, '/')+1:]
+		fmt.Fprintf(h, "%s|%s\n", name, in.SHA256)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
 // prefixOf is where a cut's tables and manifest live.
 func prefixOf(cut, mpid, id string) string {
 	return fmt.Sprintf("cuts/%s/mpid=%s/cut=%s/", cut, mpid, id)
+}
+
+// markerOf is the listing marker of a published cut.
+func markerOf(cut, mpid, listing string) string {
+	return fmt.Sprintf("cuts/%s/mpid=%s/published/%s.json", cut, mpid, listing)
 }
 
 func (r *runner) cut(ctx context.Context, pc *pendingCut) CutResult {
@@ -243,37 +262,48 @@ func (r *runner) cut(ctx context.Context, pc *pendingCut) CutResult {
 	}
 	inputs := pc.inputs
 	var quarantined []Quarantine
+	var broken []*brokenInput
 	for {
-		res.CutID = cutID(d, pc.mpid, inputs, r.opt.Key)
-		res.Prefix = prefixOf(pc.cut, pc.mpid, res.CutID)
 		if len(inputs) == 0 {
 			res.Status = StatusNothingLeft
 			res.Quarantined = len(quarantined)
+			if err := r.quarantineAll(ctx, broken, quarantined, log); err != nil {
+				return failed(res, err, log)
+			}
 			return res
 		}
-		if _, err := r.opt.Store.Stat(ctx, res.Prefix+"manifest.json"); err == nil {
-			res.Status = StatusAlreadyPublished
+		marker := markerOf(pc.cut, pc.mpid, listingID(d, pc.mpid, inputs, r.opt.Key))
+		if b, err := store.ReadAll(ctx, r.opt.Store, marker); err == nil {
+			var mk struct{ Prefix, CutID string }
+			json.Unmarshal(b, &mk)
+			res.Status, res.Prefix, res.CutID = StatusAlreadyPublished, mk.Prefix, mk.CutID
 			log.Info().Str("prefix", res.Prefix).Msg("cut already published")
 			return r.removeRaw(ctx, res, inputs)
 		} else if !store.IsNotFound(err) {
 			return failed(res, err, log)
 		}
-		m, broken, err := r.publish(ctx, d, pc, inputs, res.CutID)
+		m, bad, err := r.publish(ctx, d, pc, inputs)
 		if err != nil {
 			return failed(res, err, log)
 		}
-		if broken != nil {
-			q, err := r.quarantine(ctx, pc, broken)
-			if err != nil {
-				return failed(res, err, log)
-			}
-			log.Warn().Str("input", broken.input.Key).Str("rule", q.Rule).Msg("input quarantined: " + q.Reason)
-			quarantined = append(quarantined, q)
-			inputs = without(inputs, broken.input.Key)
+		if bad != nil {
+			// Left in the inbox until the manifest is written: a crash
+			// before then redoes the same cut.
+			broken = append(broken, bad)
+			quarantined = append(quarantined, quarantineOf(pc, bad))
+			inputs = without(inputs, bad.input.Key)
 			continue // the cut is what remains
 		}
+		res.CutID, res.Prefix = m.CutID, prefixOf(pc.cut, pc.mpid, m.CutID)
 		m.Quarantined = quarantined
 		if err := r.writeManifest(ctx, res.Prefix, m); err != nil {
+			return failed(res, err, log)
+		}
+		if err := r.quarantineAll(ctx, broken, quarantined, log); err != nil {
+			return failed(res, err, log)
+		}
+		mb, _ := json.Marshal(map[string]string{"Prefix": res.Prefix, "CutID": res.CutID})
+		if err := r.opt.Store.Put(ctx, marker, bytes.NewReader(mb), int64(len(mb))); err != nil {
 			return failed(res, err, log)
 		}
 		res.Status, res.Tables, res.Rejected, res.Quarantined = StatusPublished, len(m.Tables), m.Rejected.Count, len(quarantined)
@@ -333,26 +363,40 @@ type brokenInput struct {
 	report  any
 }
 
-// quarantine moves a broken input to quarantine/ with its report.
-func (r *runner) quarantine(ctx context.Context, pc *pendingCut, b *brokenInput) (Quarantine, error) {
+// quarantineOf says where a broken input goes.
+func quarantineOf(pc *pendingCut, b *brokenInput) Quarantine {
 	name := b.input.Key[strings.LastIndexByte(b.input.Key, '/')+1:]
 	base := fmt.Sprintf("quarantine/%s/mpid=%s/%s", pc.cut, pc.mpid, name)
-	q := Quarantine{Input: b.input.Key, Key: base, Report: base + ".report.json", Rule: b.finding.Rule, Reason: b.finding.Message}
+	return Quarantine{Input: b.input.Key, Key: base, Report: base + ".report.json", Rule: b.finding.Rule, Reason: b.finding.Message}
+}
+
+func (r *runner) quarantineAll(ctx context.Context, broken []*brokenInput, qs []Quarantine, log zerolog.Logger) error {
+	for i, b := range broken {
+		if err := r.quarantine(ctx, b, qs[i]); err != nil {
+			return err
+		}
+		log.Warn().Str("input", b.input.Key).Str("rule", qs[i].Rule).Msg("input quarantined: " + qs[i].Reason)
+	}
+	return nil
+}
+
+// quarantine moves a broken input to quarantine/ with its report.
+func (r *runner) quarantine(ctx context.Context, b *brokenInput, q Quarantine) error {
 	rep, _ := json.MarshalIndent(map[string]any{"input": b.input.Key, "finding": b.finding, "details": b.report,
 		"fix": "correct the file (the finding names line, group, item and rule) and upload it again to " + b.input.Key}, "", "  ")
 	if err := r.opt.Store.Put(ctx, q.Report, strings.NewReader(string(rep)), int64(len(rep))); err != nil {
-		return q, err
+		return err
 	}
 	rc, err := r.opt.Store.Get(ctx, b.input.Key)
 	if err != nil {
-		return q, err
+		return err
 	}
 	err = r.opt.Store.Put(ctx, q.Key, rc, b.input.Size)
 	rc.Close()
 	if err != nil {
-		return q, err
+		return err
 	}
-	return q, r.opt.Store.Delete(ctx, b.input.Key)
+	return r.opt.Store.Delete(ctx, b.input.Key)
 }
 
 // hashCounter hashes and counts what passes through.
@@ -372,14 +416,14 @@ func (hc *hashCounter) Write(p []byte) (int, error) {
 // publish reads every input into masked table files and publishes them.
 // A broken input stops it: the caller quarantines the input and publishes
 // what remains.
-func (r *runner) publish(ctx context.Context, d *Definition, pc *pendingCut, inputs []store.Info, id string) (*Manifest, *brokenInput, error) {
+func (r *runner) publish(ctx context.Context, d *Definition, pc *pendingCut, inputs []store.Info) (*Manifest, *brokenInput, error) {
 	started := time.Now().UTC()
-	m := &Manifest{Cut: pc.cut, MPID: pc.mpid, CutID: id, Tool: r.opt.Tool, MaskScheme: mask.SchemeVersion,
+	m := &Manifest{Cut: pc.cut, MPID: pc.mpid, Tool: r.opt.Tool, MaskScheme: mask.SchemeVersion,
 		Rules:          RulesRef{Path: d.rules.Path, Version: d.rules.Version, Hash: d.rules.Hash},
 		KeyFingerprint: r.opt.Key.Fingerprint(), Rejected: Rejections{ByRule: map[string]int{}, Instances: []Rejected{}},
 		Counts: map[string]int{}}
 	tw := newTables(store.TempDir(r.opt.Store), map[string]string{
-		"datacut.cut": pc.cut, "datacut.mpid": pc.mpid, "datacut.cut_id": id, "datacut.mask_scheme": mask.SchemeVersion,
+		"datacut.cut": pc.cut, "datacut.mpid": pc.mpid, "datacut.mask_scheme": mask.SchemeVersion,
 		"datacut.rules_version": d.rules.Version, "datacut.key_fingerprint": r.opt.Key.Fingerprint()}, r.maskers[d.Name], r.opt.Mem)
 	defer tw.discard()
 	defer tw.stop()
@@ -418,12 +462,15 @@ func (r *runner) publish(ctx context.Context, d *Definition, pc *pendingCut, inp
 		info.Key, info.Size, info.SHA256 = in.Key, hc.n, hex.EncodeToString(hc.h.Sum(nil))
 		m.Inputs = append(m.Inputs, info)
 	}
+	// The cut's id is its content's: published somewhere already (the same
+	// files uploaded again), the tables there are these tables.
+	m.CutID = contentID(d, pc.mpid, m.Inputs, r.opt.Key)
+	prefix := prefixOf(pc.cut, pc.mpid, m.CutID)
 	names := make([]string, 0, len(tw.files))
 	for n := range tw.files {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	prefix := prefixOf(pc.cut, pc.mpid, id)
 	for _, n := range names {
 		t := tw.files[n]
 		if err := t.close(); err != nil {
