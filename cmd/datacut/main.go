@@ -53,7 +53,7 @@ rules and publishes them as Parquet to object storage.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return cli.Usage("%v (see '%s --help')", err, c.CommandPath())
 	})
-	root.AddCommand(newSynthCmd(), newRunCmd(), newLintCmd(), newValidateCmd(), newMaskCmd(), newVerifyCmd(), newLsCmd())
+	root.AddCommand(newDemoCmd(), newSynthCmd(), newRunCmd(), newLintCmd(), newValidateCmd(), newMaskCmd(), newVerifyCmd(), newLsCmd())
 	return root
 }
 

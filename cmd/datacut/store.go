@@ -17,3 +17,6 @@ func openStore(ctx context.Context, loc string, o location.Options) (store.Store
 	}
 	return st, err
 }
+
+// locationNone is no S3 settings: for commands on local directories.
+func locationNone() location.Options { return location.Options{} }

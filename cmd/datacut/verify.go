@@ -8,22 +8,28 @@ import (
 	"os"
 	"sort"
 
+	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/spf13/cobra"
 
 	"github.com/mhhs-sit/datacut/internal/cli"
 	"github.com/mhhs-sit/datacut/internal/mask"
+	"github.com/mhhs-sit/datacut/internal/pipeline"
+	"github.com/mhhs-sit/datacut/internal/store/location"
 )
 
 type verifyOptions struct {
 	maskFlags
 	raw, masked []string
 	json        bool
+	cut         string
+	store       string
+	s3          location.Options
 }
 
 func newVerifyCmd() *cobra.Command {
 	o := &verifyOptions{}
 	cmd := &cobra.Command{
-		Use:   "verify --raw RAW --masked MASKED [--raw RAW --masked MASKED]...",
+		Use:   "verify (--cut PREFIX | --raw RAW --masked MASKED ...)",
 		Short: "Check masked output for raw sensitive values (the DPIA leak check)",
 		Long: `verify compares raw D-flow files with their masked forms record by record and
 counts every sensitive data item (any item whose DPIA rule is not keep) whose raw
@@ -31,12 +37,17 @@ value came through unchanged. Zero is expected. The report names items and
 counts, never values, so a DPIA reviewer can run it and share the result
 without reading code. The key is needed to know the rules' constants apply.
 
+With --cut it checks a published cut: its Parquet tables against the raw
+inputs named in its manifest, which must still be in the store's inbox (run
+'datacut run --keep-raw' for cuts you mean to verify).
+
 ` + cli.ExitCodesDoc,
-		Example: `  datacut verify --raw inbox/D0150_1.dat --masked masked/D0150_1.dat
+		Example: `  datacut verify --cut cuts/mop-mtd/mpid=MTRA/cut=3df1be8a2845d03d/
+  datacut verify --raw inbox/D0150_1.dat --masked masked/D0150_1.dat
   datacut verify --json --raw a.dat --masked ma.dat --raw b.dat --masked mb.dat`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 || len(o.raw) == 0 || len(o.raw) != len(o.masked) {
-				return cli.Usage("verify needs pairs of --raw FILE --masked FILE (see 'datacut verify --help')")
+			if len(args) > 0 || (o.cut == "") == (len(o.raw) == 0) || len(o.raw) != len(o.masked) {
+				return cli.Usage("verify needs --cut PREFIX, or pairs of --raw FILE --masked FILE (see 'datacut verify --help')")
 			}
 			return nil
 		},
@@ -48,6 +59,8 @@ without reading code. The key is needed to know the rules' constants apply.
 	cmd.Flags().StringArrayVar(&o.raw, "raw", nil, "raw D-flow file (repeat, paired in order with --masked)")
 	cmd.Flags().StringArrayVar(&o.masked, "masked", nil, "its masked form")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print one JSON object per pair")
+	cmd.Flags().StringVar(&o.cut, "cut", "", "a published cut's prefix: cuts/<cut>/mpid=<MPID>/cut=<id>/")
+	location.Flags(cmd.Flags(), &o.store, &o.s3)
 	return cmd
 }
 
@@ -58,6 +71,9 @@ type verifyReport struct {
 }
 
 func runVerify(ctx context.Context, o *verifyOptions, out io.Writer) error {
+	if o.cut != "" {
+		return runVerifyCut(ctx, o, out)
+	}
 	m, err := o.masker()
 	if err != nil {
 		return err
@@ -108,4 +124,43 @@ func verifyPair(m *mask.Masker, raw, masked string) (mask.LeakReport, error) {
 	}
 	defer mf.Close()
 	return m.VerifyDFlow(rf, raw, mf, masked)
+}
+
+func runVerifyCut(ctx context.Context, o *verifyOptions, out io.Writer) error {
+	set, err := pipeline.Load(o.definitions())
+	if err != nil {
+		return cli.Usage("%v", err)
+	}
+	st, err := openStore(ctx, o.store, o.s3)
+	if err != nil {
+		return err
+	}
+	m, err := pipeline.ReadManifest(ctx, st, o.cut)
+	if err != nil {
+		return err
+	}
+	d := set[m.Cut]
+	if d == nil {
+		return cli.Usage("the cut's pipeline %q is not among the definitions", m.Cut)
+	}
+	rep, err := pipeline.Verify(ctx, st, o.cut, d, st, memory.DefaultAllocator)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		json.NewEncoder(out).Encode(verifyReport{Raw: "inbox", Masked: o.cut, LeakReport: rep})
+	} else {
+		status := "no raw sensitive values found"
+		if rep.Leaks > 0 {
+			status = fmt.Sprintf("LEAK: %d raw sensitive values found unchanged", rep.Leaks)
+		}
+		fmt.Fprintf(out, "%s (%s %s, key %s): %d rows, %d sensitive values checked: %s\n", o.cut, m.Cut, m.MPID, m.KeyFingerprint, rep.Records, rep.Checked, status)
+		for ref, n := range rep.ByItem {
+			fmt.Fprintf(out, "  %s: %d\n", ref, n)
+		}
+	}
+	if rep.Leaks > 0 {
+		return cli.DataErrors
+	}
+	return nil
 }
