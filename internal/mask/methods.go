@@ -158,7 +158,7 @@ func (m *identifierMethod) mask(v []byte, _ int) ([]byte, error) {
 func (m *identifierMethod) permute(out []byte, pos []int, radix []uint64, n uint64) error {
 	var x uint64
 	for i, p := range pos {
-		d := uint64(out[p])
+		var d uint64
 		if m.hex {
 			d = hexVal(out[p])
 		} else {

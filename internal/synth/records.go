@@ -62,13 +62,6 @@ func (b *builder) record(g *dflow.Group, p *Point, a at) rec {
 	return rec{g: g, fields: fields}
 }
 
-func yn(b bool) string {
-	if b {
-		return "T"
-	}
-	return "F"
-}
-
 // value is what the market says of an item for this point.
 func (p *Point) value(ref string, a at) (string, bool) {
 	switch ref {
