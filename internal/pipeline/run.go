@@ -598,6 +598,20 @@ func TableName(g *dflow.Group) string {
 	return name + "_" + strings.ToLower(g.Code)
 }
 
+// tally counts a unit read from an input and says whether to publish it;
+// a rejected unit is recorded in the manifest instead.
+func (r *runner) tally(m *Manifest, info *Input, in store.Info, rejected bool, ordinal, line int, findings []dflow.Finding) bool {
+	info.Instances++
+	m.Counts["instances"]++
+	if rejected {
+		info.Rejected++
+		r.reject(m, in, ordinal, line, findings)
+		return false
+	}
+	m.Counts["published"]++
+	return true
+}
+
 func (r *runner) reject(m *Manifest, in store.Info, ordinal, line int, findings []dflow.Finding) {
 	m.Rejected.Count++
 	var rules []string
@@ -651,18 +665,13 @@ func (r *runner) readDFlow(d *Definition, in store.Info, src io.Reader, tw *tabl
 		if err != nil {
 			return broken(err)
 		}
-		info.Instances++
-		m.Counts["instances"]++
-		if inst.Rejected() {
-			info.Rejected++
-			line := 0
-			if len(inst.Records) > 0 {
-				line = inst.Records[0].Line
-			}
-			r.reject(m, in, inst.Ordinal, line, inst.Findings)
+		line := 0
+		if len(inst.Records) > 0 {
+			line = inst.Records[0].Line
+		}
+		if !r.tally(m, &info, in, inst.Rejected(), inst.Ordinal, line, inst.Findings) {
 			continue
 		}
-		m.Counts["published"]++
 		if err := b.Append(h.FileID, inst); err != nil {
 			return info, nil, err
 		}
@@ -707,14 +716,9 @@ func (r *runner) readEES(d *Definition, in store.Info, src io.Reader, tw *tables
 		if err != nil {
 			return broken(err)
 		}
-		info.Instances++
-		m.Counts["instances"]++
-		if row.Rejected() {
-			info.Rejected++
-			r.reject(m, in, row.Ordinal, row.Line, row.Findings)
+		if !r.tally(m, &info, in, row.Rejected(), row.Ordinal, row.Line, row.Findings) {
 			continue
 		}
-		m.Counts["published"]++
 		if err := b.Append(name, row); err != nil {
 			return info, nil, err
 		}
