@@ -117,7 +117,6 @@ type Reader struct {
 	scratch   [][]byte
 	instances int
 	level1    int // level-1 records: the trailer's flow count
-	groups    int // body records seen
 	stats     Stats
 }
 
@@ -355,7 +354,6 @@ func (r *Reader) Next() (*Instance, error) {
 			return nil, r.breakf(Finding{Line: r.line, Rule: RuleGarbage,
 				Message: "record does not start with a group code: not a D-flow record"})
 		}
-		r.groups++
 		r.stats.Records++
 		g := r.flow.byCode[string(code)]
 		if g != nil && (g.Unit() || g.Context()) {
@@ -638,9 +636,9 @@ func (r *Reader) readTrailer(f [][]byte, trailing bool) error {
 	case t.FileID != r.header.FileID:
 		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerFileID,
 			Message: fmt.Sprintf("trailer file id %q does not match header file id %q", t.FileID, r.header.FileID)})
-	case t.GroupCount != r.groups:
+	case t.GroupCount != r.stats.Records:
 		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerGroups,
-			Message: fmt.Sprintf("trailer says %d group records, file has %d: truncated or edited?", t.GroupCount, r.groups)})
+			Message: fmt.Sprintf("trailer says %d group records, file has %d: truncated or edited?", t.GroupCount, r.stats.Records)})
 	case t.FlowCount != r.level1:
 		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerFlows,
 			Message: fmt.Sprintf("trailer says %d level-1 groups, file has %d", t.FlowCount, r.level1)})

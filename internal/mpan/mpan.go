@@ -7,7 +7,6 @@ import (
 	_ "embed"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -119,6 +118,3 @@ func Format(distributor int, unique uint64) string {
 	p := fmt.Sprintf("%02d%010d", distributor, unique%10_000_000_000)
 	return p + string(CheckDigit(p))
 }
-
-// ParseID returns the distributor id as a number.
-func ParseID(core string) (int, error) { return strconv.Atoi(core[:2]) }

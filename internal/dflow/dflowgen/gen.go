@@ -100,7 +100,7 @@ func (g *Gen) Value(fd *dflow.Field) string {
 	}
 	if len(it.ValidSet) > 0 {
 		v := it.ValidSet[g.rng.IntN(len(it.ValidSet))]
-		if ok, _ := fits(fd.Format, v); ok {
+		if fits(fd.Format, v) {
 			return v
 		}
 	}
@@ -169,9 +169,7 @@ func pow10(n int) int {
 	return p
 }
 
-func fits(ft dflow.Format, v string) (bool, error) {
-	if ft.Kind == dflow.KindChar && ft.Width > 0 && len(v) > ft.Width {
-		return false, nil
-	}
-	return true, nil
+// fits reports whether a valid-set code fits the field's CHAR width.
+func fits(ft dflow.Format, v string) bool {
+	return ft.Kind != dflow.KindChar || ft.Width == 0 || len(v) <= ft.Width
 }
