@@ -1,0 +1,341 @@
+package alloc
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"testing"
+
+	"github.com/mhhs-sit/datacut/internal/plan"
+	"github.com/mhhs-sit/datacut/internal/universe"
+)
+
+// testMPAN is one MPAN of a hand-made universe.
+type testMPAN struct {
+	core    uint64
+	profile universe.Profile
+	unit    int // MPANs with the same unit move together
+}
+
+// makeUniverse builds a universe the way universe.Build lays it out.
+func makeUniverse(ms []testMPAN) *universe.Universe {
+	u := &universe.Universe{}
+	pids := map[universe.Profile]uint32{}
+	units := map[int][]int32{}
+	var order []int
+	for i, m := range ms {
+		pid, ok := pids[m.profile]
+		if !ok {
+			pid = uint32(len(u.Profiles))
+			pids[m.profile] = pid
+			u.Profiles = append(u.Profiles, m.profile)
+		}
+		u.Cores = append(u.Cores, m.core)
+		u.Profile = append(u.Profile, pid)
+		if _, ok := units[m.unit]; !ok {
+			order = append(order, m.unit)
+		}
+		units[m.unit] = append(units[m.unit], int32(i))
+	}
+	u.UnitOf = make([]int32, len(ms))
+	u.UnitStart = []int32{0}
+	for id, k := range order {
+		mem := units[k]
+		sort.Slice(mem, func(a, b int) bool { return u.Cores[mem[a]] < u.Cores[mem[b]] })
+		for _, m := range mem {
+			u.UnitOf[m] = int32(id)
+		}
+		u.Members = append(u.Members, mem...)
+		u.UnitStart = append(u.UnitStart, int32(len(u.Members)))
+	}
+	return u
+}
+
+func prof(seg, gsp, supplier, mop string) universe.Profile {
+	var p universe.Profile
+	p[universe.Segment], p[universe.GSP], p[universe.Supplier], p[universe.MOp] = seg, gsp, supplier, mop
+	p[universe.Distributor] = "LOND"
+	return p
+}
+
+// eligibleRef is the plan's eligibility rule written out plainly, for the
+// brute-force check: the unit matches the filter through any MPAN, and for
+// every MPAN every role the environment requires can load it.
+func eligibleRef(p *plan.Plan, a *Ask, u *universe.Universe, unit int) bool {
+	m := u.UnitMembers(unit)
+	if a.linked != nil && *a.linked != (len(m) > 1) {
+		return false
+	}
+	any := false
+	for _, mi := range m {
+		pr := u.Profiles[u.Profile[mi]]
+		ok := true
+		for attr, vals := range a.filter {
+			if vals != nil && !vals[pr[attr]] {
+				ok = false
+			}
+		}
+		any = any || ok
+		for role, list := range a.Env.Participants {
+			real := pr[roleAttr[role]]
+			on := false
+			for _, x := range list {
+				on = on || x == real
+			}
+			may := p.MayReappoint(role) && role != "distributor"
+			if t := a.Target[role]; t != "" {
+				if real != t && (on || !may) {
+					return false
+				}
+			} else if !on && !may {
+				return false
+			}
+		}
+	}
+	return any
+}
+
+// bruteMax is the largest number of units that can be given, by trying
+// every assignment.
+func bruteMax(p *plan.Plan, asks []*Ask, u *universe.Universe) int {
+	n := u.NumUnits()
+	elig := make([][]int, n)
+	for unit := 0; unit < n; unit++ {
+		for i, a := range asks {
+			if eligibleRef(p, a, u, unit) {
+				elig[unit] = append(elig[unit], i)
+			}
+		}
+	}
+	left := make([]int, len(asks))
+	for i, a := range asks {
+		left[i] = a.Count
+	}
+	var rec func(unit int) int
+	rec = func(unit int) int {
+		if unit == n {
+			return 0
+		}
+		best := rec(unit + 1)
+		for _, i := range elig[unit] {
+			if left[i] > 0 {
+				left[i]--
+				best = max(best, 1+rec(unit+1))
+				left[i]++
+			}
+		}
+		return best
+	}
+	return rec(0)
+}
+
+func randomCase(r *rand.Rand) (*plan.Plan, *universe.Universe) {
+	suppliers, mops := []string{"SUPA", "SUPB", "SUPC"}, []string{"MOPA", "MOPB"}
+	var ms []testMPAN
+	nUnits := 2 + r.IntN(6)
+	core := uint64(1200000000000)
+	for unit := 0; unit < nUnits; unit++ {
+		size := 1
+		if r.IntN(4) == 0 {
+			size = 2
+		}
+		sup := suppliers[r.IntN(3)]
+		for k := 0; k < size; k++ {
+			core += uint64(1 + r.IntN(1000))
+			ms = append(ms, testMPAN{core: core, unit: unit,
+				profile: prof([]string{"S", "A"}[r.IntN(2)], []string{"_A", "_B"}[r.IntN(2)], sup, mops[r.IntN(2)])})
+		}
+	}
+	p := &plan.Plan{Name: "t", Seed: r.Uint64(), SI: "MHSI"}
+	if r.IntN(2) == 0 {
+		p.Policy.Reappoint = append(p.Policy.Reappoint, "supplier")
+	}
+	if r.IntN(2) == 0 {
+		p.Policy.Reappoint = append(p.Policy.Reappoint, "mop")
+	}
+	for e := 0; e < 1+r.IntN(2); e++ {
+		env := &plan.Environment{Name: fmt.Sprintf("E%d", e), Participants: map[string][]string{
+			"supplier": pickSome(r, suppliers), "mop": pickSome(r, mops)}}
+		for d := 0; d < 1+r.IntN(2); d++ {
+			dm := &plan.Demand{Name: fmt.Sprintf("d%d", d), Count: 1 + r.IntN(3), Filter: map[string]plan.Values{}}
+			if r.IntN(2) == 0 {
+				dm.Filter["segment"] = plan.Values{[]string{"S", "A"}[r.IntN(2)]}
+			}
+			if r.IntN(3) == 0 {
+				dm.Filter["linked"] = plan.Values{[]string{"true", "false"}[r.IntN(2)]}
+			}
+			if r.IntN(3) == 0 {
+				dm.Per = []string{"supplier"}
+			}
+			env.Demands = append(env.Demands, dm)
+		}
+		p.Environments = append(p.Environments, env)
+	}
+	return p, makeUniverse(ms)
+}
+
+func pickSome(r *rand.Rand, from []string) []string {
+	var out []string
+	for _, s := range from {
+		if r.IntN(2) == 0 {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		out = from[:1]
+	}
+	return out
+}
+
+// TestMaximalAgainstBruteForce: on random small instances, the allocation
+// gives exactly as many units as the best possible assignment, gives each
+// unit at most once, only to asks it is eligible for, never over count.
+func TestMaximalAgainstBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	for iter := 0; iter < 3000; iter++ {
+		p, u := randomCase(r)
+		res := Allocate(p, u, nil)
+		want := bruteMax(p, res.Asks, u)
+		if len(res.Given) != want {
+			t.Fatalf("case %d: gave %d units, the best assignment gives %d", iter, len(res.Given), want)
+		}
+		seen := map[int32]bool{}
+		per := map[int32]int{}
+		for _, g := range res.Given {
+			if seen[g.Unit] {
+				t.Fatalf("case %d: unit %d given twice", iter, g.Unit)
+			}
+			seen[g.Unit] = true
+			if !eligibleRef(p, res.Asks[g.Ask], u, int(g.Unit)) {
+				t.Fatalf("case %d: unit %d given to %s it is not eligible for", iter, g.Unit, res.Asks[g.Ask].Key)
+			}
+			per[g.Ask]++
+		}
+		for i, a := range res.Asks {
+			if per[int32(i)] != a.Got() || a.Got() > a.Count {
+				t.Fatalf("case %d: ask %s holds %d, counted %d of %d", iter, a.Key, per[int32(i)], a.Got(), a.Count)
+			}
+			if a.Got() < a.Count && a.Why == "" {
+				t.Fatalf("case %d: ask %s fell short without a reason", iter, a.Key)
+			}
+		}
+	}
+}
+
+func scarcePlan() (*plan.Plan, *universe.Universe) {
+	// 30 units, all of an absent supplier: every onboarded supplier's ask
+	// can take any of them after re-appointment; they ask 20 each.
+	var ms []testMPAN
+	for i := 0; i < 30; i++ {
+		ms = append(ms, testMPAN{core: 1200000000000 + uint64(i)*7919, unit: i, profile: prof("S", "_A", "SUPZ", "MOPA")})
+	}
+	p := &plan.Plan{Name: "t", Seed: 3, SI: "MHSI", Policy: plan.Policy{Reappoint: []string{"supplier"}}}
+	p.Environments = []*plan.Environment{{Name: "SIT", Participants: map[string][]string{"supplier": {"SUPA", "SUPB", "SUPC", "SUPD"}},
+		Demands: []*plan.Demand{{Name: "smart", Count: 20, Per: []string{"supplier"}}}}}
+	return p, makeUniverse(ms)
+}
+
+// TestScarceSupplyIsShared: when supply is short, fill rates are balanced:
+// no participant holds more than one unit more than another.
+func TestScarceSupplyIsShared(t *testing.T) {
+	p, u := scarcePlan()
+	res := Allocate(p, u, nil)
+	lo, hi := 1<<30, 0
+	for _, a := range res.Asks {
+		lo, hi = min(lo, a.Got()), max(hi, a.Got())
+		if a.Why == "" {
+			t.Errorf("%s: short without a reason", a.Key)
+		}
+	}
+	if len(res.Given) != 30 || hi-lo > 1 {
+		t.Fatalf("gave %d (want 30), holdings from %d to %d (want within 1)", len(res.Given), lo, hi)
+	}
+	// Unequal asks: rates, not counts, are balanced.
+	p.Environments[0].Demands = []*plan.Demand{{Name: "a", Count: 40, Filter: map[string]plan.Values{}}, {Name: "b", Count: 10}}
+	p.Environments[0].Participants = map[string][]string{"supplier": {"SUPA"}}
+	res = Allocate(p, u, nil)
+	if a, b := res.Asks[0].Got(), res.Asks[1].Got(); a+b != 30 || a != 24 || b != 6 {
+		t.Fatalf("40/10 asks over 30 units: got %d and %d, want 24 and 6 (60%% each)", a, b)
+	}
+}
+
+// TestDeterministicAndOrderFree: the same inputs give the same result, and
+// reordering the MPANs (file order) changes nothing.
+func TestDeterministicAndOrderFree(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for iter := 0; iter < 200; iter++ {
+		p, u := randomCase(r)
+		a := summary(Allocate(p, u, nil))
+		if b := summary(Allocate(p, u, nil)); a != b {
+			t.Fatalf("case %d: two runs differ:\n%s\n%s", iter, a, b)
+		}
+		// Rebuild with units in reverse order.
+		var ms []testMPAN
+		for unit := u.NumUnits() - 1; unit >= 0; unit-- {
+			for _, m := range u.UnitMembers(unit) {
+				ms = append(ms, testMPAN{core: u.Cores[m], profile: u.Profiles[u.Profile[m]], unit: unit})
+			}
+		}
+		if b := summary(Allocate(p, makeUniverse(ms), nil)); a != b {
+			t.Fatalf("case %d: reordered input changes the result:\n%s\n%s", iter, a, b)
+		}
+	}
+}
+
+func summary(res *Result) string {
+	var lines []string
+	for _, g := range res.Given {
+		lines = append(lines, fmt.Sprintf("%s=%s", universe.FormatCore(res.Universe.Cores[res.Universe.Members[res.Universe.UnitStart[g.Unit]]]), res.Asks[g.Ask].Key))
+	}
+	sort.Strings(lines)
+	return fmt.Sprint(lines)
+}
+
+// TestLedgerKeepsEarlierAssignments: adding a participant and a demand
+// keeps every earlier assignment that is still valid.
+func TestLedgerKeepsEarlierAssignments(t *testing.T) {
+	var ms []testMPAN
+	for i := 0; i < 200; i++ {
+		seg := []string{"S", "A"}[i%2]
+		ms = append(ms, testMPAN{core: 1200000000000 + uint64(i)*7919, unit: i,
+			profile: prof(seg, []string{"_A", "_B"}[i%3%2], []string{"SUPA", "SUPB", "SUPC"}[i%3], "MOPA")})
+	}
+	u := makeUniverse(ms)
+	p := &plan.Plan{Name: "t", Seed: 9, SI: "MHSI", Policy: plan.Policy{Reappoint: []string{"supplier"}}}
+	p.Environments = []*plan.Environment{{Name: "SIT", Participants: map[string][]string{"supplier": {"SUPA", "SUPB"}},
+		Demands: []*plan.Demand{{Name: "smart", Count: 15, Per: []string{"supplier"}, Filter: map[string]plan.Values{"segment": {"S"}}}}}}
+	first := Allocate(p, u, nil)
+	ledger := Ledger{}
+	for _, g := range first.Given {
+		ledger[universe.FormatCore(u.Cores[u.Members[u.UnitStart[g.Unit]]])] = first.Asks[g.Ask].Key
+	}
+	// SUPC joins; a new demand overlaps the old one.
+	p.Environments[0].Participants["supplier"] = []string{"SUPA", "SUPB", "SUPC"}
+	p.Environments[0].Demands = append(p.Environments[0].Demands, &plan.Demand{Name: "any", Count: 50})
+	second := Allocate(p, u, ledger)
+	now := map[string]string{}
+	pinned := 0
+	for _, g := range second.Given {
+		now[universe.FormatCore(u.Cores[u.Members[u.UnitStart[g.Unit]]])] = second.Asks[g.Ask].Key
+		if g.Pinned {
+			pinned++
+		}
+	}
+	kept := 0
+	for unit, key := range ledger {
+		// SUPC's MPANs re-appointed to SUPA/SUPB before are now SUPC's own:
+		// those assignments are no longer valid; every other must stay.
+		if now[unit] == key {
+			kept++
+		}
+	}
+	valid := 0
+	for _, g := range first.Given {
+		if u.Profiles[u.Profile[u.Members[u.UnitStart[g.Unit]]]][universe.Supplier] != "SUPC" {
+			valid++
+		}
+	}
+	if kept != valid || pinned != valid {
+		t.Fatalf("kept %d and pinned %d of %d earlier assignments still valid", kept, pinned, valid)
+	}
+}

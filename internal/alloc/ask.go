@@ -1,0 +1,200 @@
+// Package alloc assigns units of the MPAN universe to the demands of an
+// allocation plan: disjoint, maximal, fair when supply is scarce, stable
+// against a ledger of earlier assignments, and explained where it falls
+// short.
+package alloc
+
+import (
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"strings"
+
+	"github.com/mhhs-sit/datacut/internal/plan"
+	"github.com/mhhs-sit/datacut/internal/universe"
+)
+
+// Ask is one demand expanded per participant and attribute value: Count
+// units for one environment, matching Filter, appointed to Target.
+type Ask struct {
+	Key    string // env/demand[/per=value,...]: stable across runs
+	Env    *plan.Environment
+	Demand *plan.Demand
+	Count  int
+	Per    map[string]string // the per keys' values
+	// filter: for each attribute index, the accepted values (nil: any).
+	filter [universe.NumAttrs]map[string]bool
+	linked *bool
+	// Target is the participant a per-role ask serves, by role.
+	Target map[string]string
+
+	// Outcome.
+	Pinned, Filled int
+	Why            string
+	Stats          AskStats
+}
+
+// AskStats explain an outcome.
+type AskStats struct {
+	MatchingMPANs int            `json:"matchingMpans"`  // match the filter, any parties
+	EligibleUnits int            `json:"eligibleUnits"`  // match, with their parties onboarded or re-appointable
+	BlockedMPANs  map[string]int `json:"blockedMpans"`   // match, but this role's appointee cannot load it
+	ElsewhereUnits int           `json:"elsewhereUnits"` // eligible, given to other demands
+}
+
+// Got is the number of units the ask holds.
+func (a *Ask) Got() int { return a.Pinned + a.Filled }
+
+// Expand turns the plan's demands into asks, in plan order.
+func Expand(p *plan.Plan) []*Ask {
+	var out []*Ask
+	for _, e := range p.Environments {
+		for _, d := range e.Demands {
+			combos := []map[string]string{{}}
+			for _, k := range d.Per {
+				var vals []string
+				switch {
+				case isRole(k):
+					vals = e.Participants[k]
+				case len(d.Filter[k]) > 0:
+					vals = d.Filter[k]
+				default:
+					vals = plan.Attributes[k]
+				}
+				var next []map[string]string
+				for _, c := range combos {
+					for _, v := range vals {
+						m := map[string]string{k: v}
+						for ck, cv := range c {
+							m[ck] = cv
+						}
+						next = append(next, m)
+					}
+				}
+				combos = next
+			}
+			for _, c := range combos {
+				out = append(out, newAsk(e, d, c))
+			}
+		}
+	}
+	return out
+}
+
+func isRole(k string) bool {
+	for _, r := range plan.Roles {
+		if r == k {
+			return true
+		}
+	}
+	return false
+}
+
+func newAsk(e *plan.Environment, d *plan.Demand, per map[string]string) *Ask {
+	a := &Ask{Env: e, Demand: d, Count: d.Count, Per: per, Target: map[string]string{}}
+	key := e.Name + "/" + d.Name
+	if len(d.Per) > 0 {
+		var parts []string
+		for _, k := range d.Per {
+			parts = append(parts, k+"="+per[k])
+		}
+		key += "/" + strings.Join(parts, ",")
+	}
+	a.Key = key
+	set := func(attr string, vals []string) {
+		if attr == "linked" {
+			b := vals[0] == "true"
+			if len(vals) == 1 {
+				a.linked = &b
+			}
+			return
+		}
+		i := universe.AttrIndex(attr)
+		m := map[string]bool{}
+		for _, v := range vals {
+			m[v] = true
+		}
+		a.filter[i] = m
+	}
+	for attr, vals := range d.Filter {
+		set(attr, vals)
+	}
+	for k, v := range per {
+		if isRole(k) && k != "distributor" {
+			a.Target[k] = v
+			continue
+		}
+		set(k, []string{v}) // attributes, and distributors (fixed by the MPAN)
+	}
+	return a
+}
+
+// matches reports whether a profile passes the filter (linked aside).
+func (a *Ask) matches(p *universe.Profile) bool {
+	for i, m := range a.filter {
+		if m != nil && !m[p[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// FilterText renders the filter for people.
+func (a *Ask) FilterText() string {
+	var parts []string
+	for i, m := range a.filter {
+		if m == nil {
+			continue
+		}
+		var vs []string
+		for v := range m {
+			vs = append(vs, v)
+		}
+		sort.Strings(vs)
+		parts = append(parts, universe.AttrNames[i]+"="+strings.Join(vs, "|"))
+	}
+	if a.linked != nil {
+		parts = append(parts, fmt.Sprintf("linked=%v", *a.linked))
+	}
+	sort.Strings(parts)
+	if len(parts) == 0 {
+		return "any MPAN"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// roleAttr is the profile attribute holding a role's appointee.
+var roleAttr = map[string]int{"supplier": universe.Supplier, "mop": universe.MOp, "dc": universe.DC, "da": universe.DA, "distributor": universe.Distributor}
+
+// parties checks that every role the environment requires can load an MPAN
+// of profile p for this ask; blocked names the first role that cannot.
+func (a *Ask) parties(p *plan.Plan, pr *universe.Profile) (ok bool, blocked string) {
+	for _, role := range plan.Roles {
+		real := pr[roleAttr[role]]
+		onboarded, required := a.Env.Onboarded(role, real)
+		if !required {
+			continue
+		}
+		may := p.MayReappoint(role) && role != "distributor"
+		if t := a.Target[role]; t != "" {
+			if real == t || (!onboarded && may) {
+				continue
+			}
+			return false, role
+		}
+		if onboarded || may {
+			continue
+		}
+		return false, role
+	}
+	return true, ""
+}
+
+func hash64(parts ...string) uint64 {
+	h := fnv.New64a()
+	for _, s := range parts {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
+}

@@ -1,0 +1,127 @@
+package alloc
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/mhhs-sit/datacut/internal/plan"
+	"github.com/mhhs-sit/datacut/internal/universe"
+)
+
+func uintStr(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// explain says, for every ask that fell short, why.
+func (s *solver) explain() {
+	for i, a := range s.asks {
+		spare := 0
+		for _, c := range s.askClass[i] {
+			spare += s.supply[c]
+		}
+		a.Stats.ElsewhereUnits = max(0, a.Stats.EligibleUnits-a.Got()-spare)
+		if a.Got() >= a.Count {
+			continue
+		}
+		a.Why = s.why(a)
+	}
+}
+
+func (s *solver) why(a *Ask) string {
+	who := "in " + a.Env.Name
+	if len(a.Target) > 0 {
+		var t []string
+		for _, r := range plan.Roles {
+			if m := a.Target[r]; m != "" {
+				t = append(t, r+" "+m)
+			}
+		}
+		who += " for " + strings.Join(t, ", ")
+	}
+	st := a.Stats
+	if st.MatchingMPANs == 0 {
+		return fmt.Sprintf("no MPAN in the universe matches %s", a.FilterText())
+	}
+	parts := []string{fmt.Sprintf("only %d eligible units match %s with every party onboarded %s", st.EligibleUnits, a.FilterText(), who)}
+	roles := make([]string, 0, len(st.BlockedMPANs))
+	for r := range st.BlockedMPANs {
+		roles = append(roles, r)
+	}
+	sort.Slice(roles, func(i, j int) bool { return st.BlockedMPANs[roles[i]] > st.BlockedMPANs[roles[j]] })
+	for _, r := range roles {
+		reason := "is not onboarded and the policy does not re-appoint " + r
+		switch {
+		case r == "distributor":
+			reason = "is not onboarded (a distributor cannot be re-appointed)"
+		case s.p.MayReappoint(r) && a.Target[r] != "":
+			reason = "is another onboarded " + r + " (only MPANs of absent participants are re-appointed)"
+		case len(a.Env.Participants[r]) == 0:
+			reason = "has no onboarded participant to stand in"
+		}
+		parts = append(parts, fmt.Sprintf("%d more MPANs match but their %s %s", st.BlockedMPANs[r], r, reason))
+	}
+	if st.ElsewhereUnits > 0 {
+		parts = append(parts, fmt.Sprintf("%d eligible units went to other demands (max-min fairness)", st.ElsewhereUnits))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// reappointMaps chooses, per environment and re-appointable role, the
+// onboarded participant that stands in for each absent real appointee, by
+// rendezvous hashing: stable when participants are added (only the real
+// appointees that now prefer the newcomer move) and spread evenly.
+func reappointMaps(p *plan.Plan, u *universe.Universe) map[string]map[string]map[string]string {
+	out := map[string]map[string]map[string]string{}
+	for _, e := range p.Environments {
+		out[e.Name] = map[string]map[string]string{}
+		for _, role := range plan.Roles {
+			on := e.Participants[role]
+			if !p.MayReappoint(role) || len(on) == 0 {
+				continue
+			}
+			m := map[string]string{}
+			for _, pr := range u.Profiles {
+				real := pr[roleAttr[role]]
+				if _, done := m[real]; done {
+					continue
+				}
+				if ok, _ := e.Onboarded(role, real); ok {
+					continue
+				}
+				var best string
+				var bestH uint64
+				for _, cand := range on {
+					if h := hash64(uintStr(p.Seed), e.Name, role, real, cand); best == "" || h > bestH {
+						best, bestH = cand, h
+					}
+				}
+				m[real] = best
+			}
+			out[e.Name][role] = m
+		}
+	}
+	return out
+}
+
+// Appointees are the participants that load an MPAN in its environment:
+// the real ones, or their stand-ins; reappointed says whether any changed.
+func (r *Result) Appointees(g Given, mpanIdx int32) (appointed map[string]string, reappointed bool) {
+	a := r.Asks[g.Ask]
+	pr := &r.Universe.Profiles[r.Universe.Profile[mpanIdx]]
+	appointed = map[string]string{}
+	for _, role := range plan.Roles {
+		real := pr[roleAttr[role]]
+		appointed[role] = real
+		ok, required := a.Env.Onboarded(role, real)
+		if !required || ok {
+			continue
+		}
+		if t := a.Target[role]; t != "" {
+			appointed[role] = t
+		} else if t := r.Reappoint[a.Env.Name][role][real]; t != "" {
+			appointed[role] = t
+		}
+		reappointed = reappointed || appointed[role] != real
+	}
+	return appointed, reappointed
+}

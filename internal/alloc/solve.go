@@ -1,0 +1,540 @@
+package alloc
+
+import (
+	"container/heap"
+	"sort"
+
+	"github.com/mhhs-sit/datacut/internal/plan"
+	"github.com/mhhs-sit/datacut/internal/universe"
+)
+
+// Result is an allocation.
+type Result struct {
+	Asks []*Ask
+	// Given lists the units given, ask by ask, each ask's units by rank.
+	Given []Given
+	// Reappoint maps, per environment and role, a real appointee that is
+	// not onboarded to the onboarded participant that stands in for it.
+	Reappoint map[string]map[string]map[string]string
+	Universe  *universe.Universe
+	Plan      *plan.Plan
+	// Unplaced counts units eligible for no ask at all.
+	Unplaced int
+}
+
+// Given is one unit given to one ask.
+type Given struct {
+	Unit   int32
+	Ask    int32
+	Pinned bool // kept from the ledger
+}
+
+// Ledger holds earlier assignments: unit lead core → ask key.
+type Ledger map[string]string
+
+// Allocate solves the plan on the universe. Every step is deterministic in
+// (plan, universe, ledger); file order and portfolio size never decide.
+func Allocate(p *plan.Plan, u *universe.Universe, ledger Ledger) *Result {
+	asks := Expand(p)
+	s := &solver{p: p, u: u, asks: asks, words: (len(asks) + 63) / 64}
+	s.profileBits()
+	s.classify()
+	s.pin(ledger)
+	s.fill()
+	res := &Result{Asks: asks, Universe: u, Plan: p, Reappoint: reappointMaps(p, u)}
+	res.Given = s.choose()
+	s.explain()
+	for _, c := range s.unitClass {
+		if c < 0 {
+			res.Unplaced++
+		}
+	}
+	return res
+}
+
+type solver struct {
+	p     *plan.Plan
+	u     *universe.Universe
+	asks  []*Ask
+	words int
+
+	match, party [][]uint64 // per profile: asks whose filter / parties it passes
+
+	unitClass []int32    // per unit; -1: no ask can take it
+	classBits [][]uint64 // per class: the asks its units can serve
+	classSize []int      // units per class, pinned ones excluded
+	supply    []int      // units per class not yet given
+	classAsks [][]int32  // per class: asks it can serve
+	askClass  [][]int32  // per ask: classes that can serve it
+	flow      []map[int32]int
+	pinned    map[int32]int32 // unit → ask
+	rank      func(unit int32) uint64
+}
+
+func (s *solver) profileBits() {
+	np := len(s.u.Profiles)
+	s.match = make([][]uint64, np)
+	s.party = make([][]uint64, np)
+	perProfile := make([]int, np)
+	for _, pid := range s.u.Profile {
+		perProfile[pid]++
+	}
+	for _, a := range s.asks {
+		a.Stats.BlockedMPANs = map[string]int{}
+	}
+	for pid := range s.u.Profiles {
+		pr := &s.u.Profiles[pid]
+		m, pa := make([]uint64, s.words), make([]uint64, s.words)
+		for i, a := range s.asks {
+			ok, blocked := a.parties(s.p, pr)
+			if ok {
+				pa[i/64] |= 1 << (i % 64)
+			}
+			if a.matches(pr) {
+				m[i/64] |= 1 << (i % 64)
+				a.Stats.MatchingMPANs += perProfile[pid]
+				if !ok {
+					a.Stats.BlockedMPANs[blocked] += perProfile[pid]
+				}
+			}
+		}
+		s.match[pid], s.party[pid] = m, pa
+	}
+}
+
+// classify gives each unit the set of asks it can serve, interned as a
+// class: units of one class are interchangeable, so the flow problem is
+// solved on classes, not on millions of units.
+func (s *solver) classify() {
+	single, linked := make([]uint64, s.words), make([]uint64, s.words)
+	for i, a := range s.asks {
+		if a.linked == nil || !*a.linked {
+			single[i/64] |= 1 << (i % 64)
+		}
+		if a.linked == nil || *a.linked {
+			linked[i/64] |= 1 << (i % 64)
+		}
+	}
+	ids := map[string]int32{}
+	intern := func(bits []uint64) int32 {
+		empty := true
+		for _, w := range bits {
+			if w != 0 {
+				empty = false
+				break
+			}
+		}
+		if empty {
+			return -1
+		}
+		k := bitsKey(bits)
+		if id, ok := ids[k]; ok {
+			return id
+		}
+		id := int32(len(s.classBits))
+		ids[k] = id
+		s.classBits = append(s.classBits, append([]uint64(nil), bits...))
+		return id
+	}
+	singleClass := make([]int32, len(s.u.Profiles))
+	for pid := range singleClass {
+		bits := make([]uint64, s.words)
+		for w := range bits {
+			bits[w] = s.match[pid][w] & s.party[pid][w] & single[w]
+		}
+		singleClass[pid] = intern(bits)
+	}
+	n := s.u.NumUnits()
+	s.unitClass = make([]int32, n)
+	orM, andP := make([]uint64, s.words), make([]uint64, s.words)
+	for unit := 0; unit < n; unit++ {
+		m := s.u.UnitMembers(unit)
+		if len(m) == 1 {
+			s.unitClass[unit] = singleClass[s.u.Profile[m[0]]]
+			continue
+		}
+		for w := range orM {
+			orM[w], andP[w] = 0, ^uint64(0)
+		}
+		for _, mi := range m {
+			pid := s.u.Profile[mi]
+			for w := range orM {
+				orM[w] |= s.match[pid][w]
+				andP[w] &= s.party[pid][w]
+			}
+		}
+		for w := range orM {
+			orM[w] &= andP[w] & linked[w]
+		}
+		s.unitClass[unit] = intern(orM)
+	}
+	s.canonicalClasses()
+	nc := len(s.classBits)
+	s.classSize = make([]int, nc)
+	for _, c := range s.unitClass {
+		if c >= 0 {
+			s.classSize[c]++
+		}
+	}
+	s.classAsks = make([][]int32, nc)
+	s.askClass = make([][]int32, len(s.asks))
+	for c, bits := range s.classBits {
+		for i := range s.asks {
+			if bits[i/64]&(1<<(i%64)) != 0 {
+				s.classAsks[c] = append(s.classAsks[c], int32(i))
+				s.askClass[i] = append(s.askClass[i], int32(c))
+				s.asks[i].Stats.EligibleUnits += s.classSize[c]
+			}
+		}
+	}
+	seed := s.p.Seed
+	s.rank = func(unit int32) uint64 {
+		return mix(s.u.Cores[s.u.Members[s.u.UnitStart[unit]]] ^ seed)
+	}
+}
+
+// canonicalClasses numbers classes by their ask sets, not by which unit
+// came first, so input order cannot change the result.
+func (s *solver) canonicalClasses() {
+	order := make([]int32, len(s.classBits))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	sort.Slice(order, func(i, j int) bool { return bitsKey(s.classBits[order[i]]) < bitsKey(s.classBits[order[j]]) })
+	newID := make([]int32, len(order))
+	bits := make([][]uint64, len(order))
+	for n, old := range order {
+		newID[old] = int32(n)
+		bits[n] = s.classBits[old]
+	}
+	s.classBits = bits
+	for i, c := range s.unitClass {
+		if c >= 0 {
+			s.unitClass[i] = newID[c]
+		}
+	}
+}
+
+func bitsKey(bits []uint64) string {
+	b := make([]byte, 8*len(bits))
+	for i, w := range bits {
+		for j := 0; j < 8; j++ {
+			b[i*8+j] = byte(w >> (8 * j))
+		}
+	}
+	return string(b)
+}
+
+// mix is splitmix64's finaliser: a fixed, well-spread rank for a core.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// pin keeps the ledger's earlier assignments that are still valid: the unit
+// exists, the ask still exists and the unit can still serve it. If an ask
+// now asks for fewer, the best-ranked ones stay.
+func (s *solver) pin(ledger Ledger) {
+	s.pinned = map[int32]int32{}
+	if len(ledger) == 0 {
+		return
+	}
+	askIdx := map[string]int32{}
+	for i, a := range s.asks {
+		askIdx[a.Key] = int32(i)
+	}
+	byAsk := map[int32][]int32{}
+	for unit := int32(0); unit < int32(s.u.NumUnits()); unit++ {
+		c := s.unitClass[unit]
+		if c < 0 {
+			continue
+		}
+		lead := universe.FormatCore(s.u.Cores[s.u.Members[s.u.UnitStart[unit]]])
+		key, ok := ledger[lead]
+		if !ok {
+			continue
+		}
+		ai, ok := askIdx[key]
+		if !ok || s.classBits[c][ai/64]&(1<<(ai%64)) == 0 {
+			continue
+		}
+		byAsk[ai] = append(byAsk[ai], unit)
+	}
+	for ai, units := range byAsk {
+		sort.Slice(units, func(i, j int) bool { return s.rank(units[i]) < s.rank(units[j]) })
+		if n := s.asks[ai].Count; len(units) > n {
+			units = units[:n]
+		}
+		for _, unit := range units {
+			s.pinned[unit] = ai
+			s.classSize[s.unitClass[unit]]--
+		}
+		s.asks[ai].Pinned = len(units)
+	}
+}
+
+// fill runs max-min fair progressive filling: the ask with the lowest fill
+// rate (held ÷ asked) gets the next units, ties broken by a seeded order of
+// ask keys; an ask that can get no more through any augmenting path is
+// frozen, and stays so (the set of classes reachable in the residual graph
+// only shrinks). When every ask is full or frozen no augmenting path is
+// left: the number of units given is the maximum possible.
+func (s *solver) fill() {
+	s.supply = append([]int(nil), s.classSize...)
+	s.flow = make([]map[int32]int, len(s.classBits))
+	for c := range s.flow {
+		s.flow[c] = map[int32]int{}
+	}
+	h := &askHeap{asks: s.asks}
+	for i, a := range s.asks {
+		if a.Got() < a.Count {
+			h.items = append(h.items, heapItem{ask: int32(i), tie: hash64(uintStr(s.p.Seed), a.Key)})
+		}
+	}
+	heap.Init(h)
+	g := newSearch(len(s.classBits), len(s.asks))
+	for h.Len() > 0 {
+		it := heap.Pop(h).(heapItem)
+		a := s.asks[it.ask]
+		want := 1
+		if h.Len() > 0 {
+			// Catch up with the next lowest fill rate in one go.
+			nx := s.asks[h.items[0].ask]
+			target := (nx.Got()*a.Count + nx.Count - 1) / nx.Count // ceil(rate(nx) × Count(a))
+			want = max(1, target-a.Got())
+		} else {
+			want = a.Count - a.Got()
+		}
+		want = min(want, a.Count-a.Got())
+		got := s.augment(g, it.ask, want)
+		a.Filled += got
+		if got == want && a.Got() < a.Count {
+			heap.Push(h, it)
+		}
+	}
+}
+
+// augment pushes up to want more units to ask ai along augmenting paths,
+// and returns how many it pushed.
+func (s *solver) augment(g *search, ai int32, want int) int {
+	pushed := 0
+	// Direct supply first: the common case needs no search.
+	for _, c := range s.askClass[ai] {
+		if pushed == want {
+			return pushed
+		}
+		if n := min(s.supply[c], want-pushed); n > 0 {
+			s.supply[c] -= n
+			s.flow[c][ai] += n
+			pushed += n
+		}
+	}
+	for pushed < want {
+		end, ok := g.find(s, ai)
+		if !ok {
+			break
+		}
+		// Bottleneck along the path: the end class's supply and every
+		// rerouted flow.
+		b := min(s.supply[end], want-pushed)
+		for c := end; ; {
+			x := g.parentOfClass[c]
+			if x == ai {
+				break
+			}
+			c2 := g.parentOfAsk[x]
+			b = min(b, s.flow[c2][x])
+			c = c2
+		}
+		s.supply[end] -= b
+		for c := end; ; {
+			x := g.parentOfClass[c]
+			s.flow[c][x] += b
+			if x == ai {
+				break
+			}
+			c2 := g.parentOfAsk[x]
+			if s.flow[c2][x] -= b; s.flow[c2][x] == 0 {
+				delete(s.flow[c2], x)
+			}
+			c = c2
+		}
+		pushed += b
+	}
+	return pushed
+}
+
+// search is a breadth-first search backwards from an ask through the
+// residual graph: ask ← class (the class can serve it) ← ask (the class's
+// units currently serve that ask and could move) ..., until a class with
+// units left.
+type search struct {
+	parentOfClass []int32 // the ask a class would serve next
+	parentOfAsk   []int32 // the class an ask would give up units of
+	seenClass     []uint32
+	seenAsk       []uint32
+	stamp         uint32
+	queue         []int32
+}
+
+func newSearch(classes, asks int) *search {
+	return &search{parentOfClass: make([]int32, classes), parentOfAsk: make([]int32, asks),
+		seenClass: make([]uint32, classes), seenAsk: make([]uint32, asks)}
+}
+
+func (g *search) find(s *solver, ai int32) (int32, bool) {
+	g.stamp++
+	g.queue = append(g.queue[:0], ai)
+	g.seenAsk[ai] = g.stamp
+	for len(g.queue) > 0 {
+		x := g.queue[0]
+		g.queue = g.queue[1:]
+		for _, c := range s.askClass[x] {
+			if g.seenClass[c] == g.stamp {
+				continue
+			}
+			g.seenClass[c] = g.stamp
+			g.parentOfClass[c] = x
+			if s.supply[c] > 0 {
+				return c, true
+			}
+			for y := range s.flow[c] {
+				if g.seenAsk[y] == g.stamp {
+					continue
+				}
+				g.seenAsk[y] = g.stamp
+				g.parentOfAsk[y] = c
+				g.queue = append(g.queue, y)
+			}
+		}
+	}
+	return 0, false
+}
+
+type heapItem struct {
+	ask int32
+	tie uint64
+}
+
+type askHeap struct {
+	asks  []*Ask
+	items []heapItem
+}
+
+func (h *askHeap) Len() int { return len(h.items) }
+func (h *askHeap) Less(i, j int) bool {
+	a, b := h.asks[h.items[i].ask], h.asks[h.items[j].ask]
+	// Compare Got/Count exactly.
+	l, r := a.Got()*b.Count, b.Got()*a.Count
+	if l != r {
+		return l < r
+	}
+	return h.items[i].tie < h.items[j].tie
+}
+func (h *askHeap) Swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *askHeap) Push(x any)    { h.items = append(h.items, x.(heapItem)) }
+func (h *askHeap) Pop() any {
+	it := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
+	return it
+}
+
+// choose picks the units of each class its flow gives out: the best-ranked
+// units not pinned, ask by ask in ask order. Ranks are a seeded hash of the
+// unit's lead core, so neither file order nor portfolio size decides.
+func (s *solver) choose() []Given {
+	need := make([]int, len(s.classBits))
+	for c, f := range s.flow {
+		for _, n := range f {
+			need[c] += n
+		}
+	}
+	best := make([]*rankHeap, len(s.classBits))
+	for unit, c := range s.unitClass {
+		if c < 0 || need[c] == 0 {
+			continue
+		}
+		if _, ok := s.pinned[int32(unit)]; ok {
+			continue
+		}
+		if best[c] == nil {
+			best[c] = &rankHeap{}
+		}
+		best[c].offer(int32(unit), s.rank(int32(unit)), need[c])
+	}
+	var out []Given
+	for unit, ai := range s.pinned {
+		out = append(out, Given{Unit: unit, Ask: ai, Pinned: true})
+	}
+	for c, f := range s.flow {
+		if need[c] == 0 {
+			continue
+		}
+		units := best[c].sorted()
+		asks := make([]int32, 0, len(f))
+		for ai := range f {
+			asks = append(asks, ai)
+		}
+		sort.Slice(asks, func(i, j int) bool { return asks[i] < asks[j] })
+		for _, ai := range asks {
+			for _, unit := range units[:f[ai]] {
+				out = append(out, Given{Unit: unit, Ask: ai})
+			}
+			units = units[f[ai]:]
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Ask != out[j].Ask {
+			return out[i].Ask < out[j].Ask
+		}
+		return s.rank(out[i].Unit) < s.rank(out[j].Unit)
+	})
+	return out
+}
+
+// rankHeap keeps the k best-ranked (lowest) units offered.
+type rankHeap struct {
+	units []int32
+	ranks []uint64
+}
+
+func (h *rankHeap) Len() int           { return len(h.units) }
+func (h *rankHeap) Less(i, j int) bool { return h.ranks[i] > h.ranks[j] } // max-heap
+func (h *rankHeap) Swap(i, j int) {
+	h.units[i], h.units[j] = h.units[j], h.units[i]
+	h.ranks[i], h.ranks[j] = h.ranks[j], h.ranks[i]
+}
+func (h *rankHeap) Push(x any) {}
+func (h *rankHeap) Pop() any {
+	h.units, h.ranks = h.units[:len(h.units)-1], h.ranks[:len(h.ranks)-1]
+	return nil
+}
+
+func (h *rankHeap) offer(unit int32, rank uint64, k int) {
+	if len(h.units) < k {
+		h.units, h.ranks = append(h.units, unit), append(h.ranks, rank)
+		heap.Fix(h, len(h.units)-1)
+		return
+	}
+	if rank >= h.ranks[0] {
+		return
+	}
+	h.units[0], h.ranks[0] = unit, rank
+	heap.Fix(h, 0)
+}
+
+func (h *rankHeap) sorted() []int32 {
+	idx := make([]int, len(h.units))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return h.ranks[idx[a]] < h.ranks[idx[b]] })
+	out := make([]int32, len(idx))
+	for i, j := range idx {
+		out[i] = h.units[j]
+	}
+	return out
+}

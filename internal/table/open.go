@@ -1,0 +1,78 @@
+// Package table opens published Parquet tables from a store and writes new
+// ones, so the allocator reads and writes them one way.
+package table
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow/go/v15/parquet"
+	"github.com/apache/arrow/go/v15/parquet/file"
+	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+
+	"github.com/mhhs-sit/datacut/internal/store"
+)
+
+// Reader is an open Parquet table.
+type Reader struct {
+	Key  string
+	PF   *file.Reader
+	File *pqarrow.FileReader
+	f    *os.File
+}
+
+// Open opens the table at key. Parquet needs random access: a local store's
+// file is read in place, any other object is fetched to an unlinked spool
+// file first.
+func Open(ctx context.Context, st store.Store, key string, mem memory.Allocator, props pqarrow.ArrowReadProperties) (*Reader, error) {
+	rc, err := st.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	f, ok := rc.(*os.File)
+	if !ok {
+		defer rc.Close()
+		if f, err = os.CreateTemp("", "table-*.parquet"); err != nil {
+			return nil, err
+		}
+		os.Remove(f.Name()) // gone when closed
+		if _, err := io.Copy(f, rc); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("fetching table %s: %w", key, err)
+		}
+	}
+	pf, err := file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(mem)))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("table %s is not readable Parquet: %w", key, err)
+	}
+	fr, err := pqarrow.NewFileReader(pf, props, mem)
+	if err != nil {
+		pf.Close()
+		f.Close()
+		return nil, fmt.Errorf("table %s: %w", key, err)
+	}
+	return &Reader{Key: key, PF: pf, File: fr, f: f}, nil
+}
+
+// Columns maps column names to their indices; missing names are an error
+// naming the table.
+func (r *Reader) Columns(names ...string) ([]int, error) {
+	s := r.PF.MetaData().Schema
+	out := make([]int, len(names))
+	for i, n := range names {
+		if out[i] = s.ColumnIndexByName(n); out[i] < 0 {
+			return nil, fmt.Errorf("table %s has no column %s", r.Key, n)
+		}
+	}
+	return out, nil
+}
+
+// Close releases the table.
+func (r *Reader) Close() {
+	r.PF.Close()
+	r.f.Close()
+}
