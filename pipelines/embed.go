@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds every YAML file of this directory.
 //
-//go:embed *.yaml cuts/*.yaml
+//go:embed *.yaml cuts/*.yaml plans/*.yaml
 var FS embed.FS

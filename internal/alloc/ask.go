@@ -36,10 +36,10 @@ type Ask struct {
 
 // AskStats explain an outcome.
 type AskStats struct {
-	MatchingMPANs int            `json:"matchingMpans"`  // match the filter, any parties
-	EligibleUnits int            `json:"eligibleUnits"`  // match, with their parties onboarded or re-appointable
-	BlockedMPANs  map[string]int `json:"blockedMpans"`   // match, but this role's appointee cannot load it
-	ElsewhereUnits int           `json:"elsewhereUnits"` // eligible, given to other demands
+	MatchingMPANs  int            `json:"matchingMpans"`  // match the filter, any parties
+	EligibleUnits  int            `json:"eligibleUnits"`  // match, with their parties onboarded or re-appointable
+	BlockedMPANs   map[string]int `json:"blockedMpans"`   // match, but this role's appointee cannot load it
+	ElsewhereUnits int            `json:"elsewhereUnits"` // eligible, given to other demands
 }
 
 // Got is the number of units the ask holds.

@@ -53,8 +53,10 @@ func (s *solver) why(a *Ask) string {
 		switch {
 		case r == "distributor":
 			reason = "is not onboarded (a distributor cannot be re-appointed)"
-		case s.p.MayReappoint(r) && a.Target[r] != "":
-			reason = "is another onboarded " + r + " (only MPANs of absent participants are re-appointed)"
+		case a.Target[r] != "" && s.p.MayReappoint(r):
+			reason = "is another onboarded " + r + " than " + a.Target[r] + " (only absent participants' MPANs are re-appointed)"
+		case a.Target[r] != "":
+			reason = "is not " + a.Target[r] + " and the policy does not re-appoint " + r
 		case len(a.Env.Participants[r]) == 0:
 			reason = "has no onboarded participant to stand in"
 		}

@@ -1,0 +1,464 @@
+package allocation
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/compute"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+
+	"github.com/mhhs-sit/datacut/internal/alloc"
+	"github.com/mhhs-sit/datacut/internal/dflow"
+	"github.com/mhhs-sit/datacut/internal/plan"
+	"github.com/mhhs-sit/datacut/internal/store"
+	"github.com/mhhs-sit/datacut/internal/table"
+	"github.com/mhhs-sit/datacut/internal/universe"
+)
+
+// PackInfo describes one participant's load pack.
+type PackInfo struct {
+	Env    string           `json:"environment"`
+	Role   string           `json:"role"`
+	MPID   string           `json:"mpid"`
+	Prefix string           `json:"prefix"`
+	MPANs  int              `json:"mpans"`
+	Rows   map[string]int64 `json:"rowsByTable"`
+	DFlows []string         `json:"dflows"`
+}
+
+// pack collects one participant's rows, table by table.
+type pack struct {
+	info   PackInfo
+	tables map[string][]arrow.Record // cut/table → records
+	// parents: cut → "file/line" of the records its rows hang under, so
+	// the context records (a D0204 instruction, say) above them come too.
+	parents map[string]map[string]bool
+}
+
+// rewriteRoles are the data items that name an appointee, by role: a
+// re-appointed MPAN's real appointee is replaced by its stand-in wherever
+// it appears, so every participant's pack tells the same story.
+var rewriteRoles = map[string]string{"J0084": "supplier", "J0178": "mop", "J0205": "dc", "J0183": "da",
+	"EES.data-service-mpid": "dc", "EES.metering-service-mpid": "mop"}
+
+// writePacks builds every participant's load pack: the rows of the cuts the
+// plan says its role loads, for the MPANs it loads in the environment, as
+// Parquet tables and as D-flow files re-headed as test data from the SI.
+// Each source table is read once, row group by row group, whatever the
+// number of packs; a pack holds only its own rows.
+func writePacks(ctx context.Context, st store.Store, prefix, spool string, res *alloc.Result, rows []Row, sources []universe.Source, mem memory.Allocator) ([]PackInfo, error) {
+	p := res.Plan
+	var packs []*pack
+	index := map[string]int{} // env/role/mpid → pack
+	for _, e := range p.Environments {
+		for _, role := range plan.Roles {
+			if len(p.Packs[role]) == 0 {
+				continue
+			}
+			for _, m := range e.Participants[role] {
+				index[e.Name+"/"+role+"/"+m] = len(packs)
+				packs = append(packs, &pack{info: PackInfo{Env: e.Name, Role: role, MPID: m,
+					Prefix: prefix + "packs/" + e.Name + "/" + role + "-" + m + "/", Rows: map[string]int64{}},
+					tables: map[string][]arrow.Record{}, parents: map[string]map[string]bool{}})
+			}
+		}
+	}
+	defer func() {
+		for _, pk := range packs {
+			for _, recs := range pk.tables {
+				for _, r := range recs {
+					r.Release()
+				}
+			}
+		}
+	}()
+	// Which packs take each MPAN, per cut type.
+	byCore := map[string]*Row{}
+	takers := map[string]map[string][]int{} // cut → core → packs
+	for i := range rows {
+		r := &rows[i]
+		byCore[r.MPAN] = r
+		for _, role := range plan.Roles {
+			pi, ok := index[r.Env+"/"+role+"/"+r.Appointed[role]]
+			if !ok {
+				continue
+			}
+			packs[pi].info.MPANs++
+			for _, cut := range p.Packs[role] {
+				if takers[cut] == nil {
+					takers[cut] = map[string][]int{}
+				}
+				takers[cut][r.MPAN] = append(takers[cut][r.MPAN], pi)
+			}
+		}
+	}
+	for _, s := range sources {
+		t := takers[s.Cut]
+		if len(t) == 0 {
+			continue
+		}
+		if err := collect(ctx, st, s, t, byCore, packs, mem); err != nil {
+			return nil, err
+		}
+	}
+	var out []PackInfo
+	for _, pk := range packs {
+		if err := pk.write(ctx, st, spool, p); err != nil {
+			return nil, err
+		}
+		out = append(out, pk.info)
+	}
+	return out, nil
+}
+
+// collect routes the rows of one source cut to the packs that take them.
+// Context records (a D0204 file sequence, say) go to every pack that took
+// a row of the same source file.
+func collect(ctx context.Context, st store.Store, s universe.Source, takers map[string][]int, byCore map[string]*Row, packs []*pack, mem memory.Allocator) error {
+	tables := append([]string(nil), tableNames(s)...)
+	var contexts []string
+	levels := map[string]int{}
+	for pass := 0; pass < 2; pass++ {
+		names := tables
+		if pass == 1 {
+			// Deeper contexts first: each kept one adds its own parent.
+			sort.SliceStable(contexts, func(i, j int) bool { return levels[contexts[i]] > levels[contexts[j]] })
+			names = contexts
+		}
+		for _, name := range names {
+			r, err := table.Open(ctx, st, s.TableKey(name), mem, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024})
+			if err != nil {
+				return err
+			}
+			schema, err := r.File.Schema()
+			if err != nil {
+				r.Close()
+				return err
+			}
+			if pass == 0 && contextLevel(schema) > 0 {
+				contexts = append(contexts, name)
+				levels[name] = contextLevel(schema)
+				r.Close()
+				continue
+			}
+			err = routeTable(ctx, r, schema, s, name, pass == 1, takers, byCore, packs)
+			r.Close()
+			if err != nil {
+				return fmt.Errorf("load packs from %s: %w", s.TableKey(name), err)
+			}
+		}
+	}
+	return nil
+}
+
+func tableNames(s universe.Source) []string {
+	var n []string
+	for _, t := range s.Manifest.Tables {
+		n = append(n, t.Name)
+	}
+	return n
+}
+
+// contextLevel is the group level of a context table, 0 for others.
+func contextLevel(schema *arrow.Schema) int {
+	md := schema.Metadata()
+	flow, _ := md.GetValue(dflow.MetaFlow)
+	version, _ := md.GetValue(dflow.MetaVersion)
+	code, _ := md.GetValue(dflow.MetaGroup)
+	f := dflow.DefaultCatalog().Flow(flow, version)
+	if f == nil {
+		return 0
+	}
+	if g := f.Group(code); g != nil && g.Context() {
+		return g.Level
+	}
+	return 0
+}
+
+func routeTable(ctx context.Context, r *table.Reader, schema *arrow.Schema, s universe.Source, name string, context bool, takers map[string][]int, byCore map[string]*Row, packs []*pack) error {
+	cols, err := r.Columns(dflow.ColSourceFileID, dflow.ColInstanceMPAN, dflow.ColRecordLine, dflow.ColParentLine)
+	if err != nil {
+		return err
+	}
+	masks := map[int][]bool{}
+	for rg := 0; rg < r.PF.NumRowGroups(); rg++ {
+		keys, err := r.File.ReadRowGroups(ctx, cols, []int{rg})
+		if err != nil {
+			return err
+		}
+		n := int(keys.NumRows())
+		clear(masks)
+		row := 0
+		for c, ch := range keys.Column(1).Data().Chunks() {
+			files := keys.Column(0).Data().Chunk(c).(*array.String)
+			lines := keys.Column(2).Data().Chunk(c).(*array.Int64)
+			parentLines := keys.Column(3).Data().Chunk(c).(*array.Int64)
+			mp := ch.(*array.String)
+			for i := 0; i < mp.Len(); i, row = i+1, row+1 {
+				var to []int
+				if context {
+					at := files.Value(i) + "/" + strconv.FormatInt(lines.Value(i), 10)
+					for pi, pk := range packs {
+						if pk.parents[s.Cut][at] {
+							to = append(to, pi)
+						}
+					}
+				} else if !mp.IsNull(i) {
+					to = takers[mp.Value(i)]
+				}
+				for _, pi := range to {
+					if masks[pi] == nil {
+						masks[pi] = make([]bool, n)
+					}
+					masks[pi][row] = true
+					if !parentLines.IsNull(i) {
+						if packs[pi].parents[s.Cut] == nil {
+							packs[pi].parents[s.Cut] = map[string]bool{}
+						}
+						packs[pi].parents[s.Cut][files.Value(i)+"/"+strconv.FormatInt(parentLines.Value(i), 10)] = true
+					}
+				}
+			}
+		}
+		keys.Release()
+		if len(masks) == 0 {
+			continue
+		}
+		all := make([]int, r.PF.MetaData().Schema.NumColumns())
+		for i := range all {
+			all[i] = i
+		}
+		full, err := r.File.ReadRowGroups(ctx, all, []int{rg})
+		if err != nil {
+			return err
+		}
+		rec := tableRecord(full, schema)
+		full.Release()
+		for pi, m := range masks {
+			bb := array.NewBooleanBuilder(memory.DefaultAllocator)
+			bb.AppendValues(m, nil)
+			filter := bb.NewArray()
+			bb.Release()
+			kept, err := compute.FilterRecordBatch(ctx, rec, filter, compute.DefaultFilterOptions())
+			filter.Release()
+			if err != nil {
+				rec.Release()
+				return err
+			}
+			kept = rewrite(kept, packs[pi].info.Env, byCore)
+			packs[pi].tables[s.Cut+"/"+name] = append(packs[pi].tables[s.Cut+"/"+name], kept)
+		}
+		rec.Release()
+	}
+	return nil
+}
+
+// tableRecord turns a one-row-group table into one record of the file's
+// schema (with its metadata: flow, version, group, J-refs).
+func tableRecord(t arrow.Table, schema *arrow.Schema) arrow.Record {
+	cols := make([]arrow.Array, t.NumCols())
+	for i := range cols {
+		ch := t.Column(i).Data().Chunks()
+		if len(ch) == 1 {
+			cols[i] = ch[0]
+			ch[0].Retain()
+			continue
+		}
+		cols[i], _ = array.Concatenate(ch, memory.DefaultAllocator)
+	}
+	rec := array.NewRecord(schema, cols, t.NumRows())
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec
+}
+
+// rewrite replaces re-appointed MPANs' real appointees by their stand-ins.
+func rewrite(rec arrow.Record, env string, byCore map[string]*Row) arrow.Record {
+	mpans, ok := rec.Column(4).(*array.String)
+	if !ok || rec.Schema().Field(4).Name != dflow.ColInstanceMPAN {
+		return rec
+	}
+	cols := append([]arrow.Array(nil), rec.Columns()...) // the record's own slice must not change
+	changed := false
+	for c, f := range rec.Schema().Fields() {
+		ref, _ := f.Metadata.GetValue(dflow.MetaRef)
+		role := rewriteRoles[ref]
+		vals, isStr := cols[c].(*array.String)
+		if role == "" || !isStr {
+			continue
+		}
+		b := array.NewStringBuilder(memory.DefaultAllocator)
+		for i := 0; i < vals.Len(); i++ {
+			if vals.IsNull(i) {
+				b.AppendNull()
+				continue
+			}
+			v := vals.Value(i)
+			if r := byCore[mpans.Value(i)]; r != nil && !mpans.IsNull(i) && r.Env == env && r.Real[role] == v && r.Appointed[role] != v {
+				v = r.Appointed[role]
+				changed = true
+			}
+			b.Append(v)
+		}
+		cols[c] = b.NewArray()
+		b.Release()
+		defer cols[c].Release()
+	}
+	if !changed {
+		return rec
+	}
+	out := array.NewRecord(rec.Schema(), cols, rec.NumRows())
+	rec.Release()
+	return out
+}
+
+// write stores the pack: a Parquet file per table and a D-flow file per
+// flow and source file.
+func (pk *pack) write(ctx context.Context, st store.Store, spool string, p *plan.Plan) error {
+	names := make([]string, 0, len(pk.tables))
+	for n := range pk.tables {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	flows := map[string]map[string][]arrow.Record{} // flow/version → group → records
+	for _, n := range names {
+		recs := pk.tables[n]
+		path := filepath.Join(spool, "pack.parquet")
+		if err := writeParquet(path, recs...); err != nil {
+			return err
+		}
+		if err := store.PutFile(ctx, st, pk.info.Prefix+n+".parquet", path); err != nil {
+			return err
+		}
+		for _, r := range recs {
+			pk.info.Rows[n] += r.NumRows()
+		}
+		md := recs[0].Schema().Metadata()
+		flow, _ := md.GetValue(dflow.MetaFlow)
+		version, _ := md.GetValue(dflow.MetaVersion)
+		code, _ := md.GetValue(dflow.MetaGroup)
+		if dflow.DefaultCatalog().Flow(flow, version) == nil {
+			continue // EES is no D-flow: Parquet only
+		}
+		k := flow + "/" + version
+		if flows[k] == nil {
+			flows[k] = map[string][]arrow.Record{}
+		}
+		flows[k][code] = append(flows[k][code], recs...)
+	}
+	keys := make([]string, 0, len(flows))
+	for k := range flows {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := pk.renderFlow(ctx, st, spool, p, k, flows[k]); err != nil {
+			return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
+		}
+	}
+	return nil
+}
+
+// renderFlow writes one D-flow file per source file of the flow, rows in
+// their original order, with a test header from the SI.
+func (pk *pack) renderFlow(ctx context.Context, st store.Store, spool string, p *plan.Plan, key string, groups map[string][]arrow.Record) error {
+	flowID, version, _ := strings.Cut(key, "/")
+	f := dflow.DefaultCatalog().Flow(flowID, version)
+	if f == nil {
+		return fmt.Errorf("flow %s version %s is not in the catalogue", flowID, version)
+	}
+	files := map[string]bool{}
+	for _, recs := range groups {
+		for _, r := range recs {
+			ids := r.Column(0).(*array.String)
+			for i := 0; i < ids.Len(); i++ {
+				files[ids.Value(i)] = true
+			}
+		}
+	}
+	var order []string
+	for fid := range files {
+		order = append(order, fid)
+	}
+	sort.Strings(order)
+	for _, fid := range order {
+		byGroup := map[string][]arrow.Record{}
+		for code, recs := range groups {
+			for _, r := range recs {
+				if sub := onlyFile(r, fid); sub != nil {
+					byGroup[code] = append(byGroup[code], sub)
+				}
+			}
+		}
+		sum := sha256.Sum256([]byte(pk.info.Prefix + key + fid))
+		h := dflow.Header{FileID: "T" + hex.EncodeToString(sum[:])[:9], Flow: flowID, Version: version, FromRole: "Z", FromMPID: p.SI,
+			ToRole: plan.RoleCodes[pk.info.Role], ToMPID: pk.info.MPID, Created: packCreated, TestFlag: p.TestFlag}
+		path := filepath.Join(spool, "pack.dat")
+		err := renderFile(path, h, f, byGroup)
+		for _, recs := range byGroup {
+			for _, r := range recs {
+				r.Release()
+			}
+		}
+		if err != nil {
+			return err
+		}
+		name := "dflow/" + flowID + "_" + fid + ".dat"
+		if err := store.PutFile(ctx, st, pk.info.Prefix+name, path); err != nil {
+			return err
+		}
+		pk.info.DFlows = append(pk.info.DFlows, name)
+	}
+	return nil
+}
+
+// packCreated is the creation time in every pack header: fixed, so the
+// same allocation renders the same bytes.
+const packCreated = "20260101000000"
+
+func renderFile(path string, h dflow.Header, f *dflow.Flow, groups map[string][]arrow.Record) error {
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w, err := dflow.NewWriter(out, h, dflow.WriterOptions{})
+	if err == nil {
+		err = dflow.RenderTables(w, f, groups)
+	}
+	if err == nil {
+		err = w.Close("", packCreated)
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// onlyFile is the record's rows of one source file (nil if none).
+func onlyFile(r arrow.Record, fid string) arrow.Record {
+	ids := r.Column(0).(*array.String)
+	lo, hi := -1, -1
+	for i := 0; i < ids.Len(); i++ {
+		if ids.Value(i) == fid {
+			if lo < 0 {
+				lo = i
+			}
+			hi = i + 1
+		}
+	}
+	if lo < 0 {
+		return nil
+	}
+	return r.NewSlice(int64(lo), int64(hi))
+}

@@ -1,0 +1,236 @@
+package allocation
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mhhs-sit/datacut/internal/alloc"
+	"github.com/mhhs-sit/datacut/internal/plan"
+	"github.com/mhhs-sit/datacut/internal/universe"
+)
+
+// Report is what a test lead reads: coverage per environment and demand,
+// fill rates per participant, counts by segment and GSP group.
+type Report struct {
+	Plan           string         `json:"plan"`
+	RunID          string         `json:"runId"`
+	PreviousRun    string         `json:"previousRun,omitempty"` // the ledger this run kept assignments from
+	Tool           string         `json:"tool"`
+	Seed           uint64         `json:"seed"`
+	KeyFingerprint string         `json:"keyFingerprint"`
+	Sources        []SourceRef    `json:"sources"`
+	Universe       universe.Stats `json:"universe"`
+	Unplaced       int            `json:"unitsEligibleForNoDemand"`
+	Asked, Filled  int            `json:"-"`
+	Environments   []EnvReport    `json:"environments"`
+	Timings        Timings        `json:"timings"`
+}
+
+// SourceRef names a cut the universe read.
+type SourceRef struct {
+	Cut   string `json:"cut"`
+	MPID  string `json:"mpid"`
+	CutID string `json:"cutId"`
+}
+
+// EnvReport is one environment's coverage.
+type EnvReport struct {
+	Name         string              `json:"name"`
+	Asked        int                 `json:"askedUnits"`
+	Filled       int                 `json:"filledUnits"`
+	MPANs        int                 `json:"mpans"`
+	Reappointed  int                 `json:"reappointedMpans"`
+	Demands      []DemandReport      `json:"demands"`
+	Participants []ParticipantReport `json:"participants"`
+	BySegment    map[string]int      `json:"mpansBySegment"`
+	ByGSP        map[string]int      `json:"mpansByGspGroup"`
+}
+
+// DemandReport is one ask's outcome.
+type DemandReport struct {
+	Key       string            `json:"key"`
+	Demand    string            `json:"demand"`
+	Per       map[string]string `json:"per,omitempty"`
+	Filter    string            `json:"filter"`
+	Asked     int               `json:"asked"`
+	Filled    int               `json:"filled"`
+	Kept      int               `json:"keptFromLedger"`
+	Shortfall int               `json:"shortfall"`
+	Reason    string            `json:"reason,omitempty"`
+	Stats     alloc.AskStats    `json:"stats"`
+}
+
+// ParticipantReport is one onboarded participant's share.
+type ParticipantReport struct {
+	Role   string  `json:"role"`
+	MPID   string  `json:"mpid"`
+	Asked  int     `json:"askedUnits"`  // by demands per this role
+	Filled int     `json:"filledUnits"` // of those
+	Rate   float64 `json:"fillRate"`    // filled ÷ asked (1 when nothing asked)
+	MPANs  int     `json:"mpans"`       // MPANs it loads in the environment
+	Pack   string  `json:"pack,omitempty"`
+}
+
+// Timings of the run.
+type Timings struct {
+	Started         time.Time `json:"started"`
+	Seconds         float64   `json:"seconds"`
+	UniverseSeconds float64   `json:"universeSeconds"`
+	AllocateSeconds float64   `json:"allocateSeconds"`
+	PacksSeconds    float64   `json:"packsSeconds"`
+}
+
+func buildReport(res *alloc.Result, rows []Row, sources []universe.Source, id, previous string, packs []PackInfo) *Report {
+	p := res.Plan
+	r := &Report{Plan: p.Name, RunID: id, PreviousRun: previous, Seed: p.Seed, KeyFingerprint: res.Universe.KeyFingerprint,
+		Universe: res.Universe.Stats, Unplaced: res.Unplaced}
+	for _, s := range sources {
+		r.Sources = append(r.Sources, SourceRef{Cut: s.Cut, MPID: s.MPID, CutID: s.CutID})
+	}
+	packOf := map[string]string{}
+	for _, pk := range packs {
+		packOf[pk.Env+"/"+pk.Role+"/"+pk.MPID] = pk.Prefix
+	}
+	for _, e := range p.Environments {
+		er := EnvReport{Name: e.Name, BySegment: map[string]int{}, ByGSP: map[string]int{}}
+		parts := map[string]*ParticipantReport{}
+		var order []string
+		for _, role := range plan.Roles {
+			for _, m := range e.Participants[role] {
+				k := role + "/" + m
+				parts[k] = &ParticipantReport{Role: role, MPID: m, Pack: packOf[e.Name+"/"+k]}
+				order = append(order, k)
+			}
+		}
+		for _, a := range res.Asks {
+			if a.Env != e {
+				continue
+			}
+			dr := DemandReport{Key: a.Key, Demand: a.Demand.Name, Per: a.Per, Filter: a.FilterText(), Asked: a.Count,
+				Filled: a.Got(), Kept: a.Pinned, Shortfall: a.Count - a.Got(), Reason: a.Why, Stats: a.Stats}
+			er.Demands = append(er.Demands, dr)
+			er.Asked += a.Count
+			er.Filled += a.Got()
+			for role, m := range a.Target {
+				if pr := parts[role+"/"+m]; pr != nil {
+					pr.Asked += a.Count
+					pr.Filled += a.Got()
+				}
+			}
+		}
+		for _, row := range rows {
+			if row.Env != e.Name {
+				continue
+			}
+			er.MPANs++
+			if row.Reappointed {
+				er.Reappointed++
+			}
+			er.BySegment[row.Profile[universe.Segment]]++
+			er.ByGSP[row.Profile[universe.GSP]]++
+			for _, role := range plan.Roles {
+				if pr := parts[role+"/"+row.Appointed[role]]; pr != nil {
+					pr.MPANs++
+				}
+			}
+		}
+		for _, k := range order {
+			pr := parts[k]
+			pr.Rate = 1
+			if pr.Asked > 0 {
+				pr.Rate = float64(pr.Filled) / float64(pr.Asked)
+			}
+			er.Participants = append(er.Participants, *pr)
+		}
+		r.Asked += er.Asked
+		r.Filled += er.Filled
+		r.Environments = append(r.Environments, er)
+	}
+	return r
+}
+
+func sortedKeys(m map[string]int) []string {
+	k := make([]string, 0, len(m))
+	for s := range m {
+		k = append(k, s)
+	}
+	sort.Strings(k)
+	return k
+}
+
+func renderMarkdown(r *Report) ([]byte, error) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Allocation %s — run %s\n\n", r.Plan, r.RunID)
+	fmt.Fprintf(&b, "Universe: %d MPANs in %d units (%d linked) from %d cuts, key %s. Seed %d.", r.Universe.MPANs, r.Universe.Units, r.Universe.LinkedUnits, len(r.Sources), r.KeyFingerprint, r.Seed)
+	if r.PreviousRun != "" {
+		fmt.Fprintf(&b, " Assignments still valid were kept from run %s.", r.PreviousRun)
+	}
+	b.WriteString("\n")
+	for _, e := range r.Environments {
+		fmt.Fprintf(&b, "\n## %s: %d of %d units (%s), %d MPANs, %d re-appointed\n\n", e.Name, e.Filled, e.Asked, pct(e.Filled, e.Asked), e.MPANs, e.Reappointed)
+		b.WriteString("| demand | filter | asked | filled | shortfall | why |\n|---|---|---:|---:|---:|---|\n")
+		for _, d := range e.Demands {
+			fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %s |\n", d.Key, d.Filter, d.Asked, d.Filled, d.Shortfall, strings.ReplaceAll(d.Reason, "|", "/"))
+		}
+		b.WriteString("\n| role | participant | asked | filled | fill rate | MPANs to load |\n|---|---|---:|---:|---:|---:|\n")
+		for _, p := range e.Participants {
+			fmt.Fprintf(&b, "| %s | %s | %d | %d | %.0f%% | %d |\n", p.Role, p.MPID, p.Asked, p.Filled, 100*p.Rate, p.MPANs)
+		}
+		b.WriteString("\nMPANs by segment: " + counts(e.BySegment) + "  \nMPANs by GSP group: " + counts(e.ByGSP) + "\n")
+	}
+	return b.Bytes(), nil
+}
+
+func pct(a, b int) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%%", 100*float64(a)/float64(b))
+}
+
+func counts(m map[string]int) string {
+	var parts []string
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+//go:embed report.html.tmpl
+var htmlTemplate string
+
+var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{"pct": pct, "rate": func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }, "counts": counts}).Parse(htmlTemplate))
+
+// renderHTML renders a self-contained page: the chart is drawn by inline
+// script from the embedded data, the tables work without script.
+func renderHTML(r *Report) ([]byte, error) {
+	type bar struct {
+		Env, Key      string
+		Asked, Filled int
+	}
+	var bars []bar
+	for _, e := range r.Environments {
+		for _, d := range e.Demands {
+			bars = append(bars, bar{e.Name, d.Key, d.Asked, d.Filled})
+		}
+	}
+	data, err := json.Marshal(bars)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	err = reportTmpl.Execute(&b, struct {
+		R    *Report
+		Data template.JS
+	}{r, template.JS(data)})
+	return b.Bytes(), err
+}

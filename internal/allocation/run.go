@@ -1,0 +1,202 @@
+// Package allocation runs an allocation plan end to end: the universe from
+// the latest published cuts, the allocation, and its outputs in the store
+// under allocations/<plan>/<run id>/ (allocation.parquet, load packs, the
+// report), with run.json written last and latest.json (the ledger pointer)
+// after it.
+package allocation
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/rs/zerolog"
+
+	"github.com/mhhs-sit/datacut/internal/alloc"
+	"github.com/mhhs-sit/datacut/internal/plan"
+	"github.com/mhhs-sit/datacut/internal/store"
+	"github.com/mhhs-sit/datacut/internal/universe"
+)
+
+// Options of a run.
+type Options struct {
+	Store   store.Store
+	Plan    *plan.Plan
+	Tool    string
+	NoPacks bool // allocation and report only
+	Log     zerolog.Logger
+	Mem     memory.Allocator
+	Step    func(step string) // progress: called as each step starts
+}
+
+// Outcome of a run.
+type Outcome struct {
+	RunID    string
+	Prefix   string
+	Existing bool // the same plan and sources were allocated before
+	Report   *Report
+}
+
+func runPrefix(planName, runID string) string { return "allocations/" + planName + "/" + runID + "/" }
+
+// Run allocates the plan. A run whose plan and sources were allocated
+// before finds the complete run and changes nothing.
+func Run(ctx context.Context, opt Options) (*Outcome, error) {
+	if opt.Mem == nil {
+		opt.Mem = memory.DefaultAllocator
+	}
+	step := func(s string) {
+		if opt.Step != nil {
+			opt.Step(s)
+		}
+	}
+	st, p := opt.Store, opt.Plan
+	started := time.Now()
+	step("finding the latest cuts")
+	sources, key, err := universe.Latest(ctx, st, p.Sources.Cuts)
+	if err != nil {
+		return nil, err
+	}
+	id := runID(p, key, sources)
+	prefix := runPrefix(p.Name, id)
+	if rep, err := readReport(ctx, st, prefix); err == nil {
+		return &Outcome{RunID: id, Prefix: prefix, Existing: true, Report: rep}, nil
+	}
+	ledger, previous, err := readLedger(ctx, st, p.Name, opt.Mem)
+	if err != nil {
+		return nil, err
+	}
+	step("joining the universe")
+	t0 := time.Now()
+	u, err := universe.Build(ctx, st, sources, key, opt.Mem)
+	if err != nil {
+		return nil, err
+	}
+	tUniverse := time.Since(t0)
+	step("allocating")
+	t0 = time.Now()
+	res := alloc.Allocate(p, u, ledger)
+	tAllocate := time.Since(t0)
+	rows := Rows(res)
+	spool, err := os.MkdirTemp(store.TempDir(st), "allocate-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(spool)
+	put := func(name, path string) error {
+		if err := store.PutFile(ctx, st, prefix+name, path); err != nil {
+			return fmt.Errorf("storing %s%s: %w", prefix, name, err)
+		}
+		return nil
+	}
+	step("writing the allocation")
+	if err := writeAllocation(filepath.Join(spool, "allocation.parquet"), rows, opt.Mem); err != nil {
+		return nil, fmt.Errorf("writing allocation.parquet: %w", err)
+	}
+	if err := put("allocation.parquet", filepath.Join(spool, "allocation.parquet")); err != nil {
+		return nil, err
+	}
+	var packs []PackInfo
+	t0 = time.Now()
+	if !opt.NoPacks {
+		step("building load packs")
+		if packs, err = writePacks(ctx, st, prefix, spool, res, rows, sources, opt.Mem); err != nil {
+			return nil, err
+		}
+	}
+	tPacks := time.Since(t0)
+	rep := buildReport(res, rows, sources, id, previous, packs)
+	rep.Tool = opt.Tool
+	rep.Timings = Timings{Started: started.UTC(), Seconds: time.Since(started).Seconds(),
+		UniverseSeconds: tUniverse.Seconds(), AllocateSeconds: tAllocate.Seconds(), PacksSeconds: tPacks.Seconds()}
+	step("writing the report")
+	for name, render := range map[string]func(*Report) ([]byte, error){"report.md": renderMarkdown, "report.html": renderHTML} {
+		b, err := render(rep)
+		if err != nil {
+			return nil, err
+		}
+		if err := st.Put(ctx, prefix+name, bytes.NewReader(b), int64(len(b))); err != nil {
+			return nil, err
+		}
+	}
+	// report.json is the run's completion record: written last, so a run
+	// without it does not exist; latest.json then moves the ledger on.
+	b, _ := json.MarshalIndent(rep, "", "  ")
+	if err := st.Put(ctx, prefix+"report.json", bytes.NewReader(b), int64(len(b))); err != nil {
+		return nil, err
+	}
+	lb, _ := json.Marshal(latestRef{RunID: id})
+	if err := st.Put(ctx, "allocations/"+p.Name+"/latest.json", bytes.NewReader(lb), int64(len(lb))); err != nil {
+		return nil, err
+	}
+	return &Outcome{RunID: id, Prefix: prefix, Report: rep}, nil
+}
+
+type latestRef struct {
+	RunID string `json:"runId"`
+}
+
+func readLatest(ctx context.Context, st store.Store, planName string) (string, error) {
+	b, err := store.ReadAll(ctx, st, "allocations/"+planName+"/latest.json")
+	if store.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var l latestRef
+	if err := json.Unmarshal(b, &l); err != nil {
+		return "", fmt.Errorf("allocations/%s/latest.json: %w", planName, err)
+	}
+	return l.RunID, nil
+}
+
+// ReadLatestReport loads the report of the plan's latest run.
+func ReadLatestReport(ctx context.Context, st store.Store, planName string) (*Report, string, error) {
+	id, err := readLatest(ctx, st, planName)
+	if err != nil {
+		return nil, "", err
+	}
+	if id == "" {
+		return nil, "", fmt.Errorf("plan %s has not been allocated in %s: run 'allocate run --plan %s' first", planName, st, planName)
+	}
+	prefix := runPrefix(planName, id)
+	rep, err := readReport(ctx, st, prefix)
+	return rep, prefix, err
+}
+
+func readReport(ctx context.Context, st store.Store, prefix string) (*Report, error) {
+	b, err := store.ReadAll(ctx, st, prefix+"report.json")
+	if err != nil {
+		return nil, err
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%sreport.json: %w", prefix, err)
+	}
+	return &r, nil
+}
+
+// runID names a run by what decides its result: the plan, the key and the
+// cuts read (the ledger is the plan's own earlier result).
+func runID(p *plan.Plan, key string, sources []universe.Source) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "plan %s\nkey %s\n", p.Hash, key)
+	ids := make([]string, 0, len(sources))
+	for _, s := range sources {
+		ids = append(ids, s.Cut+"/"+s.MPID+"/"+s.CutID)
+	}
+	sort.Strings(ids)
+	for _, s := range ids {
+		fmt.Fprintln(h, s)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}

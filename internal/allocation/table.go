@@ -1,0 +1,165 @@
+package allocation
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow/go/v15/parquet"
+	"github.com/apache/arrow/go/v15/parquet/compress"
+	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+
+	"github.com/mhhs-sit/datacut/internal/alloc"
+	"github.com/mhhs-sit/datacut/internal/plan"
+	"github.com/mhhs-sit/datacut/internal/store"
+	"github.com/mhhs-sit/datacut/internal/table"
+	"github.com/mhhs-sit/datacut/internal/universe"
+)
+
+// Row is one allocated MPAN.
+type Row struct {
+	MPAN, Unit       string
+	Linked           bool
+	Env, Demand, Ask string
+	Appointed, Real  map[string]string // by role
+	Reappointed      bool
+	Kept             bool // kept from the ledger
+	Profile          *universe.Profile
+}
+
+// Rows lists every allocated MPAN, ask by ask, units by rank.
+func Rows(res *alloc.Result) []Row {
+	u := res.Universe
+	var out []Row
+	for _, g := range res.Given {
+		a := res.Asks[g.Ask]
+		members := u.UnitMembers(int(g.Unit))
+		unitID := u.CoreString(members[0])
+		for _, m := range members {
+			pr := &u.Profiles[u.Profile[m]]
+			appointed, re := res.Appointees(g, m)
+			real := map[string]string{}
+			for _, role := range plan.Roles {
+				real[role] = pr[universe.AttrIndex(role)]
+			}
+			out = append(out, Row{MPAN: u.CoreString(m), Unit: unitID, Linked: len(members) > 1, Env: a.Env.Name,
+				Demand: a.Demand.Name, Ask: a.Key, Appointed: appointed, Real: real, Reappointed: re, Kept: g.Pinned, Profile: pr})
+		}
+	}
+	return out
+}
+
+var attrCols = []string{"segment", "gsp_group", "distributor", "measurement_class", "profile_class", "energised", "domestic", "meter_type", "smets"}
+
+func allocationSchema() *arrow.Schema {
+	str := arrow.BinaryTypes.String
+	fields := []arrow.Field{{Name: "mpan_core", Type: str}, {Name: "unit_id", Type: str}, {Name: "linked", Type: arrow.FixedWidthTypes.Boolean},
+		{Name: "environment", Type: str}, {Name: "demand", Type: str}, {Name: "ask", Type: str}}
+	for _, r := range plan.Roles {
+		fields = append(fields, arrow.Field{Name: r, Type: str})
+	}
+	fields = append(fields, arrow.Field{Name: "reappointed", Type: arrow.FixedWidthTypes.Boolean}, arrow.Field{Name: "kept_from_ledger", Type: arrow.FixedWidthTypes.Boolean})
+	for _, r := range plan.Roles {
+		if r != "distributor" {
+			fields = append(fields, arrow.Field{Name: "real_" + r, Type: str})
+		}
+	}
+	for _, a := range attrCols {
+		if a != "distributor" {
+			fields = append(fields, arrow.Field{Name: a, Type: str})
+		}
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
+// writeAllocation writes allocation.parquet to a spool file.
+func writeAllocation(path string, rows []Row, mem memory.Allocator) error {
+	schema := allocationSchema()
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	for _, r := range rows {
+		i := 0
+		str := func(s string) { b.Field(i).(*array.StringBuilder).Append(s); i++ }
+		boolean := func(v bool) { b.Field(i).(*array.BooleanBuilder).Append(v); i++ }
+		str(r.MPAN)
+		str(r.Unit)
+		boolean(r.Linked)
+		str(r.Env)
+		str(r.Demand)
+		str(r.Ask)
+		for _, role := range plan.Roles {
+			str(r.Appointed[role])
+		}
+		boolean(r.Reappointed)
+		boolean(r.Kept)
+		for _, role := range plan.Roles {
+			if role != "distributor" {
+				str(r.Real[role])
+			}
+		}
+		for _, a := range attrCols {
+			if a != "distributor" {
+				str(r.Profile[universe.AttrIndex(a)])
+			}
+		}
+	}
+	rec := b.NewRecord()
+	defer rec.Release()
+	return writeParquet(path, rec)
+}
+
+// writeParquet writes records (one schema) as one Parquet file.
+func writeParquet(path string, recs ...arrow.Record) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithCreatedBy("allocate"))
+	w, err := pqarrow.NewFileWriter(recs[0].Schema(), f, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		f.Close()
+		return err
+	}
+	for _, rec := range recs {
+		if err := w.Write(rec); err != nil {
+			w.Close()
+			return err
+		}
+	}
+	return w.Close() // closes f
+}
+
+// readLedger loads the units and asks of the plan's latest run, if any.
+func readLedger(ctx context.Context, st store.Store, planName string, mem memory.Allocator) (alloc.Ledger, string, error) {
+	latest, err := readLatest(ctx, st, planName)
+	if err != nil || latest == "" {
+		return nil, "", err
+	}
+	key := runPrefix(planName, latest) + "allocation.parquet"
+	r, err := table.Open(ctx, st, key, mem, pqarrow.ArrowReadProperties{})
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the ledger %s: %w", key, err)
+	}
+	defer r.Close()
+	cols, err := r.Columns("unit_id", "ask")
+	if err != nil {
+		return nil, "", err
+	}
+	tbl, err := r.File.ReadTable(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the ledger %s: %w", key, err)
+	}
+	defer tbl.Release()
+	l := alloc.Ledger{}
+	units, asks := tbl.Column(cols[0]).Data().Chunks(), tbl.Column(cols[1]).Data().Chunks()
+	for c := range units {
+		us, as := units[c].(*array.String), asks[c].(*array.String)
+		for i := 0; i < us.Len(); i++ {
+			l[us.Value(i)] = as.Value(i)
+		}
+	}
+	return l, latest, nil
+}
