@@ -29,3 +29,14 @@ install_tool() {
 
 install_tool staticcheck honnef.co/go/tools/cmd/staticcheck "$STATICCHECK_VERSION"
 install_tool minio github.com/minio/minio "$MINIO_VERSION"
+
+# Headless Chromium, from Debian's packages, for the report's browser test.
+if ! command -v chromium >/dev/null 2>&1; then
+	echo "tools: installing chromium from Debian's packages (once per machine)" >&2
+	sudo_cmd=""
+	[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+	if ! { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null; }; then
+		echo "tools: installing chromium failed" >&2
+		exit 3
+	fi
+fi

@@ -1,0 +1,275 @@
+package allocation
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow/go/v15/parquet/file"
+	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+	"github.com/rs/zerolog"
+
+	"github.com/mhhs-sit/datacut/internal/dflow"
+	"github.com/mhhs-sit/datacut/internal/mask"
+	"github.com/mhhs-sit/datacut/internal/pipeline"
+	"github.com/mhhs-sit/datacut/internal/plan"
+	"github.com/mhhs-sit/datacut/internal/store/local"
+	"github.com/mhhs-sit/datacut/internal/synth"
+	"github.com/mhhs-sit/datacut/pipelines"
+)
+
+// publishedMarket generates a synthetic market and publishes its cuts.
+func publishedMarket(t *testing.T) (*local.Store, string) {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := local.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := synth.Generate(ctx, st, synth.Options{MPANs: 4000, Seed: 5, ChunkMPANs: 2000}); err != nil {
+		t.Fatal(err)
+	}
+	set, err := pipeline.Load(pipelines.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := mask.ParseKey("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
+	if _, err := pipeline.Run(ctx, pipeline.Options{Store: st, Pipelines: set, Key: key, Log: zerolog.Nop()}); err != nil {
+		t.Fatal(err)
+	}
+	return st, dir
+}
+
+func builtInPlan(t *testing.T, name string) *plan.Plan {
+	plans, err := plan.Load(pipelines.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plans[name]
+}
+
+// readColumns reads string columns of a Parquet file with Arrow's file
+// reader (not our writer's types).
+func readColumns(t *testing.T, path string, names ...string) [][]string {
+	t.Helper()
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := fr.ReadTable(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	out := make([][]string, len(names))
+	for i, n := range names {
+		idx := tbl.Schema().FieldIndices(n)
+		if len(idx) == 0 {
+			t.Fatalf("%s has no column %s", path, n)
+		}
+		for _, ch := range tbl.Column(idx[0]).Data().Chunks() {
+			s := ch.(*array.String)
+			for j := 0; j < s.Len(); j++ {
+				out[i] = append(out[i], s.Value(j))
+			}
+		}
+	}
+	return out
+}
+
+func TestEndToEnd(t *testing.T) {
+	st, dir := publishedMarket(t)
+	ctx := context.Background()
+	p := builtInPlan(t, "sit")
+	oc, err := Run(ctx, Options{Store: st, Plan: p, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := oc.Report
+	if rep.Universe.MPANs != 4000 || rep.Universe.LinkedUnits == 0 {
+		t.Fatalf("universe %+v: want 4000 MPANs with linked units", rep.Universe)
+	}
+	run := filepath.Join(dir, filepath.FromSlash(oc.Prefix))
+	cols := readColumns(t, filepath.Join(run, "allocation.parquet"), "mpan_core", "unit_id", "environment", "ask", "mop", "real_mop", "supplier")
+	env := map[string]string{}
+	mopOf := map[string]string{}
+	perAsk := map[string]map[string]bool{}
+	for i, core := range cols[0] {
+		if env[core] != "" {
+			t.Fatalf("MPAN %s allocated twice", core)
+		}
+		env[core], mopOf[core] = cols[2][i], cols[4][i]
+		if perAsk[cols[3][i]] == nil {
+			perAsk[cols[3][i]] = map[string]bool{}
+		}
+		perAsk[cols[3][i]][cols[1][i]] = true
+	}
+	total := 0
+	for _, e := range rep.Environments {
+		total += e.MPANs
+		for _, d := range e.Demands {
+			if len(perAsk[d.Key]) != d.Filled || d.Filled > d.Asked || (d.Shortfall > 0 && d.Reason == "") {
+				t.Errorf("%s: %d units in the table, report says %d of %d (%q)", d.Key, len(perAsk[d.Key]), d.Filled, d.Asked, d.Reason)
+			}
+		}
+	}
+	if total != len(cols[0]) || total == 0 {
+		t.Fatalf("report counts %d MPANs, table has %d", total, len(cols[0]))
+	}
+
+	// Load packs: D-flows valid, addressed from the SI as test data, only
+	// the pack's own MPANs; re-appointed MOps rewritten in supplier packs.
+	dflows, _ := filepath.Glob(filepath.Join(run, "packs", "*", "*", "dflow", "*.dat"))
+	if len(dflows) == 0 {
+		t.Fatal("no D-flow files in the load packs")
+	}
+	for _, f := range dflows {
+		parts := strings.Split(filepath.ToSlash(f), "/")
+		envName, who := parts[len(parts)-4], parts[len(parts)-3]
+		role, mpid, _ := strings.Cut(who, "-")
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := dflow.NewReader(fh, f, dflow.Options{})
+		h, err := r.Header()
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if h.FromRole != "Z" || h.FromMPID != "MHSI" || h.TestFlag != "TR01" || h.ToMPID != mpid || h.ToRole != plan.RoleCodes[role] {
+			t.Errorf("%s: header %+v", f, h)
+		}
+		for {
+			in, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if in.Rejected() {
+				t.Errorf("%s instance %d: rejected: %v", f, in.Ordinal, in.Findings)
+			}
+			if m := string(in.MPAN); m != "" && env[m] != envName {
+				t.Errorf("%s: MPAN %s is allocated to %q, not %s", f, m, env[m], envName)
+			}
+		}
+		fh.Close()
+	}
+	eesPacks, _ := filepath.Glob(filepath.Join(run, "packs", "*", "supplier-*", "ees", "ees_portfolio.parquet"))
+	rewritten := 0
+	for _, f := range eesPacks {
+		c := readColumns(t, f, "mpan_core", "mop")
+		for i, core := range c[0] {
+			if env[core] == "" {
+				t.Fatalf("%s: MPAN %s is not allocated", f, core)
+			}
+			if c[1][i] != mopOf[core] {
+				t.Errorf("%s: MPAN %s lists MOp %s, allocated to %s", f, core, c[1][i], mopOf[core])
+			}
+		}
+		rewritten += len(c[0])
+	}
+	if rewritten == 0 {
+		t.Fatal("no EES rows in supplier packs")
+	}
+	for i := range cols[0] {
+		if cols[4][i] != cols[5][i] {
+			goto reappointed
+		}
+	}
+	t.Fatal("no MPAN was re-appointed: the plan should exercise re-appointment")
+reappointed:
+
+	// Idempotent: the same plan and cuts change nothing.
+	again, err := Run(ctx, Options{Store: st, Plan: p, Log: zerolog.Nop()})
+	if err != nil || !again.Existing || again.RunID != oc.RunID {
+		t.Fatalf("second run: %v, existing %v, id %s vs %s", err, again != nil && again.Existing, again.RunID, oc.RunID)
+	}
+	// Stable: a new participant and a demand keep the earlier assignments.
+	raw := strings.Replace(string(p.Raw), "supplier: [BRGT, ECHO, IRIS]", "supplier: [BRGT, ECHO, IRIS, FRNT]", 1)
+	p2, err := plan.Decode("sit.yaml", []byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	third, err := Run(ctx, Options{Store: st, Plan: p2, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := 0
+	for _, e := range third.Report.Environments {
+		for _, d := range e.Demands {
+			kept += d.Kept
+		}
+	}
+	if third.Report.PreviousRun != oc.RunID || kept != rep.Asked-shortfall(rep) {
+		t.Fatalf("re-run kept %d of %d earlier units (previous run %q)", kept, rep.Asked-shortfall(rep), third.Report.PreviousRun)
+	}
+	checkHTML(t, filepath.Join(run, "report.html"), rep)
+}
+
+func shortfall(r *Report) int {
+	n := 0
+	for _, e := range r.Environments {
+		n += e.Asked - e.Filled
+	}
+	return n
+}
+
+// checkHTML opens the report in headless Chromium and checks the chart it
+// draws: one bar per demand, with the report's numbers.
+func checkHTML(t *testing.T, path string, rep *Report) {
+	browser, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed: scripts/tools.sh installs it")
+		}
+		t.Skip("chromium is not installed (scripts/tools.sh installs it)")
+	}
+	out, err := exec.Command(browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+t.TempDir(), "--dump-dom", "file://"+path).Output()
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	dom := string(out)
+	rows := regexp.MustCompile(`<div class="row" data-key="([^"]+)" data-filled="(\d+)" data-asked="(\d+)">`).FindAllStringSubmatch(dom, -1)
+	want := 0
+	for _, e := range rep.Environments {
+		for _, d := range e.Demands {
+			want++
+			found := false
+			for _, r := range rows {
+				if r[1] == e.Name+" "+d.Key {
+					found = r[2] == itoa(d.Filled) && r[3] == itoa(d.Asked)
+				}
+			}
+			if !found {
+				t.Errorf("chart has no bar for %s with %d of %d", d.Key, d.Filled, d.Asked)
+			}
+		}
+	}
+	if len(rows) != want {
+		t.Fatalf("chart drew %d bars, want %d (one per demand)", len(rows), want)
+	}
+	if !strings.Contains(dom, `class="bar short"`) && shortfall(rep) > 0 {
+		t.Error("short demands are not marked in the chart")
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
