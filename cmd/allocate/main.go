@@ -51,7 +51,7 @@ it loads, with a report for test leads.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return cli.Usage("%v (see '%s --help')", err, c.CommandPath())
 	})
-	root.AddCommand(newRunCmd(), newLintCmd(), newReportCmd())
+	root.AddCommand(newRunCmd(), newLintCmd(), newReportCmd(), newSynthCutsCmd())
 	return root
 }
 

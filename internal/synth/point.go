@@ -209,3 +209,13 @@ func postcode(r *rand.Rand) string {
 	out = strconv.AppendInt(out, int64(1+r.IntN(20)), 10)
 	return string(append(out, ' ', byte('0'+r.IntN(10)), l(inLetters), l(inLetters)))
 }
+
+// Points calls fn with MPANs from, from+1, … to-1 of an n-MPAN market of
+// the seed: the market's attributes without its files, for tools that need
+// them at scale (the allocator's universe). fn must not keep the Point.
+func Points(n int, seed uint64, from, to int, fn func(*Point)) {
+	m := &market{seed: seed, n: n, pools: newPools(seed)}
+	for i := from; i < to; i++ {
+		fn(m.point(i))
+	}
+}
