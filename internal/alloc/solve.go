@@ -67,6 +67,7 @@ type solver struct {
 	classAsks [][]int32  // per class: asks it can serve
 	askClass  [][]int32  // per ask: classes that can serve it
 	flow      []map[int32]int
+	direct    []int // per ask: first class in askClass that may have supply
 	pinned    map[int32]int32 // unit → ask
 	rank      func(unit int32) uint64
 }
@@ -284,6 +285,7 @@ func (s *solver) pin(ledger Ledger) {
 // left: the number of units given is the maximum possible.
 func (s *solver) fill() {
 	s.supply = append([]int(nil), s.classSize...)
+	s.direct = make([]int, len(s.asks))
 	s.flow = make([]map[int32]int, len(s.classBits))
 	for c := range s.flow {
 		s.flow[c] = map[int32]int{}
@@ -321,16 +323,22 @@ func (s *solver) fill() {
 // and returns how many it pushed.
 func (s *solver) augment(g *search, ai int32, want int) int {
 	pushed := 0
-	// Direct supply first: the common case needs no search.
-	for _, c := range s.askClass[ai] {
-		if pushed == want {
-			return pushed
-		}
+	// Direct supply first: the common case needs no search. Supply never
+	// grows, so classes found empty are skipped for good.
+	cs := s.askClass[ai]
+	for s.direct[ai] < len(cs) && pushed < want {
+		c := cs[s.direct[ai]]
 		if n := min(s.supply[c], want-pushed); n > 0 {
 			s.supply[c] -= n
 			s.flow[c][ai] += n
 			pushed += n
 		}
+		if s.supply[c] == 0 {
+			s.direct[ai]++
+		}
+	}
+	if pushed == want {
+		return pushed
 	}
 	for pushed < want {
 		end, ok := g.find(s, ai)
