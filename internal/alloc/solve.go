@@ -67,7 +67,7 @@ type solver struct {
 	classAsks [][]int32  // per class: asks it can serve
 	askClass  [][]int32  // per ask: classes that can serve it
 	flow      []map[int32]int
-	direct    []int // per ask: first class in askClass that may have supply
+	direct    []int           // per ask: first class in askClass that may have supply
 	pinned    map[int32]int32 // unit → ask
 	rank      func(unit int32) uint64
 }
