@@ -5,17 +5,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"runtime/debug"
-	"runtime/pprof"
+	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -49,22 +45,6 @@ it loads, with a report for test leads.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	var cpuprofile string
-	root.PersistentFlags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile to this file (for performance work)")
-	root.PersistentFlags().MarkHidden("cpuprofile")
-	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
-		if cpuprofile == "" {
-			return nil
-		}
-		f, err := os.Create(cpuprofile)
-		if err != nil {
-			return err
-		}
-		return pprof.StartCPUProfile(f)
-	}
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return cli.Usage("%v (see '%s --help')", err, c.CommandPath())
-	})
 	root.AddCommand(newRunCmd(), newLintCmd(), newReportCmd(), newSynthCutsCmd())
 	return root
 }
@@ -111,21 +91,6 @@ func dirName(dir string) string {
 	return dir
 }
 
-func openStore(ctx context.Context, loc string, o location.Options) (store.Store, error) {
-	st, err := location.Open(ctx, loc, o)
-	if errors.Is(err, location.ErrConfig) {
-		return nil, &cli.ExitError{Code: cli.ExitUsage, Err: err}
-	}
-	return st, err
-}
-
-func toolVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return "allocate " + bi.Main.Version
-	}
-	return "allocate dev"
-}
-
 type runOptions struct {
 	plan, plans, loc string
 	s3               location.Options
@@ -168,13 +133,13 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, o.loc, o.s3)
+	st, err := cli.OpenStore(ctx, o.loc, o.s3)
 	if err != nil {
 		return err
 	}
 	log := zerolog.New(os.Stderr).With().Timestamp().Str("plan", p.Name).Logger()
 	started := time.Now()
-	oc, err := allocation.Run(ctx, allocation.Options{Store: st, Plan: p, Tool: toolVersion(), NoPacks: o.noPacks, Log: log,
+	oc, err := allocation.Run(ctx, allocation.Options{Store: st, Plan: p, Tool: cli.ToolVersion("allocate"), NoPacks: o.noPacks, Log: log,
 		Step: func(s string) { log.Info().Str("elapsed", time.Since(started).Round(time.Millisecond).String()).Msg(s) }})
 	if err != nil {
 		return err
@@ -280,13 +245,7 @@ func sortedNames(m map[string]*plan.Plan) []string {
 	for k := range m {
 		n = append(n, k)
 	}
-	for i := range n {
-		for j := i + 1; j < len(n); j++ {
-			if n[j] < n[i] {
-				n[i], n[j] = n[j], n[i]
-			}
-		}
-	}
+	sort.Strings(n)
 	return n
 }
 
@@ -310,7 +269,7 @@ participant, MPANs by segment and GSP group.
 			}
 			name = strings.TrimSuffix(filepath.Base(name), ".yaml")
 			ctx := cmd.Context()
-			st, err := openStore(ctx, loc, s3)
+			st, err := cli.OpenStore(ctx, loc, s3)
 			if err != nil {
 				return err
 			}
@@ -336,17 +295,4 @@ participant, MPANs by segment and GSP group.
 	return cmd
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCmd().ExecuteContext(ctx)
-	pprof.StopCPUProfile() // a no-op unless --cpuprofile started one
-	stop()
-	code := cli.Code(err)
-	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
-		code = cli.ExitUsage
-	}
-	if err != nil && err.Error() != cli.DataErrors.Error() {
-		fmt.Fprintln(os.Stderr, "allocate:", err)
-	}
-	os.Exit(code)
-}
+func main() { cli.Main(newRootCmd()) }

@@ -53,7 +53,7 @@ func runDemo(ctx context.Context, o *demoOptions, out io.Writer) error {
 		key, _ = mask.ParseKey(hex.EncodeToString(sum[:]))
 		fmt.Fprintf(out, "masking with the DEMO key (%s): set %s to the programme key for real data\n", key.Fingerprint(), mask.KeyEnv)
 	}
-	st, err := openStore(ctx, o.dir, locationNone())
+	st, err := cli.OpenStore(ctx, o.dir, locationNone())
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func runDemo(ctx context.Context, o *demoOptions, out io.Writer) error {
 	}
 	bar := newProgress(0, "publishing cuts (bytes)")
 	sum, err := pipeline.Run(ctx, pipeline.Options{Store: st, Pipelines: set, Key: key, KeepRaw: true, Log: quietLogger(),
-		Tool: toolVersion(), Progress: func(d, t int64) { bar.setTotal(t); bar.set(d) }})
+		Tool: cli.ToolVersion("datacut"), Progress: func(d, t int64) { bar.setTotal(t); bar.set(d) }})
 	bar.done()
 	if err != nil {
 		return err

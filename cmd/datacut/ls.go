@@ -54,7 +54,7 @@ func runLs(ctx context.Context, o *lsOptions, prefix string, out io.Writer) erro
 	if err := store.ValidatePrefix(prefix); err != nil {
 		return cli.Usage("%v", err)
 	}
-	st, err := openStore(ctx, o.store, o.s3)
+	st, err := cli.OpenStore(ctx, o.store, o.s3)
 	if err != nil {
 		return err
 	}

@@ -98,13 +98,6 @@ func logger() zerolog.Logger {
 	return zerolog.New(os.Stderr).With().Timestamp().Logger()
 }
 
-func toolVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return "datacut " + bi.Main.Version
-	}
-	return "datacut dev"
-}
-
 func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	shard, shards, err := parseShard(o.shard)
 	if err != nil {
@@ -118,14 +111,14 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	if err != nil {
 		return cli.Usage("%v", err)
 	}
-	st, err := openStore(ctx, o.store, o.s3)
+	st, err := cli.OpenStore(ctx, o.store, o.s3)
 	if err != nil {
 		return err
 	}
 	tuneGC()
 	bar := newProgress(0, "publishing cuts (bytes)")
 	sum, err := pipeline.Run(ctx, pipeline.Options{Store: st, Pipelines: set, Key: key, MPID: o.mpid, Cut: o.cut,
-		Shard: shard, Shards: shards, Workers: o.workers, KeepRaw: o.keepRaw, Log: logger(), Tool: toolVersion(),
+		Shard: shard, Shards: shards, Workers: o.workers, KeepRaw: o.keepRaw, Log: logger(), Tool: cli.ToolVersion("datacut"),
 		Progress: func(done, total int64) { bar.setTotal(total); bar.set(done) }})
 	bar.done()
 	if err != nil {

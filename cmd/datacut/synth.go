@@ -71,7 +71,7 @@ exactly what was injected.
 }
 
 func runSynth(ctx context.Context, o *synthOptions, out io.Writer) error {
-	st, err := openStore(ctx, o.store, o.s3)
+	st, err := cli.OpenStore(ctx, o.store, o.s3)
 	if err != nil {
 		return err
 	}

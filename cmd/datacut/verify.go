@@ -131,7 +131,7 @@ func runVerifyCut(ctx context.Context, o *verifyOptions, out io.Writer) error {
 	if err != nil {
 		return cli.Usage("%v", err)
 	}
-	st, err := openStore(ctx, o.store, o.s3)
+	st, err := cli.OpenStore(ctx, o.store, o.s3)
 	if err != nil {
 		return err
 	}
