@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -171,15 +170,7 @@ func tableNames(s universe.Source) []string {
 
 // contextLevel is the group level of a context table, 0 for others.
 func contextLevel(schema *arrow.Schema) int {
-	md := schema.Metadata()
-	flow, _ := md.GetValue(dflow.MetaFlow)
-	version, _ := md.GetValue(dflow.MetaVersion)
-	code, _ := md.GetValue(dflow.MetaGroup)
-	f := dflow.DefaultCatalog().Flow(flow, version)
-	if f == nil {
-		return 0
-	}
-	if g := f.Group(code); g != nil && g.Context() {
+	if g := dflow.DefaultCatalog().TableGroup(schema); g != nil && g.Context() {
 		return g.Level
 	}
 	return 0
@@ -331,7 +322,7 @@ func (pk *pack) write(ctx context.Context, st store.Store, spool string, p *plan
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	flows := map[string]map[string][]arrow.Record{} // flow/version → group → records
+	flows := map[*dflow.Flow]map[string][]arrow.Record{} // group code → records
 	for _, n := range names {
 		recs := pk.tables[n]
 		path := filepath.Join(spool, "pack.parquet")
@@ -344,26 +335,22 @@ func (pk *pack) write(ctx context.Context, st store.Store, spool string, p *plan
 		for _, r := range recs {
 			pk.info.Rows[n] += r.NumRows()
 		}
-		md := recs[0].Schema().Metadata()
-		flow, _ := md.GetValue(dflow.MetaFlow)
-		version, _ := md.GetValue(dflow.MetaVersion)
-		code, _ := md.GetValue(dflow.MetaGroup)
-		if dflow.DefaultCatalog().Flow(flow, version) == nil {
+		g := dflow.DefaultCatalog().TableGroup(recs[0].Schema())
+		if g == nil {
 			continue // EES is no D-flow: Parquet only
 		}
-		k := flow + "/" + version
-		if flows[k] == nil {
-			flows[k] = map[string][]arrow.Record{}
+		if flows[g.Flow] == nil {
+			flows[g.Flow] = map[string][]arrow.Record{}
 		}
-		flows[k][code] = append(flows[k][code], recs...)
+		flows[g.Flow][g.Code] = append(flows[g.Flow][g.Code], recs...)
 	}
-	keys := make([]string, 0, len(flows))
-	for k := range flows {
-		keys = append(keys, k)
+	keys := make([]*dflow.Flow, 0, len(flows))
+	for f := range flows {
+		keys = append(keys, f)
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if err := pk.renderFlow(ctx, st, spool, p, k, flows[k]); err != nil {
+	sort.Slice(keys, func(i, j int) bool { return keys[i].Key() < keys[j].Key() })
+	for _, f := range keys {
+		if err := pk.renderFlow(ctx, st, spool, p, f, flows[f]); err != nil {
 			return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
 		}
 	}
@@ -372,12 +359,8 @@ func (pk *pack) write(ctx context.Context, st store.Store, spool string, p *plan
 
 // renderFlow writes one D-flow file per source file of the flow, rows in
 // their original order, with a test header from the SI.
-func (pk *pack) renderFlow(ctx context.Context, st store.Store, spool string, p *plan.Plan, key string, groups map[string][]arrow.Record) error {
-	flowID, version, _ := strings.Cut(key, "/")
-	f := dflow.DefaultCatalog().Flow(flowID, version)
-	if f == nil {
-		return fmt.Errorf("flow %s version %s is not in the catalogue", flowID, version)
-	}
+func (pk *pack) renderFlow(ctx context.Context, st store.Store, spool string, p *plan.Plan, f *dflow.Flow, groups map[string][]arrow.Record) error {
+	key := f.ID + "/" + f.Version // names the pack's files
 	files := map[string]bool{}
 	for _, recs := range groups {
 		for _, r := range recs {
@@ -402,7 +385,7 @@ func (pk *pack) renderFlow(ctx context.Context, st store.Store, spool string, p 
 			}
 		}
 		sum := sha256.Sum256([]byte(pk.info.Prefix + key + fid))
-		h := dflow.Header{FileID: "T" + hex.EncodeToString(sum[:])[:9], Flow: flowID, Version: version, FromRole: "Z", FromMPID: p.SI,
+		h := dflow.Header{FileID: "T" + hex.EncodeToString(sum[:])[:9], Flow: f.ID, Version: f.Version, FromRole: "Z", FromMPID: p.SI,
 			ToRole: plan.RoleCodes[pk.info.Role], ToMPID: pk.info.MPID, Created: packCreated, TestFlag: p.TestFlag}
 		path := filepath.Join(spool, "pack.dat")
 		err := renderFile(path, h, f, byGroup)
@@ -414,7 +397,7 @@ func (pk *pack) renderFlow(ctx context.Context, st store.Store, spool string, p 
 		if err != nil {
 			return err
 		}
-		name := "dflow/" + flowID + "_" + fid + ".dat"
+		name := "dflow/" + f.ID + "_" + fid + ".dat"
 		if err := store.PutFile(ctx, st, pk.info.Prefix+name, path); err != nil {
 			return err
 		}

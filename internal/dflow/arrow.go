@@ -367,3 +367,17 @@ func AppendText(dst []byte, col arrow.Array, i int) []byte {
 	}
 	return append(dst, col.ValueStr(i)...)
 }
+
+// TableGroup is the group whose rows a table holds, read from the schema
+// metadata that Group.Schema writes; nil for tables of no catalogue flow
+// (the EES portfolio, say).
+func (c *Catalog) TableGroup(s *arrow.Schema) *Group {
+	md := s.Metadata()
+	flow, _ := md.GetValue(MetaFlow)
+	version, _ := md.GetValue(MetaVersion)
+	code, _ := md.GetValue(MetaGroup)
+	if f := c.Flow(flow, version); f != nil {
+		return f.Group(code)
+	}
+	return nil
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
+	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/mpan"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/table"
@@ -136,7 +137,7 @@ var eesColumns = []struct {
 
 // Build reads the sources into a universe.
 func Build(ctx context.Context, st store.Store, sources []Source, key string, mem memory.Allocator) (*Universe, error) {
-	b := &builder{u: &Universe{Sources: sources, KeyFingerprint: key}, index: map[uint64]int32{}, syms: map[string]uint16{}, profiles: map[[NumAttrs]uint16]uint32{}}
+	b := &builder{u: &Universe{Sources: sources, KeyFingerprint: key}, syms: map[string]uint16{}, profiles: map[[NumAttrs]uint16]uint32{}}
 	var rows int64
 	for _, s := range sources {
 		if s.Cut == "ees" {
@@ -358,7 +359,12 @@ func (b *builder) find(i int32) int32 {
 // listed with another one forms a unit with it. Its rows also mark the
 // MPANs the registration service holds.
 func (b *builder) readLinks(ctx context.Context, st store.Store, key string, mem memory.Allocator) error {
-	return scanStrings(ctx, st, key, mem, []string{"instance_mpan_core", "primary_mpan", "secondary_mpan"}, func(v []string) {
+	r, err := openScan(ctx, st, key, mem)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return scanStrings(ctx, r, []string{"instance_mpan_core", "primary_mpan", "secondary_mpan"}, func(v []string) {
 		if c, ok := ParseCore(v[0]); ok {
 			if i, ok := b.index[c]; ok {
 				b.u.Flags[i] |= InRegistration
@@ -382,19 +388,27 @@ func (b *builder) readLinks(ctx context.Context, st store.Store, key string, mem
 }
 
 // readMTD marks the MPANs whose MOp cut holds meter technical details: the
-// MPANs of the unit groups (level 1 of D0150, D0268, ...).
+// MPANs of each flow's unit group (D0150 288, D0268 01A, ...), as the
+// catalogue names it in the table's metadata.
 func (b *builder) readMTD(ctx context.Context, st store.Store, s Source, mem memory.Allocator) error {
 	for _, t := range s.Manifest.Tables {
-		if !unitTable[t.Name] {
-			continue
+		r, err := openScan(ctx, st, t.Key, mem)
+		if err != nil {
+			return err
 		}
-		err := scanStrings(ctx, st, t.Key, mem, []string{"instance_mpan_core"}, func(v []string) {
-			if c, ok := ParseCore(v[0]); ok {
-				if i, ok := b.index[c]; ok {
-					b.u.Flags[i] |= InMTD
-				}
+		schema, err := r.File.Schema()
+		if err == nil {
+			if g := dflow.DefaultCatalog().TableGroup(schema); g != nil && g.Unit() {
+				err = scanStrings(ctx, r, []string{dflow.ColInstanceMPAN}, func(v []string) {
+					if c, ok := ParseCore(v[0]); ok {
+						if i, ok := b.index[c]; ok {
+							b.u.Flags[i] |= InMTD
+						}
+					}
+				})
 			}
-		})
+		}
+		r.Close()
 		if err != nil {
 			return err
 		}
@@ -402,16 +416,13 @@ func (b *builder) readMTD(ctx context.Context, st store.Store, s Source, mem mem
 	return nil
 }
 
-// unitTable names the MTD tables of each flow's MPAN group.
-var unitTable = map[string]bool{"d0150_288": true, "d0268_01a": true, "d0149_280": true, "d0313_05b": true}
+func openScan(ctx context.Context, st store.Store, key string, mem memory.Allocator) (*table.Reader, error) {
+	return table.Open(ctx, st, key, mem, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024})
+}
 
 // scanStrings calls fn with the named string columns of every row.
-func scanStrings(ctx context.Context, st store.Store, key string, mem memory.Allocator, names []string, fn func([]string)) error {
-	r, err := table.Open(ctx, st, key, mem, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024})
-	if err != nil {
-		return err
-	}
-	defer r.Close()
+func scanStrings(ctx context.Context, r *table.Reader, names []string, fn func([]string)) error {
+	key := r.Key
 	cols, err := r.Columns(names...)
 	if err != nil {
 		return err
