@@ -6,20 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
-	"github.com/apache/arrow/go/v15/parquet"
-	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/ees"
 	"github.com/mhhs-sit/datacut/internal/mask"
 	"github.com/mhhs-sit/datacut/internal/store"
+	"github.com/mhhs-sit/datacut/internal/table"
 )
 
 // ReadManifest loads a published cut's manifest.
@@ -171,45 +169,23 @@ func verifyEES(d *Definition, key string, rc io.Reader, cursors map[string]*tabl
 // tableCursor walks a Parquet table's rows in order.
 type tableCursor struct {
 	key string
-	f   *os.File
-	pf  *file.Reader
+	t   *table.Reader
 	rr  pqarrow.RecordReader
 	rec arrow.Record
 	row int
 }
 
 func openTable(ctx context.Context, st store.Store, key string, mem memory.Allocator) (*tableCursor, error) {
-	// Parquet needs random access: fetch the object to a spool file.
-	rc, err := st.Get(ctx, key)
+	t, err := table.Open(ctx, st, key, mem, pqarrow.ArrowReadProperties{BatchSize: 8192})
 	if err != nil {
 		return nil, err
 	}
-	defer rc.Close()
-	f, err := os.CreateTemp("", "verify-*.parquet")
+	rr, err := t.File.GetRecordReader(ctx, nil, nil)
 	if err != nil {
+		t.Close()
 		return nil, err
 	}
-	os.Remove(f.Name()) // unlinked: gone when closed
-	if _, err := io.Copy(f, rc); err != nil {
-		f.Close()
-		return nil, err
-	}
-	pf, err := file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(mem)))
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("table %s: %w", key, err)
-	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 8192}, mem)
-	if err != nil {
-		pf.Close()
-		return nil, fmt.Errorf("table %s: %w", key, err)
-	}
-	rr, err := fr.GetRecordReader(ctx, nil, nil)
-	if err != nil {
-		pf.Close()
-		return nil, err
-	}
-	return &tableCursor{key: key, f: f, pf: pf, rr: rr, row: -1}, nil
+	return &tableCursor{key: key, t: t, rr: rr, row: -1}, nil
 }
 
 // next returns the record and row of the table's next row, which must be
@@ -235,6 +211,5 @@ func (c *tableCursor) next(fileID string, line int) (arrow.Record, int, error) {
 
 func (c *tableCursor) close() {
 	c.rr.Release()
-	c.pf.Close()
-	c.f.Close()
+	c.t.Close()
 }
