@@ -154,10 +154,8 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 }
 
 func shortfallExit(r *allocation.Report) error {
-	for _, e := range r.Environments {
-		if e.Filled < e.Asked {
-			return cli.DataErrors
-		}
+	if asked, filled := r.Totals(); filled < asked {
+		return cli.DataErrors
 	}
 	return nil
 }

@@ -148,11 +148,17 @@ func buildReport(res *alloc.Result, rows []Row, sources []universe.Source, id, p
 			}
 			er.Participants = append(er.Participants, *pr)
 		}
-		r.Asked += er.Asked
-		r.Filled += er.Filled
 		r.Environments = append(r.Environments, er)
 	}
 	return r
+}
+
+// Totals are the units asked and filled over every environment.
+func (r *Report) Totals() (asked, filled int) {
+	for _, e := range r.Environments {
+		asked, filled = asked+e.Asked, filled+e.Filled
+	}
+	return asked, filled
 }
 
 func sortedKeys(m map[string]int) []string {
