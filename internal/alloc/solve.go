@@ -301,16 +301,13 @@ func (s *solver) fill() {
 	for h.Len() > 0 {
 		it := heap.Pop(h).(heapItem)
 		a := s.asks[it.ask]
-		want := 1
+		want := a.Count - a.Got()
 		if h.Len() > 0 {
 			// Catch up with the next lowest fill rate in one go.
 			nx := s.asks[h.items[0].ask]
 			target := (nx.Got()*a.Count + nx.Count - 1) / nx.Count // ceil(rate(nx) × Count(a))
-			want = max(1, target-a.Got())
-		} else {
-			want = a.Count - a.Got()
+			want = min(want, max(1, target-a.Got()))
 		}
-		want = min(want, a.Count-a.Got())
 		got := s.augment(g, it.ask, want)
 		a.Filled += got
 		if got == want && a.Got() < a.Count {
