@@ -129,14 +129,9 @@ func newAsk(e *plan.Environment, d *plan.Demand, per map[string]string) *Ask {
 	return a
 }
 
-// matches reports whether a profile passes the filter (linked aside).
-func (a *Ask) matches(p *universe.Profile) bool {
-	for i, m := range a.filter {
-		if m != nil && !m[p[i]] {
-			return false
-		}
-	}
-	return true
+// accepts reports whether the filter takes value v of attribute attr.
+func (a *Ask) accepts(attr int, v string) bool {
+	return a.filter[attr] == nil || a.filter[attr][v]
 }
 
 // FilterText renders the filter for people.
@@ -166,28 +161,20 @@ func (a *Ask) FilterText() string {
 // roleAttr is the profile attribute holding a role's appointee.
 var roleAttr = map[string]int{"supplier": universe.Supplier, "mop": universe.MOp, "dc": universe.DC, "da": universe.DA, "distributor": universe.Distributor}
 
-// parties checks that every role the environment requires can load an MPAN
-// of profile p for this ask; blocked names the first role that cannot.
-func (a *Ask) parties(p *plan.Plan, pr *universe.Profile) (ok bool, blocked string) {
-	for _, role := range plan.Roles {
-		real := pr[roleAttr[role]]
-		onboarded, required := a.Env.Onboarded(role, real)
-		if !required {
-			continue
-		}
-		may := p.MayReappoint(role) && role != "distributor"
-		if t := a.Target[role]; t != "" {
-			if real == t || (!onboarded && may) {
-				continue
-			}
-			return false, role
-		}
-		if onboarded || may {
-			continue
-		}
-		return false, role
+// loads reports whether the environment's role can load an MPAN whose real
+// appointee is real, for this ask: the role is not required, or the
+// appointee is onboarded (and is the ask's target participant, if any), or
+// the plan lets another onboarded participant stand in for it.
+func (a *Ask) loads(p *plan.Plan, role, real string) bool {
+	onboarded, required := a.Env.Onboarded(role, real)
+	if !required {
+		return true
 	}
-	return true, ""
+	may := p.MayReappoint(role) && role != "distributor"
+	if t := a.Target[role]; t != "" {
+		return real == t || (!onboarded && may)
+	}
+	return onboarded || may
 }
 
 func hash64(parts ...string) uint64 {

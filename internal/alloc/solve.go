@@ -72,6 +72,11 @@ type solver struct {
 	rank      func(unit int32) uint64
 }
 
+// profileBits computes, per profile, the asks whose filter it passes and
+// those whose parties can load it. Both are per attribute value: the asks
+// accepting a value are worked out once per distinct value and profiles
+// AND them together, so the cost grows with profiles × attributes, not
+// profiles × asks.
 func (s *solver) profileBits() {
 	np := len(s.u.Profiles)
 	s.match = make([][]uint64, np)
@@ -83,24 +88,67 @@ func (s *solver) profileBits() {
 	for _, a := range s.asks {
 		a.Stats.BlockedMPANs = map[string]int{}
 	}
+	var accept [universe.NumAttrs]map[string][]uint64     // asks whose filter takes the value
+	loads := make([]map[string][]uint64, len(plan.Roles)) // asks whose role can load the appointee
+	for i := range accept {
+		accept[i] = map[string][]uint64{}
+	}
+	for r := range loads {
+		loads[r] = map[string][]uint64{}
+	}
+	bitsFor := func(memo map[string][]uint64, v string, ok func(a *Ask) bool) []uint64 {
+		if b, found := memo[v]; found {
+			return b
+		}
+		b := make([]uint64, s.words)
+		for i, a := range s.asks {
+			if ok(a) {
+				b[i/64] |= 1 << (i % 64)
+			}
+		}
+		memo[v] = b
+		return b
+	}
 	for pid := range s.u.Profiles {
 		pr := &s.u.Profiles[pid]
 		m, pa := make([]uint64, s.words), make([]uint64, s.words)
-		for i, a := range s.asks {
-			ok, blocked := a.parties(s.p, pr)
-			if ok {
-				pa[i/64] |= 1 << (i % 64)
+		for w := range m {
+			m[w], pa[w] = ^uint64(0), ^uint64(0)
+		}
+		for attr, v := range pr {
+			b := bitsFor(accept[attr], v, func(a *Ask) bool { return a.accepts(attr, v) })
+			for w := range m {
+				m[w] &= b[w]
 			}
-			if a.matches(pr) {
-				m[i/64] |= 1 << (i % 64)
-				a.Stats.MatchingMPANs += perProfile[pid]
-				if !ok {
-					a.Stats.BlockedMPANs[blocked] += perProfile[pid]
-				}
+		}
+		for r, role := range plan.Roles {
+			real := pr[roleAttr[role]]
+			b := bitsFor(loads[r], real, func(a *Ask) bool { return a.loads(s.p, role, real) })
+			for w := range pa {
+				pa[w] &= b[w]
 			}
 		}
 		s.match[pid], s.party[pid] = m, pa
+		for i, a := range s.asks {
+			if m[i/64]&(1<<(i%64)) == 0 {
+				continue
+			}
+			a.Stats.MatchingMPANs += perProfile[pid]
+			if pa[i/64]&(1<<(i%64)) == 0 {
+				a.Stats.BlockedMPANs[s.blockedBy(i, pr, loads)] += perProfile[pid]
+			}
+		}
 	}
+}
+
+// blockedBy names the first role that cannot load profile pr for ask i.
+func (s *solver) blockedBy(i int, pr *universe.Profile, loads []map[string][]uint64) string {
+	for r, role := range plan.Roles {
+		if loads[r][pr[roleAttr[role]]][i/64]&(1<<(i%64)) == 0 {
+			return role
+		}
+	}
+	return ""
 }
 
 // classify gives each unit the set of asks it can serve, interned as a

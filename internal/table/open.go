@@ -22,6 +22,7 @@ type Reader struct {
 	PF   *file.Reader
 	File *pqarrow.FileReader
 	f    *os.File
+	mem  memory.Allocator
 }
 
 // Open opens the table at key. Parquet needs random access: a local store's
@@ -55,7 +56,7 @@ func Open(ctx context.Context, st store.Store, key string, mem memory.Allocator,
 		f.Close()
 		return nil, fmt.Errorf("table %s: %w", key, err)
 	}
-	return &Reader{Key: key, PF: pf, File: fr, f: f}, nil
+	return &Reader{Key: key, PF: pf, File: fr, f: f, mem: mem}, nil
 }
 
 // Columns maps column names to their indices; missing names are an error
@@ -69,6 +70,22 @@ func (r *Reader) Columns(names ...string) ([]int, error) {
 		}
 	}
 	return out, nil
+}
+
+// ReadDict makes File read the columns as Arrow dictionaries (indices into
+// each row group's distinct values) rather than one string per row. The
+// reader fixes its schema when made, so it is made again.
+func (r *Reader) ReadDict(cols ...int) error {
+	props := r.File.Props
+	for _, c := range cols {
+		props.SetReadDict(c, true)
+	}
+	fr, err := pqarrow.NewFileReader(r.PF, props, r.mem)
+	if err != nil {
+		return fmt.Errorf("table %s: %w", r.Key, err)
+	}
+	r.File = fr
+	return nil
 }
 
 // Close releases the table.

@@ -6,19 +6,13 @@ package universe
 
 import (
 	"context"
-	"fmt"
-	"sort"
+	"runtime"
 	"strconv"
 
-	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
-	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+	"golang.org/x/sync/errgroup"
 
-	"github.com/mhhs-sit/datacut/internal/dflow"
-	"github.com/mhhs-sit/datacut/internal/mpan"
 	"github.com/mhhs-sit/datacut/internal/store"
-	"github.com/mhhs-sit/datacut/internal/table"
 )
 
 // Attributes of a profile, by index.
@@ -66,7 +60,7 @@ const (
 type Universe struct {
 	Sources        []Source
 	KeyFingerprint string
-	Cores          []uint64 // masked MPAN cores
+	Cores          []uint64 // masked MPAN cores, ascending
 	Profile        []uint32 // index into Profiles
 	Flags          []uint8
 	Profiles       []Profile
@@ -109,7 +103,9 @@ func FormatCore(c uint64) string {
 }
 
 // ParseCore parses a 13-digit core; ok is false for anything else.
-func ParseCore(s string) (uint64, bool) {
+func ParseCore(s string) (uint64, bool) { return parseCore(s) }
+
+func parseCore[T ~string | ~[]byte](s T) (uint64, bool) {
 	if len(s) != 13 {
 		return 0, false
 	}
@@ -124,364 +120,121 @@ func ParseCore(s string) (uint64, bool) {
 	return n, true
 }
 
-// eesColumns are the EES columns the universe reads, in profile order
-// (distributor and smets are derived).
-var eesColumns = []struct {
-	attr int
-	col  string
-}{
-	{Segment, "market_segment_indicator"}, {GSP, "gsp_group"}, {MC, "measurement_class"}, {PC, "pc"},
-	{Energised, "energisation_status"}, {Domestic, "domestic_premises_indicator"}, {MeterType, "meter_type"},
-	{Supplier, "supplier"}, {MOp, "mop"}, {DC, "dc"}, {DA, "da"},
-}
-
-// Build reads the sources into a universe.
+// Build reads the sources into a universe. Tables are read in parallel, one
+// per worker; their parts are merged in source order, so the result does not
+// depend on scheduling: Cores ascend, each MPAN's first EES row (in source
+// order) gives its profile, and profiles and units are numbered by their
+// first MPAN.
 func Build(ctx context.Context, st store.Store, sources []Source, key string, mem memory.Allocator) (*Universe, error) {
-	b := &builder{u: &Universe{Sources: sources, KeyFingerprint: key}, syms: map[string]uint16{}, profiles: map[[NumAttrs]uint16]uint32{}}
-	var rows int64
+	var reads []func(context.Context) (*part, error)
 	for _, s := range sources {
-		if s.Cut == "ees" {
-			for _, t := range s.Manifest.Tables {
-				rows += t.Rows
-			}
-		}
-	}
-	b.index = make(map[uint64]int32, rows)
-	b.u.Cores = make([]uint64, 0, rows)
-	b.u.Profile = make([]uint32, 0, rows)
-	for _, s := range sources {
-		if s.Cut != "ees" {
-			continue
-		}
-		if k := s.TableKey("ees_portfolio"); k != "" {
-			if err := b.readEES(ctx, st, k, mem); err != nil {
-				return nil, err
-			}
-		}
-	}
-	b.u.Flags = make([]uint8, len(b.u.Cores))
-	parent := make([]int32, len(b.u.Cores))
-	for i := range parent {
-		parent[i] = int32(i)
-	}
-	b.parent = parent
-	for _, s := range sources {
-		var err error
 		switch s.Cut {
+		case "ees":
+			if k := s.TableKey("ees_portfolio"); k != "" {
+				reads = append(reads, func(ctx context.Context) (*part, error) { return readEES(ctx, st, k, mem) })
+			}
 		case "registration":
 			if k := s.TableKey("d0204_48m"); k != "" {
-				err = b.readLinks(ctx, st, k, mem)
+				reads = append(reads, func(ctx context.Context) (*part, error) { return readLinks(ctx, st, k, mem) })
 			}
 		case "mop-mtd":
-			err = b.readMTD(ctx, st, s, mem)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	b.finish()
-	return b.u, nil
-}
-
-type builder struct {
-	u        *Universe
-	index    map[uint64]int32
-	syms     map[string]uint16
-	symVals  []string
-	profiles map[[NumAttrs]uint16]uint32
-	parent   []int32 // union-find over MPANs for links
-}
-
-func (b *builder) sym(s string) uint16 {
-	if id, ok := b.syms[s]; ok {
-		return id
-	}
-	id := uint16(len(b.symVals))
-	b.syms[s] = id
-	b.symVals = append(b.symVals, s)
-	return id
-}
-
-// symbols returns each row's symbol for a column chunk: dictionary chunks
-// intern their dictionary once, others intern row by row.
-func (b *builder) symbols(col arrow.Array, attr int) ([]uint16, error) {
-	out := make([]uint16, col.Len())
-	norm := func(s string) string {
-		switch attr {
-		case Energised:
-			switch s {
-			case "E":
-				return "true"
-			case "D":
-				return "false"
+			for _, t := range s.Manifest.Tables {
+				reads = append(reads, func(ctx context.Context) (*part, error) { return readMTD(ctx, st, t.Key, mem) })
 			}
 		}
-		return s
 	}
-	switch c := col.(type) {
-	case *array.Dictionary:
-		dict, ok := c.Dictionary().(*array.String)
-		if !ok {
-			return nil, fmt.Errorf("dictionary of %s is %s, want strings", AttrNames[attr], c.Dictionary().DataType())
-		}
-		ids := make([]uint16, dict.Len())
-		for i := range ids {
-			ids[i] = b.sym(norm(dict.Value(i)))
-		}
-		empty := b.sym("")
-		for i := range out {
-			if c.IsNull(i) {
-				out[i] = empty
-			} else {
-				out[i] = ids[c.GetValueIndex(i)]
-			}
-		}
-	case *array.String:
-		for i := range out {
-			out[i] = b.sym(norm(c.Value(i)))
-		}
-	case *array.Boolean:
-		t, f, empty := b.sym("true"), b.sym("false"), b.sym("")
-		for i := range out {
-			switch {
-			case c.IsNull(i):
-				out[i] = empty
-			case c.Value(i):
-				out[i] = t
-			default:
-				out[i] = f
-			}
-		}
-	default:
-		return nil, fmt.Errorf("column for %s is %s, want text", AttrNames[attr], col.DataType())
-	}
-	return out, nil
-}
-
-func (b *builder) readEES(ctx context.Context, st store.Store, key string, mem memory.Allocator) error {
-	props := pqarrow.ArrowReadProperties{BatchSize: 64 * 1024}
-	r, err := table.Open(ctx, st, key, mem, props)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	names := []string{"mpan_core"}
-	for _, c := range eesColumns {
-		names = append(names, c.col)
-	}
-	cols, err := r.Columns(names...)
-	if err != nil {
-		return fmt.Errorf("%w: is it an EES portfolio cut?", err)
-	}
-	for _, c := range cols[1:] {
-		r.File.Props.SetReadDict(c, true)
-	}
-	for rg := 0; rg < r.PF.NumRowGroups(); rg++ {
-		if err := ctx.Err(); err != nil {
+	parts := make([]*part, len(reads))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, read := range reads {
+		g.Go(func() (err error) {
+			parts[i], err = read(gctx)
 			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	u := &Universe{Sources: sources, KeyFingerprint: key}
+	u.mergeEES(parts)
+	u.Flags = make([]uint8, len(u.Cores))
+	idx := newCoreIndex(u.Cores)
+	links := newUnionFind(len(u.Cores))
+	for _, p := range parts {
+		for _, c := range p.held {
+			if i, ok := idx.find(c); ok {
+				u.Flags[i] |= p.flag
+			}
 		}
-		tbl, err := r.File.ReadRowGroups(ctx, cols, []int{rg})
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", key, err)
-		}
-		err = b.addEES(key, tbl)
-		tbl.Release()
-		if err != nil {
-			return err
+		for _, l := range p.links {
+			pi, in1 := idx.find(l[0])
+			si, in2 := idx.find(l[1])
+			if !in1 || !in2 {
+				u.Stats.LinksOutside++
+				continue
+			}
+			links.union(pi, si)
 		}
 	}
-	return nil
+	u.formUnits(links)
+	return u, nil
 }
 
-func (b *builder) addEES(key string, tbl arrow.Table) error {
-	n := int(tbl.NumRows())
-	if n == 0 {
-		return nil
+// mergeEES concatenates the EES parts in source order, sorts them by core
+// (stably) and keeps each MPAN's first row; later rows of the same MPAN are
+// its other meters.
+func (u *Universe) mergeEES(parts []*part) {
+	n := 0
+	for _, p := range parts {
+		n += len(p.rows)
 	}
-	cores := make([]uint64, 0, n)
-	for _, ch := range tbl.Column(0).Data().Chunks() {
-		s := ch.(*array.String)
-		for i := 0; i < s.Len(); i++ {
-			c, ok := ParseCore(s.Value(i))
+	cores, pids := make([]uint64, 0, n), make([]uint32, 0, n)
+	ids := map[Profile]uint32{}
+	var profiles []Profile
+	for _, p := range parts {
+		local := make([]uint32, len(p.profiles))
+		for i, pr := range p.profiles {
+			id, ok := ids[pr]
 			if !ok {
-				return fmt.Errorf("%s: row %d has no valid MPAN core: the table is not a datacut EES cut", key, len(cores)+1)
+				id = uint32(len(profiles))
+				ids[pr] = id
+				profiles = append(profiles, pr)
 			}
-			cores = append(cores, c)
+			local[i] = id
 		}
-	}
-	syms := make([][]uint16, len(eesColumns))
-	for j, c := range eesColumns {
-		syms[j] = make([]uint16, 0, n)
-		for _, ch := range tbl.Column(j + 1).Data().Chunks() {
-			s, err := b.symbols(ch, c.attr)
-			if err != nil {
-				return fmt.Errorf("%s: %w", key, err)
-			}
-			syms[j] = append(syms[j], s...)
+		cores = append(cores, p.rows...)
+		for _, l := range p.pids {
+			pids = append(pids, local[l])
 		}
+		p.rows, p.pids = nil, nil
 	}
-	if len(b.symVals) > 60000 {
-		return fmt.Errorf("%s: more than 60,000 distinct attribute values: the table is not an EES portfolio cut", key)
+	sortCores(cores, pids)
+	renumber := make([]uint32, len(profiles))
+	for i := range renumber {
+		renumber[i] = ^uint32(0)
 	}
-	var k [NumAttrs]uint16
-	for i, core := range cores {
-		b.u.Stats.EESRows++
-		if _, dup := b.index[core]; dup {
-			b.u.Stats.ExtraMeterRows++
+	w := 0
+	for i, c := range cores {
+		if w > 0 && cores[w-1] == c {
 			continue
 		}
-		for j, c := range eesColumns {
-			k[c.attr] = syms[j][i]
+		pid := pids[i]
+		if renumber[pid] == ^uint32(0) {
+			renumber[pid] = uint32(len(u.Profiles))
+			u.Profiles = append(u.Profiles, profiles[pid])
 		}
-		k[Distributor] = uint16(core / 100_000_000_000) // the first two digits; mapped to an MPID in finish
-		k[SMETS] = 0
-		pid, ok := b.profiles[k]
-		if !ok {
-			pid = uint32(len(b.profiles))
-			b.profiles[k] = pid
-		}
-		b.index[core] = int32(len(b.u.Cores))
-		b.u.Cores = append(b.u.Cores, core)
-		b.u.Profile = append(b.u.Profile, pid)
+		cores[w], pids[w] = c, renumber[pid]
+		w++
 	}
-	return nil
+	u.Cores, u.Profile = cores[:w:w], pids[:w:w]
+	u.Stats.EESRows = n
+	u.Stats.ExtraMeterRows = n - w
+	u.Stats.MPANs = w
 }
 
-func (b *builder) find(i int32) int32 {
-	for b.parent[i] != i {
-		b.parent[i] = b.parent[b.parent[i]]
-		i = b.parent[i]
-	}
-	return i
-}
-
-// readLinks joins registration's related MPANs (D0204 group 48M): an MPAN
-// listed with another one forms a unit with it. Its rows also mark the
-// MPANs the registration service holds.
-func (b *builder) readLinks(ctx context.Context, st store.Store, key string, mem memory.Allocator) error {
-	r, err := openScan(ctx, st, key, mem)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	return scanStrings(ctx, r, []string{"instance_mpan_core", "primary_mpan", "secondary_mpan"}, func(v []string) {
-		if c, ok := ParseCore(v[0]); ok {
-			if i, ok := b.index[c]; ok {
-				b.u.Flags[i] |= InRegistration
-			}
-		}
-		p, ok1 := ParseCore(v[1])
-		s, ok2 := ParseCore(v[2])
-		if !ok1 || !ok2 || p == s {
-			return
-		}
-		pi, in1 := b.index[p]
-		si, in2 := b.index[s]
-		if !in1 || !in2 {
-			b.u.Stats.LinksOutside++
-			return
-		}
-		if a, c := b.find(pi), b.find(si); a != c {
-			b.parent[a] = c
-		}
-	})
-}
-
-// readMTD marks the MPANs whose MOp cut holds meter technical details: the
-// MPANs of each flow's unit group (D0150 288, D0268 01A, ...), as the
-// catalogue names it in the table's metadata.
-func (b *builder) readMTD(ctx context.Context, st store.Store, s Source, mem memory.Allocator) error {
-	for _, t := range s.Manifest.Tables {
-		r, err := openScan(ctx, st, t.Key, mem)
-		if err != nil {
-			return err
-		}
-		schema, err := r.File.Schema()
-		if err == nil {
-			if g := dflow.DefaultCatalog().TableGroup(schema); g != nil && g.Unit() {
-				err = scanStrings(ctx, r, []string{dflow.ColInstanceMPAN}, func(v []string) {
-					if c, ok := ParseCore(v[0]); ok {
-						if i, ok := b.index[c]; ok {
-							b.u.Flags[i] |= InMTD
-						}
-					}
-				})
-			}
-		}
-		r.Close()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func openScan(ctx context.Context, st store.Store, key string, mem memory.Allocator) (*table.Reader, error) {
-	return table.Open(ctx, st, key, mem, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024})
-}
-
-// scanStrings calls fn with the named string columns of every row.
-func scanStrings(ctx context.Context, r *table.Reader, names []string, fn func([]string)) error {
-	key := r.Key
-	cols, err := r.Columns(names...)
-	if err != nil {
-		return err
-	}
-	v := make([]string, len(cols))
-	for rg := 0; rg < r.PF.NumRowGroups(); rg++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		tbl, err := r.File.ReadRowGroups(ctx, cols, []int{rg})
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", key, err)
-		}
-		tr := array.NewTableReader(tbl, 64*1024)
-		for tr.Next() {
-			rec := tr.Record()
-			strs := make([]*array.String, len(cols))
-			for j := range cols {
-				s, ok := rec.Column(j).(*array.String)
-				if !ok {
-					tr.Release()
-					tbl.Release()
-					return fmt.Errorf("%s: column %s is %s, want text", key, names[j], rec.Column(j).DataType())
-				}
-				strs[j] = s
-			}
-			for i := 0; i < int(rec.NumRows()); i++ {
-				for j, s := range strs {
-					v[j] = s.Value(i)
-				}
-				fn(v)
-			}
-		}
-		tr.Release()
-		tbl.Release()
-	}
-	return nil
-}
-
-// finish resolves profiles to strings and forms the units.
-func (b *builder) finish() {
-	u := b.u
-	u.Profiles = make([]Profile, len(b.profiles))
-	for k, id := range b.profiles {
-		var p Profile
-		for a := range k {
-			switch a {
-			case Distributor:
-				d, _ := mpan.DistributorOf(fmt.Sprintf("%02d", k[a]))
-				p[a] = d.MPID
-			case SMETS:
-			default:
-				p[a] = b.symVals[k[a]]
-			}
-		}
-		p[SMETS] = smetsOf(p[MeterType])
-		u.Profiles[id] = p
-	}
-	u.Stats.MPANs = len(u.Cores)
+// formUnits numbers the units by their lowest core (Cores ascend, so a
+// unit's members come out lowest core first) and counts the flags.
+func (u *Universe) formUnits(links *unionFind) {
 	for _, f := range u.Flags {
 		if f&InRegistration != 0 {
 			u.Stats.Registered++
@@ -490,15 +243,15 @@ func (b *builder) finish() {
 			u.Stats.WithMTD++
 		}
 	}
-	// Units: roots of the union-find, numbered by first appearance.
-	u.UnitOf = make([]int32, len(u.Cores))
-	rootUnit := make([]int32, len(u.Cores))
+	n := len(u.Cores)
+	u.UnitOf = make([]int32, n)
+	rootUnit := make([]int32, n)
 	for i := range rootUnit {
 		rootUnit[i] = -1
 	}
 	var sizes []int32
-	for i := range u.Cores {
-		r := b.find(int32(i))
+	for i := range n {
+		r := links.find(int32(i))
 		if rootUnit[r] < 0 {
 			rootUnit[r] = int32(len(sizes))
 			sizes = append(sizes, 0)
@@ -509,23 +262,17 @@ func (b *builder) finish() {
 	u.UnitStart = make([]int32, len(sizes)+1)
 	for i, s := range sizes {
 		u.UnitStart[i+1] = u.UnitStart[i] + s
+		if s > 1 {
+			u.Stats.LinkedUnits++
+		}
 	}
 	fill := append([]int32(nil), u.UnitStart[:len(sizes)]...)
-	u.Members = make([]int32, len(u.Cores))
+	u.Members = make([]int32, n)
 	for i, id := range u.UnitOf {
 		u.Members[fill[id]] = int32(i)
 		fill[id]++
 	}
-	for id, s := range sizes {
-		if s > 1 {
-			u.Stats.LinkedUnits++
-			m := u.UnitMembers(id)
-			sort.Slice(m, func(a, c int) bool { return u.Cores[m[a]] < u.Cores[m[c]] })
-		}
-	}
 	u.Stats.Units = len(sizes)
-	b.index = nil
-	b.parent = nil
 }
 
 // smetsOf derives the SMETS generation from the DTC meter type (S1…, S2…).

@@ -1,0 +1,118 @@
+package universe
+
+import "sort"
+
+// coreBits covers every 13-digit core (10^13 < 2^44).
+const coreBits = 44
+
+// sortCores sorts keys (13-digit cores) ascending, carrying vals (nil for
+// none) along, by least-significant-digit radix sort: linear, and stable,
+// so equal keys keep their order.
+func sortCores(keys []uint64, vals []uint32) {
+	n := len(keys)
+	if n < 2 {
+		return
+	}
+	const digit = 11
+	tk := make([]uint64, n)
+	var tv []uint32
+	if vals != nil {
+		tv = make([]uint32, n)
+	}
+	src, dst, srcV, dstV := keys, tk, vals, tv
+	for shift := 0; shift < coreBits; shift += digit {
+		var count [1 << digit]int
+		for _, k := range src {
+			count[k>>shift&(1<<digit-1)]++
+		}
+		if count[src[0]>>shift&(1<<digit-1)] == n {
+			continue // every key has this digit
+		}
+		sum := 0
+		for d, c := range count {
+			count[d] = sum
+			sum += c
+		}
+		for i, k := range src {
+			d := k >> shift & (1<<digit - 1)
+			dst[count[d]] = k
+			if srcV != nil {
+				dstV[count[d]] = srcV[i]
+			}
+			count[d]++
+		}
+		src, dst, srcV, dstV = dst, src, dstV, srcV
+	}
+	if &src[0] != &keys[0] {
+		copy(keys, src)
+		copy(vals, srcV)
+	}
+}
+
+// coreIndex finds MPANs by core in ascending cores: a table of where each
+// bucket of cores starts (bucket = the core's high bits, about one core per
+// bucket on average), then a binary search within the bucket.
+type coreIndex struct {
+	cores []uint64
+	start []int32
+	shift uint
+}
+
+func newCoreIndex(cores []uint64) coreIndex {
+	x := coreIndex{cores: cores}
+	if len(cores) == 0 {
+		return x
+	}
+	top := cores[len(cores)-1]
+	for top>>x.shift > uint64(len(cores)) {
+		x.shift++
+	}
+	x.start = make([]int32, top>>x.shift+2)
+	for _, c := range cores {
+		x.start[c>>x.shift+1]++
+	}
+	for b := 1; b < len(x.start); b++ {
+		x.start[b] += x.start[b-1]
+	}
+	return x
+}
+
+// find returns the index of core c.
+func (x coreIndex) find(c uint64) (int32, bool) {
+	b := c >> x.shift
+	if b+1 >= uint64(len(x.start)) {
+		return 0, false
+	}
+	lo, hi := int(x.start[b]), int(x.start[b+1])
+	i := lo + sort.Search(hi-lo, func(k int) bool { return x.cores[lo+k] >= c })
+	if i < hi && x.cores[i] == c {
+		return int32(i), true
+	}
+	return 0, false
+}
+
+// unionFind joins related MPANs into units.
+type unionFind []int32
+
+func newUnionFind(n int) *unionFind {
+	u := make(unionFind, n)
+	for i := range u {
+		u[i] = int32(i)
+	}
+	return &u
+}
+
+func (u *unionFind) find(i int32) int32 {
+	p := *u
+	for p[i] != i {
+		p[i] = p[p[i]]
+		i = p[i]
+	}
+	return i
+}
+
+func (u *unionFind) union(a, b int32) {
+	if ra, rb := u.find(a), u.find(b); ra != rb {
+		(*u)[ra] = rb
+	}
+}

@@ -1,0 +1,358 @@
+package universe
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow/go/v15/parquet"
+	"github.com/apache/arrow/go/v15/parquet/file"
+	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+
+	"github.com/mhhs-sit/datacut/internal/dflow"
+	"github.com/mhhs-sit/datacut/internal/mpan"
+	"github.com/mhhs-sit/datacut/internal/store"
+	"github.com/mhhs-sit/datacut/internal/table"
+)
+
+// part is what one table contributes to the universe.
+type part struct {
+	// EES: one core and profile per row; pids index profiles.
+	rows     []uint64
+	pids     []uint32
+	profiles []Profile
+	// Registration and MTD: the MPANs the table holds (sorted, so the
+	// merge looks them up in core order) and the flag they get.
+	held []uint64
+	flag uint8
+	// Registration: related MPAN pairs.
+	links [][2]uint64
+}
+
+// noCore marks a row without a valid MPAN core.
+const noCore = ^uint64(0)
+
+// eesColumns are the EES columns the universe reads, in profile order
+// (distributor and smets are derived).
+var eesColumns = []struct {
+	attr int
+	col  string
+}{
+	{Segment, "market_segment_indicator"}, {GSP, "gsp_group"}, {MC, "measurement_class"}, {PC, "pc"},
+	{Energised, "energisation_status"}, {Domestic, "domestic_premises_indicator"}, {MeterType, "meter_type"},
+	{Supplier, "supplier"}, {MOp, "mop"}, {DC, "dc"}, {DA, "da"},
+}
+
+// maxSymbols bounds the distinct attribute values of one table: real
+// portfolios have a few hundred; more means the table is something else.
+const maxSymbols = 60000
+
+// eesReader interns one EES table's attribute values and profiles.
+type eesReader struct {
+	key      string
+	syms     map[string]uint16
+	symVals  []string
+	profiles map[[NumAttrs]uint16]uint32
+	part     *part
+}
+
+func readEES(ctx context.Context, st store.Store, key string, mem memory.Allocator) (*part, error) {
+	r, err := table.Open(ctx, st, key, mem, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024})
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	names := []string{"mpan_core"}
+	for _, c := range eesColumns {
+		names = append(names, c.col)
+	}
+	cols, err := r.Columns(names...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: is it an EES portfolio cut?", err)
+	}
+	if err := r.ReadDict(cols[1:]...); err != nil {
+		return nil, err
+	}
+	rows := r.PF.NumRows()
+	e := &eesReader{key: key, syms: map[string]uint16{}, profiles: map[[NumAttrs]uint16]uint32{},
+		part: &part{rows: make([]uint64, 0, rows), pids: make([]uint32, 0, rows)}}
+	var cores []uint64
+	for rg := 0; rg < r.PF.NumRowGroups(); rg++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if cores, err = coreColumn(r, rg, cols[0], cores[:0]); err != nil {
+			return nil, err
+		}
+		tbl, err := r.File.ReadRowGroups(ctx, cols[1:], []int{rg})
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", key, err)
+		}
+		err = e.add(cores, tbl)
+		tbl.Release()
+		if err != nil {
+			return nil, err
+		}
+	}
+	p := e.part
+	p.profiles = make([]Profile, len(e.profiles))
+	for k, id := range e.profiles {
+		var pr Profile
+		for a := range k {
+			switch a {
+			case Distributor:
+				d, _ := mpan.DistributorOf(fmt.Sprintf("%02d", k[a]))
+				pr[a] = d.MPID
+			case SMETS:
+			default:
+				pr[a] = e.symVals[k[a]]
+			}
+		}
+		pr[SMETS] = smetsOf(pr[MeterType])
+		p.profiles[id] = pr
+	}
+	return p, nil
+}
+
+func (e *eesReader) add(cores []uint64, tbl arrow.Table) error {
+	n := len(cores)
+	for i, c := range cores {
+		if c == noCore {
+			return fmt.Errorf("%s: row %d has no valid MPAN core: the table is not a datacut EES cut", e.key, len(e.part.rows)+i+1)
+		}
+	}
+	syms := make([][]uint16, len(eesColumns))
+	for j, c := range eesColumns {
+		syms[j] = make([]uint16, 0, n)
+		for _, ch := range tbl.Column(j).Data().Chunks() {
+			s, err := e.symbols(ch, c.attr)
+			if err != nil {
+				return fmt.Errorf("%s: %w", e.key, err)
+			}
+			syms[j] = append(syms[j], s...)
+		}
+		if len(syms[j]) != n {
+			return fmt.Errorf("%s: column %s has %d rows, mpan_core %d", e.key, c.col, len(syms[j]), n)
+		}
+	}
+	if len(e.symVals) > maxSymbols {
+		return fmt.Errorf("%s: more than %d distinct attribute values: the table is not an EES portfolio cut", e.key, maxSymbols)
+	}
+	var k [NumAttrs]uint16
+	for i, core := range cores {
+		for j, c := range eesColumns {
+			k[c.attr] = syms[j][i]
+		}
+		k[Distributor] = uint16(core / 100_000_000_000) // the first two digits; an MPID once read
+		pid, ok := e.profiles[k]
+		if !ok {
+			pid = uint32(len(e.profiles))
+			e.profiles[k] = pid
+		}
+		e.part.pids = append(e.part.pids, pid)
+	}
+	e.part.rows = append(e.part.rows, cores...)
+	return nil
+}
+
+func (e *eesReader) sym(s string) uint16 {
+	if id, ok := e.syms[s]; ok {
+		return id
+	}
+	id := uint16(len(e.symVals))
+	e.syms[s] = id
+	e.symVals = append(e.symVals, s)
+	return id
+}
+
+// symbols returns each row's symbol for a column chunk: dictionary chunks
+// intern their dictionary once, others intern row by row.
+func (e *eesReader) symbols(col arrow.Array, attr int) ([]uint16, error) {
+	out := make([]uint16, col.Len())
+	norm := func(s string) string {
+		if attr == Energised {
+			switch s {
+			case "E":
+				return "true"
+			case "D":
+				return "false"
+			}
+		}
+		return s
+	}
+	switch c := col.(type) {
+	case *array.Dictionary:
+		dict, ok := c.Dictionary().(*array.String)
+		if !ok {
+			return nil, fmt.Errorf("dictionary of %s is %s, want strings", AttrNames[attr], c.Dictionary().DataType())
+		}
+		if dict.Len() > maxSymbols {
+			return nil, fmt.Errorf("more than %d distinct values of %s: the table is not an EES portfolio cut", maxSymbols, AttrNames[attr])
+		}
+		ids := make([]uint16, dict.Len())
+		for i := range ids {
+			ids[i] = e.sym(norm(dict.Value(i)))
+		}
+		empty := e.sym("")
+		for i := range out {
+			if c.IsNull(i) {
+				out[i] = empty
+			} else {
+				out[i] = ids[c.GetValueIndex(i)]
+			}
+		}
+	case *array.String:
+		for i := range out {
+			out[i] = e.sym(norm(c.Value(i)))
+		}
+	case *array.Boolean:
+		t, f, empty := e.sym("true"), e.sym("false"), e.sym("")
+		for i := range out {
+			switch {
+			case c.IsNull(i):
+				out[i] = empty
+			case c.Value(i):
+				out[i] = t
+			default:
+				out[i] = f
+			}
+		}
+	default:
+		return nil, fmt.Errorf("column for %s is %s, want text", AttrNames[attr], col.DataType())
+	}
+	return out, nil
+}
+
+// readLinks reads registration's related MPANs (D0204 group 48M): an MPAN
+// listed with another one forms a unit with it. Its rows also mark the
+// MPANs the registration service holds.
+func readLinks(ctx context.Context, st store.Store, key string, mem memory.Allocator) (*part, error) {
+	r, err := openScan(ctx, st, key, mem)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	cols, err := r.Columns("instance_mpan_core", "primary_mpan", "secondary_mpan")
+	if err != nil {
+		return nil, err
+	}
+	p := &part{flag: InRegistration, held: make([]uint64, 0, r.PF.NumRows())}
+	var inst, prim, sec []uint64
+	for rg := 0; rg < r.PF.NumRowGroups(); rg++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if inst, err = coreColumn(r, rg, cols[0], inst[:0]); err != nil {
+			return nil, err
+		}
+		if prim, err = coreColumn(r, rg, cols[1], prim[:0]); err != nil {
+			return nil, err
+		}
+		if sec, err = coreColumn(r, rg, cols[2], sec[:0]); err != nil {
+			return nil, err
+		}
+		if len(prim) != len(inst) || len(sec) != len(inst) {
+			return nil, fmt.Errorf("%s: row group %d has columns of different lengths", key, rg)
+		}
+		for i, c := range inst {
+			if c != noCore {
+				p.held = append(p.held, c)
+			}
+			if prim[i] != noCore && sec[i] != noCore && prim[i] != sec[i] {
+				p.links = append(p.links, [2]uint64{prim[i], sec[i]})
+			}
+		}
+	}
+	sortCores(p.held, nil)
+	return p, nil
+}
+
+// readMTD reads the MPANs whose MOp cut holds meter technical details: the
+// MPANs of each flow's unit group (D0150 288, D0268 01A, ...), as the
+// catalogue names it in the table's metadata. Other tables give nothing.
+func readMTD(ctx context.Context, st store.Store, key string, mem memory.Allocator) (*part, error) {
+	r, err := openScan(ctx, st, key, mem)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	p := &part{flag: InMTD}
+	schema, err := r.File.Schema()
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", key, err)
+	}
+	if g := dflow.DefaultCatalog().TableGroup(schema); g == nil || !g.Unit() {
+		return p, nil
+	}
+	cols, err := r.Columns(dflow.ColInstanceMPAN)
+	if err != nil {
+		return nil, err
+	}
+	p.held = make([]uint64, 0, r.PF.NumRows())
+	var cores []uint64
+	for rg := 0; rg < r.PF.NumRowGroups(); rg++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if cores, err = coreColumn(r, rg, cols[0], cores[:0]); err != nil {
+			return nil, err
+		}
+		for _, c := range cores {
+			if c != noCore {
+				p.held = append(p.held, c)
+			}
+		}
+	}
+	sortCores(p.held, nil)
+	return p, nil
+}
+
+func openScan(ctx context.Context, st store.Store, key string, mem memory.Allocator) (*table.Reader, error) {
+	return table.Open(ctx, st, key, mem, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024})
+}
+
+// coreColumn appends to dst one core per row of row group rg's text column
+// col, noCore where the row has none. It reads Parquet's values directly:
+// cores are parsed from the page bytes, never built into strings.
+func coreColumn(r *table.Reader, rg, col int, dst []uint64) ([]uint64, error) {
+	cr, err := r.PF.RowGroup(rg).Column(col)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", r.Key, err)
+	}
+	br, ok := cr.(*file.ByteArrayColumnChunkReader)
+	if !ok {
+		return nil, fmt.Errorf("%s: column %s is %s, want text", r.Key, cr.Descriptor().Name(), cr.Type())
+	}
+	maxDef := cr.Descriptor().MaxDefinitionLevel()
+	const batch = 8 * 1024
+	vals := make([]parquet.ByteArray, batch)
+	def := make([]int16, batch)
+	for br.HasNext() {
+		n, nv, err := br.ReadBatch(batch, vals, def, nil)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", r.Key, err)
+		}
+		if n == 0 {
+			break
+		}
+		v := 0
+		for i := 0; i < int(n); i++ {
+			if maxDef > 0 && def[i] < maxDef {
+				dst = append(dst, noCore)
+				continue
+			}
+			if v >= nv {
+				return nil, fmt.Errorf("reading %s: column %s has fewer values than rows", r.Key, cr.Descriptor().Name())
+			}
+			c, ok := parseCore(vals[v])
+			v++
+			if !ok {
+				c = noCore
+			}
+			dst = append(dst, c)
+		}
+	}
+	return dst, nil
+}

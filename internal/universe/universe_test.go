@@ -1,0 +1,231 @@
+package universe
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+
+	"github.com/mhhs-sit/datacut/internal/dflow"
+	"github.com/mhhs-sit/datacut/internal/pipeline"
+	"github.com/mhhs-sit/datacut/internal/store"
+	"github.com/mhhs-sit/datacut/internal/store/local"
+)
+
+// putTable writes rows of text columns (nil: null) as a Parquet table.
+func putTable(t *testing.T, st store.Store, key string, schema *arrow.Schema, rows [][]*string) {
+	t.Helper()
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for _, row := range rows {
+		for j, v := range row {
+			if v == nil {
+				b.Field(j).AppendNull()
+			} else {
+				b.Field(j).(*array.StringBuilder).Append(*v)
+			}
+		}
+	}
+	rec := b.NewRecord()
+	defer rec.Release()
+	var buf bytes.Buffer
+	w, err := pqarrow.NewFileWriter(schema, &buf, nil, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(context.Background(), key, &buf, int64(buf.Len())); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func strs(vs ...string) []*string {
+	out := make([]*string, len(vs))
+	for i := range vs {
+		if vs[i] != "<null>" {
+			out[i] = &vs[i]
+		}
+	}
+	return out
+}
+
+func textSchema(names ...string) *arrow.Schema {
+	var fs []arrow.Field
+	for _, n := range names {
+		fs = append(fs, arrow.Field{Name: n, Type: arrow.BinaryTypes.String, Nullable: true})
+	}
+	return arrow.NewSchema(fs, nil)
+}
+
+// eesRow is an EES row: core, GSP group and supplier; the rest fixed.
+func eesRow(core, gsp, supplier string) []*string {
+	return strs(core, "S", gsp, "A", "01", "E", "<null>", "S2ADE", supplier, "MOPA", "DCA", "DAA")
+}
+
+func TestBuildJoinsCuts(t *testing.T) {
+	ctx := context.Background()
+	st, err := local.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ees := textSchema(append([]string{"mpan_core"}, func() (n []string) {
+		for _, c := range eesColumns {
+			n = append(n, c.col)
+		}
+		return
+	}()...)...)
+	const a, b, c, d = "1200000000011", "1200000000022", "1900000000033", "2300000000044"
+	putTable(t, st, "ees/a.parquet", ees, [][]*string{eesRow(c, "_P", "SUPA"), eesRow(a, "_C", "SUPA"), eesRow(b, "_C", "SUPA")})
+	// b again (its second meter: the first row, in source order, wins) and d.
+	putTable(t, st, "ees/b.parquet", ees, [][]*string{eesRow(b, "_J", "SUPB"), eesRow(d, "_L", "SUPB")})
+	links := textSchema("instance_mpan_core", "primary_mpan", "secondary_mpan")
+	putTable(t, st, "reg/d0204_48m.parquet", links, [][]*string{
+		strs(a, a, b), strs(b, a, b), strs(c, c, c), strs("<null>", "<null>", "<null>"),
+		strs(d, d, "2300000000099"), // related MPAN outside the EES cuts
+	})
+	flow := dflow.DefaultCatalog().Versions("D0150")[0]
+	var unit, other *dflow.Group
+	for _, g := range flow.Groups {
+		switch {
+		case g.Unit() && unit == nil:
+			unit = g
+		case !g.Unit() && other == nil:
+			other = g
+		}
+	}
+	putTable(t, st, "mtd/unit.parquet", unit.Schema(), mtdRows(unit.Schema(), c))
+	putTable(t, st, "mtd/other.parquet", other.Schema(), mtdRows(other.Schema(), d))
+	sources := []Source{
+		{Cut: "ees", Manifest: &pipeline.Manifest{Tables: []pipeline.Table{{Name: "ees_portfolio", Key: "ees/a.parquet"}}}},
+		{Cut: "ees", Manifest: &pipeline.Manifest{Tables: []pipeline.Table{{Name: "ees_portfolio", Key: "ees/b.parquet"}}}},
+		{Cut: "registration", Manifest: &pipeline.Manifest{Tables: []pipeline.Table{{Name: "d0204_48m", Key: "reg/d0204_48m.parquet"}}}},
+		{Cut: "mop-mtd", Manifest: &pipeline.Manifest{Tables: []pipeline.Table{{Name: "u", Key: "mtd/unit.parquet"}, {Name: "o", Key: "mtd/other.parquet"}}}},
+	}
+	u, err := Build(ctx, st, sources, "k", memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cores []string
+	for i := range u.Cores {
+		cores = append(cores, u.CoreString(int32(i)))
+	}
+	if !slices.Equal(cores, []string{a, b, c, d}) {
+		t.Fatalf("cores %v, want ascending a b c d", cores)
+	}
+	want := Stats{EESRows: 5, MPANs: 4, Units: 3, LinkedUnits: 1, ExtraMeterRows: 1, Registered: 4, WithMTD: 1, LinksOutside: 1}
+	if u.Stats != want {
+		t.Errorf("stats %+v, want %+v", u.Stats, want)
+	}
+	if p := u.Profiles[u.Profile[1]]; p[GSP] != "_C" || p[Supplier] != "SUPA" || p[Distributor] == "" || p[Energised] != "true" || p[SMETS] != "2" || p[Domestic] != "" {
+		t.Errorf("b's profile %v: want its first row's (_C, SUPA), a distributor, energised true, SMETS 2, domestic empty", p)
+	}
+	if u.Flags[2] != InRegistration|InMTD || u.Flags[3] != InRegistration {
+		t.Errorf("flags %v: c is in registration and MTD (unit group), d only in registration", u.Flags)
+	}
+	if u.UnitOf[0] != u.UnitOf[1] || !slices.Equal(u.UnitMembers(int(u.UnitOf[0])), []int32{0, 1}) || u.UnitOf[2] == u.UnitOf[0] {
+		t.Errorf("units %v members %v: a and b are one unit led by a", u.UnitOf, u.Members)
+	}
+	// A re-ordered EES source list changes only which duplicate row wins.
+	sources[0], sources[1] = sources[1], sources[0]
+	v, err := Build(ctx, st, sources, "k", memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(v.Cores, u.Cores) || v.Profiles[v.Profile[1]][GSP] != "_J" {
+		t.Errorf("swapped sources: cores %v, b's GSP %s (want _J)", v.Cores, v.Profiles[v.Profile[1]][GSP])
+	}
+}
+
+// mtdRows is one row per core with the instance MPAN set, other columns null.
+func mtdRows(s *arrow.Schema, cores ...string) [][]*string {
+	var rows [][]*string
+	for _, c := range cores {
+		row := make([]*string, s.NumFields())
+		for j, f := range s.Fields() {
+			if f.Name == dflow.ColInstanceMPAN {
+				row[j] = &c
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func TestBuildRejectsTableWithoutCores(t *testing.T) {
+	st, _ := local.Open(t.TempDir())
+	putTable(t, st, "ees/x.parquet", textSchema("mpan_core"), [][]*string{strs("not a core")})
+	_, err := Build(context.Background(), st, []Source{{Cut: "ees", Manifest: &pipeline.Manifest{Tables: []pipeline.Table{{Name: "ees_portfolio", Key: "ees/x.parquet"}}}}}, "k", memory.DefaultAllocator)
+	if err == nil {
+		t.Fatal("a table without the EES columns was accepted")
+	}
+}
+
+func TestSortCoresIsStable(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 2, 100, 5000} {
+		for _, spread := range []uint64{3, 1 << 20, 9_999_999_999_999} {
+			keys := make([]uint64, n)
+			vals := make([]uint32, n)
+			for i := range keys {
+				keys[i] = 9_999_999_999_999 - r.Uint64N(spread)
+				vals[i] = uint32(i)
+			}
+			type kv struct {
+				k uint64
+				v uint32
+			}
+			want := make([]kv, n)
+			for i := range want {
+				want[i] = kv{keys[i], vals[i]}
+			}
+			sort.SliceStable(want, func(i, j int) bool { return want[i].k < want[j].k })
+			sortCores(keys, vals)
+			for i := range want {
+				if keys[i] != want[i].k || vals[i] != want[i].v {
+					t.Fatalf("n=%d spread=%d: position %d is (%d,%d), want (%d,%d)", n, spread, i, keys[i], vals[i], want[i].k, want[i].v)
+				}
+			}
+		}
+	}
+}
+
+func TestCoreIndexFindsEveryCore(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 10, 10000} {
+		for _, spread := range []uint64{50_000, 9_999_999_999_999} { // dense and clustered, sparse
+			set := map[uint64]bool{}
+			for len(set) < n {
+				set[1_000_000_000_000+r.Uint64N(spread)] = true
+			}
+			var cores []uint64
+			for c := range set {
+				cores = append(cores, c)
+			}
+			slices.Sort(cores)
+			x := newCoreIndex(cores)
+			for i, c := range cores {
+				if j, ok := x.find(c); !ok || int(j) != i {
+					t.Fatalf("n=%d: core %d at %d found at %d, %v", n, c, i, j, ok)
+				}
+			}
+			for range 1000 {
+				c := r.Uint64N(10_000_000_000_000)
+				if _, ok := x.find(c); ok != set[c] {
+					t.Fatalf("n=%d: find(%d) = %v, want %v", n, c, ok, set[c])
+				}
+			}
+		}
+	}
+}
