@@ -1,7 +1,10 @@
 package mask
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -85,15 +88,52 @@ func (mk *Masker) KeyFingerprint() string { return mk.key.Fingerprint() }
 // table of its instance. Not safe for concurrent use; memory is bounded.
 type Session struct {
 	mk     *Masker
-	caches []map[string][]byte
+	caches []*memo
 }
 
-// sessionCacheMax bounds each domain's cache; a full cache starts over.
-const sessionCacheMax = 1 << 16
+// memo caches one domain's recent results. It holds no pointers but its
+// byte arena, so the garbage collector never walks it: entries are found by
+// a hash of the input and checked against the input kept in the arena.
+// When full it starts over with a fresh arena (results handed out before
+// stay valid).
+type memo struct {
+	at    map[uint64]int // input hash → entry offset in arena
+	arena []byte         // entries: len(in) u16, len(out) u16, in, out
+}
+
+const memoEntries, memoBytes = 1 << 16, 4 << 20
+
+var memoSeed = maphash.MakeSeed()
+
+func (m *memo) get(h uint64, v []byte) ([]byte, bool) {
+	off, ok := m.at[h]
+	if !ok {
+		return nil, false
+	}
+	e := m.arena[off:]
+	in, out := int(binary.LittleEndian.Uint16(e)), int(binary.LittleEndian.Uint16(e[2:]))
+	if !bytes.Equal(e[4:4+in], v) {
+		return nil, false
+	}
+	return e[4+in : 4+in+out : 4+in+out], true
+}
+
+func (m *memo) put(h uint64, v, out []byte) {
+	if len(v) > 0xffff || len(out) > 0xffff {
+		return
+	}
+	if m.at == nil || len(m.at) >= memoEntries || len(m.arena)+4+len(v)+len(out) > memoBytes {
+		m.at, m.arena = make(map[uint64]int, memoEntries), make([]byte, 0, memoBytes)
+	}
+	m.at[h] = len(m.arena)
+	m.arena = binary.LittleEndian.AppendUint16(m.arena, uint16(len(v)))
+	m.arena = binary.LittleEndian.AppendUint16(m.arena, uint16(len(out)))
+	m.arena = append(append(m.arena, v...), out...)
+}
 
 // Session starts a session.
 func (mk *Masker) Session() *Session {
-	return &Session{mk: mk, caches: make([]map[string][]byte, mk.caches)}
+	return &Session{mk: mk, caches: make([]*memo, mk.caches)}
 }
 
 // Value masks one value of an item at the given width (0: the item's own).
@@ -122,13 +162,15 @@ func (mk *Masker) value(s *Session, ref string, v []byte, width int) ([]byte, er
 	if im.item.Format.Kind != dflow.KindChar {
 		width = 0 // numbers, dates: the method keeps the shape
 	}
-	var cache map[string][]byte
+	var m *memo
+	var h uint64
 	if s != nil && im.cache >= 0 {
-		if cache = s.caches[im.cache]; cache == nil || len(cache) >= sessionCacheMax {
-			cache = make(map[string][]byte, 1024)
-			s.caches[im.cache] = cache
+		if m = s.caches[im.cache]; m == nil {
+			m = new(memo)
+			s.caches[im.cache] = m
 		}
-		if out, ok := cache[string(v)]; ok {
+		h = maphash.Bytes(memoSeed, v)
+		if out, ok := m.get(h, v); ok {
 			return out, nil
 		}
 	}
@@ -136,8 +178,8 @@ func (mk *Masker) value(s *Session, ref string, v []byte, width int) ([]byte, er
 	if err != nil {
 		return nil, fmt.Errorf("masking %s: %w", ref, err)
 	}
-	if cache != nil {
-		cache[string(v)] = out
+	if m != nil {
+		m.put(h, v, out)
 	}
 	return out, nil
 }
