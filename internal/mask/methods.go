@@ -131,8 +131,9 @@ const chunkLimit = 1_000_000_000_000_000_000 // 10^18
 
 func (m *identifierMethod) mask(v []byte, _ int) ([]byte, error) {
 	out := append([]byte(nil), v...)
-	var pos []int
-	var radix []uint64
+	var posBuf [64]int
+	var radixBuf [64]uint64
+	pos, radix := posBuf[:0], radixBuf[:0]
 	for i, c := range v {
 		if r, _, ok := m.class(c); ok {
 			pos = append(pos, i)
@@ -203,7 +204,8 @@ func (m *identifierMethod) cycleWalk(x, n uint64) (uint64, error) {
 	for p := n - 1; p >= 10; p /= 10 {
 		l++
 	}
-	digits := make([]uint16, l)
+	var buf [20]uint16 // n < 2^64 has at most 20 digits
+	digits := buf[:l]
 	for {
 		for i := l - 1; i >= 0; i-- {
 			digits[i] = uint16(x % 10)

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"sync"
 )
 
 // MinDomain is the smallest radix^n FF1 may be used on (SP 800-38G rev 1).
@@ -23,7 +24,12 @@ const maxHalf = 1 << 56
 type Cipher struct {
 	block cipher.Block
 	radix uint64
+	// ep[n] is E(P) for n numerals and no tweak: P is the same in every
+	// round and every call of that shape, so it is encrypted once.
+	ep [maxPrepared + 1][16]byte
 }
+
+const maxPrepared = 64
 
 // New returns FF1 with an AES-128/192/256 key.
 func New(key []byte, radix int) (*Cipher, error) {
@@ -34,7 +40,14 @@ func New(key []byte, radix int) (*Cipher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ff1: %w", err)
 	}
-	return &Cipher{block: b, radix: uint64(radix)}, nil
+	c := &Cipher{block: b, radix: uint64(radix)}
+	for n := 2; n <= maxPrepared; n++ {
+		if _, _, _, mv, err := c.check(make([]uint16, n)); err == nil {
+			p, _, _ := c.params(n, 0, mv)
+			b.Encrypt(c.ep[n][:], p[:])
+		}
+	}
+	return c, nil
 }
 
 // ErrDomain is returned for inputs whose domain is too small or too large.
@@ -91,16 +104,28 @@ func (c *Cipher) str(dst []uint16, n uint64) {
 }
 
 // scratch is one call's working memory: the AES block sees slices of it
-// (a stack array passed to the interface would escape once per block).
+// (a stack array passed to the interface would escape once per block), so
+// it is pooled rather than allocated per call.
 type scratch struct {
 	ep, r, blk [16]byte
 	q          []byte
 }
 
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
 // round computes y mod radix^m for round i over numeral value nb.
 func (c *Cipher) round(sc *scratch, tweak []byte, i int, nb uint64, b, d int, mod uint64) uint64 {
 	// PRF(P || Q) = CBC-MAC: R = E(E(P) xor Q_1) xor Q_2 ...
 	sc.r = sc.ep
+	if len(tweak) == 0 && b <= 15 {
+		// Q is one block, 0…0 || [i] || [NUM(B)] in b bytes: XOR it in place.
+		sc.r[15-b] ^= byte(i)
+		for k := 0; k < b; k++ {
+			sc.r[15-k] ^= byte(nb >> (8 * k))
+		}
+		c.block.Encrypt(sc.r[:], sc.r[:])
+		return c.output(sc, d, mod)
+	}
 	q := append(sc.q[:0], tweak...)
 	pad := (-len(tweak) - b - 1) % 16
 	if pad < 0 {
@@ -120,6 +145,11 @@ func (c *Cipher) round(sc *scratch, tweak []byte, i int, nb uint64, b, d int, mo
 		}
 		c.block.Encrypt(sc.r[:], sc.r[:])
 	}
+	return c.output(sc, d, mod)
+}
+
+// output expands R to d bytes and returns y = NUM(S) mod radix^m.
+func (c *Cipher) output(sc *scratch, d int, mod uint64) uint64 {
 	// S = R || E(R xor [1]) || E(R xor [2]) ..., first d bytes; y = NUM(S) mod radix^m.
 	if d == 8 { // the usual case (b <= 4): one word, one division
 		return binary.BigEndian.Uint64(sc.r[:8]) % mod
@@ -152,10 +182,16 @@ func (c *Cipher) params(n, t int, mv uint64) (p [16]byte, b, d int) {
 	return p, b, d
 }
 
-// prepare encrypts P once per call (it is the same in every round).
-func (c *Cipher) prepare(p *[16]byte, t int) *scratch {
-	sc := &scratch{q: make([]byte, 0, t+32)}
-	c.block.Encrypt(sc.ep[:], p[:])
+// prepare takes a scratch with E(P) for n numerals and tweak length t;
+// release it with scratchPool.Put.
+func (c *Cipher) prepare(p *[16]byte, n, t int) *scratch {
+	sc := scratchPool.Get().(*scratch)
+	if t == 0 && n <= maxPrepared {
+		sc.ep = c.ep[n]
+	} else {
+		sc.blk = *p // p itself would escape to the heap through the interface
+		c.block.Encrypt(sc.ep[:], sc.blk[:])
+	}
 	return sc
 }
 
@@ -166,7 +202,8 @@ func (c *Cipher) Encrypt(dst, x []uint16, tweak []byte) error {
 		return err
 	}
 	p, b, d := c.params(len(x), len(tweak), mv)
-	sc := c.prepare(&p, len(tweak))
+	sc := c.prepare(&p, len(x), len(tweak))
+	defer scratchPool.Put(sc)
 	na, nb := c.num(x[:u]), c.num(x[u:])
 	for i := 0; i < 10; i++ {
 		m := mu
@@ -189,7 +226,8 @@ func (c *Cipher) Decrypt(dst, x []uint16, tweak []byte) error {
 		return err
 	}
 	p, b, d := c.params(len(x), len(tweak), mv)
-	sc := c.prepare(&p, len(tweak))
+	sc := c.prepare(&p, len(x), len(tweak))
+	defer scratchPool.Put(sc)
 	na, nb := c.num(x[:u]), c.num(x[u:])
 	for i := 9; i >= 0; i-- {
 		m := mu
