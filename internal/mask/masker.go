@@ -89,7 +89,23 @@ func (mk *Masker) KeyFingerprint() string { return mk.key.Fingerprint() }
 type Session struct {
 	mk     *Masker
 	caches []*memo
+	byInst *[instSlots]instSlot // MPAN results by instance ordinal (see column)
 }
+
+// instSlot remembers one instance's masked MPAN. An instance's MPAN is on
+// every row of every table of the instance, and tables list instances in
+// order, so slots indexed by ordinal are found again table after table,
+// with no hashing and in memory order. The input is kept and compared, so
+// the ordinal is only a hint: a stale slot is a miss, never a wrong answer.
+type instSlot struct {
+	in, out [mpanLen]byte
+	set     bool
+}
+
+const (
+	instSlots = 1 << 16
+	mpanLen   = 13
+)
 
 // memo caches one domain's recent results. It holds no pointers but its
 // byte arena, so the garbage collector never walks it: entries are found by
@@ -227,10 +243,13 @@ func (mk *Masker) CheckColumns(s *arrow.Schema) error {
 // lineage columns: nil means keep; the instance's MPAN is masked as an MPAN.
 var lineage = map[string]*string{
 	dflow.ColSourceFileID: nil, dflow.ColRecordLine: nil, dflow.ColParentLine: nil, dflow.ColInstance: nil,
-	dflow.ColInstanceMPAN: ptr("J0003"),
+	dflow.ColInstanceMPAN: ptr(mpanRef),
 }
 
 func ptr(s string) *string { return &s }
+
+// mpanRef is the MPAN core's data item.
+const mpanRef = "J0003"
 
 // Record masks an Arrow record column by column; kept columns are shared,
 // masked ones rebuilt. The caller releases both records.
@@ -252,6 +271,10 @@ func (s *Session) Record(rec arrow.Record, mem memory.Allocator) (arrow.Record, 
 			}
 		}
 	}()
+	var ordinals *array.Int64
+	if i := rec.Schema().FieldIndices(dflow.ColInstance); len(i) == 1 {
+		ordinals, _ = rec.Column(i[0]).(*array.Int64)
+	}
 	for i, f := range rec.Schema().Fields() {
 		col := rec.Column(i)
 		ref, isLineage := "", false
@@ -273,7 +296,7 @@ func (s *Session) Record(rec arrow.Record, mem memory.Allocator) (arrow.Record, 
 			cols[i] = array.MakeArrayOfNull(mem, col.DataType(), col.Len())
 			continue
 		}
-		masked, err := s.column(im, col, mem)
+		masked, err := s.column(im, col, ordinals, mem)
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", f.Name, err)
 		}
@@ -282,7 +305,7 @@ func (s *Session) Record(rec arrow.Record, mem memory.Allocator) (arrow.Record, 
 	return array.NewRecord(rec.Schema(), cols, rec.NumRows()), nil
 }
 
-func (s *Session) column(im *itemMasker, col arrow.Array, mem memory.Allocator) (arrow.Array, error) {
+func (s *Session) column(im *itemMasker, col arrow.Array, ordinals *array.Int64, mem memory.Allocator) (arrow.Array, error) {
 	width := im.item.Format.Width
 	switch a := col.(type) {
 	case *array.String:
@@ -294,6 +317,10 @@ func (s *Session) column(im *itemMasker, col arrow.Array, mem memory.Allocator) 
 		// Runs of equal values are common (the instance MPAN repeats on
 		// every row of an instance): mask each run once.
 		var prevIn, prevOut []byte
+		byInst := im.ref == mpanRef && ordinals != nil && ordinals.Len() == a.Len()
+		if byInst && s.byInst == nil {
+			s.byInst = new([instSlots]instSlot)
+		}
 		for j := 0; j < a.Len(); j++ {
 			if a.IsNull(j) {
 				b.AppendNull()
@@ -301,9 +328,23 @@ func (s *Session) column(im *itemMasker, col arrow.Array, mem memory.Allocator) 
 			}
 			in := data[offs[j]-base : offs[j+1]-base]
 			if prevIn == nil || string(in) != string(prevIn) {
+				var slot *instSlot
+				if byInst && len(in) == mpanLen && !ordinals.IsNull(j) {
+					slot = &s.byInst[uint64(ordinals.Value(j))%instSlots]
+					if slot.set && string(slot.in[:]) == string(in) {
+						prevIn, prevOut = in, slot.out[:]
+						b.BinaryBuilder.Append(prevOut)
+						continue
+					}
+				}
 				v, err := s.Value(im.ref, in, width)
 				if err != nil {
 					return nil, err
+				}
+				if slot != nil && len(v) == mpanLen {
+					copy(slot.in[:], in)
+					copy(slot.out[:], v)
+					slot.set = true
 				}
 				prevIn, prevOut = in, v
 			}

@@ -14,11 +14,17 @@ import (
 )
 
 func d0150Records(t *testing.T, mem memory.Allocator) map[string]arrow.Record {
+	return d0150File(t, mem, 11, "REC1")
+}
+
+// d0150File generates a D0150 file of 20 instances and returns its tables
+// by group code.
+func d0150File(t *testing.T, mem memory.Allocator, seed uint64, fileID string) map[string]arrow.Record {
 	f := dflow.DefaultCatalog().Flow("D0150", "002")
 	var src bytes.Buffer
-	g := dflowgen.New(11)
+	g := dflowgen.New(seed)
 	g.EmptyOptional = 0
-	if err := g.File(&src, f, "REC1", 20); err != nil {
+	if err := g.File(&src, f, fileID, 20); err != nil {
 		t.Fatal(err)
 	}
 	r := dflow.NewReader(&src, "x", dflow.Options{})
@@ -32,7 +38,7 @@ func d0150Records(t *testing.T, mem memory.Allocator) map[string]arrow.Record {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.Append("REC1", in)
+		b.Append(fileID, in)
 	}
 	out := map[string]arrow.Record{}
 	b.Flush(0, func(g *dflow.Group, rec arrow.Record) error { out[g.Code] = rec; return nil })
@@ -93,6 +99,52 @@ func TestRecordMasksColumnWise(t *testing.T) {
 			}
 		}
 		masked.Release()
+	}
+}
+
+// A session remembers MPANs by instance ordinal; the next file reuses the
+// ordinals for other MPANs, which must not get the first file's results.
+func TestSessionMasksMPANsOfEveryFile(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	m := testMasker(t, testKeyHex)
+	s := m.Session()
+	seen := map[string]bool{}
+	for file, seed := range []uint64{11, 12, 11} {
+		recs := d0150File(t, mem, seed, "REC"+string(rune('1'+file)))
+		for _, code := range []string{"288", "289", "290", "293"} {
+			rec := recs[code]
+			if rec == nil {
+				continue
+			}
+			masked, err := s.Record(rec, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, f := range rec.Schema().Fields() {
+				ref, _ := f.Metadata.GetValue(dflow.MetaRef)
+				if f.Name != dflow.ColInstanceMPAN && ref != "J0003" {
+					continue
+				}
+				in, out := rec.Column(i).(*array.String), masked.Column(i).(*array.String)
+				for j := 0; j < in.Len(); j++ {
+					want, err := m.Value("J0003", []byte(in.Value(j)), 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if out.Value(j) != string(want) {
+						t.Fatalf("file %d group %s column %s row %d: %s, want %s", file, code, f.Name, j, out.Value(j), want)
+					}
+					seen[in.Value(j)] = true
+				}
+			}
+			masked.Release()
+		}
+		for _, r := range recs {
+			r.Release()
+		}
+	}
+	if len(seen) < 40 {
+		t.Fatalf("the files share MPANs (%d distinct): the test needs different MPANs under the same ordinals", len(seen))
 	}
 }
 
