@@ -312,6 +312,7 @@ func (s *Session) column(im *itemMasker, col arrow.Array, ordinals *array.Int64,
 		b := array.NewStringBuilder(mem)
 		defer b.Release()
 		b.Reserve(a.Len())
+		b.ReserveData(len(a.ValueBytes())) // masked values keep their length, most of them
 		data, offs := a.ValueBytes(), a.ValueOffsets()
 		base := offs[0]
 		// Runs of equal values are common (the instance MPAN repeats on
