@@ -175,6 +175,7 @@ func Build(ctx context.Context, st store.Store, sources []Source, key string, me
 			}
 			links.union(pi, si)
 		}
+		p.held, p.links = nil, nil
 	}
 	u.formUnits(links)
 	return u, nil
