@@ -78,23 +78,16 @@ func readEES(ctx context.Context, st store.Store, key string, mem memory.Allocat
 	rows := r.PF.NumRows()
 	e := &eesReader{key: key, syms: map[string]uint16{}, profiles: map[[NumAttrs]uint16]uint32{},
 		part: &part{rows: make([]uint64, 0, rows), pids: make([]uint32, 0, rows)}}
-	var cores []uint64
-	for rg := 0; rg < r.PF.NumRowGroups(); rg++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if cores, err = coreColumn(r, rg, cols[0], cores[:0]); err != nil {
-			return nil, err
-		}
+	err = scanCores(ctx, r, cols[:1], func(rg int, cores [][]uint64) error {
 		tbl, err := r.File.ReadRowGroups(ctx, cols[1:], []int{rg})
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", key, err)
+			return fmt.Errorf("reading %s: %w", key, err)
 		}
-		err = e.add(cores, tbl)
-		tbl.Release()
-		if err != nil {
-			return nil, err
-		}
+		defer tbl.Release()
+		return e.add(cores[0], tbl)
+	})
+	if err != nil {
+		return nil, err
 	}
 	p := e.part
 	p.profiles = make([]Profile, len(e.profiles))
@@ -239,23 +232,8 @@ func readLinks(ctx context.Context, st store.Store, key string, mem memory.Alloc
 		return nil, err
 	}
 	p := &part{flag: InRegistration, held: make([]uint64, 0, r.PF.NumRows())}
-	var inst, prim, sec []uint64
-	for rg := 0; rg < r.PF.NumRowGroups(); rg++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if inst, err = coreColumn(r, rg, cols[0], inst[:0]); err != nil {
-			return nil, err
-		}
-		if prim, err = coreColumn(r, rg, cols[1], prim[:0]); err != nil {
-			return nil, err
-		}
-		if sec, err = coreColumn(r, rg, cols[2], sec[:0]); err != nil {
-			return nil, err
-		}
-		if len(prim) != len(inst) || len(sec) != len(inst) {
-			return nil, fmt.Errorf("%s: row group %d has columns of different lengths", key, rg)
-		}
+	err = scanCores(ctx, r, cols, func(_ int, cores [][]uint64) error {
+		inst, prim, sec := cores[0], cores[1], cores[2]
 		for i, c := range inst {
 			if c != noCore {
 				p.held = append(p.held, c)
@@ -264,6 +242,10 @@ func readLinks(ctx context.Context, st store.Store, key string, mem memory.Alloc
 				p.links = append(p.links, [2]uint64{prim[i], sec[i]})
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	sortCores(p.held, nil)
 	return p, nil
@@ -291,19 +273,16 @@ func readMTD(ctx context.Context, st store.Store, key string, mem memory.Allocat
 		return nil, err
 	}
 	p.held = make([]uint64, 0, r.PF.NumRows())
-	var cores []uint64
-	for rg := 0; rg < r.PF.NumRowGroups(); rg++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if cores, err = coreColumn(r, rg, cols[0], cores[:0]); err != nil {
-			return nil, err
-		}
-		for _, c := range cores {
+	err = scanCores(ctx, r, cols, func(_ int, cores [][]uint64) error {
+		for _, c := range cores[0] {
 			if c != noCore {
 				p.held = append(p.held, c)
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	sortCores(p.held, nil)
 	return p, nil
@@ -311,6 +290,30 @@ func readMTD(ctx context.Context, st store.Store, key string, mem memory.Allocat
 
 func openScan(ctx context.Context, st store.Store, key string, mem memory.Allocator) (*table.Reader, error) {
 	return table.Open(ctx, st, key, mem, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024})
+}
+
+// scanCores calls fn for each row group with its text columns cols parsed
+// as cores, one slice per column, one entry per row.
+func scanCores(ctx context.Context, r *table.Reader, cols []int, fn func(rg int, cores [][]uint64) error) error {
+	cores := make([][]uint64, len(cols))
+	for rg := 0; rg < r.PF.NumRowGroups(); rg++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for j, c := range cols {
+			var err error
+			if cores[j], err = coreColumn(r, rg, c, cores[j][:0]); err != nil {
+				return err
+			}
+			if len(cores[j]) != len(cores[0]) {
+				return fmt.Errorf("%s: row group %d has columns of different lengths", r.Key, rg)
+			}
+		}
+		if err := fn(rg, cores); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // coreColumn appends to dst one core per row of row group rg's text column
