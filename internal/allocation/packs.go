@@ -361,40 +361,38 @@ func (pk *pack) write(ctx context.Context, st store.Store, spool string, p *plan
 // their original order, with a test header from the SI.
 func (pk *pack) renderFlow(ctx context.Context, st store.Store, spool string, p *plan.Plan, f *dflow.Flow, groups map[string][]arrow.Record) error {
 	key := f.ID + "/" + f.Version // names the pack's files
-	files := map[string]bool{}
-	for _, recs := range groups {
+	byFile := map[string]map[string][]arrow.Record{} // source file → group code → rows
+	for code, recs := range groups {
 		for _, r := range recs {
-			ids := r.Column(0).(*array.String)
-			for i := 0; i < ids.Len(); i++ {
-				files[ids.Value(i)] = true
+			for fid, sub := range fileRuns(r) {
+				if byFile[fid] == nil {
+					byFile[fid] = map[string][]arrow.Record{}
+				}
+				byFile[fid][code] = append(byFile[fid][code], sub...)
 			}
 		}
 	}
-	var order []string
-	for fid := range files {
+	defer func() {
+		for _, byGroup := range byFile {
+			for _, recs := range byGroup {
+				for _, r := range recs {
+					r.Release()
+				}
+			}
+		}
+	}()
+	order := make([]string, 0, len(byFile))
+	for fid := range byFile {
 		order = append(order, fid)
 	}
 	sort.Strings(order)
 	for _, fid := range order {
-		byGroup := map[string][]arrow.Record{}
-		for code, recs := range groups {
-			for _, r := range recs {
-				if sub := onlyFile(r, fid); sub != nil {
-					byGroup[code] = append(byGroup[code], sub)
-				}
-			}
-		}
+		byGroup := byFile[fid]
 		sum := sha256.Sum256([]byte(pk.info.Prefix + key + fid))
 		h := dflow.Header{FileID: "T" + hex.EncodeToString(sum[:])[:9], Flow: f.ID, Version: f.Version, FromRole: "Z", FromMPID: p.SI,
 			ToRole: plan.RoleCodes[pk.info.Role], ToMPID: pk.info.MPID, Created: packCreated, TestFlag: p.TestFlag}
 		path := filepath.Join(spool, "pack.dat")
-		err := renderFile(path, h, f, byGroup)
-		for _, recs := range byGroup {
-			for _, r := range recs {
-				r.Release()
-			}
-		}
-		if err != nil {
+		if err := renderFile(path, h, f, byGroup); err != nil {
 			return err
 		}
 		name := "dflow/" + f.ID + "_" + fid + ".dat"
@@ -428,20 +426,19 @@ func renderFile(path string, h dflow.Header, f *dflow.Flow, groups map[string][]
 	return err
 }
 
-// onlyFile is the record's rows of one source file (nil if none).
-func onlyFile(r arrow.Record, fid string) arrow.Record {
+// fileRuns slices a record into its runs of rows from one source file
+// (column 0), in row order; the caller releases the slices.
+func fileRuns(r arrow.Record) map[string][]arrow.Record {
 	ids := r.Column(0).(*array.String)
-	lo, hi := -1, -1
-	for i := 0; i < ids.Len(); i++ {
-		if ids.Value(i) == fid {
-			if lo < 0 {
-				lo = i
-			}
-			hi = i + 1
+	out := map[string][]arrow.Record{}
+	for lo := 0; lo < ids.Len(); {
+		hi := lo + 1
+		for hi < ids.Len() && ids.Value(hi) == ids.Value(lo) {
+			hi++
 		}
+		fid := ids.Value(lo)
+		out[fid] = append(out[fid], r.NewSlice(int64(lo), int64(hi)))
+		lo = hi
 	}
-	if lo < 0 {
-		return nil
-	}
-	return r.NewSlice(int64(lo), int64(hi))
+	return out
 }
