@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/compute"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/mhhs-sit/datacut/internal/alloc"
 	"github.com/mhhs-sit/datacut/internal/dflow"
@@ -41,6 +43,7 @@ type pack struct {
 	tables map[string][]arrow.Record // cut/table → records
 	// parents: cut → "file/line" of the records its rows hang under, so
 	// the context records (a D0204 instruction, say) above them come too.
+	// Filled per source (see writePacks).
 	parents map[string]map[string]bool
 }
 
@@ -101,21 +104,56 @@ func writePacks(ctx context.Context, st store.Store, prefix, spool string, res *
 			}
 		}
 	}
-	for _, s := range sources {
+	// Sources are read in parallel, each into packs of its own (a source
+	// file id is only unique within its sender, so parent lines are kept
+	// per source), then merged in source order: the packs do not depend on
+	// scheduling.
+	perSource := make([][]*pack, len(sources))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, s := range sources {
 		t := takers[s.Cut]
 		if len(t) == 0 {
 			continue
 		}
-		if err := collect(ctx, st, s, t, byCore, packs, mem); err != nil {
-			return nil, err
+		own := make([]*pack, len(packs))
+		for pi, pk := range packs {
+			own[pi] = &pack{info: pk.info, tables: map[string][]arrow.Record{}, parents: map[string]map[string]bool{}}
+		}
+		perSource[i] = own
+		g.Go(func() error { return collect(gctx, st, s, t, byCore, own, mem) })
+	}
+	err := g.Wait()
+	for _, own := range perSource {
+		for pi, pk := range own {
+			for name, recs := range pk.tables {
+				packs[pi].tables[name] = append(packs[pi].tables[name], recs...)
+			}
 		}
 	}
-	var out []PackInfo
+	if err != nil {
+		return nil, err
+	}
+	// Packs are independent: write them on every core, each in a spool
+	// directory of its own.
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, pk := range packs {
-		if err := pk.write(ctx, st, spool, p); err != nil {
-			return nil, err
-		}
-		out = append(out, pk.info)
+		g.Go(func() error {
+			dir, err := os.MkdirTemp(spool, "pack-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			return pk.write(gctx, st, dir, p)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	out := make([]PackInfo, len(packs))
+	for i, pk := range packs {
+		out[i] = pk.info
 	}
 	return out, nil
 }
@@ -360,7 +398,7 @@ func (pk *pack) write(ctx context.Context, st store.Store, spool string, p *plan
 // renderFlow writes one D-flow file per source file of the flow, rows in
 // their original order, with a test header from the SI.
 func (pk *pack) renderFlow(ctx context.Context, st store.Store, spool string, p *plan.Plan, f *dflow.Flow, groups map[string][]arrow.Record) error {
-	key := f.ID + "/" + f.Version // names the pack's files
+	key := f.ID + "/" + f.Version                    // names the pack's files
 	byFile := map[string]map[string][]arrow.Record{} // source file → group code → rows
 	for code, recs := range groups {
 		for _, r := range recs {
