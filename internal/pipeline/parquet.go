@@ -35,15 +35,7 @@ func newTableFile(dir, name string, schema *arrow.Schema, meta map[string]string
 		return nil, fmt.Errorf("creating spool for table %s: %w", name, err)
 	}
 	t := &tableFile{name: name, path: f.Name(), schema: schema, f: f, buf: bufio.NewWriterSize(f, 1<<20)}
-	opts := []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Snappy),
-		parquet.WithMaxRowGroupLength(RowGroupRows), parquet.WithCreatedBy("datacut"), parquet.WithDictionaryDefault(false)}
-	for _, f := range schema.Fields() {
-		if lowCardinality(f) {
-			opts = append(opts, parquet.WithDictionaryFor(f.Name, true))
-		}
-	}
-	props := parquet.NewWriterProperties(opts...)
-	t.w, err = pqarrow.NewFileWriter(schema, t.buf, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	t.w, err = pqarrow.NewFileWriter(schema, t.buf, WriterProperties(schema, "datacut"), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		t.discard()
 		return nil, fmt.Errorf("table %s: %w", name, err)
@@ -86,6 +78,23 @@ func (t *tableFile) discard() {
 		t.f.Close()
 	}
 	os.Remove(t.path)
+}
+
+// WriterProperties are the Parquet settings of every table the tools write:
+// Snappy, row groups of RowGroupRows, and dictionary encoding only for
+// short codes. A dictionary that overflows falls back to plain pages, and
+// Arrow then lists the chunk's page encodings in map order; a row group's
+// dictionary of at most RowGroupRows codes of at most 8 bytes stays under
+// the 1 MB limit, so the bytes of a file are the same run after run.
+func WriterProperties(schema *arrow.Schema, createdBy string) *parquet.WriterProperties {
+	opts := []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Snappy),
+		parquet.WithMaxRowGroupLength(RowGroupRows), parquet.WithCreatedBy(createdBy), parquet.WithDictionaryDefault(false)}
+	for _, f := range schema.Fields() {
+		if lowCardinality(f) {
+			opts = append(opts, parquet.WithDictionaryFor(f.Name, true))
+		}
+	}
+	return parquet.NewWriterProperties(opts...)
 }
 
 // lowCardinality picks the columns worth dictionary encoding: the source
