@@ -121,7 +121,17 @@ func writePacks(ctx context.Context, st store.Store, prefix, spool string, res *
 			own[pi] = &pack{info: pk.info, tables: map[string][]arrow.Record{}, parents: map[string]map[string]bool{}}
 		}
 		perSource[i] = own
-		g.Go(func() error { return collect(gctx, st, s, t, byCore, own, mem) })
+		g.Go(func() error {
+			if err := collect(gctx, st, s, t, byCore, own, mem); err != nil {
+				return err
+			}
+			for _, pk := range own {
+				if err := pk.coalesce(); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
 	err := g.Wait()
 	for _, own := range perSource {
@@ -156,6 +166,42 @@ func writePacks(ctx context.Context, st store.Store, prefix, spool string, res *
 		out[i] = pk.info
 	}
 	return out, nil
+}
+
+// coalesce joins each table's records into one: a pack gathers a few rows
+// from each of many row groups, and one record per table keeps the
+// collector's work and the Parquet row groups in proportion to the rows.
+func (pk *pack) coalesce() error {
+	for name, recs := range pk.tables {
+		if len(recs) < 2 {
+			continue
+		}
+		cols := make([]arrow.Array, recs[0].NumCols())
+		var rows int64
+		for _, r := range recs {
+			rows += r.NumRows()
+		}
+		for j := range cols {
+			parts := make([]arrow.Array, len(recs))
+			for i, r := range recs {
+				parts[i] = r.Column(j)
+			}
+			c, err := array.Concatenate(parts, memory.DefaultAllocator)
+			if err != nil {
+				return fmt.Errorf("pack table %s: %w", name, err)
+			}
+			cols[j] = c
+		}
+		joined := array.NewRecord(recs[0].Schema(), cols, rows)
+		for _, c := range cols {
+			c.Release()
+		}
+		for _, r := range recs {
+			r.Release()
+		}
+		pk.tables[name] = []arrow.Record{joined}
+	}
+	return nil
 }
 
 // collect routes the rows of one source cut to the packs that take them.
