@@ -6,11 +6,13 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unsafe"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/decimal128"
-	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/mhhs-sit/datacut/internal/columns"
 )
 
 // Lineage columns lead every group table: they tie a row back to its
@@ -123,42 +125,79 @@ func TableSchema(names []string, fields []Field, md arrow.Metadata) *arrow.Schem
 	return arrow.NewSchema(cols, &md)
 }
 
-// AppendLineage appends the lineage columns of one row to a record builder
-// of a TableSchema; parentLine 0 and an empty MPAN append nulls.
-func AppendLineage(rb *array.RecordBuilder, fileID string, line, parentLine, instance int, mpan []byte) {
-	rb.Field(0).(*array.StringBuilder).Append(fileID)
-	rb.Field(1).(*array.Int64Builder).Append(int64(line))
+// AppendLineage appends the lineage columns of one row to the first
+// LineageColumns columns of a TableSchema; parentLine 0 and an empty MPAN
+// append nulls.
+func AppendLineage(cols []*columns.Column, fileID string, line, parentLine, instance int, mpan []byte) {
+	cols[0].Bytes(unsafe.Slice(unsafe.StringData(fileID), len(fileID)))
+	cols[1].Int64(int64(line))
 	if parentLine > 0 {
-		rb.Field(2).(*array.Int64Builder).Append(int64(parentLine))
+		cols[2].Int64(int64(parentLine))
 	} else {
-		rb.Field(2).AppendNull()
+		cols[2].AppendNull()
 	}
-	rb.Field(3).(*array.Int64Builder).Append(int64(instance))
+	cols[3].Int64(int64(instance))
 	if len(mpan) > 0 {
-		rb.Field(4).(*array.StringBuilder).BinaryBuilder.Append(mpan)
+		cols[4].Bytes(mpan)
 	} else {
-		rb.Field(4).AppendNull()
+		cols[4].AppendNull()
 	}
 }
 
 // LineageColumns is the number of lineage columns before the data columns.
 const LineageColumns = lineageCols
 
+// TableBuilder collects the rows of one TableSchema.
+type TableBuilder struct {
+	schema *arrow.Schema
+	cols   []*columns.Column
+}
+
+// NewTableBuilder returns a builder for a TableSchema.
+func NewTableBuilder(schema *arrow.Schema) *TableBuilder {
+	t := &TableBuilder{schema: schema}
+	for _, f := range schema.Fields() {
+		t.cols = append(t.cols, columns.New(f.Type))
+	}
+	return t
+}
+
+// Columns are the builder's columns, in schema order.
+func (t *TableBuilder) Columns() []*columns.Column { return t.cols }
+
+// Rows is the number of rows buffered.
+func (t *TableBuilder) Rows() int { return t.cols[0].Len() }
+
+// NewRecord returns the buffered rows (the caller releases the record).
+func (t *TableBuilder) NewRecord() arrow.Record {
+	arrs := make([]arrow.Array, len(t.cols))
+	for i, c := range t.cols {
+		arrs[i] = c.NewArray()
+	}
+	rec := array.NewRecord(t.schema, arrs, int64(arrs[0].Len()))
+	for _, a := range arrs {
+		a.Release()
+	}
+	return rec
+}
+
+// Release drops rows not yet taken.
+func (t *TableBuilder) Release() {
+	for _, c := range t.cols {
+		c.Discard()
+	}
+}
+
 // ArrowBuilder converts validated instances of one flow into one Arrow
 // table per group. Not safe for concurrent use.
 type ArrowBuilder struct {
-	flow     *Flow
-	mem      memory.Allocator
-	builders []*array.RecordBuilder // per Group.idx, created on first use
-	rows     []int
+	flow   *Flow
+	tables []*TableBuilder // per Group.idx, created on first use
 }
 
 // NewArrowBuilder returns a builder for the flow.
-func NewArrowBuilder(flow *Flow, mem memory.Allocator) *ArrowBuilder {
-	if mem == nil {
-		mem = memory.DefaultAllocator
-	}
-	return &ArrowBuilder{flow: flow, mem: mem, builders: make([]*array.RecordBuilder, len(flow.Groups)), rows: make([]int, len(flow.Groups))}
+func NewArrowBuilder(flow *Flow) *ArrowBuilder {
+	return &ArrowBuilder{flow: flow, tables: make([]*TableBuilder, len(flow.Groups))}
 }
 
 // Append adds an instance's records. Pass only instances without errors:
@@ -169,113 +208,159 @@ func (b *ArrowBuilder) Append(fileID string, in *Instance) error {
 		if g == nil || g.Flow != b.flow {
 			return fmt.Errorf("line %d: group %s is not part of %s", rec.Line, rec.Code, b.flow.Key())
 		}
-		rb := b.builders[g.idx]
-		if rb == nil {
-			rb = array.NewRecordBuilder(b.mem, g.Schema())
-			b.builders[g.idx] = rb
+		tb := b.tables[g.idx]
+		if tb == nil {
+			tb = NewTableBuilder(g.Schema())
+			b.tables[g.idx] = tb
 		}
-		AppendLineage(rb, fileID, rec.Line, rec.ParentLine, in.Ordinal, in.MPAN)
+		cols := tb.cols
+		AppendLineage(cols, fileID, rec.Line, rec.ParentLine, in.Ordinal, in.MPAN)
 		for i := range g.Fields {
 			var v []byte
 			if i < len(rec.Fields) {
 				v = rec.Fields[i]
 			}
-			if err := AppendValue(rb.Field(lineageCols+i), &g.Fields[i], v); err != nil {
+			if err := AppendValue(cols[lineageCols+i], &g.Fields[i], v); err != nil {
 				return fmt.Errorf("line %d group %s item %s: %w", rec.Line, g.Code, g.Fields[i].Ref, err)
 			}
 		}
-		b.rows[g.idx]++
 	}
 	return nil
 }
 
 // Rows is the number of rows buffered for the group.
-func (b *ArrowBuilder) Rows(g *Group) int { return b.rows[g.idx] }
+func (b *ArrowBuilder) Rows(g *Group) int {
+	if tb := b.tables[g.idx]; tb != nil {
+		return tb.Rows()
+	}
+	return 0
+}
 
 // Flush hands every group with at least minRows buffered rows to emit as
 // one record (in catalogue group order); emit owns and must release it.
 func (b *ArrowBuilder) Flush(minRows int, emit func(g *Group, rec arrow.Record) error) error {
-	for i, rb := range b.builders {
-		if rb == nil || b.rows[i] == 0 || b.rows[i] < minRows {
+	for i, tb := range b.tables {
+		if tb == nil || tb.Rows() == 0 || tb.Rows() < minRows {
 			continue
 		}
-		rec := rb.NewRecord()
-		b.rows[i] = 0
-		if err := emit(b.flow.Groups[i], rec); err != nil {
+		if err := emit(b.flow.Groups[i], tb.NewRecord()); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Release frees the builders.
+// Release drops rows not yet flushed.
 func (b *ArrowBuilder) Release() {
-	for _, rb := range b.builders {
-		if rb != nil {
-			rb.Release()
+	for _, tb := range b.tables {
+		if tb != nil {
+			tb.Release()
 		}
 	}
 }
 
-// AppendValue appends DTC text v (valid for the field) to a column builder
-// of the field's ArrowType; empty appends null.
-func AppendValue(bld array.Builder, f *Field, v []byte) error {
+// AppendValue appends DTC text v (valid for the field) to a column of the
+// field's ArrowType; empty appends null.
+func AppendValue(c *columns.Column, f *Field, v []byte) error {
 	if len(v) == 0 {
-		bld.AppendNull()
+		c.AppendNull()
 		return nil
 	}
-	switch bb := bld.(type) {
-	case *array.StringBuilder:
-		bb.BinaryBuilder.Append(v)
-	case *array.Int64Builder:
-		n, err := strconv.ParseInt(string(v), 10, 64)
-		if err != nil {
+	switch t := c.Type(); t.ID() {
+	case arrow.STRING:
+		c.Bytes(v)
+	case arrow.INT64:
+		n, ok := parseInt(v)
+		if !ok {
 			return fmt.Errorf("not an integer")
 		}
-		bb.Append(n)
-	case *array.Decimal128Builder:
-		n, err := parseDecimal(v, f.Format.Scale, bb.Type().(*arrow.Decimal128Type).Precision)
+		c.Int64(n)
+	case arrow.DECIMAL128:
+		n, err := parseDecimal(v, f.Format.Scale, t.(*arrow.Decimal128Type).Precision)
 		if err != nil {
 			return err
 		}
-		bb.Append(n)
-	case *array.Date32Builder:
-		t, ok := parseDigitsTime(v)
+		c.Decimal(n)
+	case arrow.DATE32:
+		days, _, ok := parseDigitsTime(v)
 		if !ok || len(v) != 8 {
 			return fmt.Errorf("not a DATE")
 		}
-		bb.Append(arrow.Date32FromTime(t))
-	case *array.TimestampBuilder:
-		t, ok := parseDigitsTime(v)
+		c.Int32(int32(days))
+	case arrow.TIMESTAMP:
+		days, secs, ok := parseDigitsTime(v)
 		if !ok || len(v) != 14 {
 			return fmt.Errorf("not a DATETIME")
 		}
-		bb.Append(arrow.Timestamp(t.Unix()))
-	case *array.BooleanBuilder:
+		c.Int64(days*86400 + secs)
+	case arrow.BOOL:
 		if len(v) != 1 || (v[0] != 'T' && v[0] != 'F') {
 			return fmt.Errorf("not a BOOLEAN")
 		}
-		bb.Append(v[0] == 'T')
+		c.Bool(v[0] == 'T')
 	default:
-		return fmt.Errorf("unsupported column type %s", bld.Type())
+		return fmt.Errorf("unsupported column type %s", t)
 	}
 	return nil
 }
 
-// parseDigitsTime reads ccyymmdd or ccyymmddhhmmss.
-func parseDigitsTime(v []byte) (time.Time, bool) {
+// parseInt reads an optionally signed decimal integer that fits int64.
+func parseInt(v []byte) (int64, bool) {
+	neg := false
+	if len(v) > 0 && (v[0] == '-' || v[0] == '+') {
+		neg, v = v[0] == '-', v[1:]
+	}
+	if len(v) == 0 || len(v) > 19 {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		u = u*10 + uint64(c-'0')
+	}
+	if u > 1<<63-1 && !(neg && u == 1<<63) {
+		return 0, false
+	}
+	if neg {
+		return -int64(u), true
+	}
+	return int64(u), true
+}
+
+// parseDigitsTime reads ccyymmdd or ccyymmddhhmmss as days since the Unix
+// epoch and seconds into the day.
+func parseDigitsTime(v []byte) (days, secs int64, ok bool) {
 	if (len(v) != 8 && len(v) != 14) || !isDigits(v) || !validDate(v[:8]) {
-		return time.Time{}, false
+		return 0, 0, false
 	}
 	y, mo, d := num2(v)*100+num2(v[2:]), num2(v[4:]), num2(v[6:])
-	h, mi, s := 0, 0, 0
 	if len(v) == 14 {
 		if !validClock(v[8:]) {
-			return time.Time{}, false
+			return 0, 0, false
 		}
-		h, mi, s = num2(v[8:]), num2(v[10:]), num2(v[12:])
+		secs = int64(num2(v[8:])*3600 + num2(v[10:])*60 + num2(v[12:]))
 	}
-	return time.Date(y, time.Month(mo), d, h, mi, s, 0, time.UTC), true
+	return daysFromCivil(y, mo, d), secs, true
+}
+
+// daysFromCivil counts days from 1970-01-01 to a proleptic Gregorian date
+// (H. Hinnant's algorithm): what time.Date does, without its normalising.
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y
+	if y < 0 {
+		era -= 399 // floor division: 0000-01-01 is in year -1's March-based year
+	}
+	era /= 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era*146097 + doe - 719468)
 }
 
 // parseDecimal parses a DTC number into an unscaled decimal at scale.

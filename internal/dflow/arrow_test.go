@@ -6,21 +6,20 @@ import (
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/dflow/dflowgen"
 )
 
 // toTables reads a file into per-group Arrow records.
-func toTables(t *testing.T, data []byte, mem memory.Allocator, batch int) (*dflow.Reader, map[string][]arrow.Record) {
+func toTables(t *testing.T, data []byte, batch int) (*dflow.Reader, map[string][]arrow.Record) {
 	t.Helper()
 	r := dflow.NewReader(bytes.NewReader(data), "x", dflow.Options{})
 	h, err := r.Header()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := dflow.NewArrowBuilder(r.Flow(), mem)
+	b := dflow.NewArrowBuilder(r.Flow())
 	defer b.Release()
 	tables := map[string][]arrow.Record{}
 	emit := func(g *dflow.Group, rec arrow.Record) error {
@@ -51,13 +50,11 @@ func toTables(t *testing.T, data []byte, mem memory.Allocator, batch int) (*dflo
 func TestEveryFlowRoundTripsThroughArrow(t *testing.T) {
 	for _, f := range dflow.DefaultCatalog().Flows {
 		t.Run(f.Key(), func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
 			var src bytes.Buffer
 			if err := dflowgen.New(uint64(len(f.Groups))+3).File(&src, f, "ARROW1", 4); err != nil {
 				t.Fatal(err)
 			}
-			r, tables := toTables(t, src.Bytes(), mem, 3)
+			r, tables := toTables(t, src.Bytes(), 3)
 			h, _ := r.Header()
 			var out bytes.Buffer
 			w, err := dflow.NewWriter(&out, *h, dflow.WriterOptions{})

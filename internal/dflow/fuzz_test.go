@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/mhhs-sit/datacut/internal/dflow"
 )
@@ -30,7 +29,6 @@ func FuzzReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := dflow.NewReader(bytes.NewReader(data), "fuzz", dflow.Options{MaxLine: 4096, MaxInstanceBytes: 1 << 20})
 		var b *dflow.ArrowBuilder
-		mem := memory.NewGoAllocator()
 		for steps := 0; ; steps++ {
 			if steps > len(data)+2 {
 				t.Fatal("reader made no progress")
@@ -59,7 +57,7 @@ func FuzzReader(f *testing.F) {
 			}
 			if !in.Rejected() {
 				if b == nil {
-					b = dflow.NewArrowBuilder(r.Flow(), mem)
+					b = dflow.NewArrowBuilder(r.Flow())
 				}
 				if err := b.Append("fuzz", in); err != nil {
 					t.Fatalf("valid instance does not convert: %v", err)

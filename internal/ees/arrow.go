@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
-	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/mhhs-sit/datacut/internal/dflow"
 )
@@ -26,35 +24,31 @@ func Schema(cols []Column) *arrow.Schema {
 // ArrowBuilder collects valid rows into Arrow records.
 type ArrowBuilder struct {
 	cols []Column
-	rb   *array.RecordBuilder
-	rows int
+	tb   *dflow.TableBuilder
 }
 
 // NewArrowBuilder builds records of Schema(cols).
-func NewArrowBuilder(cols []Column, mem memory.Allocator) *ArrowBuilder {
-	return &ArrowBuilder{cols: cols, rb: array.NewRecordBuilder(mem, Schema(cols))}
+func NewArrowBuilder(cols []Column) *ArrowBuilder {
+	return &ArrowBuilder{cols: cols, tb: dflow.NewTableBuilder(Schema(cols))}
 }
 
 // Append adds a valid row.
 func (b *ArrowBuilder) Append(fileID string, row *Row) error {
-	dflow.AppendLineage(b.rb, fileID, row.Line, 0, row.Ordinal, row.MPAN)
+	cols := b.tb.Columns()
+	dflow.AppendLineage(cols, fileID, row.Line, 0, row.Ordinal, row.MPAN)
 	for i := range b.cols {
-		if err := dflow.AppendValue(b.rb.Field(dflow.LineageColumns+i), &b.cols[i].Field, row.Values[i]); err != nil {
+		if err := dflow.AppendValue(cols[dflow.LineageColumns+i], &b.cols[i].Field, row.Values[i]); err != nil {
 			return fmt.Errorf("line %d column %s: %w", row.Line, b.cols[i].Header, err)
 		}
 	}
-	b.rows++
 	return nil
 }
 
 // Rows is the number of rows buffered.
-func (b *ArrowBuilder) Rows() int { return b.rows }
+func (b *ArrowBuilder) Rows() int { return b.tb.Rows() }
 
 // Record returns the buffered rows as a record (the caller releases it).
-func (b *ArrowBuilder) Record() arrow.Record {
-	b.rows = 0
-	return b.rb.NewRecord()
-}
+func (b *ArrowBuilder) Record() arrow.Record { return b.tb.NewRecord() }
 
-// Release frees the builder.
-func (b *ArrowBuilder) Release() { b.rb.Release() }
+// Release drops rows not yet taken.
+func (b *ArrowBuilder) Release() { b.tb.Release() }

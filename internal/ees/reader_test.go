@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow/go/v15/arrow/memory"
-
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/ees"
 )
@@ -110,12 +108,10 @@ func TestBrokenFiles(t *testing.T) {
 }
 
 func TestArrowTable(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
 	cols, resolve := columns(t)
 	r := ees.NewReader(strings.NewReader(sample), "t.csv", cols, resolve)
 	cs, _ := r.Columns()
-	b := ees.NewArrowBuilder(cs, mem)
+	b := ees.NewArrowBuilder(cs)
 	defer b.Release()
 	for {
 		row, err := r.Next()

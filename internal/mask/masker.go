@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
+	"github.com/mhhs-sit/datacut/internal/columns"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 )
 
@@ -296,7 +297,7 @@ func (s *Session) Record(rec arrow.Record, mem memory.Allocator) (arrow.Record, 
 			cols[i] = array.MakeArrayOfNull(mem, col.DataType(), col.Len())
 			continue
 		}
-		masked, err := s.column(im, col, ordinals, mem)
+		masked, err := s.column(im, col, ordinals)
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", f.Name, err)
 		}
@@ -305,14 +306,12 @@ func (s *Session) Record(rec arrow.Record, mem memory.Allocator) (arrow.Record, 
 	return array.NewRecord(rec.Schema(), cols, rec.NumRows()), nil
 }
 
-func (s *Session) column(im *itemMasker, col arrow.Array, ordinals *array.Int64, mem memory.Allocator) (arrow.Array, error) {
+func (s *Session) column(im *itemMasker, col arrow.Array, ordinals *array.Int64) (arrow.Array, error) {
 	width := im.item.Format.Width
+	out := columns.New(col.DataType())
+	defer out.Discard()
 	switch a := col.(type) {
 	case *array.String:
-		b := array.NewStringBuilder(mem)
-		defer b.Release()
-		b.Reserve(a.Len())
-		b.ReserveData(len(a.ValueBytes())) // masked values keep their length, most of them
 		data, offs := a.ValueBytes(), a.ValueOffsets()
 		base := offs[0]
 		// Runs of equal values are common (the instance MPAN repeats on
@@ -324,7 +323,7 @@ func (s *Session) column(im *itemMasker, col arrow.Array, ordinals *array.Int64,
 		}
 		for j := 0; j < a.Len(); j++ {
 			if a.IsNull(j) {
-				b.AppendNull()
+				out.AppendNull()
 				continue
 			}
 			in := data[offs[j]-base : offs[j+1]-base]
@@ -334,7 +333,7 @@ func (s *Session) column(im *itemMasker, col arrow.Array, ordinals *array.Int64,
 					slot = &s.byInst[uint64(ordinals.Value(j))%instSlots]
 					if slot.set && string(slot.in[:]) == string(in) {
 						prevIn, prevOut = in, slot.out[:]
-						b.BinaryBuilder.Append(prevOut)
+						out.Bytes(prevOut)
 						continue
 					}
 				}
@@ -349,26 +348,24 @@ func (s *Session) column(im *itemMasker, col arrow.Array, ordinals *array.Int64,
 				}
 				prevIn, prevOut = in, v
 			}
-			b.BinaryBuilder.Append(prevOut)
+			out.Bytes(prevOut)
 		}
-		return b.NewArray(), nil
 	default:
-		if cm, ok := im.m.(constantMethod); ok {
-			// A constant for a typed column: parse it as the column's type.
-			b := array.NewBuilder(mem, col.DataType())
-			defer b.Release()
-			fd := &dflow.Field{Ref: im.ref, Format: im.item.Format, Item: im.item}
-			for j := 0; j < col.Len(); j++ {
-				v := cm.value
-				if col.IsNull(j) {
-					v = nil
-				}
-				if err := dflow.AppendValue(b, fd, v); err != nil {
-					return nil, err
-				}
-			}
-			return b.NewArray(), nil
+		cm, ok := im.m.(constantMethod)
+		if !ok {
+			return nil, fmt.Errorf("method %s cannot mask a %s column", im.domain.Method, col.DataType())
 		}
-		return nil, fmt.Errorf("method %s cannot mask a %s column", im.domain.Method, col.DataType())
+		// A constant for a typed column: parse it as the column's type.
+		fd := &dflow.Field{Ref: im.ref, Format: im.item.Format, Item: im.item}
+		for j := 0; j < col.Len(); j++ {
+			v := cm.value
+			if col.IsNull(j) {
+				v = nil
+			}
+			if err := dflow.AppendValue(out, fd, v); err != nil {
+				return nil, err
+			}
+		}
 	}
+	return out.NewArray(), nil
 }

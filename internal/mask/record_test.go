@@ -28,7 +28,7 @@ func d0150File(t *testing.T, mem memory.Allocator, seed uint64, fileID string) m
 		t.Fatal(err)
 	}
 	r := dflow.NewReader(&src, "x", dflow.Options{})
-	b := dflow.NewArrowBuilder(f, mem)
+	b := dflow.NewArrowBuilder(f)
 	defer b.Release()
 	for {
 		in, err := r.Next()

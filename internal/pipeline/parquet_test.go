@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/apache/arrow/go/v15/parquet"
 	"github.com/apache/arrow/go/v15/parquet/file"
+	"github.com/apache/arrow/go/v15/parquet/metadata"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
 	"github.com/mhhs-sit/datacut/internal/dflow"
@@ -79,5 +80,53 @@ func TestWriterPropertiesKeepDictionariesToCodes(t *testing.T) {
 	}
 	if !bytes.Equal(out, write()) {
 		t.Error("the same rows wrote different bytes")
+	}
+}
+
+// Arrow keeps a row group's last column open until the next row group
+// starts, its statistics pointing into values of a record the writer has
+// already released: if column buffers are ever reused, this catches it.
+// Statistics of every row group must describe that row group's values.
+func TestTableFileStatisticsSurviveRecycledBuffers(t *testing.T) {
+	fields := []dflow.Field{{Ref: "J0080", Name: "Energisation Status", Format: dflow.Format{Kind: dflow.KindChar, Width: 1}, Item: &dflow.Item{Type: dflow.TypeString}}}
+	schema := dflow.TableSchema([]string{"energisation_status"}, fields, arrow.Metadata{})
+	tf, err := newTableFile(t.TempDir(), "t", schema, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tf.discard()
+	tb := dflow.NewTableBuilder(schema)
+	want := [][2]string{}
+	for batch, codes := range []string{"DE", "EF", "AB", "XY"} {
+		for i := 0; i < 1000; i++ {
+			dflow.AppendLineage(tb.Columns(), "F1", i+1, 0, i+1, []byte("1012345678903"))
+			tb.Columns()[dflow.LineageColumns].Bytes([]byte{codes[i%2]})
+		}
+		rec := tb.NewRecord()
+		if err := tf.write(rec); err != nil {
+			t.Fatal(err)
+		}
+		rec.Release() // as the writer goroutine does: the buffers may now be reused
+		want = append(want, [2]string{codes[:1], codes[1:]})
+		_ = batch
+	}
+	if err := tf.close(); err != nil {
+		t.Fatal(err)
+	}
+	pf, err := file.OpenParquetFile(tf.path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	for rg := 0; rg < pf.NumRowGroups(); rg++ {
+		cc, _ := pf.MetaData().RowGroup(rg).ColumnChunk(dflow.LineageColumns)
+		st, err := cc.Statistics()
+		if err != nil || st == nil || !st.HasMinMax() {
+			t.Fatalf("row group %d: no statistics (%v)", rg, err)
+		}
+		bs := st.(*metadata.ByteArrayStatistics)
+		if got := [2]string{string(bs.Min()), string(bs.Max())}; got != want[rg] {
+			t.Errorf("row group %d: min/max %q, want %q", rg, got, want[rg])
+		}
 	}
 }

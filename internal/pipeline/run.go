@@ -651,7 +651,7 @@ func (r *runner) readDFlow(d *Definition, in store.Info, src io.Reader, tw *tabl
 			Message: fmt.Sprintf("flow %s does not belong to cut %s (it reads %s): upload it to the right cut", h.Flow, d.Name, strings.Join(d.Input.Flows, ", "))}}, nil
 	}
 	info.Flow = rd.Flow().Key()
-	b := dflow.NewArrowBuilder(rd.Flow(), r.opt.Mem)
+	b := dflow.NewArrowBuilder(rd.Flow())
 	defer b.Release()
 	emit := func(g *dflow.Group, rec arrow.Record) error {
 		tw.send(TableName(g), rec)
@@ -704,7 +704,7 @@ func (r *runner) readEES(d *Definition, in store.Info, src io.Reader, tw *tables
 	if err != nil {
 		return broken(err)
 	}
-	b := ees.NewArrowBuilder(cols, r.opt.Mem)
+	b := ees.NewArrowBuilder(cols)
 	defer b.Release()
 	name := in.Key[strings.LastIndexByte(in.Key, '/')+1:]
 	flush := func() { tw.send(ees.Table, b.Record()) }

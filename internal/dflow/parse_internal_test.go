@@ -1,0 +1,27 @@
+package dflow
+
+import (
+	"strconv"
+	"testing"
+	"time"
+)
+
+func TestDaysFromCivilMatchesTime(t *testing.T) {
+	for d := time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() <= 9999; d = d.AddDate(0, 0, 1) {
+		want := d.Unix() / 86400 // midnight: exact, negative too
+		if got := daysFromCivil(d.Year(), int(d.Month()), d.Day()); got != want {
+			t.Fatalf("%s: %d days, want %d", d.Format("2006-01-02"), got, want)
+		}
+	}
+}
+
+func TestParseIntMatchesStrconv(t *testing.T) {
+	for _, s := range []string{"0", "7", "-7", "+7", "007", "9223372036854775807", "-9223372036854775808",
+		"9223372036854775808", "-9223372036854775809", "99999999999999999999", "", "-", "+", "1a", " 1", "1.0", "--1"} {
+		got, ok := parseInt([]byte(s))
+		want, err := strconv.ParseInt(s, 10, 64)
+		if ok != (err == nil) || (ok && got != want) {
+			t.Errorf("parseInt(%q) = %d, %v; strconv says %d, %v", s, got, ok, want, err)
+		}
+	}
+}
