@@ -90,8 +90,11 @@ func WriterProperties(schema *arrow.Schema, createdBy string) *parquet.WriterPro
 	opts := []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Snappy),
 		parquet.WithMaxRowGroupLength(RowGroupRows), parquet.WithCreatedBy(createdBy), parquet.WithDictionaryDefault(false)}
 	for _, f := range schema.Fields() {
-		if lowCardinality(f) {
+		switch {
+		case lowCardinality(f):
 			opts = append(opts, parquet.WithDictionaryFor(f.Name, true))
+		case deltaPacked(f):
+			opts = append(opts, parquet.WithEncodingFor(f.Name, parquet.Encodings.DeltaBinaryPacked))
 		}
 	}
 	return parquet.NewWriterProperties(opts...)
@@ -113,4 +116,16 @@ func lowCardinality(f arrow.Field) bool {
 		return false
 	}
 	return n <= 8
+}
+
+// deltaPacked picks the integer columns stored as bit-packed differences:
+// lines and instance ordinals rise row by row and dates cluster, so most
+// take a few bits a value instead of 32 or 64 (a third of a D-flow table's
+// bytes were lineage numbers), which also spares Snappy and the disk.
+func deltaPacked(f arrow.Field) bool {
+	switch f.Type.ID() {
+	case arrow.INT32, arrow.INT64, arrow.DATE32, arrow.TIMESTAMP:
+		return !f.Nullable
+	}
+	return false
 }
