@@ -23,6 +23,7 @@ import (
 // Bool). Not safe for concurrent use.
 type Column struct {
 	typ   arrow.DataType
+	id    arrow.Type
 	width int // bytes per value; 0 for strings, -1 for booleans
 	n     int
 	nulls int
@@ -36,7 +37,7 @@ type Column struct {
 // New returns a column of an Arrow type: string, int64, int32, date32,
 // timestamp, decimal128 or boolean.
 func New(t arrow.DataType) *Column {
-	c := &Column{typ: t}
+	c := &Column{typ: t, id: t.ID()}
 	switch t.ID() {
 	case arrow.STRING:
 	case arrow.BOOL:
@@ -49,6 +50,9 @@ func New(t arrow.DataType) *Column {
 
 // Type is the column's Arrow type.
 func (c *Column) Type() arrow.DataType { return c.typ }
+
+// ID is the column's Arrow type id (no interface call).
+func (c *Column) ID() arrow.Type { return c.id }
 
 // Len is the number of values appended since the last NewArray.
 func (c *Column) Len() int { return c.n }

@@ -266,7 +266,7 @@ func AppendValue(c *columns.Column, f *Field, v []byte) error {
 		c.AppendNull()
 		return nil
 	}
-	switch t := c.Type(); t.ID() {
+	switch c.ID() {
 	case arrow.STRING:
 		c.Bytes(v)
 	case arrow.INT64:
@@ -276,7 +276,7 @@ func AppendValue(c *columns.Column, f *Field, v []byte) error {
 		}
 		c.Int64(n)
 	case arrow.DECIMAL128:
-		n, err := parseDecimal(v, f.Format.Scale, t.(*arrow.Decimal128Type).Precision)
+		n, err := parseDecimal(v, f.Format.Scale, c.Type().(*arrow.Decimal128Type).Precision)
 		if err != nil {
 			return err
 		}
@@ -299,7 +299,7 @@ func AppendValue(c *columns.Column, f *Field, v []byte) error {
 		}
 		c.Bool(v[0] == 'T')
 	default:
-		return fmt.Errorf("unsupported column type %s", t)
+		return fmt.Errorf("unsupported column type %s", c.Type())
 	}
 	return nil
 }

@@ -90,59 +90,88 @@ func (mk *Masker) KeyFingerprint() string { return mk.key.Fingerprint() }
 type Session struct {
 	mk     *Masker
 	caches []*memo
-	byInst *[instSlots]instSlot // MPAN results by instance ordinal (see column)
+	byInst []*[instSlots]instSlot // per cached domain: results by instance ordinal (see column)
 }
 
-// instSlot remembers one instance's masked MPAN. An instance's MPAN is on
-// every row of every table of the instance, and tables list instances in
-// order, so slots indexed by ordinal are found again table after table,
-// with no hashing and in memory order. The input is kept and compared, so
-// the ordinal is only a hint: a stale slot is a miss, never a wrong answer.
-type instSlot struct {
-	in, out [mpanLen]byte
-	set     bool
+// instSlot remembers an instance's latest results in one domain. The
+// values of an instance recur in its tables (its MPAN on every row, a
+// meter's serial in the meter and register groups), and tables list
+// instances in order, so slots indexed by ordinal are found again table
+// after table, with no hashing and in memory order. Input and width are
+// kept and compared, so the ordinal is only a hint: a stale slot is a
+// miss, never a wrong answer.
+type instSlot [instWays]instEntry
+
+type instEntry struct {
+	width   uint16
+	n, m    uint8 // input and output lengths; n == 0: empty
+	in, out [instValueMax]byte
 }
 
 const (
-	instSlots = 1 << 16
-	mpanLen   = 13
+	instSlots    = 1 << 16 // a table's batch holds at most this many instances
+	instWays     = 2
+	instValueMax = 16 // longer values go through the hash cache
 )
+
+func (sl *instSlot) find(v []byte, width int) ([]byte, bool) {
+	for k := range sl {
+		e := &sl[k]
+		if int(e.n) == len(v) && int(e.width) == width && string(e.in[:e.n]) == string(v) {
+			return e.out[:e.m:e.m], true
+		}
+	}
+	return nil, false
+}
+
+func (sl *instSlot) add(v, out []byte, width int) {
+	if len(out) > instValueMax || width > 0xffff {
+		return
+	}
+	copy(sl[1:], sl[:instWays-1])
+	e := &sl[0]
+	e.width, e.n, e.m = uint16(width), uint8(len(v)), uint8(len(out))
+	copy(e.in[:], v)
+	copy(e.out[:], out)
+}
 
 // memo caches one domain's recent results. It holds no pointers but its
 // byte arena, so the garbage collector never walks it: entries are found by
-// a hash of the input and checked against the input kept in the arena.
-// When full it starts over with a fresh arena (results handed out before
-// stay valid).
+// a hash of input and width and checked against the input and width kept
+// in the arena (a fake name cut to 20 characters differs from one cut to
+// 35). When full it starts over with a fresh arena (results handed out
+// before stay valid).
 type memo struct {
-	at    map[uint64]int // input hash → entry offset in arena
-	arena []byte         // entries: len(in) u16, len(out) u16, in, out
+	at    map[uint64]int // hash → entry offset in arena
+	arena []byte         // entries: width u16, len(in) u16, len(out) u16, in, out
 }
 
 const memoEntries, memoBytes = 1 << 16, 4 << 20
 
 var memoSeed = maphash.MakeSeed()
 
-func (m *memo) get(h uint64, v []byte) ([]byte, bool) {
+func (m *memo) get(h uint64, v []byte, width int) ([]byte, bool) {
 	off, ok := m.at[h]
 	if !ok {
 		return nil, false
 	}
 	e := m.arena[off:]
-	in, out := int(binary.LittleEndian.Uint16(e)), int(binary.LittleEndian.Uint16(e[2:]))
-	if !bytes.Equal(e[4:4+in], v) {
+	w, in, out := int(binary.LittleEndian.Uint16(e)), int(binary.LittleEndian.Uint16(e[2:])), int(binary.LittleEndian.Uint16(e[4:]))
+	if w != width || !bytes.Equal(e[6:6+in], v) {
 		return nil, false
 	}
-	return e[4+in : 4+in+out : 4+in+out], true
+	return e[6+in : 6+in+out : 6+in+out], true
 }
 
-func (m *memo) put(h uint64, v, out []byte) {
-	if len(v) > 0xffff || len(out) > 0xffff {
+func (m *memo) put(h uint64, v, out []byte, width int) {
+	if len(v) > 0xffff || len(out) > 0xffff || width > 0xffff {
 		return
 	}
-	if m.at == nil || len(m.at) >= memoEntries || len(m.arena)+4+len(v)+len(out) > memoBytes {
+	if m.at == nil || len(m.at) >= memoEntries || len(m.arena)+6+len(v)+len(out) > memoBytes {
 		m.at, m.arena = make(map[uint64]int, memoEntries), make([]byte, 0, memoBytes)
 	}
 	m.at[h] = len(m.arena)
+	m.arena = binary.LittleEndian.AppendUint16(m.arena, uint16(width))
 	m.arena = binary.LittleEndian.AppendUint16(m.arena, uint16(len(v)))
 	m.arena = binary.LittleEndian.AppendUint16(m.arena, uint16(len(out)))
 	m.arena = append(append(m.arena, v...), out...)
@@ -173,12 +202,7 @@ func (mk *Masker) value(s *Session, ref string, v []byte, width int) ([]byte, er
 	if len(v) == 0 {
 		return v, nil
 	}
-	if width == 0 {
-		width = im.item.Format.Width
-	}
-	if im.item.Format.Kind != dflow.KindChar {
-		width = 0 // numbers, dates: the method keeps the shape
-	}
+	width = im.width(width)
 	var m *memo
 	var h uint64
 	if s != nil && im.cache >= 0 {
@@ -186,17 +210,38 @@ func (mk *Masker) value(s *Session, ref string, v []byte, width int) ([]byte, er
 			m = new(memo)
 			s.caches[im.cache] = m
 		}
-		h = maphash.Bytes(memoSeed, v)
-		if out, ok := m.get(h, v); ok {
+		h = maphash.Bytes(memoSeed, v) ^ uint64(width)*0x9e3779b97f4a7c15
+		if out, ok := m.get(h, v, width); ok {
 			return out, nil
 		}
 	}
-	out, err := im.m.mask(v, width)
+	out, err := im.mask(v, width)
 	if err != nil {
-		return nil, fmt.Errorf("masking %s: %w", ref, err)
+		return nil, err
 	}
 	if m != nil {
-		m.put(h, v, out)
+		m.put(h, v, out, width)
+	}
+	return out, nil
+}
+
+// width is the width to mask at: the item's own unless given, and none
+// for numbers and dates, whose methods keep the shape.
+func (im *itemMasker) width(w int) int {
+	if w == 0 {
+		w = im.item.Format.Width
+	}
+	if im.item.Format.Kind != dflow.KindChar {
+		w = 0
+	}
+	return w
+}
+
+// mask masks one non-empty value at a width from width().
+func (im *itemMasker) mask(v []byte, width int) ([]byte, error) {
+	out, err := im.m.mask(v, width)
+	if err != nil {
+		return nil, fmt.Errorf("masking %s: %w", im.ref, err)
 	}
 	return out, nil
 }
@@ -306,8 +351,26 @@ func (s *Session) Record(rec arrow.Record, mem memory.Allocator) (arrow.Record, 
 	return array.NewRecord(rec.Schema(), cols, rec.NumRows()), nil
 }
 
+// instValue masks row j's value, looking in its instance's slot first
+// when there is one.
+func (s *Session) instValue(im *itemMasker, slots *[instSlots]instSlot, ordinals *array.Int64, j int, v []byte, width int) ([]byte, error) {
+	if slots == nil || len(v) == 0 || len(v) > instValueMax || ordinals.IsNull(j) {
+		return s.Value(im.ref, v, width)
+	}
+	slot := &slots[uint64(ordinals.Value(j))%instSlots]
+	if out, ok := slot.find(v, width); ok {
+		return out, nil
+	}
+	out, err := im.mask(v, width)
+	if err != nil {
+		return nil, err
+	}
+	slot.add(v, out, width)
+	return out, nil
+}
+
 func (s *Session) column(im *itemMasker, col arrow.Array, ordinals *array.Int64) (arrow.Array, error) {
-	width := im.item.Format.Width
+	width := im.width(0)
 	out := columns.New(col.DataType())
 	defer out.Discard()
 	switch a := col.(type) {
@@ -317,9 +380,15 @@ func (s *Session) column(im *itemMasker, col arrow.Array, ordinals *array.Int64)
 		// Runs of equal values are common (the instance MPAN repeats on
 		// every row of an instance): mask each run once.
 		var prevIn, prevOut []byte
-		byInst := im.ref == mpanRef && ordinals != nil && ordinals.Len() == a.Len()
-		if byInst && s.byInst == nil {
-			s.byInst = new([instSlots]instSlot)
+		var slots *[instSlots]instSlot
+		if ordinals != nil && ordinals.Len() == a.Len() && im.cache >= 0 {
+			if s.byInst == nil {
+				s.byInst = make([]*[instSlots]instSlot, len(s.caches))
+			}
+			if slots = s.byInst[im.cache]; slots == nil {
+				slots = new([instSlots]instSlot)
+				s.byInst[im.cache] = slots
+			}
 		}
 		for j := 0; j < a.Len(); j++ {
 			if a.IsNull(j) {
@@ -328,23 +397,9 @@ func (s *Session) column(im *itemMasker, col arrow.Array, ordinals *array.Int64)
 			}
 			in := data[offs[j]-base : offs[j+1]-base]
 			if prevIn == nil || string(in) != string(prevIn) {
-				var slot *instSlot
-				if byInst && len(in) == mpanLen && !ordinals.IsNull(j) {
-					slot = &s.byInst[uint64(ordinals.Value(j))%instSlots]
-					if slot.set && string(slot.in[:]) == string(in) {
-						prevIn, prevOut = in, slot.out[:]
-						out.Bytes(prevOut)
-						continue
-					}
-				}
-				v, err := s.Value(im.ref, in, width)
+				v, err := s.instValue(im, slots, ordinals, j, in, width)
 				if err != nil {
 					return nil, err
-				}
-				if slot != nil && len(v) == mpanLen {
-					copy(slot.in[:], in)
-					copy(slot.out[:], v)
-					slot.set = true
 				}
 				prevIn, prevOut = in, v
 			}

@@ -3,6 +3,7 @@ package mask
 import (
 	"bytes"
 	"io"
+	"sort"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -102,39 +103,53 @@ func TestRecordMasksColumnWise(t *testing.T) {
 	}
 }
 
-// A session remembers MPANs by instance ordinal; the next file reuses the
-// ordinals for other MPANs, which must not get the first file's results.
-func TestSessionMasksMPANsOfEveryFile(t *testing.T) {
+// A session remembers results by instance ordinal (MPANs, meter serials
+// and every other cached domain); the next file reuses the ordinals for
+// other values, which must not get the first file's results. Every masked
+// string must equal what the Masker gives without a session.
+func TestSessionMatchesMaskerAcrossFiles(t *testing.T) {
 	mem := memory.NewGoAllocator()
 	m := testMasker(t, testKeyHex)
 	s := m.Session()
-	seen := map[string]bool{}
+	seen := map[string]map[string]bool{}
 	for file, seed := range []uint64{11, 12, 11} {
 		recs := d0150File(t, mem, seed, "REC"+string(rune('1'+file)))
-		for _, code := range []string{"288", "289", "290", "293"} {
+		codes := make([]string, 0, len(recs))
+		for code := range recs {
+			codes = append(codes, code)
+		}
+		sort.Strings(codes)
+		for _, code := range codes {
 			rec := recs[code]
-			if rec == nil {
-				continue
-			}
 			masked, err := s.Record(rec, mem)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i, f := range rec.Schema().Fields() {
 				ref, _ := f.Metadata.GetValue(dflow.MetaRef)
-				if f.Name != dflow.ColInstanceMPAN && ref != "J0003" {
+				if f.Name == dflow.ColInstanceMPAN {
+					ref = "J0003"
+				}
+				in, ok := rec.Column(i).(*array.String)
+				if ref == "" || !ok {
 					continue
 				}
-				in, out := rec.Column(i).(*array.String), masked.Column(i).(*array.String)
+				out := masked.Column(i).(*array.String)
 				for j := 0; j < in.Len(); j++ {
-					want, err := m.Value("J0003", []byte(in.Value(j)), 0)
+					if in.IsNull(j) {
+						continue
+					}
+					want, err := m.Value(ref, []byte(in.Value(j)), 0)
 					if err != nil {
 						t.Fatal(err)
 					}
 					if out.Value(j) != string(want) {
 						t.Fatalf("file %d group %s column %s row %d: %s, want %s", file, code, f.Name, j, out.Value(j), want)
 					}
-					seen[in.Value(j)] = true
+					if seen[ref] == nil {
+						seen[ref] = map[string]bool{}
+					}
+					seen[ref][in.Value(j)] = true
 				}
 			}
 			masked.Release()
@@ -143,8 +158,10 @@ func TestSessionMasksMPANsOfEveryFile(t *testing.T) {
 			r.Release()
 		}
 	}
-	if len(seen) < 40 {
-		t.Fatalf("the files share MPANs (%d distinct): the test needs different MPANs under the same ordinals", len(seen))
+	for _, ref := range []string{"J0003", "J0004"} {
+		if len(seen[ref]) < 40 {
+			t.Errorf("the files share %s values (%d distinct): the test needs different values under the same ordinals", ref, len(seen[ref]))
+		}
 	}
 }
 

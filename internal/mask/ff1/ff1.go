@@ -24,12 +24,13 @@ const maxHalf = 1 << 56
 type Cipher struct {
 	block cipher.Block
 	radix uint64
-	// ep[n] is E(P) for n numerals and no tweak: P is the same in every
-	// round and every call of that shape, so it is encrypted once.
-	ep [maxPrepared + 1][16]byte
+	// ep[n][t] is E(P) for n numerals and a tweak of t bytes: P is the
+	// same in every round and every call of that shape, so it is
+	// encrypted once.
+	ep [maxPrepared + 1][maxPreparedTweak + 1][16]byte
 }
 
-const maxPrepared = 64
+const maxPrepared, maxPreparedTweak = 64, 8
 
 // New returns FF1 with an AES-128/192/256 key.
 func New(key []byte, radix int) (*Cipher, error) {
@@ -43,8 +44,10 @@ func New(key []byte, radix int) (*Cipher, error) {
 	c := &Cipher{block: b, radix: uint64(radix)}
 	for n := 2; n <= maxPrepared; n++ {
 		if _, _, _, mv, err := c.check(make([]uint16, n)); err == nil {
-			p, _, _ := c.params(n, 0, mv)
-			b.Encrypt(c.ep[n][:], p[:])
+			for t := 0; t <= maxPreparedTweak; t++ {
+				p, _, _ := c.params(n, t, mv)
+				b.Encrypt(c.ep[n][t][:], p[:])
+			}
 		}
 	}
 	return c, nil
@@ -113,12 +116,16 @@ type scratch struct {
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
+// oneBlock says whether Q is a single block: T || 0…0 || [i] || [NUM(B)]
+// in b bytes. Then prepare has already XORed the tweak into E(P), and
+// each round only XORs in its own bytes.
+func oneBlock(t, b int) bool { return t+1+b <= 16 }
+
 // round computes y mod radix^m for round i over numeral value nb.
 func (c *Cipher) round(sc *scratch, tweak []byte, i int, nb uint64, b, d int, mod uint64) uint64 {
 	// PRF(P || Q) = CBC-MAC: R = E(E(P) xor Q_1) xor Q_2 ...
 	sc.r = sc.ep
-	if len(tweak) == 0 && b <= 15 {
-		// Q is one block, 0…0 || [i] || [NUM(B)] in b bytes: XOR it in place.
+	if oneBlock(len(tweak), b) {
 		sc.r[15-b] ^= byte(i)
 		for k := 0; k < b; k++ {
 			sc.r[15-k] ^= byte(nb >> (8 * k))
@@ -182,15 +189,20 @@ func (c *Cipher) params(n, t int, mv uint64) (p [16]byte, b, d int) {
 	return p, b, d
 }
 
-// prepare takes a scratch with E(P) for n numerals and tweak length t;
-// release it with scratchPool.Put.
-func (c *Cipher) prepare(p *[16]byte, n, t int) *scratch {
+// prepare takes a scratch with E(P) for n numerals and the tweak (XORed
+// with the tweak when Q is one block); release it with scratchPool.Put.
+func (c *Cipher) prepare(p *[16]byte, n int, tweak []byte, b int) *scratch {
 	sc := scratchPool.Get().(*scratch)
-	if t == 0 && n <= maxPrepared {
-		sc.ep = c.ep[n]
+	if t := len(tweak); t <= maxPreparedTweak && n <= maxPrepared {
+		sc.ep = c.ep[n][t]
 	} else {
 		sc.blk = *p // p itself would escape to the heap through the interface
 		c.block.Encrypt(sc.ep[:], sc.blk[:])
+	}
+	if oneBlock(len(tweak), b) {
+		for k, tb := range tweak {
+			sc.ep[k] ^= tb
+		}
 	}
 	return sc
 }
@@ -202,7 +214,7 @@ func (c *Cipher) Encrypt(dst, x []uint16, tweak []byte) error {
 		return err
 	}
 	p, b, d := c.params(len(x), len(tweak), mv)
-	sc := c.prepare(&p, len(x), len(tweak))
+	sc := c.prepare(&p, len(x), tweak, b)
 	defer scratchPool.Put(sc)
 	na, nb := c.num(x[:u]), c.num(x[u:])
 	for i := 0; i < 10; i++ {
@@ -210,8 +222,12 @@ func (c *Cipher) Encrypt(dst, x []uint16, tweak []byte) error {
 		if i%2 == 1 {
 			m = mv
 		}
-		y := c.round(sc, tweak, i, nb, b, d, m)
-		cc := (na%m + y) % m
+		// na < m and y < m: this round's half is always the one that
+		// has m's length, so (na + y) mod m needs no division.
+		cc := na + c.round(sc, tweak, i, nb, b, d, m)
+		if cc >= m {
+			cc -= m
+		}
 		na, nb = nb, cc
 	}
 	c.str(dst[:u], na)
@@ -226,7 +242,7 @@ func (c *Cipher) Decrypt(dst, x []uint16, tweak []byte) error {
 		return err
 	}
 	p, b, d := c.params(len(x), len(tweak), mv)
-	sc := c.prepare(&p, len(x), len(tweak))
+	sc := c.prepare(&p, len(x), tweak, b)
 	defer scratchPool.Put(sc)
 	na, nb := c.num(x[:u]), c.num(x[u:])
 	for i := 9; i >= 0; i-- {
