@@ -225,6 +225,14 @@ func (mk *Masker) value(s *Session, ref string, v []byte, width int) ([]byte, er
 	return out, nil
 }
 
+// perInstance says whether the domain's values belong to one instance:
+// identifiers (an MPAN, a meter's serial) recur within their instance's
+// tables, while fakes' inputs (names, towns) recur across customers and
+// are better found by the hash cache.
+func (im *itemMasker) perInstance() bool {
+	return im.domain.Method == MethodMPAN || im.domain.Method == MethodIdentifier
+}
+
 // width is the width to mask at: the item's own unless given, and none
 // for numbers and dates, whose methods keep the shape.
 func (im *itemMasker) width(w int) int {
@@ -381,7 +389,7 @@ func (s *Session) column(im *itemMasker, col arrow.Array, ordinals *array.Int64)
 		// every row of an instance): mask each run once.
 		var prevIn, prevOut []byte
 		var slots *[instSlots]instSlot
-		if ordinals != nil && ordinals.Len() == a.Len() && im.cache >= 0 {
+		if ordinals != nil && ordinals.Len() == a.Len() && im.cache >= 0 && im.perInstance() {
 			if s.byInst == nil {
 				s.byInst = make([]*[instSlots]instSlot, len(s.caches))
 			}
