@@ -37,18 +37,7 @@ func TestWriterPropertiesKeepDictionariesToCodes(t *testing.T) {
 		}
 		rec := b.NewRecord()
 		defer rec.Release()
-		var buf bytes.Buffer
-		w, err := pqarrow.NewFileWriter(schema, &buf, WriterProperties(schema, "test"), pqarrow.DefaultWriterProps())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Write(rec); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return buf.Bytes()
+		return writeTable(t, rec)
 	}
 	out := write()
 	pf, err := file.NewParquetReader(bytes.NewReader(out))
@@ -144,18 +133,7 @@ func TestWriterPropertiesDeltaEncodeLineage(t *testing.T) {
 	}
 	rec := tb.NewRecord()
 	defer rec.Release()
-	var buf bytes.Buffer
-	w, err := pqarrow.NewFileWriter(schema, &buf, WriterProperties(schema, "test"), pqarrow.DefaultWriterProps())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	pf, err := file.NewParquetReader(bytes.NewReader(buf.Bytes()))
+	pf, err := file.NewParquetReader(bytes.NewReader(writeTable(t, rec)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,4 +161,21 @@ func TestWriterPropertiesDeltaEncodeLineage(t *testing.T) {
 			t.Errorf("column %s reads back different", rec.ColumnName(i))
 		}
 	}
+}
+
+// writeTable writes a record as a Parquet file with WriterProperties.
+func writeTable(t *testing.T, rec arrow.Record) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := pqarrow.NewFileWriter(rec.Schema(), &buf, WriterProperties(rec.Schema(), "test"), pqarrow.DefaultWriterProps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
