@@ -64,9 +64,9 @@ func (c *Column) start() {
 }
 
 func (c *Column) begin() {
-	c.data = get(max(c.lastData, 256))
+	c.data = make([]byte, 0, max(c.lastData, 256))
 	if c.width == 0 {
-		c.offs = binary.LittleEndian.AppendUint32(get(max(c.lastOffs, 256)), 0)
+		c.offs = binary.LittleEndian.AppendUint32(make([]byte, 0, max(c.lastOffs, 256)), 0)
 	}
 }
 
@@ -81,7 +81,7 @@ func (c *Column) setValid(ok bool) {
 func (c *Column) mark(ok bool) {
 	if c.valid == nil {
 		// First null: the values so far were all valid.
-		c.valid = get(max(c.lastValid, c.n/8+64))
+		c.valid = make([]byte, 0, max(c.lastValid, c.n/8+64))
 		for i := 0; i < c.n/8; i++ {
 			c.valid = append(c.valid, 0xff)
 		}
@@ -194,9 +194,8 @@ func (c *Column) Discard() {
 	c.valid, c.offs, c.data, c.n, c.nulls = nil, nil, nil, 0, 0
 }
 
-func get(n int) []byte { return make([]byte, 0, n) }
-
-// grow makes room for n more bytes.
+// grow makes room for n more bytes; the copy is in regrow, so that grow
+// inlines into every append.
 func grow(b []byte, n int) []byte {
 	if len(b)+n <= cap(b) {
 		return b

@@ -119,9 +119,11 @@ func lowCardinality(f arrow.Field) bool {
 }
 
 // deltaPacked picks the integer columns stored as bit-packed differences:
-// lines and instance ordinals rise row by row and dates cluster, so most
-// take a few bits a value instead of 32 or 64 (a third of a D-flow table's
-// bytes were lineage numbers), which also spares Snappy and the disk.
+// record lines and instance ordinals rise row by row, so they take a few
+// bits a value instead of 64 (a third of a D-flow table's bytes were
+// lineage numbers), which also spares Snappy and the disk. Only columns
+// that cannot hold nulls: Arrow v15's delta encoder panics on a page that
+// starts with nulls (apache/arrow#35718).
 func deltaPacked(f arrow.Field) bool {
 	switch f.Type.ID() {
 	case arrow.INT32, arrow.INT64, arrow.DATE32, arrow.TIMESTAMP:
