@@ -122,7 +122,7 @@ func writeParquet(path string, recs ...arrow.Record) error {
 		return err
 	}
 	for _, rec := range recs {
-		if err := w.Write(rec); err != nil {
+		if err := pipeline.WriteRecord(w, rec); err != nil {
 			w.Close()
 			return err
 		}

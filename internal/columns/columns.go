@@ -48,6 +48,21 @@ func New(t arrow.DataType) *Column {
 	return c
 }
 
+// SizeHint sizes the next batch's buffers for rows values holding bytes
+// bytes of strings (ignored for fixed-width types), in place of the last
+// batch's sizes: for a column known to mirror another, like a masked copy.
+func (c *Column) SizeHint(rows, bytes int) {
+	c.lastValid, c.lastOffs = rows/8+1, 4*(rows+1)
+	switch c.width {
+	case 0:
+		c.lastData = bytes
+	case -1:
+		c.lastData = rows/8 + 1
+	default:
+		c.lastData = rows * c.width
+	}
+}
+
 // Type is the column's Arrow type.
 func (c *Column) Type() arrow.DataType { return c.typ }
 

@@ -250,7 +250,7 @@ func (b *ArrowBuilder) Flush(minRows int, emit func(g *Group, rec arrow.Record) 
 	return nil
 }
 
-// Release drops rows not yet flushed.
+// Release drops rows not yet flushed; the builder stays usable.
 func (b *ArrowBuilder) Release() {
 	for _, tb := range b.tables {
 		if tb != nil {

@@ -385,6 +385,7 @@ func (s *Session) column(im *itemMasker, col arrow.Array, ordinals *array.Int64)
 	case *array.String:
 		data, offs := a.ValueBytes(), a.ValueOffsets()
 		base := offs[0]
+		out.SizeHint(a.Len(), len(data)) // masked values mostly keep their length
 		// Runs of equal values are common (the instance MPAN repeats on
 		// every row of an instance): mask each run once.
 		var prevIn, prevOut []byte

@@ -7,10 +7,12 @@ import (
 	"sort"
 
 	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/parquet"
 	"github.com/apache/arrow/go/v15/parquet/compress"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
+	"github.com/mhhs-sit/datacut/internal/columns"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 )
 
@@ -52,7 +54,7 @@ func newTableFile(dir, name string, schema *arrow.Schema, meta map[string]string
 }
 
 func (t *tableFile) write(rec arrow.Record) error {
-	if err := t.w.Write(rec); err != nil {
+	if err := WriteRecord(t.w, rec); err != nil {
 		return fmt.Errorf("writing table %s: %w", t.name, err)
 	}
 	t.rows += rec.NumRows()
@@ -80,6 +82,59 @@ func (t *tableFile) discard() {
 	os.Remove(t.path)
 }
 
+// WriteRecord writes a record as row groups of at most RowGroupRows, like
+// the writer's own Write, except that the string columns to be dictionary
+// encoded (WriterProperties) reach it already as dictionaries, so the
+// writer stores our dictionary and indices instead of hashing every value
+// through its interface-boxing encoder. The pages are the same: both
+// number the values in order of first appearance. Only nullable columns:
+// for a required one, Arrow v15's dictionary path counts the values twice
+// and the nulls negative in the statistics. rec must have the schema the
+// writer was made with (unlike Write, this is not checked).
+func WriteRecord(w *pqarrow.FileWriter, rec arrow.Record) error {
+	for off := int64(0); off < rec.NumRows() || off == 0; off += RowGroupRows {
+		part := rec.NewSlice(off, min(off+RowGroupRows, rec.NumRows()))
+		err := writeRowGroup(w, part, writeBatch)
+		part.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeBatch is the rows the writer takes at a time: a whole row group,
+// rather than Arrow's 1024, spares it per-batch work on every column. It
+// checks page sizes between batches, so a page holds at most a row group,
+// and dictionary columns arrive in chunks of this size (columns.Dictionary
+// says why).
+const writeBatch = RowGroupRows
+
+func writeRowGroup(w *pqarrow.FileWriter, rec arrow.Record, batch int) error {
+	w.NewRowGroup()
+	for i, f := range rec.Schema().Fields() {
+		col := rec.Column(i)
+		s, ok := col.(*array.String)
+		if !ok || !lowCardinality(f) || !f.Nullable {
+			if err := w.WriteColumnData(col); err != nil {
+				return err
+			}
+			continue
+		}
+		chunks := columns.Dictionary(s, batch)
+		c := arrow.NewChunked(columns.DictType, chunks)
+		err := w.WriteColumnChunked(c, 0, int64(s.Len()))
+		c.Release()
+		for _, a := range chunks {
+			a.Release()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // WriterProperties are the Parquet settings of every table the tools write:
 // Snappy, row groups of RowGroupRows, and dictionary encoding only for
 // short codes. A dictionary that overflows falls back to plain pages, and
@@ -88,7 +143,8 @@ func (t *tableFile) discard() {
 // the 1 MB limit, so the bytes of a file are the same run after run.
 func WriterProperties(schema *arrow.Schema, createdBy string) *parquet.WriterProperties {
 	opts := []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Snappy),
-		parquet.WithMaxRowGroupLength(RowGroupRows), parquet.WithCreatedBy(createdBy), parquet.WithDictionaryDefault(false)}
+		parquet.WithMaxRowGroupLength(RowGroupRows), parquet.WithCreatedBy(createdBy), parquet.WithDictionaryDefault(false),
+		parquet.WithBatchSize(writeBatch)}
 	for _, f := range schema.Fields() {
 		switch {
 		case lowCardinality(f):

@@ -427,6 +427,15 @@ func (r *runner) publish(ctx context.Context, d *Definition, pc *pendingCut, inp
 		"datacut.rules_version": d.rules.Version, "datacut.key_fingerprint": r.opt.Key.Fingerprint()}, r.maskers[d.Name], r.opt.Mem)
 	defer tw.discard()
 	defer tw.stop()
+	// One builder per flow for the whole cut: its columns start each batch
+	// at the size of the one before, instead of growing from empty in
+	// every file.
+	builders := map[*dflow.Flow]*dflow.ArrowBuilder{}
+	defer func() {
+		for _, b := range builders {
+			b.Release()
+		}
+	}()
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
@@ -442,7 +451,7 @@ func (r *runner) publish(ctx context.Context, d *Definition, pc *pendingCut, inp
 		if d.Input.Format == FormatEESCSV {
 			info, broken, err = r.readEES(d, in, src, tw, m)
 		} else {
-			info, broken, err = r.readDFlow(d, in, src, tw, m)
+			info, broken, err = r.readDFlow(d, in, src, tw, m, builders)
 		}
 		if werr := tw.barrier(); err == nil && broken == nil && werr != nil {
 			if errors.Is(werr, errSchema) {
@@ -632,7 +641,7 @@ func (r *runner) reject(m *Manifest, in store.Info, ordinal, line int, findings 
 // masked and written as a row group.
 const batchRows = RowGroupRows
 
-func (r *runner) readDFlow(d *Definition, in store.Info, src io.Reader, tw *tables, m *Manifest) (Input, *brokenInput, error) {
+func (r *runner) readDFlow(d *Definition, in store.Info, src io.Reader, tw *tables, m *Manifest, builders map[*dflow.Flow]*dflow.ArrowBuilder) (Input, *brokenInput, error) {
 	var info Input
 	rd := dflow.NewReader(src, in.Key, dflow.Options{Reveal: func(ref string) bool { return !d.rules.Sensitive(ref) }})
 	broken := func(err error) (Input, *brokenInput, error) {
@@ -651,8 +660,12 @@ func (r *runner) readDFlow(d *Definition, in store.Info, src io.Reader, tw *tabl
 			Message: fmt.Sprintf("flow %s does not belong to cut %s (it reads %s): upload it to the right cut", h.Flow, d.Name, strings.Join(d.Input.Flows, ", "))}}, nil
 	}
 	info.Flow = rd.Flow().Key()
-	b := dflow.NewArrowBuilder(rd.Flow())
-	defer b.Release()
+	b := builders[rd.Flow()]
+	if b == nil {
+		b = dflow.NewArrowBuilder(rd.Flow())
+		builders[rd.Flow()] = b
+	}
+	defer b.Release() // rows of a broken file are dropped
 	emit := func(g *dflow.Group, rec arrow.Record) error {
 		tw.send(TableName(g), rec)
 		return nil
