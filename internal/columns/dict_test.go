@@ -16,7 +16,7 @@ func TestDictionaryDecodesToInput(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, tc := range []struct {
 		n, distinct, chunk, offset int
-		nullRate               float64
+		nullRate                   float64
 	}{
 		{0, 1, 8, 0, 0}, {5, 3, 8, 0, 0}, {1000, 4, 64, 0, 0.3}, {70000, 5000, 1024, 0, 0.1},
 		{3000, 2, 1024, 13, 1}, {4099, 300, 1024, 5, 0.5},
