@@ -98,22 +98,28 @@ func (f *Field) ArrowType() arrow.DataType {
 
 // Schema returns the Arrow schema of the group's table: lineage columns,
 // then one typed column per data item with its J-ref, DTC name and format
-// in field metadata.
+// in field metadata. A child group's parent_line is never null (a record
+// out of place is rejected), so it is not nullable: the writer can then
+// delta-encode it.
 func (g *Group) Schema() *arrow.Schema {
 	md := arrow.NewMetadata(
 		[]string{MetaFlow, MetaVersion, MetaGroup, MetaGroupName},
 		[]string{g.Flow.ID, g.Flow.Version, g.Code, g.Name})
-	return TableSchema(g.ColumnNames(), g.Fields, md)
+	return tableSchema(g.ColumnNames(), g.Fields, md, g.ParentG == nil)
 }
 
 // TableSchema is the schema of a table of data items: the lineage columns,
 // then a typed column per field, named by names, with the item's J-ref,
 // DTC name and format in field metadata.
 func TableSchema(names []string, fields []Field, md arrow.Metadata) *arrow.Schema {
+	return tableSchema(names, fields, md, true)
+}
+
+func tableSchema(names []string, fields []Field, md arrow.Metadata, topLevel bool) *arrow.Schema {
 	cols := []arrow.Field{
 		{Name: ColSourceFileID, Type: arrow.BinaryTypes.String},
 		{Name: ColRecordLine, Type: arrow.PrimitiveTypes.Int64},
-		{Name: ColParentLine, Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: ColParentLine, Type: arrow.PrimitiveTypes.Int64, Nullable: topLevel},
 		{Name: ColInstance, Type: arrow.PrimitiveTypes.Int64},
 		{Name: ColInstanceMPAN, Type: arrow.BinaryTypes.String, Nullable: true},
 	}
@@ -212,6 +218,9 @@ func (b *ArrowBuilder) Append(fileID string, in *Instance) error {
 		if tb == nil {
 			tb = NewTableBuilder(g.Schema())
 			b.tables[g.idx] = tb
+		}
+		if g.ParentG != nil && rec.ParentLine <= 0 {
+			return fmt.Errorf("line %d: group %s has no parent record", rec.Line, g.Code)
 		}
 		cols := tb.cols
 		AppendLineage(cols, fileID, rec.Line, rec.ParentLine, in.Ordinal, in.MPAN)

@@ -67,8 +67,12 @@ func TestEveryFlowRoundTripsThroughArrow(t *testing.T) {
 			if err := w.Close(r.Trailer().Checksum, r.Trailer().Completed); err != nil {
 				t.Fatal(err)
 			}
-			for _, recs := range tables {
+			for code, recs := range tables {
+				child := f.Group(code).ParentG != nil
 				for _, rec := range recs {
+					if nullable := rec.Schema().Field(2).Nullable; nullable == child || (child && rec.Column(2).NullN() > 0) {
+						t.Errorf("group %s: parent_line nullable %v with %d nulls; a child group's is never null", code, nullable, rec.Column(2).NullN())
+					}
 					rec.Release()
 				}
 			}
@@ -96,6 +100,9 @@ func TestArrowSchemaCarriesCatalogue(t *testing.T) {
 	name, _ := s.Field(5).Metadata.GetValue(dflow.MetaName)
 	if ref != "J0003" || name != "MPAN Core" || s.Field(5).Type.ID() != arrow.STRING {
 		t.Fatalf("mpan_core field: %v %s %s", s.Field(5).Type, ref, name)
+	}
+	if !s.Field(2).Nullable || f.Group("289").Schema().Field(2).Nullable {
+		t.Errorf("parent_line should be nullable at level 1 only")
 	}
 	if s.Field(6).Type.ID() != arrow.DATE32 {
 		t.Fatalf("date column type %s", s.Field(6).Type)
@@ -126,5 +133,17 @@ func TestColumnName(t *testing.T) {
 		if got := dflow.ColumnName(in); got != want {
 			t.Errorf("ColumnName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A child record without its parent's line cannot become a row: its
+// parent_line column holds no nulls.
+func TestArrowBuilderRefusesOrphans(t *testing.T) {
+	f := dflow.DefaultCatalog().Flow("D0150", "002")
+	b := dflow.NewArrowBuilder(f)
+	defer b.Release()
+	in := &dflow.Instance{Ordinal: 1, Records: []dflow.Record{{Line: 7, Group: f.Group("289"), Code: "289"}}}
+	if err := b.Append("F1", in); err == nil {
+		t.Fatal("a child record without a parent line was accepted")
 	}
 }
