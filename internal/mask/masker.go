@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+	"slices"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -91,6 +92,11 @@ type Session struct {
 	mk     *Masker
 	caches []*memo
 	byInst []*[instSlots]instSlot // per cached domain: results by instance ordinal (see column)
+	// scratch of strings
+	res      [][]byte
+	runOf    []int32
+	missRows []int
+	missVals [][]byte
 }
 
 // instSlot remembers an instance's latest results in one domain. The
@@ -151,6 +157,9 @@ const memoEntries, memoBytes = 1 << 16, 4 << 20
 var memoSeed = maphash.MakeSeed()
 
 func (m *memo) get(h uint64, v []byte, width int) ([]byte, bool) {
+	if m == nil {
+		return nil, false
+	}
 	off, ok := m.at[h]
 	if !ok {
 		return nil, false
@@ -164,7 +173,7 @@ func (m *memo) get(h uint64, v []byte, width int) ([]byte, bool) {
 }
 
 func (m *memo) put(h uint64, v, out []byte, width int) {
-	if len(v) > 0xffff || len(out) > 0xffff || width > 0xffff {
+	if m == nil || len(v) > 0xffff || len(out) > 0xffff || width > 0xffff {
 		return
 	}
 	if m.at == nil || len(m.at) >= memoEntries || len(m.arena)+6+len(v)+len(out) > memoBytes {
@@ -194,6 +203,24 @@ func (s *Session) Value(ref string, v []byte, width int) ([]byte, error) {
 	return s.mk.value(s, ref, v, width)
 }
 
+// memo is the session's hash cache for the item's domain; nil (which
+// finds nothing and keeps nothing) for domains not worth caching.
+func (s *Session) memo(im *itemMasker) *memo {
+	if s == nil || im.cache < 0 {
+		return nil
+	}
+	m := s.caches[im.cache]
+	if m == nil {
+		m = new(memo)
+		s.caches[im.cache] = m
+	}
+	return m
+}
+
+func memoHash(v []byte, width int) uint64 {
+	return maphash.Bytes(memoSeed, v) ^ uint64(width)*0x9e3779b97f4a7c15
+}
+
 func (mk *Masker) value(s *Session, ref string, v []byte, width int) ([]byte, error) {
 	im := mk.items[ref]
 	if im == nil {
@@ -203,25 +230,15 @@ func (mk *Masker) value(s *Session, ref string, v []byte, width int) ([]byte, er
 		return v, nil
 	}
 	width = im.width(width)
-	var m *memo
-	var h uint64
-	if s != nil && im.cache >= 0 {
-		if m = s.caches[im.cache]; m == nil {
-			m = new(memo)
-			s.caches[im.cache] = m
-		}
-		h = maphash.Bytes(memoSeed, v) ^ uint64(width)*0x9e3779b97f4a7c15
-		if out, ok := m.get(h, v, width); ok {
-			return out, nil
-		}
+	m, h := s.memo(im), memoHash(v, width)
+	if out, ok := m.get(h, v, width); ok {
+		return out, nil
 	}
 	out, err := im.mask(v, width)
 	if err != nil {
 		return nil, err
 	}
-	if m != nil {
-		m.put(h, v, out, width)
-	}
+	m.put(h, v, out, width)
 	return out, nil
 }
 
@@ -359,22 +376,82 @@ func (s *Session) Record(rec arrow.Record, mem memory.Allocator) (arrow.Record, 
 	return array.NewRecord(rec.Schema(), cols, rec.NumRows()), nil
 }
 
-// instValue masks row j's value, looking in its instance's slot first
-// when there is one.
-func (s *Session) instValue(im *itemMasker, slots *[instSlots]instSlot, ordinals *array.Int64, j int, v []byte, width int) ([]byte, error) {
-	if slots == nil || len(v) == 0 || len(v) > instValueMax || ordinals.IsNull(j) {
-		return s.Value(im.ref, v, width)
+// cached looks row j's value up in the session: its instance's slot when
+// there is one, else the hash memo.
+func (s *Session) cached(im *itemMasker, slots *[instSlots]instSlot, ordinals *array.Int64, j int, v []byte, width int) ([]byte, bool) {
+	if slots != nil && len(v) <= instValueMax && !ordinals.IsNull(j) {
+		return slots[uint64(ordinals.Value(j))%instSlots].find(v, width)
 	}
-	slot := &slots[uint64(ordinals.Value(j))%instSlots]
-	if out, ok := slot.find(v, width); ok {
-		return out, nil
+	return s.memo(im).get(memoHash(v, width), v, width)
+}
+
+// remember keeps row j's masked value where cached will find it.
+func (s *Session) remember(im *itemMasker, slots *[instSlots]instSlot, ordinals *array.Int64, j int, v, out []byte, width int) {
+	if slots != nil && len(v) <= instValueMax && !ordinals.IsNull(j) {
+		slots[uint64(ordinals.Value(j))%instSlots].add(v, out, width)
+		return
 	}
-	out, err := im.mask(v, width)
-	if err != nil {
-		return nil, err
+	s.memo(im).put(memoHash(v, width), v, out, width)
+}
+
+// strings masks a string column's values (nil at nulls, empty values kept).
+// Runs of equal values are common (the instance MPAN repeats on every row
+// of an instance) and are masked once; values the caches miss are masked
+// all together when the method can (batchMethod), else one by one.
+func (s *Session) strings(im *itemMasker, a *array.String, slots *[instSlots]instSlot, ordinals *array.Int64, width int) ([][]byte, error) {
+	data, offs := a.ValueBytes(), a.ValueOffsets()
+	base := offs[0]
+	// Scratch kept by the session from column to column.
+	s.res, s.runOf = slices.Grow(s.res[:0], a.Len())[:a.Len()], slices.Grow(s.runOf[:0], a.Len())[:a.Len()]
+	res, runOf := s.res, s.runOf // runOf > 0: row+1 whose value this row repeats
+	clear(runOf)
+	s.missRows, s.missVals = s.missRows[:0], s.missVals[:0]
+	missRows, missVals := s.missRows, s.missVals
+	bm, batch := im.m.(batchMethod)
+	prev := -1
+	for j := range res {
+		if a.IsNull(j) {
+			continue
+		}
+		in := data[offs[j]-base : offs[j+1]-base]
+		switch {
+		case len(in) == 0:
+			res[j] = in
+		case prev >= 0 && string(in) == string(data[offs[prev]-base:offs[prev+1]-base]):
+			runOf[j] = int32(prev) + 1
+		default:
+			if out, ok := s.cached(im, slots, ordinals, j, in, width); ok {
+				res[j] = out
+			} else if batch {
+				missRows, missVals = append(missRows, j), append(missVals, in)
+			} else {
+				out, err := im.mask(in, width)
+				if err != nil {
+					return nil, err
+				}
+				res[j] = out
+				s.remember(im, slots, ordinals, j, in, out, width)
+			}
+			prev = j
+		}
 	}
-	slot.add(v, out, width)
-	return out, nil
+	if len(missVals) > 0 {
+		outs, err := bm.maskAll(missVals, width)
+		if err != nil {
+			return nil, fmt.Errorf("masking %s: %w", im.ref, err)
+		}
+		for k, j := range missRows {
+			res[j] = outs[k]
+			s.remember(im, slots, ordinals, j, missVals[k], outs[k], width)
+		}
+	}
+	for j, r := range runOf {
+		if r > 0 {
+			res[j] = res[r-1]
+		}
+	}
+	s.missRows, s.missVals = missRows, missVals
+	return res, nil
 }
 
 func (s *Session) column(im *itemMasker, col arrow.Array, ordinals *array.Int64) (arrow.Array, error) {
@@ -383,14 +460,10 @@ func (s *Session) column(im *itemMasker, col arrow.Array, ordinals *array.Int64)
 	defer out.Discard()
 	switch a := col.(type) {
 	case *array.String:
-		data, offs := a.ValueBytes(), a.ValueOffsets()
-		base := offs[0]
+		data := a.ValueBytes()
 		out.SizeHint(a.Len(), len(data)) // masked values mostly keep their length
-		// Runs of equal values are common (the instance MPAN repeats on
-		// every row of an instance): mask each run once.
-		var prevIn, prevOut []byte
 		var slots *[instSlots]instSlot
-		if ordinals != nil && ordinals.Len() == a.Len() && im.cache >= 0 && im.perInstance() {
+		if ordinals != nil && ordinals.Len() == a.Len() && im.perInstance() {
 			if s.byInst == nil {
 				s.byInst = make([]*[instSlots]instSlot, len(s.caches))
 			}
@@ -399,20 +472,16 @@ func (s *Session) column(im *itemMasker, col arrow.Array, ordinals *array.Int64)
 				s.byInst[im.cache] = slots
 			}
 		}
-		for j := 0; j < a.Len(); j++ {
+		res, err := s.strings(im, a, slots, ordinals, width)
+		if err != nil {
+			return nil, err
+		}
+		for j, v := range res {
 			if a.IsNull(j) {
 				out.AppendNull()
-				continue
+			} else {
+				out.Bytes(v)
 			}
-			in := data[offs[j]-base : offs[j+1]-base]
-			if prevIn == nil || string(in) != string(prevIn) {
-				v, err := s.instValue(im, slots, ordinals, j, in, width)
-				if err != nil {
-					return nil, err
-				}
-				prevIn, prevOut = in, v
-			}
-			out.Bytes(prevOut)
 		}
 	default:
 		cm, ok := im.m.(constantMethod)

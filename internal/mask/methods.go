@@ -48,27 +48,57 @@ func newMPAN(key []byte) (*mpanMethod, error) {
 	return &mpanMethod{c: c}, err
 }
 
-func (m *mpanMethod) mask(v []byte, _ int) ([]byte, error) {
-	if p := mpan.Problem(v); p != "" {
-		return nil, fmt.Errorf("cannot mask an invalid MPAN core (%s)", p)
+func (m *mpanMethod) mask(v []byte, width int) ([]byte, error) {
+	return maskOne(m, v, width)
+}
+
+func (m *mpanMethod) maskAll(vs [][]byte, _ int) ([][]byte, error) {
+	ls := make([]ff1.Lane, len(vs))
+	for i, v := range vs {
+		if p := mpan.Problem(v); p != "" {
+			return nil, fmt.Errorf("cannot mask an invalid MPAN core (%s)", p)
+		}
+		var x uint64
+		for _, c := range v[2:12] {
+			x = x*10 + uint64(c-'0')
+		}
+		// The distributor id is the tweak: each distributor's numbers get
+		// their own permutation, so equal unique numbers under different
+		// ids do not mask alike.
+		ls[i] = ff1.Lane{N: 10, X: x, Tweak: v[:2]}
 	}
-	var x [10]uint16
-	for i := range x {
-		x[i] = uint16(v[2+i] - '0')
-	}
-	// The distributor id is the tweak: each distributor's numbers get their
-	// own permutation, so equal unique numbers under different ids do not
-	// mask alike.
-	if err := m.c.Encrypt(x[:], x[:], v[:2]); err != nil {
+	if err := m.c.EncryptLanes(ls); err != nil {
 		return nil, err
 	}
-	out := make([]byte, 13)
-	out[0], out[1] = v[0], v[1]
-	for i, d := range x {
-		out[2+i] = byte('0' + d)
+	arena := make([]byte, 13*len(vs))
+	out := make([][]byte, len(vs))
+	for i, l := range ls {
+		o := arena[13*i : 13*i+13 : 13*i+13]
+		o[0], o[1] = vs[i][0], vs[i][1]
+		for k, x := 11, l.X; k >= 2; k, x = k-1, x/10 {
+			o[k] = byte('0' + x%10)
+		}
+		o[12] = mpan.CheckDigit(o)
+		out[i] = o
 	}
-	out[12] = mpan.CheckDigit(out)
 	return out, nil
+}
+
+// batchMethod is a method that masks many values at once faster than one
+// by one: FF1's AES blocks of several values share the cipher's pipeline.
+// out[i] is vs[i] masked.
+type batchMethod interface {
+	method
+	maskAll(vs [][]byte, width int) ([][]byte, error)
+}
+
+// maskOne masks one value through maskAll.
+func maskOne(m batchMethod, v []byte, width int) ([]byte, error) {
+	out, err := m.maskAll([][]byte{v}, width)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
 }
 
 // --- identifiers: keyed FPE keeping length and character classes -----------
@@ -129,34 +159,64 @@ func hexVal(c byte) uint64 {
 
 const chunkLimit = 1_000_000_000_000_000_000 // 10^18
 
-func (m *identifierMethod) mask(v []byte, _ int) ([]byte, error) {
-	out := append([]byte(nil), v...)
-	var posBuf [64]int
-	var radixBuf [64]uint64
-	pos, radix := posBuf[:0], radixBuf[:0]
-	for i, c := range v {
-		if r, _, ok := m.class(c); ok {
-			pos = append(pos, i)
-			radix = append(radix, r)
-		}
-	}
-	// Chunk positions so each chunk's domain stays below 10^18.
-	for start := 0; start < len(pos); {
-		n, end := uint64(1), start
-		for end < len(pos) && n <= chunkLimit/radix[end] {
-			n *= radix[end]
-			end++
-		}
-		if err := m.permute(out, pos[start:end], radix[start:end], n); err != nil {
-			return nil, err
-		}
-		start = end
-	}
-	return out, nil
+func (m *identifierMethod) mask(v []byte, width int) ([]byte, error) {
+	return maskOne(m, v, width)
 }
 
-// permute replaces the characters at pos (a chunk of domain size n).
-func (m *identifierMethod) permute(out []byte, pos []int, radix []uint64, n uint64) error {
+// walk is one chunk of one value waiting for FF1: x, below n, is
+// enciphered over l digits until the result falls below n again.
+type walk struct {
+	out   []byte
+	pos   []int32
+	radix []uint8
+	n, x  uint64
+	l     int
+}
+
+func (m *identifierMethod) maskAll(vs [][]byte, _ int) ([][]byte, error) {
+	size := 0
+	for _, v := range vs {
+		size += len(v)
+	}
+	// One arena each for the values, their positions and radixes: the
+	// walks keep slices of them.
+	arena := make([]byte, 0, size)
+	posArena, radixArena := make([]int32, 0, size), make([]uint8, 0, size)
+	out := make([][]byte, len(vs))
+	walks := make([]walk, 0, len(vs))
+	for i, v := range vs {
+		arena = append(arena, v...)
+		o := arena[len(arena)-len(v) : len(arena) : len(arena)]
+		out[i] = o
+		first := len(posArena)
+		for k, c := range v {
+			if r, _, ok := m.class(c); ok {
+				posArena = append(posArena, int32(k))
+				radixArena = append(radixArena, uint8(r))
+			}
+		}
+		pos, radix := posArena[first:], radixArena[first:]
+		// Chunk positions so each chunk's domain stays below 10^18.
+		for start := 0; start < len(pos); {
+			n, end := uint64(1), start
+			for end < len(pos) && n <= chunkLimit/uint64(radix[end]) {
+				n *= uint64(radix[end])
+				end++
+			}
+			x := m.chunkValue(o, pos[start:end], radix[start:end])
+			if n < ff1.MinDomain {
+				m.setChunk(o, pos[start:end], radix[start:end], uint64(m.smallTable(n)[x]))
+			} else {
+				walks = append(walks, walk{out: o, pos: pos[start:end], radix: radix[start:end], n: n, x: x, l: digits(n - 1)})
+			}
+			start = end
+		}
+	}
+	return out, m.cycleWalk(walks)
+}
+
+// chunkValue reads the characters at pos as one mixed-radix number.
+func (m *identifierMethod) chunkValue(out []byte, pos []int32, radix []uint8) uint64 {
 	var x uint64
 	for i, p := range pos {
 		var d uint64
@@ -166,20 +226,17 @@ func (m *identifierMethod) permute(out []byte, pos []int, radix []uint64, n uint
 			_, base, _ := m.class(out[p])
 			d = uint64(out[p] - base)
 		}
-		x = x*radix[i] + d
+		x = x*uint64(radix[i]) + d
 	}
-	var y uint64
-	if n < ff1.MinDomain {
-		y = uint64(m.smallTable(n)[x])
-	} else {
-		var err error
-		if y, err = m.cycleWalk(x, n); err != nil {
-			return err
-		}
-	}
+	return x
+}
+
+// setChunk writes y over the characters at pos, each in its own class.
+func (m *identifierMethod) setChunk(out []byte, pos []int32, radix []uint8, y uint64) {
 	for i := len(pos) - 1; i >= 0; i-- {
-		d := byte(y % radix[i])
-		y /= radix[i]
+		r := uint64(radix[i])
+		d := byte(y % r)
+		y /= r
 		c := out[pos[i]]
 		switch {
 		case m.hex && d >= 10 && c >= 'a':
@@ -193,35 +250,42 @@ func (m *identifierMethod) permute(out []byte, pos []int, radix []uint64, n uint
 			out[pos[i]] = base + d
 		}
 	}
-	return nil
 }
 
-// cycleWalk applies FF1 over L = len(decimal(n-1)) digits until the result
-// is below n; each step is a permutation of 10^L values, so the walk is a
-// permutation of [0, n). Expected steps: at most 10.
-func (m *identifierMethod) cycleWalk(x, n uint64) (uint64, error) {
+func digits(x uint64) int {
 	l := 1
-	for p := n - 1; p >= 10; p /= 10 {
+	for ; x >= 10; x /= 10 {
 		l++
 	}
-	var buf [20]uint16 // n < 2^64 has at most 20 digits
-	digits := buf[:l]
-	for {
-		for i := l - 1; i >= 0; i-- {
-			digits[i] = uint16(x % 10)
-			x /= 10
-		}
-		if err := m.c.Encrypt(digits, digits, nil); err != nil {
-			return 0, err
-		}
-		x = 0
-		for _, d := range digits {
-			x = x*10 + uint64(d)
-		}
-		if x < n {
-			return x, nil
-		}
+	return l
+}
+
+// cycleWalk applies FF1 over the decimal digits of each walk's n-1 until
+// the result is below n (at most 10 tries expected), all walks side by
+// side through EncryptLanes, and writes the results back.
+func (m *identifierMethod) cycleWalk(walks []walk) error {
+	lanes := make([]ff1.Lane, len(walks))
+	idx := make([]int, len(walks))
+	for i := range walks {
+		lanes[i], idx[i] = ff1.Lane{N: walks[i].l, X: walks[i].x}, i
 	}
+	for len(lanes) > 0 {
+		if err := m.c.EncryptLanes(lanes); err != nil {
+			return err
+		}
+		keep := 0
+		for j, l := range lanes {
+			w := &walks[idx[j]]
+			if l.X < w.n {
+				m.setChunk(w.out, w.pos, w.radix, l.X)
+				continue
+			}
+			lanes[keep], idx[keep] = l, idx[j]
+			keep++
+		}
+		lanes, idx = lanes[:keep], idx[:keep]
+	}
+	return nil
 }
 
 // smallTable is a keyed permutation of [0, n) for domains too small for

@@ -28,6 +28,17 @@ type Cipher struct {
 	// same in every round and every call of that shape, so it is
 	// encrypted once.
 	ep [maxPrepared + 1][maxPreparedTweak + 1][16]byte
+	// shapes[n] are the split and sizes for n numerals (ok false: n is
+	// outside this implementation's domain).
+	shapes [maxPrepared + 1]shape
+	lanes  *laneAES
+}
+
+type shape struct {
+	ok     bool
+	u      int
+	mu, mv uint64 // radix^u, radix^v
+	b, d   int
 }
 
 const maxPrepared, maxPreparedTweak = 64, 8
@@ -41,12 +52,13 @@ func New(key []byte, radix int) (*Cipher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ff1: %w", err)
 	}
-	c := &Cipher{block: b, radix: uint64(radix)}
+	c := &Cipher{block: b, radix: uint64(radix), lanes: newLaneAES(key, b)}
 	for n := 2; n <= maxPrepared; n++ {
-		if _, _, _, mv, err := c.check(make([]uint16, n)); err == nil {
+		if u, _, mu, mv, err := c.check(make([]uint16, n)); err == nil {
 			for t := 0; t <= maxPreparedTweak; t++ {
-				p, _, _ := c.params(n, t, mv)
-				b.Encrypt(c.ep[n][t][:], p[:])
+				p, b, d := c.params(n, t, mv)
+				c.block.Encrypt(c.ep[n][t][:], p[:])
+				c.shapes[n] = shape{ok: true, u: u, mu: mu, mv: mv, b: b, d: d}
 			}
 		}
 	}

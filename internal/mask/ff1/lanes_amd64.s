@@ -1,0 +1,61 @@
+#include "textflag.h"
+
+// func encryptLanes(xk *byte, rounds int, b *[8][16]byte)
+// Eight blocks go through each round together, so AESENC's latency
+// overlaps across them.
+TEXT ·encryptLanes(SB), NOSPLIT, $0-24
+	MOVQ xk+0(FP), AX
+	MOVQ rounds+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVUPS 0(DX), X0
+	MOVUPS 16(DX), X1
+	MOVUPS 32(DX), X2
+	MOVUPS 48(DX), X3
+	MOVUPS 64(DX), X4
+	MOVUPS 80(DX), X5
+	MOVUPS 96(DX), X6
+	MOVUPS 112(DX), X7
+	MOVUPS 0(AX), X8
+	PXOR X8, X0
+	PXOR X8, X1
+	PXOR X8, X2
+	PXOR X8, X3
+	PXOR X8, X4
+	PXOR X8, X5
+	PXOR X8, X6
+	PXOR X8, X7
+	ADDQ $16, AX
+	DECQ CX
+
+round:
+	MOVUPS 0(AX), X8
+	AESENC X8, X0
+	AESENC X8, X1
+	AESENC X8, X2
+	AESENC X8, X3
+	AESENC X8, X4
+	AESENC X8, X5
+	AESENC X8, X6
+	AESENC X8, X7
+	ADDQ $16, AX
+	DECQ CX
+	JNZ  round
+
+	MOVUPS 0(AX), X8
+	AESENCLAST X8, X0
+	AESENCLAST X8, X1
+	AESENCLAST X8, X2
+	AESENCLAST X8, X3
+	AESENCLAST X8, X4
+	AESENCLAST X8, X5
+	AESENCLAST X8, X6
+	AESENCLAST X8, X7
+	MOVUPS X0, 0(DX)
+	MOVUPS X1, 16(DX)
+	MOVUPS X2, 32(DX)
+	MOVUPS X3, 48(DX)
+	MOVUPS X4, 64(DX)
+	MOVUPS X5, 80(DX)
+	MOVUPS X6, 96(DX)
+	MOVUPS X7, 112(DX)
+	RET
