@@ -116,7 +116,7 @@ func writeParquet(path string, recs ...arrow.Record) error {
 	if err != nil {
 		return err
 	}
-	w, err := pqarrow.NewFileWriter(recs[0].Schema(), f, pipeline.WriterProperties(recs[0].Schema(), "allocate"), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	w, err := pipeline.NewParquetWriter(recs[0].Schema(), f, "allocate")
 	if err != nil {
 		f.Close()
 		return err

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 
@@ -37,7 +38,7 @@ func newTableFile(dir, name string, schema *arrow.Schema, meta map[string]string
 		return nil, fmt.Errorf("creating spool for table %s: %w", name, err)
 	}
 	t := &tableFile{name: name, path: f.Name(), schema: schema, f: f, buf: bufio.NewWriterSize(f, 1<<20)}
-	t.w, err = pqarrow.NewFileWriter(schema, t.buf, WriterProperties(schema, "datacut"), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	t.w, err = NewParquetWriter(schema, t.buf, "datacut")
 	if err != nil {
 		t.discard()
 		return nil, fmt.Errorf("table %s: %w", name, err)
@@ -82,15 +83,34 @@ func (t *tableFile) discard() {
 	os.Remove(t.path)
 }
 
+// NewParquetWriter starts a Parquet file of records of schema, with
+// WriterProperties and the Arrow schema stored; write with WriteRecord.
+func NewParquetWriter(schema *arrow.Schema, w io.Writer, createdBy string) (*pqarrow.FileWriter, error) {
+	return pqarrow.NewFileWriter(fileSchema(schema), w, WriterProperties(schema, createdBy), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+}
+
+// fileSchema is the schema as stored: dictionary-encoded string columns are
+// optional even when they never hold nulls (source_file_id), because Arrow
+// v15 handed a dictionary for a required column counts its values twice
+// and its nulls negative in the statistics.
+func fileSchema(schema *arrow.Schema) *arrow.Schema {
+	fields := schema.Fields()
+	for i, f := range fields {
+		if f.Type.ID() == arrow.STRING && lowCardinality(f) {
+			fields[i].Nullable = true
+		}
+	}
+	md := schema.Metadata()
+	return arrow.NewSchema(fields, &md)
+}
+
 // WriteRecord writes a record as row groups of at most RowGroupRows, like
 // the writer's own Write, except that the string columns to be dictionary
 // encoded (WriterProperties) reach it already as dictionaries, so the
 // writer stores our dictionary and indices instead of hashing every value
 // through its interface-boxing encoder. The pages are the same: both
-// number the values in order of first appearance. Only nullable columns:
-// for a required one, Arrow v15's dictionary path counts the values twice
-// and the nulls negative in the statistics. rec must have the schema the
-// writer was made with (unlike Write, this is not checked).
+// number the values in order of first appearance. w must come from
+// NewParquetWriter with rec's schema (unlike Write, this is not checked).
 func WriteRecord(w *pqarrow.FileWriter, rec arrow.Record) error {
 	for off := int64(0); off < rec.NumRows() || off == 0; off += RowGroupRows {
 		part := rec.NewSlice(off, min(off+RowGroupRows, rec.NumRows()))
@@ -115,7 +135,7 @@ func writeRowGroup(w *pqarrow.FileWriter, rec arrow.Record, batch int) error {
 	for i, f := range rec.Schema().Fields() {
 		col := rec.Column(i)
 		s, ok := col.(*array.String)
-		if !ok || !lowCardinality(f) || !f.Nullable {
+		if !ok || !lowCardinality(f) {
 			if err := w.WriteColumnData(col); err != nil {
 				return err
 			}
