@@ -48,23 +48,23 @@ func (c *Cipher) EncryptLanes(ls []Lane) error {
 		}
 		for i := 0; i < 10; i++ {
 			for j := 0; j < active; j++ {
+				// Q's last b+1 bytes are [i] and NUM(B) in b bytes (b <= 7,
+				// as radix^v < 2^56): one 8-byte XOR.
 				s := &st[j]
 				blk[j] = s.ep
-				blk[j][15-s.sh.b] ^= byte(i)
-				for k := 0; k < s.sh.b; k++ {
-					blk[j][15-k] ^= byte(s.nb >> (8 * k))
-				}
+				q := binary.BigEndian.Uint64(s.ep[8:]) ^ (uint64(i)<<(8*s.sh.b) | s.nb)
+				binary.BigEndian.PutUint64(blk[j][8:], q)
 			}
 			c.lanes.encrypt(&blk)
 			for j := 0; j < active; j++ {
 				s := &st[j]
-				m := s.sh.mu
+				m := &s.sh.modU
 				if i%2 == 1 {
-					m = s.sh.mv
+					m = &s.sh.modV
 				}
 				cc := s.na + num(&blk[j], s.sh.d, m)
-				if cc >= m {
-					cc -= m
+				if cc >= m.m {
+					cc -= m.m
 				}
 				s.na, s.nb = s.nb, cc
 			}
@@ -116,13 +116,32 @@ func (c *Cipher) slowLane(l *Lane) error {
 }
 
 // num is y = NUM(S) mod m for the first d bytes of R (d <= 16: S is R).
-func num(r *[16]byte, d int, m uint64) uint64 {
+func num(r *[16]byte, d int, m *modulus) uint64 {
 	if d == 8 {
-		return binary.BigEndian.Uint64(r[:8]) % m
+		return m.reduce(binary.BigEndian.Uint64(r[:8]))
 	}
 	var y uint64
 	for k := 0; k < d; k++ {
-		y = (y<<8 | uint64(r[k])) % m
+		y = (y<<8 | uint64(r[k])) % m.m
 	}
 	return y
+}
+
+// modulus reduces by m with a multiplication instead of a division:
+// with magic = floor((2^64-1)/m), hi(x*magic) falls short of x/m by less
+// than 1+1/m, so the remainder left is below 3m.
+type modulus struct{ m, magic uint64 }
+
+func newModulus(m uint64) modulus { return modulus{m: m, magic: ^uint64(0) / m} }
+
+func (m *modulus) reduce(x uint64) uint64 {
+	q, _ := bits.Mul64(x, m.magic)
+	r := x - q*m.m
+	if r >= m.m {
+		r -= m.m
+	}
+	if r >= m.m {
+		r -= m.m
+	}
+	return r
 }

@@ -35,10 +35,11 @@ type Cipher struct {
 }
 
 type shape struct {
-	ok     bool
-	u      int
-	mu, mv uint64 // radix^u, radix^v
-	b, d   int
+	ok         bool
+	u          int
+	mu, mv     uint64 // radix^u, radix^v
+	modU, modV modulus
+	b, d       int
 }
 
 const maxPrepared, maxPreparedTweak = 64, 8
@@ -58,7 +59,7 @@ func New(key []byte, radix int) (*Cipher, error) {
 			for t := 0; t <= maxPreparedTweak; t++ {
 				p, b, d := c.params(n, t, mv)
 				c.block.Encrypt(c.ep[n][t][:], p[:])
-				c.shapes[n] = shape{ok: true, u: u, mu: mu, mv: mv, b: b, d: d}
+				c.shapes[n] = shape{ok: true, u: u, mu: mu, mv: mv, modU: newModulus(mu), modV: newModulus(mv), b: b, d: d}
 			}
 		}
 	}
