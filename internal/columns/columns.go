@@ -125,10 +125,9 @@ func (c *Column) AppendNull() {
 	case -1:
 		c.appendBit(false)
 	default:
-		c.data = grow(c.data, c.width)
-		for i := 0; i < c.width; i++ {
-			c.data = append(c.data, 0)
-		}
+		n := len(c.data)
+		c.data = grow(c.data, c.width)[:n+c.width]
+		clear(c.data[n:])
 	}
 	c.n++
 }

@@ -30,14 +30,16 @@ func Dictionary(a *array.String, chunk int) []arrow.Array {
 	idx := make([]byte, 4*n)
 	var d dictTable
 	d.reset(16)
+	data, offs := a.ValueBytes(), a.ValueOffsets()
+	base := offs[0]
 	prev := int32(-1)
-	var prevV string
+	var prevV []byte
 	for j := 0; j < n; j++ {
 		if a.IsNull(j) {
 			continue // a null's index is never read; it stays 0
 		}
-		v := a.Value(j)
-		if prev < 0 || v != prevV {
+		v := data[offs[j]-base : offs[j+1]-base]
+		if prev < 0 || string(v) != string(prevV) {
 			prev, prevV = d.index(v), v
 		}
 		binary.LittleEndian.PutUint32(idx[4*j:], uint32(prev))
@@ -91,9 +93,9 @@ func (d *dictTable) value(i int32) []byte {
 }
 
 // index returns v's number, adding it when new.
-func (d *dictTable) index(v string) int32 {
+func (d *dictTable) index(v []byte) int32 {
 	mask := uint64(len(d.slots) - 1)
-	for h := maphash.String(dictSeed, v) & mask; ; h = (h + 1) & mask {
+	for h := maphash.Bytes(dictSeed, v) & mask; ; h = (h + 1) & mask {
 		s := d.slots[h]
 		if s == 0 {
 			i := int32(d.len())
@@ -105,7 +107,7 @@ func (d *dictTable) index(v string) int32 {
 			}
 			return i
 		}
-		if string(d.value(s-1)) == v {
+		if string(d.value(s-1)) == string(v) {
 			return s - 1
 		}
 	}

@@ -238,15 +238,14 @@ func splitFields(dst [][]byte, line []byte) (code []byte, fields [][]byte, trail
 	}
 	code, rest := line[:i], line[i+1:]
 	fields = dst[:0]
-	for {
-		j := bytes.IndexByte(rest, '|')
-		if j < 0 {
-			fields = append(fields, rest)
-			return code, fields, trailing
+	start := 0
+	for k, c := range rest { // fields are short: a plain loop beats IndexByte's call
+		if c == '|' {
+			fields = append(fields, rest[start:k])
+			start = k + 1
 		}
-		fields = append(fields, rest[:j])
-		rest = rest[j+1:]
 	}
+	return code, append(fields, rest[start:]), trailing
 }
 
 // Header reads and checks the ZHV record and selects the catalogue flow.

@@ -159,6 +159,15 @@ func hexVal(c byte) uint64 {
 
 const chunkLimit = 1_000_000_000_000_000_000 // 10^18
 
+// chunkLimits[r] is chunkLimit/r for the radixes identifiers use (no
+// division per character).
+var chunkLimits = func() (l [27]uint64) {
+	for _, r := range []uint64{10, 16, 26} {
+		l[r] = chunkLimit / r
+	}
+	return l
+}()
+
 func (m *identifierMethod) mask(v []byte, width int) ([]byte, error) {
 	return maskOne(m, v, width)
 }
@@ -199,7 +208,7 @@ func (m *identifierMethod) maskAll(vs [][]byte, _ int) ([][]byte, error) {
 		// Chunk positions so each chunk's domain stays below 10^18.
 		for start := 0; start < len(pos); {
 			n, end := uint64(1), start
-			for end < len(pos) && n <= chunkLimit/uint64(radix[end]) {
+			for end < len(pos) && n <= chunkLimits[radix[end]] {
 				n *= uint64(radix[end])
 				end++
 			}
