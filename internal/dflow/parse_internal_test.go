@@ -25,3 +25,20 @@ func TestParseIntMatchesStrconv(t *testing.T) {
 		}
 	}
 }
+
+// groupOf finds what Group finds, for every code of every flow, and
+// nothing for codes a flow does not have.
+func TestGroupOfMatchesGroup(t *testing.T) {
+	for _, f := range DefaultCatalog().Flows {
+		for _, g := range f.Groups {
+			if got := f.groupOf([]byte(g.Code)); got != g {
+				t.Fatalf("%s: groupOf(%q) = %v", f.Key(), g.Code, got)
+			}
+		}
+		for _, code := range []string{"", "0", "ZZ", "ZZZ", "ZZZZ", "28", "2800"} {
+			if got, want := f.groupOf([]byte(code)), f.Group(code); got != want {
+				t.Fatalf("%s: groupOf(%q) = %v, want %v", f.Key(), code, got, want)
+			}
+		}
+	}
+}

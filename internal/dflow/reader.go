@@ -195,8 +195,12 @@ func (r *Reader) readLine() ([]byte, error) {
 		return nil, fmt.Errorf("%s: reading line %d: %w", r.name, r.line+1, err)
 	}
 	r.line++
-	b = bytes.TrimSuffix(b, []byte{'\n'})
-	b = bytes.TrimSuffix(b, []byte{'\r'})
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
 	if r.line == 1 {
 		b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 	}
@@ -354,7 +358,7 @@ func (r *Reader) Next() (*Instance, error) {
 				Message: "record does not start with a group code: not a D-flow record"})
 		}
 		r.stats.Records++
-		g := r.flow.byCode[string(code)]
+		g := r.flow.groupOf(code)
 		if g != nil && (g.Unit() || g.Context()) {
 			var done *Instance
 			if r.cur.Ordinal > 0 {
