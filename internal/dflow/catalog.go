@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -84,6 +85,10 @@ type Item struct {
 	Unresolved bool `json:"unresolved,omitempty"`
 
 	valid map[string]struct{}
+	// short holds the valid set packed (packShort), sorted, when every
+	// value fits: the reader checks a value per field, and a scan of a few
+	// numbers beats hashing a string.
+	short []uint64
 }
 
 // Kind is a DTC logical format.
@@ -171,8 +176,15 @@ func (c *Catalog) index() error {
 		it.Ref = ref
 		if len(it.ValidSet) > 0 {
 			it.valid = make(map[string]struct{}, len(it.ValidSet))
+			fits := true
 			for _, v := range it.ValidSet {
 				it.valid[v] = struct{}{}
+				k, ok := packShort([]byte(v))
+				fits = fits && ok
+				it.short = append(it.short, k)
+			}
+			if slices.Sort(it.short); !fits {
+				it.short = nil
 			}
 		}
 	}
@@ -349,8 +361,31 @@ func (it *Item) InValidSet(v []byte) bool {
 	if it.valid == nil {
 		return true
 	}
-	_, ok := it.valid[string(v)]
+	if it.short == nil {
+		_, ok := it.valid[string(v)]
+		return ok
+	}
+	k, ok := packShort(v)
+	if !ok {
+		return false
+	}
+	if len(it.short) <= 16 {
+		return slices.Contains(it.short, k)
+	}
+	_, ok = slices.BinarySearch(it.short, k)
 	return ok
+}
+
+// packShort packs a value of at most 7 bytes with its length.
+func packShort(v []byte) (uint64, bool) {
+	if len(v) > 7 {
+		return 0, false
+	}
+	k := uint64(len(v)) << 56
+	for i, c := range v {
+		k |= uint64(c) << (8 * i)
+	}
+	return k, true
 }
 
 var formatRe = regexp.MustCompile(`^(±?)\s*([A-Z]+)\s*(?:\(\s*(\d*)\s*(?:,\s*(\d+)\s*)?\))?$`)

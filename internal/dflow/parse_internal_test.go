@@ -2,6 +2,7 @@ package dflow
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,6 +39,26 @@ func TestGroupOfMatchesGroup(t *testing.T) {
 		for _, code := range []string{"", "0", "ZZ", "ZZZ", "ZZZZ", "28", "2800"} {
 			if got, want := f.groupOf([]byte(code)), f.Group(code); got != want {
 				t.Fatalf("%s: groupOf(%q) = %v, want %v", f.Key(), code, got, want)
+			}
+		}
+	}
+}
+
+// InValidSet's packed scan agrees with the set itself, for every item with
+// an enumeration, on its members and on near misses.
+func TestInValidSetMatchesTheSet(t *testing.T) {
+	for ref, it := range DefaultCatalog().Items {
+		if it.valid == nil {
+			continue
+		}
+		probes := []string{"", "0", "00000000", "A", "a"}
+		for _, v := range it.ValidSet {
+			probes = append(probes, v, v+" ", v[:len(v)-1], strings.ToLower(v), v+"\x00")
+		}
+		for _, p := range probes {
+			_, want := it.valid[p]
+			if got := it.InValidSet([]byte(p)); got != want {
+				t.Fatalf("%s: InValidSet(%q) = %v, want %v", ref, p, got, want)
 			}
 		}
 	}
