@@ -157,9 +157,6 @@ const memoEntries, memoBytes = 1 << 16, 4 << 20
 var memoSeed = maphash.MakeSeed()
 
 func (m *memo) get(h uint64, v []byte, width int) ([]byte, bool) {
-	if m == nil {
-		return nil, false
-	}
 	off, ok := m.at[h]
 	if !ok {
 		return nil, false
@@ -173,7 +170,7 @@ func (m *memo) get(h uint64, v []byte, width int) ([]byte, bool) {
 }
 
 func (m *memo) put(h uint64, v, out []byte, width int) {
-	if m == nil || len(v) > 0xffff || len(out) > 0xffff || width > 0xffff {
+	if len(v) > 0xffff || len(out) > 0xffff || width > 0xffff {
 		return
 	}
 	if m.at == nil || len(m.at) >= memoEntries || len(m.arena)+6+len(v)+len(out) > memoBytes {
@@ -203,8 +200,8 @@ func (s *Session) Value(ref string, v []byte, width int) ([]byte, error) {
 	return s.mk.value(s, ref, v, width)
 }
 
-// memo is the session's hash cache for the item's domain; nil (which
-// finds nothing and keeps nothing) for domains not worth caching.
+// memo is the session's hash cache for the item's domain; nil without a
+// session and for domains not worth caching.
 func (s *Session) memo(im *itemMasker) *memo {
 	if s == nil || im.cache < 0 {
 		return nil
@@ -230,15 +227,21 @@ func (mk *Masker) value(s *Session, ref string, v []byte, width int) ([]byte, er
 		return v, nil
 	}
 	width = im.width(width)
-	m, h := s.memo(im), memoHash(v, width)
-	if out, ok := m.get(h, v, width); ok {
-		return out, nil
+	m := s.memo(im)
+	var h uint64
+	if m != nil {
+		h = memoHash(v, width)
+		if out, ok := m.get(h, v, width); ok {
+			return out, nil
+		}
 	}
 	out, err := im.mask(v, width)
 	if err != nil {
 		return nil, err
 	}
-	m.put(h, v, out, width)
+	if m != nil {
+		m.put(h, v, out, width)
+	}
 	return out, nil
 }
 
@@ -382,7 +385,10 @@ func (s *Session) cached(im *itemMasker, slots *[instSlots]instSlot, ordinals *a
 	if slots != nil && len(v) <= instValueMax && !ordinals.IsNull(j) {
 		return slots[uint64(ordinals.Value(j))%instSlots].find(v, width)
 	}
-	return s.memo(im).get(memoHash(v, width), v, width)
+	if m := s.memo(im); m != nil {
+		return m.get(memoHash(v, width), v, width)
+	}
+	return nil, false
 }
 
 // remember keeps row j's masked value where cached will find it.
@@ -391,7 +397,9 @@ func (s *Session) remember(im *itemMasker, slots *[instSlots]instSlot, ordinals 
 		slots[uint64(ordinals.Value(j))%instSlots].add(v, out, width)
 		return
 	}
-	s.memo(im).put(memoHash(v, width), v, out, width)
+	if m := s.memo(im); m != nil {
+		m.put(memoHash(v, width), v, out, width)
+	}
 }
 
 // strings masks a string column's values (nil at nulls, empty values kept).
