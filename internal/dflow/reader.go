@@ -472,12 +472,13 @@ func (r *Reader) addRecord(g *Group, code []byte, fields [][]byte, trailing bool
 		return nil
 	}
 	rec.Code = g.Code
+	placed := true
 	if g.Level > 1 {
-		r.place(in, g, idx, &rec)
+		placed = r.place(in, g, idx, &rec)
 	} else {
 		r.push(g, idx)
 	}
-	if g.Unit() || g.Context() {
+	if placed && (g.Unit() || g.Context()) { // an out-of-place record has no frame, nor ancestors
 		for _, fr := range r.stack[:len(r.stack)-1] {
 			if fr.rejected {
 				r.finding(in, Finding{Line: r.line, Group: g.Code, Rule: RuleParentRejected, Severity: SevError,
@@ -518,15 +519,16 @@ func (r *Reader) addRecord(g *Group, code []byte, fields [][]byte, trailing bool
 	return nil
 }
 
-// place pops the stack to the group's parent and pushes the group.
-func (r *Reader) place(in *Instance, g *Group, idx int, rec *Record) {
+// place pops the stack to the group's parent and pushes the group; false
+// (with a finding) when the parent is not open.
+func (r *Reader) place(in *Instance, g *Group, idx int, rec *Record) bool {
 	for len(r.stack) > 0 && r.stack[len(r.stack)-1].g != g.ParentG {
 		r.pop()
 	}
 	if len(r.stack) == 0 {
 		r.finding(in, Finding{Line: r.line, Group: g.Code, Rule: RuleOutOfPlace, Severity: SevError,
 			Message: fmt.Sprintf("group %s (%s) must follow its parent group %s", g.Code, g.Name, g.Parent)})
-		return
+		return false
 	}
 	top := r.stack[len(r.stack)-1]
 	rec.ParentLine = top.line
@@ -540,6 +542,7 @@ func (r *Reader) place(in *Instance, g *Group, idx int, rec *Record) {
 			Message: fmt.Sprintf("group %s (%s) may appear at most %d times under %s", g.Code, g.Name, g.Max, g.Parent)})
 	}
 	r.push(g, idx)
+	return true
 }
 
 func (r *Reader) push(g *Group, idx int) {
