@@ -33,7 +33,7 @@ type Flow struct {
 	Groups  []*Group `json:"groups"` // catalogue order: depth-first
 
 	byCode map[string]*Group
-	codes  []uint32 // Groups' codes packed, for groupOf
+	codes  []uint64 // Groups' codes packed (packShort), for groupOf
 }
 
 // Group is one record type of a flow.
@@ -195,7 +195,11 @@ func (c *Catalog) index() error {
 		for i, g := range f.Groups {
 			g.Flow, g.idx = f, i
 			f.byCode[g.Code] = g
-			f.codes = append(f.codes, packCode([]byte(g.Code)))
+			k, ok := packShort([]byte(g.Code))
+			if !ok {
+				k = ^uint64(0) // matches no packed code: groupOf looks such codes up by map
+			}
+			f.codes = append(f.codes, k)
 			for i := range g.Fields {
 				it := c.Items[g.Fields[i].Ref]
 				if it == nil {
@@ -287,25 +291,16 @@ func (f *Flow) Group(code string) *Group { return f.byCode[code] }
 // groupOf is Group for a record's code: the reader's lookup, once per
 // record, done by scanning the few packed codes instead of hashing.
 func (f *Flow) groupOf(code []byte) *Group {
-	if len(code) != 3 {
+	k, ok := packShort(code)
+	if !ok {
 		return f.byCode[string(code)]
 	}
-	k := packCode(code)
 	for i, c := range f.codes {
 		if c == k {
 			return f.Groups[i]
 		}
 	}
 	return nil
-}
-
-// packCode packs a 3-byte group code into a number that is never 0; any
-// other length packs to 0.
-func packCode(code []byte) uint32 {
-	if len(code) != 3 {
-		return 0
-	}
-	return 1<<24 | uint32(code[0])<<16 | uint32(code[1])<<8 | uint32(code[2])
 }
 
 // Key is the flow id and version as in a ZHV header, e.g. D0150002.
