@@ -62,7 +62,7 @@ func (c *Cipher) EncryptLanes(ls []Lane) error {
 				if i%2 == 1 {
 					m = &s.sh.modV
 				}
-				cc := s.na + num(&blk[j], s.sh.d, m)
+				cc := s.na + roundY(&blk[j], s.sh.d, m)
 				if cc >= m.m {
 					cc -= m.m
 				}
@@ -115,8 +115,8 @@ func (c *Cipher) slowLane(l *Lane) error {
 	return nil
 }
 
-// num is y = NUM(S) mod m for the first d bytes of R (d <= 16: S is R).
-func num(r *[16]byte, d int, m *modulus) uint64 {
+// roundY is y = NUM(S) mod m for the first d bytes of R (d <= 16: S is R).
+func roundY(r *[16]byte, d int, m *modulus) uint64 {
 	if d == 8 {
 		return m.reduce(binary.BigEndian.Uint64(r[:8]))
 	}
