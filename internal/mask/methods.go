@@ -270,8 +270,9 @@ func digits(x uint64) int {
 }
 
 // cycleWalk applies FF1 over the decimal digits of each walk's n-1 until
-// the result is below n (at most 10 tries expected), all walks side by
-// side through EncryptLanes, and writes the results back.
+// the result is below n, all walks side by side through EncryptLanes, and
+// writes the results back. Each step is a permutation of 10^l values, so
+// the walk is a permutation of [0, n); expected steps: at most 10.
 func (m *identifierMethod) cycleWalk(walks []walk) error {
 	lanes := make([]ff1.Lane, len(walks))
 	idx := make([]int, len(walks))

@@ -114,7 +114,7 @@ func fileSchema(schema *arrow.Schema) *arrow.Schema {
 func WriteRecord(w *pqarrow.FileWriter, rec arrow.Record) error {
 	for off := int64(0); off < rec.NumRows() || off == 0; off += RowGroupRows {
 		part := rec.NewSlice(off, min(off+RowGroupRows, rec.NumRows()))
-		err := writeRowGroup(w, part, writeBatch)
+		err := writeRowGroup(w, part)
 		part.Release()
 		if err != nil {
 			return err
@@ -130,7 +130,7 @@ func WriteRecord(w *pqarrow.FileWriter, rec arrow.Record) error {
 // says why).
 const writeBatch = RowGroupRows
 
-func writeRowGroup(w *pqarrow.FileWriter, rec arrow.Record, batch int) error {
+func writeRowGroup(w *pqarrow.FileWriter, rec arrow.Record) error {
 	w.NewRowGroup()
 	for i, f := range rec.Schema().Fields() {
 		col := rec.Column(i)
@@ -141,7 +141,7 @@ func writeRowGroup(w *pqarrow.FileWriter, rec arrow.Record, batch int) error {
 			}
 			continue
 		}
-		chunks := columns.Dictionary(s, batch)
+		chunks := columns.Dictionary(s, writeBatch)
 		c := arrow.NewChunked(columns.DictType, chunks)
 		err := w.WriteColumnChunked(c, 0, int64(s.Len()))
 		c.Release()

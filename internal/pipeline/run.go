@@ -429,13 +429,8 @@ func (r *runner) publish(ctx context.Context, d *Definition, pc *pendingCut, inp
 	defer tw.stop()
 	// One builder per flow for the whole cut: its columns start each batch
 	// at the size of the one before, instead of growing from empty in
-	// every file.
+	// every file. readDFlow leaves none of a file's rows in it.
 	builders := map[*dflow.Flow]*dflow.ArrowBuilder{}
-	defer func() {
-		for _, b := range builders {
-			b.Release()
-		}
-	}()
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err

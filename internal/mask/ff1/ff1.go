@@ -57,10 +57,11 @@ func New(key []byte, radix int) (*Cipher, error) {
 	for n := 2; n <= maxPrepared; n++ {
 		if u, _, mu, mv, err := c.check(make([]uint16, n)); err == nil {
 			for t := 0; t <= maxPreparedTweak; t++ {
-				p, b, d := c.params(n, t, mv)
+				p, _, _ := c.params(n, t, mv)
 				c.block.Encrypt(c.ep[n][t][:], p[:])
-				c.shapes[n] = shape{ok: true, u: u, mu: mu, mv: mv, modU: newModulus(mu), modV: newModulus(mv), b: b, d: d}
 			}
+			_, b, d := c.params(n, 0, mv) // b and d depend on n alone
+			c.shapes[n] = shape{ok: true, u: u, mu: mu, mv: mv, modU: newModulus(mu), modV: newModulus(mv), b: b, d: d}
 		}
 	}
 	return c, nil
