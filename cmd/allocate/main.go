@@ -19,6 +19,7 @@ import (
 
 	"github.com/mhhs-sit/datacut/internal/allocation"
 	"github.com/mhhs-sit/datacut/internal/cli"
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/plan"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/store/location"
@@ -55,18 +56,22 @@ func loadPlan(ref, dir string) (*plan.Plan, error) {
 	if ref == "" {
 		return nil, cli.Usage("--plan is required: a plan file, or the name of one in pipelines/plans (sit, uit-qualification)")
 	}
+	types, err := cut.LoadTypes(definitions(dir))
+	if err != nil {
+		return nil, cli.Usage("%v", err)
+	}
 	if strings.HasSuffix(ref, ".yaml") || strings.ContainsRune(ref, os.PathSeparator) {
 		b, err := os.ReadFile(ref)
 		if err != nil {
 			return nil, cli.Usage("%v", err)
 		}
-		p, err := plan.Decode(ref, b)
+		p, err := plan.Decode(ref, b, types)
 		if err != nil {
 			return nil, cli.Usage("%v", err)
 		}
 		return p, nil
 	}
-	plans, err := plan.Load(definitions(dir))
+	plans, err := plan.Load(definitions(dir), types)
 	if err != nil {
 		return nil, cli.Usage("%v", err)
 	}
@@ -219,7 +224,11 @@ attributes, filter values and per keys. Errors name file:line.
 				fmt.Fprintf(out, "%s: ok (%d environments)\n", p.Path, len(p.Environments))
 				return nil
 			}
-			plans, err := plan.Load(definitions(dir))
+			types, err := cut.LoadTypes(definitions(dir))
+			if err != nil {
+				return cli.Usage("%v", err)
+			}
+			plans, err := plan.Load(definitions(dir), types)
 			if err != nil {
 				return cli.Usage("%v", err)
 			}

@@ -21,7 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mhhs-sit/datacut/internal/cli"
-	"github.com/mhhs-sit/datacut/internal/pipeline"
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/store/local"
 	"github.com/mhhs-sit/datacut/internal/synth"
@@ -72,21 +72,21 @@ type cutTable struct {
 	rows      int64
 }
 
-func newCutTable(dir, cut, mpid, name string, schema *arrow.Schema) (*cutTable, error) {
-	path := filepath.Join(dir, cut+"-"+mpid+"-"+name+".parquet")
+func newCutTable(dir, cutType, mpid, name string, schema *arrow.Schema) (*cutTable, error) {
+	path := filepath.Join(dir, cutType+"-"+mpid+"-"+name+".parquet")
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, err
 	}
-	opts := []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Snappy), parquet.WithMaxRowGroupLength(pipeline.RowGroupRows)}
+	opts := []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Snappy), parquet.WithMaxRowGroupLength(cut.RowGroupRows)}
 	for _, fl := range schema.Fields() {
-		opts = append(opts, parquet.WithDictionaryFor(fl.Name, fl.Name != "mpan_core" && fl.Type.ID() == arrow.STRING && cut == "ees"))
+		opts = append(opts, parquet.WithDictionaryFor(fl.Name, fl.Name != "mpan_core" && fl.Type.ID() == arrow.STRING && cutType == "ees"))
 	}
 	w, err := pqarrow.NewFileWriter(schema, f, parquet.NewWriterProperties(opts...), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		return nil, err
 	}
-	return &cutTable{cut: cut, mpid: mpid, name: name, path: path, f: f, w: w}, nil
+	return &cutTable{cut: cutType, mpid: mpid, name: name, path: path, f: f, w: w}, nil
 }
 
 func synthCuts(ctx context.Context, st *local.Store, n int, seed uint64) error {
@@ -211,8 +211,8 @@ func synthCuts(ctx context.Context, st *local.Store, n int, seed uint64) error {
 		if err := store.PutFile(ctx, st, key, t.path); err != nil {
 			return err
 		}
-		m := pipeline.Manifest{Cut: t.cut, MPID: t.mpid, CutID: id, Tool: "allocate synth-cuts", KeyFingerprint: "synthetic-unmasked",
-			Tables: []pipeline.Table{{Name: t.name, Key: key, Rows: t.rows}}, Timings: pipeline.Timings{Finished: time.Unix(0, 0).UTC()}}
+		m := cut.Manifest{Cut: t.cut, MPID: t.mpid, CutID: id, Tool: "allocate synth-cuts", KeyFingerprint: "synthetic-unmasked",
+			Tables: []cut.Table{{Name: t.name, Key: key, Rows: t.rows}}, Timings: cut.Timings{Finished: time.Unix(0, 0).UTC()}}
 		b, _ := json.MarshalIndent(m, "", "  ")
 		if err := st.Put(ctx, prefix+"manifest.json", io.Reader(bytes.NewReader(b)), int64(len(b))); err != nil {
 			return err

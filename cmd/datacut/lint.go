@@ -35,7 +35,7 @@ func runLint(o *maskFlags, out io.Writer) error {
 		return cli.Usage("%v", err)
 	}
 	for _, n := range set.Names() {
-		d := set[n]
+		d := set.ByName[n]
 		fmt.Fprintf(out, "%s: ok (%s; rules %s version %s)\n", d.Path, d.Description, d.RulesSet().Path, d.RulesSet().Version)
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mhhs-sit/datacut/internal/cli"
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/mask"
 	"github.com/mhhs-sit/datacut/internal/pipeline"
 	"github.com/mhhs-sit/datacut/internal/store/location"
@@ -135,11 +136,11 @@ func runVerifyCut(ctx context.Context, o *verifyOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, err := pipeline.ReadManifest(ctx, st, o.cut)
+	m, err := cut.ReadManifest(ctx, st, o.cut)
 	if err != nil {
 		return err
 	}
-	d := set[m.Cut]
+	d := set.ByName[m.Cut]
 	if d == nil {
 		return cli.Usage("the cut's pipeline %q is not among the definitions", m.Cut)
 	}

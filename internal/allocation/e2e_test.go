@@ -18,6 +18,7 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 	"github.com/rs/zerolog"
 
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/mask"
 	"github.com/mhhs-sit/datacut/internal/pipeline"
@@ -51,7 +52,11 @@ func publishedMarket(t *testing.T) (*local.Store, string) {
 }
 
 func builtInPlan(t *testing.T, name string) *plan.Plan {
-	plans, err := plan.Load(pipelines.FS)
+	types, err := cut.LoadTypes(pipelines.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans, err := plan.Load(pipelines.FS, types)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +210,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	// Stable: a new participant and a demand keep the earlier assignments.
 	raw := strings.Replace(string(p.Raw), "supplier: [BRGT, ECHO, IRIS]", "supplier: [BRGT, ECHO, IRIS, FRNT]", 1)
-	p2, err := plan.Decode("sit.yaml", []byte(raw))
+	p2, err := plan.Decode("sit.yaml", []byte(raw), p.Sources.Types)
 	if err != nil {
 		t.Fatal(err)
 	}

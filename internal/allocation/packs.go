@@ -19,10 +19,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mhhs-sit/datacut/internal/alloc"
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/plan"
 	"github.com/mhhs-sit/datacut/internal/store"
-	"github.com/mhhs-sit/datacut/internal/table"
 	"github.com/mhhs-sit/datacut/internal/universe"
 )
 
@@ -70,7 +70,7 @@ func writePacks(ctx context.Context, st store.Store, prefix, spool string, res *
 			for _, m := range e.Participants[role] {
 				index[e.Name+"/"+role+"/"+m] = len(packs)
 				packs = append(packs, &pack{info: PackInfo{Env: e.Name, Role: role, MPID: m,
-					Prefix: prefix + "packs/" + e.Name + "/" + role + "-" + m + "/", Rows: map[string]int64{}},
+					Prefix: cut.PackPrefix(prefix, e.Name, role, m), Rows: map[string]int64{}},
 					tables: map[string][]arrow.Record{}, parents: map[string]map[string]bool{}})
 			}
 		}
@@ -219,7 +219,7 @@ func collect(ctx context.Context, st store.Store, s universe.Source, takers map[
 			names = contexts
 		}
 		for _, name := range names {
-			r, err := table.Open(ctx, st, s.TableKey(name), mem, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024})
+			r, err := cut.OpenTable(ctx, st, s.TableKey(name), mem, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024})
 			if err != nil {
 				return err
 			}
@@ -260,7 +260,7 @@ func contextLevel(schema *arrow.Schema) int {
 	return 0
 }
 
-func routeTable(ctx context.Context, r *table.Reader, schema *arrow.Schema, s universe.Source, name string, context bool, takers map[string][]int, byCore map[string]*Row, packs []*pack) error {
+func routeTable(ctx context.Context, r *cut.Reader, schema *arrow.Schema, s universe.Source, name string, context bool, takers map[string][]int, byCore map[string]*Row, packs []*pack) error {
 	cols, err := r.Columns(dflow.ColSourceFileID, dflow.ColInstanceMPAN, dflow.ColRecordLine, dflow.ColParentLine)
 	if err != nil {
 		return err

@@ -1,7 +1,7 @@
 // Package allocation runs an allocation plan end to end: the universe from
 // the latest published cuts, the allocation, and its outputs in the store
 // under allocations/<plan>/<run id>/ (allocation.parquet, load packs, the
-// report), with run.json written last and latest.json (the ledger pointer)
+// report), with report.json written last and latest.json (the ledger pointer)
 // after it.
 package allocation
 
@@ -21,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/mhhs-sit/datacut/internal/alloc"
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/plan"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/universe"
@@ -45,8 +46,6 @@ type Outcome struct {
 	Report   *Report
 }
 
-func runPrefix(planName, runID string) string { return "allocations/" + planName + "/" + runID + "/" }
-
 // Run allocates the plan. A run whose plan and sources were allocated
 // before finds the complete run and changes nothing.
 func Run(ctx context.Context, opt Options) (*Outcome, error) {
@@ -61,12 +60,12 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	st, p := opt.Store, opt.Plan
 	started := time.Now()
 	step("finding the latest cuts")
-	sources, key, err := universe.Latest(ctx, st, p.Sources.Cuts)
+	sources, key, err := universe.Latest(ctx, st, p.Sources.Types)
 	if err != nil {
 		return nil, err
 	}
 	id := runID(p, key, sources)
-	prefix := runPrefix(p.Name, id)
+	prefix := cut.RunPrefix(p.Name, id)
 	if rep, err := readReport(ctx, st, prefix); err == nil {
 		return &Outcome{RunID: id, Prefix: prefix, Existing: true, Report: rep}, nil
 	}
@@ -134,7 +133,7 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 		return nil, err
 	}
 	lb, _ := json.Marshal(latestRef{RunID: id})
-	if err := st.Put(ctx, "allocations/"+p.Name+"/latest.json", bytes.NewReader(lb), int64(len(lb))); err != nil {
+	if err := st.Put(ctx, cut.LedgerKey(p.Name), bytes.NewReader(lb), int64(len(lb))); err != nil {
 		return nil, err
 	}
 	return &Outcome{RunID: id, Prefix: prefix, Report: rep}, nil
@@ -145,7 +144,7 @@ type latestRef struct {
 }
 
 func readLatest(ctx context.Context, st store.Store, planName string) (string, error) {
-	b, err := store.ReadAll(ctx, st, "allocations/"+planName+"/latest.json")
+	b, err := store.ReadAll(ctx, st, cut.LedgerKey(planName))
 	if store.IsNotFound(err) {
 		return "", nil
 	}
@@ -154,7 +153,7 @@ func readLatest(ctx context.Context, st store.Store, planName string) (string, e
 	}
 	var l latestRef
 	if err := json.Unmarshal(b, &l); err != nil {
-		return "", fmt.Errorf("allocations/%s/latest.json: %w", planName, err)
+		return "", fmt.Errorf("%s: %w", cut.LedgerKey(planName), err)
 	}
 	return l.RunID, nil
 }
@@ -168,7 +167,7 @@ func ReadLatestReport(ctx context.Context, st store.Store, planName string) (*Re
 	if id == "" {
 		return nil, "", fmt.Errorf("plan %s has not been allocated in %s: run 'allocate run --plan %s' first", planName, st, planName)
 	}
-	prefix := runPrefix(planName, id)
+	prefix := cut.RunPrefix(planName, id)
 	rep, err := readReport(ctx, st, prefix)
 	return rep, prefix, err
 }

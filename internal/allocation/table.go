@@ -11,10 +11,9 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
 	"github.com/mhhs-sit/datacut/internal/alloc"
-	"github.com/mhhs-sit/datacut/internal/pipeline"
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/plan"
 	"github.com/mhhs-sit/datacut/internal/store"
-	"github.com/mhhs-sit/datacut/internal/table"
 	"github.com/mhhs-sit/datacut/internal/universe"
 )
 
@@ -116,13 +115,13 @@ func writeParquet(path string, recs ...arrow.Record) error {
 	if err != nil {
 		return err
 	}
-	w, err := pipeline.NewParquetWriter(recs[0].Schema(), f, "allocate")
+	w, err := cut.NewParquetWriter(recs[0].Schema(), f, "allocate")
 	if err != nil {
 		f.Close()
 		return err
 	}
 	for _, rec := range recs {
-		if err := pipeline.WriteRecord(w, rec); err != nil {
+		if err := cut.WriteRecord(w, rec); err != nil {
 			w.Close()
 			return err
 		}
@@ -136,8 +135,8 @@ func readLedger(ctx context.Context, st store.Store, planName string, mem memory
 	if err != nil || latest == "" {
 		return nil, "", err
 	}
-	key := runPrefix(planName, latest) + "allocation.parquet"
-	r, err := table.Open(ctx, st, key, mem, pqarrow.ArrowReadProperties{})
+	key := cut.RunPrefix(planName, latest) + cut.AllocationFile
+	r, err := cut.OpenTable(ctx, st, key, mem, pqarrow.ArrowReadProperties{})
 	if err != nil {
 		return nil, "", fmt.Errorf("reading the ledger %s: %w", key, err)
 	}

@@ -277,3 +277,20 @@ func (d *Doc) Err() error {
 
 // Path is a key path, for Fail: defs.Path("input", "flows").
 func Path(keys ...string) []string { return keys }
+
+// Join combines the errors of several files into one: their problems in
+// one *Error when all are definition problems, else the errors joined.
+func Join(errs []error) error {
+	all := &Error{}
+	for _, err := range errs {
+		var de *Error
+		if !errors.As(err, &de) {
+			return errors.Join(errs...)
+		}
+		all.Problems = append(all.Problems, de.Problems...)
+	}
+	if len(all.Problems) == 0 {
+		return nil
+	}
+	return all
+}

@@ -1,46 +1,49 @@
-// Package pipeline runs the data cut pipelines: it reads pending cuts from
-// the store's inbox, validates and masks them, and publishes each as Parquet
-// tables with a manifest written last.
+// Package pipeline is the batch worker: it reads pending cuts from the
+// store's inbox, validates and masks them, and publishes each as Parquet
+// tables with a manifest written last (the layout and manifest are
+// internal/cut's). Pipelines are declared in YAML (pipelines/cuts/*.yaml);
+// each input format is one file, format_<name>.go.
 package pipeline
 
 import (
-	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"sort"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
+	"github.com/mhhs-sit/datacut/internal/cut"
+	"github.com/mhhs-sit/datacut/internal/defs"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/ees"
 	"github.com/mhhs-sit/datacut/internal/mask"
 )
 
-// Input formats a pipeline can read.
-const (
-	FormatDFlow  = "dflow"
-	FormatEESCSV = "ees-csv"
-)
-
-// Definition is one cut type's pipeline (pipelines/cuts/<name>.yaml).
+// Definition is one cut type's pipeline (pipelines/cuts/<name>.yaml): the
+// cut type's contract plus what reading and masking it needs.
 type Definition struct {
-	Name        string `yaml:"name"`
-	Description string `yaml:"description"`
-	Rules       string `yaml:"rules"`
-	Input       struct {
-		Format  string   `yaml:"format"`
-		Flows   []string `yaml:"flows"`
-		Columns string   `yaml:"columns"`
-	} `yaml:"input"`
-	Tables string `yaml:"tables"`
+	cut.Type `yaml:",inline"`
 
-	Path    string          `yaml:"-"`
-	rules   *mask.Rules     `yaml:"-"`
-	resolve mask.Resolver   `yaml:"-"`
-	columns *ees.Columns    `yaml:"-"`
-	flows   map[string]bool `yaml:"-"`
+	Path    string        `yaml:"-"`
+	fsys    fs.FS         `yaml:"-"`
+	in      input         `yaml:"-"`
+	rules   *mask.Rules   `yaml:"-"`
+	resolve mask.Resolver `yaml:"-"`
+}
+
+// Defaults fills in what the file may leave out.
+func (d *Definition) Defaults() { d.Type.Defaults() }
+
+// Validate checks the cut type and its input section; rules are checked
+// once the whole set is read (they may name other pipelines' items).
+func (d *Definition) Validate(doc *defs.Doc) {
+	d.Type.Validate(doc)
+	f := formatNamed(d.Input.Format)
+	if f == nil {
+		doc.Fail(defs.Path("input", "format"), "unknown input format %q (one of %s)", d.Input.Format, formatNames())
+		return
+	}
+	d.in = f.schema(d.Input, d.fsys, doc)
 }
 
 // RulesSet is the loaded DPIA rule set of the pipeline.
@@ -49,147 +52,141 @@ func (d *Definition) RulesSet() *mask.Rules { return d.rules }
 // Resolver resolves the pipeline's data items.
 func (d *Definition) Resolver() mask.Resolver { return d.resolve }
 
-// Accepts reports whether the pipeline reads a flow id (D0150).
-func (d *Definition) Accepts(flow string) bool { return d.flows[flow] }
-
-// Set is every pipeline of a definitions directory, by name.
-type Set map[string]*Definition
+// Set is every pipeline of a definitions directory, with the rule sets
+// they name and one resolver for every data item they can read.
+type Set struct {
+	ByName  map[string]*Definition
+	rules   map[string]*mask.Rules // by path
+	resolve mask.Resolver
+}
 
 // Names lists the pipelines in order.
-func (s Set) Names() []string {
-	var n []string
-	for k := range s {
+func (s *Set) Names() []string {
+	n := make([]string, 0, len(s.ByName))
+	for k := range s.ByName {
 		n = append(n, k)
 	}
 	sort.Strings(n)
 	return n
 }
 
+// Types are the cut types the pipelines define.
+func (s *Set) Types() cut.Types {
+	var ts cut.Types
+	for _, n := range s.Names() {
+		ts = append(ts, &s.ByName[n].Type)
+	}
+	return ts
+}
+
+// Rules is the loaded rule set at path (as pipelines name it), or nil.
+func (s *Set) Rules(path string) *mask.Rules { return s.rules[path] }
+
+// Resolver resolves every data item of the set: the DTC catalogue's and
+// the extra items the definitions declare.
+func (s *Set) Resolver() mask.Resolver { return s.resolve }
+
+// SharedColumns is the definitions directory's EES column mapping: its
+// extra items (EES columns without a DTC item) may be named by any rule set.
+const SharedColumns = "ees-columns.yaml"
+
 // Load reads and lints every pipeline in cuts/ of the definitions file
-// system: strict decoding, known formats and flows, a loadable rule set and
-// fail-closed coverage of every item the pipeline can read. All problems
-// are reported together, each at file:line.
-func Load(defs fs.FS) (Set, error) {
-	files, err := fs.Glob(defs, "cuts/*.yaml")
+// system: strict decoding, known formats and flows, loadable rule sets and
+// fail-closed coverage of every item a pipeline can read. All problems are
+// reported together, each at file:line:col; nothing read is ever dropped.
+func Load(fsys fs.FS) (*Set, error) {
+	files, err := fs.Glob(fsys, cut.TypesGlob)
 	if err != nil {
 		return nil, err
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("no pipeline definitions in cuts/*.yaml")
+		return nil, fmt.Errorf("no pipeline definitions in %s", cut.TypesGlob)
 	}
-	set := Set{}
-	var problems []string
+	set := &Set{ByName: map[string]*Definition{}, rules: map[string]*mask.Rules{}}
+	var errs []error
+	docs := map[*Definition]*defs.Doc{}
+	var order []*Definition
 	for _, f := range files {
-		d, errs := loadOne(defs, f)
-		problems = append(problems, errs...)
-		if d != nil {
-			if prev := set[d.Name]; prev != nil {
-				problems = append(problems, fmt.Sprintf("%s: pipeline %q is also defined in %s", f, d.Name, prev.Path))
-			}
-			set[d.Name] = d
+		d := &Definition{Path: f, fsys: fsys}
+		doc, err := defs.Load(fsys, f, d)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if prev := set.ByName[d.Name]; prev != nil {
+			doc.Fail(defs.Path("name"), "pipeline %q is also defined in %s", d.Name, prev.Path)
+			errs = append(errs, doc.Err())
+			continue
+		}
+		set.ByName[d.Name], docs[d] = d, doc
+		order = append(order, d)
+	}
+	extra, err := sharedExtra(fsys)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, d := range order {
+		for ref, it := range d.in.extra() {
+			extra[ref] = it
 		}
 	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("invalid pipelines:\n  %s", strings.Join(problems, "\n  "))
+	set.resolve = mask.CatalogResolver(dflow.DefaultCatalog(), extra)
+	for _, d := range order {
+		if err := set.prepare(d, docs[d]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("invalid pipelines:\n  %w", defs.Join(errs))
 	}
 	return set, nil
 }
 
-func loadOne(defs fs.FS, file string) (*Definition, []string) {
-	b, err := fs.ReadFile(defs, file)
+// sharedExtra reads the extra items of the directory's SharedColumns, if
+// it has one.
+func sharedExtra(fsys fs.FS) (map[string]*dflow.Item, error) {
+	b, err := fs.ReadFile(fsys, SharedColumns)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]*dflow.Item{}, nil
+	}
 	if err != nil {
-		return nil, []string{err.Error()}
+		return nil, fmt.Errorf("reading %s: %w", SharedColumns, err)
 	}
-	var node yaml.Node
-	if err := yaml.Unmarshal(b, &node); err != nil {
-		return nil, []string{fmt.Sprintf("%s: %v", file, err)}
-	}
-	d := &Definition{Path: file}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(d); err != nil {
-		return nil, []string{fmt.Sprintf("%s: %v", file, err)}
-	}
-	var errs []string
-	fail := func(key, format string, a ...any) {
-		errs = append(errs, fmt.Sprintf("%s:%d: %s", file, keyLine(&node, key), fmt.Sprintf(format, a...)))
-	}
-	if want := strings.TrimSuffix(path.Base(file), ".yaml"); d.Name != want {
-		fail("name", "name %q must match the file name %q (it is the inbox folder of the cut)", d.Name, want)
-	}
-	if d.Tables != "per-group" {
-		fail("tables", "tables must be per-group (one table per flow and group, or ees_portfolio)")
-	}
-	cat := dflow.DefaultCatalog()
-	var extra map[string]*dflow.Item
-	var refs []string
-	switch d.Input.Format {
-	case FormatDFlow:
-		if len(d.Input.Flows) == 0 {
-			fail("input", "a dflow input lists its flows")
-		}
-		d.flows = map[string]bool{}
-		for _, f := range d.Input.Flows {
-			if len(cat.Versions(f)) == 0 {
-				fail("input", "flow %s is not in DTC %s", f, cat.DTCVersion)
-				continue
-			}
-			d.flows[f] = true
-			refs = append(refs, mask.FlowRefs(cat, f)...)
-		}
-	case FormatEESCSV:
-		cb, err := fs.ReadFile(defs, d.Input.Columns)
-		if err != nil {
-			fail("input", "columns: %v", err)
-			break
-		}
-		if d.columns, err = ees.ParseColumns(d.Input.Columns, cb, cat); err != nil {
-			fail("input", "%v", err)
-			break
-		}
-		extra = d.columns.Extra
-		refs = d.columns.Refs()
-	default:
-		fail("input", "unknown input format %q (dflow or ees-csv)", d.Input.Format)
-	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	d.resolve = mask.CatalogResolver(cat, extra)
-	if d.columns == nil {
-		// D-flow pipelines still resolve EES extra items the shared rules name.
-		if cb, err := fs.ReadFile(defs, "ees-columns.yaml"); err == nil {
-			if cols, err := ees.ParseColumns("ees-columns.yaml", cb, cat); err == nil {
-				d.resolve = mask.CatalogResolver(cat, cols.Extra)
-			}
-		}
-	}
-	rb, err := fs.ReadFile(defs, d.Rules)
+	cols, err := ees.ParseColumns(SharedColumns, b, dflow.DefaultCatalog())
 	if err != nil {
-		fail("rules", "%v", err)
-		return nil, errs
+		return nil, err
 	}
-	if d.rules, err = mask.ParseRules(d.Rules, rb, d.resolve); err != nil {
-		fail("rules", "%v", err)
-		return nil, errs
+	extra := map[string]*dflow.Item{}
+	for ref, it := range cols.Extra {
+		extra[ref] = it
 	}
-	if err := d.rules.RequireCoverage("pipeline "+d.Name, refs, d.resolve); err != nil {
-		fail("rules", "%v", err)
-		return nil, errs
-	}
-	return d, nil
+	return extra, nil
 }
 
-// keyLine is the line of a top-level key in a YAML document (1 if absent).
-func keyLine(doc *yaml.Node, key string) int {
-	if len(doc.Content) == 0 {
-		return 1
-	}
-	m := doc.Content[0]
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i].Line
+// prepare loads the pipeline's rule set (once per file for the whole set)
+// and checks that it covers every item the pipeline can read.
+func (s *Set) prepare(d *Definition, doc *defs.Doc) error {
+	d.resolve = s.resolve
+	rules := s.rules[d.Rules]
+	if rules == nil {
+		b, err := fs.ReadFile(d.fsys, d.Rules)
+		if err != nil {
+			doc.Fail(defs.Path("rules"), "%v", err)
+			return doc.Err()
 		}
+		if rules, err = mask.ParseRules(d.Rules, b, s.resolve); err != nil {
+			doc.Fail(defs.Path("rules"), "%v", err)
+			return doc.Err()
+		}
+		s.rules[d.Rules] = rules
 	}
-	return 1
+	if err := rules.RequireCoverage("pipeline "+d.Name, d.in.refs(), s.resolve); err != nil {
+		doc.Fail(defs.Path("rules"), "%v", err)
+		return doc.Err()
+	}
+	d.rules = rules
+	return nil
 }
+
+// describe names a definition set's pipelines for messages.
+func (s *Set) describe() string { return strings.Join(s.Names(), ", ") }

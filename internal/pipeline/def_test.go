@@ -18,12 +18,12 @@ func TestBuiltInPipelinesLint(t *testing.T) {
 	if strings.Join(set.Names(), ",") != "ees,mop-mtd,registration,supplier-customer" {
 		t.Fatalf("pipelines %v", set.Names())
 	}
-	if !set["mop-mtd"].Accepts("D0150") || set["mop-mtd"].Accepts("D0204") {
+	if flows := set.ByName["mop-mtd"].in.(*dflowInput).flows; !flows["D0150"] || flows["D0204"] {
 		t.Fatal("mop-mtd flows")
 	}
 	// The directory on disk is the same as the embedded one.
 	disk, err := Load(os.DirFS(filepath.Join("..", "..", "pipelines")))
-	if err != nil || len(disk) != 4 {
+	if err != nil || len(disk.ByName) != 4 {
 		t.Fatalf("on disk: %v", err)
 	}
 }
@@ -36,10 +36,10 @@ func TestLintErrors(t *testing.T) {
 	}
 	thin := "version: x\ndomains:\n  keep: {method: keep}\nitems:\n  J0003: keep\n"
 	for _, c := range []struct{ name, body, want string }{
-		{"x", "name: x\nrules: dpia.yaml\ninput:\n  format: dflow\n  flows: [D9999]\ntables: per-group\n", "cuts/x.yaml:3: flow D9999 is not in DTC"},
-		{"x", "name: y\nrules: dpia.yaml\ninput:\n  format: dflow\n  flows: [D0150]\ntables: per-group\n", "cuts/x.yaml:1: name \"y\" must match"},
+		{"x", "name: x\nrules: dpia.yaml\ninput:\n  format: dflow\n  flows: [D9999]\ntables: per-group\n", "cuts/x.yaml:5:3: flow D9999 is not in DTC"},
+		{"x", "name: y\nrules: dpia.yaml\ninput:\n  format: dflow\n  flows: [D0150]\ntables: per-group\n", "cuts/x.yaml:1:1: name \"y\" must match"},
 		{"x", "name: x\nrules: dpia.yaml\ninput:\n  format: xml\ntables: per-group\n", "unknown input format"},
-		{"x", "name: x\nrules: dpia.yaml\ninputs: {}\n", "field inputs not found"},
+		{"x", "name: x\nrules: dpia.yaml\ninputs: {}\n", `cuts/x.yaml:3:1: unknown key "inputs"`},
 		{"x", "name: x\nrules: nope.yaml\ninput:\n  format: dflow\n  flows: [D0150]\ntables: per-group\n", "cuts/x.yaml:2:"},
 	} {
 		_, err := Load(fsys(c.name, c.body))

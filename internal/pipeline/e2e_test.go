@@ -21,6 +21,7 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 	"github.com/rs/zerolog"
 
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/mask"
 	"github.com/mhhs-sit/datacut/internal/mpan"
@@ -81,9 +82,9 @@ func digest(t *testing.T, st store.Store) string {
 		}
 		b, _ := store.ReadAll(ctx, st, k)
 		if strings.HasSuffix(k, "manifest.json") {
-			var m Manifest
+			var m cut.Manifest
 			json.Unmarshal(b, &m)
-			m.Timings = Timings{}
+			m.Timings = cut.Timings{}
 			b, _ = json.Marshal(m)
 		}
 		fmt.Fprintf(h, "%s %x\n", k, sha256.Sum256(b))
@@ -150,10 +151,10 @@ func e2e(t *testing.T, st store.Store) {
 	}
 	// Ground truth: broken files quarantined, every other file's rejections exact.
 	wantRejected, wantQuarantined := 0, 0
-	manifests := map[string]*Manifest{}
+	manifests := map[string]*cut.Manifest{}
 	for _, c := range sum.Cuts {
 		if c.Status == StatusPublished {
-			m, err := ReadManifest(ctx, st, c.Prefix)
+			m, err := cut.ReadManifest(ctx, st, c.Prefix)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -193,7 +194,7 @@ func e2e(t *testing.T, st store.Store) {
 	}
 	// Tables read back; masked MPANs valid, never raw, and joined across cuts.
 	key, _ := mask.ParseKey(testKey)
-	mk, _ := mask.New(opt.Pipelines["mop-mtd"].rules, key, opt.Pipelines["mop-mtd"].resolve)
+	mk, _ := mask.New(opt.Pipelines.ByName["mop-mtd"].rules, key, opt.Pipelines.ByName["mop-mtd"].resolve)
 	sets := map[string]map[string]bool{}
 	for _, m := range manifests {
 		for _, tb := range m.Tables {
@@ -249,7 +250,7 @@ func e2e(t *testing.T, st store.Store) {
 		if c.Status != StatusPublished {
 			continue
 		}
-		rep, err := Verify(ctx, st, c.Prefix, opt.Pipelines[c.Cut], st, memory.DefaultAllocator)
+		rep, err := Verify(ctx, st, c.Prefix, opt.Pipelines.ByName[c.Cut], st, memory.DefaultAllocator)
 		if err != nil {
 			t.Fatalf("verify %s: %v", c.Prefix, err)
 		}

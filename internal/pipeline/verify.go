@@ -2,36 +2,20 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/dflow"
-	"github.com/mhhs-sit/datacut/internal/ees"
 	"github.com/mhhs-sit/datacut/internal/mask"
 	"github.com/mhhs-sit/datacut/internal/store"
-	"github.com/mhhs-sit/datacut/internal/table"
 )
-
-// ReadManifest loads a published cut's manifest.
-func ReadManifest(ctx context.Context, st store.Store, prefix string) (*Manifest, error) {
-	b, err := store.ReadAll(ctx, st, strings.TrimSuffix(prefix, "/")+"/manifest.json")
-	if err != nil {
-		return nil, fmt.Errorf("reading the cut's manifest: %w", err)
-	}
-	var m Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("decoding the manifest: %w", err)
-	}
-	return &m, nil
-}
 
 // Verify is the DPIA leak check on a published cut: it walks the raw input
 // files (still in raw, e.g. kept with --keep-raw) beside the published
@@ -39,144 +23,92 @@ func ReadManifest(ctx context.Context, st store.Store, prefix string) (*Manifest
 // unchanged. Tables are read with Arrow's Parquet reader, one row group at a
 // time, so memory stays bounded.
 func Verify(ctx context.Context, st store.Store, prefix string, d *Definition, raw store.Store, mem memory.Allocator) (mask.LeakReport, error) {
-	rep := mask.LeakReport{ByItem: map[string]int{}}
-	m, err := ReadManifest(ctx, st, prefix)
+	v := &verifier{def: d, cursors: map[string]*tableCursor{}, rep: mask.LeakReport{ByItem: map[string]int{}}}
+	defer v.close()
+	m, err := cut.ReadManifest(ctx, st, prefix)
 	if err != nil {
-		return rep, err
+		return v.rep, err
 	}
 	if m.Rules.Hash != d.rules.Hash {
-		return rep, fmt.Errorf("the cut was masked with rules %s (%s), not the ones given (%s)", m.Rules.Version, m.Rules.Hash, d.rules.Hash)
+		return v.rep, fmt.Errorf("the cut was masked with rules %s (%s), not the ones given (%s)", m.Rules.Version, m.Rules.Hash, d.rules.Hash)
 	}
-	cursors := map[string]*tableCursor{}
-	defer func() {
-		for _, c := range cursors {
-			c.close()
-		}
-	}()
 	for _, t := range m.Tables {
-		c, err := openTable(ctx, st, t.Key, mem)
+		c, err := openCursor(ctx, st, t.Key, mem)
 		if err != nil {
-			return rep, err
+			return v.rep, err
 		}
-		cursors[t.Name] = c
+		v.cursors[t.Name] = c
 	}
-	constant := func(ref string) bool {
-		r := d.rules.Items[ref]
-		return r != nil && r.Domain.Method == mask.MethodConstant
-	}
-	check := func(ref string, rawV []byte, col arrow.Array, row int, buf []byte) []byte {
-		if len(rawV) == 0 || !d.rules.Sensitive(ref) {
-			return buf
-		}
-		rep.Checked++
-		buf = dflow.AppendText(buf[:0], col, row)
-		if string(buf) == string(rawV) && !constant(ref) {
-			rep.Leaks++
-			rep.ByItem[ref]++
-		}
-		return buf
-	}
-	var buf []byte
 	for _, in := range m.Inputs {
 		rc, err := raw.Get(ctx, in.Key)
 		if err != nil {
-			return rep, fmt.Errorf("raw input %s (run with --keep-raw to verify later): %w", in.Key, err)
+			return v.rep, fmt.Errorf("raw input %s (run with --keep-raw to verify later): %w", in.Key, err)
 		}
-		if d.Input.Format == FormatEESCSV {
-			err = verifyEES(d, in.Key, rc, cursors, func(c *ees.Column, v []byte, col arrow.Array, row int) {
-				buf = check(c.Field.Ref, v, col, row, buf)
-			}, &rep)
-		} else {
-			err = verifyDFlow(in.Key, rc, cursors, func(ref string, v []byte, col arrow.Array, row int) {
-				buf = check(ref, v, col, row, buf)
-			}, &rep)
-		}
+		err = d.in.verify(v, in.Key, rc)
 		rc.Close()
 		if err != nil {
-			return rep, err
+			return v.rep, err
 		}
 	}
-	return rep, nil
+	return v.rep, nil
 }
 
-func verifyDFlow(key string, rc io.Reader, cursors map[string]*tableCursor, check func(string, []byte, arrow.Array, int), rep *mask.LeakReport) error {
-	rd := dflow.NewReader(rc, key, dflow.Options{})
-	h, err := rd.Header()
-	if err != nil {
-		return err
+// verifier holds a leak check's open tables and its count.
+type verifier struct {
+	def     *Definition
+	cursors map[string]*tableCursor
+	rep     mask.LeakReport
+	buf     []byte
+}
+
+// next finds the table row published from the raw file's line, counting
+// it as checked.
+func (v *verifier) next(table, key, fileID string, line int) (arrow.Record, int, error) {
+	c := v.cursors[table]
+	if c == nil {
+		return nil, 0, fmt.Errorf("%s line %d: no table %s in the cut", key, line, table)
 	}
-	for {
-		inst, err := rd.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if inst.Rejected() {
-			continue
-		}
-		for _, rec := range inst.Records {
-			c := cursors[TableName(rec.Group)]
-			if c == nil {
-				return fmt.Errorf("%s line %d: no table %s in the cut", key, rec.Line, TableName(rec.Group))
-			}
-			r, row, err := c.next(h.FileID, rec.Line)
-			if err != nil {
-				return err
-			}
-			rep.Records++
-			for i, v := range rec.Fields {
-				check(rec.Group.Fields[i].Ref, v, r.Column(dflow.LineageColumns+i), row)
-			}
-		}
+	v.rep.Records++
+	return c.next(fileID, line)
+}
+
+// check compares a raw value with its published form: a sensitive value
+// that came through unchanged is a leak (a constant may equal its input).
+func (v *verifier) check(ref string, raw []byte, col arrow.Array, row int) {
+	rules := v.def.rules
+	if len(raw) == 0 || !rules.Sensitive(ref) {
+		return
+	}
+	v.rep.Checked++
+	v.buf = dflow.AppendText(v.buf[:0], col, row)
+	if string(v.buf) == string(raw) && !v.constant(ref) {
+		v.rep.Leaks++
+		v.rep.ByItem[ref]++
 	}
 }
 
-func verifyEES(d *Definition, key string, rc io.Reader, cursors map[string]*tableCursor, check func(*ees.Column, []byte, arrow.Array, int), rep *mask.LeakReport) error {
-	rd := ees.NewReader(rc, key, d.columns, d.resolve)
-	cols, err := rd.Columns()
-	if err != nil {
-		return err
-	}
-	c := cursors[ees.Table]
-	name := key[strings.LastIndexByte(key, '/')+1:]
-	for {
-		row, err := rd.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if row.Rejected() {
-			continue
-		}
-		if c == nil {
-			return fmt.Errorf("no table %s in the cut", ees.Table)
-		}
-		r, i, err := c.next(name, row.Line)
-		if err != nil {
-			return err
-		}
-		rep.Records++
-		for j := range cols {
-			check(&cols[j], row.Values[j], r.Column(dflow.LineageColumns+j), i)
-		}
+func (v *verifier) constant(ref string) bool {
+	r := v.def.rules.Items[ref]
+	return r != nil && r.Domain.Method == mask.MethodConstant
+}
+
+func (v *verifier) close() {
+	for _, c := range v.cursors {
+		c.close()
 	}
 }
 
 // tableCursor walks a Parquet table's rows in order.
 type tableCursor struct {
 	key string
-	t   *table.Reader
+	t   *cut.Reader
 	rr  pqarrow.RecordReader
 	rec arrow.Record
 	row int
 }
 
-func openTable(ctx context.Context, st store.Store, key string, mem memory.Allocator) (*tableCursor, error) {
-	t, err := table.Open(ctx, st, key, mem, pqarrow.ArrowReadProperties{BatchSize: 8192})
+func openCursor(ctx context.Context, st store.Store, key string, mem memory.Allocator) (*tableCursor, error) {
+	t, err := cut.OpenTable(ctx, st, key, mem, pqarrow.ArrowReadProperties{BatchSize: 8192})
 	if err != nil {
 		return nil, err
 	}

@@ -16,10 +16,12 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mhhs-sit/datacut/internal/cut"
 )
 
 // Roles whose appointees must load an MPAN, in report order.
-var Roles = []string{"supplier", "mop", "dc", "da", "distributor"}
+var Roles = cut.Roles
 
 // RoleCodes are the DTC role codes load packs are addressed to.
 var RoleCodes = map[string]string{"supplier": "X", "mop": "M", "dc": "D", "da": "A", "distributor": "R"}
@@ -59,6 +61,8 @@ type Plan struct {
 // Sources name the cut types whose latest complete cuts form the universe.
 type Sources struct {
 	Cuts []string `yaml:"cuts"`
+
+	Types []*cut.Type `yaml:"-"` // the cut types Cuts names, in its order
 }
 
 // Policy of the allocation.
@@ -176,9 +180,10 @@ var (
 	mpidRE = regexp.MustCompile(`^[A-Z0-9]{4}$`)
 )
 
-// Decode reads and lints one plan. All problems are reported together,
-// each at file:line, with what to change.
-func Decode(file string, b []byte) (*Plan, error) {
+// Decode reads and lints one plan against the cut types of its definitions.
+// All problems are reported together, each at file:line, with what to
+// change.
+func Decode(file string, b []byte, types cut.Types) (*Plan, error) {
 	p := &Plan{Path: file, Raw: b}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
@@ -207,10 +212,20 @@ func Decode(file string, b []byte) (*Plan, error) {
 		fail(top("test_flag"), "test_flag %q: load packs are test data; use a non-OPER flag of up to 4 characters such as TR01", p.TestFlag)
 	}
 	if len(p.Sources.Cuts) == 0 {
-		fail(top("sources"), "sources.cuts must list the cut types that form the universe (e.g. [registration, ees, mop-mtd])")
+		fail(top("sources"), "sources.cuts must list the cut types that form the universe (some of %s)", strings.Join(types.Names(), ", "))
 	}
-	if !contains(p.Sources.Cuts, "ees") {
-		fail(top("sources"), "sources.cuts must include ees: it carries the MPAN attributes and appointments")
+	attributes := false
+	for _, c := range p.Sources.Cuts {
+		t := types.Named(c)
+		if t == nil {
+			fail(top("sources"), "sources.cuts: unknown cut type %q (one of %s)", c, strings.Join(types.Names(), ", "))
+			continue
+		}
+		attributes = attributes || t.Universe == cut.UniverseAttributes
+		p.Sources.Types = append(p.Sources.Types, t)
+	}
+	if len(p.Sources.Types) == len(p.Sources.Cuts) && !attributes {
+		fail(top("sources"), "sources.cuts must include a cut type with universe: %s (%s): it carries the MPAN attributes and appointments", cut.UniverseAttributes, strings.Join(withUniverse(types, cut.UniverseAttributes), ", "))
 	}
 	if p.Policy.Fairness == "" {
 		p.Policy.Fairness = "max-min"
@@ -322,32 +337,28 @@ func Decode(file string, b []byte) (*Plan, error) {
 		return nil, fmt.Errorf("invalid plan:\n  %s", strings.Join(errs, "\n  "))
 	}
 	if p.Packs == nil {
-		p.Packs = DefaultPacks(p.Sources.Cuts)
+		p.Packs = DefaultPacks(p.Sources.Types)
 	}
 	return p, nil
 }
 
-// DefaultPacks says which cut types each role loads, among the sources.
-func DefaultPacks(sources []string) map[string][]string {
-	want := map[string][]string{
-		"supplier":    {"ees", "registration", "supplier-customer"},
-		"mop":         {"mop-mtd"},
-		"dc":          {"mop-mtd"},
-		"distributor": {"registration"},
-	}
+// DefaultPacks says which cut types each role loads, among the sources: the
+// roles each cut type's definition lists under loaded_by.
+func DefaultPacks(sources []*cut.Type) map[string][]string {
+	byName := append([]*cut.Type(nil), sources...)
+	sort.Slice(byName, func(i, j int) bool { return byName[i].Name < byName[j].Name })
 	out := map[string][]string{}
-	for role, cuts := range want {
-		for _, c := range cuts {
-			if contains(sources, c) {
-				out[role] = append(out[role], c)
-			}
+	for _, t := range byName {
+		for _, role := range t.LoadedBy {
+			out[role] = append(out[role], t.Name)
 		}
 	}
 	return out
 }
 
-// Load reads and lints every plan in plans/ of a definitions file system.
-func Load(defs fs.FS) (map[string]*Plan, error) {
+// Load reads and lints every plan in plans/ of a definitions file system,
+// against the cut types defined beside them.
+func Load(defs fs.FS, types cut.Types) (map[string]*Plan, error) {
 	files, err := fs.Glob(defs, "plans/*.yaml")
 	if err != nil {
 		return nil, err
@@ -360,7 +371,7 @@ func Load(defs fs.FS) (map[string]*Plan, error) {
 			errs = append(errs, err.Error())
 			continue
 		}
-		p, err := Decode(f, b)
+		p, err := Decode(f, b, types)
 		if err != nil {
 			errs = append(errs, err.Error())
 			continue
@@ -374,6 +385,17 @@ func Load(defs fs.FS) (map[string]*Plan, error) {
 		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
 	}
 	return out, nil
+}
+
+// withUniverse names the cut types that give the universe what.
+func withUniverse(types cut.Types, what string) []string {
+	var out []string
+	for _, t := range types {
+		if t.Universe == what {
+			out = append(out, t.Name)
+		}
+	}
+	return out
 }
 
 func attributeNames() []string {

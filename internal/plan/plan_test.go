@@ -4,11 +4,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/pipelines"
 )
 
 func TestBuiltInPlansLint(t *testing.T) {
-	plans, err := Load(pipelines.FS)
+	plans, err := Load(pipelines.FS, builtInTypes(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -19,7 +20,17 @@ func TestBuiltInPlansLint(t *testing.T) {
 	}
 }
 
+func builtInTypes(t *testing.T) cut.Types {
+	t.Helper()
+	types, err := cut.LoadTypes(pipelines.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return types
+}
+
 func TestLintErrors(t *testing.T) {
+	types := builtInTypes(t)
 	for _, c := range []struct{ name, yaml, want string }{
 		{"unknown field", "name: x\nsi: MHSI\nsources: {cuts: [ees]}\nbogus: 1\n", "field bogus not found"},
 		{"distributor reappoint", "name: x\nsi: MHSI\nsources: {cuts: [ees]}\npolicy:\n  reappoint: [distributor]\nenvironments:\n- name: E\n  participants: {supplier: [SUPA]}\n",
@@ -33,11 +44,13 @@ func TestLintErrors(t *testing.T) {
 		{"OPER", "name: x\nsi: MHSI\ntest_flag: OPER\nsources: {cuts: [ees]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA]}\n",
 			"x.yaml:3: test_flag"},
 		{"no ees", "name: x\nsi: MHSI\nsources: {cuts: [registration]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA]}\n",
-			"sources.cuts must include ees"},
+			"sources.cuts must include a cut type with universe: attributes (ees)"},
+		{"unknown cut type", "name: x\nsi: MHSI\nsources: {cuts: [ees, mtd]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA]}\n",
+			`x.yaml:3: sources.cuts: unknown cut type "mtd" (one of ees, mop-mtd, registration, supplier-customer)`},
 		{"bad MPID", "name: x\nsi: MHSI\nsources: {cuts: [ees]}\nenvironments:\n- name: E\n  participants: {supplier: [supa1]}\n",
 			`x.yaml:5: environment E: supplier "supa1" is not a 4-character MPID`},
 	} {
-		_, err := Decode("x.yaml", []byte(c.yaml))
+		_, err := Decode("x.yaml", []byte(c.yaml), types)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
 		}

@@ -11,10 +11,10 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/mpan"
 	"github.com/mhhs-sit/datacut/internal/store"
-	"github.com/mhhs-sit/datacut/internal/table"
 )
 
 // part is what one table contributes to the universe.
@@ -59,7 +59,7 @@ type eesReader struct {
 }
 
 func readEES(ctx context.Context, st store.Store, key string, mem memory.Allocator) (*part, error) {
-	r, err := table.Open(ctx, st, key, mem, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024})
+	r, err := cut.OpenTable(ctx, st, key, mem, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024})
 	if err != nil {
 		return nil, err
 	}
@@ -288,13 +288,13 @@ func readMTD(ctx context.Context, st store.Store, key string, mem memory.Allocat
 	return p, nil
 }
 
-func openScan(ctx context.Context, st store.Store, key string, mem memory.Allocator) (*table.Reader, error) {
-	return table.Open(ctx, st, key, mem, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024})
+func openScan(ctx context.Context, st store.Store, key string, mem memory.Allocator) (*cut.Reader, error) {
+	return cut.OpenTable(ctx, st, key, mem, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024})
 }
 
 // scanCores calls fn for each row group with its text columns cols parsed
 // as cores, one slice per column, one entry per row.
-func scanCores(ctx context.Context, r *table.Reader, cols []int, fn func(rg int, cores [][]uint64) error) error {
+func scanCores(ctx context.Context, r *cut.Reader, cols []int, fn func(rg int, cores [][]uint64) error) error {
 	cores := make([][]uint64, len(cols))
 	for rg := 0; rg < r.PF.NumRowGroups(); rg++ {
 		if err := ctx.Err(); err != nil {
@@ -319,7 +319,7 @@ func scanCores(ctx context.Context, r *table.Reader, cols []int, fn func(rg int,
 // coreColumn appends to dst one core per row of row group rg's text column
 // col, noCore where the row has none. It reads Parquet's values directly:
 // cores are parsed from the page bytes, never built into strings.
-func coreColumn(r *table.Reader, rg, col int, dst []uint64) ([]uint64, error) {
+func coreColumn(r *cut.Reader, rg, col int, dst []uint64) ([]uint64, error) {
 	cr, err := r.PF.RowGroup(rg).Column(col)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", r.Key, err)

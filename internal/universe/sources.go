@@ -6,37 +6,40 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/mhhs-sit/datacut/internal/pipeline"
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/store"
 )
 
 // Source is one published cut the universe reads.
 type Source struct {
-	Cut      string             `json:"cut"`
-	MPID     string             `json:"mpid"`
-	CutID    string             `json:"cutId"`
-	Prefix   string             `json:"prefix"`
-	Finished string             `json:"finished"`
-	Manifest *pipeline.Manifest `json:"-"`
+	Cut      string        `json:"cut"`
+	MPID     string        `json:"mpid"`
+	CutID    string        `json:"cutId"`
+	Prefix   string        `json:"prefix"`
+	Finished string        `json:"finished"`
+	Universe string        `json:"-"` // what the universe takes from it (cut.Type.Universe)
+	Manifest *cut.Manifest `json:"-"`
 }
 
 // Latest finds the latest complete cut (one with a manifest) of every MPID
 // for each cut type, and refuses cuts masked with different keys: their
 // masked MPANs would not join.
-func Latest(ctx context.Context, st store.Store, cutTypes []string) ([]Source, string, error) {
+func Latest(ctx context.Context, st store.Store, types []*cut.Type) ([]Source, string, error) {
 	var out []Source
-	for _, ct := range cutTypes {
+	for _, t := range types {
+		ct := t.Name
 		latest := map[string]Source{}
-		err := st.List(ctx, "cuts/"+ct+"/", func(in store.Info) error {
-			if !strings.HasSuffix(in.Key, "/manifest.json") {
+		err := st.List(ctx, cut.TypeRoot(ct), func(in store.Info) error {
+			prefix, ok := cut.IsManifest(in.Key)
+			if !ok {
 				return nil
 			}
-			prefix := strings.TrimSuffix(in.Key, "manifest.json")
-			m, err := pipeline.ReadManifest(ctx, st, prefix)
+			m, err := cut.ReadManifest(ctx, st, prefix)
 			if err != nil {
 				return fmt.Errorf("%s: %w", in.Key, err)
 			}
-			s := Source{Cut: ct, MPID: m.MPID, CutID: m.CutID, Prefix: prefix, Finished: m.Timings.Finished.UTC().Format("2006-01-02T15:04:05.000000000Z"), Manifest: m}
+			s := Source{Cut: ct, MPID: m.MPID, CutID: m.CutID, Prefix: prefix, Finished: m.Timings.Finished.UTC().Format("2006-01-02T15:04:05.000000000Z"),
+				Universe: t.Universe, Manifest: m}
 			if prev, ok := latest[m.MPID]; !ok || s.Finished > prev.Finished || (s.Finished == prev.Finished && s.CutID > prev.CutID) {
 				latest[m.MPID] = s
 			}
@@ -81,11 +84,4 @@ func Latest(ctx context.Context, st store.Store, cutTypes []string) ([]Source, s
 }
 
 // TableKey is the store key of a source's table, or "" if the cut has none.
-func (s Source) TableKey(name string) string {
-	for _, t := range s.Manifest.Tables {
-		if t.Name == name {
-			return t.Key
-		}
-	}
-	return ""
-}
+func (s Source) TableKey(name string) string { return s.Manifest.TableKey(name) }

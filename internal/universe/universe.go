@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/store"
 )
 
@@ -128,16 +129,16 @@ func parseCore[T ~string | ~[]byte](s T) (uint64, bool) {
 func Build(ctx context.Context, st store.Store, sources []Source, key string, mem memory.Allocator) (*Universe, error) {
 	var reads []func(context.Context) (*part, error)
 	for _, s := range sources {
-		switch s.Cut {
-		case "ees":
+		switch s.Universe {
+		case cut.UniverseAttributes:
 			if k := s.TableKey("ees_portfolio"); k != "" {
 				reads = append(reads, func(ctx context.Context) (*part, error) { return readEES(ctx, st, k, mem) })
 			}
-		case "registration":
+		case cut.UniverseLinks:
 			if k := s.TableKey("d0204_48m"); k != "" {
 				reads = append(reads, func(ctx context.Context) (*part, error) { return readLinks(ctx, st, k, mem) })
 			}
-		case "mop-mtd":
+		case cut.UniverseMTD:
 			for _, t := range s.Manifest.Tables {
 				reads = append(reads, func(ctx context.Context) (*part, error) { return readMTD(ctx, st, t.Key, mem) })
 			}

@@ -13,8 +13,8 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/dflow"
-	"github.com/mhhs-sit/datacut/internal/pipeline"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/store/local"
 )
@@ -108,10 +108,10 @@ func TestBuildJoinsCuts(t *testing.T) {
 	putTable(t, st, "mtd/unit.parquet", unit.Schema(), mtdRows(unit.Schema(), c))
 	putTable(t, st, "mtd/other.parquet", other.Schema(), mtdRows(other.Schema(), d))
 	sources := []Source{
-		{Cut: "ees", Manifest: &pipeline.Manifest{Tables: []pipeline.Table{{Name: "ees_portfolio", Key: "ees/a.parquet"}}}},
-		{Cut: "ees", Manifest: &pipeline.Manifest{Tables: []pipeline.Table{{Name: "ees_portfolio", Key: "ees/b.parquet"}}}},
-		{Cut: "registration", Manifest: &pipeline.Manifest{Tables: []pipeline.Table{{Name: "d0204_48m", Key: "reg/d0204_48m.parquet"}}}},
-		{Cut: "mop-mtd", Manifest: &pipeline.Manifest{Tables: []pipeline.Table{{Name: "u", Key: "mtd/unit.parquet"}, {Name: "o", Key: "mtd/other.parquet"}}}},
+		{Cut: "ees", Universe: cut.UniverseAttributes, Manifest: &cut.Manifest{Tables: []cut.Table{{Name: "ees_portfolio", Key: "ees/a.parquet"}}}},
+		{Cut: "ees", Universe: cut.UniverseAttributes, Manifest: &cut.Manifest{Tables: []cut.Table{{Name: "ees_portfolio", Key: "ees/b.parquet"}}}},
+		{Cut: "registration", Universe: cut.UniverseLinks, Manifest: &cut.Manifest{Tables: []cut.Table{{Name: "d0204_48m", Key: "reg/d0204_48m.parquet"}}}},
+		{Cut: "mop-mtd", Universe: cut.UniverseMTD, Manifest: &cut.Manifest{Tables: []cut.Table{{Name: "u", Key: "mtd/unit.parquet"}, {Name: "o", Key: "mtd/other.parquet"}}}},
 	}
 	u, err := Build(ctx, st, sources, "k", memory.DefaultAllocator)
 	if err != nil {
@@ -166,7 +166,7 @@ func mtdRows(s *arrow.Schema, cores ...string) [][]*string {
 func TestBuildRejectsTableWithoutCores(t *testing.T) {
 	st, _ := local.Open(t.TempDir())
 	putTable(t, st, "ees/x.parquet", textSchema("mpan_core"), [][]*string{strs("not a core")})
-	_, err := Build(context.Background(), st, []Source{{Cut: "ees", Manifest: &pipeline.Manifest{Tables: []pipeline.Table{{Name: "ees_portfolio", Key: "ees/x.parquet"}}}}}, "k", memory.DefaultAllocator)
+	_, err := Build(context.Background(), st, []Source{{Cut: "ees", Universe: cut.UniverseAttributes, Manifest: &cut.Manifest{Tables: []cut.Table{{Name: "ees_portfolio", Key: "ees/x.parquet"}}}}}, "k", memory.DefaultAllocator)
 	if err == nil {
 		t.Fatal("a table without the EES columns was accepted")
 	}

@@ -1,6 +1,4 @@
-// Package table opens published Parquet tables from a store and writes new
-// ones, so the allocator reads and writes them one way.
-package table
+package cut
 
 import (
 	"context"
@@ -16,7 +14,7 @@ import (
 	"github.com/mhhs-sit/datacut/internal/store"
 )
 
-// Reader is an open Parquet table.
+// Reader is an open Parquet table of a store.
 type Reader struct {
 	Key  string
 	PF   *file.Reader
@@ -25,10 +23,10 @@ type Reader struct {
 	mem  memory.Allocator
 }
 
-// Open opens the table at key. Parquet needs random access: a local store's
+// OpenTable opens the table at key. Parquet needs random access: a local store's
 // file is read in place, any other object is fetched to an unlinked spool
 // file first.
-func Open(ctx context.Context, st store.Store, key string, mem memory.Allocator, props pqarrow.ArrowReadProperties) (*Reader, error) {
+func OpenTable(ctx context.Context, st store.Store, key string, mem memory.Allocator, props pqarrow.ArrowReadProperties) (*Reader, error) {
 	rc, err := st.Get(ctx, key)
 	if err != nil {
 		return nil, err

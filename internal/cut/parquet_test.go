@@ -1,4 +1,4 @@
-package pipeline
+package cut
 
 import (
 	"bytes"
@@ -80,11 +80,11 @@ func TestWriterPropertiesKeepDictionariesToCodes(t *testing.T) {
 func TestTableFileStatisticsSurviveRecycledBuffers(t *testing.T) {
 	fields := []dflow.Field{{Ref: "J0080", Name: "Energisation Status", Format: dflow.Format{Kind: dflow.KindChar, Width: 1}, Item: &dflow.Item{Type: dflow.TypeString}}}
 	schema := dflow.TableSchema([]string{"energisation_status"}, fields, arrow.Metadata{})
-	tf, err := newTableFile(t.TempDir(), "t", schema, nil)
+	tf, err := CreateTableFile(t.TempDir(), "t", schema, nil, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tf.discard()
+	defer tf.Discard()
 	tb := dflow.NewTableBuilder(schema)
 	want := [][2]string{}
 	for batch, codes := range []string{"DE", "EF", "AB", "XY"} {
@@ -93,17 +93,17 @@ func TestTableFileStatisticsSurviveRecycledBuffers(t *testing.T) {
 			tb.Columns()[dflow.LineageColumns].Bytes([]byte{codes[i%2]})
 		}
 		rec := tb.NewRecord()
-		if err := tf.write(rec); err != nil {
+		if err := tf.Write(rec); err != nil {
 			t.Fatal(err)
 		}
 		rec.Release() // as the writer goroutine does: the buffers may now be reused
 		want = append(want, [2]string{codes[:1], codes[1:]})
 		_ = batch
 	}
-	if err := tf.close(); err != nil {
+	if err := tf.Close(); err != nil {
 		t.Fatal(err)
 	}
-	pf, err := file.OpenParquetFile(tf.path, false)
+	pf, err := file.OpenParquetFile(tf.Path, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package pipeline
+package cut
 
 import (
 	"bufio"
@@ -21,26 +21,29 @@ import (
 // scans, small enough to bound memory while writing.
 const RowGroupRows = 64 * 1024
 
-// tableFile is a Parquet table being written to a spool file. Each Write
-// of a record adds row groups; the footer is written at close.
-type tableFile struct {
-	name, path string
-	schema     *arrow.Schema
+// TableFile is a Parquet table being written to a spool file. Each Write
+// of a record adds row groups; the footer is written at Close, and the
+// file stays at Path for publishing until Discard.
+type TableFile struct {
+	Name, Path string
+	Schema     *arrow.Schema
+	Rows       int64
 	f          *os.File
 	buf        *bufio.Writer
 	w          *pqarrow.FileWriter
-	rows       int64
 }
 
-func newTableFile(dir, name string, schema *arrow.Schema, meta map[string]string) (*tableFile, error) {
+// CreateTableFile starts a table file in dir, with meta as the file's
+// key-value metadata (in key order).
+func CreateTableFile(dir, name string, schema *arrow.Schema, meta map[string]string, createdBy string) (*TableFile, error) {
 	f, err := os.CreateTemp(dir, "table-*.parquet")
 	if err != nil {
 		return nil, fmt.Errorf("creating spool for table %s: %w", name, err)
 	}
-	t := &tableFile{name: name, path: f.Name(), schema: schema, f: f, buf: bufio.NewWriterSize(f, 1<<20)}
-	t.w, err = NewParquetWriter(schema, t.buf, "datacut")
+	t := &TableFile{Name: name, Path: f.Name(), Schema: schema, f: f, buf: bufio.NewWriterSize(f, 1<<20)}
+	t.w, err = NewParquetWriter(schema, t.buf, createdBy)
 	if err != nil {
-		t.discard()
+		t.Discard()
 		return nil, fmt.Errorf("table %s: %w", name, err)
 	}
 	keys := make([]string, 0, len(meta))
@@ -54,16 +57,17 @@ func newTableFile(dir, name string, schema *arrow.Schema, meta map[string]string
 	return t, nil
 }
 
-func (t *tableFile) write(rec arrow.Record) error {
+// Write appends rec, whose schema must be the file's.
+func (t *TableFile) Write(rec arrow.Record) error {
 	if err := WriteRecord(t.w, rec); err != nil {
-		return fmt.Errorf("writing table %s: %w", t.name, err)
+		return fmt.Errorf("writing table %s: %w", t.Name, err)
 	}
-	t.rows += rec.NumRows()
+	t.Rows += rec.NumRows()
 	return nil
 }
 
-// close finishes the file; it stays in the spool for publishing.
-func (t *tableFile) close() error {
+// Close finishes the file; it stays in the spool for publishing.
+func (t *TableFile) Close() error {
 	err := t.w.Close()
 	if err == nil {
 		err = t.buf.Flush()
@@ -75,12 +79,12 @@ func (t *tableFile) close() error {
 	return err
 }
 
-// discard abandons the file.
-func (t *tableFile) discard() {
+// Discard abandons the file and removes it.
+func (t *TableFile) Discard() {
 	if t.f != nil {
 		t.f.Close()
 	}
-	os.Remove(t.path)
+	os.Remove(t.Path)
 }
 
 // NewParquetWriter starts a Parquet file of records of schema, with

@@ -1,6 +1,14 @@
-package pipeline
+package cut
 
-import "time"
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/mhhs-sit/datacut/internal/store"
+)
 
 // Manifest describes a published cut. It is written last: a cut without a
 // manifest does not exist for readers.
@@ -77,4 +85,38 @@ type Timings struct {
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
 	Seconds  float64   `json:"seconds"`
+}
+
+// ReadManifest loads the manifest of the cut at prefix.
+func ReadManifest(ctx context.Context, st store.Store, prefix string) (*Manifest, error) {
+	b, err := store.ReadAll(ctx, st, ManifestKey(prefix))
+	if err != nil {
+		return nil, fmt.Errorf("reading the cut's manifest: %w", err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("decoding the manifest: %w", err)
+	}
+	return &m, nil
+}
+
+// WriteManifest writes m as the manifest of the cut at prefix: the last
+// object of a cut, after which it exists for readers.
+func WriteManifest(ctx context.Context, st store.Store, prefix string, m *Manifest) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	return st.Put(ctx, ManifestKey(prefix), bytes.NewReader(b), int64(len(b)))
+}
+
+// TableKey is the store key of the cut's table, or "" if it has none.
+func (m *Manifest) TableKey(name string) string {
+	for _, t := range m.Tables {
+		if t.Name == name {
+			return t.Key
+		}
+	}
+	return ""
 }

@@ -1,0 +1,94 @@
+package cut
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The store's key layout. Every key the tools read or write is made here.
+//
+//	inbox/<MPID>/<cut type>/<file>                  what participants upload
+//	cuts/<cut type>/mpid=<MPID>/cut=<id>/           a published cut: tables, manifest.json last
+//	cuts/<cut type>/mpid=<MPID>/published/<l>.json  marker: this inbox listing is published
+//	quarantine/<cut type>/mpid=<MPID>/<file>        a broken input, with <file>.report.json
+//	allocations/<plan>/<run id>/                    an allocation run: allocation.parquet,
+//	                                                packs/<environment>/<role>-<MPID>/, reports
+//	allocations/<plan>/latest.json                  the plan's ledger pointer
+const (
+	InboxRoot       = "inbox/"
+	CutsRoot        = "cuts/"
+	QuarantineRoot  = "quarantine/"
+	AllocationsRoot = "allocations/"
+
+	ManifestFile   = "manifest.json"
+	AllocationFile = "allocation.parquet"
+)
+
+// InboxFile is an upload's place in the inbox, parsed from its key.
+type InboxFile struct {
+	Key, MPID, Type, Name string
+}
+
+// ParseInboxKey splits inbox/<MPID>/<cut type>/<file>; ok is false for any
+// other shape.
+func ParseInboxKey(key string) (InboxFile, bool) {
+	parts := strings.Split(key, "/")
+	if len(parts) != 4 || parts[0]+"/" != InboxRoot {
+		return InboxFile{}, false
+	}
+	return InboxFile{Key: key, MPID: parts[1], Type: parts[2], Name: parts[3]}, true
+}
+
+// InboxDir is where an MPID uploads its cut of a type.
+func InboxDir(mpid, cutType string) string { return InboxRoot + mpid + "/" + cutType + "/" }
+
+// TypeRoot holds every published cut of a type.
+func TypeRoot(cutType string) string { return CutsRoot + cutType + "/" }
+
+// Prefix is where a published cut's tables and manifest live.
+func Prefix(cutType, mpid, id string) string {
+	return fmt.Sprintf("%smpid=%s/cut=%s/", TypeRoot(cutType), mpid, id)
+}
+
+// ManifestKey is the manifest of the cut at prefix.
+func ManifestKey(prefix string) string { return strings.TrimSuffix(prefix, "/") + "/" + ManifestFile }
+
+// IsManifest says whether key is a cut's manifest, and gives the cut's prefix.
+func IsManifest(key string) (prefix string, ok bool) {
+	if !strings.HasSuffix(key, "/"+ManifestFile) {
+		return "", false
+	}
+	return strings.TrimSuffix(key, ManifestFile), true
+}
+
+// TableKey is the key of a table of the cut at prefix.
+func TableKey(prefix, table string) string { return prefix + table + ".parquet" }
+
+// MarkerKey is the marker saying an inbox listing (see pipeline) of a cut
+// was published.
+func MarkerKey(cutType, mpid, listing string) string {
+	return fmt.Sprintf("%smpid=%s/published/%s.json", TypeRoot(cutType), mpid, listing)
+}
+
+// QuarantineKeys are where a broken input and its report are kept.
+func QuarantineKeys(cutType, mpid, file string) (key, report string) {
+	key = fmt.Sprintf("%s%s/mpid=%s/%s", QuarantineRoot, cutType, mpid, file)
+	return key, key + ".report.json"
+}
+
+// PlanRoot holds every run of a plan.
+func PlanRoot(plan string) string { return AllocationsRoot + plan + "/" }
+
+// LedgerKey points at a plan's latest complete run.
+func LedgerKey(plan string) string { return PlanRoot(plan) + "latest.json" }
+
+// RunPrefix is where one allocation run's outputs live.
+func RunPrefix(plan, runID string) string { return PlanRoot(plan) + runID + "/" }
+
+// PackPrefix is where a participant's load pack of a run lives.
+func PackPrefix(runPrefix, environment, role, mpid string) string {
+	return runPrefix + "packs/" + environment + "/" + role + "-" + mpid + "/"
+}
+
+// BaseName is the last segment of a key.
+func BaseName(key string) string { return key[strings.LastIndexByte(key, '/')+1:] }

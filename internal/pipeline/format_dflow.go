@@ -1,0 +1,161 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+
+	"github.com/apache/arrow/go/v15/arrow"
+
+	"github.com/mhhs-sit/datacut/internal/cut"
+	"github.com/mhhs-sit/datacut/internal/defs"
+	"github.com/mhhs-sit/datacut/internal/dflow"
+	"github.com/mhhs-sit/datacut/internal/mask"
+	"github.com/mhhs-sit/datacut/internal/store"
+)
+
+// dflowFormat reads D-flow files (DTC 15.4): input.flows lists the flows a
+// cut may hold; each flow and group becomes a table (cut.TableName).
+type dflowFormat struct{}
+
+func (dflowFormat) name() string { return "dflow" }
+
+func (dflowFormat) schema(in cut.InputSpec, _ fs.FS, doc *defs.Doc) input {
+	cat := dflow.DefaultCatalog()
+	if in.Columns != "" {
+		doc.Fail(defs.Path("input", "columns"), "columns is for the ees-csv format; a dflow input lists its flows")
+	}
+	if len(in.Flows) == 0 {
+		doc.Fail(defs.Path("input"), "a dflow input lists its flows (input.flows: [D0150, ...])")
+		return nil
+	}
+	d := &dflowInput{flows: map[string]bool{}}
+	ok := true
+	for _, f := range in.Flows {
+		if len(cat.Versions(f)) == 0 {
+			doc.Fail(defs.Path("input", "flows"), "flow %s is not in DTC %s", f, cat.DTCVersion)
+			ok = false
+			continue
+		}
+		d.flows[f] = true
+		d.list = append(d.list, f)
+		d.refList = append(d.refList, mask.FlowRefs(cat, f)...)
+	}
+	if !ok {
+		return nil
+	}
+	return d
+}
+
+type dflowInput struct {
+	flows   map[string]bool
+	list    []string
+	refList []string
+}
+
+func (d *dflowInput) refs() []string                { return d.refList }
+func (d *dflowInput) extra() map[string]*dflow.Item { return nil }
+
+// reader keeps one builder per flow for the whole cut: its columns start
+// each batch at the size of the one before, instead of growing from empty
+// in every file. A file leaves none of its rows in it.
+func (d *dflowInput) reader() readFunc {
+	builders := map[*dflow.Flow]*dflow.ArrowBuilder{}
+	return func(c *cutBuild, in store.Info, src io.Reader) (cut.Input, *brokenInput, error) {
+		return d.read(c, in, src, builders)
+	}
+}
+
+func (d *dflowInput) read(c *cutBuild, in store.Info, src io.Reader, builders map[*dflow.Flow]*dflow.ArrowBuilder) (cut.Input, *brokenInput, error) {
+	var info cut.Input
+	rules := c.def.rules
+	rd := dflow.NewReader(src, in.Key, dflow.Options{Reveal: func(ref string) bool { return !rules.Sensitive(ref) }})
+	broken := func(err error) (cut.Input, *brokenInput, error) {
+		var be *dflow.BrokenError
+		if errors.As(err, &be) {
+			return info, &brokenInput{input: in, finding: be.Finding, report: rd.FileFindings()}, nil
+		}
+		return info, nil, err
+	}
+	h, err := rd.Header()
+	if err != nil {
+		return broken(err)
+	}
+	if !d.flows[h.Flow] {
+		return info, &brokenInput{input: in, finding: dflow.Finding{Line: 1, Group: "ZHV", Rule: "pipeline.flow", Severity: dflow.SevError,
+			Message: fmt.Sprintf("flow %s does not belong to cut %s (it reads %s): upload it to the right cut", h.Flow, c.def.Name, strings.Join(d.list, ", "))}}, nil
+	}
+	info.Flow = rd.Flow().Key()
+	b := builders[rd.Flow()]
+	if b == nil {
+		b = dflow.NewArrowBuilder(rd.Flow())
+		builders[rd.Flow()] = b
+	}
+	defer b.Release() // rows of a broken file are dropped
+	emit := func(g *dflow.Group, rec arrow.Record) error {
+		c.tw.send(cut.TableName(g), rec)
+		return nil
+	}
+	for {
+		inst, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return broken(err)
+		}
+		line := 0
+		if len(inst.Records) > 0 {
+			line = inst.Records[0].Line
+		}
+		if !c.tally(&info, in, inst.Rejected(), inst.Ordinal, line, inst.Findings) {
+			continue
+		}
+		if err := b.Append(h.FileID, inst); err != nil {
+			return info, nil, err
+		}
+		if err := b.Flush(batchRows, emit); err != nil {
+			return info, nil, err
+		}
+	}
+	if err := b.Flush(0, emit); err != nil {
+		return info, nil, err
+	}
+	for _, f := range rd.FileFindings() {
+		if f.Severity == dflow.SevError {
+			c.m.Counts["fileErrors"]++
+		}
+	}
+	return info, nil, nil
+}
+
+func (d *dflowInput) verify(v *verifier, key string, src io.Reader) error {
+	rd := dflow.NewReader(src, key, dflow.Options{})
+	h, err := rd.Header()
+	if err != nil {
+		return err
+	}
+	for {
+		inst, err := rd.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if inst.Rejected() {
+			continue
+		}
+		for _, rec := range inst.Records {
+			r, row, err := v.next(cut.TableName(rec.Group), key, h.FileID, rec.Line)
+			if err != nil {
+				return err
+			}
+			for i, val := range rec.Fields {
+				v.check(rec.Group.Fields[i].Ref, val, r.Column(dflow.LineageColumns+i), row)
+			}
+		}
+	}
+}

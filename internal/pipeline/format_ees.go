@@ -1,0 +1,120 @@
+package pipeline
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+
+	"github.com/mhhs-sit/datacut/internal/cut"
+	"github.com/mhhs-sit/datacut/internal/defs"
+	"github.com/mhhs-sit/datacut/internal/dflow"
+	"github.com/mhhs-sit/datacut/internal/ees"
+	"github.com/mhhs-sit/datacut/internal/store"
+)
+
+// eesFormat reads EES portfolio exports (CSV): input.columns names the file
+// mapping CSV columns to data items; every file becomes rows of one table,
+// ees_portfolio.
+type eesFormat struct{}
+
+func (eesFormat) name() string { return "ees-csv" }
+
+func (eesFormat) schema(in cut.InputSpec, fsys fs.FS, doc *defs.Doc) input {
+	if len(in.Flows) > 0 {
+		doc.Fail(defs.Path("input", "flows"), "flows are for the dflow format; an ees-csv input names its columns file")
+	}
+	if in.Columns == "" {
+		doc.Fail(defs.Path("input"), "an ees-csv input names its columns file (input.columns: ees-columns.yaml)")
+		return nil
+	}
+	cb, err := fs.ReadFile(fsys, in.Columns)
+	if err != nil {
+		doc.Fail(defs.Path("input", "columns"), "%v", err)
+		return nil
+	}
+	cols, err := ees.ParseColumns(in.Columns, cb, dflow.DefaultCatalog())
+	if err != nil {
+		doc.Fail(defs.Path("input", "columns"), "%v", err)
+		return nil
+	}
+	return &eesInput{columns: cols}
+}
+
+type eesInput struct {
+	columns *ees.Columns
+}
+
+func (e *eesInput) refs() []string                { return e.columns.Refs() }
+func (e *eesInput) extra() map[string]*dflow.Item { return e.columns.Extra }
+
+func (e *eesInput) reader() readFunc { return e.read }
+
+func (e *eesInput) read(c *cutBuild, in store.Info, src io.Reader) (cut.Input, *brokenInput, error) {
+	info := cut.Input{Flow: "EES"}
+	rd := ees.NewReader(src, in.Key, e.columns, c.def.resolve)
+	broken := func(err error) (cut.Input, *brokenInput, error) {
+		var be *dflow.BrokenError
+		if errors.As(err, &be) {
+			return info, &brokenInput{input: in, finding: be.Finding}, nil
+		}
+		return info, nil, err
+	}
+	cols, err := rd.Columns()
+	if err != nil {
+		return broken(err)
+	}
+	b := ees.NewArrowBuilder(cols)
+	defer b.Release()
+	name := cut.BaseName(in.Key)
+	flush := func() { c.tw.send(ees.Table, b.Record()) }
+	for {
+		row, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return broken(err)
+		}
+		if !c.tally(&info, in, row.Rejected(), row.Ordinal, row.Line, row.Findings) {
+			continue
+		}
+		if err := b.Append(name, row); err != nil {
+			return info, nil, err
+		}
+		if b.Rows() >= batchRows {
+			flush()
+		}
+	}
+	if b.Rows() > 0 {
+		flush()
+	}
+	return info, nil, nil
+}
+
+func (e *eesInput) verify(v *verifier, key string, src io.Reader) error {
+	rd := ees.NewReader(src, key, e.columns, v.def.resolve)
+	cols, err := rd.Columns()
+	if err != nil {
+		return err
+	}
+	name := cut.BaseName(key)
+	for {
+		row, err := rd.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if row.Rejected() {
+			continue
+		}
+		r, i, err := v.next(ees.Table, key, name, row.Line)
+		if err != nil {
+			return err
+		}
+		for j := range cols {
+			v.check(cols[j].Field.Ref, row.Values[j], r.Column(dflow.LineageColumns+j), i)
+		}
+	}
+}

@@ -1,0 +1,91 @@
+package pipeline
+
+import (
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/rs/zerolog"
+
+	"github.com/mhhs-sit/datacut/internal/mask"
+	"github.com/mhhs-sit/datacut/internal/store"
+)
+
+// Options configure a run.
+type Options struct {
+	Store         store.Store
+	Pipelines     *Set
+	Key           mask.Key
+	MPID, Cut     string // only these, when set
+	Shard, Shards int    // this process takes the cuts with hash % Shards == Shard
+	Workers       int    // cuts processed at once (default 2)
+	KeepRaw       bool   // keep inbox files after their cut is published
+	Log           zerolog.Logger
+	Progress      func(done, total int64) // input bytes
+	Tool          string
+	Mem           memory.Allocator
+}
+
+func (opt *Options) defaults() {
+	if opt.Workers <= 0 {
+		opt.Workers = 2
+	}
+	if opt.Shards <= 0 {
+		opt.Shards = 1
+	}
+	if opt.Mem == nil {
+		opt.Mem = memory.NewGoAllocator()
+	}
+	if opt.Tool == "" {
+		opt.Tool = "datacut"
+	}
+}
+
+// Cut statuses.
+const (
+	StatusPublished        = "published"
+	StatusAlreadyPublished = "already published"
+	StatusNothingLeft      = "nothing left to publish"
+	StatusNoPipeline       = "no pipeline"
+	StatusFailed           = "failed"
+)
+
+// CutResult is what happened to one pending cut.
+type CutResult struct {
+	Cut         string `json:"cut"`
+	MPID        string `json:"mpid"`
+	CutID       string `json:"cutId,omitempty"`
+	Status      string `json:"status"`
+	Prefix      string `json:"prefix,omitempty"`
+	Inputs      int    `json:"inputs"`
+	Tables      int    `json:"tables"`
+	Rows        int64  `json:"rows"`
+	Rejected    int    `json:"rejected"`
+	Quarantined int    `json:"quarantined"`
+	Error       string `json:"error,omitempty"`
+}
+
+// Summary is a run's outcome.
+type Summary struct {
+	Cuts       []CutResult `json:"cuts"`
+	InputBytes int64       `json:"inputBytes"`
+	Seconds    float64     `json:"seconds"`
+	Ignored    []string    `json:"ignored,omitempty"` // inbox keys not of the form inbox/<MPID>/<cut>/<file>
+}
+
+// Count returns how many cuts have the status.
+func (s *Summary) Count(status string) int {
+	n := 0
+	for _, c := range s.Cuts {
+		if c.Status == status {
+			n++
+		}
+	}
+	return n
+}
+
+// Totals adds up rejections and quarantines.
+func (s *Summary) Totals() (rejected, quarantined int) {
+	for _, c := range s.Cuts {
+		rejected += c.Rejected
+		quarantined += c.Quarantined
+	}
+	return
+}

@@ -1,0 +1,110 @@
+package pipeline
+
+import (
+	"errors"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/mhhs-sit/datacut/internal/cut"
+	"github.com/mhhs-sit/datacut/internal/mask"
+)
+
+// batchRows is how many rows of a group are buffered before they are
+// masked and written as a row group.
+const batchRows = cut.RowGroupRows
+
+// tables holds a cut's table files being written. Records are masked and
+// written by a goroutine of their own, so reading and validating the next
+// records (one core) overlaps masking and encoding them (the other).
+type tables struct {
+	dir   string
+	meta  map[string]string
+	files map[string]*cut.TableFile
+	mk    *mask.Session
+	mem   memory.Allocator
+	queue chan tableRec
+	done  chan error // the writer's result after each barrier
+}
+
+type tableRec struct {
+	name    string
+	rec     arrow.Record
+	barrier bool
+}
+
+func newTables(dir string, meta map[string]string, mk *mask.Masker, mem memory.Allocator) *tables {
+	t := &tables{dir: dir, meta: meta, files: map[string]*cut.TableFile{}, mk: mk.Session(), mem: mem,
+		queue: make(chan tableRec, 4), done: make(chan error)}
+	go t.run()
+	return t
+}
+
+// run masks and writes queued records; after an error it only releases
+// them, and reports the error at the next barrier.
+func (t *tables) run() {
+	var err error
+	for it := range t.queue {
+		if it.barrier {
+			t.done <- err
+			err = nil
+			continue
+		}
+		if err == nil {
+			err = t.maskAndWrite(it.name, it.rec)
+		}
+		it.rec.Release()
+	}
+	close(t.done)
+}
+
+func (t *tables) maskAndWrite(name string, rec arrow.Record) error {
+	masked, err := t.mk.Record(rec, t.mem)
+	if err != nil {
+		return err
+	}
+	defer masked.Release()
+	return t.write(name, masked)
+}
+
+// send queues a record (ownership passes to the writer).
+func (t *tables) send(name string, rec arrow.Record) {
+	t.queue <- tableRec{name: name, rec: rec}
+}
+
+// barrier waits until everything queued is written and returns the first
+// error since the previous barrier.
+func (t *tables) barrier() error {
+	t.queue <- tableRec{barrier: true}
+	return <-t.done
+}
+
+// stop ends the writer goroutine.
+func (t *tables) stop() {
+	close(t.queue)
+	for range t.done {
+	}
+}
+
+func (t *tables) write(name string, rec arrow.Record) error {
+	f := t.files[name]
+	if f == nil {
+		var err error
+		if f, err = cut.CreateTableFile(t.dir, name, rec.Schema(), t.meta, "datacut"); err != nil {
+			return err
+		}
+		t.files[name] = f
+	}
+	if !f.Schema.Equal(rec.Schema()) {
+		return errSchema
+	}
+	return f.Write(rec)
+}
+
+var errSchema = errors.New("its columns differ from the cut's earlier files of the same table")
+
+func (t *tables) discard() {
+	for _, f := range t.files {
+		f.Discard()
+	}
+}
