@@ -12,7 +12,44 @@ import (
 	"github.com/brianvoe/gofakeit/v7"
 )
 
-// --- realistic fakes seeded by a keyed hash of the normalised value --------
+// MethodFake replaces personal data with realistic fakes seeded by a keyed
+// hash of the normalised value.
+const MethodFake = "fake"
+
+var fakeSpec = &methodSpec{
+	name:    MethodFake,
+	summary: "a realistic value chosen by HMAC(key, trimmed upper-cased value) through gofakeit: `name`, `phone` (Ofcom drama ranges), `email` (example.com/.org), `address_line`, `postcode` (valid UK shape; `keep_outward_code` option)",
+	usedFor: "names, phones, emails, addresses, postcodes",
+	details: "Values differing only in case and spacing get the same fake, and the same value gets the same fake in every item of the domain and every participant's cut. Fakes are cut to the item's width (at a word boundary where possible). Unlike `mpan` and `identifier` this is not a bijection: two values may share a fake.",
+	options: []*option{{
+		key: "fake",
+		doc: "what to fake (required)",
+		values: []optionValue{
+			{"name", "first and last name (an initial when too wide)"},
+			{"phone", "a number in Ofcom's drama ranges (07700 900xxx, 01632 960xxx, ...)"},
+			{"email", "first.last and a number at example.com or example.org"},
+			{"address_line", "a street"},
+			{"postcode", "a valid UK postcode shape"},
+		},
+		required: true,
+		get:      func(d *Domain, _ *Rule) (string, bool) { return d.Fake, d.Fake != "" },
+	}, {
+		key: "keep_outward_code",
+		doc: "with `fake: postcode`, `true` keeps the outward code of a 5–7 character postcode (`SW1A` of `SW1A 1AA`) and fakes the inward code only",
+		get: func(d *Domain, _ *Rule) (string, bool) { return "true", d.KeepOutwardCode },
+	}},
+	cached:   true,
+	textOnly: true,
+	checkDomain: func(d *Domain) (string, string) {
+		if d.KeepOutwardCode && d.Fake != "postcode" {
+			return "keep_outward_code", "keep_outward_code is only for fake postcode"
+		}
+		return "", ""
+	},
+	build: func(d *Domain, key []byte) (method, error) {
+		return &fakeMethod{key: key, kind: d.Fake, keepOutwardCode: d.KeepOutwardCode}, nil
+	},
+}
 
 // fakeMethod generates a realistic replacement chosen by HMAC(key, value),
 // so the same original gives the same fake in every participant's cut.
@@ -21,8 +58,6 @@ type fakeMethod struct {
 	kind            string
 	keepOutwardCode bool
 }
-
-var fakeKinds = map[string]bool{"name": true, "phone": true, "email": true, "address_line": true, "postcode": true}
 
 // normalise trims, collapses white space and folds case, so "  Flat 1 " and
 // "FLAT  1" mask alike.

@@ -11,7 +11,28 @@ import (
 	"github.com/mhhs-sit/datacut/internal/mask/ff1"
 )
 
-// --- identifiers: keyed FPE keeping length and character classes -----------
+// MethodIdentifier masks identifiers: keyed FPE keeping length and
+// character classes.
+const MethodIdentifier = "identifier"
+
+var identifierSpec = &methodSpec{
+	name:    MethodIdentifier,
+	summary: "keyed permutation of all strings of the same shape: digits stay digits, letters letters (case kept), separators in place, or hex stays hex; FF1 with cycle walking when the domain is at least 10^6, a keyed table permutation below that; bijective",
+	usedFor: "meter ids, outstation ids, timing device, SIM serial, ESME id, UPRN",
+	details: "Identifiers longer than 10^18 combinations are masked in chunks. Two identifiers never mask alike, so they still join across items of the domain and across participants.",
+	options: []*option{{
+		key:    "alphabet",
+		doc:    "which characters are permuted; without it digits and letters (each in its class)",
+		values: []optionValue{{"hex", "hex digits stay hex digits (either case), everything else stays in place: ESME ids like `0A-1B-2C-3D-4E-5F-60-7A`"}},
+		get:    func(d *Domain, _ *Rule) (string, bool) { return d.Alphabet, d.Alphabet != "" },
+	}},
+	cached:      true,
+	perInstance: true,
+	textOnly:    true,
+	build: func(d *Domain, key []byte) (method, error) {
+		return newIdentifier(key, d.Alphabet == "hex")
+	},
+}
 
 // identifierMethod permutes identifiers among all strings of the same shape:
 // digits stay digits, upper-case letters upper-case letters, lower-case

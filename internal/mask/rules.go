@@ -17,29 +17,15 @@ import (
 	"github.com/mhhs-sit/datacut/internal/dflow"
 )
 
-// Methods a domain can use.
-const (
-	MethodKeep       = "keep"
-	MethodBlank      = "blank"
-	MethodConstant   = "constant"
-	MethodRedact     = "redact"
-	MethodMPAN       = "mpan"
-	MethodIdentifier = "identifier"
-	MethodFake       = "fake"
-)
-
-var methods = map[string]bool{MethodKeep: true, MethodBlank: true, MethodConstant: true, MethodRedact: true,
-	MethodMPAN: true, MethodIdentifier: true, MethodFake: true}
-
 // Domain is a named masking domain: items sharing a domain are masked with
 // the same key, so equal values join across items (every MPAN-typed item
 // shares "mpan").
 type Domain struct {
 	Name            string
 	Method          string `yaml:"method"`
-	Fake            string `yaml:"fake"`              // with method fake: name, phone, email, address_line, postcode
-	Alphabet        string `yaml:"alphabet"`          // with method identifier: "" (digits and letters) or hex
-	KeepOutwardCode bool   `yaml:"keep_outward_code"` // with fake postcode
+	Fake            string `yaml:"fake"`              // option of method fake (method_fake.go)
+	Alphabet        string `yaml:"alphabet"`          // option of method identifier (method_identifier.go)
+	KeepOutwardCode bool   `yaml:"keep_outward_code"` // option of method fake
 	Sensitive       *bool  `yaml:"sensitive"`         // default: every method but keep
 	Line            int    `yaml:"-"`
 }
@@ -117,6 +103,7 @@ func ParseRules(name string, b []byte, resolve Resolver) (*Rules, error) {
 	if strings.TrimSpace(f.Version) == "" {
 		fail(1, "version: a rule set needs a version (it is recorded in every manifest)")
 	}
+	bad := map[string]bool{} // domains with a problem: their items are not checked
 	for _, dn := range sortedKeys(f.Domains) {
 		node := f.Domains[dn]
 		d := &Domain{Name: dn, Line: node.Line}
@@ -124,19 +111,9 @@ func ParseRules(name string, b []byte, resolve Resolver) (*Rules, error) {
 			fail(node.Line, "domain %s: %v", dn, err)
 			continue
 		}
-		switch {
-		case !methods[d.Method]:
-			fail(node.Line, "domain %s: unknown method %q (one of keep, blank, constant, redact, mpan, identifier, fake)", dn, d.Method)
-		case d.Method == MethodFake && !fakeKinds[d.Fake]:
-			fail(node.Line, "domain %s: fake must be one of name, phone, email, address_line, postcode", dn)
-		case d.Method != MethodFake && d.Fake != "":
-			fail(node.Line, "domain %s: fake is only for method fake", dn)
-		case d.Alphabet != "" && (d.Method != MethodIdentifier || d.Alphabet != "hex"):
-			fail(node.Line, "domain %s: alphabet is only for method identifier, and only hex", dn)
-		case d.KeepOutwardCode && d.Fake != "postcode":
-			fail(node.Line, "domain %s: keep_outward_code is only for fake postcode", dn)
-		case d.Method == MethodKeep && d.Sensitive != nil && *d.Sensitive:
-			fail(node.Line, "domain %s: a sensitive domain cannot keep values", dn)
+		if _, msg := checkDomain(d); msg != "" {
+			fail(node.Line, "domain %s: %s", dn, msg)
+			bad[dn] = true
 		}
 		r.Domains[dn] = d
 	}
@@ -168,9 +145,11 @@ func ParseRules(name string, b []byte, resolve Resolver) (*Rules, error) {
 			fail(node.Line, "item %s: unknown domain %q", ref, domain)
 		case it == nil:
 			fail(node.Line, "item %s: not a DTC 15.4 data item or a declared extra item", ref)
+		case bad[domain]:
+			rule.Domain = d
 		default:
 			rule.Domain = d
-			if msg := checkRule(rule, it); msg != "" {
+			if _, msg := checkRule(rule, it); msg != "" {
 				fail(node.Line, "item %s (%s): %s", ref, it.Name, msg)
 			}
 		}
@@ -180,57 +159,6 @@ func ParseRules(name string, b []byte, resolve Resolver) (*Rules, error) {
 		return nil, fmt.Errorf("invalid rules:\n  %s", strings.Join(errs, "\n  "))
 	}
 	return r, nil
-}
-
-// checkRule says what is wrong with applying the rule to the item.
-func checkRule(r *Rule, it *dflow.Item) string {
-	m := r.Domain.Method
-	if r.Value != nil && m != MethodConstant {
-		return "value is only for a constant domain"
-	}
-	if m == MethodMPAN && !it.MPAN {
-		return "the mpan method is for MPAN-typed items only"
-	}
-	if it.MPAN && m != MethodMPAN && m != MethodKeep && m != MethodBlank {
-		return "MPAN-typed items must use the mpan method (or keep/blank) so links survive"
-	}
-	if m != MethodKeep && m != MethodBlank && m != MethodConstant && it.Type != dflow.TypeString {
-		return fmt.Sprintf("method %s needs a text item; this one is %s", m, it.Type)
-	}
-	if m == MethodConstant {
-		v := constantFor(r, it)
-		if rule, why := dflow.CheckValue(it, it.Format, []byte(v)); rule != "" {
-			return fmt.Sprintf("constant %s (rule %s)", why, rule)
-		}
-	}
-	return ""
-}
-
-// constantFor is the rule's value, or a dummy of valid format.
-func constantFor(r *Rule, it *dflow.Item) string {
-	if r.Value != nil {
-		return *r.Value
-	}
-	switch it.Format.Kind {
-	case dflow.KindNum, dflow.KindInt:
-		return "0"
-	case dflow.KindDate:
-		return "19700101"
-	case dflow.KindDateTime:
-		return "19700101000000"
-	case dflow.KindTime:
-		return "000000"
-	case dflow.KindBoolean:
-		return "F"
-	}
-	if len(it.ValidSet) > 0 {
-		return it.ValidSet[0]
-	}
-	n := it.Format.Width
-	if n == 0 || n > 8 {
-		n = 8
-	}
-	return strings.Repeat("X", n)
 }
 
 // Coverage returns the refs among refs that no rule covers, sorted. A
