@@ -23,7 +23,7 @@ var fakeSpec = &methodSpec{
 	details: "Values differing only in case and spacing get the same fake, and the same value gets the same fake in every item of the domain and every participant's cut. Fakes are cut to the item's width (at a word boundary where possible). Unlike `mpan` and `identifier` this is not a bijection: two values may share a fake.",
 	options: []*option{{
 		key: "fake",
-		doc: "what to fake (required)",
+		doc: "what to fake",
 		values: []optionValue{
 			{"name", "first and last name (an initial when too wide)"},
 			{"phone", "a number in Ofcom's drama ranges (07700 900xxx, 01632 960xxx, ...)"},

@@ -19,7 +19,7 @@ var identifierSpec = &methodSpec{
 	name:    MethodIdentifier,
 	summary: "keyed permutation of all strings of the same shape: digits stay digits, letters letters (case kept), separators in place, or hex stays hex; FF1 with cycle walking when the domain is at least 10^6, a keyed table permutation below that; bijective",
 	usedFor: "meter ids, outstation ids, timing device, SIM serial, ESME id, UPRN",
-	details: "Identifiers longer than 10^18 combinations are masked in chunks. Two identifiers never mask alike, so they still join across items of the domain and across participants.",
+	details: "Long identifiers are masked in chunks of fewer than 10^18 combinations each. Two identifiers never mask alike, so they still join across items of the domain and across participants.",
 	options: []*option{{
 		key:    "alphabet",
 		doc:    "which characters are permuted; without it digits and letters (each in its class)",

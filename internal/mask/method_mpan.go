@@ -15,7 +15,7 @@ var mpanSpec = &methodSpec{
 	name:        MethodMPAN,
 	summary:     "FF1 (NIST SP 800-38G) on digits 3–12 with the distributor id as tweak; distributor id kept, check digit recomputed; a bijection",
 	usedFor:     "MPAN core and every MPAN-typed alias (related, primary, secondary, sequence MPANs): one domain, so links survive",
-	details:     "An MPAN core masks to a valid core of the same distributor, and two cores never mask alike, so an MPAN still joins every table and flow it appears in, and across participants masking with the same key. An invalid core (wrong length, digits or check digit) is an error, not masked. MPAN-typed items must use this method, or keep or blank.",
+	details:     "An MPAN core masks to a valid core of the same distributor, and two cores never mask alike, so an MPAN still joins every table and flow it appears in, and across participants masking with the same key. An invalid core (not 13 digits, or a wrong check digit) is an error, never passed through. MPAN-typed items must use this method, or keep or blank.",
 	cached:      true,
 	perInstance: true,
 	onlyMPAN:    true,
