@@ -3,13 +3,14 @@
 package ees
 
 import (
-	"bytes"
 	"fmt"
+	"io/fs"
 	"os"
 	"sort"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/mhhs-sit/datacut/internal/defs"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 )
 
@@ -29,28 +30,77 @@ func LoadColumns(path string, cat *dflow.Catalog) (*Columns, error) {
 	return ParseColumns(path, b, cat)
 }
 
-// ParseColumns is LoadColumns on bytes; path names them in errors.
+// LoadColumnsFS is LoadColumns on the file file of fsys. A file that
+// cannot be read is an error too.
+func LoadColumnsFS(fsys fs.FS, file string, cat *dflow.Catalog) (*Columns, error) {
+	f := &columnsFile{cat: cat}
+	if _, err := defs.Load(fsys, file, f); err != nil {
+		return nil, err
+	}
+	return f.out, nil
+}
+
+// ParseColumns is LoadColumns on bytes; path names them in errors, which
+// point at path:line:col.
 func ParseColumns(path string, b []byte, cat *dflow.Catalog) (*Columns, error) {
-	var f struct {
-		Columns    map[string]string `yaml:"columns"`
-		ExtraItems map[string]struct {
-			Name   string `yaml:"name"`
-			Format string `yaml:"format"`
-		} `yaml:"extra_items"`
+	doc := defs.Parse(path, b)
+	if err := doc.Err(); err != nil {
+		return nil, err
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	f := &columnsFile{cat: cat}
+	if !doc.Decode(doc.Root(), f) {
+		return nil, doc.Err()
 	}
+	f.Defaults()
+	f.Validate(doc)
+	if err := doc.Err(); err != nil {
+		return nil, err
+	}
+	return f.out, nil
+}
+
+// columnsFile is ees-columns.yaml as decoded; Validate checks it against
+// the catalogue and builds the Columns.
+type columnsFile struct {
+	Columns    map[string]string `yaml:"columns"`
+	ExtraItems map[string]struct {
+		Name   string `yaml:"name"`
+		Format string `yaml:"format"`
+	} `yaml:"extra_items"`
+
+	cat *dflow.Catalog
+	out *Columns
+}
+
+// Defaults: no columns is an empty mapping.
+func (f *columnsFile) Defaults() {
+	if f.Columns == nil {
+		f.Columns = map[string]string{}
+	}
+}
+
+// Validate builds f.out, reporting every extra item and column that is
+// wrong, in file order.
+func (f *columnsFile) Validate(doc *defs.Doc) {
 	c := &Columns{Header: f.Columns, Extra: map[string]*dflow.Item{}}
-	for ref, x := range f.ExtraItems {
+	f.out = c
+	bad := map[string]bool{} // extra items with a problem: columns mapped to them are not checked
+	extra, _ := defs.Child(doc.Root(), "extra_items")
+	eachKey(extra, func(k, v *yaml.Node) {
+		ref, x := k.Value, f.ExtraItems[k.Value]
 		ft, err := dflow.ParseFormat(x.Format)
 		if err != nil {
-			return nil, fmt.Errorf("%s: extra item %s: %w", path, ref, err)
+			at := k
+			if _, fk := defs.Child(v, "format"); fk != nil {
+				at = fk
+			}
+			doc.FailAt(at, "extra item %s: %v", ref, err)
+			bad[ref] = true
+			return
 		}
-		if cat.Item(ref) != nil {
-			return nil, fmt.Errorf("%s: extra item %s is a DTC item: map the column to it directly", path, ref)
+		if f.cat.Item(ref) != nil {
+			doc.FailAt(k, "extra item %s is a DTC item: map the column to it directly", ref)
+			return
 		}
 		it := &dflow.Item{Ref: ref, Name: x.Name, Format: ft, Type: dflow.TypeString}
 		switch ft.Kind {
@@ -60,13 +110,24 @@ func ParseColumns(path string, b []byte, cat *dflow.Catalog) (*Columns, error) {
 			it.Type = dflow.TypeTimestamp
 		}
 		c.Extra[ref] = it
-	}
-	for h, ref := range c.Header {
-		if cat.Item(ref) == nil && c.Extra[ref] == nil {
-			return nil, fmt.Errorf("%s: column %q maps to %s, which is neither a DTC item nor an extra item", path, h, ref)
+	})
+	cols, _ := defs.Child(doc.Root(), "columns")
+	eachKey(cols, func(k, v *yaml.Node) {
+		h, ref := k.Value, f.Columns[k.Value]
+		if f.cat.Item(ref) == nil && c.Extra[ref] == nil && !bad[ref] {
+			doc.FailAt(v, "column %q maps to %s, which is neither a DTC item nor an extra item", h, ref)
 		}
+	})
+}
+
+// eachKey calls fn with each key and value of mapping n, in file order.
+func eachKey(n *yaml.Node, fn func(k, v *yaml.Node)) {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return
 	}
-	return c, nil
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		fn(n.Content[i], n.Content[i+1])
+	}
 }
 
 // Refs lists the refs of every column, sorted.

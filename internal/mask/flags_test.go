@@ -2,4 +2,4 @@ package mask
 
 import "flag"
 
-var update = flag.Bool("update", false, "rewrite golden vectors after a deliberate scheme change")
+var update = flag.Bool("update", false, "rewrite golden vectors after a deliberate scheme change, and the methods reference (docs/reference/dpia-methods.md)")

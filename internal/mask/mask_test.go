@@ -2,6 +2,7 @@ package mask
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,8 +10,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"unicode/utf8"
 
+	"github.com/mhhs-sit/datacut/internal/defs"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/ees"
 	"github.com/mhhs-sit/datacut/internal/mpan"
@@ -104,12 +107,12 @@ func TestRulesErrorsPointAtLines(t *testing.T) {
 	res, _ := testResolver(t)
 	head := "version: x\ndomains:\n  mpan: {method: mpan}\n  keep: {method: keep}\n  names: {method: fake, fake: name}\n  cred: {method: constant}\nitems:\n"
 	for _, c := range []struct{ body, want string }{
-		{"  J0003: nope\n", "r.yaml:8: item J0003: unknown domain \"nope\""},
-		{"  J9999: keep\n", "r.yaml:8: item J9999: not a DTC 15.4 data item"},
-		{"  J0080: mpan\n", "r.yaml:8: item J0080 (Energisation Status): the mpan method is for MPAN-typed items only"},
-		{"  J0003: names\n", "r.yaml:8: item J0003 (MPAN Core): MPAN-typed items must use the mpan method"},
-		{"  J0375: {domain: cred, value: \"" + strings.Repeat("x", 101) + "\"}\n", "r.yaml:8: item J0375 (Customer Name): constant is 101 characters"},
-		{"  J0080: {domain: keep, colour: red}\n", "r.yaml:8: item J0080: field colour not found"},
+		{"  J0003: nope\n", "r.yaml:8:10: item J0003: unknown domain \"nope\""},
+		{"  J9999: keep\n", "r.yaml:8:3: item J9999: not a DTC 15.4 data item"},
+		{"  J0080: mpan\n", "r.yaml:8:3: item J0080 (Energisation Status): the mpan method is for MPAN-typed items only"},
+		{"  J0003: names\n", "r.yaml:8:3: item J0003 (MPAN Core): MPAN-typed items must use the mpan method"},
+		{"  J0375: {domain: cred, value: \"" + strings.Repeat("x", 101) + "\"}\n", "r.yaml:8:3: item J0375 (Customer Name): constant is 101 characters"},
+		{"  J0080: {domain: keep, colour: red}\n", "r.yaml:8:25: unknown key \"colour\" (known here: domain, value)"},
 		{"  J0848: names\n", "method fake needs a text item; this one is date"},
 	} {
 		_, err := ParseRules("r.yaml", []byte(head+c.body), res)
@@ -118,12 +121,39 @@ func TestRulesErrorsPointAtLines(t *testing.T) {
 		}
 	}
 	_, err := ParseRules("r.yaml", []byte("version: x\ndomainz: {}\n"), res)
-	if err == nil || !strings.Contains(err.Error(), "line 2") {
+	if err == nil || !strings.Contains(err.Error(), `r.yaml:2:1: unknown key "domainz"`) {
 		t.Errorf("unknown top-level key: %v", err)
 	}
 	_, err = ParseRules("r.yaml", []byte("version: x\ndomains:\n  d: {method: scramble}\n"), res)
-	if err == nil || !strings.Contains(err.Error(), "r.yaml:3: domain d: unknown method") {
+	if err == nil || !strings.Contains(err.Error(), "r.yaml:3:7: domain d: unknown method") {
 		t.Errorf("unknown method: %v", err)
+	}
+}
+
+func TestLoadRulesFS(t *testing.T) {
+	res, _ := testResolver(t)
+	fromFS, err := LoadRulesFS(os.DirFS(pipelinesDir), "dpia.yaml", res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromFile, err := LoadRules(filepath.Join(pipelinesDir, "dpia.yaml"), res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fromFS.Hash != fromFile.Hash || fromFS.Version != fromFile.Version || len(fromFS.Items) != len(fromFile.Items) || fromFS.Path != "dpia.yaml" {
+		t.Fatalf("LoadRulesFS and LoadRules disagree: %+v / %+v", fromFS, fromFile)
+	}
+	if _, err := LoadRulesFS(fstest.MapFS{}, "dpia.yaml", res); err == nil || !strings.Contains(err.Error(), "reading dpia.yaml") {
+		t.Fatalf("a missing file: %v", err)
+	}
+	// Every problem at once, in file order, each at file:line:col.
+	bad := "version: x\ndomains:\n  m: {method: mpan, alphabet: hex}\n  k: {method: keep}\nitems:\n  J0003: m\n  J0080: nope\n"
+	_, err = LoadRulesFS(fstest.MapFS{"r.yaml": {Data: []byte(bad)}}, "r.yaml", res)
+	var de *defs.Error
+	if !errors.As(err, &de) || len(de.Problems) != 2 ||
+		de.Problems[0].String() != "r.yaml:3:21: domain m: alphabet is only for method identifier" ||
+		de.Problems[1].String() != `r.yaml:7:10: item J0080: unknown domain "nope"` {
+		t.Fatalf("got %v", err)
 	}
 }
 

@@ -30,6 +30,7 @@ type itemMasker struct {
 	ref    string
 	item   *dflow.Item
 	domain *Domain
+	spec   *methodSpec
 	m      method
 	cache  int // index of the domain's cache in a Session; -1: not worth caching
 }
@@ -39,40 +40,28 @@ func New(rules *Rules, key Key, resolve Resolver) (*Masker, error) {
 	mk := &Masker{caches: 0, rules: rules, key: key, resolve: resolve, domains: map[string]method{}, items: map[string]*itemMasker{}}
 	caches := map[string]int{}
 	for name, d := range rules.Domains {
-		sub := key.derive("domain|" + name)
-		var m method
-		var err error
-		switch d.Method {
-		case MethodKeep:
-			m = keepMethod{}
-		case MethodBlank:
-			m = blankMethod{}
-		case MethodRedact:
-			m = redactMethod{}
-		case MethodMPAN:
-			m, err = newMPAN(sub)
-		case MethodIdentifier:
-			m, err = newIdentifier(sub, d.Alphabet == "hex")
-		case MethodFake:
-			m = &fakeMethod{key: sub, kind: d.Fake, keepOutwardCode: d.KeepOutwardCode}
+		spec := methodNamed(d.Method)
+		if spec == nil {
+			return nil, fmt.Errorf("domain %s: %s", name, unknownMethod(d.Method))
 		}
+		m, err := spec.build(d, key.derive("domain|"+name))
 		if err != nil {
 			return nil, fmt.Errorf("domain %s: %w", name, err)
 		}
 		mk.domains[name] = m
-		if d.Method == MethodMPAN || d.Method == MethodIdentifier || d.Method == MethodFake {
+		if spec.cached {
 			caches[name] = len(caches)
 		}
 	}
 	mk.caches = len(caches)
 	for ref, r := range rules.Items {
 		it := resolve(ref)
-		im := &itemMasker{ref: ref, item: it, domain: r.Domain, m: mk.domains[r.Domain.Name], cache: -1}
+		im := &itemMasker{ref: ref, item: it, domain: r.Domain, spec: methodNamed(r.Domain.Method), m: mk.domains[r.Domain.Name], cache: -1}
 		if c, ok := caches[r.Domain.Name]; ok {
 			im.cache = c
 		}
-		if r.Domain.Method == MethodConstant {
-			im.m = constantMethod{value: []byte(constantFor(r, it))}
+		if m, ok := im.m.(itemMethod); ok {
+			im.m = m.forItem(r, it)
 		}
 		mk.items[ref] = im
 	}
@@ -250,7 +239,7 @@ func (mk *Masker) value(s *Session, ref string, v []byte, width int) ([]byte, er
 // tables, while fakes' inputs (names, towns) recur across customers and
 // are better found by the hash cache.
 func (im *itemMasker) perInstance() bool {
-	return im.domain.Method == MethodMPAN || im.domain.Method == MethodIdentifier
+	return im.spec.perInstance
 }
 
 // width is the width to mask at: the item's own unless given, and none

@@ -1,45 +1,30 @@
 package mask
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/mhhs-sit/datacut/internal/defs"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 )
-
-// Methods a domain can use.
-const (
-	MethodKeep       = "keep"
-	MethodBlank      = "blank"
-	MethodConstant   = "constant"
-	MethodRedact     = "redact"
-	MethodMPAN       = "mpan"
-	MethodIdentifier = "identifier"
-	MethodFake       = "fake"
-)
-
-var methods = map[string]bool{MethodKeep: true, MethodBlank: true, MethodConstant: true, MethodRedact: true,
-	MethodMPAN: true, MethodIdentifier: true, MethodFake: true}
 
 // Domain is a named masking domain: items sharing a domain are masked with
 // the same key, so equal values join across items (every MPAN-typed item
 // shares "mpan").
 type Domain struct {
-	Name            string
+	Name            string `yaml:"-"`
 	Method          string `yaml:"method"`
-	Fake            string `yaml:"fake"`              // with method fake: name, phone, email, address_line, postcode
-	Alphabet        string `yaml:"alphabet"`          // with method identifier: "" (digits and letters) or hex
-	KeepOutwardCode bool   `yaml:"keep_outward_code"` // with fake postcode
+	Fake            string `yaml:"fake"`              // option of method fake (method_fake.go)
+	Alphabet        string `yaml:"alphabet"`          // option of method identifier (method_identifier.go)
+	KeepOutwardCode bool   `yaml:"keep_outward_code"` // option of method fake
 	Sensitive       *bool  `yaml:"sensitive"`         // default: every method but keep
 	Line            int    `yaml:"-"`
 }
@@ -84,13 +69,8 @@ func CatalogResolver(cat *dflow.Catalog, extra map[string]*dflow.Item) Resolver 
 	}
 }
 
-type rulesFile struct {
-	Version string               `yaml:"version"`
-	Domains map[string]yaml.Node `yaml:"domains"`
-	Items   map[string]yaml.Node `yaml:"items"`
-}
-
-// LoadRules reads and validates a rules file; errors point at file:line.
+// LoadRules reads and validates a rules file; errors point at
+// file:line:col (the file named by its base name).
 func LoadRules(path string, resolve Resolver) (*Rules, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -99,138 +79,137 @@ func LoadRules(path string, resolve Resolver) (*Rules, error) {
 	return ParseRules(filepath.Base(path), b, resolve)
 }
 
+// LoadRulesFS reads and validates the rules file file of fsys; errors
+// point at file:line:col. A file that cannot be read is an error too.
+func LoadRulesFS(fsys fs.FS, file string, resolve Resolver) (*Rules, error) {
+	f := &rulesFile{resolve: resolve}
+	if _, err := defs.Load(fsys, file, f); err != nil {
+		return nil, err
+	}
+	return f.rules, nil
+}
+
 // ParseRules validates rules from bytes named name (for messages).
 func ParseRules(name string, b []byte, resolve Resolver) (*Rules, error) {
-	var f rulesFile
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	doc := defs.Parse(name, b)
+	if err := doc.Err(); err != nil {
+		return nil, err
 	}
-	sum := sha256.Sum256(b)
-	r := &Rules{Version: f.Version, Hash: "sha256:" + hex.EncodeToString(sum[:]), Path: name,
+	f := &rulesFile{resolve: resolve}
+	if !doc.Decode(doc.Root(), f) {
+		return nil, doc.Err()
+	}
+	f.Defaults()
+	f.Validate(doc)
+	if err := doc.Err(); err != nil {
+		return nil, err
+	}
+	return f.rules, nil
+}
+
+// rulesFile is dpia.yaml as decoded; Validate checks it against the
+// methods (methods.go) and the items, and builds the Rules.
+type rulesFile struct {
+	Version string               `yaml:"version"`
+	Domains map[string]*Domain   `yaml:"domains"`
+	Items   map[string]yaml.Node `yaml:"items"` // a domain name or {domain: ..., value: ...}
+
+	resolve Resolver
+	rules   *Rules
+}
+
+// Defaults: a rules file has none; every domain and item is explicit.
+func (f *rulesFile) Defaults() {}
+
+// Validate builds f.rules, reporting every domain and item that is wrong,
+// in file order.
+func (f *rulesFile) Validate(doc *defs.Doc) {
+	sum := sha256.Sum256(doc.Bytes)
+	r := &Rules{Version: f.Version, Hash: "sha256:" + hex.EncodeToString(sum[:]), Path: doc.File,
 		Domains: map[string]*Domain{}, Items: map[string]*Rule{}}
-	var errs []string
-	fail := func(line int, format string, a ...any) {
-		errs = append(errs, fmt.Sprintf("%s:%d: %s", name, line, fmt.Sprintf(format, a...)))
-	}
+	f.rules = r
 	if strings.TrimSpace(f.Version) == "" {
-		fail(1, "version: a rule set needs a version (it is recorded in every manifest)")
+		doc.Fail(defs.Path("version"), "version: a rule set needs a version (it is recorded in every manifest)")
 	}
-	for _, dn := range sortedKeys(f.Domains) {
-		node := f.Domains[dn]
-		d := &Domain{Name: dn, Line: node.Line}
-		if err := decodeStrict(&node, d); err != nil {
-			fail(node.Line, "domain %s: %v", dn, err)
-			continue
+	bad := map[string]bool{} // domains with a problem: their items are not checked
+	domains, _ := defs.Child(doc.Root(), "domains")
+	eachKey(domains, func(k, v *yaml.Node) {
+		d := f.Domains[k.Value]
+		if d == nil { // "name:" with nothing after it
+			d = &Domain{}
 		}
-		switch {
-		case !methods[d.Method]:
-			fail(node.Line, "domain %s: unknown method %q (one of keep, blank, constant, redact, mpan, identifier, fake)", dn, d.Method)
-		case d.Method == MethodFake && !fakeKinds[d.Fake]:
-			fail(node.Line, "domain %s: fake must be one of name, phone, email, address_line, postcode", dn)
-		case d.Method != MethodFake && d.Fake != "":
-			fail(node.Line, "domain %s: fake is only for method fake", dn)
-		case d.Alphabet != "" && (d.Method != MethodIdentifier || d.Alphabet != "hex"):
-			fail(node.Line, "domain %s: alphabet is only for method identifier, and only hex", dn)
-		case d.KeepOutwardCode && d.Fake != "postcode":
-			fail(node.Line, "domain %s: keep_outward_code is only for fake postcode", dn)
-		case d.Method == MethodKeep && d.Sensitive != nil && *d.Sensitive:
-			fail(node.Line, "domain %s: a sensitive domain cannot keep values", dn)
+		d.Name, d.Line = k.Value, k.Line
+		if key, msg := checkDomain(d); msg != "" {
+			doc.FailAt(keyOr(v, key, k), "domain %s: %s", d.Name, msg)
+			bad[d.Name] = true
 		}
-		r.Domains[dn] = d
-	}
-	for _, ref := range sortedKeys(f.Items) {
-		node := f.Items[ref]
-		rule := &Rule{Ref: ref, Line: node.Line}
-		var domain string
-		switch node.Kind {
+		r.Domains[d.Name] = d
+	})
+	items, _ := defs.Child(doc.Root(), "items")
+	eachKey(items, func(k, v *yaml.Node) {
+		ref := k.Value
+		rule := &Rule{Ref: ref, Line: k.Line}
+		domainNode := v // J0003: mpan
+		switch v.Kind {
 		case yaml.ScalarNode:
-			domain = node.Value
 		case yaml.MappingNode:
 			var spec struct {
 				Domain string  `yaml:"domain"`
 				Value  *string `yaml:"value"`
 			}
-			if err := decodeStrict(&node, &spec); err != nil {
-				fail(node.Line, "item %s: %v", ref, err)
-				continue
+			if !doc.Decode(v, &spec) {
+				return
 			}
-			domain, rule.Value = spec.Domain, spec.Value
+			rule.Value = spec.Value
+			if n, _ := defs.Child(v, "domain"); n != nil {
+				domainNode = n
+			}
 		default:
-			fail(node.Line, "item %s: give a domain name or {domain: ..., value: ...}", ref)
-			continue
+			doc.FailAt(k, "item %s: give a domain name or {domain: ..., value: ...}", ref)
+			return
+		}
+		domain := domainNode.Value
+		if domainNode.Kind != yaml.ScalarNode {
+			domain = ""
 		}
 		d := r.Domains[domain]
-		it := resolve(ref)
+		it := f.resolve(ref)
 		switch {
 		case d == nil:
-			fail(node.Line, "item %s: unknown domain %q", ref, domain)
+			doc.FailAt(domainNode, "item %s: unknown domain %q", ref, domain)
 		case it == nil:
-			fail(node.Line, "item %s: not a DTC 15.4 data item or a declared extra item", ref)
+			doc.FailAt(k, "item %s: not a DTC 15.4 data item or a declared extra item", ref)
+		case bad[domain]:
+			rule.Domain = d
 		default:
 			rule.Domain = d
-			if msg := checkRule(rule, it); msg != "" {
-				fail(node.Line, "item %s (%s): %s", ref, it.Name, msg)
+			if key, msg := checkRule(rule, it); msg != "" {
+				doc.FailAt(keyOr(v, key, k), "item %s (%s): %s", ref, it.Name, msg)
 			}
 		}
 		r.Items[ref] = rule
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("invalid rules:\n  %s", strings.Join(errs, "\n  "))
-	}
-	return r, nil
+	})
 }
 
-// checkRule says what is wrong with applying the rule to the item.
-func checkRule(r *Rule, it *dflow.Item) string {
-	m := r.Domain.Method
-	if r.Value != nil && m != MethodConstant {
-		return "value is only for a constant domain"
+// eachKey calls fn with each key and value of mapping n, in file order.
+func eachKey(n *yaml.Node, fn func(k, v *yaml.Node)) {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return
 	}
-	if m == MethodMPAN && !it.MPAN {
-		return "the mpan method is for MPAN-typed items only"
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		fn(n.Content[i], n.Content[i+1])
 	}
-	if it.MPAN && m != MethodMPAN && m != MethodKeep && m != MethodBlank {
-		return "MPAN-typed items must use the mpan method (or keep/blank) so links survive"
-	}
-	if m != MethodKeep && m != MethodBlank && m != MethodConstant && it.Type != dflow.TypeString {
-		return fmt.Sprintf("method %s needs a text item; this one is %s", m, it.Type)
-	}
-	if m == MethodConstant {
-		v := constantFor(r, it)
-		if rule, why := dflow.CheckValue(it, it.Format, []byte(v)); rule != "" {
-			return fmt.Sprintf("constant %s (rule %s)", why, rule)
+}
+
+// keyOr is the node of key in mapping n, or else def: a problem with an
+// option points at the option.
+func keyOr(n *yaml.Node, key string, def *yaml.Node) *yaml.Node {
+	if key != "" {
+		if _, k := defs.Child(n, key); k != nil {
+			return k
 		}
 	}
-	return ""
-}
-
-// constantFor is the rule's value, or a dummy of valid format.
-func constantFor(r *Rule, it *dflow.Item) string {
-	if r.Value != nil {
-		return *r.Value
-	}
-	switch it.Format.Kind {
-	case dflow.KindNum, dflow.KindInt:
-		return "0"
-	case dflow.KindDate:
-		return "19700101"
-	case dflow.KindDateTime:
-		return "19700101000000"
-	case dflow.KindTime:
-		return "000000"
-	case dflow.KindBoolean:
-		return "F"
-	}
-	if len(it.ValidSet) > 0 {
-		return it.ValidSet[0]
-	}
-	n := it.Format.Width
-	if n == 0 || n > 8 {
-		n = 8
-	}
-	return strings.Repeat("X", n)
+	return def
 }
 
 // Coverage returns the refs among refs that no rule covers, sorted. A
@@ -290,31 +269,4 @@ func FlowRefs(cat *dflow.Catalog, flows ...string) []string {
 		}
 	}
 	return refs
-}
-
-// decodeStrict decodes a node rejecting unknown keys; the caller adds the
-// node's line, so the decoder's own (relative) line numbers are dropped.
-func decodeStrict(node *yaml.Node, v any) error {
-	b, err := yaml.Marshal(node)
-	if err != nil {
-		return err
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n")
-		return errors.New(strings.TrimSpace(relLine.ReplaceAllString(msg, "")))
-	}
-	return nil
-}
-
-var relLine = regexp.MustCompile(`line \d+: `)
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

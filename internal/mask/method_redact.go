@@ -1,0 +1,20 @@
+package mask
+
+// MethodRedact replaces free text with a marker.
+const MethodRedact = "redact"
+
+var redactSpec = &methodSpec{
+	name:     MethodRedact,
+	summary:  "`REDACTED`, cut to width",
+	usedFor:  "free text",
+	details:  "Free text may hold anything, so none of it is kept: every value becomes `REDACTED`, cut to the item's width.",
+	textOnly: true,
+	build:    func(*Domain, []byte) (method, error) { return redactMethod{}, nil },
+}
+
+// redactMethod replaces free text with a marker.
+type redactMethod struct{}
+
+func (redactMethod) mask(_ []byte, width int) ([]byte, error) {
+	return []byte(fit("REDACTED", width)), nil
+}

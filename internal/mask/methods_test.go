@@ -1,0 +1,184 @@
+package mask
+
+import (
+	"bytes"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestEveryMethodIsComplete: each listed method carries what the rules,
+// the masker and the reference need.
+func TestEveryMethodIsComplete(t *testing.T) {
+	seen := map[string]bool{}
+	for _, m := range methods {
+		if m.name == "" || seen[m.name] {
+			t.Errorf("method %q: no name or listed twice", m.name)
+		}
+		seen[m.name] = true
+		for what, s := range map[string]string{"summary": m.summary, "usedFor": m.usedFor} {
+			if strings.TrimSpace(s) == "" || strings.ContainsAny(s, "|\n") {
+				t.Errorf("method %s: %s must be one non-empty line with no '|' (it goes in a table): %q", m.name, what, s)
+			}
+		}
+		if m.build == nil {
+			t.Errorf("method %s has no constructor", m.name)
+		}
+		if m.perInstance && !m.cached {
+			t.Errorf("method %s: perInstance needs cached", m.name)
+		}
+		if m.onlyMPAN && !m.mpanItems {
+			t.Errorf("method %s: onlyMPAN needs mpanItems", m.name)
+		}
+		for _, o := range m.options {
+			if o.key == "" || o.doc == "" || o.get == nil || strings.Contains(o.doc, "\n") {
+				t.Errorf("method %s: option %q needs a key, a one-line doc and get", m.name, o.key)
+			}
+			for _, v := range o.values {
+				if v.value == "" || v.doc == "" {
+					t.Errorf("method %s: option %s: value %q needs a doc", m.name, o.key, v.value)
+				}
+			}
+		}
+	}
+	for _, name := range []string{MethodKeep, MethodBlank, MethodConstant, MethodRedact, MethodMPAN, MethodIdentifier, MethodFake} {
+		if methodNamed(name) == nil {
+			t.Errorf("Method constant %q is not listed", name)
+		}
+	}
+}
+
+var oneOf = regexp.MustCompile(`unknown method "scramble" \(one of ([^)]*)\)`)
+
+// TestUnknownMethodListsTheMethods: the error names exactly the listed
+// methods, in order.
+func TestUnknownMethodListsTheMethods(t *testing.T) {
+	res, _ := testResolver(t)
+	_, err := ParseRules("r.yaml", []byte("version: x\ndomains:\n  d: {method: scramble}\n"), res)
+	if err == nil {
+		t.Fatal("an unknown method was accepted")
+	}
+	sm := oneOf.FindStringSubmatch(err.Error())
+	var want []string
+	for _, m := range methods {
+		want = append(want, m.name)
+	}
+	if sm == nil || sm[1] != strings.Join(want, ", ") {
+		t.Fatalf("got %v, want the methods %s", err, strings.Join(want, ", "))
+	}
+}
+
+var onlyFor = regexp.MustCompile(`: (\w+) is only for methods? ([a-z, ]+)$`)
+
+// TestOptionOnTheWrongMethod: every option given to every method that
+// does not take it is refused, naming the methods that do.
+func TestOptionOnTheWrongMethod(t *testing.T) {
+	res, _ := testResolver(t)
+	keys := map[string]bool{}
+	for _, m := range methods {
+		for _, o := range m.options {
+			if keys[o.key] {
+				continue
+			}
+			keys[o.key] = true
+			var takers []string
+			for _, tm := range methods {
+				if slices.ContainsFunc(tm.options, func(x *option) bool { return x.key == o.key }) {
+					takers = append(takers, tm.name)
+				}
+			}
+			value := "true"
+			if len(o.values) > 0 {
+				value = o.values[0].value
+			}
+			for _, wrong := range methods {
+				if slices.Contains(takers, wrong.name) {
+					continue
+				}
+				domain := "{method: " + wrong.name
+				for _, req := range wrong.options {
+					if req.required {
+						domain += ", " + req.key + ": " + req.values[0].value
+					}
+				}
+				item, ref := "d", "J0375"
+				if wrong.onlyMPAN {
+					ref = "J0003"
+				}
+				if o.perItem {
+					item = "{domain: d, " + o.key + ": " + value + "}"
+				} else {
+					domain += ", " + o.key + ": " + value
+				}
+				src := "version: x\ndomains:\n  d: " + domain + "}\nitems:\n  " + ref + ": " + item + "\n"
+				_, err := ParseRules("r.yaml", []byte(src), res)
+				if err == nil {
+					t.Errorf("%s on method %s accepted:\n%s", o.key, wrong.name, src)
+					continue
+				}
+				sm := onlyFor.FindStringSubmatch(err.Error())
+				if sm == nil || sm[1] != o.key || sm[2] != strings.Join(takers, ", ") {
+					t.Errorf("%s on method %s: got %v, want it to name %s", o.key, wrong.name, err, strings.Join(takers, ", "))
+				}
+			}
+		}
+	}
+	if len(keys) == 0 {
+		t.Fatal("no options listed")
+	}
+}
+
+// reverseMethod is a method this test adds to the list.
+type reverseMethod struct{}
+
+func (reverseMethod) mask(v []byte, _ int) ([]byte, error) {
+	out := slices.Clone(v)
+	slices.Reverse(out)
+	return out, nil
+}
+
+// TestAMethodIsOneUnit: listing a method is all it takes for the rules to
+// accept it, the masker to use it, its errors to name it and the reference
+// to describe it.
+func TestAMethodIsOneUnit(t *testing.T) {
+	saved := methods
+	defer func() { methods = saved }()
+	methods = append(slices.Clone(methods), &methodSpec{
+		name:     "reverse",
+		summary:  "the value backwards",
+		usedFor:  "this test",
+		options:  []*option{identifierSpec.option("alphabet")},
+		textOnly: true,
+		build:    func(*Domain, []byte) (method, error) { return reverseMethod{}, nil },
+	})
+	res, _ := testResolver(t)
+	rules, err := ParseRules("r.yaml", []byte("version: x\ndomains:\n  r: {method: reverse, alphabet: hex}\nitems:\n  J0375: r\n"), res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := ParseKey(testKeyHex)
+	m, err := New(rules, k, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustMask(t, m, "J0375", "Jane"); got != "enaJ" {
+		t.Errorf("reverse masked Jane to %q", got)
+	}
+	for src, want := range map[string]string{
+		"version: x\ndomains:\n  d: {method: scramble}\n":                    "one of keep, blank, constant, redact, mpan, identifier, fake, reverse)",
+		"version: x\ndomains:\n  d: {method: mpan, alphabet: hex}\n":         "alphabet is only for methods identifier, reverse",
+		"version: x\ndomains:\n  d: {method: reverse}\nitems:\n  J0848: d\n": "method reverse needs a text item",
+	} {
+		if _, err := ParseRules("r.yaml", []byte(src), res); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: got %v, want %q", src, err, want)
+		}
+	}
+	var b bytes.Buffer
+	if err := WriteMethodsReference(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "| [`reverse`](#reverse) | the value backwards | `alphabet` | no | this test |") || !strings.Contains(b.String(), "## `reverse`") {
+		t.Errorf("the reference does not describe the new method")
+	}
+}
