@@ -3,11 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mhhs-sit/datacut/internal/cli"
-	"github.com/mhhs-sit/datacut/internal/pipeline"
+	"github.com/mhhs-sit/datacut/internal/cut"
 )
 
 func newLintCmd() *cobra.Command {
@@ -30,13 +31,25 @@ masking rule (fail-closed). Errors name file:line.
 }
 
 func runLint(o *maskFlags, out io.Writer) error {
-	set, err := pipeline.Load(o.definitions())
+	set, err := o.pipelines()
 	if err != nil {
-		return cli.Usage("%v", err)
+		return err
 	}
 	for _, n := range set.Names() {
 		d := set.ByName[n]
-		fmt.Fprintf(out, "%s: ok (%s; rules %s version %s)\n", d.Path, d.Description, d.RulesSet().Path, d.RulesSet().Version)
+		fmt.Fprintf(out, "%s: ok (%s; rules %s version %s; %s)\n", d.Path, d.Description, d.RulesSet().Path, d.RulesSet().Version, allocatorUse(&d.Type))
 	}
 	return nil
+}
+
+// allocatorUse says what the allocator does with a cut type.
+func allocatorUse(t *cut.Type) string {
+	s := "loaded by " + strings.Join(t.LoadedBy, ", ")
+	if len(t.LoadedBy) == 0 {
+		s = "loaded by no role unless a plan says so"
+	}
+	if t.Universe != "" {
+		s += "; universe: " + t.Universe
+	}
+	return s
 }

@@ -68,7 +68,7 @@ each with its own I, split the inbox between them without overlap.
 	o.register(cmd.Flags())
 	location.Flags(cmd.Flags(), &o.store, &o.s3)
 	cmd.Flags().StringVar(&o.mpid, "mpid", "", "only cuts of this MPID")
-	cmd.Flags().StringVar(&o.cut, "cut", "", "only this cut type (mop-mtd, registration, ees, supplier-customer)")
+	cmd.Flags().StringVar(&o.cut, "cut", "", "only this cut type (one defined in the pipelines' cuts/*.yaml: built in, "+strings.Join(builtInCutTypes(), ", ")+")")
 	cmd.Flags().StringVar(&o.shard, "shard", "", "I/N: this process takes shard I (0-based) of N")
 	cmd.Flags().IntVar(&o.workers, "workers", 2, "cuts processed at once")
 	cmd.Flags().BoolVar(&o.keepRaw, "keep-raw", false, "keep raw inbox files after their cut is published")
@@ -103,9 +103,12 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	set, err := pipeline.Load(o.definitions())
+	set, err := o.pipelines()
 	if err != nil {
-		return cli.Usage("%v", err)
+		return err
+	}
+	if o.cut != "" && set.ByName[o.cut] == nil {
+		return cli.Usage("--cut %q is not a cut type of %s (one of %s)", o.cut, o.where(), strings.Join(set.Names(), ", "))
 	}
 	key, err := mask.LoadKey(o.keyFile)
 	if err != nil {

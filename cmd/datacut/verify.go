@@ -128,9 +128,9 @@ func verifyPair(m *mask.Masker, raw, masked string) (mask.LeakReport, error) {
 }
 
 func runVerifyCut(ctx context.Context, o *verifyOptions, out io.Writer) error {
-	set, err := pipeline.Load(o.definitions())
+	set, err := o.pipelines()
 	if err != nil {
-		return cli.Usage("%v", err)
+		return err
 	}
 	st, err := cli.OpenStore(ctx, o.store, o.s3)
 	if err != nil {

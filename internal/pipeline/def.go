@@ -86,6 +86,10 @@ func (s *Set) Rules(path string) *mask.Rules { return s.rules[path] }
 // the extra items the definitions declare.
 func (s *Set) Resolver() mask.Resolver { return s.resolve }
 
+// DefaultRules is the rule set of the built-in pipelines, the one single
+// files are masked with (datacut mask, verify --raw).
+const DefaultRules = "dpia.yaml"
+
 // SharedColumns is the definitions directory's EES column mapping: its
 // extra items (EES columns without a DTC item) may be named by any rule set.
 const SharedColumns = "ees-columns.yaml"
