@@ -279,18 +279,37 @@ func (d *Doc) Err() error {
 func Path(keys ...string) []string { return keys }
 
 // Join combines the errors of several files into one: their problems in
-// one *Error when all are definition problems, else the errors joined.
+// one *Error when all are definition problems (a file two definitions name
+// is reported once), else the errors joined.
 func Join(errs []error) error {
 	all := &Error{}
+	seen := map[Problem]bool{}
 	for _, err := range errs {
 		var de *Error
 		if !errors.As(err, &de) {
 			return errors.Join(errs...)
 		}
-		all.Problems = append(all.Problems, de.Problems...)
+		for _, p := range de.Problems {
+			if !seen[p] {
+				seen[p] = true
+				all.Problems = append(all.Problems, p)
+			}
+		}
 	}
 	if len(all.Problems) == 0 {
 		return nil
 	}
 	return all
+}
+
+// FailWith records err at the key path, or, when err is itself an *Error
+// (a file this one names, such as a rule set), its problems as they are,
+// each at its own file:line:col.
+func (d *Doc) FailWith(path []string, err error) {
+	var de *Error
+	if errors.As(err, &de) {
+		d.problems = append(d.problems, de.Problems...)
+		return
+	}
+	d.Fail(path, "%v", err)
 }

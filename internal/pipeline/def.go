@@ -125,9 +125,14 @@ func Load(fsys fs.FS) (*Set, error) {
 		set.ByName[d.Name], docs[d] = d, doc
 		order = append(order, d)
 	}
-	extra, err := sharedExtra(fsys)
+	extra, err := sharedExtra(fsys, order)
 	if err != nil {
 		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		// Rule sets name the items of every pipeline: checked once the
+		// definitions they refer to are sound.
+		return nil, fmt.Errorf("invalid pipelines:\n  %w", defs.Join(errs))
 	}
 	for _, d := range order {
 		for ref, it := range d.in.extra() {
@@ -147,16 +152,17 @@ func Load(fsys fs.FS) (*Set, error) {
 }
 
 // sharedExtra reads the extra items of the directory's SharedColumns, if
-// it has one.
-func sharedExtra(fsys fs.FS) (map[string]*dflow.Item, error) {
-	b, err := fs.ReadFile(fsys, SharedColumns)
-	if errors.Is(err, fs.ErrNotExist) {
+// it has one and no pipeline already read it as its input.
+func sharedExtra(fsys fs.FS, pipelines []*Definition) (map[string]*dflow.Item, error) {
+	for _, d := range pipelines {
+		if d.Input.Columns == SharedColumns {
+			return map[string]*dflow.Item{}, nil
+		}
+	}
+	if _, err := fs.Stat(fsys, SharedColumns); errors.Is(err, fs.ErrNotExist) {
 		return map[string]*dflow.Item{}, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", SharedColumns, err)
-	}
-	cols, err := ees.ParseColumns(SharedColumns, b, dflow.DefaultCatalog())
+	cols, err := ees.LoadColumnsFS(fsys, SharedColumns, dflow.DefaultCatalog())
 	if err != nil {
 		return nil, err
 	}
@@ -171,18 +177,22 @@ func sharedExtra(fsys fs.FS) (map[string]*dflow.Item, error) {
 // and checks that it covers every item the pipeline can read.
 func (s *Set) prepare(d *Definition, doc *defs.Doc) error {
 	d.resolve = s.resolve
-	rules := s.rules[d.Rules]
-	if rules == nil {
-		b, err := fs.ReadFile(d.fsys, d.Rules)
-		if err != nil {
-			doc.Fail(defs.Path("rules"), "%v", err)
-			return doc.Err()
-		}
-		if rules, err = mask.ParseRules(d.Rules, b, s.resolve); err != nil {
+	rules, seen := s.rules[d.Rules]
+	if !seen {
+		var err error
+		if rules, err = mask.LoadRulesFS(d.fsys, d.Rules, s.resolve); err != nil {
+			s.rules[d.Rules] = nil // reported once, for the first pipeline naming it
+			var de *defs.Error
+			if errors.As(err, &de) {
+				return err
+			}
 			doc.Fail(defs.Path("rules"), "%v", err)
 			return doc.Err()
 		}
 		s.rules[d.Rules] = rules
+	}
+	if rules == nil {
+		return nil
 	}
 	if err := rules.RequireCoverage("pipeline "+d.Name, d.in.refs(), s.resolve); err != nil {
 		doc.Fail(defs.Path("rules"), "%v", err)

@@ -5,8 +5,6 @@ import (
 	"io/fs"
 	"strings"
 
-	"github.com/apache/arrow/go/v15/arrow"
-
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/defs"
 	"github.com/mhhs-sit/datacut/internal/dflow"
@@ -67,6 +65,3 @@ type input interface {
 // c.tally, good rows to c.tw. A file that cannot be published at all comes
 // back as a brokenInput; an error stops the cut.
 type readFunc func(c *cutBuild, in store.Info, src io.Reader) (cut.Input, *brokenInput, error)
-
-// checkFunc is told every value of a published row beside its raw value.
-type checkFunc func(ref string, raw []byte, col arrow.Array, row int)

@@ -27,14 +27,9 @@ func (eesFormat) schema(in cut.InputSpec, fsys fs.FS, doc *defs.Doc) input {
 		doc.Fail(defs.Path("input"), "an ees-csv input names its columns file (input.columns: ees-columns.yaml)")
 		return nil
 	}
-	cb, err := fs.ReadFile(fsys, in.Columns)
+	cols, err := ees.LoadColumnsFS(fsys, in.Columns, dflow.DefaultCatalog())
 	if err != nil {
-		doc.Fail(defs.Path("input", "columns"), "%v", err)
-		return nil
-	}
-	cols, err := ees.ParseColumns(in.Columns, cb, dflow.DefaultCatalog())
-	if err != nil {
-		doc.Fail(defs.Path("input", "columns"), "%v", err)
+		doc.FailWith(defs.Path("input", "columns"), err)
 		return nil
 	}
 	return &eesInput{columns: cols}
