@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -82,11 +83,11 @@ func (t *Type) Validate(doc *defs.Doc) {
 		doc.Fail(defs.Path("tables"), "tables must be per-group (one table per flow and group, or ees_portfolio)")
 	}
 	for _, r := range t.LoadedBy {
-		if !contains(Roles, r) {
+		if !slices.Contains(Roles, r) {
 			doc.Fail(defs.Path("loaded_by"), "unknown role %q (one of %s)", r, strings.Join(Roles, ", "))
 		}
 	}
-	if t.Universe != "" && !contains(universeRoles, t.Universe) {
+	if t.Universe != "" && !slices.Contains(universeRoles, t.Universe) {
 		doc.Fail(defs.Path("universe"), "universe %q: one of %s, or leave it out when the allocator only carries the cut in packs", t.Universe, strings.Join(universeRoles, ", "))
 	}
 }
@@ -141,13 +142,4 @@ func (ts Types) Names() []string {
 		out[i] = t.Name
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

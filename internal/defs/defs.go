@@ -29,9 +29,18 @@ type Definition interface {
 // Load reads file from fsys into def: strict decoding, then Defaults, then
 // Validate. It returns an *Error listing every problem, or a read error.
 func Load(fsys fs.FS, file string, def Definition) (*Doc, error) {
-	doc, err := Read(fsys, file)
+	b, err := fs.ReadFile(fsys, file)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading %s: %w", file, err)
+	}
+	return LoadBytes(file, b, def)
+}
+
+// LoadBytes is Load on the bytes of a file named file (for messages).
+func LoadBytes(file string, b []byte, def Definition) (*Doc, error) {
+	doc := Parse(file, b)
+	if doc.Err() != nil {
+		return doc, doc.Err()
 	}
 	if !doc.Decode(doc.Root(), def) {
 		return doc, doc.Err()
@@ -75,17 +84,6 @@ type Doc struct {
 	Bytes    []byte
 	node     *yaml.Node
 	problems []Problem
-}
-
-// Read reads and parses file; a file that cannot be read is an error of
-// its own, a YAML syntax error a problem at its line.
-func Read(fsys fs.FS, file string) (*Doc, error) {
-	b, err := fs.ReadFile(fsys, file)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", file, err)
-	}
-	doc := Parse(file, b)
-	return doc, doc.Err()
 }
 
 // Parse parses b as the definition file named file (for messages).

@@ -43,17 +43,8 @@ func LoadColumnsFS(fsys fs.FS, file string, cat *dflow.Catalog) (*Columns, error
 // ParseColumns is LoadColumns on bytes; path names them in errors, which
 // point at path:line:col.
 func ParseColumns(path string, b []byte, cat *dflow.Catalog) (*Columns, error) {
-	doc := defs.Parse(path, b)
-	if err := doc.Err(); err != nil {
-		return nil, err
-	}
 	f := &columnsFile{cat: cat}
-	if !doc.Decode(doc.Root(), f) {
-		return nil, doc.Err()
-	}
-	f.Defaults()
-	f.Validate(doc)
-	if err := doc.Err(); err != nil {
+	if _, err := defs.LoadBytes(path, b, f); err != nil {
 		return nil, err
 	}
 	return f.out, nil

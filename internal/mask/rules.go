@@ -91,17 +91,8 @@ func LoadRulesFS(fsys fs.FS, file string, resolve Resolver) (*Rules, error) {
 
 // ParseRules validates rules from bytes named name (for messages).
 func ParseRules(name string, b []byte, resolve Resolver) (*Rules, error) {
-	doc := defs.Parse(name, b)
-	if err := doc.Err(); err != nil {
-		return nil, err
-	}
 	f := &rulesFile{resolve: resolve}
-	if !doc.Decode(doc.Root(), f) {
-		return nil, doc.Err()
-	}
-	f.Defaults()
-	f.Validate(doc)
-	if err := doc.Err(); err != nil {
+	if _, err := defs.LoadBytes(name, b, f); err != nil {
 		return nil, err
 	}
 	return f.rules, nil
