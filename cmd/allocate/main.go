@@ -22,7 +22,6 @@ import (
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/plan"
 	"github.com/mhhs-sit/datacut/internal/store"
-	"github.com/mhhs-sit/datacut/internal/store/location"
 	"github.com/mhhs-sit/datacut/pipelines"
 )
 
@@ -97,9 +96,9 @@ func dirName(dir string) string {
 }
 
 type runOptions struct {
-	plan, plans, loc string
-	s3               location.Options
-	noPacks, asJSON  bool
+	plan, plans     string
+	store           cli.StoreFlags
+	noPacks, asJSON bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -129,7 +128,7 @@ kept (the ledger); running again on the same plan and cuts changes nothing.
 	cmd.Flags().StringVar(&o.plans, "plans", "", "pipelines directory holding plans/*.yaml (default: the built-in ones)")
 	cmd.Flags().BoolVar(&o.noPacks, "no-packs", false, "skip load packs (allocation and report only)")
 	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print the report as JSON instead of the summary")
-	location.Flags(cmd.Flags(), &o.loc, &o.s3)
+	o.store.Register(cmd.Flags())
 	return cmd
 }
 
@@ -138,7 +137,7 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := cli.OpenStore(ctx, o.loc, o.s3)
+	st, err := o.store.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -257,8 +256,8 @@ func sortedNames(m map[string]*plan.Plan) []string {
 }
 
 func newReportCmd() *cobra.Command {
-	var name, loc, format string
-	var s3 location.Options
+	var name, format string
+	var sf cli.StoreFlags
 	cmd := &cobra.Command{
 		Use:   "report --plan NAME [--store LOCATION] [--format md|json|html]",
 		Short: "Print the report of a plan's latest allocation",
@@ -276,7 +275,7 @@ participant, MPANs by segment and GSP group.
 			}
 			name = strings.TrimSuffix(filepath.Base(name), ".yaml")
 			ctx := cmd.Context()
-			st, err := cli.OpenStore(ctx, loc, s3)
+			st, err := sf.Open(ctx)
 			if err != nil {
 				return err
 			}
@@ -298,7 +297,7 @@ participant, MPANs by segment and GSP group.
 	}
 	cmd.Flags().StringVar(&name, "plan", "", "plan name")
 	cmd.Flags().StringVar(&format, "format", "md", "md, json or html")
-	location.Flags(cmd.Flags(), &loc, &s3)
+	sf.Register(cmd.Flags())
 	return cmd
 }
 

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -12,9 +11,6 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-
-	"github.com/mhhs-sit/datacut/internal/store"
-	"github.com/mhhs-sit/datacut/internal/store/location"
 )
 
 // Main runs a command tree the way every binary of the project does:
@@ -49,15 +45,6 @@ func Main(root *cobra.Command) {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", root.Name(), err)
 	}
 	os.Exit(code)
-}
-
-// OpenStore opens a location; configuration mistakes exit 2.
-func OpenStore(ctx context.Context, loc string, o location.Options) (store.Store, error) {
-	st, err := location.Open(ctx, loc, o)
-	if errors.Is(err, location.ErrConfig) {
-		return nil, &ExitError{Code: ExitUsage, Err: err}
-	}
-	return st, err
 }
 
 // ToolVersion names the binary and its module version, for manifests and
