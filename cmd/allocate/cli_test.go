@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,6 +22,10 @@ func execute(t *testing.T, args ...string) (code int, stdout, stderr string) {
 
 func TestCommandLine(t *testing.T) {
 	store := t.TempDir()
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("name: bad\nsi: MHSI\nsources: {cuts: [ees]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA]}\n  demands:\n  - {name: d, count: 1, filter: {segment: Q}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args   []string
 		code   int
@@ -34,6 +40,7 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"run", "--plan", "sit", "--store", "s3://bucket", "--s3-endpoint", ""}, cli.ExitUsage, "", "DATACUT_S3_ENDPOINT"},
 		{[]string{"lint"}, cli.ExitOK, "plans/sit.yaml: ok", ""},
 		{[]string{"lint", "--plan", "testdata/national.yaml"}, cli.ExitOK, "testdata/national.yaml: ok", ""},
+		{[]string{"lint", "--plan", bad}, cli.ExitUsage, "", bad + `:8:43: environment E demand d: filter segment value "Q" is not one of S, A, U`},
 		{[]string{"report"}, cli.ExitUsage, "", "--plan is required"},
 		{[]string{"report", "--plan", "sit", "--format", "pdf", "--store", store}, cli.ExitUsage, "", "--format is md, json or html"},
 		{[]string{"report", "--plan", "sit", "--store", store}, cli.ExitFailure, "", "allocate: "},

@@ -28,7 +28,7 @@ func newLintCmd() *cobra.Command {
 		Use:   "lint [--plan FILE] [--plans DIR]",
 		Short: "Check allocation plans without touching data",
 		Long: `lint decodes allocation plans strictly and checks roles, participants,
-attributes, filter values and per keys. Errors name file:line.
+attributes, filter values and per keys. Errors name file:line:col.
 
 ` + exitCodes,
 		Example: `  allocate lint
