@@ -11,6 +11,7 @@ import (
 
 	"github.com/mhhs-sit/datacut/internal/allocation"
 	"github.com/mhhs-sit/datacut/internal/store/local"
+	"github.com/mhhs-sit/datacut/internal/synth"
 )
 
 // BenchmarkAllocateNational allocates the national scale plan (3
@@ -71,7 +72,7 @@ func benchMarket(b *testing.B, n int) (string, *local.Store) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := synthCuts(context.Background(), st, n, 1); err != nil {
+	if _, err := synth.WriteUniverseCuts(context.Background(), st, synth.UniverseCutsOptions{MPANs: n, Seed: 1}); err != nil {
 		b.Fatal(err)
 	}
 	benchMarkets[n] = benchMarketDir{dir, st}

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/mhhs-sit/datacut/internal/cli"
 )
 
 // TestDemoThenVerifyCut: the README's main command publishes every cut, and
@@ -23,7 +25,7 @@ func TestDemoThenVerifyCut(t *testing.T) {
 		}
 	}
 	var ls bytes.Buffer
-	if err := runLs(context.Background(), &lsOptions{store: dir}, "cuts/mop-mtd/", &ls); err != nil {
+	if err := runLs(context.Background(), &lsOptions{store: cli.StoreFlags{Location: dir}}, "cuts/mop-mtd/", &ls); err != nil {
 		t.Fatal(err)
 	}
 	prefix := regexp.MustCompile(`cuts/mop-mtd/mpid=\w+/cut=\w+/`).FindString(ls.String())
@@ -32,7 +34,7 @@ func TestDemoThenVerifyCut(t *testing.T) {
 	}
 	var v bytes.Buffer
 	t.Setenv("DATACUT_MASK_KEY", "")
-	if err := runVerify(context.Background(), &verifyOptions{cut: prefix, store: dir}, &v); err != nil {
+	if err := runVerify(context.Background(), &verifyOptions{cut: prefix, store: cli.StoreFlags{Location: dir}}, &v); err != nil {
 		t.Fatalf("verify: %v\n%s", err, v.String())
 	}
 	if !strings.Contains(v.String(), "no raw sensitive values found") {

@@ -9,12 +9,10 @@ import (
 
 	"github.com/mhhs-sit/datacut/internal/cli"
 	"github.com/mhhs-sit/datacut/internal/store"
-	"github.com/mhhs-sit/datacut/internal/store/location"
 )
 
 type lsOptions struct {
-	store string
-	s3    location.Options
+	store cli.StoreFlags
 }
 
 func newLsCmd() *cobra.Command {
@@ -46,7 +44,7 @@ DATACUT_S3_ACCESS_KEY and DATACUT_S3_SECRET_KEY.
 			return runLs(cmd.Context(), o, prefix, cmd.OutOrStdout())
 		},
 	}
-	location.Flags(cmd.Flags(), &o.store, &o.s3)
+	o.store.Register(cmd.Flags())
 	return cmd
 }
 
@@ -54,7 +52,7 @@ func runLs(ctx context.Context, o *lsOptions, prefix string, out io.Writer) erro
 	if err := store.ValidatePrefix(prefix); err != nil {
 		return cli.Usage("%v", err)
 	}
-	st, err := cli.OpenStore(ctx, o.store, o.s3)
+	st, err := o.store.Open(ctx)
 	if err != nil {
 		return err
 	}

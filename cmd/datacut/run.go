@@ -17,13 +17,11 @@ import (
 	"github.com/mhhs-sit/datacut/internal/cli"
 	"github.com/mhhs-sit/datacut/internal/mask"
 	"github.com/mhhs-sit/datacut/internal/pipeline"
-	"github.com/mhhs-sit/datacut/internal/store/location"
 )
 
 type runOptions struct {
 	maskFlags
-	store     string
-	s3        location.Options
+	store     cli.StoreFlags
 	mpid, cut string
 	shard     string
 	workers   int
@@ -66,7 +64,7 @@ each with its own I, split the inbox between them without overlap.
 		},
 	}
 	o.register(cmd.Flags())
-	location.Flags(cmd.Flags(), &o.store, &o.s3)
+	o.store.Register(cmd.Flags())
 	cmd.Flags().StringVar(&o.mpid, "mpid", "", "only cuts of this MPID")
 	cmd.Flags().StringVar(&o.cut, "cut", "", "only this cut type (one defined in the pipelines' cuts/*.yaml: built in, "+strings.Join(builtInCutTypes(), ", ")+")")
 	cmd.Flags().StringVar(&o.shard, "shard", "", "I/N: this process takes shard I (0-based) of N")
@@ -114,7 +112,7 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	if err != nil {
 		return cli.Usage("%v", err)
 	}
-	st, err := cli.OpenStore(ctx, o.store, o.s3)
+	st, err := o.store.Open(ctx)
 	if err != nil {
 		return err
 	}

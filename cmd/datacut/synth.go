@@ -11,13 +11,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mhhs-sit/datacut/internal/cli"
-	"github.com/mhhs-sit/datacut/internal/store/location"
 	"github.com/mhhs-sit/datacut/internal/synth"
 )
 
 type synthOptions struct {
-	store  string
-	s3     location.Options
+	store  cli.StoreFlags
 	mpans  int
 	seed   uint64
 	faults float64
@@ -60,7 +58,7 @@ exactly what was injected.
 			return runSynth(cmd.Context(), o, cmd.OutOrStdout())
 		},
 	}
-	location.Flags(cmd.Flags(), &o.store, &o.s3)
+	o.store.Register(cmd.Flags())
 	cmd.Flags().IntVar(&o.mpans, "mpans", 10000, "number of MPANs in the market")
 	cmd.Flags().Uint64Var(&o.seed, "seed", 1, "seed: the same seed and size give the same market")
 	cmd.Flags().Float64Var(&o.faults, "faults", 0, "share of units corrupted and of D-flow files broken (0 to 1)")
@@ -71,7 +69,7 @@ exactly what was injected.
 }
 
 func runSynth(ctx context.Context, o *synthOptions, out io.Writer) error {
-	st, err := cli.OpenStore(ctx, o.store, o.s3)
+	st, err := o.store.Open(ctx)
 	if err != nil {
 		return err
 	}

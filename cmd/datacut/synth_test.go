@@ -14,7 +14,7 @@ import (
 func TestSynthThenValidate(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
-	if err := runSynth(context.Background(), &synthOptions{store: dir, mpans: 2000, seed: 4}, &out); err != nil {
+	if err := runSynth(context.Background(), &synthOptions{store: cli.StoreFlags{Location: dir}, mpans: 2000, seed: 4}, &out); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"2000 MPANs, seed 4", "segments:", "GSP groups:", "files:", "registration", "written to:"} {
@@ -38,7 +38,7 @@ func TestSynthThenValidate(t *testing.T) {
 	}
 	// With faults, validation finds errors (exit 1).
 	dir2 := t.TempDir()
-	if err := runSynth(context.Background(), &synthOptions{store: dir2, mpans: 2000, seed: 4, faults: 0.05}, &out); err != nil {
+	if err := runSynth(context.Background(), &synthOptions{store: cli.StoreFlags{Location: dir2}, mpans: 2000, seed: 4, faults: 0.05}, &out); err != nil {
 		t.Fatal(err)
 	}
 	files = files[:0]

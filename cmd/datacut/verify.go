@@ -15,7 +15,6 @@ import (
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/mask"
 	"github.com/mhhs-sit/datacut/internal/pipeline"
-	"github.com/mhhs-sit/datacut/internal/store/location"
 )
 
 type verifyOptions struct {
@@ -23,8 +22,7 @@ type verifyOptions struct {
 	raw, masked []string
 	json        bool
 	cut         string
-	store       string
-	s3          location.Options
+	store       cli.StoreFlags
 }
 
 func newVerifyCmd() *cobra.Command {
@@ -61,7 +59,7 @@ inputs named in its manifest, which must still be in the store's inbox (run
 	cmd.Flags().StringArrayVar(&o.masked, "masked", nil, "its masked form")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print one JSON object per pair")
 	cmd.Flags().StringVar(&o.cut, "cut", "", "a published cut's prefix: cuts/<cut>/mpid=<MPID>/cut=<id>/")
-	location.Flags(cmd.Flags(), &o.store, &o.s3)
+	o.store.Register(cmd.Flags())
 	return cmd
 }
 
@@ -132,7 +130,7 @@ func runVerifyCut(ctx context.Context, o *verifyOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := cli.OpenStore(ctx, o.store, o.s3)
+	st, err := o.store.Open(ctx)
 	if err != nil {
 		return err
 	}

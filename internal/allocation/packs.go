@@ -18,10 +18,10 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/mhhs-sit/datacut/internal/alloc"
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/plan"
+	"github.com/mhhs-sit/datacut/internal/solver"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/universe"
 )
@@ -58,7 +58,7 @@ var rewriteRoles = map[string]string{"J0084": "supplier", "J0178": "mop", "J0205
 // Parquet tables and as D-flow files re-headed as test data from the SI.
 // Each source table is read once, row group by row group, whatever the
 // number of packs; a pack holds only its own rows.
-func writePacks(ctx context.Context, st store.Store, prefix, spool string, res *alloc.Result, rows []Row, sources []universe.Source, mem memory.Allocator) ([]PackInfo, error) {
+func writePacks(ctx context.Context, st store.Store, prefix, spool string, res *solver.Result, rows []Row, sources []universe.Source, mem memory.Allocator) ([]PackInfo, error) {
 	p := res.Plan
 	var packs []*pack
 	index := map[string]int{} // env/role/mpid → pack

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mhhs-sit/datacut/internal/alloc"
 	"github.com/mhhs-sit/datacut/internal/plan"
+	"github.com/mhhs-sit/datacut/internal/solver"
 	"github.com/mhhs-sit/datacut/internal/universe"
 )
 
@@ -63,7 +63,7 @@ type DemandReport struct {
 	Kept      int               `json:"keptFromLedger"`
 	Shortfall int               `json:"shortfall"`
 	Reason    string            `json:"reason,omitempty"`
-	Stats     alloc.AskStats    `json:"stats"`
+	Stats     solver.AskStats   `json:"stats"`
 }
 
 // ParticipantReport is one onboarded participant's share.
@@ -86,7 +86,7 @@ type Timings struct {
 	PacksSeconds    float64   `json:"packsSeconds"`
 }
 
-func buildReport(res *alloc.Result, rows []Row, sources []universe.Source, id, previous string, packs []PackInfo) *Report {
+func buildReport(res *solver.Result, rows []Row, sources []universe.Source, id, previous string, packs []PackInfo) *Report {
 	p := res.Plan
 	r := &Report{Plan: p.Name, RunID: id, PreviousRun: previous, Seed: p.Seed, KeyFingerprint: res.Universe.KeyFingerprint,
 		Universe: res.Universe.Stats, Unplaced: res.Unplaced}

@@ -1,5 +1,5 @@
 // Package allocation runs an allocation plan end to end: the universe from
-// the latest published cuts, the allocation, and its outputs in the store
+// the latest published cuts, the allocation (internal/solver), and its outputs in the store
 // under allocations/<plan>/<run id>/ (allocation.parquet, load packs, the
 // report), with report.json written last and latest.json (the ledger pointer)
 // after it.
@@ -20,9 +20,9 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/rs/zerolog"
 
-	"github.com/mhhs-sit/datacut/internal/alloc"
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/plan"
+	"github.com/mhhs-sit/datacut/internal/solver"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/universe"
 )
@@ -82,7 +82,7 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	tUniverse := time.Since(t0)
 	step("allocating")
 	t0 = time.Now()
-	res := alloc.Allocate(p, u, ledger)
+	res := solver.Allocate(p, u, ledger)
 	tAllocate := time.Since(t0)
 	rows := Rows(res)
 	spool, err := os.MkdirTemp(store.TempDir(st), "allocate-")

@@ -10,9 +10,9 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
-	"github.com/mhhs-sit/datacut/internal/alloc"
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/plan"
+	"github.com/mhhs-sit/datacut/internal/solver"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/universe"
 )
@@ -29,7 +29,7 @@ type Row struct {
 }
 
 // Rows lists every allocated MPAN, ask by ask, units by rank.
-func Rows(res *alloc.Result) []Row {
+func Rows(res *solver.Result) []Row {
 	u := res.Universe
 	var out []Row
 	for _, g := range res.Given {
@@ -130,7 +130,7 @@ func writeParquet(path string, recs ...arrow.Record) error {
 }
 
 // readLedger loads the units and asks of the plan's latest run, if any.
-func readLedger(ctx context.Context, st store.Store, planName string, mem memory.Allocator) (alloc.Ledger, string, error) {
+func readLedger(ctx context.Context, st store.Store, planName string, mem memory.Allocator) (solver.Ledger, string, error) {
 	latest, err := readLatest(ctx, st, planName)
 	if err != nil || latest == "" {
 		return nil, "", err
@@ -150,7 +150,7 @@ func readLedger(ctx context.Context, st store.Store, planName string, mem memory
 		return nil, "", fmt.Errorf("reading the ledger %s: %w", key, err)
 	}
 	defer tbl.Release()
-	l := alloc.Ledger{}
+	l := solver.Ledger{}
 	units, asks := tbl.Column(cols[0]).Data().Chunks(), tbl.Column(cols[1]).Data().Chunks()
 	for c := range units {
 		us, as := units[c].(*array.String), asks[c].(*array.String)

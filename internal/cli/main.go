@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -12,19 +13,31 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-
-	"github.com/mhhs-sit/datacut/internal/store"
-	"github.com/mhhs-sit/datacut/internal/store/location"
 )
 
 // Main runs a command tree the way every binary of the project does:
-// cancelled on SIGINT/SIGTERM, usage errors exit 2, a hidden --cpuprofile
-// for performance work, the error printed once, the exit code by Code.
+// cancelled on SIGINT/SIGTERM, then Execute with the process's arguments,
+// exiting with its code.
 func Main(root *cobra.Command) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Execute(ctx, root, os.Args[1:], os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Execute runs root with args and returns the exit code: usage errors
+// (unknown commands, bad flags or arguments) exit 2, a hidden --cpuprofile
+// serves performance work, and the error is printed once to stderr unless
+// it is DataErrors (the command's report already said what was wrong).
+// Execute owns root's PersistentPreRunE: it marks where cobra's own checks
+// end and a command starts, so errors before it are usage errors.
+func Execute(ctx context.Context, root *cobra.Command, args []string, stderr io.Writer) int {
 	var cpuprofile string
+	started := false
 	root.PersistentFlags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile to this file (for performance work)")
 	root.PersistentFlags().MarkHidden("cpuprofile")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		started = true
 		if cpuprofile == "" {
 			return nil
 		}
@@ -37,27 +50,20 @@ func Main(root *cobra.Command) {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return Usage("%v (see '%s --help')", err, c.CommandPath())
 	})
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	pprof.StopCPUProfile() // a no-op unless --cpuprofile started one; runs on errors too
-	stop()
-	code := Code(err)
-	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
-		code = ExitUsage
+	var ee *ExitError
+	if err != nil && !started && !errors.As(err, &ee) {
+		// Cobra failed before any command ran: finding the command (an
+		// unknown one) or checking its arguments (cobra.NoArgs). Flag
+		// errors come typed through the flag error func above.
+		err = &ExitError{Code: ExitUsage, Err: err}
 	}
-	if err != nil && err.Error() != DataErrors.Error() {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", root.Name(), err)
+	if err != nil && !errors.Is(err, DataErrors) {
+		fmt.Fprintf(stderr, "%s: %s\n", root.Name(), strings.TrimRight(err.Error(), "\n"))
 	}
-	os.Exit(code)
-}
-
-// OpenStore opens a location; configuration mistakes exit 2.
-func OpenStore(ctx context.Context, loc string, o location.Options) (store.Store, error) {
-	st, err := location.Open(ctx, loc, o)
-	if errors.Is(err, location.ErrConfig) {
-		return nil, &ExitError{Code: ExitUsage, Err: err}
-	}
-	return st, err
+	return Code(err)
 }
 
 // ToolVersion names the binary and its module version, for manifests and

@@ -1,3 +1,6 @@
+// Package dflow is the DTC 15.4 data flows: the catalogue of flows, groups and
+// data items (generated into catalog.json, embedded), a streaming reader and
+// validator of D-flow files, a writer, and conversion to and from Arrow tables.
 package dflow
 
 import (

@@ -1,3 +1,6 @@
+// Package mask masks personal data in cuts per the DPIA rules (dpia.yaml):
+// the rules and their masking methods, keyed by the programme key, applied to
+// Arrow columns, and the leak check that no raw value survives in a cut.
 package mask
 
 import (

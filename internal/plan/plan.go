@@ -5,7 +5,6 @@
 package plan
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/mhhs-sit/datacut/internal/cut"
+	"github.com/mhhs-sit/datacut/internal/defs"
 )
 
 // Roles whose appointees must load an MPAN, in report order.
@@ -41,25 +41,52 @@ var Attributes = map[string][]string{
 	"linked":            {"true", "false"},
 }
 
-// Plan is one allocation plan.
+// Plan is one allocation plan, pipelines/plans/<name>.yaml: which published
+// cuts form the MPAN universe, the test environments with their onboarded
+// participants, what each environment asks for, and the policy.
 type Plan struct {
-	Name         string              `yaml:"name"`
-	Description  string              `yaml:"description"`
-	Seed         uint64              `yaml:"seed"`
-	SI           string              `yaml:"si"`
-	TestFlag     string              `yaml:"test_flag"`
-	Sources      Sources             `yaml:"sources"`
-	Policy       Policy              `yaml:"policy"`
-	Packs        map[string][]string `yaml:"packs"`
-	Environments []*Environment      `yaml:"environments"`
+	// Name names the plan: letters, digits, '.', '_' or '-'. It is the
+	// plan's folder in the store (allocations/<name>/) and, for plans in
+	// pipelines/plans, must match the file name.
+	Name string `yaml:"name"`
+	// Description says what the plan is for, for people (lint and reports
+	// show it).
+	Description string `yaml:"description"`
+	// Seed decides ties: which of equally good MPANs are chosen. The same
+	// plan, seed and cuts give the same allocation.
+	Seed uint64 `yaml:"seed"`
+	// SI is the Systems Integrator's 4-character MPID: the sender of every
+	// load pack's D-flows.
+	SI string `yaml:"si"`
+	// TestFlag is the ZHV test data flag of re-rendered D-flows: up to 4
+	// characters, never OPER (default TR01).
+	TestFlag string `yaml:"test_flag"`
+	// Sources name the cut types whose latest complete cuts form the
+	// universe.
+	Sources Sources `yaml:"sources"`
+	// Policy is how the SI may re-appoint and how scarce supply is shared.
+	Policy Policy `yaml:"policy"`
+	// Packs maps a role (supplier, mop, dc, da, distributor) to the cut types
+	// its load packs carry, each among Sources.Cuts. Default: each source
+	// cut type goes to the roles its definition lists under loaded_by.
+	Packs map[string][]string `yaml:"packs"`
+	// Environments are the test environments to allocate to, at least one.
+	Environments []*Environment `yaml:"environments"`
 
-	Path string `yaml:"-"`
+	Path string `yaml:"-"` // the file the plan was read from
 	Hash string `yaml:"-"` // sha256 of the file: part of the run id
-	Raw  []byte `yaml:"-"`
+	Raw  []byte `yaml:"-"` // the file's bytes
+
+	types    cut.Types // what Sources.Cuts may name
+	fileName string    // when set, Name must equal it (plans/<name>.yaml)
 }
 
 // Sources name the cut types whose latest complete cuts form the universe.
 type Sources struct {
+	// Cuts are cut type names (pipelines/cuts/<name>.yaml). The latest
+	// complete cut of every MPID of each forms the universe; one of them
+	// must have universe: attributes (ees), which carries the MPANs'
+	// attributes and appointments.
 	Cuts []string `yaml:"cuts"`
 
 	Types []*cut.Type `yaml:"-"` // the cut types Cuts names, in its order
@@ -68,77 +95,65 @@ type Sources struct {
 // Policy of the allocation.
 type Policy struct {
 	// Reappoint lists the roles the SI may re-appoint to an onboarded
-	// participant when the real appointee is not in the environment.
+	// participant when the real appointee is not in the environment
+	// (supplier, mop, dc, da; never distributor, which the MPAN fixes).
 	Reappoint []string `yaml:"reappoint"`
-	// Fairness is the rule for scarce supply; max-min is the only one.
+	// Fairness is the rule for scarce supply: max-min (the default and the
+	// only rule) serves the lowest fill rate first.
 	Fairness string `yaml:"fairness"`
 }
 
 // Environment is one test environment.
 type Environment struct {
-	Name         string              `yaml:"name"`
+	// Name names the environment (letters, digits, '.', '_' or '-'),
+	// unique in the plan: load packs are filed under it.
+	Name string `yaml:"name"`
+	// Participants maps a role (supplier, mop, dc, da, distributor) to the
+	// MPIDs onboarded in the environment for it. A role that is listed is
+	// required: an MPAN whose appointee for it is not onboarded needs
+	// re-appointing (Policy.Reappoint) or is not eligible.
 	Participants map[string][]string `yaml:"participants"`
-	Demands      []*Demand           `yaml:"demands"`
-	Line         int                 `yaml:"-"`
+	// Demands are what the environment asks for.
+	Demands []*Demand `yaml:"demands"`
 }
 
 // Demand asks for Count units matching Filter, per combination of the Per
 // keys (roles: each onboarded participant; attributes: each value).
 type Demand struct {
-	Name   string            `yaml:"name"`
+	// Name names the demand, unique in its environment (letters, digits,
+	// '.', '_' or '-').
+	Name string `yaml:"name"`
+	// Filter maps an attribute (see Attributes) to the value, or list of
+	// values (any of), a unit's MPANs must have; any MPAN of a unit may
+	// match.
 	Filter map[string]Values `yaml:"filter"`
-	Count  int               `yaml:"count"`
-	Per    []string          `yaml:"per"`
-	Line   int               `yaml:"-"`
+	// Count is the number of units asked for, per combination of Per: a
+	// positive number.
+	Count int `yaml:"count"`
+	// Per splits the demand: by role (one ask per onboarded participant of
+	// it, which must be listed in the environment) or by attribute (one ask
+	// per value; attributes without a fixed set of values need them listed
+	// in Filter).
+	Per []string `yaml:"per"`
 }
 
 // Values is one value or a list of them (any of).
 type Values []string
 
-// UnmarshalYAML accepts a scalar or a sequence of scalars.
+// UnmarshalYAML accepts a scalar or a sequence of scalars. Anything else
+// decodes as no values, and Validate reports it where it is.
 func (v *Values) UnmarshalYAML(n *yaml.Node) error {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		*v = Values{n.Value}
-		return nil
 	case yaml.SequenceNode:
 		var s []string
 		if err := n.Decode(&s); err != nil {
 			return err
 		}
 		*v = s
-		return nil
-	}
-	return fmt.Errorf("line %d: a filter value is a value or a list of values", n.Line)
-}
-
-// setLines records where each environment and demand is in the file, for
-// lint messages.
-func (p *Plan) setLines(doc *yaml.Node) {
-	envs := child(doc, "environments")
-	for i, e := range p.Environments {
-		if envs == nil || i >= len(envs.Content) {
-			break
-		}
-		e.Line = envs.Content[i].Line
-		ds := child(envs.Content[i], "demands")
-		for j, d := range e.Demands {
-			if ds != nil && j < len(ds.Content) {
-				d.Line = ds.Content[j].Line
-			}
-		}
-	}
-}
-
-// child is the value node of key in a mapping node (or document).
-func child(n *yaml.Node, key string) *yaml.Node {
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
+	default:
+		*v = nil
 	}
 	return nil
 }
@@ -180,166 +195,262 @@ var (
 	mpidRE = regexp.MustCompile(`^[A-Z0-9]{4}$`)
 )
 
-// Decode reads and lints one plan against the cut types of its definitions.
-// All problems are reported together, each at file:line, with what to
-// change.
+// Decode reads and lints one plan against the cut types of its
+// definitions; file names it in errors. Every problem is reported at once,
+// each at file:line:col of the key or value to change (a *defs.Error).
 func Decode(file string, b []byte, types cut.Types) (*Plan, error) {
-	p := &Plan{Path: file, Raw: b}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(p); err != nil {
-		return nil, fmt.Errorf("%s: %v", file, err)
+	doc := defs.Parse(file, b)
+	if err := doc.Err(); err != nil {
+		return nil, err
 	}
-	var node yaml.Node
-	yaml.Unmarshal(b, &node)
-	p.setLines(&node)
-	p.Hash = hashOf(b)
-	var errs []string
-	fail := func(line int, format string, a ...any) {
-		errs = append(errs, fmt.Sprintf("%s:%d: %s", file, line, fmt.Sprintf(format, a...)))
+	p := &Plan{types: types}
+	if !doc.Decode(doc.Root(), p) {
+		return nil, doc.Err()
 	}
-	top := func(key string) int { return keyLine(&node, key) }
-	if !nameRE.MatchString(p.Name) {
-		fail(top("name"), "name %q must be letters, digits, '.', '_' or '-' (it names the plan's folder in the store)", p.Name)
+	p.Defaults()
+	p.Validate(doc)
+	if err := doc.Err(); err != nil {
+		return nil, err
 	}
-	if !mpidRE.MatchString(p.SI) {
-		fail(top("si"), "si must be the Systems Integrator's 4-character MPID (the sender of load packs), got %q", p.SI)
+	return p.finish(doc), nil
+}
+
+// finish fills in what a valid plan derives from its file.
+func (p *Plan) finish(doc *defs.Doc) *Plan {
+	p.Path, p.Raw, p.Hash = doc.File, doc.Bytes, hashOf(doc.Bytes)
+	if p.Packs == nil {
+		p.Packs = DefaultPacks(p.Sources.Types)
 	}
+	return p
+}
+
+// Defaults fills in what a plan may leave out: test_flag TR01, fairness
+// max-min. Packs default once the sources are known (DefaultPacks).
+func (p *Plan) Defaults() {
 	if p.TestFlag == "" {
 		p.TestFlag = "TR01"
 	}
-	if p.TestFlag == "OPER" || len(p.TestFlag) > 4 {
-		fail(top("test_flag"), "test_flag %q: load packs are test data; use a non-OPER flag of up to 4 characters such as TR01", p.TestFlag)
+	if p.Policy.Fairness == "" {
+		p.Policy.Fairness = "max-min"
 	}
+}
+
+// Validate checks the plan against its cut types, each problem at the key
+// or value concerned, and resolves Sources.Types.
+func (p *Plan) Validate(doc *defs.Doc) {
+	root := doc.Root()
+	at := func(keys ...string) *yaml.Node { return nodeAt(root, keys...) }
+	if p.fileName != "" && p.Name != p.fileName {
+		doc.FailAt(at("name"), "name %q must match the file name %q", p.Name, p.fileName)
+	} else if !nameRE.MatchString(p.Name) {
+		doc.FailAt(at("name"), "name %q must be letters, digits, '.', '_' or '-' (it names the plan's folder in the store)", p.Name)
+	}
+	if !mpidRE.MatchString(p.SI) {
+		doc.FailAt(at("si"), "si must be the Systems Integrator's 4-character MPID (the sender of load packs), got %q", p.SI)
+	}
+	if p.TestFlag == "OPER" || len(p.TestFlag) > 4 {
+		doc.FailAt(at("test_flag"), "test_flag %q: load packs are test data; use a non-OPER flag of up to 4 characters such as TR01", p.TestFlag)
+	}
+	p.validateSources(doc, root)
+	if p.Policy.Fairness != "max-min" {
+		doc.FailAt(at("policy", "fairness"), "policy.fairness %q: the only rule is max-min (balance fill rates)", p.Policy.Fairness)
+	}
+	for i, r := range p.Policy.Reappoint {
+		switch {
+		case r == "distributor":
+			doc.FailAt(item(root, i, "policy", "reappoint"), "policy.reappoint: the distributor cannot be re-appointed (the MPAN's first two digits fix it)")
+		case !contains(Roles, r):
+			doc.FailAt(item(root, i, "policy", "reappoint"), "policy.reappoint: unknown role %q (one of %s)", r, strings.Join(Roles, ", "))
+		}
+	}
+	forEachKey(value(root, "packs"), func(role, vals *yaml.Node) {
+		if !contains(Roles, role.Value) {
+			doc.FailAt(role, "packs: unknown role %q (one of %s)", role.Value, strings.Join(Roles, ", "))
+		}
+		for i, c := range p.Packs[role.Value] {
+			if !contains(p.Sources.Cuts, c) {
+				doc.FailAt(elem(vals, i, role), "packs.%s: cut %q is not among sources.cuts", role.Value, c)
+			}
+		}
+	})
+	if len(p.Environments) == 0 {
+		doc.FailAt(at("environments"), "a plan needs at least one environment")
+	}
+	names := map[string]bool{}
+	for i, e := range p.Environments {
+		n := elem(value(root, "environments"), i, at("environments"))
+		if names[e.Name] {
+			doc.FailAt(nodeAt(n, "name"), "environment %q is defined twice", e.Name)
+		}
+		names[e.Name] = true
+		e.validate(doc, n)
+	}
+}
+
+func (p *Plan) validateSources(doc *defs.Doc, root *yaml.Node) {
 	if len(p.Sources.Cuts) == 0 {
-		fail(top("sources"), "sources.cuts must list the cut types that form the universe (some of %s)", strings.Join(types.Names(), ", "))
+		doc.FailAt(nodeAt(root, "sources", "cuts"), "sources.cuts must list the cut types that form the universe (some of %s)", strings.Join(p.types.Names(), ", "))
+		return
 	}
 	attributes := false
-	for _, c := range p.Sources.Cuts {
-		t := types.Named(c)
+	for i, c := range p.Sources.Cuts {
+		t := p.types.Named(c)
 		if t == nil {
-			fail(top("sources"), "sources.cuts: unknown cut type %q (one of %s)", c, strings.Join(types.Names(), ", "))
+			doc.FailAt(item(root, i, "sources", "cuts"), "sources.cuts: unknown cut type %q (one of %s)", c, strings.Join(p.types.Names(), ", "))
 			continue
 		}
 		attributes = attributes || t.Universe == cut.UniverseAttributes
 		p.Sources.Types = append(p.Sources.Types, t)
 	}
 	if len(p.Sources.Types) == len(p.Sources.Cuts) && !attributes {
-		fail(top("sources"), "sources.cuts must include a cut type with universe: %s (%s): it carries the MPAN attributes and appointments", cut.UniverseAttributes, strings.Join(withUniverse(types, cut.UniverseAttributes), ", "))
+		doc.FailAt(nodeAt(root, "sources", "cuts"), "sources.cuts must include a cut type with universe: %s (%s): it carries the MPAN attributes and appointments", cut.UniverseAttributes, strings.Join(withUniverse(p.types, cut.UniverseAttributes), ", "))
 	}
-	if p.Policy.Fairness == "" {
-		p.Policy.Fairness = "max-min"
+}
+
+// validate checks an environment; n is its node.
+func (e *Environment) validate(doc *defs.Doc, n *yaml.Node) {
+	if !nameRE.MatchString(e.Name) {
+		doc.FailAt(nodeAt(n, "name"), "environment name %q must be letters, digits, '.', '_' or '-'", e.Name)
 	}
-	if p.Policy.Fairness != "max-min" {
-		fail(top("policy"), "policy.fairness %q: the only rule is max-min (balance fill rates)", p.Policy.Fairness)
+	if len(e.Participants) == 0 {
+		doc.FailAt(nodeAt(n, "participants"), "environment %s lists no onboarded participants", e.Name)
 	}
-	for _, r := range p.Policy.Reappoint {
+	forEachKey(value(n, "participants"), func(role, mpids *yaml.Node) {
+		if !contains(Roles, role.Value) {
+			doc.FailAt(role, "environment %s: unknown role %q (one of %s)", e.Name, role.Value, strings.Join(Roles, ", "))
+		}
+		seen := map[string]bool{}
+		for i, m := range e.Participants[role.Value] {
+			if !mpidRE.MatchString(m) {
+				doc.FailAt(elem(mpids, i, role), "environment %s: %s %q is not a 4-character MPID", e.Name, role.Value, m)
+			}
+			if seen[m] {
+				doc.FailAt(elem(mpids, i, role), "environment %s: %s %s is listed twice", e.Name, role.Value, m)
+			}
+			seen[m] = true
+		}
+	})
+	names := map[string]bool{}
+	for i, d := range e.Demands {
+		dn := elem(value(n, "demands"), i, nodeAt(n, "demands"))
+		where := fmt.Sprintf("environment %s demand %s", e.Name, d.Name)
+		if !nameRE.MatchString(d.Name) {
+			doc.FailAt(nodeAt(dn, "name"), "environment %s: demand name %q must be letters, digits, '.', '_' or '-'", e.Name, d.Name)
+		}
+		if names[d.Name] {
+			doc.FailAt(nodeAt(dn, "name"), "%s is defined twice", where)
+		}
+		names[d.Name] = true
+		d.validate(doc, dn, e, where)
+	}
+}
+
+// validate checks a demand of environment e; n is its node.
+func (d *Demand) validate(doc *defs.Doc, n *yaml.Node, e *Environment, where string) {
+	if d.Count <= 0 {
+		doc.FailAt(nodeAt(n, "count"), "%s: count must be a positive number of units", where)
+	}
+	forEachKey(value(n, "filter"), func(attr, vals *yaml.Node) {
+		allowed, known := Attributes[attr.Value]
+		if !known {
+			doc.FailAt(attr, "%s: unknown filter attribute %q (one of %s)", where, attr.Value, strings.Join(attributeNames(), ", "))
+			return
+		}
+		if vals.Kind != yaml.ScalarNode && vals.Kind != yaml.SequenceNode {
+			doc.FailAt(vals, "%s: filter %s: a filter value is a value or a list of values", where, attr.Value)
+			return
+		}
+		vs := d.Filter[attr.Value]
+		if len(vs) == 0 {
+			doc.FailAt(attr, "%s: filter %s lists no values", where, attr.Value)
+		}
+		for i, v := range vs {
+			vn := vals
+			if vals.Kind == yaml.SequenceNode {
+				vn = elem(vals, i, attr)
+			}
+			if allowed != nil && !contains(allowed, v) {
+				doc.FailAt(vn, "%s: filter %s value %q is not one of %s", where, attr.Value, v, strings.Join(allowed, ", "))
+			}
+			if v == "" {
+				doc.FailAt(vn, "%s: filter %s has an empty value", where, attr.Value)
+			}
+		}
+	})
+	per := map[string]bool{}
+	for i, k := range d.Per {
+		kn := elem(value(n, "per"), i, nodeAt(n, "per"))
+		_, isAttr := Attributes[k]
 		switch {
-		case r == "distributor":
-			fail(top("policy"), "policy.reappoint: the distributor cannot be re-appointed (the MPAN's first two digits fix it)")
-		case !contains(Roles, r):
-			fail(top("policy"), "policy.reappoint: unknown role %q (one of %s)", r, strings.Join(Roles, ", "))
+		case per[k]:
+			doc.FailAt(kn, "%s: per lists %s twice", where, k)
+		case contains(Roles, k):
+			if len(e.Participants[k]) == 0 {
+				doc.FailAt(kn, "%s: per %s needs onboarded %s participants in the environment", where, k, k)
+			}
+		case isAttr:
+			if Attributes[k] == nil && len(d.Filter[k]) == 0 {
+				doc.FailAt(kn, "%s: per %s needs its values listed in the filter (%s has no fixed set of values)", where, k, k)
+			}
+		default:
+			doc.FailAt(kn, "%s: per %q is neither a role (%s) nor an attribute", where, k, strings.Join(Roles, ", "))
 		}
+		per[k] = true
 	}
-	for role, cuts := range p.Packs {
-		if !contains(Roles, role) {
-			fail(top("packs"), "packs: unknown role %q (one of %s)", role, strings.Join(Roles, ", "))
+}
+
+// nodeAt is where a problem with the value at keys under mapping n is
+// shown: the value when it is there, else the nearest key or n itself.
+func nodeAt(n *yaml.Node, keys ...string) *yaml.Node {
+	at := n
+	for _, k := range keys {
+		v, key := defs.Child(n, k)
+		if v == nil {
+			return at
 		}
-		for _, c := range cuts {
-			if !contains(p.Sources.Cuts, c) {
-				fail(top("packs"), "packs.%s: cut %q is not among sources.cuts", role, c)
-			}
+		if v.Kind == yaml.ScalarNode {
+			at = v
+		} else {
+			at = key
 		}
+		n = v
 	}
-	if len(p.Environments) == 0 {
-		fail(top("environments"), "a plan needs at least one environment")
+	return at
+}
+
+// value is the value node of key in mapping n, or nil.
+func value(n *yaml.Node, key string) *yaml.Node {
+	v, _ := defs.Child(n, key)
+	return v
+}
+
+// item is element i of the sequence at keys under n (or where the keys
+// lead, see nodeAt).
+func item(n *yaml.Node, i int, keys ...string) *yaml.Node {
+	seq := n
+	for _, k := range keys {
+		seq = value(seq, k)
 	}
-	envs := map[string]bool{}
-	for _, e := range p.Environments {
-		if !nameRE.MatchString(e.Name) {
-			fail(e.Line, "environment name %q must be letters, digits, '.', '_' or '-'", e.Name)
-		}
-		if envs[e.Name] {
-			fail(e.Line, "environment %q is defined twice", e.Name)
-		}
-		envs[e.Name] = true
-		if len(e.Participants) == 0 {
-			fail(e.Line, "environment %s lists no onboarded participants", e.Name)
-		}
-		for role, ms := range e.Participants {
-			if !contains(Roles, role) {
-				fail(e.Line, "environment %s: unknown role %q (one of %s)", e.Name, role, strings.Join(Roles, ", "))
-			}
-			seen := map[string]bool{}
-			for _, m := range ms {
-				if !mpidRE.MatchString(m) {
-					fail(e.Line, "environment %s: %s %q is not a 4-character MPID", e.Name, role, m)
-				}
-				if seen[m] {
-					fail(e.Line, "environment %s: %s %s is listed twice", e.Name, role, m)
-				}
-				seen[m] = true
-			}
-		}
-		demands := map[string]bool{}
-		for _, d := range e.Demands {
-			where := fmt.Sprintf("environment %s demand %s", e.Name, d.Name)
-			if !nameRE.MatchString(d.Name) {
-				fail(d.Line, "environment %s: demand name %q must be letters, digits, '.', '_' or '-'", e.Name, d.Name)
-			}
-			if demands[d.Name] {
-				fail(d.Line, "%s is defined twice", where)
-			}
-			demands[d.Name] = true
-			if d.Count <= 0 {
-				fail(d.Line, "%s: count must be a positive number of units", where)
-			}
-			for attr, vs := range d.Filter {
-				allowed, known := Attributes[attr]
-				if !known {
-					fail(d.Line, "%s: unknown filter attribute %q (one of %s)", where, attr, strings.Join(attributeNames(), ", "))
-					continue
-				}
-				if len(vs) == 0 {
-					fail(d.Line, "%s: filter %s lists no values", where, attr)
-				}
-				for _, v := range vs {
-					if allowed != nil && !contains(allowed, v) {
-						fail(d.Line, "%s: filter %s value %q is not one of %s", where, attr, v, strings.Join(allowed, ", "))
-					}
-					if v == "" {
-						fail(d.Line, "%s: filter %s has an empty value", where, attr)
-					}
-				}
-			}
-			per := map[string]bool{}
-			for _, k := range d.Per {
-				_, isAttr := Attributes[k]
-				switch {
-				case per[k]:
-					fail(d.Line, "%s: per lists %s twice", where, k)
-				case contains(Roles, k):
-					if len(e.Participants[k]) == 0 {
-						fail(d.Line, "%s: per %s needs onboarded %s participants in the environment", where, k, k)
-					}
-				case isAttr:
-					if Attributes[k] == nil && len(d.Filter[k]) == 0 {
-						fail(d.Line, "%s: per %s needs its values listed in the filter (%s has no fixed set of values)", where, k, k)
-					}
-				default:
-					fail(d.Line, "%s: per %q is neither a role (%s) nor an attribute", where, k, strings.Join(Roles, ", "))
-				}
-				per[k] = true
-			}
-		}
+	return elem(seq, i, nodeAt(n, keys...))
+}
+
+// elem is element i of sequence seq, or else if there is none.
+func elem(seq *yaml.Node, i int, or *yaml.Node) *yaml.Node {
+	if seq != nil && seq.Kind == yaml.SequenceNode && i < len(seq.Content) {
+		return seq.Content[i]
 	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("invalid plan:\n  %s", strings.Join(errs, "\n  "))
+	return or
+}
+
+// forEachKey calls fn with each key and value node of mapping n, in file
+// order (problems are reported in the order they appear).
+func forEachKey(n *yaml.Node, fn func(key, value *yaml.Node)) {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return
 	}
-	if p.Packs == nil {
-		p.Packs = DefaultPacks(p.Sources.Types)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		fn(n.Content[i], n.Content[i+1])
 	}
-	return p, nil
 }
 
 // DefaultPacks says which cut types each role loads, among the sources: the
@@ -357,32 +468,26 @@ func DefaultPacks(sources []*cut.Type) map[string][]string {
 }
 
 // Load reads and lints every plan in plans/ of a definitions file system,
-// against the cut types defined beside them.
-func Load(defs fs.FS, types cut.Types) (map[string]*Plan, error) {
-	files, err := fs.Glob(defs, "plans/*.yaml")
+// against the cut types defined beside them. A plan's name must match its
+// file name. Every problem of every file is reported together.
+func Load(fsys fs.FS, types cut.Types) (map[string]*Plan, error) {
+	files, err := fs.Glob(fsys, "plans/*.yaml")
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]*Plan{}
-	var errs []string
+	var errs []error
 	for _, f := range files {
-		b, err := fs.ReadFile(defs, f)
+		p := &Plan{types: types, fileName: strings.TrimSuffix(path.Base(f), ".yaml")}
+		doc, err := defs.Load(fsys, f, p)
 		if err != nil {
-			errs = append(errs, err.Error())
+			errs = append(errs, err)
 			continue
 		}
-		p, err := Decode(f, b, types)
-		if err != nil {
-			errs = append(errs, err.Error())
-			continue
-		}
-		if want := strings.TrimSuffix(path.Base(f), ".yaml"); p.Name != want {
-			errs = append(errs, fmt.Sprintf("%s:%d: name %q must match the file name %q", f, 1, p.Name, want))
-		}
-		out[p.Name] = p
+		out[p.Name] = p.finish(doc)
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+		return nil, defs.Join(errs)
 	}
 	return out, nil
 }
@@ -414,20 +519,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// keyLine is the line of a top-level key in a YAML document (1 if absent).
-func keyLine(doc *yaml.Node, key string) int {
-	if len(doc.Content) == 0 {
-		return 1
-	}
-	m := doc.Content[0]
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i].Line
-		}
-	}
-	return 1
 }
 
 func hashOf(b []byte) string {

@@ -1,10 +1,13 @@
 package plan
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/mhhs-sit/datacut/internal/cut"
+	"github.com/mhhs-sit/datacut/internal/defs"
 	"github.com/mhhs-sit/datacut/pipelines"
 )
 
@@ -14,8 +17,15 @@ func TestBuiltInPlansLint(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"sit", "uit-qualification"} {
-		if plans[name] == nil {
-			t.Errorf("plan %s is missing", name)
+		p := plans[name]
+		if p == nil {
+			t.Fatalf("plan %s is missing", name)
+		}
+		if p.Path != "plans/"+name+".yaml" || len(p.Raw) == 0 || len(p.Hash) != 64 || p.TestFlag == "" || p.Policy.Fairness != "max-min" {
+			t.Errorf("plan %s: path %q, %d bytes, hash %q, test flag %q, fairness %q", name, p.Path, len(p.Raw), p.Hash, p.TestFlag, p.Policy.Fairness)
+		}
+		if len(p.Sources.Types) != len(p.Sources.Cuts) || len(p.Packs) == 0 {
+			t.Errorf("plan %s: sources %v resolved to %d types, packs %v", name, p.Sources.Cuts, len(p.Sources.Types), p.Packs)
 		}
 	}
 }
@@ -29,30 +39,113 @@ func builtInTypes(t *testing.T) cut.Types {
 	return types
 }
 
+const head = "name: x\nsi: MHSI\nsources: {cuts: [ees]}\n"
+const env = "environments:\n- name: E\n  participants: {supplier: [SUPA]}\n"
+
+// Each problem is the only one of its plan, at the key or value to change:
+// without its check the plan would decode cleanly.
 func TestLintErrors(t *testing.T) {
 	types := builtInTypes(t)
 	for _, c := range []struct{ name, yaml, want string }{
-		{"unknown field", "name: x\nsi: MHSI\nsources: {cuts: [ees]}\nbogus: 1\n", "field bogus not found"},
-		{"distributor reappoint", "name: x\nsi: MHSI\nsources: {cuts: [ees]}\npolicy:\n  reappoint: [distributor]\nenvironments:\n- name: E\n  participants: {supplier: [SUPA]}\n",
-			"x.yaml:4: policy.reappoint: the distributor cannot be re-appointed"},
-		{"bad filter value", "name: x\nsi: MHSI\nsources: {cuts: [ees]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA]}\n  demands:\n  - name: d\n    count: 2\n    filter: {segment: Q}\n",
-			`x.yaml:8: environment E demand d: filter segment value "Q" is not one of S, A, U`},
-		{"per role not onboarded", "name: x\nsi: MHSI\nsources: {cuts: [ees]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA]}\n  demands:\n  - name: d\n    count: 2\n    per: [mop]\n",
-			"x.yaml:8: environment E demand d: per mop needs onboarded mop participants"},
-		{"zero count", "name: x\nsi: MHSI\nsources: {cuts: [ees]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA]}\n  demands:\n  - name: d\n    count: 0\n",
-			"x.yaml:8: environment E demand d: count must be a positive number"},
-		{"OPER", "name: x\nsi: MHSI\ntest_flag: OPER\nsources: {cuts: [ees]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA]}\n",
-			"x.yaml:3: test_flag"},
-		{"no ees", "name: x\nsi: MHSI\nsources: {cuts: [registration]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA]}\n",
-			"sources.cuts must include a cut type with universe: attributes (ees)"},
-		{"unknown cut type", "name: x\nsi: MHSI\nsources: {cuts: [ees, mtd]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA]}\n",
-			`x.yaml:3: sources.cuts: unknown cut type "mtd" (one of ees, mop-mtd, registration, supplier-customer)`},
-		{"bad MPID", "name: x\nsi: MHSI\nsources: {cuts: [ees]}\nenvironments:\n- name: E\n  participants: {supplier: [supa1]}\n",
-			`x.yaml:5: environment E: supplier "supa1" is not a 4-character MPID`},
+		{"unknown key", head + "bogus: 1\n" + env,
+			`x.yaml:4:1: unknown key "bogus" (known here: description, environments, name, packs, policy, seed, si, sources, test_flag)`},
+		{"unknown nested key", head + env + "  demands:\n  - name: d\n    count: 2\n    filters: {segment: S}\n",
+			`x.yaml:10:5: unknown key "filters" (known here: count, filter, name, per)`},
+		{"type error", head + "seed: soon\n" + env, "x.yaml:4:1: cannot unmarshal !!str `soon` into uint64"},
+		{"syntax error", head + env + "  demands: [\n", "x.yaml:7:"},
+		{"bad name", "name: x/y\nsi: MHSI\nsources: {cuts: [ees]}\n" + env, `x.yaml:1:7: name "x/y" must be letters, digits, '.', '_' or '-'`},
+		{"bad si", "name: x\nsi: MHSIX\nsources: {cuts: [ees]}\n" + env, `x.yaml:2:5: si must be the Systems Integrator's 4-character MPID (the sender of load packs), got "MHSIX"`},
+		{"OPER", head + "test_flag: OPER\n" + env, `x.yaml:4:12: test_flag "OPER": load packs are test data`},
+		{"no sources", "name: x\nsi: MHSI\n" + env, "x.yaml:1:1: sources.cuts must list the cut types that form the universe"},
+		{"unknown cut type", "name: x\nsi: MHSI\nsources: {cuts: [ees, mtd]}\n" + env,
+			`x.yaml:3:23: sources.cuts: unknown cut type "mtd" (one of ees, mop-mtd, registration, supplier-customer)`},
+		{"no ees", "name: x\nsi: MHSI\nsources:\n  cuts: [registration]\n" + env,
+			"x.yaml:4:3: sources.cuts must include a cut type with universe: attributes (ees)"},
+		{"fairness", head + "policy: {fairness: first-come}\n" + env, `x.yaml:4:20: policy.fairness "first-come": the only rule is max-min`},
+		{"distributor reappoint", head + "policy:\n  reappoint: [mop, distributor]\n" + env,
+			"x.yaml:5:20: policy.reappoint: the distributor cannot be re-appointed"},
+		{"unknown reappoint role", head + "policy:\n  reappoint: [mop, meter]\n" + env, `x.yaml:5:20: policy.reappoint: unknown role "meter"`},
+		{"packs role", head + "packs:\n  supplier: [ees]\n  meter: [ees]\n" + env, `x.yaml:6:3: packs: unknown role "meter"`},
+		{"packs cut", head + "packs:\n  supplier: [ees, registration]\n" + env, `x.yaml:5:19: packs.supplier: cut "registration" is not among sources.cuts`},
+		{"no environments", head, "x.yaml:1:1: a plan needs at least one environment"},
+		{"environment name", head + "environments:\n- name: E F\n  participants: {supplier: [SUPA]}\n", `x.yaml:5:9: environment name "E F" must be letters`},
+		{"environment twice", head + env + "- name: E\n  participants: {supplier: [SUPB]}\n", `x.yaml:7:9: environment "E" is defined twice`},
+		{"no participants", head + "environments:\n- name: E\n  demands: []\n", "x.yaml:5:3: environment E lists no onboarded participants"},
+		{"unknown role", head + "environments:\n- name: E\n  participants:\n    supplier: [SUPA]\n    meter: [MTRA]\n", `x.yaml:8:5: environment E: unknown role "meter"`},
+		{"bad MPID", head + "environments:\n- name: E\n  participants: {supplier: [SUPA, supa1]}\n", `x.yaml:6:35: environment E: supplier "supa1" is not a 4-character MPID`},
+		{"MPID twice", head + "environments:\n- name: E\n  participants: {supplier: [SUPA, SUPA]}\n", "x.yaml:6:35: environment E: supplier SUPA is listed twice"},
+		{"demand name", head + env + "  demands:\n  - name: d/1\n    count: 2\n", `x.yaml:8:11: environment E: demand name "d/1" must be letters`},
+		{"demand twice", head + env + "  demands:\n  - {name: d, count: 2}\n  - {name: d, count: 1}\n", "x.yaml:9:12: environment E demand d is defined twice"},
+		{"zero count", head + env + "  demands:\n  - name: d\n    count: 0\n", "x.yaml:9:12: environment E demand d: count must be a positive number of units"},
+		{"missing count", head + env + "  demands:\n  - name: d\n", "x.yaml:8:5: environment E demand d: count must be a positive number of units"},
+		{"unknown attribute", head + env + "  demands:\n  - name: d\n    count: 2\n    filter: {colour: red}\n", `x.yaml:10:14: environment E demand d: unknown filter attribute "colour"`},
+		{"bad filter value", head + env + "  demands:\n  - name: d\n    count: 2\n    filter: {segment: Q}\n",
+			`x.yaml:10:23: environment E demand d: filter segment value "Q" is not one of S, A, U`},
+		{"bad filter value in a list", head + env + "  demands:\n  - name: d\n    count: 2\n    filter:\n      gsp_group: [_A, _Q]\n",
+			`x.yaml:11:23: environment E demand d: filter gsp_group value "_Q" is not one of _A,`},
+		{"empty filter list", head + env + "  demands:\n  - name: d\n    count: 2\n    filter: {meter_type: []}\n", "x.yaml:10:14: environment E demand d: filter meter_type lists no values"},
+		{"empty filter value", head + env + "  demands:\n  - name: d\n    count: 2\n    filter: {meter_type: [N, \"\"]}\n", "x.yaml:10:30: environment E demand d: filter meter_type has an empty value"},
+		{"filter value not a value", head + env + "  demands:\n  - name: d\n    count: 2\n    filter: {segment: {a: b}}\n", "x.yaml:10:23: environment E demand d: filter segment: a filter value is a value or a list of values"},
+		{"per twice", head + env + "  demands:\n  - name: d\n    count: 2\n    per: [supplier, supplier]\n", "x.yaml:10:21: environment E demand d: per lists supplier twice"},
+		{"per role not onboarded", head + env + "  demands:\n  - name: d\n    count: 2\n    per: [supplier, mop]\n",
+			"x.yaml:10:21: environment E demand d: per mop needs onboarded mop participants in the environment"},
+		{"per open attribute", head + env + "  demands:\n  - name: d\n    count: 2\n    per: [meter_type]\n", "x.yaml:10:11: environment E demand d: per meter_type needs its values listed in the filter"},
+		{"per unknown", head + env + "  demands:\n  - name: d\n    count: 2\n    per: [colour]\n", `x.yaml:10:11: environment E demand d: per "colour" is neither a role`},
 	} {
 		_, err := Decode("x.yaml", []byte(c.yaml), types)
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
+		var de *defs.Error
+		if !errors.As(err, &de) || len(de.Problems) != 1 || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want one problem: %s", c.name, err, c.want)
 		}
+	}
+}
+
+func TestEveryProblemInFileOrder(t *testing.T) {
+	_, err := Decode("x.yaml", []byte("name: x\nsi: mhsi\nsources: {cuts: [ees]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA], mop: [m1]}\n  demands:\n  - {name: d, count: 0, filter: {segment: Q}}\n"), builtInTypes(t))
+	var de *defs.Error
+	if !errors.As(err, &de) {
+		t.Fatalf("got %v", err)
+	}
+	var got []string
+	for _, p := range de.Problems {
+		got = append(got, p.String()[:strings.Index(p.String(), ": ")])
+	}
+	if want := "x.yaml:2:5 x.yaml:6:42 x.yaml:8:22 x.yaml:8:43"; strings.Join(got, " ") != want {
+		t.Fatalf("problems at %v, want %s:\n%v", got, want, err)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	p, err := Decode("x.yaml", []byte("name: x\nsi: MHSI\nsources: {cuts: [ees, registration]}\n"+env), builtInTypes(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.TestFlag != "TR01" || p.Policy.Fairness != "max-min" {
+		t.Errorf("test flag %q, fairness %q", p.TestFlag, p.Policy.Fairness)
+	}
+	if got := strings.Join(p.Packs["supplier"], ","); got != "ees,registration" {
+		t.Errorf("supplier packs %q, want the sources loaded_by names supplier for", got)
+	}
+	if got := strings.Join(p.Packs["distributor"], ","); got != "registration" {
+		t.Errorf("distributor packs %q", got)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	types := builtInTypes(t)
+	good := head + env
+	plans, err := Load(fstest.MapFS{"plans/x.yaml": {Data: []byte(good)}, "plans/notes.txt": {Data: []byte("x")}}, types)
+	if err != nil || len(plans) != 1 || plans["x"] == nil || plans["x"].Path != "plans/x.yaml" {
+		t.Fatalf("got %v, %v", plans, err)
+	}
+	_, err = Load(fstest.MapFS{"plans/y.yaml": {Data: []byte(good)}, "plans/z.yaml": {Data: []byte(head + "bogus: 1\n" + env)}}, types)
+	want := "2 problems:\n  plans/y.yaml:1:7: name \"x\" must match the file name \"y\"\n  plans/z.yaml:4:1: unknown key \"bogus\""
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("got %v, want every file's problems: %s", err, want)
+	}
+	// A plans/*.yaml that cannot be read is an error, not a plan less.
+	_, err = Load(fstest.MapFS{"plans/x.yaml": {Data: []byte(good)}, "plans/dir.yaml/a": {Data: []byte("x")}}, types)
+	if err == nil || !strings.Contains(err.Error(), "reading plans/dir.yaml") {
+		t.Fatalf("unreadable plan: %v", err)
 	}
 }

@@ -5,14 +5,8 @@
 //	file:///srv/cuts, file://data    the same, as a URL
 //	s3://bucket/prefix               an S3 bucket (MinIO), optionally under a prefix
 //
-// S3 connection settings come from flags or the environment (flags win):
-//
-//	DATACUT_S3_ENDPOINT     host:port of the service (required for s3://)
-//	DATACUT_S3_REGION       region (optional)
-//	DATACUT_S3_INSECURE     "true" to use plain HTTP instead of TLS
-//	DATACUT_S3_ACCESS_KEY   access key (falls back to AWS_ACCESS_KEY_ID)
-//	DATACUT_S3_SECRET_KEY   secret key (falls back to AWS_SECRET_ACCESS_KEY)
-//
+// S3 connection settings are a plain Options value; the commands fill it
+// from their flags and the environment (internal/cli's StoreFlags).
 // Credentials are never printed or logged: String on a store omits them.
 package location
 
@@ -20,11 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
-
-	"github.com/spf13/pflag"
 
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/store/local"
@@ -49,37 +39,6 @@ type Options struct {
 	Insecure  bool
 	AccessKey string
 	SecretKey string
-}
-
-// FromEnv reads the settings from the environment.
-func FromEnv() Options {
-	o := Options{
-		Endpoint:  os.Getenv("DATACUT_S3_ENDPOINT"),
-		Region:    os.Getenv("DATACUT_S3_REGION"),
-		AccessKey: firstSet("DATACUT_S3_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
-		SecretKey: firstSet("DATACUT_S3_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"),
-	}
-	o.Insecure, _ = strconv.ParseBool(os.Getenv("DATACUT_S3_INSECURE"))
-	return o
-}
-
-func firstSet(names ...string) string {
-	for _, n := range names {
-		if v := os.Getenv(n); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// Flags registers --store and the S3 flags, defaulting to the environment.
-// Secrets have no flag: command lines show up in process lists.
-func Flags(fs *pflag.FlagSet, loc *string, o *Options) {
-	*o = FromEnv()
-	fs.StringVar(loc, "store", Default, "where data lives: a directory, file://DIR or s3://BUCKET/PREFIX")
-	fs.StringVar(&o.Endpoint, "s3-endpoint", o.Endpoint, "S3/MinIO endpoint host:port (env DATACUT_S3_ENDPOINT)")
-	fs.StringVar(&o.Region, "s3-region", o.Region, "S3 region (env DATACUT_S3_REGION)")
-	fs.BoolVar(&o.Insecure, "s3-insecure", o.Insecure, "use plain HTTP, not TLS (env DATACUT_S3_INSECURE)")
 }
 
 // Parsed is a location taken apart.

@@ -1,4 +1,4 @@
-package alloc
+package solver
 
 import (
 	"container/heap"

@@ -1,8 +1,10 @@
-// Package alloc assigns units of the MPAN universe to the demands of an
-// allocation plan: disjoint, maximal, fair when supply is scarce, stable
-// against a ledger of earlier assignments, and explained where it falls
-// short.
-package alloc
+// Package solver is the allocation model: it expands a plan's demands into
+// asks, decides which units of the MPAN universe are eligible for each, and
+// assigns them by max-min fair max-flow: disjoint, maximal, fair when supply
+// is scarce, stable against a ledger of earlier assignments, and explained
+// where it falls short. It touches no store; internal/allocation runs it end
+// to end and writes the outputs.
+package solver
 
 import (
 	"fmt"

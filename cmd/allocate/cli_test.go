@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mhhs-sit/datacut/internal/cli"
+)
+
+func execute(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	root := newRootCmd()
+	var out, errs bytes.Buffer
+	root.SetOut(&out)
+	code = cli.Execute(context.Background(), root, args, &errs)
+	return code, out.String(), errs.String()
+}
+
+func TestCommandLine(t *testing.T) {
+	store := t.TempDir()
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("name: bad\nsi: MHSI\nsources: {cuts: [ees]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA]}\n  demands:\n  - {name: d, count: 1, filter: {segment: Q}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{[]string{"bogus"}, cli.ExitUsage, "", `allocate: unknown command "bogus" for "allocate"`},
+		{[]string{"reprot"}, cli.ExitUsage, "", "Did you mean this?\n\treport"},
+		{[]string{"run"}, cli.ExitUsage, "", "allocate: --plan is required: a plan file, or the name of one in pipelines/plans"},
+		{[]string{"run", "sit"}, cli.ExitUsage, "", `unknown command "sit" for "allocate run"`},
+		{[]string{"run", "--plan", "nope", "--store", store}, cli.ExitUsage, "", `no plan "nope" in the built-in pipelines`},
+		{[]string{"run", "--plan", "sit", "--store", "s3://bucket", "--s3-endpoint", ""}, cli.ExitUsage, "", "DATACUT_S3_ENDPOINT"},
+		{[]string{"lint"}, cli.ExitOK, "plans/sit.yaml: ok", ""},
+		{[]string{"lint", "--plan", "testdata/national.yaml"}, cli.ExitOK, "testdata/national.yaml: ok", ""},
+		{[]string{"lint", "--plan", bad}, cli.ExitUsage, "", bad + `:8:43: environment E demand d: filter segment value "Q" is not one of S, A, U`},
+		{[]string{"report"}, cli.ExitUsage, "", "--plan is required"},
+		{[]string{"report", "--plan", "sit", "--format", "pdf", "--store", store}, cli.ExitUsage, "", "--format is md, json or html"},
+		{[]string{"report", "--plan", "sit", "--store", store}, cli.ExitFailure, "", "allocate: "},
+		{[]string{"synth-cuts", "--mpans", "0"}, cli.ExitUsage, "", "--mpans must be positive"},
+	} {
+		code, stdout, stderr := execute(t, c.args...)
+		if code != c.code || !strings.Contains(stdout, c.stdout) || !strings.Contains(stderr, c.stderr) {
+			t.Errorf("allocate %s: exit %d\nstdout %q\nstderr %q\nwant exit %d, %q, %q", strings.Join(c.args, " "), code, stdout, stderr, c.code, c.stdout, c.stderr)
+		}
+	}
+}
