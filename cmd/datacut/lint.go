@@ -18,7 +18,7 @@ func newLintCmd() *cobra.Command {
 		Short: "Check pipelines and DPIA rules without touching data",
 		Long: `lint decodes every pipeline (cuts/*.yaml), the DPIA rules and the EES column
 mapping strictly and checks that every data item each pipeline can read has a
-masking rule (fail-closed). Errors name file:line.
+masking rule (fail-closed). Errors name file:line:col.
 
 ` + cli.ExitCodesDoc,
 		Example: `  datacut lint

@@ -39,6 +39,24 @@ func TestReferenceIsFresh(t *testing.T) {
 	}
 }
 
+// A reference page is only as good as its comments: every key says what
+// it means.
+func TestEveryKeyIsDocumented(t *testing.T) {
+	for _, p := range Pages {
+		structs, err := Parse(filepath.Join("..", "..", p.Dir), p.Structs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range structs {
+			for _, f := range s.Fields {
+				if f.Doc == "" {
+					t.Errorf("%s: %s.%s (key %s) has no doc comment", p.Dir, s.Name, f.Key, f.Key)
+				}
+			}
+		}
+	}
+}
+
 // The page lists a struct's keys with their comments, follows inline
 // fields, and leaves out what YAML never reads.
 func TestParseFollowsYAMLTags(t *testing.T) {
