@@ -2,6 +2,8 @@ package solver
 
 import (
 	"container/heap"
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/mhhs-sit/datacut/internal/plan"
@@ -454,7 +456,9 @@ func (g *search) find(s *solver, ai int32) (int32, bool) {
 			if s.supply[c] > 0 {
 				return c, true
 			}
-			for y := range s.flow[c] {
+			// Asks in order, not map order: of the paths that tie, the
+			// search must take the same one every run.
+			for _, y := range slices.Sorted(maps.Keys(s.flow[c])) {
 				if g.seenAsk[y] == g.stamp {
 					continue
 				}

@@ -339,3 +339,37 @@ func TestLedgerKeepsEarlierAssignments(t *testing.T) {
 		t.Fatalf("kept %d and pinned %d of %d earlier assignments still valid", kept, pinned, valid)
 	}
 }
+
+// TestDeterministicWhenScarce: on a plan where units are scarce and
+// demands overlap, many augmenting paths tie; the search must pick the same
+// one every run (it once followed Go map order, and a re-run on the same
+// cuts picked other MPANs).
+func TestDeterministicWhenScarce(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 8))
+	suppliers, mops := []string{"SUPA", "SUPB", "SUPC", "SUPD"}, []string{"MOPA", "MOPB", "MOPC"}
+	var ms []testMPAN
+	core := uint64(1200000000000)
+	for unit := 0; unit < 400; unit++ {
+		core += uint64(1 + r.IntN(1000))
+		ms = append(ms, testMPAN{core: core, unit: unit, profile: prof([]string{"S", "A", "U"}[r.IntN(3)],
+			[]string{"_A", "_B", "_C"}[r.IntN(3)], suppliers[r.IntN(4)], mops[r.IntN(3)])})
+	}
+	u := makeUniverse(ms)
+	p := &plan.Plan{Name: "t", Seed: 9, SI: "MHSI", Policy: plan.Policy{Reappoint: []string{"supplier", "mop"}}}
+	for e := 0; e < 3; e++ {
+		env := &plan.Environment{Name: fmt.Sprintf("E%d", e), Participants: map[string][]string{
+			"supplier": suppliers[e : e+2], "mop": mops[e%3 : e%3+1]}}
+		for d, seg := range []string{"S", "A", "U"} {
+			env.Demands = append(env.Demands, &plan.Demand{Name: fmt.Sprintf("d%d", d), Count: 25 + 10*d, Per: []string{"supplier"},
+				Filter: map[string]plan.Values{"segment": {seg}}})
+		}
+		env.Demands = append(env.Demands, &plan.Demand{Name: "any", Count: 60, Filter: map[string]plan.Values{}})
+		p.Environments = append(p.Environments, env)
+	}
+	want := summary(Allocate(p, u, nil))
+	for run := 0; run < 20; run++ {
+		if got := summary(Allocate(p, u, nil)); got != want {
+			t.Fatalf("run %d gave other units than the first", run)
+		}
+	}
+}
