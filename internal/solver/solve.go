@@ -2,7 +2,6 @@ package solver
 
 import (
 	"container/heap"
-	"maps"
 	"slices"
 	"sort"
 
@@ -433,6 +432,7 @@ type search struct {
 	seenAsk       []uint32
 	stamp         uint32
 	queue         []int32
+	asks          []int32 // a class's asks, sorted
 }
 
 func newSearch(classes, asks int) *search {
@@ -458,7 +458,12 @@ func (g *search) find(s *solver, ai int32) (int32, bool) {
 			}
 			// Asks in order, not map order: of the paths that tie, the
 			// search must take the same one every run.
-			for _, y := range slices.Sorted(maps.Keys(s.flow[c])) {
+			g.asks = g.asks[:0]
+			for y := range s.flow[c] {
+				g.asks = append(g.asks, y)
+			}
+			slices.Sort(g.asks)
+			for _, y := range g.asks {
 				if g.seenAsk[y] == g.stamp {
 					continue
 				}
