@@ -5,7 +5,7 @@
 #   scripts/abrun.sh STORE RUNS BINARY...
 #
 # STORE is a store holding an inbox (from `datacut synth`); it is copied
-# afresh for every run and left untouched. Prints, per binary, the sorted
+# afresh for every run and left untouched. Prints, per binary, in run order, the
 # wall times, CPU seconds (user+sys) and peak RSS of `datacut run --keep-raw`.
 set -euo pipefail
 src=$1 runs=$2
