@@ -10,6 +10,7 @@ import (
 
 	"github.com/mhhs-sit/datacut/internal/allocation"
 	"github.com/mhhs-sit/datacut/internal/cli"
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/store"
 )
 
@@ -44,7 +45,7 @@ participant, MPANs by segment and GSP group.
 }
 
 // reportFiles are the report's formats and the files of a run holding them.
-var reportFiles = map[string]string{"md": "report.md", "json": "report.json", "html": "report.html"}
+var reportFiles = map[string]string{"md": cut.ReportMarkdown, "json": cut.ReportJSON, "html": cut.ReportHTML}
 
 func runReport(ctx context.Context, o *reportOptions, out io.Writer) error {
 	if o.plan == "" {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mhhs-sit/datacut/internal/allocation"
 	"github.com/mhhs-sit/datacut/internal/cli"
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/store"
 )
 
@@ -106,9 +107,9 @@ func printSummary(out io.Writer, oc *allocation.Outcome, st store.Store) {
 			}
 		}
 	}
-	fmt.Fprintf(out, "\nreport:     %s\n", where(st, oc.Prefix+"report.html"))
-	fmt.Fprintf(out, "allocation: %s\n", where(st, oc.Prefix+"allocation.parquet"))
-	fmt.Fprintf(out, "packs:      %s\n", where(st, oc.Prefix+"packs/<environment>/<role>-<MPID>/"))
+	fmt.Fprintf(out, "\nreport:     %s\n", where(st, oc.Prefix+cut.ReportHTML))
+	fmt.Fprintf(out, "allocation: %s\n", where(st, oc.Prefix+cut.AllocationFile))
+	fmt.Fprintf(out, "packs:      %s\n", where(st, cut.PackPrefix(oc.Prefix, "<environment>", "<role>", "<MPID>")))
 	fmt.Fprintf(out, "timings:    universe %.1fs, allocation %.1fs, packs %.1fs, total %.1fs\n",
 		r.Timings.UniverseSeconds, r.Timings.AllocateSeconds, r.Timings.PacksSeconds, r.Timings.Seconds)
 }

@@ -97,10 +97,10 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 		return nil
 	}
 	step("writing the allocation")
-	if err := writeAllocation(filepath.Join(spool, "allocation.parquet"), rows, opt.Mem); err != nil {
-		return nil, fmt.Errorf("writing allocation.parquet: %w", err)
+	if err := writeAllocation(filepath.Join(spool, cut.AllocationFile), rows, opt.Mem); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", cut.AllocationFile, err)
 	}
-	if err := put("allocation.parquet", filepath.Join(spool, "allocation.parquet")); err != nil {
+	if err := put(cut.AllocationFile, filepath.Join(spool, cut.AllocationFile)); err != nil {
 		return nil, err
 	}
 	var packs []PackInfo
@@ -117,7 +117,7 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	rep.Timings = Timings{Started: started.UTC(), Seconds: time.Since(started).Seconds(),
 		UniverseSeconds: tUniverse.Seconds(), AllocateSeconds: tAllocate.Seconds(), PacksSeconds: tPacks.Seconds()}
 	step("writing the report")
-	for name, render := range map[string]func(*Report) ([]byte, error){"report.md": renderMarkdown, "report.html": renderHTML} {
+	for name, render := range map[string]func(*Report) ([]byte, error){cut.ReportMarkdown: renderMarkdown, cut.ReportHTML: renderHTML} {
 		b, err := render(rep)
 		if err != nil {
 			return nil, err
@@ -129,7 +129,7 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	// report.json is the run's completion record: written last, so a run
 	// without it does not exist; latest.json then moves the ledger on.
 	b, _ := json.MarshalIndent(rep, "", "  ")
-	if err := st.Put(ctx, prefix+"report.json", bytes.NewReader(b), int64(len(b))); err != nil {
+	if err := st.Put(ctx, prefix+cut.ReportJSON, bytes.NewReader(b), int64(len(b))); err != nil {
 		return nil, err
 	}
 	lb, _ := json.Marshal(latestRef{RunID: id})
@@ -173,7 +173,7 @@ func ReadLatestReport(ctx context.Context, st store.Store, planName string) (*Re
 }
 
 func readReport(ctx context.Context, st store.Store, prefix string) (*Report, error) {
-	b, err := store.ReadAll(ctx, st, prefix+"report.json")
+	b, err := store.ReadAll(ctx, st, prefix+cut.ReportJSON)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,12 @@ const (
 
 	ManifestFile   = "manifest.json"
 	AllocationFile = "allocation.parquet"
+	// A run's report in three forms; ReportJSON is written last, and a run
+	// without it does not exist.
+	ReportJSON     = "report.json"
+	ReportMarkdown = "report.md"
+	ReportHTML     = "report.html"
+	PacksDir       = "packs/"
 )
 
 // InboxFile is an upload's place in the inbox, parsed from its key.
@@ -87,7 +93,7 @@ func RunPrefix(plan, runID string) string { return PlanRoot(plan) + runID + "/" 
 
 // PackPrefix is where a participant's load pack of a run lives.
 func PackPrefix(runPrefix, environment, role, mpid string) string {
-	return runPrefix + "packs/" + environment + "/" + role + "-" + mpid + "/"
+	return runPrefix + PacksDir + environment + "/" + role + "-" + mpid + "/"
 }
 
 // BaseName is the last segment of a key.

@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/dflow/dflowgen"
 	"github.com/mhhs-sit/datacut/internal/store"
@@ -254,8 +255,8 @@ func (m *market) wants(cut string) bool {
 	return false
 }
 
-func (cg *chunkGen) key(owner, cut, name, ext string) string {
-	return fmt.Sprintf("inbox/%s/%s/%s_%04d.%s", owner, cut, name, cg.chunk+1, ext)
+func (cg *chunkGen) key(owner, cutType, name, ext string) string {
+	return fmt.Sprintf("%s%s_%04d.%s", cut.InboxDir(owner, cutType), name, cg.chunk+1, ext)
 }
 
 // create opens a spool file for key.
