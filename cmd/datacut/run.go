@@ -159,10 +159,17 @@ func printRunSummary(w io.Writer, s *pipeline.Summary, where string) {
 	fmt.Fprintf(w, "%.1f MB of input in %.1fs (%.1f MB/s)\n", mb, s.Seconds, mb/max(s.Seconds, 1e-9))
 	fmt.Fprintf(w, "tables:      %s/cuts/<cut>/mpid=<MPID>/cut=<id>/*.parquet (manifest.json beside them)\n", where)
 	if quarantined > 0 {
-		fmt.Fprintf(w, "quarantine:  %s/quarantine/ (each file with a .report.json saying what to fix)\n", where)
+		fmt.Fprintf(w, "quarantine:  %s/quarantine/ (the files), %s/reports/ (a .report.json for each, saying what to fix)\n", where, where)
 	}
 	if len(s.Ignored) > 0 {
-		fmt.Fprintf(w, "ignored %d inbox objects not of the form inbox/<MPID>/<cut>/<file>, e.g. %s\n", len(s.Ignored), s.Ignored[0])
+		fmt.Fprintf(w, "ignored %d inbox objects, left where they are:\n", len(s.Ignored))
+		for i, ig := range s.Ignored {
+			if i == 10 {
+				fmt.Fprintf(w, "  ... and %d more (--json lists them all)\n", len(s.Ignored)-i)
+				break
+			}
+			fmt.Fprintf(w, "  %s: %s\n", ig.Key, ig.Reason)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package cut
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -10,7 +11,8 @@ import (
 //	inbox/<MPID>/<cut type>/<file>                  what participants upload
 //	cuts/<cut type>/mpid=<MPID>/cut=<id>/           a published cut: tables, manifest.json last
 //	cuts/<cut type>/mpid=<MPID>/published/<l>.json  marker: this inbox listing is published
-//	quarantine/<cut type>/mpid=<MPID>/<file>        a broken input, with <file>.report.json
+//	quarantine/<cut type>/mpid=<MPID>/<sha>/<file>  a broken input, by its content's SHA-256
+//	reports/<cut type>/mpid=<MPID>/<sha>/<file>.report.json   what is wrong with it
 //	allocations/<plan>/<run id>/                    an allocation run: allocation.parquet,
 //	                                                packs/<environment>/<role>-<MPID>/, reports
 //	allocations/<plan>/latest.json                  the plan's ledger pointer
@@ -18,6 +20,7 @@ const (
 	InboxRoot       = "inbox/"
 	CutsRoot        = "cuts/"
 	QuarantineRoot  = "quarantine/"
+	ReportsRoot     = "reports/"
 	AllocationsRoot = "allocations/"
 
 	ManifestFile   = "manifest.json"
@@ -35,14 +38,28 @@ type InboxFile struct {
 	Key, MPID, Type, Name string
 }
 
-// ParseInboxKey splits inbox/<MPID>/<cut type>/<file>; ok is false for any
-// other shape.
-func ParseInboxKey(key string) (InboxFile, bool) {
+var mpidRE = regexp.MustCompile(`^[A-Z0-9]{4}$`)
+
+// IsMPID says whether s is a market participant id: 4 characters A–Z, 0–9.
+func IsMPID(s string) bool { return mpidRE.MatchString(s) }
+
+// ParseInboxKey splits inbox/<MPID>/<cut type>/<file>; any other key is an
+// error saying what is wrong with it (never a file's contents).
+func ParseInboxKey(key string) (InboxFile, error) {
 	parts := strings.Split(key, "/")
 	if len(parts) != 4 || parts[0]+"/" != InboxRoot {
-		return InboxFile{}, false
+		return InboxFile{}, fmt.Errorf("not of the form %s<MPID>/<cut type>/<file>", InboxRoot)
 	}
-	return InboxFile{Key: key, MPID: parts[1], Type: parts[2], Name: parts[3]}, true
+	f := InboxFile{Key: key, MPID: parts[1], Type: parts[2], Name: parts[3]}
+	switch {
+	case !IsMPID(f.MPID):
+		return f, fmt.Errorf("folder %q is not an MPID (4 characters A-Z, 0-9): upload to %s<your MPID>/%s/", f.MPID, InboxRoot, f.Type)
+	case !typeNameRE.MatchString(f.Type):
+		return f, fmt.Errorf("folder %q is not a cut type name (lower-case letters, digits, '-')", f.Type)
+	case strings.HasPrefix(f.Name, "."):
+		return f, fmt.Errorf("hidden file %q", f.Name)
+	}
+	return f, nil
 }
 
 // InboxDir is where an MPID uploads its cut of a type.
@@ -76,11 +93,17 @@ func MarkerKey(cutType, mpid, listing string) string {
 	return fmt.Sprintf("%smpid=%s/published/%s.json", TypeRoot(cutType), mpid, listing)
 }
 
-// QuarantineKeys are where a broken input and its report are kept.
-func QuarantineKeys(cutType, mpid, file string) (key, report string) {
-	key = fmt.Sprintf("%s%s/mpid=%s/%s", QuarantineRoot, cutType, mpid, file)
-	return key, key + ".report.json"
+// QuarantineKeys are where a broken input and its report are kept: under
+// the SHA-256 of its content, so a corrected file uploaded again under the
+// same name never overwrites what was kept, and reports apart from
+// anything a participant uploads.
+func QuarantineKeys(cutType, mpid, file, sha256 string) (key, report string) {
+	dir := fmt.Sprintf("%s/mpid=%s/%s/", cutType, mpid, shortHash(sha256))
+	return QuarantineRoot + dir + file, ReportsRoot + dir + file + ".report.json"
 }
+
+// shortHash is enough of a SHA-256 to tell files apart in a folder.
+func shortHash(sha256 string) string { return sha256[:min(len(sha256), 16)] }
 
 // PlanRoot holds every run of a plan.
 func PlanRoot(plan string) string { return AllocationsRoot + plan + "/" }

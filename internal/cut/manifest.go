@@ -74,6 +74,7 @@ type Rejected struct {
 // Quarantine is a broken input moved out of the inbox with its report.
 type Quarantine struct {
 	Input  string `json:"input"`
+	SHA256 string `json:"sha256"`
 	Key    string `json:"key"`
 	Report string `json:"report"`
 	Rule   string `json:"rule"`

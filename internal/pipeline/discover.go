@@ -21,9 +21,9 @@ type pendingCut struct {
 func discover(ctx context.Context, opt Options, sum *Summary) ([]*pendingCut, error) {
 	byCut := map[string]*pendingCut{}
 	err := opt.Store.List(ctx, cut.InboxRoot, func(i store.Info) error {
-		f, ok := cut.ParseInboxKey(i.Key)
-		if !ok {
-			sum.Ignored = append(sum.Ignored, i.Key)
+		f, err := cut.ParseInboxKey(i.Key)
+		if err != nil {
+			sum.Ignored = append(sum.Ignored, Ignored{Key: i.Key, Reason: err.Error()})
 			return nil
 		}
 		if (opt.MPID != "" && f.MPID != opt.MPID) || (opt.Cut != "" && f.Type != opt.Cut) || !inShard(f.Type, f.MPID, opt) {

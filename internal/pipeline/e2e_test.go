@@ -95,6 +95,31 @@ func digest(t *testing.T, st store.Store) string {
 	return fmt.Sprintf("%x", h.Sum(nil))
 }
 
+// quarantined finds where a broken input was kept and its report: under
+// quarantine/ and reports/, in a folder named by the SHA-256 of its content.
+func quarantined(t *testing.T, st store.Store, cutType, mpid, name string) (file, report string) {
+	t.Helper()
+	var files []string
+	for _, k := range listKeys(t, st, fmt.Sprintf("%s%s/mpid=%s/", cut.QuarantineRoot, cutType, mpid)) {
+		if strings.HasSuffix(k, "/"+name) {
+			files = append(files, k)
+		}
+	}
+	if len(files) != 1 {
+		t.Fatalf("quarantine holds %d copies of %s/%s/%s: %v", len(files), cutType, mpid, name, files)
+	}
+	b, err := store.ReadAll(context.Background(), st, files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := fmt.Sprintf("%x", sha256.Sum256(b))
+	file, report = cut.QuarantineKeys(cutType, mpid, name, sum)
+	if file != files[0] {
+		t.Fatalf("%s is kept at %s, not under its content's SHA-256 (%s)", name, files[0], file)
+	}
+	return file, report
+}
+
 // readTable reads a published table with Arrow's Parquet file reader.
 func readTable(t *testing.T, st store.Store, key string) *array.String {
 	b, err := store.ReadAll(context.Background(), st, key)
@@ -167,13 +192,16 @@ func e2e(t *testing.T, st store.Store) {
 		parts := strings.Split(key, "/")
 		if tr.Broken != "" {
 			wantQuarantined++
-			q := fmt.Sprintf("quarantine/%s/mpid=%s/%s", parts[2], parts[1], parts[3])
-			rep, err := store.ReadAll(ctx, st, q+".report.json")
-			if err != nil || !strings.Contains(string(rep), tr.Broken) {
+			q, report := quarantined(t, st, parts[2], parts[1], parts[3])
+			rep, err := store.ReadAll(ctx, st, report)
+			if err != nil || !strings.Contains(string(rep), tr.Broken) || !strings.Contains(string(rep), `"input": "`+key+`"`) {
 				t.Fatalf("%s: quarantine report %v %s", key, err, rep)
 			}
 			if _, err := st.Stat(ctx, key); !store.IsNotFound(err) {
 				t.Fatalf("%s still in the inbox", key)
+			}
+			if _, err := st.Stat(ctx, q); err != nil {
+				t.Fatalf("%s: not kept in quarantine at %s: %v", key, q, err)
 			}
 			continue
 		}

@@ -119,8 +119,8 @@ func moveCut(t *testing.T, st store.Store, from, to string) {
 	t.Helper()
 	ctx := context.Background()
 	for _, k := range listKeys(t, st, cut.InboxRoot) {
-		f, ok := cut.ParseInboxKey(k)
-		if !ok || f.Type != from {
+		f, err := cut.ParseInboxKey(k)
+		if err != nil || f.Type != from {
 			continue
 		}
 		b, err := store.ReadAll(ctx, st, k)

@@ -160,6 +160,7 @@ func (r *runner) publish(ctx context.Context, d *Definition, pc *pendingCut, inp
 	defer tw.stop()
 	c := &cutBuild{def: d, m: m, tw: tw}
 	read := d.in.reader()
+	bySHA := map[string]string{} // an input's SHA-256 → its key
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
@@ -178,15 +179,25 @@ func (r *runner) publish(ctx context.Context, d *Definition, pc *pendingCut, inp
 				err = werr
 			}
 		}
-		if err == nil && broken == nil {
+		if err == nil {
 			_, err = io.Copy(io.Discard, src) // hash what the reader did not need
 		}
 		rc.Close()
-		if err != nil || broken != nil {
+		if err != nil {
 			r.progress(in.Size - hc.n)
-			return nil, broken, err
+			return nil, nil, err
 		}
-		info.Key, info.Size, info.SHA256 = in.Key, hc.n, hex.EncodeToString(hc.h.Sum(nil))
+		sum := hex.EncodeToString(hc.h.Sum(nil))
+		if first, ok := bySHA[sum]; ok && broken == nil {
+			broken = &brokenInput{input: in, finding: dflow.Finding{Rule: "cut.duplicate-file", Severity: dflow.SevError,
+				Message: fmt.Sprintf("the same content as %s (SHA-256 %s): a file is sent once; remove one of them", cut.BaseName(first), sum[:16])}}
+		}
+		if broken != nil {
+			broken.sha256 = sum
+			return nil, broken, nil
+		}
+		bySHA[sum] = in.Key
+		info.Key, info.Size, info.SHA256 = in.Key, hc.n, sum
 		m.Inputs = append(m.Inputs, info)
 	}
 	// The cut's id is its content's: published somewhere already (the same

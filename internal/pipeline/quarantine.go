@@ -15,14 +15,15 @@ import (
 // brokenInput is a file that cannot be published at all.
 type brokenInput struct {
 	input   store.Info
+	sha256  string // of its whole content
 	finding dflow.Finding
 	report  any
 }
 
 // quarantineOf says where a broken input goes.
 func quarantineOf(pc *pendingCut, b *brokenInput) cut.Quarantine {
-	key, report := cut.QuarantineKeys(pc.cut, pc.mpid, cut.BaseName(b.input.Key))
-	return cut.Quarantine{Input: b.input.Key, Key: key, Report: report, Rule: b.finding.Rule, Reason: b.finding.Message}
+	key, report := cut.QuarantineKeys(pc.cut, pc.mpid, cut.BaseName(b.input.Key), b.sha256)
+	return cut.Quarantine{Input: b.input.Key, SHA256: b.sha256, Key: key, Report: report, Rule: b.finding.Rule, Reason: b.finding.Message}
 }
 
 func (r *runner) quarantineAll(ctx context.Context, broken []*brokenInput, qs []cut.Quarantine, log zerolog.Logger) error {
@@ -38,7 +39,8 @@ func (r *runner) quarantineAll(ctx context.Context, broken []*brokenInput, qs []
 // quarantine moves a broken input to quarantine/ with its report.
 func (r *runner) quarantine(ctx context.Context, b *brokenInput, q cut.Quarantine) error {
 	rep, _ := json.MarshalIndent(map[string]any{"input": b.input.Key, "finding": b.finding, "details": b.report,
-		"fix": "correct the file (the finding names line, group, item and rule) and upload it again to " + b.input.Key}, "", "  ")
+		"fix": "correct the file (the finding names line, group, item and rule) and upload it again to " + b.input.Key +
+			" together with every other file of this cut: a run publishes the files it finds there as the whole cut"}, "", "  ")
 	if err := r.opt.Store.Put(ctx, q.Report, strings.NewReader(string(rep)), int64(len(rep))); err != nil {
 		return err
 	}

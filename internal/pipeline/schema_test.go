@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/store/local"
 	"github.com/mhhs-sit/datacut/internal/synth"
@@ -35,7 +36,10 @@ func TestFileWithOtherColumnsIsQuarantined(t *testing.T) {
 		}
 		short.WriteString(line)
 	}
-	for name, data := range map[string][]byte{"EES_0002.csv": short.Bytes(), "EES_0003.csv": b} {
+	// A good file after it: the first file's rows but its last (the same
+	// bytes twice would be a duplicate file, quarantined for that).
+	good := b[:bytes.LastIndexByte(b[:len(b)-1], '\n')+1]
+	for name, data := range map[string][]byte{"EES_0002.csv": short.Bytes(), "EES_0003.csv": good} {
 		if err := st.Put(ctx, prefix+name, bytes.NewReader(data), int64(len(data))); err != nil {
 			t.Fatal(err)
 		}
@@ -52,14 +56,109 @@ func TestFileWithOtherColumnsIsQuarantined(t *testing.T) {
 			t.Fatalf("cut %s/%s: %s, %d quarantined; want published with 1 quarantined", c.Cut, c.MPID, c.Status, c.Quarantined)
 		}
 		q := listKeys(t, st, "quarantine/")
-		if len(q) != 2 || !strings.HasSuffix(q[0], "EES_0002.csv") || !strings.HasSuffix(q[1], "EES_0002.csv.report.json") {
-			t.Fatalf("quarantine holds %v, want EES_0002.csv and its report", q)
+		if len(q) != 1 || !strings.HasSuffix(q[0], "/EES_0002.csv") {
+			t.Fatalf("quarantine holds %v, want EES_0002.csv", q)
 		}
-		rep, _ := store.ReadAll(ctx, st, q[1])
+		_, report := quarantined(t, st, "ees", c.MPID, "EES_0002.csv")
+		rep, _ := store.ReadAll(ctx, st, report)
 		if !strings.Contains(string(rep), `"pipeline.schema"`) {
 			t.Errorf("report %s does not name rule pipeline.schema", rep)
 		}
 		return
 	}
 	t.Fatalf("no result for the cut of %s", first)
+}
+
+// The same file twice in a cut, under another name, would publish every row
+// twice: the later one is quarantined (rule cut.duplicate-file) naming the
+// first, and the cut is published once.
+func TestDuplicateFileIsQuarantined(t *testing.T) {
+	ctx := context.Background()
+	st, err := local.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synth.Generate(ctx, st, synth.Options{MPANs: 300, Seed: 3, Cuts: []string{"ees"}}); err != nil {
+		t.Fatal(err)
+	}
+	first := listKeys(t, st, "inbox/")[0]
+	f, _ := cut.ParseInboxKey(first)
+	b, _ := store.ReadAll(ctx, st, first)
+	if err := st.Put(ctx, cut.InboxDir(f.MPID, f.Type)+"EES_copy.csv", bytes.NewReader(b), int64(len(b))); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(ctx, runOpts(t, st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range sum.Cuts {
+		if c.MPID != f.MPID {
+			continue
+		}
+		m, err := cut.ReadManifest(ctx, st, c.Prefix)
+		if err != nil || c.Quarantined != 1 || len(m.Inputs) != 1 || m.Quarantined[0].Rule != "cut.duplicate-file" {
+			t.Fatalf("cut %s/%s: %s, %d quarantined, manifest %+v (%v); want the copy quarantined as cut.duplicate-file", c.Cut, c.MPID, c.Status, c.Quarantined, m, err)
+		}
+		if !strings.Contains(m.Quarantined[0].Reason, f.Name) {
+			t.Errorf("the reason %q does not name the first file %s", m.Quarantined[0].Reason, f.Name)
+		}
+		return
+	}
+	t.Fatalf("no result for the cut of %s", first)
+}
+
+// A folder that is not an MPID is never published as one: its files are
+// left where they are, listed with the reason.
+func TestFolderThatIsNotAnMPIDIsLeftAlone(t *testing.T) {
+	ctx := context.Background()
+	st, err := local.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synth.Generate(ctx, st, synth.Options{MPANs: 300, Seed: 3, Cuts: []string{"ees"}}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := store.ReadAll(ctx, st, listKeys(t, st, "inbox/")[0])
+	bad := "inbox/mpid=EVIL/ees/EES_0001.csv"
+	if err := st.Put(ctx, bad, bytes.NewReader(b), int64(len(b))); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(ctx, runOpts(t, st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Ignored) != 1 || sum.Ignored[0].Key != bad || !strings.Contains(sum.Ignored[0].Reason, "is not an MPID") {
+		t.Fatalf("ignored %+v, want %s as not an MPID", sum.Ignored, bad)
+	}
+	if _, err := st.Stat(ctx, bad); err != nil {
+		t.Fatalf("the file was not left where it was: %v", err)
+	}
+	if ks := listKeys(t, st, "cuts/ees/mpid=mpid=EVIL/"); len(ks) != 0 {
+		t.Fatalf("published as mpid=mpid=EVIL: %v", ks)
+	}
+}
+
+// A broken file uploaded again under the same name, still broken, never
+// overwrites the copy kept of the first: both stay in quarantine, each with
+// its report.
+func TestQuarantineKeepsEveryUpload(t *testing.T) {
+	ctx := context.Background()
+	st, err := local.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{"not,an,ees,header\n1,2,3,4\n", "still,not,one\n"} {
+		if err := st.Put(ctx, "inbox/BRGT/ees/EES_0001.csv", strings.NewReader(body), int64(len(body))); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Run(ctx, runOpts(t, st)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if q := listKeys(t, st, cut.QuarantineRoot); len(q) != 2 {
+		t.Fatalf("quarantine holds %v, want both uploads", q)
+	}
+	if r := listKeys(t, st, cut.ReportsRoot); len(r) != 2 {
+		t.Fatalf("reports hold %v, want one per upload", r)
+	}
 }

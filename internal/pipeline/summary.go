@@ -67,7 +67,14 @@ type Summary struct {
 	Cuts       []CutResult `json:"cuts"`
 	InputBytes int64       `json:"inputBytes"`
 	Seconds    float64     `json:"seconds"`
-	Ignored    []string    `json:"ignored,omitempty"` // inbox keys not of the form inbox/<MPID>/<cut>/<file>
+	Ignored    []Ignored   `json:"ignored,omitempty"` // inbox objects left alone
+}
+
+// Ignored is an inbox object a run leaves alone, and why: it is not where a
+// cut's file belongs (inbox/<MPID>/<cut type>/<file>).
+type Ignored struct {
+	Key    string `json:"key"`
+	Reason string `json:"reason"`
 }
 
 // Count returns how many cuts have the status.
