@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -27,6 +28,7 @@ type runOptions struct {
 	workers   int
 	keepRaw   bool
 	json      bool
+	grace     time.Duration
 }
 
 func newRunCmd() *cobra.Command {
@@ -40,10 +42,12 @@ publishes it as Parquet tables under cuts/<cut>/mpid=<MPID>/cut=<cut id>/, with
 manifest.json written last: a cut without a manifest does not exist for readers.
 
 Instances that fail validation are left out and listed in the manifest; broken
-files go to quarantine/<cut>/mpid=<MPID>/ with a report. Re-running is safe:
-published cuts are recognised and skipped, an interrupted run completes without
-duplicates. Raw inbox files are removed once their cut is published (DPIA data
-minimisation) unless --keep-raw is given.
+files go to quarantine/<cut>/mpid=<MPID>/<sha>/ with a report under reports/.
+Re-running is safe: published cuts are recognised and skipped, an interrupted
+run completes without duplicates, and what a crashed run left behind (a cut
+folder without a manifest, spool files) is removed once older than
+--leftover-grace. Raw inbox files are removed once their cut is published
+(DPIA data minimisation) unless --keep-raw is given.
 
 Scale out with --workers (cuts processed at once) and --shard I/N: N processes,
 each with its own I, split the inbox between them without overlap.
@@ -71,6 +75,7 @@ each with its own I, split the inbox between them without overlap.
 	cmd.Flags().IntVar(&o.workers, "workers", 2, "cuts processed at once")
 	cmd.Flags().BoolVar(&o.keepRaw, "keep-raw", false, "keep raw inbox files after their cut is published")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the summary as JSON")
+	cmd.Flags().DurationVar(&o.grace, "leftover-grace", pipeline.DefaultLeftoverGrace, "remove what crashed runs left once older than this (longer than any run takes)")
 	return cmd
 }
 
@@ -119,7 +124,7 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	tuneGC()
 	bar := newProgress(0, "publishing cuts (bytes)")
 	sum, err := pipeline.Run(ctx, pipeline.Options{Store: st, Pipelines: set, Key: key, MPID: o.mpid, Cut: o.cut,
-		Shard: shard, Shards: shards, Workers: o.workers, KeepRaw: o.keepRaw, Log: logger(), Tool: cli.ToolVersion("datacut"),
+		Shard: shard, Shards: shards, Workers: o.workers, KeepRaw: o.keepRaw, LeftoverGrace: o.grace, Log: logger(), Tool: cli.ToolVersion("datacut"),
 		Progress: func(done, total int64) { bar.setTotal(total); bar.set(done) }})
 	bar.done()
 	if err != nil {
@@ -160,6 +165,9 @@ func printRunSummary(w io.Writer, s *pipeline.Summary, where string) {
 	fmt.Fprintf(w, "tables:      %s/cuts/<cut>/mpid=<MPID>/cut=<id>/*.parquet (manifest.json beside them)\n", where)
 	if quarantined > 0 {
 		fmt.Fprintf(w, "quarantine:  %s/quarantine/ (the files), %s/reports/ (a .report.json for each, saying what to fix)\n", where, where)
+	}
+	if len(s.Leftovers) > 0 {
+		fmt.Fprintf(w, "removed %d leftovers of crashed runs (cut folders without a manifest, spool files)\n", len(s.Leftovers))
 	}
 	if len(s.Ignored) > 0 {
 		fmt.Fprintf(w, "ignored %d inbox objects, left where they are:\n", len(s.Ignored))

@@ -16,6 +16,14 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	start := time.Now()
 	opt.defaults()
 	sum := &Summary{}
+	leftovers, err := sweep(ctx, opt, start)
+	sum.Leftovers = leftovers
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range leftovers {
+		opt.Log.Info().Str("key", k).Msg("removed a leftover of a crashed run")
+	}
 	cuts, err := discover(ctx, opt, sum)
 	if err != nil {
 		return nil, err

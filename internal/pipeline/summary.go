@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"time"
+
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/rs/zerolog"
 
@@ -21,6 +23,9 @@ type Options struct {
 	Progress      func(done, total int64) // input bytes
 	Tool          string
 	Mem           memory.Allocator
+	// LeftoverGrace is how old what crashed runs left behind must be before
+	// this run removes it (default DefaultLeftoverGrace).
+	LeftoverGrace time.Duration
 }
 
 func (opt *Options) defaults() {
@@ -35,6 +40,9 @@ func (opt *Options) defaults() {
 	}
 	if opt.Tool == "" {
 		opt.Tool = "datacut"
+	}
+	if opt.LeftoverGrace <= 0 {
+		opt.LeftoverGrace = DefaultLeftoverGrace
 	}
 }
 
@@ -67,7 +75,8 @@ type Summary struct {
 	Cuts       []CutResult `json:"cuts"`
 	InputBytes int64       `json:"inputBytes"`
 	Seconds    float64     `json:"seconds"`
-	Ignored    []Ignored   `json:"ignored,omitempty"` // inbox objects left alone
+	Ignored    []Ignored   `json:"ignored,omitempty"`   // inbox objects left alone
+	Leftovers  []string    `json:"leftovers,omitempty"` // what crashed runs left, removed
 }
 
 // Ignored is an inbox object a run leaves alone, and why: it is not where a

@@ -1,0 +1,115 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mhhs-sit/datacut/internal/cut"
+	"github.com/mhhs-sit/datacut/internal/store"
+)
+
+// DefaultLeftoverGrace is how old a leftover must be before a run removes
+// it: far longer than any run takes to publish a cut, so what another
+// shard's run is writing is never touched.
+const DefaultLeftoverGrace = 24 * time.Hour
+
+// sweep removes what crashed runs left behind, once older than the grace
+// period: cut folders without a manifest (a crash before the manifest, then
+// inputs that changed, so no run will finish that cut id) and spool files in
+// the store's own temporary directory. It reports what it removed.
+func sweep(ctx context.Context, opt Options, now time.Time) ([]string, error) {
+	cutoff := now.Add(-opt.LeftoverGrace)
+	type folder struct {
+		keys     []string
+		manifest bool
+		newest   time.Time
+	}
+	folders := map[string]*folder{}
+	err := opt.Store.List(ctx, cut.CutsRoot, func(i store.Info) error {
+		prefix, ok := versionPrefix(i.Key)
+		if !ok {
+			return nil
+		}
+		f := folders[prefix]
+		if f == nil {
+			f = &folder{}
+			folders[prefix] = f
+		}
+		f.keys = append(f.keys, i.Key)
+		f.manifest = f.manifest || strings.HasSuffix(i.Key, "/"+cut.ManifestFile)
+		if i.Modified.After(f.newest) {
+			f.newest = i.Modified
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing cuts for leftovers: %w", err)
+	}
+	var removed []string
+	prefixes := make([]string, 0, len(folders))
+	for p := range folders {
+		prefixes = append(prefixes, p)
+	}
+	sort.Strings(prefixes)
+	for _, p := range prefixes {
+		f := folders[p]
+		if f.manifest || !f.newest.Before(cutoff) || !inShardPrefix(p, opt) {
+			continue
+		}
+		for _, k := range f.keys {
+			if err := opt.Store.Delete(ctx, k); err != nil {
+				return removed, fmt.Errorf("removing leftover %s: %w", k, err)
+			}
+			removed = append(removed, k)
+		}
+	}
+	tmp, err := sweepSpool(store.TempDir(opt.Store), cutoff)
+	return append(removed, tmp...), err
+}
+
+// versionPrefix is the cut=<id>/ folder a key of cuts/ is in, if any.
+func versionPrefix(key string) (string, bool) {
+	parts := strings.SplitN(key, "/", 5) // cuts, type, mpid=M, cut=id, name
+	if len(parts) != 5 || !strings.HasPrefix(parts[2], "mpid=") || !strings.HasPrefix(parts[3], "cut=") {
+		return "", false
+	}
+	return strings.Join(parts[:4], "/") + "/", true
+}
+
+// inShardPrefix keeps a sharded run to its own cuts' folders.
+func inShardPrefix(prefix string, opt Options) bool {
+	parts := strings.Split(prefix, "/")
+	return inShard(parts[1], strings.TrimPrefix(parts[2], "mpid="), opt)
+}
+
+// sweepSpool removes old spool files from a store's own temporary
+// directory; the system's shared one (S3 stores spool there) is left alone.
+func sweepSpool(dir string, cutoff time.Time) ([]string, error) {
+	if filepath.Clean(dir) == filepath.Clean(os.TempDir()) {
+		return nil, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading %s for leftovers: %w", dir, err)
+	}
+	var removed []string
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !info.ModTime().Before(cutoff) {
+			continue
+		}
+		path := filepath.Join(dir, e.Name()) // a spool file, or an allocation run's spool folder
+		if err := os.RemoveAll(path); err == nil {
+			removed = append(removed, path)
+		}
+	}
+	return removed, nil
+}
