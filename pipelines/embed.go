@@ -1,6 +1,7 @@
 // Package pipelines embeds the declarative definitions in this directory
-// (DPIA rules, EES columns, pipelines, plans) so the binary carries its
-// defaults; commands take a directory flag to use edited copies instead.
+// (DPIA rules, EES columns, pipelines, plans, the programme register) so the
+// binary carries its defaults; commands take a directory flag to use edited
+// copies instead.
 package pipelines
 
 import "embed"

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mhhs-sit/datacut/internal/cli"
 	"github.com/mhhs-sit/datacut/internal/cut"
+	"github.com/mhhs-sit/datacut/internal/programme"
 )
 
 func newLintCmd() *cobra.Command {
@@ -18,7 +21,8 @@ func newLintCmd() *cobra.Command {
 		Short: "Check pipelines and DPIA rules without touching data",
 		Long: `lint decodes every pipeline (cuts/*.yaml), the DPIA rules and the EES column
 mapping strictly and checks that every data item each pipeline can read has a
-masking rule (fail-closed). Errors name file:line:col.
+masking rule (fail-closed), and the programme register (programme.yaml), if
+the directory has one. Errors name file:line:col.
 
 ` + cli.ExitCodesDoc,
 		Example: `  datacut lint
@@ -39,6 +43,25 @@ func runLint(o *maskFlags, out io.Writer) error {
 		d := set.ByName[n]
 		fmt.Fprintf(out, "%s: ok (%s; rules %s version %s; %s)\n", d.Path, d.Description, d.RulesSet().Path, d.RulesSet().Version, allocatorUse(&d.Type))
 	}
+	return lintProgramme(o.definitions(), out)
+}
+
+// lintProgramme checks the programme register of the definitions, if any:
+// it is optional until a check needs it.
+func lintProgramme(fsys fs.FS, out io.Writer) error {
+	if _, err := fs.Stat(fsys, programme.File); errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(out, "%s: none (optional until the sender check needs it)\n", programme.File)
+		return nil
+	}
+	types, err := cut.LoadTypes(fsys)
+	if err != nil {
+		return cli.Usage("%v", err)
+	}
+	r, err := programme.Load(fsys, programme.File, types)
+	if err != nil {
+		return cli.Usage("%v", err)
+	}
+	fmt.Fprintf(out, "%s: ok (%d organisations, %d MPIDs; version %s)\n", programme.File, len(r.Organisations), r.MPIDCount(), r.Version)
 	return nil
 }
 

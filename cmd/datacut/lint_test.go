@@ -1,0 +1,39 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/mhhs-sit/datacut/internal/cli"
+	"github.com/mhhs-sit/datacut/pipelines"
+)
+
+// lint checks the register when the definitions have one, says so when
+// they do not, and fails on a broken one with its file:line:col.
+func TestLintProgramme(t *testing.T) {
+	var out bytes.Buffer
+	if err := lintProgramme(pipelines.FS, &out); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != "programme.yaml: ok (34 organisations, 35 MPIDs; version synthetic-1)\n" {
+		t.Errorf("built in: %q", got)
+	}
+
+	cuts, err := pipelines.FS.ReadFile("cuts/ees.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{"cuts/ees.yaml": {Data: cuts}}
+	out.Reset()
+	if err := lintProgramme(fsys, &out); err != nil || !strings.Contains(out.String(), "programme.yaml: none (optional") {
+		t.Errorf("without a register: %v %q", err, out.String())
+	}
+
+	fsys["programme.yaml"] = &fstest.MapFile{Data: []byte("version: x\norganisations:\n  - {name: A, sit: true, mpids: [{mpid: AAAA, roles: [supplier]}]}\nsupplies: {supplier: {mop-mtd: {due: 2027-01-01}}}\n")}
+	err = lintProgramme(fsys, &out)
+	if cli.Code(err) != cli.ExitUsage || !strings.Contains(err.Error(), `programme.yaml:4:23: unknown cut type "mop-mtd" (defined: ees)`) {
+		t.Errorf("broken register: %v (exit %d)", err, cli.Code(err))
+	}
+}
