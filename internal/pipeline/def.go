@@ -17,6 +17,7 @@ import (
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/ees"
 	"github.com/mhhs-sit/datacut/internal/mask"
+	"github.com/mhhs-sit/datacut/internal/programme"
 )
 
 // Definition is one cut type's pipeline (pipelines/cuts/<name>.yaml): the
@@ -55,9 +56,12 @@ func (d *Definition) Resolver() mask.Resolver { return d.resolve }
 // Set is every pipeline of a definitions directory, with the rule sets
 // they name and one resolver for every data item they can read.
 type Set struct {
-	ByName  map[string]*Definition
-	rules   map[string]*mask.Rules // by path
-	resolve mask.Resolver
+	ByName map[string]*Definition
+	// Register is the programme register of the definitions directory, or
+	// nil when it has none: then senders are not checked.
+	Register *programme.Register
+	rules    map[string]*mask.Rules // by path
+	resolve  mask.Resolver
 }
 
 // Names lists the pipelines in order.
@@ -145,10 +149,21 @@ func Load(fsys fs.FS) (*Set, error) {
 			errs = append(errs, err)
 		}
 	}
+	if set.Register, err = loadRegister(fsys, set.Types()); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("invalid pipelines:\n  %w", defs.Join(errs))
 	}
 	return set, nil
+}
+
+// loadRegister reads the directory's programme register, if it has one.
+func loadRegister(fsys fs.FS, types cut.Types) (*programme.Register, error) {
+	if _, err := fs.Stat(fsys, programme.File); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return programme.Load(fsys, programme.File, types)
 }
 
 // sharedExtra reads the extra items of the directory's SharedColumns, if

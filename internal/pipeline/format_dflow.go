@@ -87,6 +87,9 @@ func (d *dflowInput) read(c *cutBuild, in store.Info, src io.Reader, builders ma
 		return info, &brokenInput{input: in, finding: dflow.Finding{Line: 1, Group: "ZHV", Rule: "pipeline.flow", Severity: dflow.SevError,
 			Message: fmt.Sprintf("flow %s does not belong to cut %s (it reads %s): upload it to the right cut", h.Flow, c.def.Name, strings.Join(d.list, ", "))}}, nil
 	}
+	if b := c.checkSender(in, h.FromMPID); b != nil {
+		return info, b, nil
+	}
 	info.Flow = rd.Flow().Key()
 	b := builders[rd.Flow()]
 	if b == nil {

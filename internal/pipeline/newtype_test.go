@@ -23,9 +23,10 @@ import (
 
 // A new cut type is one YAML file: here, meter technical details that the
 // smart metering equipment manager sends, as a cut type of its own. With
-// nothing but the file added, datacut lints and publishes it, a plan takes
-// it as a source and gives it to the roles it names, and the universe takes
-// its MPANs' meter technical details from it, exactly as from mop-mtd.
+// the file added (and the programme register saying which role supplies
+// it), datacut lints and publishes it, a plan takes it as a source and
+// gives it to the roles it names, and the universe takes its MPANs' meter
+// technical details from it, exactly as from mop-mtd.
 func TestNewCutTypeIsOneFile(t *testing.T) {
 	defsDir := t.TempDir()
 	copyFS(t, pipelines.FS, defsDir)
@@ -39,6 +40,15 @@ loaded_by: [mop]
 universe: mtd
 `
 	if err := os.WriteFile(filepath.Join(defsDir, "cuts", "smem-mtd.yaml"), []byte(smem), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	register := filepath.Join(defsDir, "programme.yaml")
+	reg, err := os.ReadFile(register)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg = []byte(strings.Replace(string(reg), "  mop:\n", "  mop:\n    smem-mtd: {due: 2027-01-29}\n", 1))
+	if err := os.WriteFile(register, reg, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	defs := os.DirFS(defsDir)

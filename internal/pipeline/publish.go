@@ -19,6 +19,7 @@ import (
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/mask"
+	"github.com/mhhs-sit/datacut/internal/programme"
 	"github.com/mhhs-sit/datacut/internal/store"
 )
 
@@ -139,9 +140,26 @@ func (hc *hashCounter) Write(p []byte) (int, error) {
 // cutBuild is one cut being published: its definition, its manifest so far
 // and its tables. Formats read files into it.
 type cutBuild struct {
-	def *Definition
-	m   *cut.Manifest
-	tw  *tables
+	def  *Definition
+	mpid string              // the inbox folder's
+	reg  *programme.Register // nil: senders are not checked
+	m    *cut.Manifest
+	tw   *tables
+}
+
+// checkSender says whether the file's sender may send this cut into this
+// MPID's folder (the programme register decides); a file that may not is
+// broken, with rule header.sender.
+func (c *cutBuild) checkSender(in store.Info, sender string) *brokenInput {
+	if c.reg == nil {
+		return nil
+	}
+	err := c.reg.MaySend(c.mpid, sender, c.def.Name)
+	if err == nil {
+		return nil
+	}
+	return &brokenInput{input: in, finding: dflow.Finding{Line: 1, Group: "ZHV", Rule: programme.RuleSender, Severity: dflow.SevError, Message: err.Error()},
+		fix: fmt.Sprintf("upload the file to %s (its sender's folder), or ask the SI to correct the programme register if %s may send %s for %s", cut.InboxDir(sender, c.def.Name), sender, c.def.Name, c.mpid)}
 }
 
 // publish reads every input into masked table files and publishes them.
@@ -158,7 +176,7 @@ func (r *runner) publish(ctx context.Context, d *Definition, pc *pendingCut, inp
 		"datacut.rules_version": d.rules.Version, "datacut.key_fingerprint": r.opt.Key.Fingerprint()}, r.maskers[d.Name], r.opt.Mem)
 	defer tw.discard()
 	defer tw.stop()
-	c := &cutBuild{def: d, m: m, tw: tw}
+	c := &cutBuild{def: d, mpid: pc.mpid, reg: r.opt.Pipelines.Register, m: m, tw: tw}
 	read := d.in.reader()
 	bySHA := map[string]string{} // an input's SHA-256 → its key
 	for _, in := range inputs {

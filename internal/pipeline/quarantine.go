@@ -18,6 +18,7 @@ type brokenInput struct {
 	sha256  string // of its whole content
 	finding dflow.Finding
 	report  any
+	fix     string // what to do, when not the usual correct-and-upload-again
 }
 
 // quarantineOf says where a broken input goes.
@@ -38,9 +39,12 @@ func (r *runner) quarantineAll(ctx context.Context, broken []*brokenInput, qs []
 
 // quarantine moves a broken input to quarantine/ with its report.
 func (r *runner) quarantine(ctx context.Context, b *brokenInput, q cut.Quarantine) error {
-	rep, _ := json.MarshalIndent(map[string]any{"input": b.input.Key, "finding": b.finding, "details": b.report,
-		"fix": "correct the file (the finding names line, group, item and rule) and upload it again to " + b.input.Key +
-			" together with every other file of this cut: a run publishes the files it finds there as the whole cut"}, "", "  ")
+	fix := b.fix
+	if fix == "" {
+		fix = "correct the file (the finding names line, group, item and rule) and upload it again to " + b.input.Key +
+			" together with every other file of this cut: a run publishes the files it finds there as the whole cut"
+	}
+	rep, _ := json.MarshalIndent(map[string]any{"input": b.input.Key, "finding": b.finding, "details": b.report, "fix": fix}, "", "  ")
 	if err := r.opt.Store.Put(ctx, q.Report, strings.NewReader(string(rep)), int64(len(rep))); err != nil {
 		return err
 	}

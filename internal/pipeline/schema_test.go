@@ -162,3 +162,57 @@ func TestQuarantineKeepsEveryUpload(t *testing.T) {
 		t.Fatalf("reports hold %v, want one per upload", r)
 	}
 }
+
+// A file in a folder its sender may not send to is quarantined (rule
+// header.sender) naming the MPIDs and roles, never published under the
+// folder's MPID; the sender's own cut is published as it is.
+func TestSenderMustMatchTheFolder(t *testing.T) {
+	ctx := context.Background()
+	st, err := local.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synth.Generate(ctx, st, synth.Options{MPANs: 300, Seed: 3, Cuts: []string{"supplier-customer"}}); err != nil {
+		t.Fatal(err)
+	}
+	var crwn string
+	for _, k := range listKeys(t, st, "inbox/CRWN/supplier-customer/") {
+		if strings.Contains(k, "D0302") {
+			crwn = k
+		}
+	}
+	b, _ := store.ReadAll(ctx, st, crwn)
+	for _, folder := range []string{"BRGT", "EVIL"} {
+		if err := st.Put(ctx, cut.InboxDir(folder, "supplier-customer")+cut.BaseName(crwn), bytes.NewReader(b), int64(len(b))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := Run(ctx, runOpts(t, st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"BRGT": `sender CRWN may not send for BRGT`,
+		"EVIL": "EVIL",
+	}
+	for _, c := range sum.Cuts {
+		switch c.MPID {
+		case "CRWN":
+			if c.Status != StatusPublished || c.Quarantined != 0 {
+				t.Errorf("CRWN's own cut: %s, %d quarantined", c.Status, c.Quarantined)
+			}
+		case "BRGT", "EVIL":
+			if c.Quarantined != 1 {
+				t.Fatalf("%s: %s, %d quarantined; want the CRWN file quarantined", c.MPID, c.Status, c.Quarantined)
+			}
+			_, report := quarantined(t, st, "supplier-customer", c.MPID, cut.BaseName(crwn))
+			rep, _ := store.ReadAll(ctx, st, report)
+			if !strings.Contains(string(rep), `"header.sender"`) || !strings.Contains(string(rep), want[c.MPID]) {
+				t.Errorf("%s: report %s", c.MPID, rep)
+			}
+		}
+	}
+	if ks := listKeys(t, st, "cuts/supplier-customer/mpid=EVIL/"); len(ks) != 0 {
+		t.Fatalf("published under EVIL: %v", ks)
+	}
+}

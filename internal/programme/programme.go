@@ -9,7 +9,6 @@ package programme
 import (
 	"fmt"
 	"io/fs"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -112,8 +111,6 @@ func Decode(file string, b []byte, types cut.Types) (*Register, error) {
 // Defaults fills in nothing: every key is written or deliberately empty.
 func (r *Register) Defaults() {}
 
-var mpidRE = regexp.MustCompile(`^[A-Z0-9]{4}$`)
-
 // Validate checks the register, each problem at its key.
 func (r *Register) Validate(doc *defs.Doc) {
 	if strings.TrimSpace(r.Version) == "" {
@@ -149,7 +146,7 @@ func (r *Register) Validate(doc *defs.Doc) {
 			idNode := at(mn, "mpid")
 			first, seen := owner[m.MPID]
 			switch {
-			case !mpidRE.MatchString(m.MPID):
+			case !cut.IsMPID(m.MPID):
 				doc.FailAt(idNode, "MPID %q must be 4 characters, A-Z and 0-9", m.MPID)
 			case seen && first == i:
 				doc.FailAt(idNode, "MPID %s is listed twice in organisation %q", m.MPID, o.Name)
