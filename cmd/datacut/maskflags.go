@@ -14,19 +14,29 @@ import (
 	"github.com/mhhs-sit/datacut/pipelines"
 )
 
+// defsFlags is the --pipelines flag of every command that reads the
+// definitions (pipelines, DPIA rules, EES columns, programme register).
+type defsFlags struct {
+	defsDir string
+}
+
+func (f *defsFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.defsDir, "pipelines", "", "directory with cuts/, dpia.yaml, ees-columns.yaml and programme.yaml (default: the definitions built into datacut)")
+}
+
 // maskFlags are the flags of every command that masks or reads rules.
 type maskFlags struct {
-	defsDir string
+	defsFlags
 	keyFile string
 }
 
 func (f *maskFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.defsDir, "pipelines", "", "directory with dpia.yaml and ees-columns.yaml (default: the definitions built into datacut)")
+	f.defsFlags.register(fs)
 	fs.StringVar(&f.keyFile, "key-file", "", "file holding the programme mask key, 64 hex characters (default: $"+mask.KeyEnv+")")
 }
 
 // definitions returns the pipelines directory as a file system.
-func (f *maskFlags) definitions() fs.FS {
+func (f *defsFlags) definitions() fs.FS {
 	if f.defsDir == "" {
 		return pipelines.FS
 	}
@@ -36,7 +46,7 @@ func (f *maskFlags) definitions() fs.FS {
 // pipelines loads every definition once, the one way: pipelines, the rule
 // sets they name and the EES columns; mistakes in them are configuration
 // errors (exit 2).
-func (f *maskFlags) pipelines() (*pipeline.Set, error) {
+func (f *defsFlags) pipelines() (*pipeline.Set, error) {
 	set, err := pipeline.Load(f.definitions())
 	if err != nil {
 		return nil, cli.Usage("%v", err)
@@ -66,7 +76,7 @@ func (f *maskFlags) masker() (*mask.Masker, error) {
 	return m, nil
 }
 
-func (f *maskFlags) where() string {
+func (f *defsFlags) where() string {
 	if f.defsDir == "" {
 		return "the built-in definitions"
 	}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mhhs-sit/datacut/internal/cli"
+	"github.com/mhhs-sit/datacut/internal/status"
+)
+
+type statusOptions struct {
+	defsFlags
+	store cli.StoreFlags
+	mpid  string
+	json  bool
+}
+
+func newStatusCmd() *cobra.Command {
+	o := &statusOptions{}
+	cmd := &cobra.Command{
+		Use:   "status [--store LOCATION] [--mpid M] [--json]",
+		Short: "What each participant has sent and still owes, per MPID and cut type",
+		Long: `status lists, per organisation, MPID and cut type of the programme register
+(pipelines/programme.yaml), what has arrived: the latest published cut (when,
+rows, rejected instances), files waiting in the inbox (that no published cut
+holds), files kept in quarantine, and a state:
+
+  received    the latest cut is in time
+  awaited     nothing yet, not due yet
+  overdue     nothing yet and the due date has passed (a refreshed cut is
+              owed from the start)
+  stale       a refreshed cut (EES) whose latest is older than its interval
+  unexpected  sent, but the register does not ask this MPID for it
+
+It reads manifests and listings only, never data.
+
+` + cli.ExitCodesDoc,
+		Example: `  datacut status --store ./data
+  datacut status --store ./data --mpid BRGT
+  datacut status --store s3://cuts/sit --s3-endpoint minio:9000 --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runStatus(cmd.Context(), o, cmd.OutOrStdout(), time.Now())
+		},
+	}
+	o.defsFlags.register(cmd.Flags())
+	o.store.Register(cmd.Flags())
+	cmd.Flags().StringVar(&o.mpid, "mpid", "", "only this MPID")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the rows as JSON")
+	return cmd
+}
+
+func runStatus(ctx context.Context, o *statusOptions, out io.Writer, now time.Time) error {
+	set, err := o.pipelines()
+	if err != nil {
+		return err
+	}
+	if set.Register == nil {
+		return cli.Usage("%s has no programme.yaml: status compares the store with the programme register", o.where())
+	}
+	st, err := o.store.Open(ctx)
+	if err != nil {
+		return err
+	}
+	rows, err := status.Build(ctx, st, set.Register, now)
+	if err != nil {
+		return err
+	}
+	if o.mpid != "" {
+		var mine []status.Row
+		for _, r := range rows {
+			if r.MPID == o.mpid {
+				mine = append(mine, r)
+			}
+		}
+		if len(mine) == 0 {
+			return cli.Usage("MPID %s is neither in the programme register nor in %s", o.mpid, st)
+		}
+		rows = mine
+	}
+	if o.json {
+		return json.NewEncoder(out).Encode(rows)
+	}
+	printStatus(out, rows)
+	return nil
+}
+
+func printStatus(w io.Writer, rows []status.Row) {
+	fmt.Fprintf(w, "%-20s %-4s %-18s %-10s %-10s %-17s %8s %8s %7s %11s\n",
+		"ORGANISATION", "MPID", "CUT", "STATE", "DUE", "LATEST", "ROWS", "REJECTED", "WAITING", "QUARANTINED")
+	counts := map[string]int{}
+	for _, r := range rows {
+		counts[r.State]++
+		due := r.Due
+		if r.Refresh != "" {
+			due = "every " + r.Refresh
+		}
+		latest, n, rej := "-", "-", "-"
+		if r.Latest != nil {
+			latest = r.Latest.Published.UTC().Format("2006-01-02 15:04")
+			n, rej = fmt.Sprint(r.Latest.Rows), fmt.Sprint(r.Latest.Rejected)
+		}
+		org := r.Organisation
+		if org == "" {
+			org = "(not registered)"
+		}
+		fmt.Fprintf(w, "%-20.20s %-4s %-18s %-10s %-10s %-17s %8s %8s %7d %11d\n", org, r.MPID, r.Cut, r.State, due, latest, n, rej, r.Waiting, r.Quarantined)
+	}
+	fmt.Fprintf(w, "\n%d received, %d awaited, %d overdue, %d stale, %d unexpected\n",
+		counts[status.Received], counts[status.Awaited], counts[status.Overdue], counts[status.Stale], counts[status.Unexpected])
+}

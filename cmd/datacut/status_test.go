@@ -1,0 +1,34 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// On an empty store every expected cut is owed: refreshed cuts overdue at
+// once, others awaited until their due date; --mpid narrows to one MPID.
+func TestStatusOnAnEmptyStore(t *testing.T) {
+	o := &statusOptions{}
+	o.store.Location = t.TempDir()
+	var out bytes.Buffer
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	if err := runStatus(context.Background(), o, &out, now); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	if !strings.Contains(text, "Bright Energy        BRGT ees                overdue") ||
+		!strings.Contains(text, "BRGT supplier-customer  awaited") || !strings.Contains(text, "0 received") {
+		t.Fatalf("status:\n%s", text)
+	}
+	o.mpid = "MTRA"
+	out.Reset()
+	if err := runStatus(context.Background(), o, &out, now); err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Count(out.String(), "\n"); lines != 4 || !strings.Contains(out.String(), "MTRA mop-mtd") {
+		t.Fatalf("--mpid MTRA:\n%s", out.String())
+	}
+}
