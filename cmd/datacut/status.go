@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,12 +19,13 @@ type statusOptions struct {
 	store cli.StoreFlags
 	mpid  string
 	json  bool
+	html  string
 }
 
 func newStatusCmd() *cobra.Command {
 	o := &statusOptions{}
 	cmd := &cobra.Command{
-		Use:   "status [--store LOCATION] [--mpid M] [--json]",
+		Use:   "status [--store LOCATION] [--mpid M] [--json] [--html FILE]",
 		Short: "What each participant has sent and still owes, per MPID and cut type",
 		Long: `status lists, per organisation, MPID and cut type of the programme register
 (pipelines/programme.yaml), what has arrived: the latest published cut (when,
@@ -37,11 +39,13 @@ holds), files kept in quarantine, and a state:
   stale       a refreshed cut (EES) whose latest is older than its interval
   unexpected  sent, but the register does not ask this MPID for it
 
-It reads manifests and listings only, never data.
+It reads manifests and listings only, never data. --html FILE also writes the
+rows as one self-contained page (filter by state with its chips).
 
 ` + cli.ExitCodesDoc,
 		Example: `  datacut status --store ./data
   datacut status --store ./data --mpid BRGT
+  datacut status --store ./data --html status.html
   datacut status --store s3://cuts/sit --s3-endpoint minio:9000 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -52,6 +56,7 @@ It reads manifests and listings only, never data.
 	o.store.Register(cmd.Flags())
 	cmd.Flags().StringVar(&o.mpid, "mpid", "", "only this MPID")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the rows as JSON")
+	cmd.Flags().StringVar(&o.html, "html", "", "also write the rows as a self-contained HTML page to this file")
 	return cmd
 }
 
@@ -83,11 +88,31 @@ func runStatus(ctx context.Context, o *statusOptions, out io.Writer, now time.Ti
 		}
 		rows = mine
 	}
+	if o.html != "" {
+		if err := writeStatusPage(o.html, rows, set.Register.Version, now); err != nil {
+			return err
+		}
+	}
 	if o.json {
 		return json.NewEncoder(out).Encode(rows)
 	}
 	printStatus(out, rows)
+	if o.html != "" {
+		fmt.Fprintf(out, "page: %s\n", o.html)
+	}
 	return nil
+}
+
+func writeStatusPage(path string, rows []status.Row, register string, now time.Time) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return cli.Usage("--html: %v", err)
+	}
+	if err := status.WriteHTML(f, rows, register, now); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func printStatus(w io.Writer, rows []status.Row) {
