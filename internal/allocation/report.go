@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/plan"
 	"github.com/mhhs-sit/datacut/internal/solver"
 	"github.com/mhhs-sit/datacut/internal/universe"
@@ -33,11 +34,7 @@ type Report struct {
 }
 
 // SourceRef names a cut the universe read.
-type SourceRef struct {
-	Cut   string `json:"cut"`
-	MPID  string `json:"mpid"`
-	CutID string `json:"cutId"`
-}
+type SourceRef = cut.SourceRef
 
 // EnvReport is one environment's coverage.
 type EnvReport struct {

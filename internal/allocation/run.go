@@ -132,35 +132,15 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	if err := st.Put(ctx, prefix+cut.ReportJSON, bytes.NewReader(b), int64(len(b))); err != nil {
 		return nil, err
 	}
-	lb, _ := json.Marshal(latestRef{RunID: id})
-	if err := st.Put(ctx, cut.LedgerKey(p.Name), bytes.NewReader(lb), int64(len(lb))); err != nil {
+	if err := cut.WriteLedger(ctx, st, p.Name, id); err != nil {
 		return nil, err
 	}
 	return &Outcome{RunID: id, Prefix: prefix, Report: rep}, nil
 }
 
-type latestRef struct {
-	RunID string `json:"runId"`
-}
-
-func readLatest(ctx context.Context, st store.Store, planName string) (string, error) {
-	b, err := store.ReadAll(ctx, st, cut.LedgerKey(planName))
-	if store.IsNotFound(err) {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	var l latestRef
-	if err := json.Unmarshal(b, &l); err != nil {
-		return "", fmt.Errorf("%s: %w", cut.LedgerKey(planName), err)
-	}
-	return l.RunID, nil
-}
-
 // ReadLatestReport loads the report of the plan's latest run.
 func ReadLatestReport(ctx context.Context, st store.Store, planName string) (*Report, string, error) {
-	id, err := readLatest(ctx, st, planName)
+	id, err := cut.ReadLedger(ctx, st, planName)
 	if err != nil {
 		return nil, "", err
 	}

@@ -131,7 +131,7 @@ func writeParquet(path string, recs ...arrow.Record) error {
 
 // readLedger loads the units and asks of the plan's latest run, if any.
 func readLedger(ctx context.Context, st store.Store, planName string, mem memory.Allocator) (solver.Ledger, string, error) {
-	latest, err := readLatest(ctx, st, planName)
+	latest, err := cut.ReadLedger(ctx, st, planName)
 	if err != nil || latest == "" {
 		return nil, "", err
 	}

@@ -1,0 +1,86 @@
+package cut
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/mhhs-sit/datacut/internal/store"
+)
+
+// SourceRef names a published cut an allocation run read. A run's report
+// lists them under "sources": what retention must keep while the run is
+// its plan's latest.
+type SourceRef struct {
+	Cut   string `json:"cut"`
+	MPID  string `json:"mpid"`
+	CutID string `json:"cutId"`
+}
+
+// ledgerPointer is allocations/<plan>/latest.json.
+type ledgerPointer struct {
+	RunID string `json:"runId"`
+}
+
+// ReadLedger is the id of the plan's latest complete run, or "" if the
+// plan was never allocated.
+func ReadLedger(ctx context.Context, st store.Store, plan string) (string, error) {
+	b, err := store.ReadAll(ctx, st, LedgerKey(plan))
+	if store.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var l ledgerPointer
+	if err := json.Unmarshal(b, &l); err != nil {
+		return "", fmt.Errorf("%s: %w", LedgerKey(plan), err)
+	}
+	return l.RunID, nil
+}
+
+// WriteLedger makes runID the plan's latest run: written after the run's
+// report, so the pointer never names an incomplete run.
+func WriteLedger(ctx context.Context, st store.Store, plan, runID string) error {
+	b, _ := json.Marshal(ledgerPointer{RunID: runID})
+	return st.Put(ctx, LedgerKey(plan), bytes.NewReader(b), int64(len(b)))
+}
+
+// LatestRunSources lists, for every plan allocated in the store, the cuts
+// its latest run read.
+func LatestRunSources(ctx context.Context, st store.Store) ([]SourceRef, error) {
+	var plans []string
+	err := st.List(ctx, AllocationsRoot, func(i store.Info) error {
+		rest := strings.TrimPrefix(i.Key, AllocationsRoot)
+		if plan, ok := strings.CutSuffix(rest, "/latest.json"); ok && !strings.Contains(plan, "/") {
+			plans = append(plans, plan)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(plans)
+	var out []SourceRef
+	for _, plan := range plans {
+		id, err := ReadLedger(ctx, st, plan)
+		if err != nil || id == "" {
+			return nil, err
+		}
+		b, err := store.ReadAll(ctx, st, RunPrefix(plan, id)+ReportJSON)
+		if err != nil {
+			return nil, fmt.Errorf("the latest run of plan %s: %w", plan, err)
+		}
+		var rep struct {
+			Sources []SourceRef `json:"sources"`
+		}
+		if err := json.Unmarshal(b, &rep); err != nil {
+			return nil, fmt.Errorf("%s%s: %w", RunPrefix(plan, id), ReportJSON, err)
+		}
+		out = append(out, rep.Sources...)
+	}
+	return out, nil
+}
