@@ -158,8 +158,11 @@ func (c *cutBuild) checkSender(in store.Info, sender string) *brokenInput {
 	if err == nil {
 		return nil
 	}
-	return &brokenInput{input: in, finding: dflow.Finding{Line: 1, Group: "ZHV", Rule: programme.RuleSender, Severity: dflow.SevError, Message: err.Error()},
-		fix: fmt.Sprintf("upload the file to %s (its sender's folder), or ask the SI to correct the programme register if %s may send %s for %s", cut.InboxDir(sender, c.def.Name), sender, c.def.Name, c.mpid)}
+	fix := "correct the sender MPID in the file's header (ZHV), then upload it again"
+	if cut.IsMPID(sender) { // a header field is repeated only when it is an MPID
+		fix = fmt.Sprintf("upload the file to %s (its sender's folder), or ask the SI to correct the programme register if %s may send %s for %s", cut.InboxDir(sender, c.def.Name), sender, c.def.Name, c.mpid)
+	}
+	return &brokenInput{input: in, finding: dflow.Finding{Line: 1, Group: "ZHV", Rule: programme.RuleSender, Severity: dflow.SevError, Message: err.Error()}, fix: fix}
 }
 
 // publish reads every input into masked table files and publishes them.

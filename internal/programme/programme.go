@@ -304,6 +304,12 @@ func (r *Register) MaySend(folderMPID, senderMPID, cutType string) error {
 	if o == nil {
 		return fail("inbox folder %s is not an MPID of the programme register", folderMPID)
 	}
+	if !cut.IsMPID(senderMPID) {
+		// A header field, not a known MPID: never repeated in a message.
+		err := fail("the sender in the file's header is not an MPID (4 characters A-Z, 0-9), so it cannot be %s or another MPID of %q", folderMPID, o.Name)
+		err.(*SenderError).Sender = ""
+		return err
+	}
 	if r.Org(senderMPID) != o {
 		other := "not in the programme register"
 		if so := r.Org(senderMPID); so != nil {
