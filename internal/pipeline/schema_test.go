@@ -17,13 +17,7 @@ import (
 // still quarantined (rule pipeline.schema) and the rest published.
 func TestFileWithOtherColumnsIsQuarantined(t *testing.T) {
 	ctx := context.Background()
-	st, err := local.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := synth.Generate(ctx, st, synth.Options{MPANs: 300, Seed: 3, Cuts: []string{"ees"}}); err != nil {
-		t.Fatal(err)
-	}
+	st := smallMarket(t, "ees")
 	first := listKeys(t, st, "inbox/")[0] // inbox/<MPID>/ees/EES_0001.csv
 	prefix := first[:strings.LastIndexByte(first, '/')+1]
 	b, _ := store.ReadAll(ctx, st, first)
@@ -74,13 +68,7 @@ func TestFileWithOtherColumnsIsQuarantined(t *testing.T) {
 // first, and the cut is published once.
 func TestDuplicateFileIsQuarantined(t *testing.T) {
 	ctx := context.Background()
-	st, err := local.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := synth.Generate(ctx, st, synth.Options{MPANs: 300, Seed: 3, Cuts: []string{"ees"}}); err != nil {
-		t.Fatal(err)
-	}
+	st := smallMarket(t, "ees")
 	first := listKeys(t, st, "inbox/")[0]
 	f, _ := cut.ParseInboxKey(first)
 	b, _ := store.ReadAll(ctx, st, first)
@@ -111,13 +99,7 @@ func TestDuplicateFileIsQuarantined(t *testing.T) {
 // left where they are, listed with the reason.
 func TestFolderThatIsNotAnMPIDIsLeftAlone(t *testing.T) {
 	ctx := context.Background()
-	st, err := local.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := synth.Generate(ctx, st, synth.Options{MPANs: 300, Seed: 3, Cuts: []string{"ees"}}); err != nil {
-		t.Fatal(err)
-	}
+	st := smallMarket(t, "ees")
 	b, _ := store.ReadAll(ctx, st, listKeys(t, st, "inbox/")[0])
 	bad := "inbox/mpid=EVIL/ees/EES_0001.csv"
 	if err := st.Put(ctx, bad, bytes.NewReader(b), int64(len(b))); err != nil {
@@ -168,13 +150,7 @@ func TestQuarantineKeepsEveryUpload(t *testing.T) {
 // folder's MPID; the sender's own cut is published as it is.
 func TestSenderMustMatchTheFolder(t *testing.T) {
 	ctx := context.Background()
-	st, err := local.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := synth.Generate(ctx, st, synth.Options{MPANs: 300, Seed: 3, Cuts: []string{"supplier-customer"}}); err != nil {
-		t.Fatal(err)
-	}
+	st := smallMarket(t, "supplier-customer")
 	var crwn string
 	for _, k := range listKeys(t, st, "inbox/CRWN/supplier-customer/") {
 		if strings.Contains(k, "D0302") {
@@ -215,4 +191,18 @@ func TestSenderMustMatchTheFolder(t *testing.T) {
 	if ks := listKeys(t, st, "cuts/supplier-customer/mpid=EVIL/"); len(ks) != 0 {
 		t.Fatalf("published under EVIL: %v", ks)
 	}
+}
+
+// smallMarket is a local store holding a 300-MPAN synthetic market's cuts
+// of one type in its inbox.
+func smallMarket(t *testing.T, cutType string) store.Store {
+	t.Helper()
+	st, err := local.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synth.Generate(context.Background(), st, synth.Options{MPANs: 300, Seed: 3, Cuts: []string{cutType}}); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

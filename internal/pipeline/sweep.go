@@ -3,9 +3,10 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,12 +52,7 @@ func sweep(ctx context.Context, opt Options, now time.Time) ([]string, error) {
 		return nil, fmt.Errorf("listing cuts for leftovers: %w", err)
 	}
 	var removed []string
-	prefixes := make([]string, 0, len(folders))
-	for p := range folders {
-		prefixes = append(prefixes, p)
-	}
-	sort.Strings(prefixes)
-	for _, p := range prefixes {
+	for _, p := range slices.Sorted(maps.Keys(folders)) {
 		f := folders[p]
 		if f.manifest || !f.newest.Before(cutoff) || !inShardPrefix(p, opt) {
 			continue

@@ -8,6 +8,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -70,12 +72,7 @@ func Prune(ctx context.Context, opt Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{}
-	names := make([]string, 0, len(versions))
-	for n := range versions {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(versions)) {
 		group := versions[n]
 		sort.Slice(group, func(i, j int) bool { return group[i].finished.After(group[j].finished) })
 		for i, v := range group {
