@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 	"github.com/rs/zerolog"
 
+	"github.com/mhhs-sit/datacut/internal/browsertest"
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/mask"
@@ -233,20 +233,7 @@ func TestEndToEnd(t *testing.T) {
 // checkHTML opens the report in headless Chromium and checks the chart it
 // draws: one bar per demand, with the report's numbers.
 func checkHTML(t *testing.T, path string, rep *Report) {
-	browser, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium is not installed: scripts/tools.sh installs it")
-		}
-		t.Skip("chromium is not installed (scripts/tools.sh installs it)")
-	}
-	out, err := exec.Command(browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+t.TempDir(), "--dump-dom", "file://"+path).Output()
-	if err != nil {
-		t.Fatalf("chromium: %v", err)
-	}
-	dom := string(out)
+	dom := browsertest.DumpDOM(t, path)
 	rows := regexp.MustCompile(`<div class="row" data-key="([^"]+)" data-filled="(\d+)" data-asked="(\d+)">`).FindAllStringSubmatch(dom, -1)
 	want := 0
 	for _, e := range rep.Environments {

@@ -4,26 +4,19 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/mhhs-sit/datacut/internal/browsertest"
 	"github.com/mhhs-sit/datacut/internal/store/local"
 )
 
 // The page, opened in headless Chromium, draws one chip per state whose
 // count is the rows of that state, and keeps every row in its table.
 func TestHTMLInChromium(t *testing.T) {
-	browser, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium is not installed: scripts/tools.sh installs it")
-		}
-		t.Skip("chromium is not installed (scripts/tools.sh installs it)")
-	}
 	st, err := local.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -44,13 +37,7 @@ func TestHTMLInChromium(t *testing.T) {
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+t.TempDir(), "--dump-dom", "file://"+path).Output()
-	if err != nil {
-		t.Fatalf("chromium: %v", err)
-	}
-	dom := string(out)
+	dom := browsertest.DumpDOM(t, path)
 	want := map[string]int{}
 	for _, r := range rows {
 		want[r.State]++
