@@ -121,3 +121,48 @@ func PackPrefix(runPrefix, environment, role, mpid string) string {
 
 // BaseName is the last segment of a key.
 func BaseName(key string) string { return key[strings.LastIndexByte(key, '/')+1:] }
+
+// CutKey is a key under cuts/ taken apart: an object of a published cut's
+// folder (ID set), or a listing marker (Marker set).
+type CutKey struct {
+	Type, MPID string
+	ID         string // the cut id of cuts/<type>/mpid=<M>/cut=<id>/<Name>
+	Prefix     string // that cut's folder, cuts/<type>/mpid=<M>/cut=<id>/
+	Marker     bool   // cuts/<type>/mpid=<M>/published/<Name>
+	Name       string
+}
+
+// ParseCutKey splits a key under cuts/; ok is false for any other shape.
+func ParseCutKey(key string) (k CutKey, ok bool) {
+	parts := strings.SplitN(key, "/", 5) // cuts, type, mpid=M, cut=id | published, name
+	if len(parts) != 5 || parts[0]+"/" != CutsRoot || !strings.HasPrefix(parts[2], "mpid=") {
+		return k, false
+	}
+	k = CutKey{Type: parts[1], MPID: strings.TrimPrefix(parts[2], "mpid="), Name: parts[4]}
+	switch {
+	case parts[3] == "published":
+		k.Marker = true
+	case strings.HasPrefix(parts[3], "cut="):
+		k.ID = strings.TrimPrefix(parts[3], "cut=")
+		k.Prefix = Prefix(k.Type, k.MPID, k.ID)
+	default:
+		return k, false
+	}
+	return k, true
+}
+
+// ParseQuarantineKey splits quarantine/<type>/mpid=<M>/<sha>/<file>.
+func ParseQuarantineKey(key string) (cutType, mpid string, ok bool) {
+	parts := strings.Split(strings.TrimPrefix(key, QuarantineRoot), "/")
+	if !strings.HasPrefix(key, QuarantineRoot) || len(parts) != 4 || !strings.HasPrefix(parts[1], "mpid=") {
+		return "", "", false
+	}
+	return parts[0], strings.TrimPrefix(parts[1], "mpid="), true
+}
+
+// Marker is what a listing marker holds: the cut its inbox listing was
+// published as. Fields in this order, so its JSON is what it always was.
+type Marker struct {
+	CutID  string
+	Prefix string
+}

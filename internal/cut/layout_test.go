@@ -40,3 +40,25 @@ func TestQuarantineKeysNeverCollide(t *testing.T) {
 		t.Fatalf("a report shares the quarantine: %s %s %s", a, ra, c)
 	}
 }
+
+func TestParseCutAndQuarantineKeys(t *testing.T) {
+	k, ok := ParseCutKey("cuts/ees/mpid=BRGT/cut=abc/ees_portfolio.parquet")
+	if !ok || k.Type != "ees" || k.MPID != "BRGT" || k.ID != "abc" || k.Prefix != Prefix("ees", "BRGT", "abc") || k.Marker || k.Name != "ees_portfolio.parquet" {
+		t.Errorf("table key: %+v %v", k, ok)
+	}
+	if k, ok := ParseCutKey(MarkerKey("ees", "BRGT", "l1")); !ok || !k.Marker || k.ID != "" || k.MPID != "BRGT" {
+		t.Errorf("marker key: %+v %v", k, ok)
+	}
+	for _, bad := range []string{"cuts/ees/BRGT/cut=a/x", "cuts/ees/mpid=BRGT/x/y", "cuts/ees/mpid=BRGT/cut=a", "inbox/ees/mpid=BRGT/cut=a/x"} {
+		if _, ok := ParseCutKey(bad); ok {
+			t.Errorf("%s parsed as a cut key", bad)
+		}
+	}
+	q, _ := QuarantineKeys("mop-mtd", "MTRA", "D0150_1.dat", strings.Repeat("c", 64))
+	if c, m, ok := ParseQuarantineKey(q); !ok || c != "mop-mtd" || m != "MTRA" {
+		t.Errorf("%s: %s %s %v", q, c, m, ok)
+	}
+	if _, _, ok := ParseQuarantineKey("reports/mop-mtd/mpid=MTRA/cccc/D0150_1.dat.report.json"); ok {
+		t.Error("a report key parsed as quarantine")
+	}
+}

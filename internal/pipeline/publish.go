@@ -50,7 +50,7 @@ func (r *runner) cut(ctx context.Context, pc *pendingCut) CutResult {
 		}
 		marker := cut.MarkerKey(pc.cut, pc.mpid, listingID(d, pc.mpid, inputs, r.opt.Key))
 		if b, err := store.ReadAll(ctx, r.opt.Store, marker); err == nil {
-			var mk struct{ Prefix, CutID string }
+			var mk cut.Marker
 			json.Unmarshal(b, &mk)
 			res.Status, res.Prefix, res.CutID = StatusAlreadyPublished, mk.Prefix, mk.CutID
 			log.Info().Str("prefix", res.Prefix).Msg("cut already published")
@@ -78,7 +78,7 @@ func (r *runner) cut(ctx context.Context, pc *pendingCut) CutResult {
 		if err := r.quarantineAll(ctx, broken, quarantined, log); err != nil {
 			return failed(res, err, log)
 		}
-		mb, _ := json.Marshal(map[string]string{"Prefix": res.Prefix, "CutID": res.CutID})
+		mb, _ := json.Marshal(cut.Marker{CutID: res.CutID, Prefix: res.Prefix})
 		if err := r.opt.Store.Put(ctx, marker, bytes.NewReader(mb), int64(len(mb))); err != nil {
 			return failed(res, err, log)
 		}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/mhhs-sit/datacut/internal/cut"
@@ -32,17 +31,18 @@ func sweep(ctx context.Context, opt Options, now time.Time) ([]string, error) {
 	}
 	folders := map[string]*folder{}
 	err := opt.Store.List(ctx, cut.CutsRoot, func(i store.Info) error {
-		prefix, ok := versionPrefix(i.Key)
-		if !ok {
-			return nil
+		k, ok := cut.ParseCutKey(i.Key)
+		if !ok || k.Marker || !inShard(k.Type, k.MPID, opt) {
+			return nil // a sharded run sweeps only its own cuts' folders
 		}
+		prefix := k.Prefix
 		f := folders[prefix]
 		if f == nil {
 			f = &folder{}
 			folders[prefix] = f
 		}
 		f.keys = append(f.keys, i.Key)
-		f.manifest = f.manifest || strings.HasSuffix(i.Key, "/"+cut.ManifestFile)
+		f.manifest = f.manifest || k.Name == cut.ManifestFile
 		if i.Modified.After(f.newest) {
 			f.newest = i.Modified
 		}
@@ -54,7 +54,7 @@ func sweep(ctx context.Context, opt Options, now time.Time) ([]string, error) {
 	var removed []string
 	for _, p := range slices.Sorted(maps.Keys(folders)) {
 		f := folders[p]
-		if f.manifest || !f.newest.Before(cutoff) || !inShardPrefix(p, opt) {
+		if f.manifest || !f.newest.Before(cutoff) {
 			continue
 		}
 		for _, k := range f.keys {
@@ -66,21 +66,6 @@ func sweep(ctx context.Context, opt Options, now time.Time) ([]string, error) {
 	}
 	tmp, err := sweepSpool(store.TempDir(opt.Store), cutoff)
 	return append(removed, tmp...), err
-}
-
-// versionPrefix is the cut=<id>/ folder a key of cuts/ is in, if any.
-func versionPrefix(key string) (string, bool) {
-	parts := strings.SplitN(key, "/", 5) // cuts, type, mpid=M, cut=id, name
-	if len(parts) != 5 || !strings.HasPrefix(parts[2], "mpid=") || !strings.HasPrefix(parts[3], "cut=") {
-		return "", false
-	}
-	return strings.Join(parts[:4], "/") + "/", true
-}
-
-// inShardPrefix keeps a sharded run to its own cuts' folders.
-func inShardPrefix(prefix string, opt Options) bool {
-	parts := strings.Split(prefix, "/")
-	return inShard(parts[1], strings.TrimPrefix(parts[2], "mpid="), opt)
 }
 
 // sweepSpool removes old spool files from a store's own temporary

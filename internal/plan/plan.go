@@ -190,10 +190,7 @@ func (e *Environment) Onboarded(role, mpid string) (ok, required bool) {
 	return false, required
 }
 
-var (
-	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-	mpidRE = regexp.MustCompile(`^[A-Z0-9]{4}$`)
-)
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // Decode reads and lints one plan against the cut types of its
 // definitions; file names it in errors. Every problem is reported at once,
@@ -245,7 +242,7 @@ func (p *Plan) Validate(doc *defs.Doc) {
 	} else if !nameRE.MatchString(p.Name) {
 		doc.FailAt(at("name"), "name %q must be letters, digits, '.', '_' or '-' (it names the plan's folder in the store)", p.Name)
 	}
-	if !mpidRE.MatchString(p.SI) {
+	if !cut.IsMPID(p.SI) {
 		doc.FailAt(at("si"), "si must be the Systems Integrator's 4-character MPID (the sender of load packs), got %q", p.SI)
 	}
 	if p.TestFlag == "OPER" || len(p.TestFlag) > 4 {
@@ -321,7 +318,7 @@ func (e *Environment) validate(doc *defs.Doc, n *yaml.Node) {
 		}
 		seen := map[string]bool{}
 		for i, m := range e.Participants[role.Value] {
-			if !mpidRE.MatchString(m) {
+			if !cut.IsMPID(m) {
 				doc.FailAt(elem(mpids, i, role), "environment %s: %s %q is not a 4-character MPID", e.Name, role.Value, m)
 			}
 			if seen[m] {

@@ -11,7 +11,6 @@ import (
 	"maps"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/mhhs-sit/datacut/internal/cut"
@@ -47,7 +46,7 @@ type Result struct {
 
 type version struct {
 	prefix   string
-	cutID    string
+	group    string // <cut type>/<MPID>: the cuts whose newest are kept
 	finished time.Time
 	keys     []string
 }
@@ -105,30 +104,29 @@ func listCuts(ctx context.Context, st store.Store) (map[string][]*version, map[s
 	byPrefix := map[string]*version{}
 	markers := map[string][]string{}
 	err := st.List(ctx, cut.CutsRoot, func(i store.Info) error {
-		parts := strings.SplitN(i.Key, "/", 5)
-		if len(parts) == 5 && parts[3] == "published" {
+		k, ok := cut.ParseCutKey(i.Key)
+		switch {
+		case !ok:
+			return nil
+		case k.Marker:
 			b, err := store.ReadAll(ctx, st, i.Key)
 			if err != nil {
 				return err
 			}
-			var mk struct{ Prefix string }
+			var mk cut.Marker
 			if json.Unmarshal(b, &mk) == nil && mk.Prefix != "" {
 				markers[mk.Prefix] = append(markers[mk.Prefix], i.Key)
 			}
 			return nil
 		}
-		if len(parts) != 5 || !strings.HasPrefix(parts[3], "cut=") {
-			return nil
-		}
-		prefix := strings.Join(parts[:4], "/") + "/"
-		v := byPrefix[prefix]
+		v := byPrefix[k.Prefix]
 		if v == nil {
-			v = &version{prefix: prefix, cutID: strings.TrimPrefix(parts[3], "cut=")}
-			byPrefix[prefix] = v
+			v = &version{prefix: k.Prefix, group: k.Type + "/" + k.MPID}
+			byPrefix[k.Prefix] = v
 		}
 		v.keys = append(v.keys, i.Key)
-		if parts[4] == cut.ManifestFile {
-			m, err := cut.ReadManifest(ctx, st, prefix)
+		if k.Name == cut.ManifestFile {
+			m, err := cut.ReadManifest(ctx, st, k.Prefix)
 			if err != nil {
 				return fmt.Errorf("%s: %w", i.Key, err)
 			}
@@ -140,12 +138,11 @@ func listCuts(ctx context.Context, st store.Store) (map[string][]*version, map[s
 		return nil, nil, fmt.Errorf("listing published cuts: %w", err)
 	}
 	groups := map[string][]*version{}
-	for p, v := range byPrefix {
+	for _, v := range byPrefix {
 		if v.finished.IsZero() {
 			continue // no manifest: not published (datacut run sweeps leftovers)
 		}
-		group := p[:strings.Index(p, "/cut=")]
-		groups[group] = append(groups[group], v)
+		groups[v.group] = append(groups[v.group], v)
 	}
 	return groups, markers, nil
 }

@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/mhhs-sit/datacut/internal/cut"
@@ -43,6 +42,8 @@ type Row struct {
 	// the files kept in quarantine, every upload.
 	Waiting     int `json:"waiting"`
 	Quarantined int `json:"quarantined"`
+
+	expected *programme.Expectation // nil: the register does not ask for it
 }
 
 // Version is a published cut, as its manifest says.
@@ -71,7 +72,7 @@ func Build(ctx context.Context, st store.Store, reg *programme.Register, now tim
 			for _, m := range o.MPIDs {
 				for _, e := range reg.Expected(m.MPID) {
 					r := row(m.MPID, e.CutType)
-					r.State = Awaited
+					r.State, r.expected = Awaited, &e
 					if !e.Due.IsZero() {
 						r.Due = e.Due.Format(programme.DateLayout)
 					}
@@ -96,9 +97,8 @@ func Build(ctx context.Context, st store.Store, reg *programme.Register, now tim
 		return nil, err
 	}
 	err = st.List(ctx, cut.QuarantineRoot, func(i store.Info) error {
-		parts := strings.Split(strings.TrimPrefix(i.Key, cut.QuarantineRoot), "/") // <cut>/mpid=<M>/<sha>/<file>
-		if len(parts) == 4 && strings.HasPrefix(parts[1], "mpid=") {
-			row(strings.TrimPrefix(parts[1], "mpid="), parts[0]).Quarantined++
+		if cutType, mpid, ok := cut.ParseQuarantineKey(i.Key); ok {
+			row(mpid, cutType).Quarantined++
 		}
 		return nil
 	})
@@ -111,7 +111,7 @@ func Build(ctx context.Context, st store.Store, reg *programme.Register, now tim
 			if o := reg.Org(r.MPID); o != nil {
 				r.Organisation, r.SIT = o.Name, o.SIT
 			}
-			r.State = state(r, reg, now)
+			r.State = state(r, now)
 		}
 		out = append(out, *r)
 	}
@@ -129,15 +129,10 @@ func Build(ctx context.Context, st store.Store, reg *programme.Register, now tim
 }
 
 // state decides a row's state from what the register expects.
-func state(r *Row, reg *programme.Register, now time.Time) string {
-	if r.Due == "" && r.Refresh == "" {
+func state(r *Row, now time.Time) string {
+	exp := r.expected
+	if exp == nil {
 		return Unexpected
-	}
-	var exp programme.Expectation
-	for _, e := range reg.Expected(r.MPID) {
-		if e.CutType == r.Cut {
-			exp = e
-		}
 	}
 	switch {
 	case r.Latest == nil && !exp.Due.IsZero() && now.After(exp.Due.AddDate(0, 0, 1)):
