@@ -1,7 +1,6 @@
 package cut
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,12 +9,21 @@ import (
 	"github.com/mhhs-sit/datacut/internal/store"
 )
 
-// Manifest describes a published cut. It is written last: a cut without a
-// manifest does not exist for readers.
+// Manifest describes a version of a published cut. It is written last: a
+// version without a manifest does not exist for readers.
 type Manifest struct {
-	Cut            string         `json:"cut"`
-	MPID           string         `json:"mpid"`
-	CutID          string         `json:"cutId"`
+	Cut   string `json:"cut"`
+	MPID  string `json:"mpid"`
+	CutID string `json:"cutId"`
+	// Version numbers the MPID's versions of the cut from 1, in the order
+	// they were published; AsAt is when their data was extracted.
+	Version    int           `json:"version"`
+	AsAt       string        `json:"asAt"`
+	Submission SubmissionRef `json:"submission"`
+	// Amends is the version this one amends (0: a full submission). Its
+	// tables hold that version's rows but those of the files the
+	// submission replaced or withdrew, then the submission's own.
+	Amends         int            `json:"amends,omitempty"`
 	Tool           string         `json:"tool"`
 	MaskScheme     string         `json:"maskScheme"`
 	Rules          RulesRef       `json:"rules"`
@@ -35,15 +43,27 @@ type RulesRef struct {
 	Hash    string `json:"hash"`
 }
 
-// Input is one inbox file of the cut.
-type Input struct {
-	Key       string `json:"key"`
-	SHA256    string `json:"sha256"`
-	Size      int64  `json:"size"`
-	Flow      string `json:"flow,omitempty"`
-	Instances int    `json:"instances"`
-	Rejected  int    `json:"rejected"`
+// SubmissionRef names the submission a version was made from.
+type SubmissionRef struct {
+	ID     string `json:"id"`
+	SHA256 string `json:"sha256"` // of its submission.json
 }
+
+// Input is one file (part) of the version, in the order of the tables'
+// rows: each part's rows are contiguous in every table, Rows of them.
+type Input struct {
+	Key        string           `json:"key"`
+	Submission string           `json:"submission"` // the one that sent it
+	SHA256     string           `json:"sha256"`
+	Size       int64            `json:"size"`
+	Flow       string           `json:"flow,omitempty"`
+	Instances  int              `json:"instances"`
+	Rejected   int              `json:"rejected"`
+	Rows       map[string]int64 `json:"rows"` // per table
+}
+
+// Name is the part's file name.
+func (in Input) Name() string { return BaseName(in.Key) }
 
 // Table is one published Parquet table.
 type Table struct {
@@ -104,12 +124,7 @@ func ReadManifest(ctx context.Context, st store.Store, prefix string) (*Manifest
 // WriteManifest writes m as the manifest of the cut at prefix: the last
 // object of a cut, after which it exists for readers.
 func WriteManifest(ctx context.Context, st store.Store, prefix string, m *Manifest) error {
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	b = append(b, '\n')
-	return st.Put(ctx, ManifestKey(prefix), bytes.NewReader(b), int64(len(b)))
+	return putJSON(ctx, st, ManifestKey(prefix), m)
 }
 
 // TableKey is the store key of the cut's table, or "" if it has none.
