@@ -35,19 +35,29 @@ func newRunCmd() *cobra.Command {
 	o := &runOptions{}
 	cmd := &cobra.Command{
 		Use:   "run [--store LOCATION] [--mpid M] [--cut C] [--shard I/N] [--workers K]",
-		Short: "Validate, mask and publish every pending cut in the inbox",
-		Long: `run takes every pending cut from the store's inbox (inbox/<MPID>/<cut>/<files>),
-validates each file, masks it with the programme key per the DPIA rules and
-publishes it as Parquet tables under cuts/<cut>/mpid=<MPID>/cut=<cut id>/, with
-manifest.json written last: a cut without a manifest does not exist for readers.
+		Short: "Validate, mask and publish every complete submission in the inbox",
+		Long: `run takes every complete submission from the store's inbox
+(inbox/<MPID>/<cut>/<submission id>/ with its submission.json; see
+docs/submissions.md), validates each file, masks it with the programme key per
+the DPIA rules and publishes a new version of the MPID's cut as Parquet tables
+under cuts/<cut>/mpid=<MPID>/cut=<cut id>/, manifest.json written last: a
+version without a manifest does not exist for readers. cuts/<cut>/mpid=<MPID>/
+latest.json then names the latest version (by as-at date, then version).
+
+An amendment makes a version from the one it amends, less the files it replaces
+or withdraws, plus its own: the earlier raw files are not needed. A submission
+without its submission.json, or missing a file it lists, or loose files outside
+a submission folder, wait in the inbox: never published, never removed.
 
 Instances that fail validation are left out and listed in the manifest; broken
-files go to quarantine/<cut>/mpid=<MPID>/<sha>/ with a report under reports/.
-Re-running is safe: published cuts are recognised and skipped, an interrupted
-run completes without duplicates, and what a crashed run left behind (a cut
-folder without a manifest, spool files) is removed once older than
---leftover-grace. Raw inbox files are removed once their cut is published
-(DPIA data minimisation) unless --keep-raw is given.
+files are copied to quarantine/<cut>/mpid=<MPID>/<submission id>/files/ with a
+report under reports/<cut>/mpid=<MPID>/<submission id>/, beside the
+submission's receipt.json. Re-running is safe: taken submissions are
+recognised by their receipt, an interrupted run completes without duplicates,
+and what a crashed run left behind (spool files, a version folder without a
+manifest) is removed once older than --leftover-grace. Raw inbox files are
+removed once their submission is taken (DPIA data minimisation) unless
+--keep-raw is given.
 
 Scale out with --workers (cuts processed at once) and --shard I/N: N processes,
 each with its own I, split the inbox between them without overlap.
@@ -150,24 +160,39 @@ func printRunSummary(w io.Writer, s *pipeline.Summary, where string) {
 		fmt.Fprintf(w, "nothing pending in %s/inbox/\n", where)
 		return
 	}
-	fmt.Fprintf(w, "%-18s %-6s %-19s %6s %10s %9s %11s\n", "CUT", "MPID", "STATUS", "TABLES", "ROWS", "REJECTED", "QUARANTINED")
+	fmt.Fprintf(w, "%-18s %-6s %-20s %-19s %7s %6s %10s %9s %11s\n", "CUT", "MPID", "SUBMISSION", "STATUS", "VERSION", "TABLES", "ROWS", "REJECTED", "QUARANTINED")
 	for _, c := range s.Cuts {
-		fmt.Fprintf(w, "%-18s %-6s %-19s %6d %10d %9d %11d\n", c.Cut, c.MPID, c.Status, c.Tables, c.Rows, c.Rejected, c.Quarantined)
+		version := "-"
+		if c.Version > 0 {
+			version = fmt.Sprint(c.Version)
+			if c.Latest {
+				version += "*"
+			}
+		}
+		sub := c.Submission
+		if sub == "" {
+			sub = "(loose files)"
+		}
+		fmt.Fprintf(w, "%-18s %-6s %-20s %-19s %7s %6d %10d %9d %11d\n", c.Cut, c.MPID, sub, c.Status, version, c.Tables, c.Rows, c.Rejected, c.Quarantined)
+		if c.Waiting != "" {
+			fmt.Fprintf(w, "  waiting since %s: %s\n", c.Since.UTC().Format("2006-01-02 15:04"), c.Waiting)
+		}
 		if c.Error != "" {
 			fmt.Fprintf(w, "  %s\n", c.Error)
 		}
 	}
 	rejected, quarantined := s.Totals()
 	mb := float64(s.InputBytes) / 1e6
-	fmt.Fprintf(w, "\n%d cuts published, %d already published, %d failed; %d instances rejected, %d files quarantined\n",
-		s.Count(pipeline.StatusPublished), s.Count(pipeline.StatusAlreadyPublished), s.Count(pipeline.StatusFailed), rejected, quarantined)
+	fmt.Fprintf(w, "\n%d versions published, %d submissions taken before, %d waiting, %d failed; %d instances rejected, %d files quarantined\n",
+		s.Count(pipeline.StatusPublished), s.Count(pipeline.StatusAlreadyPublished), s.Count(pipeline.StatusWaiting), s.Count(pipeline.StatusFailed), rejected, quarantined)
 	fmt.Fprintf(w, "%.1f MB of input in %.1fs (%.1f MB/s)\n", mb, s.Seconds, mb/max(s.Seconds, 1e-9))
-	fmt.Fprintf(w, "tables:      %s/cuts/<cut>/mpid=<MPID>/cut=<id>/*.parquet (manifest.json beside them)\n", where)
+	fmt.Fprintf(w, "tables:      %s/cuts/<cut>/mpid=<MPID>/cut=<id>/*.parquet (manifest.json beside them; * marks a cut's latest version)\n", where)
+	fmt.Fprintf(w, "receipts:    %s/reports/<cut>/mpid=<MPID>/<submission>/receipt.json\n", where)
 	if quarantined > 0 {
 		fmt.Fprintf(w, "quarantine:  %s/quarantine/ (the files), %s/reports/ (a .report.json for each, saying what to fix)\n", where, where)
 	}
 	if len(s.Leftovers) > 0 {
-		fmt.Fprintf(w, "removed %d leftovers of crashed runs (cut folders without a manifest, spool files)\n", len(s.Leftovers))
+		fmt.Fprintf(w, "removed %d leftovers of crashed runs (version folders without a manifest, spool files)\n", len(s.Leftovers))
 	}
 	if len(s.Ignored) > 0 {
 		fmt.Fprintf(w, "ignored %d inbox objects, left where they are:\n", len(s.Ignored))

@@ -90,7 +90,9 @@ func InboxDir(mpid, cutType string) string { return InboxRoot + mpid + "/" + cut
 func SubmissionDir(mpid, cutType, id string) string { return InboxDir(mpid, cutType) + id + "/" }
 
 // SubmissionKey is a submission's submission.json.
-func SubmissionKey(mpid, cutType, id string) string { return SubmissionDir(mpid, cutType, id) + SubmissionFile }
+func SubmissionKey(mpid, cutType, id string) string {
+	return SubmissionDir(mpid, cutType, id) + SubmissionFile
+}
 
 // TypeRoot holds every published cut of a type.
 func TypeRoot(cutType string) string { return CutsRoot + cutType + "/" }

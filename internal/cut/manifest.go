@@ -59,6 +59,7 @@ type Input struct {
 	Flow       string           `json:"flow,omitempty"`
 	Instances  int              `json:"instances"`
 	Rejected   int              `json:"rejected"`
+	ByRule     map[string]int   `json:"rejectedByRule,omitempty"`
 	Rows       map[string]int64 `json:"rows"` // per table
 }
 

@@ -90,14 +90,14 @@ func (t *TableFile) Discard() {
 // NewParquetWriter starts a Parquet file of records of schema, with
 // WriterProperties and the Arrow schema stored; write with WriteRecord.
 func NewParquetWriter(schema *arrow.Schema, w io.Writer, createdBy string) (*pqarrow.FileWriter, error) {
-	return pqarrow.NewFileWriter(fileSchema(schema), w, WriterProperties(schema, createdBy), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	return pqarrow.NewFileWriter(StoredSchema(schema), w, WriterProperties(schema, createdBy), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 }
 
-// fileSchema is the schema as stored: dictionary-encoded string columns are
+// StoredSchema is the schema as stored (and as a reader sees it): dictionary-encoded string columns are
 // optional even when they never hold nulls (source_file_id), because Arrow
 // v15 handed a dictionary for a required column counts its values twice
 // and its nulls negative in the statistics.
-func fileSchema(schema *arrow.Schema) *arrow.Schema {
+func StoredSchema(schema *arrow.Schema) *arrow.Schema {
 	fields := schema.Fields()
 	for i, f := range fields {
 		if f.Type.ID() == arrow.STRING && lowCardinality(f) {

@@ -25,7 +25,7 @@ func TestParseSubmission(t *testing.T) {
 		"bad date":        {strings.Replace(ok, `2026-11-30`, `30/11/2026`, 1), `neither a date`},
 		"unknown field":   {strings.Replace(ok, `"kind"`, `"knd"`, 1), `unknown field "knd"`},
 		"bad kind":        {strings.Replace(ok, `"full"`, `"partial"`, 1), `kind is "partial", want full or amend`},
-		"no files":        {strings.Replace(ok, `{"name":"EES_1.csv","size":10,"sha256":"` + hash64 + `"}`, ``, 1), `at least one file`},
+		"no files":        {strings.Replace(ok, `{"name":"EES_1.csv","size":10,"sha256":"`+hash64+`"}`, ``, 1), `at least one file`},
 		"bad hash":        {strings.Replace(ok, hash64, "abc", 1), `files[0].sha256 is not 64`},
 		"path name":       {strings.Replace(ok, `EES_1.csv`, `../x.csv`, 1), `files[0].name "../x.csv" is not a file name`},
 		"full amends":     {strings.Replace(ok, `"kind":"full"`, `"kind":"full","amends":1`, 1), `a full submission has no amends`},

@@ -2,51 +2,34 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
 	"hash/fnv"
-	"sort"
 
 	"github.com/mhhs-sit/datacut/internal/cut"
-	"github.com/mhhs-sit/datacut/internal/store"
 )
 
-// pendingCut is one MPID's files of one cut type, waiting in the inbox.
+// pendingCut is one MPID's submissions of one cut type, in the order they
+// are taken: each may amend a version the one before published.
 type pendingCut struct {
 	cut, mpid string
-	inputs    []store.Info
+	subs      []*cut.Pending
 }
 
-// discover lists the inbox and groups files into pending cuts, those of
-// this process's shard only, in a stable order.
+// discover lists the inbox's submissions of this process's shard, grouped
+// by cut type and MPID, in a stable order.
 func discover(ctx context.Context, opt Options, sum *Summary) ([]*pendingCut, error) {
-	byCut := map[string]*pendingCut{}
-	err := opt.Store.List(ctx, cut.InboxRoot, func(i store.Info) error {
-		f, err := cut.ParseInboxKey(i.Key)
-		if err != nil {
-			sum.Ignored = append(sum.Ignored, Ignored{Key: i.Key, Reason: err.Error()})
-			return nil
-		}
-		if (opt.MPID != "" && f.MPID != opt.MPID) || (opt.Cut != "" && f.Type != opt.Cut) || !inShard(f.Type, f.MPID, opt) {
-			return nil
-		}
-		k := f.Type + "/" + f.MPID
-		if byCut[k] == nil {
-			byCut[k] = &pendingCut{cut: f.Type, mpid: f.MPID}
-		}
-		byCut[k].inputs = append(byCut[k].inputs, i)
-		return nil
+	subs, ignored, err := cut.ScanInbox(ctx, opt.Store, func(mpid, cutType string) bool {
+		return (opt.MPID == "" || mpid == opt.MPID) && (opt.Cut == "" || cutType == opt.Cut) && inShard(cutType, mpid, opt)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listing the inbox: %w", err)
+		return nil, err
 	}
-	keys := make([]string, 0, len(byCut))
-	for k := range byCut {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]*pendingCut, len(keys))
-	for i, k := range keys {
-		out[i] = byCut[k]
+	sum.Ignored = ignored
+	var out []*pendingCut
+	for _, p := range subs {
+		if n := len(out); n == 0 || out[n-1].cut != p.Cut || out[n-1].mpid != p.MPID {
+			out = append(out, &pendingCut{cut: p.Cut, mpid: p.MPID})
+		}
+		out[len(out)-1].subs = append(out[len(out)-1].subs, p)
 	}
 	return out, nil
 }

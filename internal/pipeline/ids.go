@@ -4,32 +4,23 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"time"
 
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/mask"
-	"github.com/mhhs-sit/datacut/internal/store"
 )
 
-// listingID identifies the inbox state of a cut cheaply: names, sizes and
-// times of its inputs, with the pipeline, rules and key. A marker under it
-// lets a re-run skip a published cut without reading anything.
-func listingID(d *Definition, mpid string, inputs []store.Info, key mask.Key) string {
+// versionID identifies a version by what made it: the pipeline, rules and
+// key, the version number and submission, and its parts' names and
+// SHA-256. A run redoing a version after a crash writes the same folder.
+func versionID(d *Definition, m *cut.Manifest, key mask.Key) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s|%s|%s|%s\n", d.Name, mpid, d.rules.Hash, key.Fingerprint(), mask.SchemeVersion)
-	for _, in := range inputs {
-		fmt.Fprintf(h, "%s|%d|%d\n", in.Key, in.Size, in.Modified.UnixNano())
+	fmt.Fprintf(h, "%s|%s|%s|%s|%s\n", d.Name, m.MPID, d.rules.Hash, key.Fingerprint(), mask.SchemeVersion)
+	fmt.Fprintf(h, "v%d|%s|%s|%d\n", m.Version, m.Submission.ID, m.Submission.SHA256, m.Amends)
+	for _, in := range m.Inputs {
+		fmt.Fprintf(h, "%s|%s\n", in.Name(), in.SHA256)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// contentID identifies a cut by its content: the inputs' names and SHA-256,
-// the pipeline, rules and key. The same inputs give the same cut id in any
-// store, from any number of shards.
-func contentID(d *Definition, mpid string, inputs []cut.Input, key mask.Key) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s|%s|%s|%s\n", d.Name, mpid, d.rules.Hash, key.Fingerprint(), mask.SchemeVersion)
-	for _, in := range inputs {
-		fmt.Fprintf(h, "%s|%s\n", cut.BaseName(in.Key), in.SHA256)
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
-}
+func nowUTC() time.Time { return time.Now().UTC() }

@@ -124,10 +124,11 @@ func marketStore(t *testing.T) store.Store {
 	return st
 }
 
-// moveCut re-uploads every MPID's files of one cut type as another.
+// moveCut re-uploads every MPID's submissions of one cut type as another.
 func moveCut(t *testing.T, st store.Store, from, to string) {
 	t.Helper()
 	ctx := context.Background()
+	var subs []*cut.Submission
 	for _, k := range listKeys(t, st, cut.InboxRoot) {
 		f, err := cut.ParseInboxKey(k)
 		if err != nil || f.Type != from {
@@ -137,10 +138,22 @@ func moveCut(t *testing.T, st store.Store, from, to string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.Put(ctx, cut.InboxDir(f.MPID, to)+f.Name, strings.NewReader(string(b)), int64(len(b))); err != nil {
+		if f.Name == cut.SubmissionFile {
+			s, err := cut.ParseSubmission(b, f.MPID, from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Cut = to
+			subs = append(subs, s)
+		} else if err := st.Put(ctx, cut.SubmissionDir(f.MPID, to, f.Submission)+f.Name, strings.NewReader(string(b)), int64(len(b))); err != nil {
 			t.Fatal(err)
 		}
 		if err := st.Delete(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range subs {
+		if err := cut.WriteSubmission(ctx, st, synth.SubmissionID(11), s); err != nil {
 			t.Fatal(err)
 		}
 	}

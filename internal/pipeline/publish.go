@@ -1,20 +1,17 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/dflow"
@@ -23,79 +20,58 @@ import (
 	"github.com/mhhs-sit/datacut/internal/store"
 )
 
-// cut publishes one pending cut: broken inputs are set aside and the rest
-// published, then the manifest, the quarantine and the marker are written,
-// in that order, so a crash anywhere is redone without duplicates.
-func (r *runner) cut(ctx context.Context, pc *pendingCut) CutResult {
-	res := CutResult{Cut: pc.cut, MPID: pc.mpid, Inputs: len(pc.inputs)}
-	log := r.opt.Log.With().Str("cut", pc.cut).Str("mpid", pc.mpid).Logger()
-	d := r.opt.Pipelines.ByName[pc.cut]
-	if d == nil {
-		res.Status = StatusNoPipeline
-		res.Error = fmt.Sprintf("no pipeline named %q: files under %s are left alone (pipelines: %s)", pc.cut, cut.InboxDir(pc.mpid, pc.cut), r.opt.Pipelines.describe())
-		log.Warn().Msg(res.Error)
-		return res
-	}
-	inputs := pc.inputs
-	var quarantined []cut.Quarantine
-	var broken []*brokenInput
+// built is what a submission made: a version (nil if every file it sent
+// was broken) and its broken files, to quarantine.
+type built struct {
+	m           *cut.Manifest
+	broken      []*brokenInput
+	quarantined []cut.Quarantine
+}
+
+// build makes version number version of the cut from a submission (and
+// the version it amends, if any). A broken file is set aside and the
+// version made again from what remains.
+func (r *runner) build(ctx context.Context, d *Definition, p *cut.Pending, base *cut.Manifest, version int) (*built, error) {
+	b := &built{}
+	inputs := p.Files
 	for {
-		if len(inputs) == 0 {
-			res.Status = StatusNothingLeft
-			res.Quarantined = len(quarantined)
-			if err := r.quarantineAll(ctx, broken, quarantined, log); err != nil {
-				return failed(res, err, log)
-			}
-			return res
+		if len(p.Files) > 0 && len(inputs) == 0 {
+			return b, nil // nothing of it is publishable
 		}
-		marker := cut.MarkerKey(pc.cut, pc.mpid, listingID(d, pc.mpid, inputs, r.opt.Key))
-		if b, err := store.ReadAll(ctx, r.opt.Store, marker); err == nil {
-			var mk cut.Marker
-			json.Unmarshal(b, &mk)
-			res.Status, res.Prefix, res.CutID = StatusAlreadyPublished, mk.Prefix, mk.CutID
-			log.Info().Str("prefix", res.Prefix).Msg("cut already published")
-			return r.removeRaw(ctx, res, inputs)
-		} else if !store.IsNotFound(err) {
-			return failed(res, err, log)
-		}
-		m, bad, err := r.publish(ctx, d, pc, inputs)
+		m, bad, err := r.publish(ctx, d, p, base, b.kept(base, p.Submission), inputs, version)
 		if err != nil {
-			return failed(res, err, log)
+			return nil, err
 		}
-		if bad != nil {
-			// Left in the inbox until the manifest is written: a crash
-			// before then redoes the same cut.
-			broken = append(broken, bad)
-			quarantined = append(quarantined, quarantineOf(pc, bad))
-			inputs = without(inputs, bad.input.Key)
-			continue // the cut is what remains
+		if bad == nil {
+			m.Quarantined = b.quarantined
+			b.m = m
+			return b, nil
 		}
-		res.CutID, res.Prefix = m.CutID, cut.Prefix(pc.cut, pc.mpid, m.CutID)
-		m.Quarantined = quarantined
-		if err := cut.WriteManifest(ctx, r.opt.Store, res.Prefix, m); err != nil {
-			return failed(res, err, log)
-		}
-		if err := r.quarantineAll(ctx, broken, quarantined, log); err != nil {
-			return failed(res, err, log)
-		}
-		mb, _ := json.Marshal(cut.Marker{CutID: res.CutID, Prefix: res.Prefix})
-		if err := r.opt.Store.Put(ctx, marker, bytes.NewReader(mb), int64(len(mb))); err != nil {
-			return failed(res, err, log)
-		}
-		res.Status, res.Tables, res.Rejected, res.Quarantined = StatusPublished, len(m.Tables), m.Rejected.Count, len(quarantined)
-		for _, t := range m.Tables {
-			res.Rows += t.Rows
-		}
-		log.Info().Str("prefix", res.Prefix).Int("tables", res.Tables).Int64("rows", res.Rows).Int("rejected", res.Rejected).
-			Int("quarantined", res.Quarantined).Msg("cut published")
-		return r.removeRaw(ctx, res, inputs)
+		b.broken = append(b.broken, bad)
+		b.quarantined = append(b.quarantined, quarantineOf(p, bad))
+		inputs = without(inputs, bad.input.Key)
 	}
 }
 
-func failed(res CutResult, err error, log zerolog.Logger) CutResult {
-	res.Status, res.Error = StatusFailed, err.Error()
-	log.Error().Err(err).Msg("cut failed")
-	return res
+// kept are the parts of the amended version the new one carries over:
+// all but those replaced or withdrawn. A part replaced by a file of the
+// same name that turned out broken is kept, so a failed correction never
+// loses the rows it was to correct.
+func (b *built) kept(base *cut.Manifest, s *cut.Submission) []cut.Input {
+	if base == nil {
+		return nil
+	}
+	brokenNames := map[string]bool{}
+	for _, x := range b.broken {
+		brokenNames[cut.BaseName(x.input.Key)] = true
+	}
+	var out []cut.Input
+	for _, in := range base.Inputs {
+		if !s.Drops(in.Name()) || (slices.Contains(s.Replaces, in.Name()) && brokenNames[in.Name()]) {
+			out = append(out, in)
+		}
+	}
+	return out
 }
 
 func without(in []store.Info, key string) []store.Info {
@@ -106,21 +82,6 @@ func without(in []store.Info, key string) []store.Info {
 		}
 	}
 	return out
-}
-
-// removeRaw deletes a published cut's inbox files unless asked to keep
-// them: raw personal data should not outlive its masked copy.
-func (r *runner) removeRaw(ctx context.Context, res CutResult, inputs []store.Info) CutResult {
-	if r.opt.KeepRaw {
-		return res
-	}
-	for _, in := range inputs {
-		if err := r.opt.Store.Delete(ctx, in.Key); err != nil {
-			res.Error = "published, but removing raw input failed: " + err.Error()
-			r.opt.Log.Error().Err(err).Str("input", in.Key).Msg("removing raw input")
-		}
-	}
-	return res
 }
 
 // hashCounter hashes and counts what passes through.
@@ -165,23 +126,35 @@ func (c *cutBuild) checkSender(in store.Info, sender string) *brokenInput {
 	return &brokenInput{input: in, finding: dflow.Finding{Line: 1, Group: "ZHV", Rule: programme.RuleSender, Severity: dflow.SevError, Message: err.Error()}, fix: fix}
 }
 
-// publish reads every input into masked table files and publishes them.
-// A broken input stops it: the caller quarantines the input and publishes
-// what remains.
-func (r *runner) publish(ctx context.Context, d *Definition, pc *pendingCut, inputs []store.Info) (*cut.Manifest, *brokenInput, error) {
+// publish writes a version's tables: the kept parts of the version it
+// amends, copied as they are (masked already), then every input read and
+// masked. A broken input stops it: the caller quarantines the input and
+// publishes what remains.
+func (r *runner) publish(ctx context.Context, d *Definition, p *cut.Pending, base *cut.Manifest, kept []cut.Input, inputs []store.Info, version int) (*cut.Manifest, *brokenInput, error) {
 	started := time.Now().UTC()
-	m := &cut.Manifest{Cut: pc.cut, MPID: pc.mpid, Tool: r.opt.Tool, MaskScheme: mask.SchemeVersion,
+	s := p.Submission
+	m := &cut.Manifest{Cut: p.Cut, MPID: p.MPID, Version: version, AsAt: s.AsAt, Submission: cut.SubmissionRef{ID: p.ID, SHA256: p.SHA256},
+		Amends: s.Amends, Tool: r.opt.Tool, MaskScheme: mask.SchemeVersion,
 		Rules:          cut.RulesRef{Path: d.rules.Path, Version: d.rules.Version, Hash: d.rules.Hash},
 		KeyFingerprint: r.opt.Key.Fingerprint(), Rejected: cut.Rejections{ByRule: map[string]int{}, Instances: []cut.Rejected{}},
 		Counts: map[string]int{}}
 	tw := newTables(store.TempDir(r.opt.Store), map[string]string{
-		"datacut.cut": pc.cut, "datacut.mpid": pc.mpid, "datacut.mask_scheme": mask.SchemeVersion,
+		"datacut.cut": p.Cut, "datacut.mpid": p.MPID, "datacut.mask_scheme": mask.SchemeVersion,
 		"datacut.rules_version": d.rules.Version, "datacut.key_fingerprint": r.opt.Key.Fingerprint()}, r.maskers[d.Name], r.opt.Mem)
 	defer tw.discard()
 	defer tw.stop()
-	c := &cutBuild{def: d, mpid: pc.mpid, reg: r.opt.Pipelines.Register, m: m, tw: tw}
+	c := &cutBuild{def: d, mpid: p.MPID, reg: r.opt.Pipelines.Register, m: m, tw: tw}
+	if base != nil {
+		if err := r.carry(ctx, c, base, kept); err != nil {
+			return nil, nil, fmt.Errorf("carrying version %d's rows over: %w", base.Version, err)
+		}
+	}
 	read := d.in.reader()
 	bySHA := map[string]string{} // an input's SHA-256 → its key
+	for _, in := range kept {
+		bySHA[in.SHA256] = in.Key
+	}
+	rows := tw.rows()
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
@@ -209,6 +182,10 @@ func (r *runner) publish(ctx context.Context, d *Definition, pc *pendingCut, inp
 			return nil, nil, err
 		}
 		sum := hex.EncodeToString(hc.h.Sum(nil))
+		if listed, _ := s.Listed(cut.BaseName(in.Key)); listed.SHA256 != sum && broken == nil {
+			broken = &brokenInput{input: in, finding: dflow.Finding{Rule: "submission.sha256", Severity: dflow.SevError,
+				Message: fmt.Sprintf("its SHA-256 is %s, but submission.json lists %s: the file changed after it was listed, or the listing is wrong", sum[:16], listed.SHA256[:min(16, len(listed.SHA256))])}}
+		}
 		if first, ok := bySHA[sum]; ok && broken == nil {
 			broken = &brokenInput{input: in, finding: dflow.Finding{Rule: "cut.duplicate-file", Severity: dflow.SevError,
 				Message: fmt.Sprintf("the same content as %s (SHA-256 %s): a file is sent once; remove one of them", cut.BaseName(first), sum[:16])}}
@@ -218,13 +195,13 @@ func (r *runner) publish(ctx context.Context, d *Definition, pc *pendingCut, inp
 			return nil, broken, nil
 		}
 		bySHA[sum] = in.Key
-		info.Key, info.Size, info.SHA256 = in.Key, hc.n, sum
+		now := tw.rows()
+		info.Key, info.Submission, info.Size, info.SHA256, info.Rows = in.Key, p.ID, hc.n, sum, since(now, rows)
+		rows = now
 		m.Inputs = append(m.Inputs, info)
 	}
-	// The cut's id is its content's: published somewhere already (the same
-	// files uploaded again), the tables there are these tables.
-	m.CutID = contentID(d, pc.mpid, m.Inputs, r.opt.Key)
-	prefix := cut.Prefix(pc.cut, pc.mpid, m.CutID)
+	m.CutID = versionID(d, m, r.opt.Key)
+	prefix := cut.Prefix(p.Cut, p.MPID, m.CutID)
 	names := make([]string, 0, len(tw.files))
 	for n := range tw.files {
 		names = append(names, n)
@@ -258,23 +235,27 @@ func (c *cutBuild) tally(info *cut.Input, in store.Info, rejected bool, ordinal,
 	c.m.Counts["instances"]++
 	if rejected {
 		info.Rejected++
-		c.reject(in, ordinal, line, findings)
+		c.reject(info, in, ordinal, line, findings)
 		return false
 	}
 	c.m.Counts["published"]++
 	return true
 }
 
-func (c *cutBuild) reject(in store.Info, ordinal, line int, findings []dflow.Finding) {
+func (c *cutBuild) reject(info *cut.Input, in store.Info, ordinal, line int, findings []dflow.Finding) {
 	m := c.m
 	m.Rejected.Count++
 	var rules []string
 	seen := map[string]bool{}
+	if info.ByRule == nil {
+		info.ByRule = map[string]int{}
+	}
 	for _, f := range findings {
 		if f.Severity == dflow.SevError && !seen[f.Rule] {
 			seen[f.Rule] = true
 			rules = append(rules, f.Rule)
 			m.Rejected.ByRule[f.Rule]++
+			info.ByRule[f.Rule]++
 		}
 	}
 	if len(m.Rejected.Instances) < cut.MaxListedRejections {

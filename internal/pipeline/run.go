@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,8 +30,12 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		return nil, err
 	}
 	for _, c := range cuts {
-		for _, in := range c.inputs {
-			sum.InputBytes += in.Size
+		for _, p := range c.subs {
+			if p.Waiting == "" {
+				for _, f := range p.Files {
+					sum.InputBytes += f.Size
+				}
+			}
 		}
 	}
 	maskers := map[string]*mask.Masker{}
@@ -40,21 +45,17 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 		}
 	}
 	r := &runner{opt: opt, maskers: maskers, total: sum.InputBytes}
-	results := make([]CutResult, len(cuts))
+	results := make([][]CutResult, len(cuts))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opt.Workers)
 	for i, c := range cuts {
 		g.Go(func() error {
-			res := r.cut(gctx, c)
-			results[i] = res
-			if res.Status == StatusFailed && gctx.Err() != nil {
-				return gctx.Err()
-			}
-			return nil
+			results[i] = r.takeAll(gctx, c)
+			return gctx.Err()
 		})
 	}
 	err = g.Wait()
-	sum.Cuts = results
+	sum.Cuts = slices.Concat(results...)
 	sum.Seconds = time.Since(start).Seconds()
 	return sum, err
 }

@@ -18,8 +18,7 @@ import (
 func TestFileWithOtherColumnsIsQuarantined(t *testing.T) {
 	ctx := context.Background()
 	st := smallMarket(t, "ees")
-	first := listKeys(t, st, "inbox/")[0] // inbox/<MPID>/ees/EES_0001.csv
-	prefix := first[:strings.LastIndexByte(first, '/')+1]
+	first := dataKeys(t, st, "inbox/")[0] // inbox/<MPID>/ees/<submission>/EES_0001.csv
 	b, _ := store.ReadAll(ctx, st, first)
 	// The same rows without their last column, then a good copy after it.
 	var short bytes.Buffer
@@ -33,11 +32,8 @@ func TestFileWithOtherColumnsIsQuarantined(t *testing.T) {
 	// A good file after it: the first file's rows but its last (the same
 	// bytes twice would be a duplicate file, quarantined for that).
 	good := b[:bytes.LastIndexByte(b[:len(b)-1], '\n')+1]
-	for name, data := range map[string][]byte{"EES_0002.csv": short.Bytes(), "EES_0003.csv": good} {
-		if err := st.Put(ctx, prefix+name, bytes.NewReader(data), int64(len(data))); err != nil {
-			t.Fatal(err)
-		}
-	}
+	addToSubmission(t, st, first, "EES_0002.csv", short.Bytes())
+	addToSubmission(t, st, first, "EES_0003.csv", good)
 	sum, err := Run(ctx, runOpts(t, st))
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +49,7 @@ func TestFileWithOtherColumnsIsQuarantined(t *testing.T) {
 		if len(q) != 1 || !strings.HasSuffix(q[0], "/EES_0002.csv") {
 			t.Fatalf("quarantine holds %v, want EES_0002.csv", q)
 		}
-		_, report := quarantined(t, st, "ees", c.MPID, "EES_0002.csv")
+		_, report := quarantined(t, st, cut.SubmissionDir(c.MPID, "ees", c.Submission)+"EES_0002.csv")
 		rep, _ := store.ReadAll(ctx, st, report)
 		if !strings.Contains(string(rep), `"pipeline.schema"`) {
 			t.Errorf("report %s does not name rule pipeline.schema", rep)
@@ -69,12 +65,10 @@ func TestFileWithOtherColumnsIsQuarantined(t *testing.T) {
 func TestDuplicateFileIsQuarantined(t *testing.T) {
 	ctx := context.Background()
 	st := smallMarket(t, "ees")
-	first := listKeys(t, st, "inbox/")[0]
+	first := dataKeys(t, st, "inbox/")[0]
 	f, _ := cut.ParseInboxKey(first)
 	b, _ := store.ReadAll(ctx, st, first)
-	if err := st.Put(ctx, cut.InboxDir(f.MPID, f.Type)+"EES_copy.csv", bytes.NewReader(b), int64(len(b))); err != nil {
-		t.Fatal(err)
-	}
+	addToSubmission(t, st, first, "EES_copy.csv", b)
 	sum, err := Run(ctx, runOpts(t, st))
 	if err != nil {
 		t.Fatal(err)
@@ -100,8 +94,8 @@ func TestDuplicateFileIsQuarantined(t *testing.T) {
 func TestFolderThatIsNotAnMPIDIsLeftAlone(t *testing.T) {
 	ctx := context.Background()
 	st := smallMarket(t, "ees")
-	b, _ := store.ReadAll(ctx, st, listKeys(t, st, "inbox/")[0])
-	bad := "inbox/mpid=EVIL/ees/EES_0001.csv"
+	b, _ := store.ReadAll(ctx, st, dataKeys(t, st, "inbox/")[0])
+	bad := "inbox/mpid=EVIL/ees/s1/EES_0001.csv"
 	if err := st.Put(ctx, bad, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatal(err)
 	}
@@ -120,28 +114,43 @@ func TestFolderThatIsNotAnMPIDIsLeftAlone(t *testing.T) {
 	}
 }
 
-// A broken file uploaded again under the same name, still broken, never
+// A broken file sent again under the same name, still broken, never
 // overwrites the copy kept of the first: both stay in quarantine, each with
-// its report.
+// its report; a submission id used again is not taken at all.
 func TestQuarantineKeepsEveryUpload(t *testing.T) {
 	ctx := context.Background()
 	st, err := local.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, body := range []string{"not,an,ees,header\n1,2,3,4\n", "still,not,one\n"} {
-		if err := st.Put(ctx, "inbox/BRGT/ees/EES_0001.csv", strings.NewReader(body), int64(len(body))); err != nil {
+	for i, body := range []string{"not,an,ees,header\n1,2,3,4\n", "still,not,one\n", "third,try\n"} {
+		id := []string{"s1", "s2", "s1"}[i]
+		submitFiles(t, st, cut.Submission{MPID: "BRGT", Cut: "ees"}, id, map[string][]byte{"EES_0001.csv": []byte(body)})
+		sum, err := Run(ctx, runOpts(t, st))
+		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Run(ctx, runOpts(t, st)); err != nil {
-			t.Fatal(err)
+		want := StatusNothingLeft
+		if i == 2 {
+			want = StatusWaiting
+		}
+		if got := sum.Cuts[len(sum.Cuts)-1]; got.Submission != id || got.Status != want {
+			t.Fatalf("upload %d: %+v, want %s", i+1, sum.Cuts, want)
+		}
+		if i < 2 { // kept raw (runOpts): the inbox is cleared for the next
+			if err := st.Delete(ctx, cut.SubmissionKey("BRGT", "ees", id)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	if q := listKeys(t, st, cut.QuarantineRoot); len(q) != 2 {
 		t.Fatalf("quarantine holds %v, want both uploads", q)
 	}
-	if r := listKeys(t, st, cut.ReportsRoot); len(r) != 2 {
-		t.Fatalf("reports hold %v, want one per upload", r)
+	if r := listKeys(t, st, cut.ReportsRoot); len(r) != 4 {
+		t.Fatalf("reports hold %v, want a report and a receipt per upload", r)
+	}
+	if ks := dataKeys(t, st, cut.SubmissionDir("BRGT", "ees", "s1")); len(ks) != 1 {
+		t.Fatalf("the third upload, under a used id, is not left in the inbox: %v", ks)
 	}
 }
 
@@ -159,9 +168,7 @@ func TestSenderMustMatchTheFolder(t *testing.T) {
 	}
 	b, _ := store.ReadAll(ctx, st, crwn)
 	for _, folder := range []string{"BRGT", "EVIL"} {
-		if err := st.Put(ctx, cut.InboxDir(folder, "supplier-customer")+cut.BaseName(crwn), bytes.NewReader(b), int64(len(b))); err != nil {
-			t.Fatal(err)
-		}
+		submitFiles(t, st, cut.Submission{MPID: folder, Cut: "supplier-customer"}, "wrong", map[string][]byte{cut.BaseName(crwn): b})
 	}
 	sum, err := Run(ctx, runOpts(t, st))
 	if err != nil {
@@ -178,10 +185,13 @@ func TestSenderMustMatchTheFolder(t *testing.T) {
 				t.Errorf("CRWN's own cut: %s, %d quarantined", c.Status, c.Quarantined)
 			}
 		case "BRGT", "EVIL":
-			if c.Quarantined != 1 {
+			if c.Submission == "wrong" && c.Quarantined != 1 {
 				t.Fatalf("%s: %s, %d quarantined; want the CRWN file quarantined", c.MPID, c.Status, c.Quarantined)
 			}
-			_, report := quarantined(t, st, "supplier-customer", c.MPID, cut.BaseName(crwn))
+			if c.Submission != "wrong" {
+				continue
+			}
+			_, report := quarantined(t, st, cut.SubmissionDir(c.MPID, "supplier-customer", "wrong")+cut.BaseName(crwn))
 			rep, _ := store.ReadAll(ctx, st, report)
 			if !strings.Contains(string(rep), `"header.sender"`) || !strings.Contains(string(rep), want[c.MPID]) {
 				t.Errorf("%s: report %s", c.MPID, rep)

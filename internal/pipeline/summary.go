@@ -6,6 +6,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/rs/zerolog"
 
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/mask"
 	"github.com/mhhs-sit/datacut/internal/store"
 )
@@ -50,40 +51,44 @@ func (opt *Options) defaults() {
 const (
 	StatusPublished        = "published"
 	StatusAlreadyPublished = "already published"
-	StatusNothingLeft      = "nothing left to publish"
+	StatusNothingLeft      = "nothing published" // every file it sent was quarantined
+	StatusWaiting          = "waiting"
 	StatusNoPipeline       = "no pipeline"
 	StatusFailed           = "failed"
 )
 
-// CutResult is what happened to one pending cut.
+// CutResult is what happened to one submission (or one folder of loose
+// files, which always waits).
 type CutResult struct {
-	Cut         string `json:"cut"`
-	MPID        string `json:"mpid"`
-	CutID       string `json:"cutId,omitempty"`
-	Status      string `json:"status"`
-	Prefix      string `json:"prefix,omitempty"`
-	Inputs      int    `json:"inputs"`
-	Tables      int    `json:"tables"`
-	Rows        int64  `json:"rows"`
-	Rejected    int    `json:"rejected"`
-	Quarantined int    `json:"quarantined"`
-	Error       string `json:"error,omitempty"`
+	Cut        string `json:"cut"`
+	MPID       string `json:"mpid"`
+	Submission string `json:"submission,omitempty"`
+	Status     string `json:"status"`
+	// Waiting says why the submission was left in the inbox, and Since is
+	// its newest upload.
+	Waiting     string    `json:"waiting,omitempty"`
+	Since       time.Time `json:"since,omitempty"`
+	CutID       string    `json:"cutId,omitempty"`
+	Version     int       `json:"version,omitempty"`
+	Amends      int       `json:"amends,omitempty"`
+	AsAt        string    `json:"asAt,omitempty"`
+	Latest      bool      `json:"latest,omitempty"` // the version is the cut's latest
+	Prefix      string    `json:"prefix,omitempty"`
+	Inputs      int       `json:"inputs"`
+	Tables      int       `json:"tables"`
+	Rows        int64     `json:"rows"`
+	Rejected    int       `json:"rejected"`
+	Quarantined int       `json:"quarantined"`
+	Error       string    `json:"error,omitempty"`
 }
 
 // Summary is a run's outcome.
 type Summary struct {
-	Cuts       []CutResult `json:"cuts"`
-	InputBytes int64       `json:"inputBytes"`
-	Seconds    float64     `json:"seconds"`
-	Ignored    []Ignored   `json:"ignored,omitempty"`   // inbox objects left alone
-	Leftovers  []string    `json:"leftovers,omitempty"` // what crashed runs left, removed
-}
-
-// Ignored is an inbox object a run leaves alone, and why: it is not where a
-// cut's file belongs (inbox/<MPID>/<cut type>/<file>).
-type Ignored struct {
-	Key    string `json:"key"`
-	Reason string `json:"reason"`
+	Cuts       []CutResult   `json:"cuts"`
+	InputBytes int64         `json:"inputBytes"`
+	Seconds    float64       `json:"seconds"`
+	Ignored    []cut.Ignored `json:"ignored,omitempty"`   // inbox objects left alone
+	Leftovers  []string      `json:"leftovers,omitempty"` // what crashed runs left, removed
 }
 
 // Count returns how many cuts have the status.

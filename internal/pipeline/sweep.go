@@ -32,7 +32,7 @@ func sweep(ctx context.Context, opt Options, now time.Time) ([]string, error) {
 	folders := map[string]*folder{}
 	err := opt.Store.List(ctx, cut.CutsRoot, func(i store.Info) error {
 		k, ok := cut.ParseCutKey(i.Key)
-		if !ok || k.Marker || !inShard(k.Type, k.MPID, opt) {
+		if !ok || k.Latest || !inShard(k.Type, k.MPID, opt) {
 			return nil // a sharded run sweeps only its own cuts' folders
 		}
 		prefix := k.Prefix

@@ -30,6 +30,7 @@ type tables struct {
 type tableRec struct {
 	name    string
 	rec     arrow.Record
+	masked  bool // carried over from a published version
 	barrier bool
 }
 
@@ -50,7 +51,9 @@ func (t *tables) run() {
 			err = nil
 			continue
 		}
-		if err == nil {
+		if err == nil && it.masked {
+			err = t.write(it.name, it.rec)
+		} else if err == nil {
 			err = t.maskAndWrite(it.name, it.rec)
 		}
 		it.rec.Release()
@@ -70,6 +73,31 @@ func (t *tables) maskAndWrite(name string, rec arrow.Record) error {
 // send queues a record (ownership passes to the writer).
 func (t *tables) send(name string, rec arrow.Record) {
 	t.queue <- tableRec{name: name, rec: rec}
+}
+
+// sendMasked queues a record that is masked already.
+func (t *tables) sendMasked(name string, rec arrow.Record) {
+	t.queue <- tableRec{name: name, rec: rec, masked: true}
+}
+
+// rows counts each table's rows so far; only between barriers.
+func (t *tables) rows() map[string]int64 {
+	out := make(map[string]int64, len(t.files))
+	for n, f := range t.files {
+		out[n] = f.Rows
+	}
+	return out
+}
+
+// since is how many rows each table gained from then to now.
+func since(now, then map[string]int64) map[string]int64 {
+	out := map[string]int64{}
+	for n, rows := range now {
+		if d := rows - then[n]; d > 0 {
+			out[n] = d
+		}
+	}
+	return out
 }
 
 // barrier waits until everything queued is written and returns the first
@@ -95,7 +123,8 @@ func (t *tables) write(name string, rec arrow.Record) error {
 		}
 		t.files[name] = f
 	}
-	if !f.Schema.Equal(rec.Schema()) {
+	// Rows carried over from a published table have the stored schema.
+	if !f.Schema.Equal(rec.Schema()) && !cut.StoredSchema(f.Schema).Equal(cut.StoredSchema(rec.Schema())) {
 		return errSchema
 	}
 	return f.Write(rec)

@@ -6,7 +6,6 @@ package retention
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -106,17 +105,7 @@ func listCuts(ctx context.Context, st store.Store) (map[string][]*version, map[s
 	err := st.List(ctx, cut.CutsRoot, func(i store.Info) error {
 		k, ok := cut.ParseCutKey(i.Key)
 		switch {
-		case !ok:
-			return nil
-		case k.Marker:
-			b, err := store.ReadAll(ctx, st, i.Key)
-			if err != nil {
-				return err
-			}
-			var mk cut.Marker
-			if json.Unmarshal(b, &mk) == nil && mk.Prefix != "" {
-				markers[mk.Prefix] = append(markers[mk.Prefix], i.Key)
-			}
+		case !ok || k.Latest:
 			return nil
 		}
 		v := byPrefix[k.Prefix]

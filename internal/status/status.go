@@ -97,8 +97,8 @@ func Build(ctx context.Context, st store.Store, reg *programme.Register, now tim
 		return nil, err
 	}
 	err = st.List(ctx, cut.QuarantineRoot, func(i store.Info) error {
-		if cutType, mpid, ok := cut.ParseQuarantineKey(i.Key); ok {
-			row(mpid, cutType).Quarantined++
+		if q, ok := cut.ParseQuarantineKey(i.Key); ok && !q.Rejected {
+			row(q.MPID, q.Type).Quarantined++
 		}
 		return nil
 	})

@@ -4,16 +4,21 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
+	"path"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -90,10 +95,22 @@ type market struct {
 	pools *pools
 	cat   *dflow.Catalog
 	opt   Options
+
+	mu    sync.Mutex
+	files map[string][]cut.SubmittedFile // by submission folder
 }
 
-// Generate writes the market's cuts into the store's inbox layout,
-// inbox/<MPID>/<cut>/<file>, and the ground truth of injected faults under
+// AsAt is the as-at date of every generated submission: fixed, like Created.
+const AsAt = "2026-11-01"
+
+// SubmissionID names the submission each participant's generated files
+// are in: one per seed, so two markets written into one store never share
+// a folder.
+func SubmissionID(seed uint64) string { return fmt.Sprintf("synth-%d", seed) }
+
+// Generate writes the market's cuts into the store's inbox as one full
+// submission per participant and cut type, inbox/<MPID>/<cut>/<id>/<file>
+// with its submission.json last, and the ground truth of injected faults under
 // synth/ground-truth/.
 func Generate(ctx context.Context, st store.Store, opt Options) (*Summary, error) {
 	if opt.MPANs <= 0 {
@@ -110,7 +127,7 @@ func Generate(ctx context.Context, st store.Store, opt Options) (*Summary, error
 	if opt.ChunkMPANs <= 0 {
 		opt.ChunkMPANs = min(250_000, max(10_000, (opt.MPANs+1)/2))
 	}
-	m := &market{seed: opt.Seed, n: opt.MPANs, pools: newPools(opt.Seed), cat: dflow.DefaultCatalog(), opt: opt}
+	m := &market{seed: opt.Seed, n: opt.MPANs, pools: newPools(opt.Seed), cat: dflow.DefaultCatalog(), opt: opt, files: map[string][]cut.SubmittedFile{}}
 	chunks := (opt.MPANs + opt.ChunkMPANs - 1) / opt.ChunkMPANs
 	sum := newSummary()
 	sum.Seed, sum.MPANs = opt.Seed, opt.MPANs
@@ -118,7 +135,7 @@ func Generate(ctx context.Context, st store.Store, opt Options) (*Summary, error
 		"da": len(DAs), "registration": len(Registrations())}
 	var mu sync.Mutex
 	var done atomic.Int64
-	g, ctx := errgroup.WithContext(ctx)
+	g, gctx := errgroup.WithContext(ctx)
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = max(1, min(chunks, runtime.GOMAXPROCS(0)))
@@ -126,7 +143,7 @@ func Generate(ctx context.Context, st store.Store, opt Options) (*Summary, error
 	g.SetLimit(workers)
 	for c := 0; c < chunks; c++ {
 		g.Go(func() error {
-			part, err := m.chunk(ctx, st, c, &done)
+			part, err := m.chunk(gctx, st, c, &done)
 			if err != nil {
 				return err
 			}
@@ -139,7 +156,44 @@ func Generate(ctx context.Context, st store.Store, opt Options) (*Summary, error
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	return sum, nil
+	return sum, m.submit(ctx, st)
+}
+
+// submit writes each submission's submission.json, once all its files are
+// stored.
+func (m *market) submit(ctx context.Context, st store.Store) error {
+	for _, dir := range slices.Sorted(maps.Keys(m.files)) {
+		files := m.files[dir]
+		sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+		f, _ := cut.ParseInboxKey(dir + files[0].Name)
+		s := &cut.Submission{Schema: cut.SubmissionSchema, MPID: f.MPID, Cut: f.Type, AsAt: AsAt, Kind: cut.KindFull, Files: files}
+		if err := cut.WriteSubmission(ctx, st, f.Submission, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putFile stores a spool file and lists it in its submission.
+func (m *market) putFile(ctx context.Context, st store.Store, of *outFile) error {
+	f, err := os.Open(of.path)
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	if err := store.PutFile(ctx, st, of.key, of.path); err != nil {
+		return err
+	}
+	dir, name := path.Split(of.key)
+	m.mu.Lock()
+	m.files[dir] = append(m.files[dir], cut.SubmittedFile{Name: name, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))})
+	m.mu.Unlock()
+	return nil
 }
 
 // outFile is one file being written to the spool.
@@ -256,7 +310,7 @@ func (m *market) wants(cut string) bool {
 }
 
 func (cg *chunkGen) key(owner, cutType, name, ext string) string {
-	return fmt.Sprintf("%s%s_%04d.%s", cut.InboxDir(owner, cutType), name, cg.chunk+1, ext)
+	return fmt.Sprintf("%s%s_%04d.%s", cut.SubmissionDir(owner, cutType, SubmissionID(cg.m.seed)), name, cg.chunk+1, ext)
 }
 
 // create opens a spool file for key.
@@ -400,7 +454,7 @@ func (cg *chunkGen) finish(ctx context.Context) error {
 	g.SetLimit(16)
 	for _, k := range keys {
 		of := cg.files[k]
-		g.Go(func() error { return store.PutFile(gctx, cg.st, of.key, of.path) })
+		g.Go(func() error { return cg.m.putFile(gctx, cg.st, of) })
 	}
 	err := g.Wait()
 	cg.files = nil
@@ -468,12 +522,10 @@ func hashFloat(seed uint64, key string) float64 {
 	return float64(h.Sum64()>>11) / (1 << 53)
 }
 
-// cutOf is the <cut> segment of inbox/<MPID>/<cut>/<file>.
+// cutOf is the <cut> segment of inbox/<MPID>/<cut>/<id>/<file>.
 func cutOf(key string) string {
-	if parts := strings.Split(key, "/"); len(parts) == 4 {
-		return parts[2]
-	}
-	return ""
+	f, _ := cut.ParseInboxKey(key)
+	return f.Type
 }
 
 // abort removes spool files left by a failed chunk.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/mpan"
 	"github.com/mhhs-sit/datacut/internal/store"
@@ -32,10 +33,35 @@ func generate(t *testing.T, opt Options) (store.Store, *Summary) {
 	return st, sum
 }
 
+// keys lists the data files under prefix (not the submissions' submission.json).
 func keys(t *testing.T, st store.Store, prefix string) []string {
 	var ks []string
-	st.List(context.Background(), prefix, func(i store.Info) error { ks = append(ks, i.Key); return nil })
+	st.List(context.Background(), prefix, func(i store.Info) error {
+		if cut.BaseName(i.Key) != cut.SubmissionFile {
+			ks = append(ks, i.Key)
+		}
+		return nil
+	})
 	return ks
+}
+
+// Every generated file is in a complete submission a run takes at once.
+func TestSubmissionsAreReady(t *testing.T) {
+	st, _ := generate(t, Options{MPANs: 300, Seed: 9, FaultRate: 0.2})
+	subs, ignored, err := cut.ScanInbox(context.Background(), st, nil)
+	if err != nil || len(ignored) > 0 || len(subs) == 0 {
+		t.Fatalf("%d submissions, ignored %v, %v", len(subs), ignored, err)
+	}
+	files := 0
+	for _, p := range subs {
+		if p.Waiting != "" || p.ID != SubmissionID(9) || p.Submission.AsAt != AsAt {
+			t.Errorf("%s/%s/%s: %+v", p.MPID, p.Cut, p.ID, p)
+		}
+		files += len(p.Files)
+	}
+	if n := len(keys(t, st, cut.InboxRoot)); files != n {
+		t.Errorf("the submissions list %d files; the inbox has %d", files, n)
+	}
 }
 
 type fileResult struct {

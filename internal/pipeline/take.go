@@ -1,0 +1,237 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/rs/zerolog"
+
+	"github.com/mhhs-sit/datacut/internal/cut"
+	"github.com/mhhs-sit/datacut/internal/store"
+)
+
+// takeAll takes one MPID's submissions of one cut type, in order: each
+// becomes a version of the cut, or waits in the inbox, or (every file it
+// sent broken) is quarantined whole.
+func (r *runner) takeAll(ctx context.Context, pc *pendingCut) []CutResult {
+	out := make([]CutResult, 0, len(pc.subs))
+	log := r.opt.Log.With().Str("cut", pc.cut).Str("mpid", pc.mpid).Logger()
+	d := r.opt.Pipelines.ByName[pc.cut]
+	var versions []*cut.Manifest
+	var err error
+	if d != nil {
+		versions, err = cut.Versions(ctx, r.opt.Store, pc.cut, pc.mpid)
+	}
+	for _, p := range pc.subs {
+		res := CutResult{Cut: pc.cut, MPID: pc.mpid, Submission: p.ID, Inputs: len(p.Files), Since: p.Since}
+		switch {
+		case d == nil:
+			res.Status = StatusNoPipeline
+			res.Error = fmt.Sprintf("no pipeline named %q: files under %s are left alone (pipelines: %s)", pc.cut, cut.InboxDir(pc.mpid, pc.cut), r.opt.Pipelines.describe())
+			log.Warn().Msg(res.Error)
+		case err != nil:
+			res = failed(res, fmt.Errorf("reading the published versions: %w", err), log)
+		case ctx.Err() != nil:
+			res = failed(res, ctx.Err(), log)
+		default:
+			res = r.take(ctx, d, p, &versions, log.With().Str("submission", p.ID).Logger())
+		}
+		out = append(out, res)
+	}
+	return out
+}
+
+// take takes one submission. A crash anywhere is redone by the next run:
+// quarantine copies and tables are written before the manifest, the
+// manifest before latest.json, that before the receipt, and the raw files
+// are removed last.
+func (r *runner) take(ctx context.Context, d *Definition, p *cut.Pending, versions *[]*cut.Manifest, log zerolog.Logger) CutResult {
+	res := CutResult{Cut: p.Cut, MPID: p.MPID, Submission: p.ID, Inputs: len(p.Files), Since: p.Since}
+	if p.ID != "" && p.SHA256 != "" { // taken already, perhaps by a run that stopped before removing it
+		rc, err := cut.ReadReceipt(ctx, r.opt.Store, p.Cut, p.MPID, p.ID)
+		switch {
+		case err == nil && rc.Submission.SHA256 == p.SHA256:
+			res.Status, res.Version, res.CutID, res.Prefix, res.AsAt = StatusAlreadyPublished, rc.Version, rc.CutID, rc.Prefix, rc.AsAt
+			log.Info().Int("version", rc.Version).Msg("submission taken already")
+			return r.removeRaw(ctx, res, p)
+		case err == nil:
+			return waiting(res, fmt.Sprintf("submission id %s was used already (%s): send this one under a new id", p.ID, cut.ReceiptKey(p.Cut, p.MPID, p.ID)), log)
+		case !store.IsNotFound(err):
+			return failed(res, err, log)
+		}
+	}
+	if p.Waiting != "" {
+		return waiting(res, p.Waiting, log)
+	}
+	for _, m := range *versions { // published by a run that stopped before its receipt
+		if m.Submission.ID == p.ID && m.Submission.SHA256 == p.SHA256 {
+			return r.finish(ctx, res, p, m, *versions, log)
+		}
+	}
+	s := p.Submission
+	var base *cut.Manifest
+	if s.Kind == cut.KindAmend {
+		var why string
+		if base, why = amendable(d, s, *versions, r.opt.Key.Fingerprint()); why != "" {
+			return waiting(res, why, log)
+		}
+	}
+	next := 1
+	if n := len(*versions); n > 0 {
+		next = (*versions)[n-1].Version + 1
+	}
+	b, err := r.build(ctx, d, p, base, next)
+	if err != nil {
+		return failed(res, err, log)
+	}
+	version := 0
+	if b.m != nil {
+		version = b.m.Version
+	}
+	if err := r.quarantineAll(ctx, b.broken, b.quarantined, nextStep(p, version), log); err != nil {
+		return failed(res, err, log)
+	}
+	if b.m == nil {
+		res.Status, res.Quarantined = StatusNothingLeft, len(b.quarantined)
+		rc := &cut.Receipt{Submission: cut.SubmissionRef{ID: p.ID, SHA256: p.SHA256}, Cut: p.Cut, MPID: p.MPID, Status: StatusNothingLeft,
+			AsAt: s.AsAt, Amends: s.Amends, Quarantined: b.quarantined, Finished: nowUTC()}
+		if err := cut.WriteReceipt(ctx, r.opt.Store, rc); err != nil {
+			return failed(res, err, log)
+		}
+		log.Warn().Int("quarantined", res.Quarantined).Msg("every file of the submission was quarantined: nothing published")
+		return r.removeRaw(ctx, res, p)
+	}
+	m := b.m
+	prefix := cut.Prefix(p.Cut, p.MPID, m.CutID)
+	if err := cut.WriteManifest(ctx, r.opt.Store, prefix, m); err != nil {
+		return failed(res, err, log)
+	}
+	*versions = append(*versions, m)
+	return r.finish(ctx, res, p, m, *versions, log)
+}
+
+// finish makes a published version the latest if it is, writes the
+// submission's receipt and removes its raw files.
+func (r *runner) finish(ctx context.Context, res CutResult, p *cut.Pending, m *cut.Manifest, versions []*cut.Manifest, log zerolog.Logger) CutResult {
+	latest := cut.LatestOf(versions)
+	if err := cut.WriteLatest(ctx, r.opt.Store, p.Cut, p.MPID, cut.LatestRef(latest)); err != nil {
+		return failed(res, err, log)
+	}
+	rc := receiptOf(m, latest == m)
+	if err := cut.WriteReceipt(ctx, r.opt.Store, rc); err != nil {
+		return failed(res, err, log)
+	}
+	res.Status, res.CutID, res.Prefix, res.Version, res.Amends, res.AsAt, res.Latest = StatusPublished, m.CutID, rc.Prefix, m.Version, m.Amends, m.AsAt, rc.Latest
+	res.Tables, res.Rejected, res.Quarantined = len(m.Tables), m.Rejected.Count, len(m.Quarantined)
+	for _, t := range m.Tables {
+		res.Rows += t.Rows
+	}
+	log.Info().Str("prefix", res.Prefix).Int("version", m.Version).Bool("latest", res.Latest).Int("tables", res.Tables).Int64("rows", res.Rows).
+		Int("rejected", res.Rejected).Int("quarantined", res.Quarantined).Msg("version published")
+	return r.removeRaw(ctx, res, p)
+}
+
+func receiptOf(m *cut.Manifest, latest bool) *cut.Receipt {
+	rc := &cut.Receipt{Submission: m.Submission, Cut: m.Cut, MPID: m.MPID, Status: StatusPublished, Version: m.Version, CutID: m.CutID,
+		Prefix: cut.Prefix(m.Cut, m.MPID, m.CutID), AsAt: m.AsAt, Amends: m.Amends, Latest: latest, Rows: map[string]int64{},
+		Rejected: m.Rejected.Count, ByRule: m.Rejected.ByRule, Quarantined: m.Quarantined, Finished: m.Timings.Finished}
+	for _, t := range m.Tables {
+		rc.Rows[t.Name] = t.Rows
+	}
+	return rc
+}
+
+// amendable finds the version an amendment amends, or says why the
+// amendment must wait.
+func amendable(d *Definition, s *cut.Submission, versions []*cut.Manifest, keyFingerprint string) (*cut.Manifest, string) {
+	var base *cut.Manifest
+	for _, m := range versions {
+		if m.Version == s.Amends {
+			base = m
+		}
+	}
+	if base == nil {
+		have := "none is published yet"
+		if n := len(versions); n > 0 {
+			have = fmt.Sprintf("published: %d to %d", versions[0].Version, versions[n-1].Version)
+		}
+		return nil, fmt.Sprintf("amends version %d, which is not published (%s): it waits until it is, or correct amends", s.Amends, have)
+	}
+	if base.Rules.Hash != d.rules.Hash || base.KeyFingerprint != keyFingerprint {
+		return nil, fmt.Sprintf("version %d was masked with other DPIA rules or another key, so its rows cannot be carried over: send a full submission instead", base.Version)
+	}
+	parts := map[string]bool{}
+	for _, in := range base.Inputs {
+		parts[in.Name()] = true
+	}
+	quarantined := map[string]bool{}
+	for _, m := range versions {
+		for _, q := range m.Quarantined {
+			quarantined[cut.BaseName(q.Input)] = true
+		}
+	}
+	var problems []string
+	for _, n := range s.Withdraws {
+		if !parts[n] {
+			problems = append(problems, fmt.Sprintf("withdraws %s, which version %d does not hold", n, base.Version))
+		}
+	}
+	for _, n := range s.Replaces {
+		if !parts[n] && !quarantined[n] {
+			problems = append(problems, fmt.Sprintf("replaces %s, which version %d neither holds nor quarantined", n, base.Version))
+		}
+	}
+	for _, f := range s.Files {
+		if parts[f.Name] && !s.Drops(f.Name) {
+			problems = append(problems, fmt.Sprintf("sends %s, which version %d holds: list it under replaces", f.Name, base.Version))
+		}
+	}
+	if len(problems) > 0 {
+		names := slices.Sorted(func(yield func(string) bool) {
+			for n := range parts {
+				if !yield(n) {
+					return
+				}
+			}
+		})
+		return nil, fmt.Sprintf("%s (version %d holds %s): correct submission.json", strings.Join(problems, "; "), base.Version, strings.Join(names, ", "))
+	}
+	return base, ""
+}
+
+func waiting(res CutResult, why string, log zerolog.Logger) CutResult {
+	res.Status, res.Waiting = StatusWaiting, why
+	log.Info().Str("why", why).Msg("submission waits in the inbox")
+	return res
+}
+
+func failed(res CutResult, err error, log zerolog.Logger) CutResult {
+	res.Status, res.Error = StatusFailed, err.Error()
+	log.Error().Err(err).Msg("submission failed")
+	return res
+}
+
+// removeRaw deletes a taken submission's inbox files unless asked to keep
+// them (raw personal data should not outlive its masked copy): the files
+// first and submission.json last, so a run stopped half-way finds the
+// submission again, and its receipt, and finishes.
+func (r *runner) removeRaw(ctx context.Context, res CutResult, p *cut.Pending) CutResult {
+	if r.opt.KeepRaw {
+		return res
+	}
+	keys := make([]string, 0, len(p.Files)+1)
+	for _, f := range p.Files {
+		keys = append(keys, f.Key)
+	}
+	keys = append(keys, cut.SubmissionKey(p.MPID, p.Cut, p.ID))
+	for _, k := range keys {
+		if err := r.opt.Store.Delete(ctx, k); err != nil {
+			res.Error = "taken, but removing its raw files failed: " + err.Error()
+			r.opt.Log.Error().Err(err).Str("input", k).Msg("removing raw input")
+			return res
+		}
+	}
+	return res
+}
