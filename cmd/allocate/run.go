@@ -90,7 +90,7 @@ func printSummary(out io.Writer, oc *allocation.Outcome, st store.Store) {
 	if oc.Existing {
 		fmt.Fprintf(out, "plan %s was already allocated on these cuts: run %s (nothing changed)\n\n", r.Plan, r.RunID)
 	}
-	fmt.Fprintf(out, "universe: %d MPANs, %d units (%d linked) from %d cuts\n", r.Universe.MPANs, r.Universe.Units, r.Universe.LinkedUnits, len(r.Sources))
+	fmt.Fprintf(out, "universe: %d MPANs, %d units (%d linked) from %s\n", r.Universe.MPANs, r.Universe.Units, r.Universe.LinkedUnits, r.SourcesText())
 	fmt.Fprintf(out, "%-12s %8s %8s %9s %8s %12s\n", "environment", "asked", "filled", "shortfall", "MPANs", "reappointed")
 	for _, e := range r.Environments {
 		fmt.Fprintf(out, "%-12s %8d %8d %9d %8d %12d\n", e.Name, e.Asked, e.Filled, e.Asked-e.Filled, e.MPANs, e.Reappointed)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,19 +29,24 @@ func newStatusCmd() *cobra.Command {
 		Use:   "status [--store LOCATION] [--mpid M] [--json] [--html FILE]",
 		Short: "What each participant has sent and still owes, per MPID and cut type",
 		Long: `status lists, per organisation, MPID and cut type of the programme register
-(pipelines/programme.yaml), what has arrived: the latest published cut (when,
-rows, rejected instances), files waiting in the inbox (that no published cut
-holds), files kept in quarantine, and a state:
+(pipelines/programme.yaml), what has arrived: the latest version of the cut
+(the one its latest.json names: version number, as-at date, rows, rejected
+instances), how many versions exist, the broken files kept in quarantine, and
+the submissions waiting in the inbox with their age and what each waits for
+(files still to upload, a submission.json to correct; "ready" when the next
+run takes it); and a state:
 
-  received    the latest cut is in time
+  received    the latest version is in time
   awaited     nothing yet, not due yet
   overdue     nothing yet and the due date has passed (a refreshed cut is
               owed from the start)
-  stale       a refreshed cut (EES) whose latest is older than its interval
+  stale       a refreshed cut (EES) whose latest version's data is older
+              than its interval, by its as-at date (a date counts to its end)
   unexpected  sent, but the register does not ask this MPID for it
 
-It reads manifests and listings only, never data. --html FILE also writes the
-rows as one self-contained page (filter by state with its chips).
+It reads manifests, latest.json, submission.json and listings only, never
+data. --html FILE also writes the rows as one self-contained page (filter by
+state with its chips).
 
 ` + cli.ExitCodesDoc,
 		Example: `  datacut status --store ./data
@@ -116,26 +122,33 @@ func writeStatusPage(path string, rows []status.Row, register string, now time.T
 }
 
 func printStatus(w io.Writer, rows []status.Row) {
-	fmt.Fprintf(w, "%-20s %-4s %-18s %-10s %-10s %-17s %8s %8s %7s %11s\n",
-		"ORGANISATION", "MPID", "CUT", "STATE", "DUE", "LATEST", "ROWS", "REJECTED", "WAITING", "QUARANTINED")
+	fmt.Fprintf(w, "%-20s %-4s %-18s %-10s %-10s %-6s %-10s %8s %8s %8s %11s %7s\n",
+		"ORGANISATION", "MPID", "CUT", "STATE", "DUE", "LATEST", "AS AT", "VERSIONS", "ROWS", "REJECTED", "QUARANTINED", "WAITING")
 	counts := map[string]int{}
+	var waiting []string
 	for _, r := range rows {
 		counts[r.State]++
 		due := r.Due
 		if r.Refresh != "" {
 			due = "every " + r.Refresh
 		}
-		latest, n, rej := "-", "-", "-"
+		latest, asAt, n, rej := "-", "-", "-", "-"
 		if r.Latest != nil {
-			latest = r.Latest.Published.UTC().Format("2006-01-02 15:04")
+			latest, asAt = fmt.Sprintf("v%d", r.Latest.Version), r.Latest.AsAtDate()
 			n, rej = fmt.Sprint(r.Latest.Rows), fmt.Sprint(r.Latest.Rejected)
 		}
 		org := r.Organisation
 		if org == "" {
 			org = "(not registered)"
 		}
-		fmt.Fprintf(w, "%-20.20s %-4s %-18s %-10s %-10s %-17s %8s %8s %7d %11d\n", org, r.MPID, r.Cut, r.State, due, latest, n, rej, r.Waiting, r.Quarantined)
+		fmt.Fprintf(w, "%-20.20s %-4s %-18s %-10s %-10s %-6s %-10s %8d %8s %8s %11d %7d\n", org, r.MPID, r.Cut, r.State, due, latest, asAt, r.Versions, n, rej, r.Quarantined, len(r.Waiting))
+		for _, s := range r.Waiting {
+			waiting = append(waiting, fmt.Sprintf("  %-4s %-18s %-24s %4s  %s", r.MPID, r.Cut, s.Name(), s.Age(), s.Why()))
+		}
 	}
 	fmt.Fprintf(w, "\n%d received, %d awaited, %d overdue, %d stale, %d unexpected\n",
 		counts[status.Received], counts[status.Awaited], counts[status.Overdue], counts[status.Stale], counts[status.Unexpected])
+	if len(waiting) > 0 {
+		fmt.Fprintf(w, "\nwaiting submissions (MPID, cut, submission, age of its newest upload, what it waits for):\n%s\n", strings.Join(waiting, "\n"))
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mhhs-sit/datacut/internal/store/local"
 )
 
 // On an empty store every expected cut is owed: refreshed cuts overdue at
@@ -30,5 +32,21 @@ func TestStatusOnAnEmptyStore(t *testing.T) {
 	}
 	if lines := strings.Count(out.String(), "\n"); lines != 4 || !strings.Contains(out.String(), "MTRA mop-mtd") {
 		t.Fatalf("--mpid MTRA:\n%s", out.String())
+	}
+	// A submission still uploading is listed with its age and what it waits for.
+	st, err := local.Open(o.store.Location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(context.Background(), "inbox/MTRA/mop-mtd/2026-12-01/D0150_0001.dat", strings.NewReader("x"), 1); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := runStatus(context.Background(), o, &out, time.Now().Add(3*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "      0       1\n") ||
+		!strings.Contains(out.String(), "  MTRA mop-mtd            2026-12-01                 3h  no submission.json yet: it is uploaded last, after every file\n") {
+		t.Fatalf("a waiting submission:\n%s", out.String())
 	}
 }

@@ -3,6 +3,7 @@ package allocation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"github.com/mhhs-sit/datacut/internal/mask"
 	"github.com/mhhs-sit/datacut/internal/pipeline"
 	"github.com/mhhs-sit/datacut/internal/plan"
+	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/store/local"
 	"github.com/mhhs-sit/datacut/internal/synth"
 	"github.com/mhhs-sit/datacut/pipelines"
@@ -228,6 +230,53 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("re-run kept %d of %d earlier units (previous run %q)", kept, filled, third.Report.PreviousRun)
 	}
 	checkHTML(t, filepath.Join(run, "report.html"), rep)
+	checkPins(t, ctx, st, p, rep)
+}
+
+// checkPins runs the plan with a pin of the version its latest run read
+// (the only one published), and with a pin of one never published.
+func checkPins(t *testing.T, ctx context.Context, st *local.Store, p *plan.Plan, rep *Report) {
+	t.Helper()
+	src := rep.Sources[0]
+	for _, s := range rep.Sources {
+		if s.Version < 1 || s.AsAt == "" || s.Pinned {
+			t.Fatalf("source %+v: a run records each source's version and as-at date, none pinned", s)
+		}
+	}
+	pin := func(version int) (*Outcome, error) {
+		const cuts = "cuts: [registration, ees, mop-mtd, supplier-customer]\n"
+		raw := strings.Replace(string(p.Raw), cuts, fmt.Sprintf("%s  pins: {%s: {%s: %d}}\n", cuts, src.Cut, src.MPID, version), 1)
+		pp, err := plan.Decode("sit.yaml", []byte(raw), p.Sources.Types)
+		if err != nil || pp.Sources.Pin(src.Cut, src.MPID) != version {
+			t.Fatalf("the pinned plan: %v", err)
+		}
+		return Run(ctx, Options{Store: st, Plan: pp, Log: zerolog.Nop()})
+	}
+	oc, err := pin(src.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pinned []SourceRef
+	for _, s := range oc.Report.Sources {
+		if s.Pinned {
+			pinned = append(pinned, s)
+		}
+	}
+	if len(pinned) != 1 || pinned[0].SourceRef != src.SourceRef || len(oc.Report.Sources) != len(rep.Sources) {
+		t.Fatalf("pinned sources %+v, want only %+v", pinned, src)
+	}
+	b, err := store.ReadAll(ctx, st, oc.Prefix+cut.ReportMarkdown)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row := fmt.Sprintf("| %s | %s | %d (pinned) | %s | %s |", src.Cut, src.MPID, src.Version, src.AsAt, src.CutID); !strings.Contains(string(b), row) ||
+		!strings.Contains(string(b), "(1 pinned by the plan)") {
+		t.Errorf("report.md has no source row %q:\n%s", row, b)
+	}
+	_, err = pin(src.Version + 5)
+	if want := fmt.Sprintf("the plan pins %s's %s cut to version %d, which does not exist: the versions published are %d", src.MPID, src.Cut, src.Version+5, src.Version); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a pin of a version never published: %v, want %q", err, want)
+	}
 }
 
 // checkHTML opens the report in headless Chromium and checks the chart it
@@ -255,6 +304,15 @@ func checkHTML(t *testing.T, path string, rep *Report) {
 	}
 	if asked, filled := rep.Totals(); !strings.Contains(dom, `class="bar short"`) && filled < asked {
 		t.Error("short demands are not marked in the chart")
+	}
+	sources := regexp.MustCompile(`(?s)<table id="source-table">(.*?)</table>`).FindStringSubmatch(dom)
+	if sources == nil || strings.Count(sources[1], "<tr><td>") != len(rep.Sources) {
+		t.Errorf("the sources table should list the %d sources", len(rep.Sources))
+	}
+	for _, s := range rep.Sources {
+		if row := fmt.Sprintf("<td>%s</td><td>%s</td><td class=\"n\">%d</td><td>%s</td>", s.Cut, s.MPID, s.Version, s.AsAt); !strings.Contains(dom, row) {
+			t.Errorf("the sources table has no row %s", row)
+		}
 	}
 }
 

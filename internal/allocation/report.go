@@ -33,8 +33,14 @@ type Report struct {
 	Timings        Timings        `json:"timings"`
 }
 
-// SourceRef names a cut the universe read.
-type SourceRef = cut.SourceRef
+// SourceRef names a version of a cut the universe read (the fields
+// retention reads, cut.SourceRef), its as-at date, and whether the plan
+// pinned it rather than taking the latest.
+type SourceRef struct {
+	cut.SourceRef
+	AsAt   string `json:"asAt,omitempty"`
+	Pinned bool   `json:"pinned,omitempty"`
+}
 
 // EnvReport is one environment's coverage.
 type EnvReport struct {
@@ -88,7 +94,7 @@ func buildReport(res *solver.Result, rows []Row, sources []universe.Source, id, 
 	r := &Report{Plan: p.Name, RunID: id, PreviousRun: previous, Seed: p.Seed, KeyFingerprint: res.Universe.KeyFingerprint,
 		Universe: res.Universe.Stats, Unplaced: res.Unplaced}
 	for _, s := range sources {
-		r.Sources = append(r.Sources, SourceRef{Cut: s.Cut, MPID: s.MPID, CutID: s.CutID})
+		r.Sources = append(r.Sources, SourceRef{SourceRef: cut.SourceRef{Cut: s.Cut, MPID: s.MPID, CutID: s.CutID, Version: s.Version}, AsAt: s.AsAt, Pinned: s.Pinned})
 	}
 	packOf := map[string]string{}
 	for _, pk := range packs {
@@ -170,7 +176,7 @@ func sortedKeys(m map[string]int) []string {
 func renderMarkdown(r *Report) ([]byte, error) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# Allocation %s — run %s\n\n", r.Plan, r.RunID)
-	fmt.Fprintf(&b, "Universe: %d MPANs in %d units (%d linked) from %d cuts, key %s. Seed %d.", r.Universe.MPANs, r.Universe.Units, r.Universe.LinkedUnits, len(r.Sources), r.KeyFingerprint, r.Seed)
+	fmt.Fprintf(&b, "Universe: %d MPANs in %d units (%d linked) from %s, key %s. Seed %d.", r.Universe.MPANs, r.Universe.Units, r.Universe.LinkedUnits, r.SourcesText(), r.KeyFingerprint, r.Seed)
 	if r.PreviousRun != "" {
 		fmt.Fprintf(&b, " Assignments still valid were kept from run %s.", r.PreviousRun)
 	}
@@ -187,7 +193,47 @@ func renderMarkdown(r *Report) ([]byte, error) {
 		}
 		b.WriteString("\nMPANs by segment: " + counts(e.BySegment) + "  \nMPANs by GSP group: " + counts(e.ByGSP) + "\n")
 	}
+	b.WriteString("\n## Sources\n\nThe version of each MPID's cut the universe read: its latest, or the one the plan pins.\n\n")
+	b.WriteString("| cut | MPID | version | as at | cut id |\n|---|---|---:|---|---|\n")
+	for _, s := range r.Sources {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", s.Cut, s.MPID, s.VersionText(), dash(s.AsAt), s.CutID)
+	}
 	return b.Bytes(), nil
+}
+
+// SourcesText says how many cut versions the universe read, and how many
+// of them the plan pinned.
+func (r *Report) SourcesText() string {
+	pinned := 0
+	for _, s := range r.Sources {
+		if s.Pinned {
+			pinned++
+		}
+	}
+	if pinned == 0 {
+		return fmt.Sprintf("%d cuts", len(r.Sources))
+	}
+	return fmt.Sprintf("%d cuts (%d pinned by the plan)", len(r.Sources), pinned)
+}
+
+// VersionText is the source's version, marked when the plan pinned it
+// ("-" in a report of a run before cuts had versions).
+func (s SourceRef) VersionText() string {
+	v := dash("")
+	if s.Version > 0 {
+		v = fmt.Sprint(s.Version)
+	}
+	if s.Pinned {
+		v += " (pinned)"
+	}
+	return v
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func pct(a, b int) string {
@@ -211,7 +257,7 @@ func counts(m map[string]int) string {
 //go:embed report.html.tmpl
 var htmlTemplate string
 
-var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{"pct": pct, "rate": func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }, "counts": counts}).Parse(htmlTemplate))
+var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{"pct": pct, "rate": func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }, "counts": counts, "dash": dash}).Parse(htmlTemplate))
 
 // renderHTML renders a self-contained page: the chart is drawn by inline
 // script from the embedded data, the tables work without script.

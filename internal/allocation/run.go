@@ -60,7 +60,7 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	st, p := opt.Store, opt.Plan
 	started := time.Now()
 	step("finding the latest cuts")
-	sources, key, err := universe.Latest(ctx, st, p.Sources.Types)
+	sources, key, err := universe.Find(ctx, st, p.Sources.Types, p.Sources.Pins)
 	if err != nil {
 		return nil, err
 	}

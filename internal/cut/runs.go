@@ -15,9 +15,10 @@ import (
 // lists them under "sources": what retention must keep while the run is
 // its plan's latest.
 type SourceRef struct {
-	Cut   string `json:"cut"`
-	MPID  string `json:"mpid"`
-	CutID string `json:"cutId"`
+	Cut     string `json:"cut"`
+	MPID    string `json:"mpid"`
+	CutID   string `json:"cutId"`
+	Version int    `json:"version,omitempty"`
 }
 
 // ledgerPointer is allocations/<plan>/latest.json.

@@ -61,8 +61,8 @@ type Plan struct {
 	// TestFlag is the ZHV test data flag of re-rendered D-flows: up to 4
 	// characters, never OPER (default TR01).
 	TestFlag string `yaml:"test_flag"`
-	// Sources name the cut types whose latest complete cuts form the
-	// universe.
+	// Sources name the cut types whose latest versions form the universe,
+	// and the versions pinned instead.
 	Sources Sources `yaml:"sources"`
 	// Policy is how the SI may re-appoint and how scarce supply is shared.
 	Policy Policy `yaml:"policy"`
@@ -81,16 +81,25 @@ type Plan struct {
 	fileName string    // when set, Name must equal it (plans/<name>.yaml)
 }
 
-// Sources name the cut types whose latest complete cuts form the universe.
+// Sources name the cut types whose latest versions form the universe, and
+// the versions pinned instead.
 type Sources struct {
 	// Cuts are cut type names (pipelines/cuts/<name>.yaml). The latest
-	// complete cut of every MPID of each forms the universe; one of them
-	// must have universe: attributes (ees), which carries the MPANs'
-	// attributes and appointments.
+	// version of every MPID's cut of each (the one its latest.json names)
+	// forms the universe; one of them must have universe: attributes (ees),
+	// which carries the MPANs' attributes and appointments.
 	Cuts []string `yaml:"cuts"`
+	// Pins fix which version of an MPID's cut the universe reads instead of
+	// the latest: cut type (among Cuts) → MPID → version number (1 or
+	// more), e.g. {registration: {GUCL: 3}}. A run stops if a pinned
+	// version does not exist; datacut prune keeps every pinned version.
+	Pins map[string]map[string]int `yaml:"pins"`
 
 	Types []*cut.Type `yaml:"-"` // the cut types Cuts names, in its order
 }
+
+// Pin is the version of mpid's cut of cutType the plan pins, 0 if none.
+func (s Sources) Pin(cutType, mpid string) int { return s.Pins[cutType][mpid] }
 
 // Policy of the allocation.
 type Policy struct {
@@ -302,6 +311,19 @@ func (p *Plan) validateSources(doc *defs.Doc, root *yaml.Node) {
 	if len(p.Sources.Types) == len(p.Sources.Cuts) && !attributes {
 		doc.FailAt(nodeAt(root, "sources", "cuts"), "sources.cuts must include a cut type with universe: %s (%s): it carries the MPAN attributes and appointments", cut.UniverseAttributes, strings.Join(withUniverse(p.types, cut.UniverseAttributes), ", "))
 	}
+	forEachKey(value(value(root, "sources"), "pins"), func(ct, mpids *yaml.Node) {
+		if !contains(p.Sources.Cuts, ct.Value) {
+			doc.FailAt(ct, "sources.pins: cut %q is not among sources.cuts (%s)", ct.Value, strings.Join(p.Sources.Cuts, ", "))
+		}
+		forEachKey(mpids, func(mpid, version *yaml.Node) {
+			if !cut.IsMPID(mpid.Value) {
+				doc.FailAt(mpid, "sources.pins.%s: %q is not a 4-character MPID", ct.Value, mpid.Value)
+			}
+			if v := p.Sources.Pins[ct.Value][mpid.Value]; v < 1 {
+				doc.FailAt(version, "sources.pins.%s.%s: version %d: versions are numbered from 1", ct.Value, mpid.Value, v)
+			}
+		})
+	})
 }
 
 // validate checks an environment; n is its node.

@@ -61,6 +61,16 @@ func TestLintErrors(t *testing.T) {
 			`x.yaml:3:23: sources.cuts: unknown cut type "mtd" (one of ees, mop-mtd, registration, supplier-customer)`},
 		{"no ees", "name: x\nsi: MHSI\nsources:\n  cuts: [registration]\n" + env,
 			"x.yaml:4:3: sources.cuts must include a cut type with universe: attributes (ees)"},
+		{"pin of a cut not among the sources", "name: x\nsi: MHSI\nsources:\n  cuts: [ees]\n  pins: {registration: {GUCL: 3}}\n" + env,
+			`x.yaml:5:10: sources.pins: cut "registration" is not among sources.cuts (ees)`},
+		{"pin of a bad MPID", "name: x\nsi: MHSI\nsources:\n  cuts: [ees]\n  pins:\n    ees: {gucl: 3}\n" + env,
+			`x.yaml:6:11: sources.pins.ees: "gucl" is not a 4-character MPID`},
+		{"pin of version 0", "name: x\nsi: MHSI\nsources:\n  cuts: [ees]\n  pins:\n    ees:\n      GUCL: 0\n" + env,
+			"x.yaml:7:13: sources.pins.ees.GUCL: version 0: versions are numbered from 1"},
+		{"pin that is not a number", "name: x\nsi: MHSI\nsources:\n  cuts: [ees]\n  pins: {ees: {GUCL: latest}}\n" + env,
+			"x.yaml:5:"},
+		{"unknown sources key", "name: x\nsi: MHSI\nsources:\n  cuts: [ees]\n  pin: {ees: {GUCL: 3}}\n" + env,
+			`x.yaml:5:3: unknown key "pin" (known here: cuts, pins)`},
 		{"fairness", head + "policy: {fairness: first-come}\n" + env, `x.yaml:4:20: policy.fairness "first-come": the only rule is max-min`},
 		{"distributor reappoint", head + "policy:\n  reappoint: [mop, distributor]\n" + env,
 			"x.yaml:5:20: policy.reappoint: the distributor cannot be re-appointed"},
@@ -128,6 +138,16 @@ func TestDefaults(t *testing.T) {
 	}
 	if got := strings.Join(p.Packs["distributor"], ","); got != "registration" {
 		t.Errorf("distributor packs %q", got)
+	}
+}
+
+func TestPins(t *testing.T) {
+	p, err := Decode("x.yaml", []byte("name: x\nsi: MHSI\nsources:\n  cuts: [ees, registration]\n  pins:\n    registration: {GUCL: 3, LOND: 1}\n"+env), builtInTypes(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Sources.Pin("registration", "GUCL") != 3 || p.Sources.Pin("registration", "LOND") != 1 || p.Sources.Pin("ees", "GUCL") != 0 || p.Sources.Pin("registration", "EELC") != 0 {
+		t.Errorf("pins %v", p.Sources.Pins)
 	}
 }
 

@@ -7,24 +7,18 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
-	"time"
 
 	"github.com/mhhs-sit/datacut/internal/browsertest"
-	"github.com/mhhs-sit/datacut/internal/store/local"
 )
 
 // The page, opened in headless Chromium, draws one chip per state whose
-// count is the rows of that state, and keeps every row in its table.
+// count is the rows of that state, keeps every row in its table, and shows
+// each row's latest version with its as-at date, how many versions exist,
+// the quarantined files and the waiting submissions with age and reason.
 func TestHTMLInChromium(t *testing.T) {
-	st, err := local.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-	publish(t, st, "ees", "BRGT", "new", now.Add(-time.Hour))
-	publish(t, st, "ees", "CRWN", "c1", now.Add(-200*time.Hour))
-	publish(t, st, "ees", "MTRA", "m1", now)
+	st := fixture(t)
 	rows, err := Build(context.Background(), st, builtInRegister(t), now)
 	if err != nil {
 		t.Fatal(err)
@@ -51,10 +45,38 @@ func TestHTMLInChromium(t *testing.T) {
 			t.Errorf("chip %s counts %d, the rows hold %d", c[1], n, want[c[1]])
 		}
 	}
-	if got := len(regexp.MustCompile(`<tr class="\w+" data-state=`).FindAllString(dom, -1)); got != len(rows) {
-		t.Errorf("the table holds %d rows, want %d", got, len(rows))
+	trs := regexp.MustCompile(`(?s)<tr class="\w+" data-state=.*?</tr>`).FindAllString(dom, -1)
+	if len(trs) != len(rows) {
+		t.Errorf("the table holds %d rows, want %d", len(trs), len(rows))
 	}
 	if want[Stale] != 1 || want[Unexpected] != 1 || want[Received] != 1 {
 		t.Errorf("states %v: the fixture should give one stale, one unexpected, one received", want)
+	}
+	for _, h := range []string{"<th>Latest</th>", "<th>As at</th>", "<th>Versions</th>", "<th>Quarantined</th>", "<th>Waiting submissions</th>"} {
+		if !strings.Contains(dom, h) {
+			t.Errorf("the table has no column %s", h)
+		}
+	}
+	row := func(mpid, cutType string) string {
+		for _, tr := range trs {
+			if strings.Contains(tr, "<td>"+mpid+"</td><td>"+cutType+"</td>") {
+				return tr
+			}
+		}
+		t.Fatalf("no row for %s %s", mpid, cutType)
+		return ""
+	}
+	for _, c := range []struct{ mpid, cut, want string }{
+		{"BRGT", "ees", `>v2</td><td class="asat" title="2026-11-30">2026-11-30</td><td class="n versions">3</td><td class="n">14</td><td class="n">2</td>`},
+		{"BRGT", "ees", `<span class="sub">s-ready</span> <span class="age" title="newest upload 2026-12-01 06:00 UTC">3h</span> <span class="why">ready: the next run takes it</span>`},
+		{"BRGT", "ees", `<span class="sub">(loose files)</span> <span class="age" title="newest upload 2026-11-29 07:00 UTC">2d</span> <span class="why">loose files, not in a submission folder`},
+		{"MTRA", "ees", `>v1</td><td class="asat" title="2026-11-30T06:00:00Z">2026-11-30</td>`},
+		{"MTRA", "mop-mtd", `<td class="version">—</td><td class="asat">—</td><td class="n versions">0</td><td class="n">—</td><td class="n">—</td>
+<td class="n">1</td>`},
+		{"MTRA", "mop-mtd", `<li class="blocked"><span class="sub">2026-12-01</span> <span class="age" title="newest upload 2026-12-01 08:15 UTC">45m</span> <span class="why">no submission.json yet: it is uploaded last, after every file</span></li>`},
+	} {
+		if tr := row(c.mpid, c.cut); !strings.Contains(tr, c.want) {
+			t.Errorf("%s %s's row has no %s:\n%s", c.mpid, c.cut, c.want, tr)
+		}
 	}
 }

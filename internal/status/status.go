@@ -1,8 +1,8 @@
 // Package status says, per organisation, MPID and cut type, what has
 // arrived and what is still owed: the programme register's expectations
-// against the store's published cuts, quarantine and inbox. It reads
-// manifests and listings only, never data, so nothing sensitive can reach
-// a status page.
+// against the store's published versions, quarantine and inbox. It reads
+// manifests, latest.json, submission.json and listings only, never data, so
+// nothing sensitive can reach a status page.
 package status
 
 import (
@@ -36,23 +36,76 @@ type Row struct {
 	// the register says; both empty for an unexpected cut.
 	Due     string `json:"due,omitempty"`
 	Refresh string `json:"refresh,omitempty"`
-	// Latest is the latest published cut, if any.
-	Latest *Version `json:"latest,omitempty"`
-	// Waiting counts the inbox files no published cut holds; Quarantined
-	// the files kept in quarantine, every upload.
-	Waiting     int `json:"waiting"`
+	// Latest is the latest version (the one latest.json names), if any;
+	// Versions counts the published versions.
+	Latest   *Version `json:"latest,omitempty"`
+	Versions int      `json:"versions"`
+	// Quarantined counts the broken files kept in quarantine, of every
+	// submission.
 	Quarantined int `json:"quarantined"`
+	// Waiting are the submissions in the inbox no run has taken yet.
+	Waiting []Waiting `json:"waiting,omitempty"`
 
 	expected *programme.Expectation // nil: the register does not ask for it
 }
 
-// Version is a published cut, as its manifest says.
+// Version is a published version of a cut, as its manifest says.
 type Version struct {
+	Version   int       `json:"version"`
 	CutID     string    `json:"cutId"`
+	AsAt      string    `json:"asAt"` // when its data was extracted
 	Published time.Time `json:"published"`
 	Inputs    int       `json:"inputs"`
 	Rows      int64     `json:"rows"`
-	Rejected  int       `json:"rejected"`
+	Rejected  int       `json:"rejected"` // instances left out
+}
+
+// AsAtDate is the as-at date without its time, if it has one.
+func (v *Version) AsAtDate() string {
+	if len(v.AsAt) > len(time.DateOnly) {
+		return v.AsAt[:len(time.DateOnly)]
+	}
+	return v.AsAt
+}
+
+// Waiting is a submission folder in the inbox that no run has taken: one
+// still being uploaded or to be corrected (Reason says what it waits for,
+// naming files and fields, never data), or one ready for the next run
+// (Reason empty). Submission "" is loose files outside any submission.
+type Waiting struct {
+	Submission string    `json:"submission"`
+	Files      int       `json:"files"`
+	Since      time.Time `json:"since"` // its newest upload
+	AgeSeconds int64     `json:"ageSeconds"`
+	Reason     string    `json:"reason,omitempty"`
+}
+
+// Name is the submission's id, or what loose files are.
+func (w Waiting) Name() string {
+	if w.Submission == "" {
+		return "(loose files)"
+	}
+	return w.Submission
+}
+
+// Age is how long ago its newest upload came, roughly: 45m, 5h, 3d.
+func (w Waiting) Age() string {
+	d := time.Duration(w.AgeSeconds) * time.Second
+	switch {
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+}
+
+// Why is what the submission waits for.
+func (w Waiting) Why() string {
+	if w.Reason == "" {
+		return "ready: the next run takes it"
+	}
+	return w.Reason
 }
 
 // Build lists every expected (MPID, cut type) of the register and every
@@ -83,27 +136,20 @@ func Build(ctx context.Context, st store.Store, reg *programme.Register, now tim
 			}
 		}
 	}
-	published, err := latest(ctx, st, row)
-	if err != nil {
+	if err := published(ctx, st, row); err != nil {
 		return nil, err
 	}
-	err = st.List(ctx, cut.InboxRoot, func(i store.Info) error {
-		if f, err := cut.ParseInboxKey(i.Key); err == nil && !published[i.Key] { // kept raw with --keep-raw: not waiting
-			row(f.MPID, f.Type).Waiting++
-		}
-		return nil
-	})
-	if err != nil {
+	if err := waiting(ctx, st, row, now); err != nil {
 		return nil, err
 	}
-	err = st.List(ctx, cut.QuarantineRoot, func(i store.Info) error {
-		if q, ok := cut.ParseQuarantineKey(i.Key); ok && !q.Rejected {
+	err := st.List(ctx, cut.QuarantineRoot, func(i store.Info) error {
+		if q, ok := cut.ParseQuarantineKey(i.Key); ok && !q.Rejected && cut.IsMPID(q.MPID) {
 			row(q.MPID, q.Type).Quarantined++
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("listing quarantine: %w", err)
 	}
 	out := make([]Row, 0, len(rows))
 	for _, r := range rows {
@@ -128,7 +174,10 @@ func Build(ctx context.Context, st store.Store, reg *programme.Register, now tim
 	return out, nil
 }
 
-// state decides a row's state from what the register expects.
+// state decides a row's state from what the register expects. A refreshed
+// cut is stale by the as-at date of its latest version, when its data was
+// extracted, not by when it was published: re-sending an old extract does
+// not make the data fresh.
 func state(r *Row, now time.Time) string {
 	exp := r.expected
 	if exp == nil {
@@ -141,39 +190,108 @@ func state(r *Row, now time.Time) string {
 		return Overdue // a refreshed cut is owed from the start
 	case r.Latest == nil:
 		return Awaited
-	case exp.Refresh > 0 && now.Sub(r.Latest.Published) > exp.Refresh:
+	case exp.Refresh > 0 && now.Sub(extracted(r.Latest)) > exp.Refresh:
 		return Stale
 	}
 	return Received
 }
 
-// latest reads the manifest of every published cut and keeps each MPID's
-// latest of each cut type; it returns the inbox keys published cuts hold.
-func latest(ctx context.Context, st store.Store, row func(mpid, cutType string) *Row) (map[string]bool, error) {
-	published := map[string]bool{}
+// extracted is when a version's data was extracted at the latest: the end
+// of its as-at day when it is a date, its publication if unreadable.
+func extracted(v *Version) time.Time {
+	t, err := cut.ParseAsAt(v.AsAt)
+	switch {
+	case err != nil:
+		return v.Published
+	case len(v.AsAt) == len(time.DateOnly):
+		return t.AddDate(0, 0, 1)
+	}
+	return t
+}
+
+// published finds each MPID's latest version of each cut type (the one its
+// latest.json names; before that is written, the latest of its manifests
+// by as-at date) and counts its versions.
+func published(ctx context.Context, st store.Store, row func(mpid, cutType string) *Row) error {
+	type group struct {
+		cut, mpid string
+		manifests []string // prefixes
+		latest    bool
+	}
+	groups := map[[2]string]*group{}
 	err := st.List(ctx, cut.CutsRoot, func(i store.Info) error {
-		prefix, ok := cut.IsManifest(i.Key)
-		if !ok {
+		k, ok := cut.ParseCutKey(i.Key)
+		if !ok || !cut.IsMPID(k.MPID) || (!k.Latest && k.Name != cut.ManifestFile) {
 			return nil
 		}
-		m, err := cut.ReadManifest(ctx, st, prefix)
-		if err != nil {
-			return fmt.Errorf("%s: %w", i.Key, err)
+		g := groups[[2]string{k.MPID, k.Type}]
+		if g == nil {
+			g = &group{cut: k.Type, mpid: k.MPID}
+			groups[[2]string{k.MPID, k.Type}] = g
 		}
-		v := &Version{CutID: m.CutID, Published: m.Timings.Finished, Inputs: len(m.Inputs), Rejected: m.Rejected.Count}
-		for _, t := range m.Tables {
-			v.Rows += t.Rows
-		}
-		for _, in := range m.Inputs {
-			published[in.Key] = true
-		}
-		r := row(m.MPID, m.Cut)
-		if r.Latest == nil || v.Published.After(r.Latest.Published) {
-			r.Latest = v
+		if k.Latest {
+			g.latest = true
+		} else {
+			g.manifests = append(g.manifests, k.Prefix)
 		}
 		return nil
 	})
-	return published, err
+	if err != nil {
+		return fmt.Errorf("listing published cuts: %w", err)
+	}
+	for _, g := range groups {
+		if len(g.manifests) == 0 {
+			continue // latest.json without versions: nothing published
+		}
+		var m *cut.Manifest
+		if g.latest {
+			l, err := cut.ReadLatest(ctx, st, g.cut, g.mpid)
+			if err != nil {
+				return fmt.Errorf("%s: %w", cut.LatestKey(g.cut, g.mpid), err)
+			}
+			if m, err = cut.ReadManifest(ctx, st, cut.Prefix(g.cut, g.mpid, l.CutID)); err != nil {
+				return fmt.Errorf("%s names version %d: %w", cut.LatestKey(g.cut, g.mpid), l.Version, err)
+			}
+		} else {
+			ms, err := cut.Versions(ctx, st, g.cut, g.mpid)
+			if err != nil {
+				return err
+			}
+			m = cut.LatestOf(ms)
+		}
+		v := &Version{Version: m.Version, CutID: m.CutID, AsAt: m.AsAt, Published: m.Timings.Finished, Inputs: len(m.Inputs), Rejected: m.Rejected.Count}
+		for _, t := range m.Tables {
+			v.Rows += t.Rows
+		}
+		r := row(g.mpid, g.cut)
+		r.Latest, r.Versions = v, len(g.manifests)
+	}
+	return nil
+}
+
+// waiting lists the inbox's submissions that no run has taken (a
+// submission with a receipt was taken: its folder is only kept raw, or not
+// removed yet).
+func waiting(ctx context.Context, st store.Store, row func(mpid, cutType string) *Row, now time.Time) error {
+	pending, _, err := cut.ScanInbox(ctx, st, nil)
+	if err != nil {
+		return err
+	}
+	for _, p := range pending {
+		if p.ID != "" {
+			_, err := st.Stat(ctx, cut.ReceiptKey(p.Cut, p.MPID, p.ID))
+			if err == nil {
+				continue
+			}
+			if !store.IsNotFound(err) {
+				return err
+			}
+		}
+		r := row(p.MPID, p.Cut)
+		r.Waiting = append(r.Waiting, Waiting{Submission: p.ID, Files: len(p.Files), Since: p.Since,
+			AgeSeconds: max(0, int64(now.Sub(p.Since)/time.Second)), Reason: p.Waiting})
+	}
+	return nil
 }
 
 // interval says a refresh interval in days when it is whole days.

@@ -218,7 +218,7 @@ func appendLink(b *array.RecordBuilder, p *Point) {
 }
 
 // publishUniverseTable closes a table, stores it and writes its cut's
-// manifest last.
+// manifest, then the latest.json naming it: version 1 of the MPID's cut.
 func publishUniverseTable(ctx context.Context, st store.Store, t *universeTable, id, tool string) error {
 	if err := t.Close(); err != nil {
 		return fmt.Errorf("table %s of %s: %w", t.Name, t.mpid, err)
@@ -232,7 +232,10 @@ func publishUniverseTable(ctx context.Context, st store.Store, t *universeTable,
 	if err := store.PutFile(ctx, st, key, t.Path); err != nil {
 		return err
 	}
-	m := &cut.Manifest{Cut: t.cut, MPID: t.mpid, CutID: id, Tool: tool, KeyFingerprint: "synthetic-unmasked",
+	m := &cut.Manifest{Cut: t.cut, MPID: t.mpid, CutID: id, Version: 1, AsAt: "1970-01-01", Tool: tool, KeyFingerprint: "synthetic-unmasked",
 		Tables: []cut.Table{{Name: t.Name, Key: key, Rows: t.Rows, Bytes: fi.Size()}}, Timings: cut.Timings{Finished: time.Unix(0, 0).UTC()}}
-	return cut.WriteManifest(ctx, st, prefix, m)
+	if err := cut.WriteManifest(ctx, st, prefix, m); err != nil {
+		return err
+	}
+	return cut.WriteLatest(ctx, st, t.cut, t.mpid, cut.LatestRef(m))
 }

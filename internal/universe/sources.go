@@ -3,56 +3,89 @@ package universe
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/store"
 )
 
-// Source is one published cut the universe reads.
+// Source is one published version of a cut the universe reads.
 type Source struct {
 	Cut      string        `json:"cut"`
 	MPID     string        `json:"mpid"`
 	CutID    string        `json:"cutId"`
+	Version  int           `json:"version"`
+	AsAt     string        `json:"asAt"`
+	Pinned   bool          `json:"pinned,omitempty"` // a plan's pin chose it, not latest.json
 	Prefix   string        `json:"prefix"`
 	Finished string        `json:"finished"`
 	Universe string        `json:"-"` // what the universe takes from it (cut.Type.Universe)
 	Manifest *cut.Manifest `json:"-"`
 }
 
-// Latest finds the latest complete cut (one with a manifest) of every MPID
-// for each cut type, and refuses cuts masked with different keys: their
-// masked MPANs would not join.
+// Pins choose versions instead of the latest: cut type → MPID → version
+// (plan.Sources.Pins).
+type Pins map[string]map[string]int
+
+// Latest finds the latest version of every MPID's cut of each type, as its
+// latest.json names it; see Find.
 func Latest(ctx context.Context, st store.Store, types []*cut.Type) ([]Source, string, error) {
+	return Find(ctx, st, types, nil)
+}
+
+// Find chooses the version of every MPID's cut of each type the universe
+// reads: the one pins names for it, else the one the MPID's latest.json
+// names (an MPID with versions but no latest.json yet is being published
+// for the first time, and left out). A pinned version that does not exist
+// is an error naming the versions that do. Cuts masked with different keys
+// are refused: their masked MPANs would not join.
+func Find(ctx context.Context, st store.Store, types []*cut.Type, pins Pins) ([]Source, string, error) {
 	var out []Source
 	for _, t := range types {
 		ct := t.Name
-		latest := map[string]Source{}
+		mpids := map[string]bool{}   // those with a latest.json
+		unnamed := map[string]bool{} // those with versions but no latest.json
 		err := st.List(ctx, cut.TypeRoot(ct), func(in store.Info) error {
-			prefix, ok := cut.IsManifest(in.Key)
-			if !ok {
-				return nil
-			}
-			m, err := cut.ReadManifest(ctx, st, prefix)
-			if err != nil {
-				return fmt.Errorf("%s: %w", in.Key, err)
-			}
-			s := Source{Cut: ct, MPID: m.MPID, CutID: m.CutID, Prefix: prefix, Finished: m.Timings.Finished.UTC().Format("2006-01-02T15:04:05.000000000Z"),
-				Universe: t.Universe, Manifest: m}
-			if prev, ok := latest[m.MPID]; !ok || s.Finished > prev.Finished || (s.Finished == prev.Finished && s.CutID > prev.CutID) {
-				latest[m.MPID] = s
+			switch k, ok := cut.ParseCutKey(in.Key); {
+			case !ok || k.Type != ct || !cut.IsMPID(k.MPID):
+			case k.Latest:
+				mpids[k.MPID] = true
+			case k.Name == cut.ManifestFile:
+				unnamed[k.MPID] = true
 			}
 			return nil
 		})
 		if err != nil {
 			return nil, "", fmt.Errorf("listing %s cuts in %s: %w", ct, st, err)
 		}
-		if len(latest) == 0 {
-			return nil, "", fmt.Errorf("no published %s cut in %s: run 'datacut run' on the participants' cuts first (or remove %s from the plan's sources)", ct, st, ct)
+		for mpid := range pins[ct] {
+			mpids[mpid] = true // even one with nothing published: its pin is an error
 		}
-		for _, s := range latest {
+		n := len(out)
+		for _, mpid := range slices.Sorted(maps.Keys(mpids)) {
+			var s Source
+			var err error
+			if v := pins[ct][mpid]; v > 0 {
+				s, err = pinned(ctx, st, ct, mpid, v)
+			} else {
+				s, err = latest(ctx, st, ct, mpid)
+			}
+			if err != nil {
+				return nil, "", err
+			}
+			s.Universe = t.Universe
 			out = append(out, s)
+		}
+		if len(out) == n { // no latest.json and no pin
+			why := ""
+			if len(unnamed) > 0 {
+				why = fmt.Sprintf(" (%d MPIDs have versions but no %s naming the latest: published by an older datacut, or being published now)", len(unnamed), cut.LatestFile)
+			}
+			return nil, "", fmt.Errorf("no published %s cut in %s%s: run 'datacut run' on the participants' cuts first (or remove %s from the plan's sources)", ct, st, why, ct)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -81,6 +114,52 @@ func Latest(ctx context.Context, st store.Store, types []*cut.Type) ([]Source, s
 		key = k
 	}
 	return out, key, nil
+}
+
+// latest reads the version mpid's latest.json names, and checks that its
+// manifest is that version's.
+func latest(ctx context.Context, st store.Store, cutType, mpid string) (Source, error) {
+	l, err := cut.ReadLatest(ctx, st, cutType, mpid)
+	if err != nil {
+		return Source{}, fmt.Errorf("the latest %s cut of %s: %w", cutType, mpid, err)
+	}
+	prefix := cut.Prefix(cutType, mpid, l.CutID)
+	if l.CutID == "" || (l.Prefix != "" && l.Prefix != prefix) {
+		return Source{}, fmt.Errorf("%s names cut id %q at %q, not a version of %s's %s cut", cut.LatestKey(cutType, mpid), l.CutID, l.Prefix, mpid, cutType)
+	}
+	m, err := cut.ReadManifest(ctx, st, prefix)
+	if err != nil {
+		return Source{}, fmt.Errorf("%s names version %d (%s): %w", cut.LatestKey(cutType, mpid), l.Version, prefix, err)
+	}
+	if m.Cut != cutType || m.MPID != mpid || m.Version != l.Version {
+		return Source{}, fmt.Errorf("%s names version %d, but %s holds %s's %s cut version %d", cut.LatestKey(cutType, mpid), l.Version, cut.ManifestKey(prefix), m.MPID, m.Cut, m.Version)
+	}
+	return source(m, prefix, false), nil
+}
+
+// pinned finds version v of mpid's cut of cutType among its manifests.
+func pinned(ctx context.Context, st store.Store, cutType, mpid string, v int) (Source, error) {
+	versions, err := cut.Versions(ctx, st, cutType, mpid)
+	if err != nil {
+		return Source{}, fmt.Errorf("the versions of %s's %s cut: %w", mpid, cutType, err)
+	}
+	var have []string
+	for _, m := range versions {
+		if m.Version == v && m.Cut == cutType && m.MPID == mpid {
+			return source(m, cut.Prefix(cutType, mpid, m.CutID), true), nil
+		}
+		have = append(have, strconv.Itoa(m.Version))
+	}
+	exist := "none is published"
+	if len(have) > 0 {
+		exist = "the versions published are " + strings.Join(have, ", ")
+	}
+	return Source{}, fmt.Errorf("the plan pins %s's %s cut to version %d, which does not exist: %s (change sources.pins.%s.%s, or remove the pin for the latest)", mpid, cutType, v, exist, cutType, mpid)
+}
+
+func source(m *cut.Manifest, prefix string, pinned bool) Source {
+	return Source{Cut: m.Cut, MPID: m.MPID, CutID: m.CutID, Version: m.Version, AsAt: m.AsAt, Pinned: pinned, Prefix: prefix,
+		Finished: m.Timings.Finished.UTC().Format("2006-01-02T15:04:05.000000000Z"), Manifest: m}
 }
 
 // TableKey is the store key of a source's table, or "" if the cut has none.
