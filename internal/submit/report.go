@@ -51,11 +51,11 @@ func WriteFiles(w io.Writer, files []*FileReport) {
 		status := "OK"
 		switch {
 		case f.Broken:
-			status = fmt.Sprintf("BROKEN [%s]: the worker would quarantine the whole file", f.Rule)
+			status = fmt.Sprintf("BROKEN [%s]: a run would quarantine the whole file", f.Rule)
 		case f.Rejected > 0:
-			status = fmt.Sprintf("%d of %d instances REJECTED: the worker keeps them aside and publishes the rest", f.Rejected, f.Instances)
+			status = fmt.Sprintf("%d of %d instances REJECTED: the run keeps them aside and publishes the rest", f.Rejected, f.Instances)
 			if f.Flow == "EES" {
-				status = fmt.Sprintf("%d of %d rows REJECTED: the worker keeps them aside and publishes the rest", f.Rejected, f.Instances)
+				status = fmt.Sprintf("%d of %d rows REJECTED: the run keeps them aside and publishes the rest", f.Rejected, f.Instances)
 			}
 		}
 		fmt.Fprintf(w, "%s: %s\n", f.Path, status)
@@ -97,7 +97,7 @@ func WriteSubmitted(w io.Writer, r *Result) {
 	for _, f := range s.Files {
 		size += f.Size
 	}
-	fmt.Fprintf(w, "\nsubmitted %s: %d files, %s, to %s/%s (%s last)\n", r.ID, len(s.Files), byteSize(size), r.Store, r.Folder, cut.SubmissionFile)
+	fmt.Fprintf(w, "\nsubmitted %s: %s, %s, to %s/%s (%s last)\n", r.ID, plural(len(s.Files), "file"), byteSize(size), r.Store, r.Folder, cut.SubmissionFile)
 	switch s.Kind {
 	case cut.KindAmend:
 		fmt.Fprintf(w, "  an amendment of version %d", s.Amends)
@@ -111,6 +111,27 @@ func WriteSubmitted(w io.Writer, r *Result) {
 	default:
 		fmt.Fprintf(w, "  a full %s cut of %s, as at %s\n", s.Cut, s.MPID, s.AsAt)
 	}
+	rejected, broken := 0, 0
+	for _, f := range r.Files {
+		if f.Broken {
+			broken++
+		} else {
+			rejected += f.Rejected
+		}
+	}
+	if rejected > 0 {
+		fmt.Fprintf(w, "  %s with errors (listed above) will be left out: correct them and send them in an amendment\n", plural(rejected, "instance"))
+	}
+	if broken > 0 {
+		fmt.Fprintf(w, "  %s sent with --allow-broken will be quarantined\n", plural(broken, "broken file"))
+	}
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // WriteReceipt prints a submission's receipt.

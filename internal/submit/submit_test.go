@@ -302,7 +302,7 @@ func TestRejectedInstancesWarnWithValues(t *testing.T) {
 		}
 		var out bytes.Buffer
 		WriteFiles(&out, p.Files)
-		if !strings.Contains(out.String(), "REJECTED: the worker keeps them aside") || !strings.Contains(out.String(), `value "`) {
+		if !strings.Contains(out.String(), "REJECTED: the run keeps them aside") || !strings.Contains(out.String(), `value "`) {
 			t.Fatalf("%s: the report shows no rejections with values:\n%s", c.cut, out.String())
 		}
 		for _, f := range p.Files {
@@ -312,6 +312,11 @@ func TestRejectedInstancesWarnWithValues(t *testing.T) {
 		}
 		if !(&Result{Files: p.Files}).DataErrors() {
 			t.Fatalf("%s: rejected instances are data errors (exit 1)", c.cut)
+		}
+		out.Reset()
+		WriteSubmitted(&out, &Result{ID: "x", Submission: p.Submission, Files: p.Files})
+		if want := plural(p.Rejected(), "instance") + " with errors (listed above) will be left out"; !strings.Contains(out.String(), want) {
+			t.Fatalf("%s: submitted does not say %q:\n%s", c.cut, want, out.String())
 		}
 	}
 }
