@@ -234,12 +234,24 @@ func (o *submitOptions) waitReceipt(ctx context.Context, st store.Store, res *su
 	return nil
 }
 
-// storeArgs repeats --store for commands printed to run next.
+// storeArgs repeats the store flags given (not those from the
+// environment) for commands printed to run next.
 func (o *submitOptions) storeArgs() string {
-	if o.store.Location == location.Default {
-		return ""
+	var b strings.Builder
+	if o.store.Location != location.Default {
+		b.WriteString(" --store " + o.store.Location)
 	}
-	return " --store " + o.store.Location
+	env := cli.S3FromEnv()
+	if o.store.S3.Endpoint != env.Endpoint {
+		b.WriteString(" --s3-endpoint " + o.store.S3.Endpoint)
+	}
+	if o.store.S3.Region != env.Region {
+		b.WriteString(" --s3-region " + o.store.S3.Region)
+	}
+	if o.store.S3.Insecure != env.Insecure {
+		fmt.Fprintf(&b, " --s3-insecure=%t", o.store.S3.Insecure)
+	}
+	return b.String()
 }
 
 // submitErr makes a request's mistakes usage errors (exit 2).

@@ -178,7 +178,7 @@ func TestSubmitWaitsForTheReceipt(t *testing.T) {
 	// No run comes: the timeout says how to wait again (exit 3); a
 	// cancelled context (Ctrl-C) stops the same way.
 	code, _, errOut = execSubmit(context.Background(), "--store", st2.Root(), "--mpid", "FRNT", "--cut", "ees", "--id", "late", "--wait", "--timeout", "1s", file)
-	if code != cli.ExitFailure || !strings.Contains(errOut, "no receipt after 1s") || !strings.Contains(errOut, "--id late --wait") {
+	if code != cli.ExitFailure || !strings.Contains(errOut, "no receipt after 1s") || !strings.Contains(errOut, "wait again with: datacut submit --store "+st2.Root()+" --mpid FRNT --cut ees --id late --wait") {
 		t.Fatalf("timeout: exit %d, %s", code, errOut)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
