@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mhhs-sit/datacut/internal/cli"
+	"github.com/mhhs-sit/datacut/internal/cut"
+	"github.com/mhhs-sit/datacut/internal/store"
+	"github.com/mhhs-sit/datacut/internal/store/local"
+	"github.com/mhhs-sit/datacut/internal/submit"
+	"github.com/mhhs-sit/datacut/internal/synth"
+)
+
+// execSubmit runs 'datacut submit ARGS' the way main does.
+func execSubmit(ctx context.Context, args ...string) (code int, stdout, stderr string) {
+	root := &cobra.Command{Use: "datacut", SilenceUsage: true, SilenceErrors: true}
+	root.AddCommand(newSubmitCmd())
+	var out, errb bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	code = cli.Execute(ctx, root, append([]string{"submit"}, args...), &errb)
+	return code, out.String(), errb.String()
+}
+
+// demoMarket writes the market 'datacut demo' generates into dir/data.
+func demoMarket(t *testing.T, dir string) *local.Store {
+	t.Helper()
+	st, err := local.Open(filepath.Join(dir, "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synth.Generate(context.Background(), st, synth.Options{MPANs: 5000, Seed: 1, FaultRate: 0.005}); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// takeLater plays the worker: once the submission is ready in the inbox,
+// it writes a receipt (and the version's manifest) for it.
+func takeLater(t *testing.T, st store.Store, status string) {
+	go func() {
+		ctx := context.Background()
+		for range 200 {
+			time.Sleep(20 * time.Millisecond)
+			pending, _, err := cut.ScanInbox(ctx, st, nil)
+			if err != nil {
+				continue
+			}
+			for _, p := range pending { // the demo's loose files wait for ever
+				if p.ID != "" && p.Waiting == "" {
+					publish(t, st, p.Cut, p.MPID, p.ID, status)
+					return
+				}
+			}
+		}
+	}()
+}
+
+func publish(t *testing.T, st store.Store, cutType, mpid, id, status string) {
+	ctx := context.Background()
+	rc := &cut.Receipt{Submission: cut.SubmissionRef{ID: id}, Cut: cutType, MPID: mpid, Status: status, AsAt: "2026-11-30", Finished: time.Now()}
+	if status == submit.Published {
+		rc.Version, rc.CutID, rc.Latest, rc.Rows = 1, "c1", true, map[string]int64{"ees_portfolio": 7}
+		m := &cut.Manifest{Cut: cutType, MPID: mpid, CutID: "c1", Version: 1, AsAt: "2026-11-30", Submission: cut.SubmissionRef{ID: id},
+			Inputs: []cut.Input{{Key: cut.SubmissionDir(mpid, cutType, id) + "EES_0001.csv", Submission: id}}}
+		if err := cut.WriteManifest(ctx, st, cut.Prefix(cutType, mpid, "c1"), m); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := cut.WriteReceipt(ctx, st, rc); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestSubmitHelpExamples runs the help's examples on the demo's market, in
+// their order, with a stand-in for the run between sending and waiting.
+func TestSubmitHelpExamples(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	st := demoMarket(t, dir)
+	ctx := context.Background()
+	var ran int
+	for _, line := range strings.Split(newSubmitCmd().Example, "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		fields := strings.Fields(line)
+		if len(fields) < 2 || fields[1] != "submit" || !strings.Contains(line, "data/inbox/") && !strings.Contains(line, "--wait") {
+			continue
+		}
+		if strings.Contains(line, "s3://") {
+			continue // needs a server
+		}
+		var args []string
+		for _, a := range fields[2:] {
+			if strings.Contains(a, "*") {
+				m, _ := filepath.Glob(a)
+				if len(m) == 0 {
+					t.Fatalf("%s: %s matches nothing", line, a)
+				}
+				args = append(args, m...)
+				continue
+			}
+			args = append(args, a)
+		}
+		want := cli.ExitOK
+		switch {
+		case strings.Contains(line, "MTRA"):
+			want = cli.ExitData // the demo's intended faults: rejected instances, sent all the same
+		case strings.Contains(line, "--wait"):
+			publish(t, st, "ees", "IRIS", "iris-1", submit.Published) // what 'datacut run' does
+		}
+		code, out, errOut := execSubmit(ctx, args...)
+		if code != want {
+			t.Fatalf("%s: exit %d, want %d\n%s%s", line, code, want, out, errOut)
+		}
+		if !strings.Contains(out, "submitted") && !strings.Contains(out, "receipt of iris-1") {
+			t.Fatalf("%s: neither sent nor a receipt:\n%s", line, out)
+		}
+		ran++
+	}
+	if ran != 5 {
+		t.Fatalf("ran %d examples, want 5", ran)
+	}
+	pending, _, err := cut.ScanInbox(ctx, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := map[string]int{}
+	for _, p := range pending {
+		if p.ID != "" && p.Waiting == "" {
+			ready[p.MPID+"/"+p.Cut]++
+		}
+	}
+	if ready["FRNT/ees"] != 1 || ready["MTRA/mop-mtd"] != 1 || ready["IRIS/ees"] != 2 {
+		t.Fatalf("submissions ready for a run: %v", ready)
+	}
+}
+
+func TestSubmitWaitsForTheReceipt(t *testing.T) {
+	dir := t.TempDir()
+	st := demoMarket(t, dir)
+	file := filepath.Join(dir, "data", "inbox", "FRNT", "ees", "EES_0001.csv")
+	takeLater(t, st, submit.Published)
+	code, out, errOut := execSubmit(context.Background(), "--store", st.Root(), "--mpid", "FRNT", "--cut", "ees", "--wait", "--timeout", "20s", file)
+	if code != cli.ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"EES_0001.csv: OK", "submitted 2", "published version 1 of FRNT's ees", "rows: ees_portfolio 7"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errOut, "waiting up to 20s for the receipt reports/ees/mpid=FRNT/") {
+		t.Errorf("stderr: %s", errOut)
+	}
+
+	// Nothing published: exit 1, with the receipt as JSON.
+	st2 := demoMarket(t, t.TempDir())
+	takeLater(t, st2, "nothing published")
+	code, out, _ = execSubmit(context.Background(), "--store", st2.Root(), "--mpid", "FRNT", "--cut", "ees", "--wait", "--json", file)
+	var res submit.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+	if code != cli.ExitData || !res.Uploaded || res.Receipt == nil || res.Receipt.Status != "nothing published" ||
+		len(res.Submission.Files) != 1 || res.Files[0].SHA256 != res.Submission.Files[0].SHA256 || res.ID == "" {
+		t.Fatalf("nothing published: exit %d, %+v", code, res)
+	}
+
+	// No run comes: the timeout says how to wait again (exit 3); a
+	// cancelled context (Ctrl-C) stops the same way.
+	code, _, errOut = execSubmit(context.Background(), "--store", st2.Root(), "--mpid", "FRNT", "--cut", "ees", "--id", "late", "--wait", "--timeout", "1s", file)
+	if code != cli.ExitFailure || !strings.Contains(errOut, "no receipt after 1s") || !strings.Contains(errOut, "wait again with: datacut submit --store "+st2.Root()+" --mpid FRNT --cut ees --id late --wait") {
+		t.Fatalf("timeout: exit %d, %s", code, errOut)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	start := time.Now()
+	code, _, errOut = execSubmit(ctx, "--store", st2.Root(), "--mpid", "FRNT", "--cut", "ees", "--id", "late", "--wait")
+	if code != cli.ExitFailure || !strings.Contains(errOut, "stopped waiting: submission late stays in the inbox") || time.Since(start) > 10*time.Second {
+		t.Fatalf("cancelled: exit %d after %s, %s", code, time.Since(start), errOut)
+	}
+	code, _, errOut = execSubmit(context.Background(), "--store", st2.Root(), "--mpid", "FRNT", "--cut", "ees", "--id", "never-sent", "--wait")
+	if code != cli.ExitUsage || !strings.Contains(errOut, "no submission never-sent") {
+		t.Fatalf("waiting for what was never sent: exit %d, %s", code, errOut)
+	}
+}
+
+func TestSubmitRefusals(t *testing.T) {
+	dir := t.TempDir()
+	st := demoMarket(t, dir)
+	inbox := filepath.Join(dir, "data", "inbox")
+	ees := filepath.Join(inbox, "FRNT", "ees", "EES_0001.csv")
+	s := st.Root()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--store", s, "--mpid", "FRNT", "--cut", "eees", ees}, `--cut "eees" is not a cut type (one of ees, mop-mtd, registration, supplier-customer)`},
+		{[]string{"--store", s, "--mpid", "frnt", "--cut", "ees", ees}, `--mpid "frnt" is not an MPID`},
+		{[]string{"--store", s, "--mpid", "FRNT", "--cut", "ees", "--replace", "a.csv", ees}, "give --amend VERSION too"},
+		{[]string{"--store", s, "--mpid", "FRNT", "--cut", "ees", "--as-at", "yesterday", ees}, `--as-at: asAt "yesterday"`},
+		{[]string{"--store", s, "--mpid", "FRNT", "--cut", "ees", "--timeout", "1m", ees}, "--timeout is for --wait"},
+		{[]string{"--store", s, "--mpid", "FRNT", "--cut", "ees", ees, ees}, "two files are called EES_0001.csv"},
+		{[]string{"--store", s, "--mpid", "FRNT", "--cut", "ees", "--amend", "3", ees}, "FRNT's ees has no version 3 (none is published yet)"},
+		{[]string{"--store", s, "--mpid", "FRNT", "--cut", "ees", "--bogus", ees}, "unknown flag: --bogus"},
+	} {
+		code, out, errOut := execSubmit(context.Background(), c.args...)
+		if code != cli.ExitUsage || !strings.Contains(errOut, c.want) {
+			t.Errorf("%q: exit %d, stderr %q; want exit 2 and %q\n%s", c.args, code, errOut, c.want, out)
+		}
+	}
+	// A file the run would quarantine (an EES export in a MOp's folder):
+	// exit 1, nothing sent, and the way out said.
+	code, out, _ := execSubmit(context.Background(), "--store", s, "--mpid", "MTRA", "--cut", "ees", ees)
+	if code != cli.ExitData || !strings.Contains(out, "BROKEN [header.sender]") || !strings.Contains(out, "not submitted") {
+		t.Fatalf("broken: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(inbox, "MTRA", "ees")); !os.IsNotExist(err) {
+		t.Fatalf("a refused submission wrote to the inbox: %v", err)
+	}
+	code, out, _ = execSubmit(context.Background(), "--store", s, "--mpid", "MTRA", "--cut", "ees", "--allow-broken", "--id", "anyway", ees)
+	if code != cli.ExitData || !strings.Contains(out, "submitted anyway") {
+		t.Fatalf("--allow-broken: exit %d\n%s", code, out)
+	}
+	code, _, errOut := execSubmit(context.Background(), "--store", s, "--mpid", "MTRA", "--cut", "ees", "--allow-broken", "--id", "anyway", ees)
+	if code != cli.ExitUsage || !strings.Contains(errOut, "submission id anyway of MTRA's ees was used already") {
+		t.Fatalf("an id twice: exit %d, %s", code, errOut)
+	}
+}
