@@ -52,15 +52,18 @@ type SubmissionRef struct {
 // Input is one file (part) of the version, in the order of the tables'
 // rows: each part's rows are contiguous in every table, Rows of them.
 type Input struct {
-	Key        string           `json:"key"`
-	Submission string           `json:"submission"` // the one that sent it
-	SHA256     string           `json:"sha256"`
-	Size       int64            `json:"size"`
-	Flow       string           `json:"flow,omitempty"`
-	Instances  int              `json:"instances"`
-	Rejected   int              `json:"rejected"`
-	ByRule     map[string]int   `json:"rejectedByRule,omitempty"`
-	Rows       map[string]int64 `json:"rows"` // per table
+	Key        string         `json:"key"`
+	Submission string         `json:"submission"` // the one that sent it
+	SHA256     string         `json:"sha256"`
+	Size       int64          `json:"size"`
+	Flow       string         `json:"flow,omitempty"`
+	Instances  int            `json:"instances"`
+	Rejected   int            `json:"rejected"`
+	ByRule     map[string]int `json:"rejectedByRule,omitempty"`
+	// RejectedKey holds the rejected instances, as they came (quarantine/
+	// <cut>/mpid=<M>/<submission>/rejected/<file>).
+	RejectedKey string           `json:"rejectedKey,omitempty"`
+	Rows        map[string]int64 `json:"rows"` // per table
 }
 
 // Name is the part's file name.

@@ -218,7 +218,7 @@ func TestWriteRecordMatchesArrowsWrite(t *testing.T) {
 	defer rec.Release()
 	// Arrow's Write, on the same columns under the schema as stored.
 	var buf bytes.Buffer
-	stored := fileSchema(schema)
+	stored := StoredSchema(schema)
 	w, err := pqarrow.NewFileWriter(stored, &buf, WriterProperties(schema, "test"), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		t.Fatal(err)

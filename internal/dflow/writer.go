@@ -67,6 +67,30 @@ func (w *Writer) Write(g *Group, fields [][]byte) error {
 	return w.err
 }
 
+// WriteRecord renders a record as it was read, its code and every field,
+// even one the catalogue does not know: for keeping rejected instances as
+// they came. level1 counts it as a flow.
+func (w *Writer) WriteRecord(rec Record, level1 bool) error {
+	code := rec.Code
+	if rec.Group != nil {
+		code = rec.Group.Code
+	}
+	if w.err != nil {
+		return w.err
+	}
+	w.w.WriteString(code)
+	for _, f := range rec.Fields {
+		w.w.WriteByte('|')
+		w.w.Write(f)
+	}
+	_, w.err = w.w.WriteString("|" + w.eol)
+	w.groups++
+	if level1 {
+		w.flows++
+	}
+	return w.err
+}
+
 // WriteInstance renders every record of an instance.
 func (w *Writer) WriteInstance(in *Instance) error {
 	for _, rec := range in.Records {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/mhhs-sit/datacut/internal/dflow"
@@ -24,6 +25,7 @@ type Row struct {
 	Line     int      // 1-based line of the row in the file
 	Ordinal  int      // 1-based data row number
 	Values   [][]byte // normalised to DTC form (dates ccyymmdd, booleans T/F), per Columns
+	Raw      []string // the CSV record as read
 	Findings []dflow.Finding
 	Errors   int
 	MPAN     []byte
@@ -42,6 +44,7 @@ type Reader struct {
 	cols    *Columns
 	resolve func(ref string) *dflow.Item
 	csv     *csv.Reader
+	header  []string // as read
 	columns []Column
 	row     Row
 	broken  *dflow.BrokenError
@@ -76,6 +79,7 @@ func (r *Reader) Columns() ([]Column, error) {
 	if err != nil {
 		return nil, r.breakf(1, RuleCSV, "header row is not valid CSV: "+csvReason(err))
 	}
+	r.header = slices.Clone(hdr)
 	seen := map[string]bool{}
 	for i, h := range hdr {
 		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
@@ -95,6 +99,9 @@ func (r *Reader) Columns() ([]Column, error) {
 	}
 	return r.columns, nil
 }
+
+// Header is the header row as read (nil until Columns has read it).
+func (r *Reader) Header() []string { return r.header }
 
 // Rule ids specific to EES files.
 const (
@@ -123,7 +130,7 @@ func (r *Reader) Next() (*Row, error) {
 	line, _ := r.csv.FieldPos(0)
 	row := &r.row
 	row.Ordinal++
-	row.Line = line
+	row.Line, row.Raw = line, rec
 	row.Findings, row.Errors, row.MPAN = row.Findings[:0], 0, nil
 	if cap(row.Values) < len(r.columns) {
 		row.Values = make([][]byte, len(r.columns))

@@ -119,6 +119,52 @@ func quarantined(t *testing.T, st store.Store, inboxKey string) (file, report st
 	return file, report
 }
 
+// checkRejectedFile: an input's rejected instances are kept as a file of
+// its own format holding exactly them (under their context records), each
+// rejected again when read.
+func checkRejectedFile(t *testing.T, st store.Store, in cut.Input, want int) {
+	t.Helper()
+	if want == 0 {
+		if in.RejectedKey != "" {
+			t.Fatalf("%s: nothing rejected, yet %s", in.Key, in.RejectedKey)
+		}
+		return
+	}
+	b, err := store.ReadAll(context.Background(), st, in.RejectedKey)
+	if err != nil {
+		t.Fatalf("%s: its rejected instances: %v", in.Key, err)
+	}
+	got := 0
+	if in.Flow == "EES" {
+		got = strings.Count(string(b), "\n") - 1 // rows under the header
+	} else {
+		rd := dflow.NewReader(bytes.NewReader(b), in.RejectedKey, dflow.Options{})
+		for {
+			inst, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s is not a D-flow: %v", in.RejectedKey, err)
+			}
+			switch {
+			case inst.Rejected():
+				got++
+			case !inst.Records[0].Group.Context(): // the context a unit is kept under
+				t.Fatalf("%s: instance %d is valid, yet kept as rejected", in.RejectedKey, inst.Ordinal)
+			}
+		}
+		for _, f := range rd.FileFindings() {
+			if f.Severity == dflow.SevError {
+				t.Fatalf("%s: %v", in.RejectedKey, f)
+			}
+		}
+	}
+	if got != want {
+		t.Fatalf("%s holds %d rejected instances, want %d", in.RejectedKey, got, want)
+	}
+}
+
 // readTable reads a published table with Arrow's Parquet file reader.
 func readTable(t *testing.T, st store.Store, key string) *array.String {
 	b, err := store.ReadAll(context.Background(), st, key)
@@ -208,6 +254,9 @@ func e2e(t *testing.T, st store.Store) {
 		for _, in := range m.Inputs {
 			if in.Key == key && (in.Instances != tr.Instances || in.Rejected != len(tr.Faults) || len(in.SHA256) != 64) {
 				t.Fatalf("%s: manifest says %d instances %d rejected; truth %d and %d", key, in.Instances, in.Rejected, tr.Instances, len(tr.Faults))
+			}
+			if in.Key == key {
+				checkRejectedFile(t, st, in, len(tr.Faults))
 			}
 		}
 	}

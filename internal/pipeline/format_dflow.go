@@ -97,6 +97,7 @@ func (d *dflowInput) read(c *cutBuild, in store.Info, src io.Reader, builders ma
 		builders[rd.Flow()] = b
 	}
 	defer b.Release() // rows of a broken file are dropped
+	var open contexts
 	emit := func(g *dflow.Group, rec arrow.Record) error {
 		c.tw.send(cut.TableName(g), rec)
 		return nil
@@ -113,7 +114,11 @@ func (d *dflowInput) read(c *cutBuild, in store.Info, src io.Reader, builders ma
 		if len(inst.Records) > 0 {
 			line = inst.Records[0].Line
 		}
+		open.see(inst)
 		if !c.tally(&info, in, inst.Rejected(), inst.Ordinal, line, inst.Findings) {
+			if err := c.rejectedInstance(in, h, inst, open); err != nil {
+				return info, nil, err
+			}
 			continue
 		}
 		if err := b.Append(h.FileID, inst); err != nil {

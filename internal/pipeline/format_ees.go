@@ -75,6 +75,9 @@ func (e *eesInput) read(c *cutBuild, in store.Info, src io.Reader) (cut.Input, *
 			return broken(err)
 		}
 		if !c.tally(&info, in, row.Rejected(), row.Ordinal, row.Line, row.Findings) {
+			if err := c.rejectedRow(in, rd.Header(), row.Raw); err != nil {
+				return info, nil, err
+			}
 			continue
 		}
 		if err := b.Append(name, row); err != nil {

@@ -104,8 +104,9 @@ type cutBuild struct {
 	def  *Definition
 	mpid string              // the inbox folder's
 	reg  *programme.Register // nil: senders are not checked
-	m    *cut.Manifest
-	tw   *tables
+	m       *cut.Manifest
+	tw      *tables
+	rejects map[string]*rejectFile // by input key
 }
 
 // checkSender says whether the file's sender may send this cut into this
@@ -143,7 +144,8 @@ func (r *runner) publish(ctx context.Context, d *Definition, p *cut.Pending, bas
 		"datacut.rules_version": d.rules.Version, "datacut.key_fingerprint": r.opt.Key.Fingerprint()}, r.maskers[d.Name], r.opt.Mem)
 	defer tw.discard()
 	defer tw.stop()
-	c := &cutBuild{def: d, mpid: p.MPID, reg: r.opt.Pipelines.Register, m: m, tw: tw}
+	c := &cutBuild{def: d, mpid: p.MPID, reg: r.opt.Pipelines.Register, m: m, tw: tw, rejects: map[string]*rejectFile{}}
+	defer c.discardRejects()
 	if base != nil {
 		if err := r.carry(ctx, c, base, kept); err != nil {
 			return nil, nil, fmt.Errorf("carrying version %d's rows over: %w", base.Version, err)
@@ -222,6 +224,9 @@ func (r *runner) publish(ctx context.Context, d *Definition, p *cut.Pending, bas
 		}
 		delete(tw.files, n)
 		m.Tables = append(m.Tables, cut.Table{Name: n, Key: key, Rows: t.Rows, Bytes: st.Size()})
+	}
+	if err := c.publishRejects(ctx, r.opt.Store, p); err != nil {
+		return nil, nil, err
 	}
 	m.Timings = cut.Timings{Started: started, Finished: time.Now().UTC()}
 	m.Timings.Seconds = m.Timings.Finished.Sub(started).Seconds()

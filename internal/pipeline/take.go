@@ -140,6 +140,11 @@ func receiptOf(m *cut.Manifest, latest bool) *cut.Receipt {
 	for _, t := range m.Tables {
 		rc.Rows[t.Name] = t.Rows
 	}
+	for _, in := range m.Inputs {
+		if in.RejectedKey != "" && in.Submission == m.Submission.ID {
+			rc.RejectedIn = append(rc.RejectedIn, in.RejectedKey)
+		}
+	}
 	return rc
 }
 
