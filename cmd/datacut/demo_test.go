@@ -19,10 +19,15 @@ func TestDemoThenVerifyCut(t *testing.T) {
 	if err := runDemo(context.Background(), &demoOptions{dir: dir, mpans: 1500}, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	for _, want := range []string{"DEMO key", "cuts published", "mop-mtd", "registration", "ees", "supplier-customer", "tables:"} {
+	for _, want := range []string{"DEMO key", "versions published", "mop-mtd", "registration", "ees", "supplier-customer", "tables:",
+		"Corrected and sent as an amendment of version 1", "--amend 1 --replace"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("demo output lacks %q:\n%s", want, out.String())
 		}
+	}
+	// the amendment: a second summary with version 2, the latest
+	if amended := out.String()[strings.Index(out.String(), "Corrected and sent"):]; !regexp.MustCompile(`published\s+2\*`).MatchString(amended) {
+		t.Fatalf("no version 2 after the amendment:\n%s", amended)
 	}
 	var ls bytes.Buffer
 	if err := runLs(context.Background(), &lsOptions{store: cli.StoreFlags{Location: dir}}, "cuts/mop-mtd/", &ls); err != nil {

@@ -160,7 +160,7 @@ func printRunSummary(w io.Writer, s *pipeline.Summary, where string) {
 		fmt.Fprintf(w, "nothing pending in %s/inbox/\n", where)
 		return
 	}
-	fmt.Fprintf(w, "%-18s %-6s %-20s %-19s %7s %6s %10s %9s %11s\n", "CUT", "MPID", "SUBMISSION", "STATUS", "VERSION", "TABLES", "ROWS", "REJECTED", "QUARANTINED")
+	fmt.Fprintf(w, "%-18s %-6s %-22s %-19s %7s %6s %10s %9s %11s\n", "CUT", "MPID", "SUBMISSION", "STATUS", "VERSION", "TABLES", "ROWS", "REJECTED", "QUARANTINED")
 	for _, c := range s.Cuts {
 		version := "-"
 		if c.Version > 0 {
@@ -173,7 +173,7 @@ func printRunSummary(w io.Writer, s *pipeline.Summary, where string) {
 		if sub == "" {
 			sub = "(loose files)"
 		}
-		fmt.Fprintf(w, "%-18s %-6s %-20s %-19s %7s %6d %10d %9d %11d\n", c.Cut, c.MPID, sub, c.Status, version, c.Tables, c.Rows, c.Rejected, c.Quarantined)
+		fmt.Fprintf(w, "%-18s %-6s %-22s %-19s %7s %6d %10d %9d %11d\n", c.Cut, c.MPID, sub, c.Status, version, c.Tables, c.Rows, c.Rejected, c.Quarantined)
 		if c.Waiting != "" {
 			fmt.Fprintf(w, "  waiting since %s: %s\n", c.Since.UTC().Format("2006-01-02 15:04"), c.Waiting)
 		}
@@ -183,7 +183,7 @@ func printRunSummary(w io.Writer, s *pipeline.Summary, where string) {
 	}
 	rejected, quarantined := s.Totals()
 	mb := float64(s.InputBytes) / 1e6
-	fmt.Fprintf(w, "\n%d versions published, %d submissions taken before, %d waiting, %d failed; %d instances rejected, %d files quarantined\n",
+	fmt.Fprintf(w, "\n%d versions published, %d submissions already published, %d waiting, %d failed; %d instances rejected, %d files quarantined\n",
 		s.Count(pipeline.StatusPublished), s.Count(pipeline.StatusAlreadyPublished), s.Count(pipeline.StatusWaiting), s.Count(pipeline.StatusFailed), rejected, quarantined)
 	fmt.Fprintf(w, "%.1f MB of input in %.1fs (%.1f MB/s)\n", mb, s.Seconds, mb/max(s.Seconds, 1e-9))
 	fmt.Fprintf(w, "tables:      %s/cuts/<cut>/mpid=<MPID>/cut=<id>/*.parquet (manifest.json beside them; * marks a cut's latest version)\n", where)

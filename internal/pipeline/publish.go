@@ -101,9 +101,9 @@ func (hc *hashCounter) Write(p []byte) (int, error) {
 // cutBuild is one cut being published: its definition, its manifest so far
 // and its tables. Formats read files into it.
 type cutBuild struct {
-	def  *Definition
-	mpid string              // the inbox folder's
-	reg  *programme.Register // nil: senders are not checked
+	def     *Definition
+	mpid    string              // the inbox folder's
+	reg     *programme.Register // nil: senders are not checked
 	m       *cut.Manifest
 	tw      *tables
 	rejects map[string]*rejectFile // by input key

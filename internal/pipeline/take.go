@@ -54,6 +54,10 @@ func (r *runner) take(ctx context.Context, d *Definition, p *cut.Pending, versio
 		switch {
 		case err == nil && rc.Submission.SHA256 == p.SHA256:
 			res.Status, res.Version, res.CutID, res.Prefix, res.AsAt = StatusAlreadyPublished, rc.Version, rc.CutID, rc.Prefix, rc.AsAt
+			res.Tables = len(rc.Rows) // its rejections and quarantine were reported when it was taken
+			for _, n := range rc.Rows {
+				res.Rows += n
+			}
 			log.Info().Int("version", rc.Version).Msg("submission taken already")
 			return r.removeRaw(ctx, res, p)
 		case err == nil:
