@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/mhhs-sit/datacut/internal/cli"
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/mask"
 	"github.com/mhhs-sit/datacut/internal/pipeline"
 )
@@ -174,6 +175,9 @@ func printRunSummary(w io.Writer, s *pipeline.Summary, where string) {
 			sub = "(loose files)"
 		}
 		fmt.Fprintf(w, "%-18s %-6s %-22s %-19s %7s %6d %10d %9d %11d\n", c.Cut, c.MPID, sub, c.Status, version, c.Tables, c.Rows, c.Rejected, c.Quarantined)
+		if c.DuplicateUnits > 0 {
+			fmt.Fprintf(w, "  warning: %d MPAN units appear twice in one flow (where: duplicateUnits in %s%s)\n", c.DuplicateUnits, c.Prefix, cut.ManifestFile)
+		}
 		if c.Waiting != "" {
 			fmt.Fprintf(w, "  waiting since %s: %s\n", c.Since.UTC().Format("2006-01-02 15:04"), c.Waiting)
 		}

@@ -23,17 +23,19 @@ type Manifest struct {
 	// Amends is the version this one amends (0: a full submission). Its
 	// tables hold that version's rows but those of the files the
 	// submission replaced or withdrew, then the submission's own.
-	Amends         int            `json:"amends,omitempty"`
-	Tool           string         `json:"tool"`
-	MaskScheme     string         `json:"maskScheme"`
-	Rules          RulesRef       `json:"rules"`
-	KeyFingerprint string         `json:"keyFingerprint"`
-	Inputs         []Input        `json:"inputs"`
-	Tables         []Table        `json:"tables"`
-	Rejected       Rejections     `json:"rejected"`
-	Quarantined    []Quarantine   `json:"quarantined,omitempty"`
-	Timings        Timings        `json:"timings"`
-	Counts         map[string]int `json:"counts"` // instances read, published, rejected
+	Amends         int          `json:"amends,omitempty"`
+	Tool           string       `json:"tool"`
+	MaskScheme     string       `json:"maskScheme"`
+	Rules          RulesRef     `json:"rules"`
+	KeyFingerprint string       `json:"keyFingerprint"`
+	Inputs         []Input      `json:"inputs"`
+	Tables         []Table      `json:"tables"`
+	Rejected       Rejections   `json:"rejected"`
+	Quarantined    []Quarantine `json:"quarantined,omitempty"`
+	// Duplicates are MPAN units found twice in one flow: a warning.
+	Duplicates *Duplicates    `json:"duplicateUnits,omitempty"`
+	Timings    Timings        `json:"timings"`
+	Counts     map[string]int `json:"counts"` // instances read, published, rejected
 }
 
 // RulesRef names the DPIA rule set a cut was masked with.
@@ -60,6 +62,9 @@ type Input struct {
 	Instances  int            `json:"instances"`
 	Rejected   int            `json:"rejected"`
 	ByRule     map[string]int `json:"rejectedByRule,omitempty"`
+	// FileID is the file's own id (a D-flow's ZHV file identifier, or the
+	// name), as the tables' source_file_id column holds it.
+	FileID string `json:"fileId,omitempty"`
 	// RejectedKey holds the rejected instances, as they came (quarantine/
 	// <cut>/mpid=<M>/<submission>/rejected/<file>).
 	RejectedKey string           `json:"rejectedKey,omitempty"`
@@ -93,6 +98,29 @@ type Rejected struct {
 	Instance int      `json:"instance"`
 	Line     int      `json:"line"`
 	Rules    []string `json:"rules"`
+}
+
+// Duplicates counts and lists (the first MaxListedDuplicates) MPAN units
+// found twice in one flow of a version, by where: never the MPAN.
+type Duplicates struct {
+	Count  int             `json:"count"`
+	Listed []DuplicateUnit `json:"listed"`
+}
+
+// MaxListedDuplicates caps the duplicates listed in a manifest.
+const MaxListedDuplicates = 1000
+
+// DuplicateUnit is one MPAN unit found again, in a unit table.
+type DuplicateUnit struct {
+	Table string   `json:"table"`
+	First Location `json:"first"`
+	Again Location `json:"again"`
+}
+
+// Location is a line of a part.
+type Location struct {
+	Input string `json:"input"`
+	Line  int    `json:"line"`
 }
 
 // Quarantine is a broken input moved out of the inbox with its report.

@@ -110,7 +110,10 @@ type Receipt struct {
 	ByRule      map[string]int   `json:"rejectedByRule,omitempty"`
 	RejectedIn  []string         `json:"rejectedInstances,omitempty"` // keys of the files holding them
 	Quarantined []Quarantine     `json:"quarantined,omitempty"`
-	Finished    time.Time        `json:"finished"`
+	// DuplicateUnits counts MPAN units found twice in one flow of the
+	// version (listed in its manifest): a warning.
+	DuplicateUnits int       `json:"duplicateUnits,omitempty"`
+	Finished       time.Time `json:"finished"`
 }
 
 // ReadReceipt reads a submission's receipt; store.IsNotFound if it has none yet.

@@ -53,6 +53,9 @@ type input interface {
 	// extra are the items beyond the DTC catalogue that it declares, for
 	// the rules to name.
 	extra() map[string]*dflow.Item
+	// units are the tables whose rows are units (a level-1 instance's own
+	// record, or an EES row): an MPAN twice in one of them is a warning.
+	units() map[string]bool
 	// reader starts reading a cut's files: it is called once per cut, and
 	// the function it returns once per file, in order.
 	reader() readFunc

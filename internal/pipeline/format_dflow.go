@@ -31,7 +31,7 @@ func (dflowFormat) schema(in cut.InputSpec, _ fs.FS, doc *defs.Doc) input {
 		doc.Fail(defs.Path("input"), "a dflow input lists its flows (input.flows: [D0150, ...])")
 		return nil
 	}
-	d := &dflowInput{flows: map[string]bool{}}
+	d := &dflowInput{flows: map[string]bool{}, unitSet: map[string]bool{}}
 	ok := true
 	for _, f := range in.Flows {
 		if len(cat.Versions(f)) == 0 {
@@ -41,6 +41,13 @@ func (dflowFormat) schema(in cut.InputSpec, _ fs.FS, doc *defs.Doc) input {
 		}
 		d.flows[f] = true
 		d.list = append(d.list, f)
+		for _, fl := range cat.Versions(f) {
+			for _, g := range fl.Groups {
+				if g.Unit() {
+					d.unitSet[cut.TableName(g)] = true
+				}
+			}
+		}
 		d.refList = append(d.refList, mask.FlowRefs(cat, f)...)
 	}
 	if !ok {
@@ -53,7 +60,10 @@ type dflowInput struct {
 	flows   map[string]bool
 	list    []string
 	refList []string
+	unitSet map[string]bool
 }
+
+func (d *dflowInput) units() map[string]bool { return d.unitSet }
 
 func (d *dflowInput) refs() []string                { return d.refList }
 func (d *dflowInput) extra() map[string]*dflow.Item { return nil }
@@ -90,7 +100,7 @@ func (d *dflowInput) read(c *cutBuild, in store.Info, src io.Reader, builders ma
 	if b := c.checkSender(in, h.FromMPID); b != nil {
 		return info, b, nil
 	}
-	info.Flow = rd.Flow().Key()
+	info.Flow, info.FileID = rd.Flow().Key(), h.FileID
 	b := builders[rd.Flow()]
 	if b == nil {
 		b = dflow.NewArrowBuilder(rd.Flow())

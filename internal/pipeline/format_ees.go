@@ -44,8 +44,10 @@ func (e *eesInput) extra() map[string]*dflow.Item { return e.columns.Extra }
 
 func (e *eesInput) reader() readFunc { return e.read }
 
+func (e *eesInput) units() map[string]bool { return map[string]bool{ees.Table: true} }
+
 func (e *eesInput) read(c *cutBuild, in store.Info, src io.Reader) (cut.Input, *brokenInput, error) {
-	info := cut.Input{Flow: "EES"}
+	info := cut.Input{Flow: "EES", FileID: cut.BaseName(in.Key)}
 	if b := c.checkSender(in, c.mpid); b != nil { // an export has no header: its sender is the folder's
 		b.finding.Group = ""
 		return info, b, nil

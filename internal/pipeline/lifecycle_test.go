@@ -305,3 +305,29 @@ func lifeDigest(t *testing.T, st store.Store) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// The same MPAN unit twice in one flow of a version is a warning naming
+// both places, whether the first was sent now or carried over.
+func TestSameUnitTwiceIsAWarning(t *testing.T) {
+	st, _ := local.Open(t.TempDir())
+	mpid, a, _, _ := eesParts(t)
+	lines := strings.SplitAfter(string(a), "\n")
+	again := []byte(strings.Join(lines[:3], "")) // the header and A's first two rows
+	submitFiles(t, st, cut.Submission{MPID: mpid, Cut: "ees"}, "s1", map[string][]byte{"A.csv": a})
+	if r := result(t, run(t, st), "s1"); r.DuplicateUnits != 0 {
+		t.Fatalf("s1: %d duplicate units in a file without any", r.DuplicateUnits)
+	}
+	submitFiles(t, st, cut.Submission{MPID: mpid, Cut: "ees", Kind: cut.KindAmend, Amends: 1}, "s2", map[string][]byte{"A2.csv": again})
+	r := result(t, run(t, st), "s2")
+	m, err := cut.ReadManifest(context.Background(), st, r.Prefix)
+	if err != nil || r.DuplicateUnits != 2 || m.Duplicates == nil || len(m.Duplicates.Listed) != 2 {
+		t.Fatalf("s2: %+v, manifest duplicates %+v %v", r, m.Duplicates, err)
+	}
+	d := m.Duplicates.Listed[0]
+	if d.Table != "ees_portfolio" || d.First != (cut.Location{Input: "A.csv", Line: 2}) || d.Again != (cut.Location{Input: "A2.csv", Line: 2}) {
+		t.Fatalf("duplicate %+v, want A.csv line 2 again at A2.csv line 2", d)
+	}
+	if rc, _ := cut.ReadReceipt(context.Background(), st, "ees", mpid, "s2"); rc == nil || rc.DuplicateUnits != 2 {
+		t.Fatalf("receipt %+v", rc)
+	}
+}

@@ -141,7 +141,7 @@ func (r *runner) publish(ctx context.Context, d *Definition, p *cut.Pending, bas
 		Counts: map[string]int{}}
 	tw := newTables(store.TempDir(r.opt.Store), map[string]string{
 		"datacut.cut": p.Cut, "datacut.mpid": p.MPID, "datacut.mask_scheme": mask.SchemeVersion,
-		"datacut.rules_version": d.rules.Version, "datacut.key_fingerprint": r.opt.Key.Fingerprint()}, r.maskers[d.Name], r.opt.Mem)
+		"datacut.rules_version": d.rules.Version, "datacut.key_fingerprint": r.opt.Key.Fingerprint()}, r.maskers[d.Name], r.opt.Mem, d.in.units())
 	defer tw.discard()
 	defer tw.stop()
 	c := &cutBuild{def: d, mpid: p.MPID, reg: r.opt.Pipelines.Register, m: m, tw: tw, rejects: map[string]*rejectFile{}}
@@ -225,6 +225,7 @@ func (r *runner) publish(ctx context.Context, d *Definition, p *cut.Pending, bas
 		delete(tw.files, n)
 		m.Tables = append(m.Tables, cut.Table{Name: n, Key: key, Rows: t.Rows, Bytes: st.Size()})
 	}
+	m.Duplicates = tw.units.result(m.Inputs)
 	if err := c.publishRejects(ctx, r.opt.Store, p); err != nil {
 		return nil, nil, err
 	}

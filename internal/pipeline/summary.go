@@ -79,7 +79,9 @@ type CutResult struct {
 	Rows        int64     `json:"rows"`
 	Rejected    int       `json:"rejected"`
 	Quarantined int       `json:"quarantined"`
-	Error       string    `json:"error,omitempty"`
+	// DuplicateUnits counts MPAN units found twice in one flow: a warning.
+	DuplicateUnits int    `json:"duplicateUnits,omitempty"`
+	Error          string `json:"error,omitempty"`
 }
 
 // Summary is a run's outcome.

@@ -25,6 +25,7 @@ type tables struct {
 	mem   memory.Allocator
 	queue chan tableRec
 	done  chan error // the writer's result after each barrier
+	units *unitCheck
 }
 
 type tableRec struct {
@@ -34,9 +35,9 @@ type tableRec struct {
 	barrier bool
 }
 
-func newTables(dir string, meta map[string]string, mk *mask.Masker, mem memory.Allocator) *tables {
+func newTables(dir string, meta map[string]string, mk *mask.Masker, mem memory.Allocator, units map[string]bool) *tables {
 	t := &tables{dir: dir, meta: meta, files: map[string]*cut.TableFile{}, mk: mk.Session(), mem: mem,
-		queue: make(chan tableRec, 4), done: make(chan error)}
+		queue: make(chan tableRec, 4), done: make(chan error), units: newUnitCheck(units)}
 	go t.run()
 	return t
 }
@@ -127,6 +128,7 @@ func (t *tables) write(name string, rec arrow.Record) error {
 	if !f.Schema.Equal(rec.Schema()) && !cut.StoredSchema(f.Schema).Equal(cut.StoredSchema(rec.Schema())) {
 		return errSchema
 	}
+	t.units.see(name, rec)
 	return f.Write(rec)
 }
 

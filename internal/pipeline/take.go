@@ -128,7 +128,10 @@ func (r *runner) finish(ctx context.Context, res CutResult, p *cut.Pending, m *c
 		return failed(res, err, log)
 	}
 	res.Status, res.CutID, res.Prefix, res.Version, res.Amends, res.AsAt, res.Latest = StatusPublished, m.CutID, rc.Prefix, m.Version, m.Amends, m.AsAt, rc.Latest
-	res.Tables, res.Rejected, res.Quarantined = len(m.Tables), m.Rejected.Count, len(m.Quarantined)
+	res.Tables, res.Rejected, res.Quarantined, res.DuplicateUnits = len(m.Tables), m.Rejected.Count, len(m.Quarantined), rc.DuplicateUnits
+	if rc.DuplicateUnits > 0 {
+		log.Warn().Int("units", rc.DuplicateUnits).Msg("MPAN units found twice in one flow: listed in the manifest's duplicateUnits")
+	}
 	for _, t := range m.Tables {
 		res.Rows += t.Rows
 	}
@@ -143,6 +146,9 @@ func receiptOf(m *cut.Manifest, latest bool) *cut.Receipt {
 		Rejected: m.Rejected.Count, ByRule: m.Rejected.ByRule, Quarantined: m.Quarantined, Finished: m.Timings.Finished}
 	for _, t := range m.Tables {
 		rc.Rows[t.Name] = t.Rows
+	}
+	if m.Duplicates != nil {
+		rc.DuplicateUnits = m.Duplicates.Count
 	}
 	for _, in := range m.Inputs {
 		if in.RejectedKey != "" && in.Submission == m.Submission.ID {
