@@ -109,8 +109,21 @@ func latest(t *testing.T, st store.Store, mpid string) cut.Latest {
 // every row, without the first submission's raw files; a part is then
 // replaced and another withdrawn. Every version's folder keeps exactly its
 // rows, and what was quarantined stays.
-func TestAmendmentsNeedNoEarlierRawFiles(t *testing.T) {
-	st, _ := local.Open(t.TempDir())
+func TestAmendmentsNeedNoEarlierRawFiles(t *testing.T) { amendments(t, localStores) }
+
+// opener opens an empty store of a name (each name its own).
+type opener func(t *testing.T, name string) store.Store
+
+func localStores(t *testing.T, _ string) store.Store {
+	st, err := local.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func amendments(t *testing.T, open opener) {
+	st := open(t, "amendments")
 	mpid, a, b, rows := eesParts(t)
 	sub := cut.Submission{MPID: mpid, Cut: "ees"}
 	submitFiles(t, st, sub, "s1", map[string][]byte{"A.csv": a, "B.csv": brokenCSV})
@@ -142,7 +155,7 @@ func TestAmendmentsNeedNoEarlierRawFiles(t *testing.T) {
 		t.Fatalf("version 1 changed: %d rows, was %d", got, v1)
 	}
 	// The same rows, in the same order, as A and B sent together.
-	fresh, _ := local.Open(t.TempDir())
+	fresh := open(t, "amendments-fresh")
 	submitFiles(t, fresh, sub, "s1", map[string][]byte{"A.csv": a, "B.csv": b})
 	rf := result(t, run(t, fresh), "s1")
 	if got, want := mpanColumn(t, st, r2.Prefix), mpanColumn(t, fresh, rf.Prefix); got != want {
@@ -256,18 +269,20 @@ func (c *crashingStore) Delete(ctx context.Context, key string) error {
 // A run stopped at any write, then run again, leaves exactly what one
 // clean run does: the same versions, latest.json, quarantine, reports and
 // receipts, and an empty inbox.
-func TestCrashAtAnyWriteThenResume(t *testing.T) {
+func TestCrashAtAnyWriteThenResume(t *testing.T) { crashAtAnyWrite(t, localStores) }
+
+func crashAtAnyWrite(t *testing.T, open opener) {
 	mpid, a, b, _ := eesParts(t)
 	scenario := func(st store.Store) {
 		submitFiles(t, st, cut.Submission{MPID: mpid, Cut: "ees", AsAt: "2026-11-02"}, "s1", map[string][]byte{"A.csv": a, "B.csv": brokenCSV})
 		submitFiles(t, st, cut.Submission{MPID: mpid, Cut: "ees", Kind: cut.KindAmend, Amends: 1, Replaces: []string{"B.csv"}, AsAt: "2026-11-02"}, "s2", map[string][]byte{"B.csv": b})
 	}
-	clean, _ := local.Open(t.TempDir())
+	clean := open(t, "clean")
 	scenario(clean)
 	run(t, clean)
 	want := lifeDigest(t, clean)
 	for n := int64(0); ; n++ {
-		base, _ := local.Open(t.TempDir())
+		base := open(t, fmt.Sprintf("crash-%d", n))
 		scenario(base)
 		cs := &crashingStore{Store: base}
 		cs.left.Store(n)
