@@ -30,7 +30,8 @@ func newSynthCmd() *cobra.Command {
 		Use:   "synth --mpans N --seed S [--store LOCATION] [--faults RATE]",
 		Short: "Generate a synthetic GB market's data cuts into the store's inbox",
 		Long: `synth writes the data cuts of a whole synthetic market into the store's inbox,
-inbox/<MPID>/<cut>/<file>: MOp meter technical details (D0150, D0149, D0268),
+one full submission per participant and cut type (inbox/<MPID>/<cut>/synth-<seed>/
+with its submission.json): MOp meter technical details (D0150, D0149, D0268),
 registration D0204 refreshes (per registration service and supplier), EES
 portfolio exports (CSV) and supplier customer data (D0302, D0225). Every file
 agrees with every other, passes 'datacut validate', and the same seed and size

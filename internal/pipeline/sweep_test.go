@@ -37,7 +37,7 @@ func TestLeftoversOfCrashedRunsAreRemoved(t *testing.T) {
 	put("cuts/ees/mpid=BRGT/cut=busy/ees_portfolio.parquet", time.Now())
 	put("cuts/ees/mpid=BRGT/cut=done/ees_portfolio.parquet", old)
 	put("cuts/ees/mpid=BRGT/cut=done/manifest.json", old)
-	put("cuts/ees/mpid=BRGT/published/abc.json", old)
+	put("cuts/ees/mpid=BRGT/latest.json", old)
 	spool := filepath.Join(store.TempDir(st), "table-123.parquet")
 	if err := os.WriteFile(spool, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
@@ -57,7 +57,7 @@ func TestLeftoversOfCrashedRunsAreRemoved(t *testing.T) {
 		t.Fatalf("removed %q, want %q", sum.Leftovers, want)
 	}
 	for _, k := range []string{"cuts/ees/mpid=BRGT/cut=busy/ees_portfolio.parquet", "cuts/ees/mpid=BRGT/cut=done/ees_portfolio.parquet",
-		"cuts/ees/mpid=BRGT/cut=done/manifest.json", "cuts/ees/mpid=BRGT/published/abc.json"} {
+		"cuts/ees/mpid=BRGT/cut=done/manifest.json", "cuts/ees/mpid=BRGT/latest.json"} {
 		if _, err := st.Stat(ctx, k); err != nil {
 			t.Errorf("%s was removed: %v", k, err)
 		}
