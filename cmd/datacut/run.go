@@ -175,6 +175,9 @@ func printRunSummary(w io.Writer, s *pipeline.Summary, where string) {
 			sub = "(loose files)"
 		}
 		fmt.Fprintf(w, "%-18s %-6s %-22s %-19s %7s %6d %10d %9d %11d\n", c.Cut, c.MPID, sub, c.Status, version, c.Tables, c.Rows, c.Rejected, c.Quarantined)
+		for _, warning := range c.Warnings {
+			fmt.Fprintf(w, "  warning: %s\n", warning)
+		}
 		if c.DuplicateUnits > 0 {
 			fmt.Fprintf(w, "  warning: %d MPAN units appear twice in one flow (where: duplicateUnits in %s%s)\n", c.DuplicateUnits, c.Prefix, cut.ManifestFile)
 		}

@@ -32,6 +32,9 @@ type Manifest struct {
 	Tables         []Table      `json:"tables"`
 	Rejected       Rejections   `json:"rejected"`
 	Quarantined    []Quarantine `json:"quarantined,omitempty"`
+	// Warnings are what a participant should look at, though nothing was
+	// refused (a full submission much smaller than the version before it).
+	Warnings []string `json:"warnings,omitempty"`
 	// Duplicates are MPAN units found twice in one flow: a warning.
 	Duplicates *Duplicates    `json:"duplicateUnits,omitempty"`
 	Timings    Timings        `json:"timings"`
@@ -157,6 +160,15 @@ func ReadManifest(ctx context.Context, st store.Store, prefix string) (*Manifest
 // object of a cut, after which it exists for readers.
 func WriteManifest(ctx context.Context, st store.Store, prefix string, m *Manifest) error {
 	return putJSON(ctx, st, ManifestKey(prefix), m)
+}
+
+// Rows counts the version's rows, in all tables.
+func (m *Manifest) Rows() int64 {
+	var n int64
+	for _, t := range m.Tables {
+		n += t.Rows
+	}
+	return n
 }
 
 // TableKey is the store key of the cut's table, or "" if it has none.

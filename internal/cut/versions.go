@@ -113,6 +113,7 @@ type Receipt struct {
 	// DuplicateUnits counts MPAN units found twice in one flow of the
 	// version (listed in its manifest): a warning.
 	DuplicateUnits int       `json:"duplicateUnits,omitempty"`
+	Warnings       []string  `json:"warnings,omitempty"`
 	Finished       time.Time `json:"finished"`
 }
 

@@ -80,8 +80,9 @@ type CutResult struct {
 	Rejected    int       `json:"rejected"`
 	Quarantined int       `json:"quarantined"`
 	// DuplicateUnits counts MPAN units found twice in one flow: a warning.
-	DuplicateUnits int    `json:"duplicateUnits,omitempty"`
-	Error          string `json:"error,omitempty"`
+	DuplicateUnits int      `json:"duplicateUnits,omitempty"`
+	Warnings       []string `json:"warnings,omitempty"`
+	Error          string   `json:"error,omitempty"`
 }
 
 // Summary is a run's outcome.

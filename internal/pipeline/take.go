@@ -108,6 +108,10 @@ func (r *runner) take(ctx context.Context, d *Definition, p *cut.Pending, versio
 		return r.removeRaw(ctx, res, p)
 	}
 	m := b.m
+	if w := shrinkWarning(s, m, cut.LatestOf(*versions)); w != "" {
+		m.Warnings = append(m.Warnings, w)
+		log.Warn().Msg(w)
+	}
 	prefix := cut.Prefix(p.Cut, p.MPID, m.CutID)
 	if err := cut.WriteManifest(ctx, r.opt.Store, prefix, m); err != nil {
 		return failed(res, err, log)
@@ -128,7 +132,7 @@ func (r *runner) finish(ctx context.Context, res CutResult, p *cut.Pending, m *c
 		return failed(res, err, log)
 	}
 	res.Status, res.CutID, res.Prefix, res.Version, res.Amends, res.AsAt, res.Latest = StatusPublished, m.CutID, rc.Prefix, m.Version, m.Amends, m.AsAt, rc.Latest
-	res.Tables, res.Rejected, res.Quarantined, res.DuplicateUnits = len(m.Tables), m.Rejected.Count, len(m.Quarantined), rc.DuplicateUnits
+	res.Tables, res.Rejected, res.Quarantined, res.DuplicateUnits, res.Warnings = len(m.Tables), m.Rejected.Count, len(m.Quarantined), rc.DuplicateUnits, m.Warnings
 	if rc.DuplicateUnits > 0 {
 		log.Warn().Int("units", rc.DuplicateUnits).Msg("MPAN units found twice in one flow: listed in the manifest's duplicateUnits")
 	}
@@ -140,10 +144,25 @@ func (r *runner) finish(ctx context.Context, res CutResult, p *cut.Pending, m *c
 	return r.removeRaw(ctx, res, p)
 }
 
+// shrinkWarning says when a full submission holds less than half the rows
+// of the latest version before it: a full submission replaces the whole
+// cut, and a correction sent as one loses every other row.
+func shrinkWarning(s *cut.Submission, m, prev *cut.Manifest) string {
+	if s.Kind != cut.KindFull || prev == nil {
+		return ""
+	}
+	now, before := m.Rows(), prev.Rows()
+	if now*2 >= before {
+		return ""
+	}
+	return fmt.Sprintf("version %d holds %d rows, version %d (the latest before it) %d: a full submission replaces the whole cut; to correct or add files, send an amendment (datacut submit --amend %d)",
+		m.Version, now, prev.Version, before, prev.Version)
+}
+
 func receiptOf(m *cut.Manifest, latest bool) *cut.Receipt {
 	rc := &cut.Receipt{Submission: m.Submission, Cut: m.Cut, MPID: m.MPID, Status: StatusPublished, Version: m.Version, CutID: m.CutID,
 		Prefix: cut.Prefix(m.Cut, m.MPID, m.CutID), AsAt: m.AsAt, Amends: m.Amends, Latest: latest, Rows: map[string]int64{},
-		Rejected: m.Rejected.Count, ByRule: m.Rejected.ByRule, Quarantined: m.Quarantined, Finished: m.Timings.Finished}
+		Rejected: m.Rejected.Count, ByRule: m.Rejected.ByRule, Quarantined: m.Quarantined, Warnings: m.Warnings, Finished: m.Timings.Finished}
 	for _, t := range m.Tables {
 		rc.Rows[t.Name] = t.Rows
 	}
