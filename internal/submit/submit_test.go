@@ -24,8 +24,13 @@ import (
 
 var now = time.Date(2026, 12, 1, 20, 15, 0, 0, time.UTC)
 
+// seed is the synthetic market's: synth writes each participant's cut as
+// the submission synth.SubmissionID(seed).
+const seed = 3
+
 // market generates a small synthetic market and returns the directory its
-// inbox files are in: the participants' local files in these tests.
+// inbox is in: the participants' local files in these tests are the data
+// files of its submissions.
 func market(t *testing.T, faults float64) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -33,17 +38,24 @@ func market(t *testing.T, faults float64) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := synth.Generate(context.Background(), st, synth.Options{MPANs: 400, Seed: 3, FaultRate: faults,
+	if _, err := synth.Generate(context.Background(), st, synth.Options{MPANs: 400, Seed: seed, FaultRate: faults,
 		Cuts: []string{synth.CutMTD, synth.CutEES, synth.CutSupplier}}); err != nil {
 		t.Fatal(err)
 	}
 	return filepath.Join(dir, "inbox")
 }
 
-// files are the market's files of one MPID and cut type.
+// files are the data files of the market's submission of one MPID's cut
+// of cutType: inbox/<MPID>/<cut>/synth-<seed>/, without its submission.json.
 func files(t *testing.T, inbox, mpid, cutType string) []string {
 	t.Helper()
-	fs, err := filepath.Glob(filepath.Join(inbox, mpid, cutType, "*"))
+	all, err := filepath.Glob(filepath.Join(inbox, mpid, cutType, synth.SubmissionID(seed), "*"))
+	var fs []string
+	for _, f := range all {
+		if filepath.Base(f) != cut.SubmissionFile {
+			fs = append(fs, f)
+		}
+	}
 	if err != nil || len(fs) == 0 {
 		t.Fatalf("no files of %s's %s: %v", mpid, cutType, err)
 	}
@@ -296,7 +308,15 @@ func TestRejectedInstancesWarnWithValues(t *testing.T) {
 	d := definitions(t)
 	inbox := market(t, 0.05)
 	for _, c := range []struct{ mpid, cut string }{{"MTRA", "mop-mtd"}, {"BRGT", "ees"}} {
-		p := prepare(t, d, Request{MPID: c.mpid, Cut: c.cut, Files: files(t, inbox, c.mpid, c.cut), MaxFindings: 3})
+		// The market's faults break some files whole, too: those are
+		// refused (TestBrokenFilesAreRefusedUnlessAllowed); send the rest.
+		var whole []string
+		for _, f := range prepare(t, d, Request{MPID: c.mpid, Cut: c.cut, Files: files(t, inbox, c.mpid, c.cut)}).Files {
+			if !f.Broken {
+				whole = append(whole, f.Path)
+			}
+		}
+		p := prepare(t, d, Request{MPID: c.mpid, Cut: c.cut, Files: whole, MaxFindings: 3})
 		if p.Refused() || p.Rejected() == 0 {
 			t.Fatalf("%s: refused %v, rejected %d: rejected instances warn, they do not block", c.cut, p.Refused(), p.Rejected())
 		}
