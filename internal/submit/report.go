@@ -27,9 +27,6 @@ type Result struct {
 	Receipt    *cut.Receipt `json:"receipt,omitempty"`
 }
 
-// Published is the receipt status of a submission that became a version.
-const Published = "published"
-
 // DataErrors says whether the data had errors (exit code 1): files the
 // worker quarantines or would, rejected instances, or a receipt saying
 // nothing was published.
@@ -40,7 +37,7 @@ func (r *Result) DataErrors() bool {
 		}
 	}
 	if rc := r.Receipt; rc != nil {
-		return rc.Status != Published || len(rc.Quarantined) > 0 || rc.Rejected > 0
+		return rc.Status != cut.ReceiptPublished || len(rc.Quarantined) > 0 || rc.Rejected > 0
 	}
 	return false
 }
@@ -137,7 +134,7 @@ func plural(n int, what string) string {
 // WriteReceipt prints a submission's receipt.
 func WriteReceipt(w io.Writer, key string, rc *cut.Receipt) {
 	fmt.Fprintf(w, "\nreceipt of %s (%s), %s:\n", rc.Submission.ID, key, rc.Finished.UTC().Format("2006-01-02 15:04:05Z"))
-	if rc.Status == Published {
+	if rc.Status == cut.ReceiptPublished {
 		latest := "the latest version"
 		if !rc.Latest {
 			latest = "not the latest version: another has a later as-at date"

@@ -210,7 +210,7 @@ func TestUsedIDIsRefused(t *testing.T) {
 		t.Fatalf("the same id again: %v, want a request error saying it was used", err)
 	}
 	// An id whose folder the worker removed but whose receipt is there.
-	if err := cut.WriteReceipt(ctx, st, &cut.Receipt{Submission: cut.SubmissionRef{ID: "taken"}, Cut: "ees", MPID: "BRGT", Status: "published"}); err != nil {
+	if err := cut.WriteReceipt(ctx, st, &cut.Receipt{Submission: cut.SubmissionRef{ID: "taken"}, Cut: "ees", MPID: "BRGT", Status: cut.ReceiptPublished}); err != nil {
 		t.Fatal(err)
 	}
 	before = append(before, cut.ReceiptKey("ees", "BRGT", "taken"))
@@ -478,7 +478,7 @@ func TestAChangedFileIsNotUploaded(t *testing.T) {
 func TestWaitPrintsTheReceipt(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t)
-	rc := &cut.Receipt{Submission: cut.SubmissionRef{ID: "s1"}, Cut: "mop-mtd", MPID: "MTRA", Status: Published, Version: 3, CutID: "abc",
+	rc := &cut.Receipt{Submission: cut.SubmissionRef{ID: "s1"}, Cut: "mop-mtd", MPID: "MTRA", Status: cut.ReceiptPublished, Version: 3, CutID: "abc",
 		Prefix: cut.Prefix("mop-mtd", "MTRA", "abc"), AsAt: "2026-11-30", Latest: true, Rows: map[string]int64{"d0150_289": 40, "d0150_288": 12},
 		Rejected: 2, ByRule: map[string]int{"item.mpan-check": 2}, RejectedIn: []string{cut.RejectedKey("mop-mtd", "MTRA", "s1", "D0150_1.dat")},
 		Quarantined: []cut.Quarantine{{Input: "inbox/MTRA/mop-mtd/s1/D0149_1.dat", Rule: "trailer.missing", Reason: "no ZPT",
@@ -516,7 +516,7 @@ func TestWaitPrintsTheReceipt(t *testing.T) {
 	if (&Result{Receipt: &clean}).DataErrors() {
 		t.Error("a clean receipt is no data error")
 	}
-	clean.Status = "nothing published"
+	clean.Status = cut.ReceiptNothingPublished
 	if !(&Result{Receipt: &clean}).DataErrors() {
 		t.Error("nothing published is a data error")
 	}
