@@ -246,7 +246,7 @@ func TestSubmitRefusals(t *testing.T) {
 		{[]string{"--store", s, "--mpid", "FRNT", "--cut", "ees", "--as-at", "yesterday", ees}, `--as-at: asAt "yesterday"`},
 		{[]string{"--store", s, "--mpid", "FRNT", "--cut", "ees", "--timeout", "1m", ees}, "--timeout is for --wait"},
 		{[]string{"--store", s, "--mpid", "FRNT", "--cut", "ees", ees, ees}, "two files are called EES_0001.csv"},
-		{[]string{"--store", s, "--mpid", "FRNT", "--cut", "ees", "--amend", "3", ees}, "FRNT's ees has no version 3 (none is published yet)"},
+		{[]string{"--store", s, "--mpid", "FRNT", "--cut", "ees", "--amend", "3", ees}, "--amend 3: amends version 3 of FRNT's ees, which is not published (none is published yet)"},
 		{[]string{"--store", s, "--mpid", "FRNT", "--cut", "ees", "--bogus", ees}, "unknown flag: --bogus"},
 	} {
 		code, out, errOut := execSubmit(context.Background(), c.args...)

@@ -400,7 +400,7 @@ func TestAmendments(t *testing.T) {
 	}
 	st := newStore(t)
 	var re *RequestError
-	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), "has no version 2 (none is published yet)") {
+	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), "--amend 2: amends version 2 of BRGT's ees, which is not published (none is published yet)") {
 		t.Fatalf("amending a version that is not there: %v", err)
 	}
 	publish := func(version int, inputs ...string) {
@@ -408,24 +408,41 @@ func TestAmendments(t *testing.T) {
 		for _, in := range inputs {
 			m.Inputs = append(m.Inputs, cut.Input{Key: "inbox/BRGT/ees/s1/" + in})
 		}
-		m.Quarantined = []cut.Quarantine{{Input: "inbox/BRGT/ees/s1/EES_bad.csv"}}
+		if version == 1 {
+			m.Quarantined = []cut.Quarantine{{Input: "inbox/BRGT/ees/s1/EES_bad.csv"}}
+		}
 		if err := cut.WriteManifest(ctx, st, cut.Prefix("ees", "BRGT", m.CutID), m); err != nil {
 			t.Fatal(err)
 		}
 	}
 	publish(1, name)
-	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), "has no version 2 (published: 1)") {
+	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), "amends version 2 of BRGT's ees, which is not published (published: 1 to 1)") {
 		t.Fatalf("amending version 2 of 1: %v", err)
 	}
 	publish(2, name, "EES_2.csv")
-	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), "EES_old.csv is not a file of version 2 (its files: "+name+", EES_2.csv; quarantined: EES_bad.csv)") {
+	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), "--amend 2: withdraws EES_old.csv, which version 2 does not hold (version 2 holds "+name+", EES_2.csv; quarantined: EES_bad.csv)") {
 		t.Fatalf("withdrawing a file the version lacks: %v", err)
 	}
-	p.Submission.Withdraws = []string{"EES_bad.csv"} // a file the version quarantined
+	// A file a version quarantined (version 1 here) may be replaced, not
+	// withdrawn (it has no rows), and a file the version holds is sent
+	// only to replace it: a run makes such amendments wait.
+	p.Submission.Withdraws = []string{"EES_bad.csv"}
 	p.Submission.Replaces = nil
-	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), name+" is a file of version 2 already: add --replace "+name) {
-		t.Fatalf("adding a file the version has: %v", err)
+	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) ||
+		!strings.Contains(err.Error(), "withdraws EES_bad.csv, which version 2 does not hold; sends "+name+", which version 2 holds: add --replace "+name) {
+		t.Fatalf("withdrawing a quarantined file, adding a file the version has: %v", err)
 	}
+	p.Submission.Withdraws = []string{"EES_gone.csv"}
+	p.Submission.Replaces = []string{name, "EES_bad.csv"}
+	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || strings.Contains(err.Error(), "replaces EES_bad") ||
+		!strings.Contains(err.Error(), "--amend 2: withdraws EES_gone.csv, which version 2 does not hold (version 2 holds") {
+		t.Fatalf("replacing a quarantined file: %v", err)
+	}
+	p.Submission.Replaces = []string{"EES_nowhere.csv"}
+	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), "replaces EES_nowhere.csv, which version 2 neither holds nor quarantined") {
+		t.Fatalf("replacing a file no version has: %v", err)
+	}
+	p.Submission.Withdraws = []string{"EES_2.csv"}
 	p.Submission.Replaces = []string{name}
 	id, err := Upload(ctx, st, p, now, nil)
 	if err != nil {
@@ -433,7 +450,7 @@ func TestAmendments(t *testing.T) {
 	}
 	var out bytes.Buffer
 	WriteSubmitted(&out, &Result{Store: st.String(), ID: id, Folder: cut.SubmissionDir("BRGT", "ees", id), Submission: p.Submission})
-	if !strings.Contains(out.String(), "an amendment of version 2, replacing "+name+", withdrawing EES_bad.csv, as at 2026-11-30T06:00:00Z") {
+	if !strings.Contains(out.String(), "an amendment of version 2, replacing "+name+", withdrawing EES_2.csv, as at 2026-11-30T06:00:00Z") {
 		t.Fatalf("submitted:\n%s", out.String())
 	}
 	// An amendment that only withdraws sends no files.
