@@ -529,9 +529,25 @@ func TestWaitPrintsTheReceipt(t *testing.T) {
 		t.Error("a receipt with quarantined files is a data error")
 	}
 	clean := *got
-	clean.Rejected, clean.Quarantined = 0, nil
+	clean.Rejected, clean.ByRule, clean.RejectedIn, clean.Quarantined = 0, nil, nil, nil
 	if (&Result{Receipt: &clean}).DataErrors() {
 		t.Error("a clean receipt is no data error")
+	}
+	// An amendment counts the rejected instances of the parts it carries
+	// over: they are no error of its own, and the receipt says so.
+	amend := clean
+	amend.Amends, amend.Rejected, amend.ByRule = 2, 1, map[string]int{"item.mpan-check": 1}
+	if (&Result{Receipt: &amend}).DataErrors() {
+		t.Error("an amendment's carried-over rejections are a data error")
+	}
+	out.Reset()
+	WriteReceipt(&out, "k", &amend)
+	if !strings.Contains(out.String(), "rejected: 1 instance (item.mpan-check 1), left out, counting those of the parts carried over from version 2") {
+		t.Errorf("an amendment's rejections:\n%s", out.String())
+	}
+	amend.RejectedIn = got.RejectedIn
+	if !(&Result{Receipt: &amend}).DataErrors() {
+		t.Error("an amendment's own rejected instances are a data error")
 	}
 	clean.Status = cut.ReceiptNothingPublished
 	if !(&Result{Receipt: &clean}).DataErrors() {
