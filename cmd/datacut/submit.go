@@ -73,12 +73,14 @@ broken files (then nothing was sent, unless --allow-broken), or a receipt with
 quarantined files or nothing published.
 
 ` + cli.ExitCodesDoc,
-		Example: `  datacut demo       # or datacut synth: a synthetic market's files under data/inbox/
-  datacut submit --mpid FRNT --cut ees data/inbox/FRNT/ees/EES_0001.csv
-  datacut submit --mpid MTRA --cut mop-mtd --as-at 2026-11-30 data/inbox/MTRA/mop-mtd/*.dat
-  datacut submit --mpid IRIS --cut ees --id iris-1 data/inbox/IRIS/ees/EES_0001.csv
+		Example: `  export DATACUT_MASK_KEY=…   # 64 hex digits: demo and run must mask with the same key for a run to take an amendment
+  datacut demo                # a synthetic market, each cut published as version 1; its files stay in data/inbox/
+  datacut submit --mpid FRNT --cut ees data/inbox/FRNT/ees/synth-1/EES_0001.csv
+  datacut submit --mpid MTRA --cut mop-mtd --as-at 2026-11-30 data/inbox/MTRA/mop-mtd/synth-1/*.dat
+  datacut submit --mpid IRIS --cut ees --amend 1 --replace EES_0001.csv data/inbox/IRIS/ees/synth-1/EES_0001.csv
+  datacut submit --mpid IRIS --cut ees --id iris-1 data/inbox/IRIS/ees/synth-1/EES_0001.csv
+  datacut run                 # takes the four, and removes the files it took, the demo's too, from data/inbox/
   datacut submit --mpid IRIS --cut ees --id iris-1 --wait --timeout 10m   # until a run has taken it
-  datacut submit --mpid IRIS --cut ees --amend 1 --replace EES_0001.csv data/inbox/IRIS/ees/EES_0001.csv
   datacut submit --store s3://cuts/sit --s3-endpoint minio:9000 --mpid IRIS --cut ees --wait --json EES_*.csv`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("timeout") && !o.wait {

@@ -6,100 +6,126 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/mhhs-sit/datacut/internal/cli"
 	"github.com/mhhs-sit/datacut/internal/cut"
+	"github.com/mhhs-sit/datacut/internal/mask"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/store/local"
 	"github.com/mhhs-sit/datacut/internal/submit"
 	"github.com/mhhs-sit/datacut/internal/synth"
 )
 
-// execSubmit runs 'datacut submit ARGS' the way main does.
-func execSubmit(ctx context.Context, args ...string) (code int, stdout, stderr string) {
-	root := &cobra.Command{Use: "datacut", SilenceUsage: true, SilenceErrors: true}
-	root.AddCommand(newSubmitCmd())
+// execDatacut runs 'datacut ARGS' the way main does.
+func execDatacut(ctx context.Context, args ...string) (code int, stdout, stderr string) {
+	root := newRootCmd()
 	var out, errb bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&errb)
-	code = cli.Execute(ctx, root, append([]string{"submit"}, args...), &errb)
+	code = cli.Execute(ctx, root, args, &errb)
 	return code, out.String(), errb.String()
 }
 
-// demoMarket writes the market 'datacut demo' generates into dir/data.
+// execSubmit runs 'datacut submit ARGS'.
+func execSubmit(ctx context.Context, args ...string) (code int, stdout, stderr string) {
+	return execDatacut(ctx, append([]string{"submit"}, args...)...)
+}
+
+// demoSeed is the seed 'datacut demo' generates its market with: each
+// participant's cut is the submission synth-1.
+const demoSeed = 1
+
+// demoMarket writes the market 'datacut demo' generates into dir/data,
+// without running the pipelines on it: every cut is a submission
+// (inbox/<MPID>/<cut>/synth-1/) no run has taken.
 func demoMarket(t *testing.T, dir string) *local.Store {
 	t.Helper()
 	st, err := local.Open(filepath.Join(dir, "data"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := synth.Generate(context.Background(), st, synth.Options{MPANs: 5000, Seed: 1, FaultRate: 0.005}); err != nil {
+	if _, err := synth.Generate(context.Background(), st, synth.Options{MPANs: 5000, Seed: demoSeed, FaultRate: 0.005}); err != nil {
 		t.Fatal(err)
 	}
 	return st
 }
 
-// takeLater plays the worker: once the submission is ready in the inbox,
-// it writes a receipt (and the version's manifest) for it.
+// demoFile is a data file of the demo market's submission of mpid's cut.
+func demoFile(dir, mpid, cutType, name string) string {
+	return filepath.Join(dir, "data", filepath.FromSlash(cut.SubmissionDir(mpid, cutType, synth.SubmissionID(demoSeed))), name)
+}
+
+// takeLater plays the worker: once a submission other than the market's
+// own is ready in the inbox, it writes a receipt (and the version's
+// manifest) for it. It stops when the test ends, and says then if the
+// receipt could not be written.
 func takeLater(t *testing.T, st store.Store, status string) {
+	stop, done := make(chan struct{}), make(chan error, 1)
 	go func() {
 		ctx := context.Background()
-		for range 200 {
-			time.Sleep(20 * time.Millisecond)
+		for {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
 			pending, _, err := cut.ScanInbox(ctx, st, nil)
 			if err != nil {
 				continue
 			}
-			for _, p := range pending { // the demo's loose files wait for ever
-				if p.ID != "" && p.Waiting == "" {
-					publish(t, st, p.Cut, p.MPID, p.ID, status)
+			for _, p := range pending {
+				if p.ID != "" && p.ID != synth.SubmissionID(demoSeed) && p.Waiting == "" {
+					done <- publish(st, p.Cut, p.MPID, p.ID, status)
 					return
 				}
 			}
 		}
 	}()
+	t.Cleanup(func() {
+		close(stop)
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
 }
 
-func publish(t *testing.T, st store.Store, cutType, mpid, id, status string) {
+func publish(st store.Store, cutType, mpid, id, status string) error {
 	ctx := context.Background()
 	rc := &cut.Receipt{Submission: cut.SubmissionRef{ID: id}, Cut: cutType, MPID: mpid, Status: status, AsAt: "2026-11-30", Finished: time.Now()}
-	if status == submit.Published {
+	if status == cut.ReceiptPublished {
 		rc.Version, rc.CutID, rc.Latest, rc.Rows = 1, "c1", true, map[string]int64{"ees_portfolio": 7}
 		m := &cut.Manifest{Cut: cutType, MPID: mpid, CutID: "c1", Version: 1, AsAt: "2026-11-30", Submission: cut.SubmissionRef{ID: id},
 			Inputs: []cut.Input{{Key: cut.SubmissionDir(mpid, cutType, id) + "EES_0001.csv", Submission: id}}}
 		if err := cut.WriteManifest(ctx, st, cut.Prefix(cutType, mpid, "c1"), m); err != nil {
-			t.Error(err)
+			return err
 		}
 	}
-	if err := cut.WriteReceipt(ctx, st, rc); err != nil {
-		t.Error(err)
-	}
+	return cut.WriteReceipt(ctx, st, rc)
 }
 
-// TestSubmitHelpExamples runs the help's examples on the demo's market, in
-// their order, with a stand-in for the run between sending and waiting.
+// TestSubmitHelpExamples runs the help's examples, in their order, in a
+// directory of their own: 'datacut demo', each submit, and 'datacut run'
+// (the export is the test's environment; the S3 example needs a server).
 func TestSubmitHelpExamples(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	st := demoMarket(t, dir)
+	t.Setenv(mask.KeyEnv, strings.Repeat("5e", 32))
 	ctx := context.Background()
-	var ran int
+	var ran []string
 	for _, line := range strings.Split(newSubmitCmd().Example, "\n") {
 		line, _, _ = strings.Cut(line, "#")
 		fields := strings.Fields(line)
-		if len(fields) < 2 || fields[1] != "submit" || !strings.Contains(line, "data/inbox/") && !strings.Contains(line, "--wait") {
+		if len(fields) < 2 || fields[0] != "datacut" || strings.Contains(line, "s3://") {
 			continue
 		}
-		if strings.Contains(line, "s3://") {
-			continue // needs a server
-		}
 		var args []string
-		for _, a := range fields[2:] {
+		for _, a := range fields[1:] {
 			if strings.Contains(a, "*") {
 				m, _ := filepath.Glob(a)
 				if len(m) == 0 {
@@ -110,45 +136,55 @@ func TestSubmitHelpExamples(t *testing.T) {
 			}
 			args = append(args, a)
 		}
-		want := cli.ExitOK
+		want := []int{cli.ExitOK}
 		switch {
-		case strings.Contains(line, "MTRA"):
-			want = cli.ExitData // the demo's intended faults: rejected instances, sent all the same
-		case strings.Contains(line, "--wait"):
-			publish(t, st, "ees", "IRIS", "iris-1", submit.Published) // what 'datacut run' does
+		case args[0] == "run" || strings.Contains(line, "MTRA"):
+			want = []int{cli.ExitData} // the demo's intended faults: rejected instances, sent and published all the same
+		case args[0] == "demo":
+			want = []int{cli.ExitOK, cli.ExitData}
 		}
-		code, out, errOut := execSubmit(ctx, args...)
-		if code != want {
-			t.Fatalf("%s: exit %d, want %d\n%s%s", line, code, want, out, errOut)
+		code, out, errOut := execDatacut(ctx, args...)
+		if !slices.Contains(want, code) {
+			t.Fatalf("%s: exit %d, want %v\n%s%s", line, code, want, out, errOut)
 		}
-		if !strings.Contains(out, "submitted") && !strings.Contains(out, "receipt of iris-1") {
+		switch {
+		case args[0] == "run":
+			// The four submissions are published, and the demo's files
+			// are gone from the inbox.
+			if n := len(regexp.MustCompile(`(?m)^\S+ +\S+ +\S+ +published `).FindAllString(out, -1)); n != 4 {
+				t.Fatalf("%s: %d versions published, want 4:\n%s", line, n, out)
+			}
+			if _, err := os.Stat(demoFile(".", "IRIS", "ees", "EES_0001.csv")); !os.IsNotExist(err) {
+				t.Fatalf("%s: the demo's files are still in the inbox (%v)", line, err)
+			}
+		case args[0] == "submit" && !strings.Contains(out, "submitted") && !strings.Contains(out, "receipt of iris-1"):
 			t.Fatalf("%s: neither sent nor a receipt:\n%s", line, out)
 		}
-		ran++
+		ran = append(ran, args[0])
 	}
-	if ran != 5 {
-		t.Fatalf("ran %d examples, want 5", ran)
+	if want := []string{"demo", "submit", "submit", "submit", "submit", "run", "submit"}; !slices.Equal(ran, want) {
+		t.Fatalf("ran %v, want %v", ran, want)
 	}
-	pending, _, err := cut.ScanInbox(ctx, st, nil)
+	st, err := local.Open("data")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ready := map[string]int{}
-	for _, p := range pending {
-		if p.ID != "" && p.Waiting == "" {
-			ready[p.MPID+"/"+p.Cut]++
+	for _, c := range []struct {
+		mpid, cut string
+		versions  int
+	}{{"FRNT", "ees", 2}, {"MTRA", "mop-mtd", 2}, {"IRIS", "ees", 3}} {
+		vs, err := cut.Versions(ctx, st, c.cut, c.mpid)
+		if err != nil || len(vs) != c.versions {
+			t.Fatalf("%s's %s: %d versions, want %d (%v)", c.mpid, c.cut, len(vs), c.versions, err)
 		}
-	}
-	if ready["FRNT/ees"] != 1 || ready["MTRA/mop-mtd"] != 1 || ready["IRIS/ees"] != 2 {
-		t.Fatalf("submissions ready for a run: %v", ready)
 	}
 }
 
 func TestSubmitWaitsForTheReceipt(t *testing.T) {
 	dir := t.TempDir()
 	st := demoMarket(t, dir)
-	file := filepath.Join(dir, "data", "inbox", "FRNT", "ees", "EES_0001.csv")
-	takeLater(t, st, submit.Published)
+	file := demoFile(dir, "FRNT", "ees", "EES_0001.csv")
+	takeLater(t, st, cut.ReceiptPublished)
 	code, out, errOut := execSubmit(context.Background(), "--store", st.Root(), "--mpid", "FRNT", "--cut", "ees", "--wait", "--timeout", "20s", file)
 	if code != cli.ExitOK {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
@@ -164,13 +200,13 @@ func TestSubmitWaitsForTheReceipt(t *testing.T) {
 
 	// Nothing published: exit 1, with the receipt as JSON.
 	st2 := demoMarket(t, t.TempDir())
-	takeLater(t, st2, "nothing published")
+	takeLater(t, st2, cut.ReceiptNothingPublished)
 	code, out, _ = execSubmit(context.Background(), "--store", st2.Root(), "--mpid", "FRNT", "--cut", "ees", "--wait", "--json", file)
 	var res submit.Result
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("--json: %v\n%s", err, out)
 	}
-	if code != cli.ExitData || !res.Uploaded || res.Receipt == nil || res.Receipt.Status != "nothing published" ||
+	if code != cli.ExitData || !res.Uploaded || res.Receipt == nil || res.Receipt.Status != cut.ReceiptNothingPublished ||
 		len(res.Submission.Files) != 1 || res.Files[0].SHA256 != res.Submission.Files[0].SHA256 || res.ID == "" {
 		t.Fatalf("nothing published: exit %d, %+v", code, res)
 	}
@@ -198,7 +234,7 @@ func TestSubmitRefusals(t *testing.T) {
 	dir := t.TempDir()
 	st := demoMarket(t, dir)
 	inbox := filepath.Join(dir, "data", "inbox")
-	ees := filepath.Join(inbox, "FRNT", "ees", "EES_0001.csv")
+	ees := demoFile(dir, "FRNT", "ees", "EES_0001.csv")
 	s := st.Root()
 	for _, c := range []struct {
 		args []string
@@ -210,7 +246,7 @@ func TestSubmitRefusals(t *testing.T) {
 		{[]string{"--store", s, "--mpid", "FRNT", "--cut", "ees", "--as-at", "yesterday", ees}, `--as-at: asAt "yesterday"`},
 		{[]string{"--store", s, "--mpid", "FRNT", "--cut", "ees", "--timeout", "1m", ees}, "--timeout is for --wait"},
 		{[]string{"--store", s, "--mpid", "FRNT", "--cut", "ees", ees, ees}, "two files are called EES_0001.csv"},
-		{[]string{"--store", s, "--mpid", "FRNT", "--cut", "ees", "--amend", "3", ees}, "FRNT's ees has no version 3 (none is published yet)"},
+		{[]string{"--store", s, "--mpid", "FRNT", "--cut", "ees", "--amend", "3", ees}, "--amend 3: amends version 3 of FRNT's ees, which is not published (none is published yet)"},
 		{[]string{"--store", s, "--mpid", "FRNT", "--cut", "ees", "--bogus", ees}, "unknown flag: --bogus"},
 	} {
 		code, out, errOut := execSubmit(context.Background(), c.args...)

@@ -131,6 +131,16 @@ func (s *Submission) Check(mpid, cutType string) error {
 		if len(s.Replaces) > 0 && len(s.Files) == 0 {
 			bad("an amendment that replaces files sends their replacements")
 		}
+		for _, l := range []struct {
+			field string
+			names []string
+		}{{"replaces", s.Replaces}, {"withdraws", s.Withdraws}} {
+			for i, n := range l.names {
+				if !isFileName(n) {
+					bad("%s[%d] %q is not a file name (no '/', not hidden, not %s)", l.field, i, n, SubmissionFile)
+				}
+			}
+		}
 		gone := map[string]bool{}
 		for _, n := range slices.Concat(s.Replaces, s.Withdraws) {
 			if gone[n] {

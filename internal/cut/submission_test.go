@@ -31,8 +31,13 @@ func TestParseSubmission(t *testing.T) {
 		"full amends":     {strings.Replace(ok, `"kind":"full"`, `"kind":"full","amends":1`, 1), `a full submission has no amends`},
 		"amend no target": {strings.Replace(amend, `"amends":2,`, ``, 1), `names the version it amends`},
 		"withdraw + send": {strings.Replace(amend, `"replaces"`, `"withdraws"`, 1), `both withdrawn and sent`},
-		"two values":      {ok + ok, `more than one JSON value`},
-		"schema":          {strings.Replace(ok, `/v1`, `/v9`, 1), `schema is "datacut.submission/v9"`},
+		"replaces a path": {strings.Replace(amend, `"replaces":["EES_1.csv"]`, `"replaces":["../EES_1.csv"]`, 1), `replaces[0] "../EES_1.csv" is not a file name`},
+		"withdraws submission.json": {strings.Replace(amend, `"replaces":["EES_1.csv"]`, `"replaces":["EES_1.csv"],"withdraws":["EES_2.csv","submission.json"]`, 1),
+			`withdraws[1] "submission.json" is not a file name`},
+		"withdraws a hidden file": {strings.Replace(amend, `"replaces":["EES_1.csv"]`, `"replaces":["EES_1.csv"],"withdraws":[".x"]`, 1), `withdraws[0] ".x" is not a file name`},
+		"replaces nothing":        {strings.Replace(amend, `"replaces":["EES_1.csv"]`, `"replaces":[""]`, 1), `replaces[0] "" is not a file name`},
+		"two values":              {ok + ok, `more than one JSON value`},
+		"schema":                  {strings.Replace(ok, `/v1`, `/v9`, 1), `schema is "datacut.submission/v9"`},
 	} {
 		if _, err := ParseSubmission([]byte(c.json), "BRGT", "ees"); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want %q", name, err, c.want)

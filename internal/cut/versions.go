@@ -90,14 +90,20 @@ func WriteSubmission(ctx context.Context, st store.Store, id string, s *Submissi
 	return putJSON(ctx, st, SubmissionKey(s.MPID, s.Cut, id), s)
 }
 
+// Receipt statuses: what became of a submission.
+const (
+	ReceiptPublished        = "published"         // it became a version
+	ReceiptNothingPublished = "nothing published" // every file it sent was quarantined
+)
+
 // Receipt says what became of a submission: reports/<type>/mpid=<M>/<id>/receipt.json.
 // It holds names, counts and rules, never data.
 type Receipt struct {
 	Submission SubmissionRef `json:"submission"`
 	Cut        string        `json:"cut"`
 	MPID       string        `json:"mpid"`
-	// Status is "published" (a new version) or "nothing published" (every
-	// file it sent was quarantined).
+	// Status is ReceiptPublished (a new version) or
+	// ReceiptNothingPublished (every file it sent was quarantined).
 	Status      string           `json:"status"`
 	Version     int              `json:"version,omitempty"`
 	CutID       string           `json:"cutId,omitempty"`

@@ -27,12 +27,11 @@ type Result struct {
 	Receipt    *cut.Receipt `json:"receipt,omitempty"`
 }
 
-// Published is the receipt status of a submission that became a version.
-const Published = "published"
-
 // DataErrors says whether the data had errors (exit code 1): files the
 // worker quarantines or would, rejected instances, or a receipt saying
-// nothing was published.
+// nothing was published. An amendment's receipt counts the rejected
+// instances of the parts it carries over too: only its own files' count
+// (they are in its rejectedInstances).
 func (r *Result) DataErrors() bool {
 	for _, f := range r.Files {
 		if f.Broken || f.Rejected > 0 {
@@ -40,7 +39,7 @@ func (r *Result) DataErrors() bool {
 		}
 	}
 	if rc := r.Receipt; rc != nil {
-		return rc.Status != Published || len(rc.Quarantined) > 0 || rc.Rejected > 0
+		return rc.Status != cut.ReceiptPublished || len(rc.Quarantined) > 0 || len(rc.RejectedIn) > 0 || (rc.Amends == 0 && rc.Rejected > 0)
 	}
 	return false
 }
@@ -137,7 +136,7 @@ func plural(n int, what string) string {
 // WriteReceipt prints a submission's receipt.
 func WriteReceipt(w io.Writer, key string, rc *cut.Receipt) {
 	fmt.Fprintf(w, "\nreceipt of %s (%s), %s:\n", rc.Submission.ID, key, rc.Finished.UTC().Format("2006-01-02 15:04:05Z"))
-	if rc.Status == Published {
+	if rc.Status == cut.ReceiptPublished {
 		latest := "the latest version"
 		if !rc.Latest {
 			latest = "not the latest version: another has a later as-at date"
@@ -165,7 +164,11 @@ func WriteReceipt(w io.Writer, key string, rc *cut.Receipt) {
 		for _, r := range slices.Sorted(maps.Keys(rc.ByRule)) {
 			rules = append(rules, fmt.Sprintf("%s %d", r, rc.ByRule[r]))
 		}
-		fmt.Fprintf(w, "  rejected: %d instances (%s), left out\n", rc.Rejected, strings.Join(rules, ", "))
+		carried := ""
+		if rc.Amends > 0 {
+			carried = fmt.Sprintf(", counting those of the parts carried over from version %d", rc.Amends)
+		}
+		fmt.Fprintf(w, "  rejected: %s (%s), left out%s\n", plural(rc.Rejected, "instance"), strings.Join(rules, ", "), carried)
 		for _, k := range rc.RejectedIn {
 			fmt.Fprintf(w, "    kept for you to correct and amend: %s\n", k)
 		}

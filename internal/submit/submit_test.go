@@ -24,8 +24,13 @@ import (
 
 var now = time.Date(2026, 12, 1, 20, 15, 0, 0, time.UTC)
 
+// seed is the synthetic market's: synth writes each participant's cut as
+// the submission synth.SubmissionID(seed).
+const seed = 3
+
 // market generates a small synthetic market and returns the directory its
-// inbox files are in: the participants' local files in these tests.
+// inbox is in: the participants' local files in these tests are the data
+// files of its submissions.
 func market(t *testing.T, faults float64) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -33,17 +38,24 @@ func market(t *testing.T, faults float64) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := synth.Generate(context.Background(), st, synth.Options{MPANs: 400, Seed: 3, FaultRate: faults,
+	if _, err := synth.Generate(context.Background(), st, synth.Options{MPANs: 400, Seed: seed, FaultRate: faults,
 		Cuts: []string{synth.CutMTD, synth.CutEES, synth.CutSupplier}}); err != nil {
 		t.Fatal(err)
 	}
 	return filepath.Join(dir, "inbox")
 }
 
-// files are the market's files of one MPID and cut type.
+// files are the data files of the market's submission of one MPID's cut
+// of cutType: inbox/<MPID>/<cut>/synth-<seed>/, without its submission.json.
 func files(t *testing.T, inbox, mpid, cutType string) []string {
 	t.Helper()
-	fs, err := filepath.Glob(filepath.Join(inbox, mpid, cutType, "*"))
+	all, err := filepath.Glob(filepath.Join(inbox, mpid, cutType, synth.SubmissionID(seed), "*"))
+	var fs []string
+	for _, f := range all {
+		if filepath.Base(f) != cut.SubmissionFile {
+			fs = append(fs, f)
+		}
+	}
 	if err != nil || len(fs) == 0 {
 		t.Fatalf("no files of %s's %s: %v", mpid, cutType, err)
 	}
@@ -198,7 +210,7 @@ func TestUsedIDIsRefused(t *testing.T) {
 		t.Fatalf("the same id again: %v, want a request error saying it was used", err)
 	}
 	// An id whose folder the worker removed but whose receipt is there.
-	if err := cut.WriteReceipt(ctx, st, &cut.Receipt{Submission: cut.SubmissionRef{ID: "taken"}, Cut: "ees", MPID: "BRGT", Status: "published"}); err != nil {
+	if err := cut.WriteReceipt(ctx, st, &cut.Receipt{Submission: cut.SubmissionRef{ID: "taken"}, Cut: "ees", MPID: "BRGT", Status: cut.ReceiptPublished}); err != nil {
 		t.Fatal(err)
 	}
 	before = append(before, cut.ReceiptKey("ees", "BRGT", "taken"))
@@ -296,7 +308,15 @@ func TestRejectedInstancesWarnWithValues(t *testing.T) {
 	d := definitions(t)
 	inbox := market(t, 0.05)
 	for _, c := range []struct{ mpid, cut string }{{"MTRA", "mop-mtd"}, {"BRGT", "ees"}} {
-		p := prepare(t, d, Request{MPID: c.mpid, Cut: c.cut, Files: files(t, inbox, c.mpid, c.cut), MaxFindings: 3})
+		// The market's faults break some files whole, too: those are
+		// refused (TestBrokenFilesAreRefusedUnlessAllowed); send the rest.
+		var whole []string
+		for _, f := range prepare(t, d, Request{MPID: c.mpid, Cut: c.cut, Files: files(t, inbox, c.mpid, c.cut)}).Files {
+			if !f.Broken {
+				whole = append(whole, f.Path)
+			}
+		}
+		p := prepare(t, d, Request{MPID: c.mpid, Cut: c.cut, Files: whole, MaxFindings: 3})
 		if p.Refused() || p.Rejected() == 0 {
 			t.Fatalf("%s: refused %v, rejected %d: rejected instances warn, they do not block", c.cut, p.Refused(), p.Rejected())
 		}
@@ -380,7 +400,7 @@ func TestAmendments(t *testing.T) {
 	}
 	st := newStore(t)
 	var re *RequestError
-	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), "has no version 2 (none is published yet)") {
+	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), "--amend 2: amends version 2 of BRGT's ees, which is not published (none is published yet)") {
 		t.Fatalf("amending a version that is not there: %v", err)
 	}
 	publish := func(version int, inputs ...string) {
@@ -388,24 +408,41 @@ func TestAmendments(t *testing.T) {
 		for _, in := range inputs {
 			m.Inputs = append(m.Inputs, cut.Input{Key: "inbox/BRGT/ees/s1/" + in})
 		}
-		m.Quarantined = []cut.Quarantine{{Input: "inbox/BRGT/ees/s1/EES_bad.csv"}}
+		if version == 1 {
+			m.Quarantined = []cut.Quarantine{{Input: "inbox/BRGT/ees/s1/EES_bad.csv"}}
+		}
 		if err := cut.WriteManifest(ctx, st, cut.Prefix("ees", "BRGT", m.CutID), m); err != nil {
 			t.Fatal(err)
 		}
 	}
 	publish(1, name)
-	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), "has no version 2 (published: 1)") {
+	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), "amends version 2 of BRGT's ees, which is not published (published: 1 to 1)") {
 		t.Fatalf("amending version 2 of 1: %v", err)
 	}
 	publish(2, name, "EES_2.csv")
-	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), "EES_old.csv is not a file of version 2 (its files: "+name+", EES_2.csv; quarantined: EES_bad.csv)") {
+	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), "--amend 2: withdraws EES_old.csv, which version 2 does not hold (version 2 holds "+name+", EES_2.csv; quarantined: EES_bad.csv)") {
 		t.Fatalf("withdrawing a file the version lacks: %v", err)
 	}
-	p.Submission.Withdraws = []string{"EES_bad.csv"} // a file the version quarantined
+	// A file a version quarantined (version 1 here) may be replaced, not
+	// withdrawn (it has no rows), and a file the version holds is sent
+	// only to replace it: a run makes such amendments wait.
+	p.Submission.Withdraws = []string{"EES_bad.csv"}
 	p.Submission.Replaces = nil
-	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), name+" is a file of version 2 already: add --replace "+name) {
-		t.Fatalf("adding a file the version has: %v", err)
+	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) ||
+		!strings.Contains(err.Error(), "withdraws EES_bad.csv, which version 2 does not hold; sends "+name+", which version 2 holds: add --replace "+name) {
+		t.Fatalf("withdrawing a quarantined file, adding a file the version has: %v", err)
 	}
+	p.Submission.Withdraws = []string{"EES_gone.csv"}
+	p.Submission.Replaces = []string{name, "EES_bad.csv"}
+	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || strings.Contains(err.Error(), "replaces EES_bad") ||
+		!strings.Contains(err.Error(), "--amend 2: withdraws EES_gone.csv, which version 2 does not hold (version 2 holds") {
+		t.Fatalf("replacing a quarantined file: %v", err)
+	}
+	p.Submission.Replaces = []string{"EES_nowhere.csv"}
+	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), "replaces EES_nowhere.csv, which version 2 neither holds nor quarantined") {
+		t.Fatalf("replacing a file no version has: %v", err)
+	}
+	p.Submission.Withdraws = []string{"EES_2.csv"}
 	p.Submission.Replaces = []string{name}
 	id, err := Upload(ctx, st, p, now, nil)
 	if err != nil {
@@ -413,7 +450,7 @@ func TestAmendments(t *testing.T) {
 	}
 	var out bytes.Buffer
 	WriteSubmitted(&out, &Result{Store: st.String(), ID: id, Folder: cut.SubmissionDir("BRGT", "ees", id), Submission: p.Submission})
-	if !strings.Contains(out.String(), "an amendment of version 2, replacing "+name+", withdrawing EES_bad.csv, as at 2026-11-30T06:00:00Z") {
+	if !strings.Contains(out.String(), "an amendment of version 2, replacing "+name+", withdrawing EES_2.csv, as at 2026-11-30T06:00:00Z") {
 		t.Fatalf("submitted:\n%s", out.String())
 	}
 	// An amendment that only withdraws sends no files.
@@ -458,7 +495,7 @@ func TestAChangedFileIsNotUploaded(t *testing.T) {
 func TestWaitPrintsTheReceipt(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t)
-	rc := &cut.Receipt{Submission: cut.SubmissionRef{ID: "s1"}, Cut: "mop-mtd", MPID: "MTRA", Status: Published, Version: 3, CutID: "abc",
+	rc := &cut.Receipt{Submission: cut.SubmissionRef{ID: "s1"}, Cut: "mop-mtd", MPID: "MTRA", Status: cut.ReceiptPublished, Version: 3, CutID: "abc",
 		Prefix: cut.Prefix("mop-mtd", "MTRA", "abc"), AsAt: "2026-11-30", Latest: true, Rows: map[string]int64{"d0150_289": 40, "d0150_288": 12},
 		Rejected: 2, ByRule: map[string]int{"item.mpan-check": 2}, RejectedIn: []string{cut.RejectedKey("mop-mtd", "MTRA", "s1", "D0150_1.dat")},
 		Quarantined: []cut.Quarantine{{Input: "inbox/MTRA/mop-mtd/s1/D0149_1.dat", Rule: "trailer.missing", Reason: "no ZPT",
@@ -492,11 +529,27 @@ func TestWaitPrintsTheReceipt(t *testing.T) {
 		t.Error("a receipt with quarantined files is a data error")
 	}
 	clean := *got
-	clean.Rejected, clean.Quarantined = 0, nil
+	clean.Rejected, clean.ByRule, clean.RejectedIn, clean.Quarantined = 0, nil, nil, nil
 	if (&Result{Receipt: &clean}).DataErrors() {
 		t.Error("a clean receipt is no data error")
 	}
-	clean.Status = "nothing published"
+	// An amendment counts the rejected instances of the parts it carries
+	// over: they are no error of its own, and the receipt says so.
+	amend := clean
+	amend.Amends, amend.Rejected, amend.ByRule = 2, 1, map[string]int{"item.mpan-check": 1}
+	if (&Result{Receipt: &amend}).DataErrors() {
+		t.Error("an amendment's carried-over rejections are a data error")
+	}
+	out.Reset()
+	WriteReceipt(&out, "k", &amend)
+	if !strings.Contains(out.String(), "rejected: 1 instance (item.mpan-check 1), left out, counting those of the parts carried over from version 2") {
+		t.Errorf("an amendment's rejections:\n%s", out.String())
+	}
+	amend.RejectedIn = got.RejectedIn
+	if !(&Result{Receipt: &amend}).DataErrors() {
+		t.Error("an amendment's own rejected instances are a data error")
+	}
+	clean.Status = cut.ReceiptNothingPublished
 	if !(&Result{Receipt: &clean}).DataErrors() {
 		t.Error("nothing published is a data error")
 	}

@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -133,63 +132,71 @@ func freshID(ctx context.Context, st store.Store, p *Plan, now time.Time) (strin
 	return "", fmt.Errorf("no unused submission id after 5 tries: give one with --id")
 }
 
-// checkAmended checks an amendment against the version it amends: the
-// version is published, and the files it replaces or withdraws are in it
-// (or were quarantined by it), and files it adds are not (those it
-// replaces).
+// checkAmended checks an amendment against the published versions of its
+// cut the way a run will (internal/pipeline's amendable), in the same
+// words: the version it amends is published; what it withdraws that
+// version holds; what it replaces that version holds or a version
+// quarantined; a file it sends under the name of one that version holds
+// is replaced. (A run also needs the version masked with its DPIA rules
+// and key, which only the run knows.)
 func checkAmended(ctx context.Context, st store.Store, s *cut.Submission) error {
 	versions, err := cut.Versions(ctx, st, s.Cut, s.MPID)
 	if err != nil {
 		return fmt.Errorf("reading the versions of %s's %s: %w", s.MPID, s.Cut, err)
 	}
-	var m *cut.Manifest
-	var nums []string
+	var base *cut.Manifest
 	for _, v := range versions {
-		nums = append(nums, strconv.Itoa(v.Version))
 		if v.Version == s.Amends {
-			m = v
+			base = v
 		}
 	}
-	if m == nil {
+	if base == nil {
 		have := "none is published yet"
-		if len(nums) > 0 {
-			have = "published: " + strings.Join(nums, ", ")
+		if n := len(versions); n > 0 {
+			have = fmt.Sprintf("published: %d to %d", versions[0].Version, versions[n-1].Version)
 		}
-		return &RequestError{Msg: fmt.Sprintf("--amend %d: %s's %s has no version %d (%s)", s.Amends, s.MPID, s.Cut, s.Amends, have)}
+		return &RequestError{Msg: fmt.Sprintf("--amend %d: amends version %d of %s's %s, which is not published (%s)", s.Amends, s.Amends, s.MPID, s.Cut, have)}
 	}
-	var inVersion, quarantined []string
-	for _, in := range m.Inputs {
-		inVersion = append(inVersion, in.Name())
+	var parts, quarantined []string
+	for _, in := range base.Inputs {
+		parts = append(parts, in.Name())
 	}
-	for _, q := range m.Quarantined {
-		quarantined = append(quarantined, cut.BaseName(q.Input))
+	for _, m := range versions {
+		for _, q := range m.Quarantined {
+			if n := cut.BaseName(q.Input); !slices.Contains(quarantined, n) {
+				quarantined = append(quarantined, n)
+			}
+		}
 	}
-	var errs []string
-	for _, n := range slices.Concat(s.Replaces, s.Withdraws) {
-		if !slices.Contains(inVersion, n) && !slices.Contains(quarantined, n) {
-			errs = append(errs, fmt.Sprintf("%s is not a file of version %d (its files: %s)", n, m.Version, listOrNone(inVersion, quarantined)))
+	slices.Sort(parts)
+	slices.Sort(quarantined)
+	var problems []string
+	for _, n := range s.Withdraws {
+		if !slices.Contains(parts, n) {
+			problems = append(problems, fmt.Sprintf("withdraws %s, which version %d does not hold", n, base.Version))
+		}
+	}
+	for _, n := range s.Replaces {
+		if !slices.Contains(parts, n) && !slices.Contains(quarantined, n) {
+			problems = append(problems, fmt.Sprintf("replaces %s, which version %d neither holds nor quarantined", n, base.Version))
 		}
 	}
 	for _, f := range s.Files {
-		if slices.Contains(inVersion, f.Name) && !s.Drops(f.Name) {
-			errs = append(errs, fmt.Sprintf("%s is a file of version %d already: add --replace %s to replace it, or give the new file another name", f.Name, m.Version, f.Name))
+		if slices.Contains(parts, f.Name) && !s.Drops(f.Name) {
+			problems = append(problems, fmt.Sprintf("sends %s, which version %d holds: add --replace %s, or give the new file another name", f.Name, base.Version, f.Name))
 		}
 	}
-	return requestErr(errs)
-}
-
-func listOrNone(files, quarantined []string) string {
-	var parts []string
-	if len(files) > 0 {
-		parts = append(parts, strings.Join(files, ", "))
+	if len(problems) == 0 {
+		return nil
+	}
+	holds := "nothing"
+	if len(parts) > 0 {
+		holds = strings.Join(parts, ", ")
 	}
 	if len(quarantined) > 0 {
-		parts = append(parts, "quarantined: "+strings.Join(quarantined, ", "))
+		holds += "; quarantined: " + strings.Join(quarantined, ", ")
 	}
-	if len(parts) == 0 {
-		return "none"
-	}
-	return strings.Join(parts, "; ")
+	return &RequestError{Msg: fmt.Sprintf("--amend %d: %s (version %d holds %s)", s.Amends, strings.Join(problems, "; "), base.Version, holds)}
 }
 
 // putFile streams a local file to key. The reader it hands the store
