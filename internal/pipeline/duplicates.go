@@ -1,7 +1,15 @@
 package pipeline
 
 import (
+	"bufio"
+	"cmp"
+	"container/heap"
+	"encoding/binary"
+	"errors"
 	"hash/maphash"
+	"io"
+	"os"
+	"slices"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -11,25 +19,42 @@ import (
 )
 
 // unitCheck finds the same MPAN unit twice in one flow of a version (in
-// one file or two, sent now or carried over): it reads the unit tables'
-// masked MPANs as they are written, so it sees no raw value, and keeps 16
-// bytes per unit.
+// one file or two, sent now or carried over). It reads the unit tables'
+// masked MPANs as they are written, so it sees no raw value, and spools
+// 16 bytes per unit (a hash of table and MPAN, and where) to a file, sorted
+// in runs of sortRun units at the end: memory stays the same whatever the
+// number of units.
 type unitCheck struct {
-	units   map[string]bool   // the tables whose rows are units
-	seen    map[uint64]uint64 // hash of table and masked MPAN → where first (file index, line)
-	files   []string          // source file ids, by index
-	fileIdx map[string]uint64
+	units   map[string]bool // the tables whose rows are units
+	dir     string
+	spool   *os.File
+	w       *bufio.Writer
+	n       int64
+	err     error
+	tables  []string // by index
+	files   []string // source file ids, by index
+	index   map[string]uint64
 	seed    maphash.Seed
-	found   cut.Duplicates
+	scratch [16]byte
 }
 
-func newUnitCheck(units map[string]bool) *unitCheck {
-	return &unitCheck{units: units, seen: map[uint64]uint64{}, fileIdx: map[string]uint64{}, seed: maphash.MakeSeed()}
+// sortRun is how many units are sorted in memory at once (32 MiB); a
+// variable for the test of many runs.
+var sortRun int64 = 2 << 20
+
+// A unit's place: table (8 bits), source file (16 bits) and line (40 bits),
+// in that order, so places of one table sort in the order they were read.
+func place(table, file uint64, line int64) uint64 {
+	return table<<56 | (file&0xffff)<<40 | uint64(line)&(1<<40-1)
 }
 
-// see checks the rows of a masked record of table.
+func newUnitCheck(units map[string]bool, dir string) *unitCheck {
+	return &unitCheck{units: units, dir: dir, index: map[string]uint64{}, seed: maphash.MakeSeed()}
+}
+
+// see spools the units of a masked record of table.
 func (u *unitCheck) see(table string, rec arrow.Record) {
-	if !u.units[table] {
+	if !u.units[table] || u.err != nil {
 		return
 	}
 	s := rec.Schema()
@@ -37,6 +62,13 @@ func (u *unitCheck) see(table string, rec arrow.Record) {
 	if mp == nil || files == nil || lines == nil {
 		return
 	}
+	if u.spool == nil {
+		if u.spool, u.err = os.CreateTemp(u.dir, "units-*"); u.err != nil {
+			return
+		}
+		u.w = bufio.NewWriterSize(u.spool, 1<<20)
+	}
+	t := u.id(&u.tables, "t:"+table)
 	var h maphash.Hash
 	h.SetSeed(u.seed)
 	for i := 0; i < mp.Len(); i++ {
@@ -47,50 +79,168 @@ func (u *unitCheck) see(table string, rec arrow.Record) {
 		h.WriteString(table)
 		h.WriteByte(0)
 		h.WriteString(mp.Value(i))
-		at := u.file(files.Value(i))<<32 | uint64(uint32(lines.Value(i)))
-		first, dup := u.seen[h.Sum64()]
-		if !dup {
-			u.seen[h.Sum64()] = at
-			continue
-		}
-		u.found.Count++
-		if len(u.found.Listed) < cut.MaxListedDuplicates {
-			u.found.Listed = append(u.found.Listed, cut.DuplicateUnit{Table: table,
-				First: cut.Location{Input: u.files[first>>32], Line: int(uint32(first))},
-				Again: cut.Location{Input: files.Value(i), Line: int(lines.Value(i))}})
-		}
+		binary.LittleEndian.PutUint64(u.scratch[:8], h.Sum64())
+		binary.LittleEndian.PutUint64(u.scratch[8:], place(t, u.id(&u.files, "f:"+files.Value(i)), lines.Value(i)))
+		u.w.Write(u.scratch[:])
+		u.n++
 	}
 }
 
-func (u *unitCheck) file(id string) uint64 {
-	i, ok := u.fileIdx[id]
+// id numbers a table or file in the order first seen.
+func (u *unitCheck) id(list *[]string, key string) uint64 {
+	i, ok := u.index[key]
 	if !ok {
-		i = uint64(len(u.files))
-		u.fileIdx[id] = i
-		u.files = append(u.files, id)
+		i = uint64(len(*list))
+		u.index[key] = i
+		*list = append(*list, key[2:])
 	}
 	return i
 }
 
-// result names each location by its part's file name rather than its
-// source file id.
-func (u *unitCheck) result(parts []cut.Input) *cut.Duplicates {
-	if u.found.Count == 0 {
-		return nil
+type unit struct{ hash, at uint64 }
+
+func cmpUnit(a, b unit) int {
+	if c := cmp.Compare(a.hash, b.hash); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.at, b.at)
+}
+
+// result sorts the spooled units and lists each one found again, naming
+// places by their part's file name.
+func (u *unitCheck) result(parts []cut.Input) (*cut.Duplicates, error) {
+	if u.err != nil || u.spool == nil {
+		return nil, u.err
+	}
+	if err := u.w.Flush(); err != nil {
+		return nil, err
+	}
+	runs, err := u.sortRuns()
+	if err != nil {
+		return nil, err
 	}
 	names := map[string]string{}
 	for _, p := range parts {
 		names[p.FileID] = p.Name()
 	}
-	out := u.found
-	for i := range out.Listed {
-		for _, l := range []*cut.Location{&out.Listed[i].First, &out.Listed[i].Again} {
-			if n, ok := names[l.Input]; ok {
-				l.Input = n
-			}
+	loc := func(at uint64) cut.Location {
+		id := u.files[at>>40&0xffff]
+		if n, ok := names[id]; ok {
+			id = n
+		}
+		return cut.Location{Input: id, Line: int(at & (1<<40 - 1))}
+	}
+	var found cut.Duplicates
+	var first unit // the first place of the current hash
+	have := false
+	err = merge(runs, func(x unit) {
+		if !have || x.hash != first.hash {
+			first, have = x, true
+			return
+		}
+		found.Count++
+		if len(found.Listed) < cut.MaxListedDuplicates {
+			found.Listed = append(found.Listed, cut.DuplicateUnit{Table: u.tables[x.at>>56], First: loc(first.at), Again: loc(x.at)})
+		}
+	})
+	if err != nil || found.Count == 0 {
+		return nil, err
+	}
+	slices.SortFunc(found.Listed, func(a, b cut.DuplicateUnit) int { // in the order read
+		return cmp.Or(cmp.Compare(a.Again.Input, b.Again.Input), cmp.Compare(a.Again.Line, b.Again.Line))
+	})
+	return &found, nil
+}
+
+// sortRuns sorts the spool in runs of sortRun units, in place.
+func (u *unitCheck) sortRuns() ([]*io.SectionReader, error) {
+	buf := make([]unit, 0, min(u.n, sortRun))
+	raw := make([]byte, 16*cap(buf))
+	var runs []*io.SectionReader
+	for off := int64(0); off < u.n; off += sortRun {
+		n := min(u.n-off, sortRun)
+		b := raw[:16*n]
+		if _, err := u.spool.ReadAt(b, off*16); err != nil {
+			return nil, err
+		}
+		buf = buf[:n]
+		for i := range buf {
+			buf[i] = unit{binary.LittleEndian.Uint64(b[16*i:]), binary.LittleEndian.Uint64(b[16*i+8:])}
+		}
+		slices.SortFunc(buf, cmpUnit)
+		for i, x := range buf {
+			binary.LittleEndian.PutUint64(b[16*i:], x.hash)
+			binary.LittleEndian.PutUint64(b[16*i+8:], x.at)
+		}
+		if _, err := u.spool.WriteAt(b, off*16); err != nil {
+			return nil, err
+		}
+		runs = append(runs, io.NewSectionReader(u.spool, off*16, n*16))
+	}
+	return runs, nil
+}
+
+// merge calls fn with every unit of the sorted runs, in order.
+func merge(runs []*io.SectionReader, fn func(unit)) error {
+	h := &runHeap{}
+	for _, r := range runs {
+		c := &cursor{r: bufio.NewReaderSize(r, 64<<10)}
+		if ok, err := c.next(); err != nil {
+			return err
+		} else if ok {
+			heap.Push(h, c)
 		}
 	}
-	return &out
+	for h.Len() > 0 {
+		c := (*h)[0]
+		fn(c.cur)
+		if ok, err := c.next(); err != nil {
+			return err
+		} else if ok {
+			heap.Fix(h, 0)
+		} else {
+			heap.Pop(h)
+		}
+	}
+	return nil
+}
+
+type cursor struct {
+	r   *bufio.Reader
+	cur unit
+	b   [16]byte
+}
+
+func (c *cursor) next() (bool, error) {
+	if _, err := io.ReadFull(c.r, c.b[:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		return false, err
+	}
+	c.cur = unit{binary.LittleEndian.Uint64(c.b[:8]), binary.LittleEndian.Uint64(c.b[8:])}
+	return true, nil
+}
+
+type runHeap []*cursor
+
+func (h runHeap) Len() int           { return len(h) }
+func (h runHeap) Less(i, j int) bool { return cmpUnit(h[i].cur, h[j].cur) < 0 }
+func (h runHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *runHeap) Push(x any)        { *h = append(*h, x.(*cursor)) }
+func (h *runHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// discard removes the spool.
+func (u *unitCheck) discard() {
+	if u.spool != nil {
+		u.spool.Close()
+		os.Remove(u.spool.Name())
+	}
 }
 
 func column[T arrow.Array](rec arrow.Record, s *arrow.Schema, name string) T {

@@ -225,7 +225,11 @@ func (r *runner) publish(ctx context.Context, d *Definition, p *cut.Pending, bas
 		delete(tw.files, n)
 		m.Tables = append(m.Tables, cut.Table{Name: n, Key: key, Rows: t.Rows, Bytes: st.Size()})
 	}
-	m.Duplicates = tw.units.result(m.Inputs)
+	dups, err := tw.units.result(m.Inputs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("looking for MPAN units twice: %w", err)
+	}
+	m.Duplicates = dups
 	if err := c.publishRejects(ctx, r.opt.Store, p); err != nil {
 		return nil, nil, err
 	}

@@ -49,9 +49,9 @@ func (opt *Options) defaults() {
 
 // Cut statuses.
 const (
-	StatusPublished        = "published"
+	StatusPublished        = cut.ReceiptPublished
 	StatusAlreadyPublished = "already published"
-	StatusNothingLeft      = "nothing published" // every file it sent was quarantined
+	StatusNothingLeft      = cut.ReceiptNothingPublished // every file it sent was quarantined
 	StatusWaiting          = "waiting"
 	StatusNoPipeline       = "no pipeline"
 	StatusFailed           = "failed"

@@ -37,7 +37,7 @@ type tableRec struct {
 
 func newTables(dir string, meta map[string]string, mk *mask.Masker, mem memory.Allocator, units map[string]bool) *tables {
 	t := &tables{dir: dir, meta: meta, files: map[string]*cut.TableFile{}, mk: mk.Session(), mem: mem,
-		queue: make(chan tableRec, 4), done: make(chan error), units: newUnitCheck(units)}
+		queue: make(chan tableRec, 4), done: make(chan error), units: newUnitCheck(units, dir)}
 	go t.run()
 	return t
 }
@@ -135,6 +135,7 @@ func (t *tables) write(name string, rec arrow.Record) error {
 var errSchema = errors.New("its columns differ from the cut's earlier files of the same table")
 
 func (t *tables) discard() {
+	t.units.discard()
 	for _, f := range t.files {
 		f.Discard()
 	}
