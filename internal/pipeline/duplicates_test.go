@@ -48,7 +48,7 @@ func TestUnitCheckAcrossSortRuns(t *testing.T) {
 		second = append(second, fmt.Sprintf("N%06d", i))
 	}
 	second[10], second[200], second[201] = "M000005", "M000999", "" // two again, one without an MPAN
-	second = append(second, "N000000")                               // and one again within the file
+	second = append(second, "N000000")                              // and one again within the file
 	feed("d0150_288", "F1", first)
 	feed("d0150_288", "F2", second)
 	feed("d0150_300", "F2", first) // not a unit table: never counted
