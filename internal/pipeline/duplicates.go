@@ -38,9 +38,10 @@ type unitCheck struct {
 	scratch [16]byte
 }
 
-// sortRun is how many units are sorted in memory at once (32 MiB); a
+// sortRun is how many units are sorted in memory at once (16 MiB, read
+// into as much again); a
 // variable for the test of many runs.
-var sortRun int64 = 2 << 20
+var sortRun int64 = 1 << 20
 
 // A unit's place: table (8 bits), source file (16 bits) and line (40 bits),
 // in that order, so places of one table sort in the order they were read.
