@@ -229,7 +229,7 @@ func TestIncompleteSubmissionsWait(t *testing.T) {
 	submitFiles(t, st, cut.Submission{MPID: mpid, Cut: "ees", Kind: cut.KindAmend, Amends: 7}, "early", map[string][]byte{"B.csv": b})
 	before := listKeys(t, st, cut.InboxRoot)
 	sum := run(t, st)
-	want := map[string]string{"nojson": "no submission.json yet", "": "loose files", "partial": "1 of 2 files not uploaded yet: B.csv", "early": "amends version 7, which is not published"}
+	want := map[string]string{"nojson": "no submission.json yet", "": "loose files", "partial": "1 of 2 files not uploaded yet: B.csv", "early": "amends version 7 of " + mpid + "'s ees, which is not published (none is published yet)"}
 	for id, why := range want {
 		if r := result(t, sum, id); r.Status != StatusWaiting || !strings.Contains(r.Waiting, why) {
 			t.Errorf("%q: %s %q, want waiting: %q", id, r.Status, r.Waiting, why)
@@ -344,5 +344,23 @@ func TestSameUnitTwiceIsAWarning(t *testing.T) {
 	}
 	if rc, _ := cut.ReadReceipt(context.Background(), st, "ees", mpid, "s2"); rc == nil || rc.DuplicateUnits != 2 {
 		t.Fatalf("receipt %+v", rc)
+	}
+}
+
+// A replacement that arrives broken never loses the rows it was to
+// replace: the version keeps them, and says so.
+func TestBrokenReplacementKeepsTheOldRows(t *testing.T) {
+	st, _ := local.Open(t.TempDir())
+	mpid, a, b, rows := eesParts(t)
+	submitFiles(t, st, cut.Submission{MPID: mpid, Cut: "ees"}, "s1", map[string][]byte{"A.csv": a, "B.csv": b})
+	run(t, st)
+	submitFiles(t, st, cut.Submission{MPID: mpid, Cut: "ees", Kind: cut.KindAmend, Amends: 1, Replaces: []string{"A.csv", "B.csv"}}, "s2",
+		map[string][]byte{"A.csv": a, "B.csv": brokenCSV})
+	r := result(t, run(t, st), "s2")
+	if got := tableRows(t, st, r.Prefix); r.Version != 2 || r.Quarantined != 1 || got != int64(rows) {
+		t.Fatalf("s2: %+v, %d rows, want all %d", r, got, rows)
+	}
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "B.csv keeps version 1's rows: its replacement was quarantined") {
+		t.Fatalf("warnings %q", r.Warnings)
 	}
 }

@@ -44,6 +44,7 @@ func (r *runner) build(ctx context.Context, d *Definition, p *cut.Pending, base 
 		}
 		if bad == nil {
 			m.Quarantined = b.quarantined
+			m.Warnings = b.keptReplaced(base, p.Submission)
 			b.m = m
 			return b, nil
 		}
@@ -69,6 +70,19 @@ func (b *built) kept(base *cut.Manifest, s *cut.Submission) []cut.Input {
 	for _, in := range base.Inputs {
 		if !s.Drops(in.Name()) || (slices.Contains(s.Replaces, in.Name()) && brokenNames[in.Name()]) {
 			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// keptReplaced says which replaced parts the version kept because their
+// replacement was broken.
+func (b *built) keptReplaced(base *cut.Manifest, s *cut.Submission) []string {
+	var out []string
+	for _, x := range b.broken {
+		name := cut.BaseName(x.input.Key)
+		if base != nil && slices.Contains(s.Replaces, name) && slices.ContainsFunc(base.Inputs, func(in cut.Input) bool { return in.Name() == name }) {
+			out = append(out, fmt.Sprintf("%s keeps version %d's rows: its replacement was quarantined (%s)", name, base.Version, x.finding.Rule))
 		}
 	}
 	return out

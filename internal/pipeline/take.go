@@ -3,8 +3,6 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/rs/zerolog"
 
@@ -180,57 +178,12 @@ func receiptOf(m *cut.Manifest, latest bool) *cut.Receipt {
 // amendable finds the version an amendment amends, or says why the
 // amendment must wait.
 func amendable(d *Definition, s *cut.Submission, versions []*cut.Manifest, keyFingerprint string) (*cut.Manifest, string) {
-	var base *cut.Manifest
-	for _, m := range versions {
-		if m.Version == s.Amends {
-			base = m
-		}
-	}
-	if base == nil {
-		have := "none is published yet"
-		if n := len(versions); n > 0 {
-			have = fmt.Sprintf("published: %d to %d", versions[0].Version, versions[n-1].Version)
-		}
-		return nil, fmt.Sprintf("amends version %d, which is not published (%s): it waits until it is, or correct amends", s.Amends, have)
+	base, err := cut.Amended(s, versions)
+	if err != nil {
+		return nil, err.Error() + ": it waits for that version, or for a corrected submission.json"
 	}
 	if base.Rules.Hash != d.rules.Hash || base.KeyFingerprint != keyFingerprint {
 		return nil, fmt.Sprintf("version %d was masked with other DPIA rules or another key, so its rows cannot be carried over: send a full submission instead", base.Version)
-	}
-	parts := map[string]bool{}
-	for _, in := range base.Inputs {
-		parts[in.Name()] = true
-	}
-	quarantined := map[string]bool{}
-	for _, m := range versions {
-		for _, q := range m.Quarantined {
-			quarantined[cut.BaseName(q.Input)] = true
-		}
-	}
-	var problems []string
-	for _, n := range s.Withdraws {
-		if !parts[n] {
-			problems = append(problems, fmt.Sprintf("withdraws %s, which version %d does not hold", n, base.Version))
-		}
-	}
-	for _, n := range s.Replaces {
-		if !parts[n] && !quarantined[n] {
-			problems = append(problems, fmt.Sprintf("replaces %s, which version %d neither holds nor quarantined", n, base.Version))
-		}
-	}
-	for _, f := range s.Files {
-		if parts[f.Name] && !s.Drops(f.Name) {
-			problems = append(problems, fmt.Sprintf("sends %s, which version %d holds: list it under replaces", f.Name, base.Version))
-		}
-	}
-	if len(problems) > 0 {
-		names := slices.Sorted(func(yield func(string) bool) {
-			for n := range parts {
-				if !yield(n) {
-					return
-				}
-			}
-		})
-		return nil, fmt.Sprintf("%s (version %d holds %s): correct submission.json", strings.Join(problems, "; "), base.Version, strings.Join(names, ", "))
 	}
 	return base, ""
 }

@@ -416,7 +416,7 @@ func TestAmendments(t *testing.T) {
 		}
 	}
 	publish(1, name)
-	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), "amends version 2 of BRGT's ees, which is not published (published: 1 to 1)") {
+	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), "amends version 2 of BRGT's ees, which is not published (only version 1 is)") {
 		t.Fatalf("amending version 2 of 1: %v", err)
 	}
 	publish(2, name, "EES_2.csv")
@@ -429,7 +429,7 @@ func TestAmendments(t *testing.T) {
 	p.Submission.Withdraws = []string{"EES_bad.csv"}
 	p.Submission.Replaces = nil
 	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) ||
-		!strings.Contains(err.Error(), "withdraws EES_bad.csv, which version 2 does not hold; sends "+name+", which version 2 holds: add --replace "+name) {
+		!strings.Contains(err.Error(), "withdraws EES_bad.csv, which version 2 does not hold; sends "+name+", which version 2 holds: replace it (replaces, or --replace "+name) {
 		t.Fatalf("withdrawing a quarantined file, adding a file the version has: %v", err)
 	}
 	p.Submission.Withdraws = []string{"EES_gone.csv"}
@@ -439,7 +439,7 @@ func TestAmendments(t *testing.T) {
 		t.Fatalf("replacing a quarantined file: %v", err)
 	}
 	p.Submission.Replaces = []string{"EES_nowhere.csv"}
-	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), "replaces EES_nowhere.csv, which version 2 neither holds nor quarantined") {
+	if _, err := Upload(ctx, st, p, now, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), "replaces EES_nowhere.csv, which version 2 does not hold and no version quarantined") {
 		t.Fatalf("replacing a file no version has: %v", err)
 	}
 	p.Submission.Withdraws = []string{"EES_2.csv"}

@@ -10,7 +10,6 @@ import (
 	"hash"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -133,70 +132,17 @@ func freshID(ctx context.Context, st store.Store, p *Plan, now time.Time) (strin
 }
 
 // checkAmended checks an amendment against the published versions of its
-// cut the way a run will (internal/pipeline's amendable), in the same
-// words: the version it amends is published; what it withdraws that
-// version holds; what it replaces that version holds or a version
-// quarantined; a file it sends under the name of one that version holds
-// is replaced. (A run also needs the version masked with its DPIA rules
-// and key, which only the run knows.)
+// cut the way a run will (cut.Amended). A run also needs the version
+// masked with its DPIA rules and key, which only the run knows.
 func checkAmended(ctx context.Context, st store.Store, s *cut.Submission) error {
 	versions, err := cut.Versions(ctx, st, s.Cut, s.MPID)
 	if err != nil {
 		return fmt.Errorf("reading the versions of %s's %s: %w", s.MPID, s.Cut, err)
 	}
-	var base *cut.Manifest
-	for _, v := range versions {
-		if v.Version == s.Amends {
-			base = v
-		}
+	if _, err := cut.Amended(s, versions); err != nil {
+		return &RequestError{Msg: fmt.Sprintf("--amend %d: %v", s.Amends, err)}
 	}
-	if base == nil {
-		have := "none is published yet"
-		if n := len(versions); n > 0 {
-			have = fmt.Sprintf("published: %d to %d", versions[0].Version, versions[n-1].Version)
-		}
-		return &RequestError{Msg: fmt.Sprintf("--amend %d: amends version %d of %s's %s, which is not published (%s)", s.Amends, s.Amends, s.MPID, s.Cut, have)}
-	}
-	var parts, quarantined []string
-	for _, in := range base.Inputs {
-		parts = append(parts, in.Name())
-	}
-	for _, m := range versions {
-		for _, q := range m.Quarantined {
-			if n := cut.BaseName(q.Input); !slices.Contains(quarantined, n) {
-				quarantined = append(quarantined, n)
-			}
-		}
-	}
-	slices.Sort(parts)
-	slices.Sort(quarantined)
-	var problems []string
-	for _, n := range s.Withdraws {
-		if !slices.Contains(parts, n) {
-			problems = append(problems, fmt.Sprintf("withdraws %s, which version %d does not hold", n, base.Version))
-		}
-	}
-	for _, n := range s.Replaces {
-		if !slices.Contains(parts, n) && !slices.Contains(quarantined, n) {
-			problems = append(problems, fmt.Sprintf("replaces %s, which version %d neither holds nor quarantined", n, base.Version))
-		}
-	}
-	for _, f := range s.Files {
-		if slices.Contains(parts, f.Name) && !s.Drops(f.Name) {
-			problems = append(problems, fmt.Sprintf("sends %s, which version %d holds: add --replace %s, or give the new file another name", f.Name, base.Version, f.Name))
-		}
-	}
-	if len(problems) == 0 {
-		return nil
-	}
-	holds := "nothing"
-	if len(parts) > 0 {
-		holds = strings.Join(parts, ", ")
-	}
-	if len(quarantined) > 0 {
-		holds += "; quarantined: " + strings.Join(quarantined, ", ")
-	}
-	return &RequestError{Msg: fmt.Sprintf("--amend %d: %s (version %d holds %s)", s.Amends, strings.Join(problems, "; "), base.Version, holds)}
+	return nil
 }
 
 // putFile streams a local file to key. The reader it hands the store
