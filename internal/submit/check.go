@@ -143,6 +143,18 @@ func (rep *FileReport) breaks(f dflow.Finding) {
 	rep.Errors++
 }
 
+// brokenBy makes an error that breaks the file the file's finding (nil);
+// any other error is returned.
+func (rep *FileReport) brokenBy(err error, add func(...dflow.Finding)) error {
+	var be *dflow.BrokenError
+	if errors.As(err, &be) {
+		rep.breaks(be.Finding)
+		add(be.Finding)
+		return nil
+	}
+	return err
+}
+
 func (d *Definitions) checkDflow(rep *FileReport, t *cut.Type, mpid string, src io.Reader, add func(...dflow.Finding)) error {
 	rd := dflow.NewReader(src, rep.Name, dflow.Options{Reveal: func(string) bool { return true }})
 	defer func() {
@@ -152,15 +164,7 @@ func (d *Definitions) checkDflow(rep *FileReport, t *cut.Type, mpid string, src 
 		rep.Errors += st.Errors
 		rep.Warnings += st.Warnings
 	}()
-	fail := func(err error) error {
-		var be *dflow.BrokenError
-		if errors.As(err, &be) {
-			rep.breaks(be.Finding)
-			add(be.Finding)
-			return nil
-		}
-		return err
-	}
+	fail := func(err error) error { return rep.brokenBy(err, add) }
 	h, err := rd.Header()
 	if err != nil {
 		return fail(err)
@@ -206,15 +210,7 @@ func (d *Definitions) checkEES(rep *FileReport, t *cut.Type, mpid string, src io
 		rep.Instances, rep.Rejected = st.Instances, st.Rejected
 		rep.Errors += st.Errors
 	}()
-	fail := func(err error) error {
-		var be *dflow.BrokenError
-		if errors.As(err, &be) {
-			rep.breaks(be.Finding)
-			add(be.Finding)
-			return nil
-		}
-		return err
-	}
+	fail := func(err error) error { return rep.brokenBy(err, add) }
 	columns, err := rd.Columns()
 	if err != nil {
 		return fail(err)
