@@ -190,8 +190,9 @@ func printRunSummary(w io.Writer, s *pipeline.Summary, where string) {
 	}
 	rejected, quarantined := s.Totals()
 	mb := float64(s.InputBytes) / 1e6
-	fmt.Fprintf(w, "\n%d versions published, %d submissions already published, %d waiting, %d failed; %d instances rejected, %d files quarantined\n",
-		s.Count(pipeline.StatusPublished), s.Count(pipeline.StatusAlreadyPublished), s.Count(pipeline.StatusWaiting), s.Count(pipeline.StatusFailed), rejected, quarantined)
+	fmt.Fprintf(w, "\n%s published, %s already published, %d waiting, %d failed; %s rejected, %s quarantined\n",
+		plural(s.Count(pipeline.StatusPublished), "version"), plural(s.Count(pipeline.StatusAlreadyPublished), "submission"), s.Count(pipeline.StatusWaiting),
+		s.Count(pipeline.StatusFailed), plural(rejected, "instance"), plural(quarantined, "file"))
 	fmt.Fprintf(w, "%.1f MB of input in %.1fs (%.1f MB/s)\n", mb, s.Seconds, mb/max(s.Seconds, 1e-9))
 	fmt.Fprintf(w, "tables:      %s/cuts/<cut>/mpid=<MPID>/cut=<id>/*.parquet (manifest.json beside them; * marks a cut's latest version)\n", where)
 	fmt.Fprintf(w, "receipts:    %s/reports/<cut>/mpid=<MPID>/<submission>/receipt.json\n", where)
@@ -211,6 +212,14 @@ func printRunSummary(w io.Writer, s *pipeline.Summary, where string) {
 			fmt.Fprintf(w, "  %s: %s\n", ig.Key, ig.Reason)
 		}
 	}
+}
+
+// plural is "1 version", "2 versions".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // tuneGC trades memory the run has to spare for less collection: the live

@@ -7,13 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/store/local"
+	"github.com/mhhs-sit/datacut/internal/universe"
+	"github.com/mhhs-sit/datacut/pipelines"
 )
 
 // eesParts splits one synthetic EES export into two files of its rows, A
@@ -77,6 +82,26 @@ func tableRows(t *testing.T, st store.Store, prefix string) int64 {
 	return n
 }
 
+// universeCores are the masked MPAN cores of the allocator's universe of
+// the store's latest ees versions.
+func universeCores(t *testing.T, st store.Store) []uint64 {
+	t.Helper()
+	types, err := cut.LoadTypes(pipelines.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	types = slices.DeleteFunc(types, func(ty *cut.Type) bool { return ty.Name != "ees" })
+	sources, key, err := universe.Latest(context.Background(), st, types)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := universe.Build(context.Background(), st, sources, key, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Cores
+}
+
 // mpanColumn is every table's masked MPAN column, in row order.
 func mpanColumn(t *testing.T, st store.Store, prefix string) string {
 	t.Helper()
@@ -131,6 +156,9 @@ func amendments(t *testing.T, open opener) {
 	if r1.Status != StatusPublished || r1.Version != 1 || r1.Quarantined != 1 || !r1.Latest {
 		t.Fatalf("s1: %+v", r1)
 	}
+	fresh1 := open(t, "amendments-v1") // the store as it was, for the universe before
+	submitFiles(t, fresh1, sub, "s1", map[string][]byte{"A.csv": a})
+	run(t, fresh1)
 	v1 := tableRows(t, st, r1.Prefix)
 	if ks := listKeys(t, st, cut.InboxRoot); len(ks) != 0 {
 		t.Fatalf("raw files left after publishing: %v", ks)
@@ -147,6 +175,10 @@ func amendments(t *testing.T, open opener) {
 	r2 := result(t, run(t, st), "s2")
 	if r2.Status != StatusPublished || r2.Version != 2 || r2.Amends != 1 || !r2.Latest {
 		t.Fatalf("s2: %+v", r2)
+	}
+	// The universe the allocator builds gains B's MPANs and loses none.
+	if before, after := len(universeCores(t, fresh1)), len(universeCores(t, st)); after-before != strings.Count(string(b), "\n")-1 || before == 0 {
+		t.Fatalf("the universe holds %d MPANs after the amendment, %d before it; B has %d", after, before, strings.Count(string(b), "\n")-1)
 	}
 	if got := tableRows(t, st, r2.Prefix); got != int64(rows) {
 		t.Fatalf("version 2 holds %d rows, want all %d", got, rows)

@@ -1,7 +1,9 @@
 package submit
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"time"
@@ -136,12 +138,19 @@ func Prepare(d *Definitions, req Request, now time.Time, progress func(done, tot
 	}
 	p := &Plan{Request: req}
 	var total, done int64
+	var missing []string
 	for _, f := range req.Files {
-		if st, err := statFile(f); err != nil {
-			return nil, err
-		} else {
-			total += st
+		size, err := statFile(f)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			missing = append(missing, fmt.Sprintf("%s: no such file", f))
+		case err != nil:
+			missing = append(missing, err.Error())
 		}
+		total += size
+	}
+	if err := requestErr(missing); err != nil {
+		return nil, err
 	}
 	bySHA := map[string]string{}
 	for _, f := range req.Files {

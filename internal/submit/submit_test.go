@@ -364,6 +364,7 @@ func TestRequestMistakes(t *testing.T) {
 		{"a name twice", func(r *Request) { r.Files = append(r.Files, other) }, "two files are called " + filepath.Base(f)},
 		{"withdraw and send", func(r *Request) { r.Amend, r.Withdraws = 1, []string{filepath.Base(f)} }, "both withdrawn and sent"},
 		{"named twice", func(r *Request) { r.Amend, r.Replaces, r.Withdraws = 1, []string{"a"}, []string{"a"} }, `"a" is named twice`},
+		{"no such file", func(r *Request) { r.Files = append(r.Files, "nofile.csv") }, "nofile.csv: no such file"},
 	} {
 		r := ok
 		r.Files = slices.Clone(ok.Files)
@@ -379,8 +380,9 @@ func TestRequestMistakes(t *testing.T) {
 	if err == nil || strings.Count(err.Error(), ";") < 3 {
 		t.Errorf("all mistakes at once: %v", err)
 	}
-	if _, err := Prepare(d, Request{MPID: "BRGT", Cut: "ees", Files: []string{filepath.Join(t.TempDir(), "none.csv")}}, now, nil); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("a missing file: %v", err)
+	var re *RequestError
+	if _, err := Prepare(d, Request{MPID: "BRGT", Cut: "ees", Files: []string{filepath.Join(t.TempDir(), "none.csv")}}, now, nil); !errors.As(err, &re) || !strings.HasSuffix(err.Error(), "none.csv: no such file") {
+		t.Errorf("a missing file: %v, want a request error naming it", err)
 	}
 }
 
