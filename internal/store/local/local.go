@@ -33,13 +33,21 @@ var (
 	_ store.FilePutter = (*Store)(nil)
 )
 
+// Objects are readable by their owner only, folders too: a local store
+// holds raw and quarantined personal data, and is for one trusted user
+// (MinIO, with an identity per participant, is the multi-party store).
+const (
+	fileMode os.FileMode = 0o600
+	dirMode  os.FileMode = 0o700
+)
+
 // Open returns a store rooted at dir, creating it if needed.
 func Open(dir string) (*Store, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("opening local store %s: %w", dir, err)
 	}
-	if err := os.MkdirAll(filepath.Join(abs, tmpDir), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(abs, tmpDir), dirMode); err != nil {
 		return nil, fmt.Errorf("opening local store: %w", err)
 	}
 	return &Store{root: abs}, nil
@@ -59,13 +67,13 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (e
 		return err
 	}
 	dst := s.path(key)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dst), dirMode); err != nil {
 		return fmt.Errorf("putting %s: %w", key, err)
 	}
 	var rnd [8]byte
 	rand.Read(rnd[:])
 	tmp := filepath.Join(s.root, tmpDir, hex.EncodeToString(rnd[:]))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
 	if err != nil {
 		return fmt.Errorf("putting %s: %w", key, err)
 	}
@@ -246,13 +254,16 @@ func (s *Store) PutFile(ctx context.Context, key, path string) error {
 	if err != nil {
 		return fmt.Errorf("putting %s: %w", key, err)
 	}
-	err = f.Sync()
+	err = f.Chmod(fileMode)
+	if err == nil {
+		err = f.Sync()
+	}
 	f.Close()
 	if err != nil {
 		return fmt.Errorf("putting %s: %w", key, err)
 	}
 	dst := s.path(key)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dst), dirMode); err != nil {
 		return fmt.Errorf("putting %s: %w", key, err)
 	}
 	if err := os.Rename(path, dst); err != nil {

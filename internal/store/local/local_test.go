@@ -2,6 +2,7 @@ package local_test
 
 import (
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,5 +84,46 @@ func TestPutFileRenames(t *testing.T) {
 	}
 	if b, _ := store.ReadAll(ctx, s, "b"); string(b) != "other" {
 		t.Fatalf("got %q", b)
+	}
+}
+
+// Every object and folder is its owner's only, whether written by Put or
+// moved in by PutFile from a file others could read.
+func TestObjectsAreTheOwnersOnly(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := local.Open(filepath.Join(dir, "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(ctx, "quarantine/ees/mpid=BRGT/s1/files/a.csv", strings.NewReader("x"), 1); err != nil {
+		t.Fatal(err)
+	}
+	spool := filepath.Join(dir, "spool")
+	if err := os.WriteFile(spool, []byte("y"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutFile(ctx, "cuts/ees/mpid=BRGT/cut=1/t.parquet", spool); err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(st.Root(), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		want := os.FileMode(0o600)
+		if d.IsDir() {
+			want = 0o700
+		}
+		if got := info.Mode().Perm(); got != want {
+			t.Errorf("%s: mode %v, want %v", p, got, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
