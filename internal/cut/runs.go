@@ -68,8 +68,11 @@ func LatestRunSources(ctx context.Context, st store.Store) ([]SourceRef, error) 
 	var out []SourceRef
 	for _, plan := range plans {
 		id, err := ReadLedger(ctx, st, plan)
-		if err != nil || id == "" {
+		if err != nil {
 			return nil, err
+		}
+		if id == "" { // a pointer naming no run: this plan keeps nothing, the others still do
+			continue
 		}
 		b, err := store.ReadAll(ctx, st, RunPrefix(plan, id)+ReportJSON)
 		if err != nil {
