@@ -14,7 +14,17 @@ import (
 	"strings"
 
 	"github.com/minio/madmin-go/v3"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 )
+
+// Admin is an admin client for the MinIO server at endpoint (host:port).
+func Admin(endpoint, accessKey, secretKey string, secure bool) (*madmin.AdminClient, error) {
+	adm, err := madmin.NewWithOptions(endpoint, &madmin.Options{Creds: credentials.NewStaticV4(accessKey, secretKey, ""), Secure: secure})
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", endpoint, err)
+	}
+	return adm, nil
+}
 
 // What Apply did (or, with DryRun, would do) to a policy, a user and the
 // user's policy mapping.

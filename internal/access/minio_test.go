@@ -34,7 +34,7 @@ func builtinRegister(t *testing.T) *programme.Register {
 
 func admin(t *testing.T, srv *miniotest.Server) *madmin.AdminClient {
 	t.Helper()
-	adm, err := madmin.New(srv.Endpoint, srv.AccessKey, srv.SecretKey, false)
+	adm, err := Admin(srv.Endpoint, srv.AccessKey, srv.SecretKey, false)
 	if err != nil {
 		t.Fatal(err)
 	}
