@@ -9,14 +9,20 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minio/madmin-go/v3"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
+	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/pipeline"
 	"github.com/mhhs-sit/datacut/internal/programme"
+	"github.com/mhhs-sit/datacut/internal/store/local"
 	"github.com/mhhs-sit/datacut/internal/store/miniotest"
+	"github.com/mhhs-sit/datacut/internal/store/s3"
+	"github.com/mhhs-sit/datacut/internal/submit"
+	"github.com/mhhs-sit/datacut/internal/synth"
 	"github.com/mhhs-sit/datacut/pipelines"
 )
 
@@ -347,4 +353,60 @@ func TestAccessIsolationOnMinIO(t *testing.T) {
 			check(t, a.as(t, j.name), j.op, key, j.allow)
 		})
 	}
+}
+
+// TestAccessIsolationSubmitOnMinIO sends a submission with the store code
+// itself: BRGT's credentials open the s3 store and upload into BRGT's
+// inbox; uploading CRWN's cut with them is refused, saying so.
+func TestAccessIsolationSubmitOnMinIO(t *testing.T) {
+	a := applyBuiltin(t, "sit")
+	ctx := context.Background()
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	gen := t.TempDir()
+	lst, err := local.Open(gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synth.Generate(ctx, lst, synth.Options{MPANs: 200, Seed: 3, Cuts: []string{synth.CutEES}}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := submit.LoadDefinitions(pipelines.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := func(mpid string) *submit.Plan {
+		t.Helper()
+		all, _ := filepath.Glob(filepath.Join(gen, "inbox", mpid, synth.CutEES, synth.SubmissionID(3), "*.csv"))
+		if len(all) == 0 {
+			t.Fatalf("no EES files of %s", mpid)
+		}
+		p, err := submit.Prepare(d, submit.Request{MPID: mpid, Cut: synth.CutEES, Files: all}, now, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	st, err := s3.Open(ctx, s3.Config{Endpoint: a.srv.Endpoint, AccessKey: "p-BRGT", SecretKey: a.res.Secret("p-BRGT"), Bucket: a.bucket, Prefix: "sit"})
+	if err != nil {
+		t.Fatalf("opening the store as p-BRGT: %v", err)
+	}
+	id, err := submit.Upload(ctx, st, plan("BRGT"), now, nil)
+	if err != nil {
+		t.Fatalf("BRGT uploading its own cut: %v", err)
+	}
+	root := client(t, a.srv, a.srv.AccessKey, a.srv.SecretKey)
+	if _, err := root.StatObject(ctx, a.bucket, "sit/"+cut.SubmissionKey("BRGT", synth.CutEES, id), minio.StatObjectOptions{}); err != nil {
+		t.Fatalf("BRGT's submission.json is not there: %v", err)
+	}
+	_, err = submit.Upload(ctx, st, plan("CRWN"), now, nil)
+	if !errors.Is(err, s3.ErrAccessDenied) || !strings.Contains(err.Error(), "access denied: the credentials in use may not") || !strings.Contains(err.Error(), "inbox/CRWN/") {
+		t.Fatalf("BRGT uploading CRWN's cut: %v", err)
+	}
+	if strings.Contains(err.Error(), a.res.Secret("p-BRGT")) {
+		t.Fatal("the error shows the secret")
+	}
+	for oi := range root.ListObjects(ctx, a.bucket, minio.ListObjectsOptions{Prefix: "sit/inbox/CRWN/", Recursive: true}) {
+		t.Fatalf("something of the refused upload is in CRWN's inbox: %s %v", oi.Key, oi.Err)
+	}
+	t.Logf("refused: %v", err)
 }
