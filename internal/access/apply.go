@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -259,13 +260,12 @@ func (a *Applied) WriteSecrets(dir string) ([]string, error) {
 		return nil, err
 	}
 	var files []string
-	for _, r := range a.Identities {
-		secret, ok := a.secrets[r.Name]
-		if !ok {
-			continue
-		}
-		p := filepath.Join(dir, r.Name+".env")
-		body := EnvAccessKey + "=" + r.Name + "\n" + EnvSecretKey + "=" + secret + "\n"
+	// Every secret, also of an identity whose apply failed after its user
+	// was made.
+	for _, name := range slices.Sorted(maps.Keys(a.secrets)) {
+		secret := a.secrets[name]
+		p := filepath.Join(dir, name+".env")
+		body := EnvAccessKey + "=" + name + "\n" + EnvSecretKey + "=" + secret + "\n"
 		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {
 			return files, err
