@@ -7,6 +7,7 @@ package s3
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -70,6 +71,17 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.prefix += "/"
 	}
 	ok, err := c.BucketExists(ctx, cfg.Bucket)
+	if isDenied(err) {
+		// A restricted identity (a participant's, say) may list the
+		// bucket under some prefixes only, so S3 refuses the HEAD of
+		// the whole bucket. A HEAD has no body to tell bad credentials
+		// or a missing bucket from that: ask where the bucket is, which
+		// every datacut identity may (internal/access; MinIO lets anyone)
+		// and which answers in words.
+		if ok, err = locate(ctx, cfg); isDenied(err) {
+			return nil, fmt.Errorf("bucket %s at %s: %w: the credentials in use may not even locate the bucket: is it the bucket they were made for?", cfg.Bucket, cfg.Endpoint, ErrAccessDenied)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("checking bucket %s at %s: %w (check the endpoint, TLS setting and credentials)", cfg.Bucket, cfg.Endpoint, err)
 	}
@@ -77,6 +89,37 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("bucket %s does not exist at %s: create it first", cfg.Bucket, cfg.Endpoint)
 	}
 	return s, nil
+}
+
+// locate asks where the bucket is (always: a client with a region set
+// would not ask), and says whether it exists.
+func locate(ctx context.Context, cfg Config) (bool, error) {
+	c, err := minio.New(cfg.Endpoint, &minio.Options{
+		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure: cfg.Secure,
+	})
+	if err != nil {
+		return false, err
+	}
+	_, err = c.GetBucketLocation(ctx, cfg.Bucket)
+	if minio.ToErrorResponse(err).Code == minio.NoSuchBucket {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// ErrAccessDenied is wrapped by the error of an operation S3 refused for
+// the credentials in use.
+var ErrAccessDenied = errors.New("access denied")
+
+func isDenied(err error) bool {
+	return err != nil && minio.ToErrorResponse(err).Code == "AccessDenied"
+}
+
+// denied says which operation on which key the credentials may not do; it
+// never names the credentials.
+func (s *Store) denied(verb, key string) error {
+	return fmt.Errorf("%w: the credentials in use may not %s %s at %s", ErrAccessDenied, verb, key, s)
 }
 
 // Client exposes the minio client for tests and tools.
@@ -114,6 +157,9 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 		}
 	}
 	info, err := s.c.PutObject(ctx, s.cfg.Bucket, s.name(key), r, size, opts)
+	if isDenied(err) {
+		return s.denied("write", key)
+	}
 	if err != nil {
 		return fmt.Errorf("putting %s to %s: %w", key, s, err)
 	}
@@ -129,6 +175,13 @@ func (s *Store) classify(op, key string, err error) error {
 	resp := minio.ToErrorResponse(err)
 	if resp.Code == minio.NoSuchKey || resp.StatusCode == http.StatusNotFound {
 		return store.NotFound(key)
+	}
+	if resp.Code == "AccessDenied" {
+		verb := "read"
+		if op == "deleting" {
+			verb = "delete"
+		}
+		return s.denied(verb, key)
 	}
 	return fmt.Errorf("%s %s at %s: %w", op, key, s, err)
 }
@@ -169,6 +222,9 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(store.Info) err
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the lister goroutine when fn ends early
 	for oi := range s.c.ListObjects(ctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: s.name(prefix), Recursive: true}) {
+		if isDenied(oi.Err) {
+			return s.denied("list", prefix)
+		}
 		if oi.Err != nil {
 			return fmt.Errorf("listing %s at %s: %w", prefix, s, oi.Err)
 		}
@@ -189,10 +245,11 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	if err := s.c.RemoveObject(ctx, s.cfg.Bucket, s.name(key), minio.RemoveObjectOptions{}); err != nil {
-		if store.IsNotFound(s.classify("deleting", key, err)) {
+		err = s.classify("deleting", key, err)
+		if store.IsNotFound(err) {
 			return nil
 		}
-		return fmt.Errorf("deleting %s at %s: %w", key, s, err)
+		return err
 	}
 	return nil
 }

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mhhs-sit/datacut/internal/access"
+	"github.com/mhhs-sit/datacut/internal/cli"
+	"github.com/mhhs-sit/datacut/internal/store/location"
+	"github.com/mhhs-sit/datacut/internal/store/miniotest"
+)
+
+func TestAccessPlan(t *testing.T) {
+	o := &accessOptions{}
+	o.store.Location = "s3://cuts/sit"
+	var out bytes.Buffer
+	if err := runAccessPlan(o, true, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"identities for s3://cuts/sit:", "p-BRGT               participant  Bright Energy (BRGT)",
+		"p-MTRA               participant  Meterworks Group (MTRA, MTRB)", "  can: send cuts: put (and take back) objects under sit/inbox/BRGT/",
+		"datacut-testlead     test-lead"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("plan lacks %q:\n%s", want, out.String())
+		}
+	}
+	o.json = true
+	out.Reset()
+	if err := runAccessPlan(o, true, &out); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Store      string            `json:"store"`
+		Identities []access.Identity `json:"identities"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Store != "s3://cuts/sit" || len(got.Identities) < 5 || got.Identities[0].Name != "p-BRGT" ||
+		!strings.Contains(string(got.Identities[0].Policy.JSON()), "arn:aws:s3:::cuts/sit/inbox/BRGT/*") {
+		t.Fatalf("--json: %s", out.String())
+	}
+	// Without --store the policies name BUCKET; a local store is refused.
+	out.Reset()
+	if err := runAccessPlan(&accessOptions{}, false, &out); err != nil || !strings.Contains(out.String(), "arn:aws:s3:::BUCKET") && !strings.Contains(out.String(), "s3://BUCKET") {
+		t.Fatalf("plan without --store: %v\n%s", err, out.String())
+	}
+	o = &accessOptions{}
+	o.store.Location = "./data"
+	if err := runAccessPlan(o, true, &out); cli.Code(err) != cli.ExitUsage || !strings.Contains(err.Error(), "local store") {
+		t.Fatalf("plan for a local store: %v", err)
+	}
+}
+
+func TestAccessApplyUsage(t *testing.T) {
+	for _, c := range []struct {
+		loc, secrets string
+		dry          bool
+		want         string
+	}{
+		{"./data", "x", false, "local store"},
+		{"s3://cuts/sit", "", false, "--secrets-out"},
+		{"s3://cuts/sit", "", true, "DATACUT_S3_ENDPOINT"},
+	} {
+		o := &accessOptions{secretsOut: c.secrets, dryRun: c.dry}
+		o.store.Location = c.loc
+		err := runAccessApply(context.Background(), o, &bytes.Buffer{})
+		if cli.Code(err) != cli.ExitUsage || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want exit 2 saying %q", c, err, c.want)
+		}
+	}
+	if code, _, stderr := execDatacut(context.Background(), "access", "apply", "--store", t.TempDir(), "--secrets-out", "x"); code != cli.ExitUsage || !strings.Contains(stderr, "is a local store") {
+		t.Fatalf("datacut access apply on a local store: exit %d, %s", code, stderr)
+	}
+}
+
+// TestAccessApplyOnMinIO applies the built-in register to a real MinIO:
+// a dry run changes nothing, apply writes one .env per identity and prints
+// no secret, a second apply changes nothing.
+func TestAccessApplyOnMinIO(t *testing.T) {
+	srv := miniotest.Start(t)
+	bucket := srv.NewBucket()
+	o := &accessOptions{dryRun: true}
+	o.store.Location = "s3://" + bucket + "/sit"
+	o.store.S3 = location.Options{Endpoint: srv.Endpoint, Insecure: true, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey}
+	ctx := context.Background()
+	var out bytes.Buffer
+	if err := runAccessApply(ctx, o, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "dry run for s3://"+bucket+"/sit: nothing changed") ||
+		!strings.Contains(out.String(), "p-BRGT               participant  created    created  attached") {
+		t.Fatalf("dry run:\n%s", out.String())
+	}
+	adm, err := access.Admin(srv.Endpoint, srv.AccessKey, srv.SecretKey, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adm.GetUserInfo(ctx, "p-BRGT"); err == nil {
+		t.Fatal("the dry run made a user")
+	}
+	o.dryRun, o.secretsOut = false, filepath.Join(t.TempDir(), "secrets")
+	out.Reset()
+	if err := runAccessApply(ctx, o, &out); err != nil {
+		t.Fatal(err)
+	}
+	env, err := os.ReadFile(filepath.Join(o.secretsOut, "p-BRGT.env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := strings.TrimPrefix(strings.Split(string(env), "\n")[1], "DATACUT_S3_SECRET_KEY=")
+	if len(secret) != access.SecretLength || strings.Contains(out.String(), secret) {
+		t.Fatalf("secret %d characters; output:\n%s", len(secret), out.String())
+	}
+	if !strings.Contains(out.String(), "new secrets written to "+o.secretsOut) {
+		t.Fatalf("apply:\n%s", out.String())
+	}
+	out.Reset()
+	if err := runAccessApply(ctx, o, &out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "created") || strings.Contains(out.String(), "new secrets") || !strings.Contains(out.String(), "p-BRGT               participant  unchanged  kept     unchanged") {
+		t.Fatalf("second apply:\n%s", out.String())
+	}
+	if env2, _ := os.ReadFile(filepath.Join(o.secretsOut, "p-BRGT.env")); !bytes.Equal(env, env2) {
+		t.Fatal("the second apply rewrote p-BRGT.env")
+	}
+}
