@@ -21,6 +21,7 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 	"github.com/rs/zerolog"
 
+	"github.com/mhhs-sit/datacut/internal/audit"
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/mask"
@@ -113,6 +114,56 @@ func quarantined(t *testing.T, st store.Store, inboxKey string) (file, report st
 		t.Fatalf("%s is kept at %s, not in its submission's folder (%s)", inboxKey, files[0], file)
 	}
 	return file, report
+}
+
+// checkAuditHoldsNoValues: every submission the run took has its submit
+// and take records, and not one data field of the raw inbox files (8
+// characters or more: MPANs, names, addresses, postcodes with their town, dates and
+// times) is in any audit record.
+func checkAuditHoldsNoValues(t *testing.T, st store.Store, sum *Summary) {
+	t.Helper()
+	ctx := context.Background()
+	recs, err := audit.List(ctx, st, audit.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken := map[string][]string{}
+	var all strings.Builder
+	for _, r := range recs {
+		taken[r.Cut+"/"+r.MPID+"/"+r.Submission] = append(taken[r.Cut+"/"+r.MPID+"/"+r.Submission], r.Action)
+		b, _ := json.Marshal(r)
+		all.Write(b)
+	}
+	for _, c := range sum.Cuts {
+		if c.Status != StatusPublished && c.Status != StatusNothingLeft {
+			continue
+		}
+		if got := taken[c.Cut+"/"+c.MPID+"/"+c.Submission]; len(got) != 2 {
+			t.Fatalf("%s/%s/%s: audit records %v, want submit and take", c.Cut, c.MPID, c.Submission, got)
+		}
+	}
+	text := all.String()
+	values := 0
+	for _, k := range dataKeys(t, st, cut.InboxRoot) {
+		b, _ := store.ReadAll(ctx, st, k)
+		for i, line := range strings.Split(string(b), "\n") {
+			if i == 0 || strings.HasPrefix(line, "ZPT|") { // a header (names of columns, ZHV) or trailer: not data
+				continue
+			}
+			for _, v := range strings.FieldsFunc(line, func(r rune) bool { return r == '|' || r == ',' || r == '"' }) {
+				if len(v) < 8 {
+					continue
+				}
+				values++
+				if strings.Contains(text, v) {
+					t.Fatalf("an audit record holds %q, a value of %s", v, k)
+				}
+			}
+		}
+	}
+	if values == 0 {
+		t.Fatal("no raw values to look for")
+	}
 }
 
 // checkRejectedFile: an input's rejected instances are kept as a file of
@@ -313,6 +364,9 @@ func e2e(t *testing.T, st store.Store) {
 			}
 		}
 	}
+	// Every taken submission is audited, and no audit record holds a value
+	// of the raw market.
+	checkAuditHoldsNoValues(t, st, sum)
 	// Leak check on every published cut.
 	for _, c := range sum.Cuts {
 		if c.Status != StatusPublished {

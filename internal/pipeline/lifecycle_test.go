@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
+	"github.com/mhhs-sit/datacut/internal/audit"
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/store/local"
@@ -331,6 +333,34 @@ func crashAtAnyWrite(t *testing.T, open opener) {
 		if got := lifeDigest(t, base); got != want {
 			t.Fatalf("crash at write %d, then a run: the store differs from a clean run's\n%s\nwant\n%s", n+1, got, want)
 		}
+		checkAudited(t, base, mpid, "s1", "s2")
+	}
+}
+
+// checkAudited: each submission has its submit and take records, and no
+// record holds anything but keys, names and counts (no field of the data).
+func checkAudited(t *testing.T, st store.Store, mpid string, ids ...string) {
+	t.Helper()
+	recs, err := audit.List(context.Background(), st, audit.Filter{MPID: mpid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		var actions []string
+		for _, r := range recs {
+			if r.Submission == id {
+				actions = append(actions, r.Action)
+			}
+		}
+		if !slices.Contains(actions, audit.ActionSubmit) || !slices.Contains(actions, audit.ActionTake) {
+			t.Fatalf("submission %s has audit records %v, want submit and take", id, actions)
+		}
+	}
+	for _, r := range recs {
+		b, _ := json.Marshal(r)
+		if m := regexp.MustCompile(`\b\d{13}\b`).Find(b); m != nil {
+			t.Fatalf("an audit record holds a 13-digit number (an MPAN?): %s", b)
+		}
 	}
 }
 
@@ -338,7 +368,7 @@ func crashAtAnyWrite(t *testing.T, open opener) {
 func lifeDigest(t *testing.T, st store.Store) string {
 	var out []string
 	for _, k := range listKeys(t, st, "") {
-		if strings.HasPrefix(k, ".datacut") {
+		if strings.HasPrefix(k, ".datacut") || strings.HasPrefix(k, audit.Root) { // audit records: new keys and times each run
 			continue
 		}
 		b, _ := store.ReadAll(context.Background(), st, k)

@@ -43,8 +43,8 @@ func (r *runner) takeAll(ctx context.Context, pc *pendingCut) []CutResult {
 
 // take takes one submission. A crash anywhere is redone by the next run:
 // quarantine copies and tables are written before the manifest, the
-// manifest before latest.json, that before the receipt, and the raw files
-// are removed last.
+// manifest before latest.json, that before the audit records, those before
+// the receipt, and the raw files are removed last.
 func (r *runner) take(ctx context.Context, d *Definition, p *cut.Pending, versions *[]*cut.Manifest, log zerolog.Logger) CutResult {
 	res := CutResult{Cut: p.Cut, MPID: p.MPID, Submission: p.ID, Inputs: len(p.Files), Since: p.Since}
 	if p.ID != "" && p.SHA256 != "" { // taken already, perhaps by a run that stopped before removing it
@@ -57,7 +57,7 @@ func (r *runner) take(ctx context.Context, d *Definition, p *cut.Pending, versio
 				res.Rows += n
 			}
 			log.Info().Int("version", rc.Version).Msg("submission taken already")
-			return r.removeRaw(ctx, res, p)
+			return r.settle(ctx, res, p, true)
 		case err == nil:
 			return waiting(res, fmt.Sprintf("submission id %s was used already (%s): send this one under a new id", p.ID, cut.ReceiptKey(p.Cut, p.MPID, p.ID)), log)
 		case !store.IsNotFound(err):
@@ -99,11 +99,14 @@ func (r *runner) take(ctx context.Context, d *Definition, p *cut.Pending, versio
 		res.Status, res.Quarantined = StatusNothingLeft, len(b.quarantined)
 		rc := &cut.Receipt{Submission: cut.SubmissionRef{ID: p.ID, SHA256: p.SHA256}, Cut: p.Cut, MPID: p.MPID, Status: StatusNothingLeft,
 			AsAt: s.AsAt, Amends: s.Amends, Quarantined: b.quarantined, Finished: nowUTC()}
+		if err := r.audit(ctx, p, rc, nil, r.rawKeys(p)); err != nil {
+			return failed(res, err, log)
+		}
 		if err := cut.WriteReceipt(ctx, r.opt.Store, rc); err != nil {
 			return failed(res, err, log)
 		}
 		log.Warn().Int("quarantined", res.Quarantined).Msg("every file of the submission was quarantined: nothing published")
-		return r.removeRaw(ctx, res, p)
+		return r.settle(ctx, res, p, false)
 	}
 	m := b.m
 	if w := shrinkWarning(s, m, cut.LatestOf(*versions)); w != "" {
@@ -126,6 +129,9 @@ func (r *runner) finish(ctx context.Context, res CutResult, p *cut.Pending, m *c
 		return failed(res, err, log)
 	}
 	rc := receiptOf(m, latest == m)
+	if err := r.audit(ctx, p, rc, m, r.rawKeys(p)); err != nil {
+		return failed(res, err, log)
+	}
 	if err := cut.WriteReceipt(ctx, r.opt.Store, rc); err != nil {
 		return failed(res, err, log)
 	}
@@ -139,7 +145,7 @@ func (r *runner) finish(ctx context.Context, res CutResult, p *cut.Pending, m *c
 	}
 	log.Info().Str("prefix", res.Prefix).Int("version", m.Version).Bool("latest", res.Latest).Int("tables", res.Tables).Int64("rows", res.Rows).
 		Int("rejected", res.Rejected).Int("quarantined", res.Quarantined).Msg("version published")
-	return r.removeRaw(ctx, res, p)
+	return r.settle(ctx, res, p, false)
 }
 
 // shrinkWarning says when a full submission holds less than half the rows
@@ -200,19 +206,22 @@ func failed(res CutResult, err error, log zerolog.Logger) CutResult {
 	return res
 }
 
-// removeRaw deletes a taken submission's inbox files unless asked to keep
-// them (raw personal data should not outlive its masked copy): the files
-// first and submission.json last, so a run stopped half-way finds the
-// submission again, and its receipt, and finishes.
-func (r *runner) removeRaw(ctx context.Context, res CutResult, p *cut.Pending) CutResult {
-	if r.opt.KeepRaw {
+// settle removes a taken submission's raw files, unless asked to keep them
+// (raw personal data should not outlive its masked copy): the files first
+// and submission.json last, so a run stopped half-way finds the submission
+// again, and its receipt, and finishes. The audit record of taking it,
+// written before its receipt, lists these removals; finishing one taken
+// before records them anew.
+func (r *runner) settle(ctx context.Context, res CutResult, p *cut.Pending, takenBefore bool) CutResult {
+	keys := r.rawKeys(p)
+	if len(keys) == 0 {
 		return res
 	}
-	keys := make([]string, 0, len(p.Files)+1)
-	for _, f := range p.Files {
-		keys = append(keys, f.Key)
+	if takenBefore {
+		if err := r.audit(ctx, p, nil, nil, keys); err != nil {
+			return failed(res, fmt.Errorf("taken, but writing the audit record of removing its raw files failed: %w", err), r.opt.Log)
+		}
 	}
-	keys = append(keys, cut.SubmissionKey(p.MPID, p.Cut, p.ID))
 	for _, k := range keys {
 		if err := r.opt.Store.Delete(ctx, k); err != nil {
 			res.Error = "taken, but removing its raw files failed: " + err.Error()
@@ -221,4 +230,16 @@ func (r *runner) removeRaw(ctx context.Context, res CutResult, p *cut.Pending) C
 		}
 	}
 	return res
+}
+
+// rawKeys are what settle removes: none when raw files are kept.
+func (r *runner) rawKeys(p *cut.Pending) []string {
+	if r.opt.KeepRaw {
+		return nil
+	}
+	keys := make([]string, 0, len(p.Files)+1)
+	for _, f := range p.Files {
+		keys = append(keys, f.Key)
+	}
+	return append(keys, cut.SubmissionKey(p.MPID, p.Cut, p.ID))
 }

@@ -127,6 +127,20 @@ func ReadAll(ctx context.Context, s Store, key string) ([]byte, error) {
 	return io.ReadAll(rc)
 }
 
+// Identified is implemented by stores that know who is using them: the S3
+// access key id, or the local user. Never a secret.
+type Identified interface {
+	Identity() string
+}
+
+// Who names who is using a store, for audit records.
+func Who(s Store) string {
+	if id, ok := s.(Identified); ok {
+		return id.Identity()
+	}
+	return "unknown"
+}
+
 // FilePutter is implemented by stores that can take a finished local file
 // without copying it (the local store renames it into place).
 type FilePutter interface {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -51,6 +52,14 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("opening local store: %w", err)
 	}
 	return &Store{root: abs}, nil
+}
+
+// Identity is the operating system user using the store.
+func (s *Store) Identity() string {
+	if u, err := user.Current(); err == nil {
+		return "local:" + u.Username
+	}
+	return fmt.Sprintf("local:uid %d", os.Getuid())
 }
 
 // String is the root directory.

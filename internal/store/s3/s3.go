@@ -122,6 +122,9 @@ func (s *Store) denied(verb, key string) error {
 	return fmt.Errorf("%w: the credentials in use may not %s %s at %s", ErrAccessDenied, verb, key, s)
 }
 
+// Identity is the access key id the store uses (never the secret).
+func (s *Store) Identity() string { return "s3:" + s.cfg.AccessKey }
+
 // Client exposes the minio client for tests and tools.
 func (s *Store) Client() *minio.Client { return s.c }
 
