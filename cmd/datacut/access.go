@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mhhs-sit/datacut/internal/access"
+	"github.com/mhhs-sit/datacut/internal/audit"
 	"github.com/mhhs-sit/datacut/internal/cli"
 	"github.com/mhhs-sit/datacut/internal/store/location"
 )
@@ -190,7 +191,8 @@ func runAccessApply(ctx context.Context, o *accessOptions, out io.Writer) error 
 		return err
 	}
 	// The store must exist and the admin credentials reach it.
-	if _, err := cli.OpenStore(ctx, o.store.Location, o.store.S3); err != nil {
+	st, err := cli.OpenStore(ctx, o.store.Location, o.store.S3)
+	if err != nil {
 		return err
 	}
 	if !o.dryRun {
@@ -218,6 +220,11 @@ func runAccessApply(ctx context.Context, o *accessOptions, out io.Writer) error 
 	if res != nil {
 		printApplied(out, res, storeURL(where))
 	}
+	if res != nil && !o.dryRun {
+		if aerr := audit.Write(ctx, st, accessRecord(res, err)); aerr != nil && err == nil {
+			err = aerr
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("applying the access plan: %w", err)
 	}
@@ -225,6 +232,26 @@ func runAccessApply(ctx context.Context, o *accessOptions, out io.Writer) error 
 		fmt.Fprintf(out, "%d new secrets written to %s (one <identity>.env each, mode 0600): hand each participant only its own file\n", len(files), o.secretsOut)
 	}
 	return nil
+}
+
+// accessRecord is the audit record of an apply: identity names and what
+// changed for each, never a secret.
+func accessRecord(res *access.Applied, err error) audit.Record {
+	rec := audit.Record{Tool: cli.ToolVersion("datacut"), Action: audit.ActionAccessApply}
+	var changed []string
+	for _, id := range res.Identities {
+		if id.Policy != "unchanged" || id.User != "kept" || id.Mapping != "unchanged" {
+			changed = append(changed, fmt.Sprintf("%s (policy %s, user %s, mapping %s)", id.Name, id.Policy, id.User, id.Mapping))
+		}
+	}
+	rec.Detail = fmt.Sprintf("%d identities, %d changed", len(res.Identities), len(changed))
+	if len(changed) > 0 {
+		rec.Detail += ": " + strings.Join(changed, "; ")
+	}
+	if err != nil {
+		rec.Detail += "; stopped: " + err.Error()
+	}
+	return rec
 }
 
 func printApplied(w io.Writer, res *access.Applied, store string) {

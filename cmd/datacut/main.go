@@ -19,7 +19,7 @@ rules and publishes them as Parquet to object storage.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDemoCmd(), newSynthCmd(), newRunCmd(), newLintCmd(), newValidateCmd(), newMaskCmd(), newVerifyCmd(), newLsCmd(), newStatusCmd(), newPruneCmd(), newSubmitCmd(), newAccessCmd())
+	root.AddCommand(newDemoCmd(), newSynthCmd(), newRunCmd(), newLintCmd(), newValidateCmd(), newMaskCmd(), newVerifyCmd(), newLsCmd(), newStatusCmd(), newPruneCmd(), newSubmitCmd(), newAccessCmd(), newAuditCmd())
 	return root
 }
 

@@ -84,7 +84,7 @@ func runPrune(ctx context.Context, o *pruneOptions, out io.Writer, now time.Time
 	if err != nil {
 		return err
 	}
-	res, err := retention.Prune(ctx, retention.Options{Store: st, Keep: o.keep, Plans: plans, QuarantineAge: o.olderThan, DryRun: o.dryRun, Now: now})
+	res, err := retention.Prune(ctx, retention.Options{Store: st, Keep: o.keep, Plans: plans, QuarantineAge: o.olderThan, DryRun: o.dryRun, Now: now, Tool: cli.ToolVersion("datacut")})
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mhhs-sit/datacut/internal/audit"
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/programme"
 )
@@ -146,17 +147,23 @@ func jobs(w Where) []Identity {
 	allocs, allocsL := all(cut.AllocationsRoot)
 	reports, reportsL := all(cut.ReportsRoot)
 	everything, everythingL := all("")
+	auditTrail, _ := all(audit.Root)
+	// Jobs that change the store add to the audit trail (new objects, never
+	// read back: reading it is the operator's).
+	appendAudit := Statement{Sid: "Audit", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: auditTrail}
 	policy := func(sts ...Statement) Policy { return Policy{Version: "2012-10-17", Statement: append(sts, locate(w))} }
 	return []Identity{
-		{Name: "datacut-worker", Kind: KindWorker, Can: []string{"datacut run: read and remove the inbox; write cuts/, quarantine/, reports/"},
+		{Name: "datacut-worker", Kind: KindWorker, Can: []string{"datacut run: read and remove the inbox; write cuts/, quarantine/, reports/; add to audit/"},
 			Policy: policy(
 				Statement{Sid: "TakeSubmissions", Effect: "Allow", Action: []string{"s3:GetObject", "s3:DeleteObject"}, Resource: inbox},
 				Statement{Sid: "Publish", Effect: "Allow", Action: rw, Resource: written},
+				appendAudit,
 				bucketStatement(w, "List", append(inboxL, writtenL...)))},
-		{Name: "datacut-si", Kind: KindSI, Can: []string{"allocate: read cuts/; write allocations/"},
+		{Name: "datacut-si", Kind: KindSI, Can: []string{"allocate: read cuts/; write allocations/; add to audit/"},
 			Policy: policy(
 				Statement{Sid: "ReadCuts", Effect: "Allow", Action: ro, Resource: cuts},
 				Statement{Sid: "Allocate", Effect: "Allow", Action: rw, Resource: allocs},
+				appendAudit,
 				bucketStatement(w, "List", append(cutsL, allocsL...)))},
 		{Name: "datacut-testlead", Kind: KindTestLead, Can: []string{"read reports/ and allocations/ (reports, packs); never the inbox, cuts or quarantine"},
 			Policy: policy(

@@ -341,6 +341,10 @@ func TestAccessIsolationOnMinIO(t *testing.T) {
 		{"datacut-worker", opWrite, "cuts/ees/mpid=BRGT/cut=y/t.parquet", true},
 		{"datacut-worker", opWrite, "inbox/BRGT/ees/s2/a.csv", false},
 		{"datacut-worker", opRead, "audit/x.json", false},
+		{"datacut-worker", opWrite, "audit/2026-12-01/y.json", true},
+		{"datacut-si", opWrite, "audit/2026-12-01/z.json", true},
+		{"datacut-si", opList, "audit/", false},
+		{"datacut-testlead", opWrite, "audit/2026-12-01/t.json", false},
 		{"datacut-operator", opRead, "audit/x.json", true},
 		{"datacut-operator", opList, "", false}, // the bucket outside the store's prefix
 	}

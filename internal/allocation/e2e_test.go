@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/mhhs-sit/datacut/internal/browsertest"
+	"github.com/mhhs-sit/datacut/internal/audit"
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/mask"
@@ -205,10 +206,21 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal("no MPAN was re-appointed: the plan should exercise re-appointment")
 	}
 
-	// Idempotent: the same plan and cuts change nothing.
+	// Idempotent: the same plan and cuts change nothing, and only the first
+	// run is in the audit trail, with every object it wrote.
 	again, err := Run(ctx, Options{Store: st, Plan: p, Log: zerolog.Nop()})
 	if err != nil || !again.Existing || again.RunID != oc.RunID {
 		t.Fatalf("second run: %v, existing %v, id %s vs %s", err, again != nil && again.Existing, again.RunID, oc.RunID)
+	}
+	recs, err := audit.List(ctx, st, audit.Filter{})
+	var allocs []audit.Record
+	for _, r := range recs {
+		if r.Action == audit.ActionAllocate {
+			allocs = append(allocs, r)
+		}
+	}
+	if err != nil || len(allocs) != 1 || len(allocs[0].Objects) < 3 || !strings.Contains(allocs[0].Detail, oc.RunID) {
+		t.Fatalf("%d allocate records (%v), want one naming run %s and what it wrote", len(allocs), err, oc.RunID)
 	}
 	// Stable: a new participant and a demand keep the earlier assignments.
 	raw := strings.Replace(string(p.Raw), "supplier: [BRGT, ECHO, IRIS]", "supplier: [BRGT, ECHO, IRIS, FRNT]", 1)

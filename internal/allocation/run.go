@@ -20,6 +20,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/rs/zerolog"
 
+	"github.com/mhhs-sit/datacut/internal/audit"
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/plan"
 	"github.com/mhhs-sit/datacut/internal/solver"
@@ -135,7 +136,25 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	if err := cut.WriteLedger(ctx, st, p.Name, id); err != nil {
 		return nil, err
 	}
+	if err := auditRun(ctx, st, opt.Tool, p.Name, id, prefix); err != nil {
+		return nil, err
+	}
 	return &Outcome{RunID: id, Prefix: prefix, Report: rep}, nil
+}
+
+// auditRun records an allocation run: every object it wrote, by key and
+// size, and the ledger pointer it moved.
+func auditRun(ctx context.Context, st store.Store, tool, plan, id, prefix string) error {
+	rec := audit.Record{Tool: tool, Action: audit.ActionAllocate, Detail: fmt.Sprintf("plan %s, run %s", plan, id)}
+	err := st.List(ctx, prefix, func(i store.Info) error {
+		rec.Objects = append(rec.Objects, audit.Object{Op: audit.OpPut, Key: i.Key, Size: i.Size})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	rec.Objects = append(rec.Objects, audit.Object{Op: audit.OpPut, Key: cut.LedgerKey(plan)})
+	return audit.Write(ctx, st, rec)
 }
 
 // ReadLatestReport loads the report of the plan's latest run.

@@ -17,7 +17,7 @@ func (r *runner) audit(ctx context.Context, p *cut.Pending, rc *cut.Receipt, m *
 	if rc != nil {
 		sub := base
 		sub.Action, sub.Time = audit.ActionSubmit, p.Since.UTC()
-		sub.Who = "inbox/" + p.MPID + "/ (its organisation's identity)"
+		sub.Who = "inbox/" + p.MPID + "/ writer"
 		sub.Detail = fmt.Sprintf("%s submission, as at %s", p.Submission.Kind, p.Submission.AsAt)
 		for _, f := range p.Submission.Files {
 			sub.Objects = append(sub.Objects, audit.Object{Op: audit.OpPut, Key: cut.SubmissionDir(p.MPID, p.Cut, p.ID) + f.Name, Size: f.Size, SHA256: f.SHA256})

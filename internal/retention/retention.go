@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mhhs-sit/datacut/internal/audit"
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/plan"
 	"github.com/mhhs-sit/datacut/internal/store"
@@ -32,6 +33,7 @@ type Options struct {
 	// DryRun lists what would go and removes nothing.
 	DryRun bool
 	Now    time.Time
+	Tool   string // for the audit record
 }
 
 // Removal is one version, quarantine or report folder, or object that goes.
@@ -112,17 +114,36 @@ func Prune(ctx context.Context, opt Options) (*Result, error) {
 				Reason: fmt.Sprintf("version %d, older than the newest %d of %s's %s cut, not the latest, read by no plan's latest run, pinned by no plan", v.manifest.Version, opt.Keep, g.mpid, g.cut)})
 			if !opt.DryRun {
 				if err := removeVersion(ctx, opt.Store, v); err != nil {
-					return res, err
+					return res, auditPrune(ctx, opt, res, err)
 				}
 			}
 		}
 	}
 	if opt.QuarantineAge > 0 {
 		if err := pruneQuarantine(ctx, opt, res); err != nil {
-			return res, err
+			return res, auditPrune(ctx, opt, res, err)
 		}
 	}
-	return res, nil
+	return res, auditPrune(ctx, opt, res, nil)
+}
+
+// auditPrune records what a prune removed (nothing for a dry run), also
+// when it stopped part-way; err is that stop, returned as it is.
+func auditPrune(ctx context.Context, opt Options, res *Result, err error) error {
+	if opt.DryRun || len(res.Removed) == 0 {
+		return err
+	}
+	rec := audit.Record{Tool: opt.Tool, Action: audit.ActionPrune, Detail: fmt.Sprintf("%d removed, %d kept for a reason", len(res.Removed), len(res.Kept))}
+	if err != nil {
+		rec.Detail += "; stopped: " + err.Error()
+	}
+	for _, r := range res.Removed {
+		rec.Objects = append(rec.Objects, audit.Object{Op: audit.OpDelete, Key: r.Key})
+	}
+	if aerr := audit.Write(ctx, opt.Store, rec); err == nil {
+		return aerr
+	}
+	return err
 }
 
 // whatToKeep gathers the versions plans need: those their latest runs

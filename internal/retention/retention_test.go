@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mhhs-sit/datacut/internal/audit"
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/plan"
 	"github.com/mhhs-sit/datacut/internal/store"
@@ -146,6 +147,11 @@ func TestPruneKeepsLatestPinnedAndWhatAllocationsRead(t *testing.T) {
 	if got := keysOf(res.Removed); !slices.Equal(got, wantRemoved) {
 		t.Fatalf("removed\n%q\nwant\n%q", got, wantRemoved)
 	}
+	// The prune is in the audit trail, every removal named.
+	recs, err := audit.List(ctx, st, audit.Filter{})
+	if err != nil || len(recs) != 1 || recs[0].Action != audit.ActionPrune || len(recs[0].Objects) != len(wantRemoved) || recs[0].Objects[0].Op != audit.OpDelete {
+		t.Fatalf("audit records %+v %v, want one prune naming %d removals", recs, err, len(wantRemoved))
+	}
 	var kept []string
 	for _, k := range res.Kept {
 		kept = append(kept, k.Key+": "+strings.Join(k.Reasons, "; "))
@@ -234,7 +240,7 @@ func TestDryRunRemovesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := keysOf(res.Removed); !slices.Equal(got, wantRemoved) || count() != before {
+	if got := keysOf(res.Removed); !slices.Equal(got, wantRemoved) || count() != before { // no audit record either: nothing changed
 		t.Fatalf("dry run listed %q (want %q) and left %d of %d objects", got, wantRemoved, count(), before)
 	}
 }
