@@ -18,8 +18,8 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 	"github.com/rs/zerolog"
 
-	"github.com/mhhs-sit/datacut/internal/browsertest"
 	"github.com/mhhs-sit/datacut/internal/audit"
+	"github.com/mhhs-sit/datacut/internal/browsertest"
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/mask"
