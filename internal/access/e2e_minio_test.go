@@ -1,0 +1,151 @@
+package access
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/mhhs-sit/datacut/internal/allocation"
+	"github.com/mhhs-sit/datacut/internal/audit"
+	"github.com/mhhs-sit/datacut/internal/cut"
+	"github.com/mhhs-sit/datacut/internal/mask"
+	"github.com/mhhs-sit/datacut/internal/pipeline"
+	"github.com/mhhs-sit/datacut/internal/plan"
+	"github.com/mhhs-sit/datacut/internal/store"
+	"github.com/mhhs-sit/datacut/internal/store/local"
+	"github.com/mhhs-sit/datacut/internal/store/s3"
+	"github.com/mhhs-sit/datacut/internal/synth"
+	"github.com/mhhs-sit/datacut/pipelines"
+)
+
+// The programme's life on MinIO, each part with its own identity: every
+// participant submits its cuts into its own inbox, the worker publishes
+// them, the SI allocates, and each participant can read exactly the load
+// packs addressed to its MPIDs, no other. The audit trail says who did it.
+func TestAccessEndToEndOnMinIO(t *testing.T) {
+	ctx := context.Background()
+	a := applyBuiltin(t, "sit")
+	as := func(name string) store.Store {
+		t.Helper()
+		st, err := s3.Open(ctx, s3.Config{Endpoint: a.srv.Endpoint, AccessKey: name, SecretKey: a.res.Secret(name), Bucket: a.bucket, Prefix: a.prefix})
+		if err != nil {
+			t.Fatalf("opening the store as %s: %v", name, err)
+		}
+		return st
+	}
+	identityOf := map[string]string{} // MPID → its organisation's identity
+	for _, id := range a.ids {
+		for _, m := range id.MPIDs {
+			identityOf[m] = id.Name
+		}
+	}
+
+	// Each participant sends its own submissions.
+	market, err := local.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synth.Generate(ctx, market, synth.Options{MPANs: 2000, Seed: 4, ChunkMPANs: 2000}); err != nil {
+		t.Fatal(err)
+	}
+	subs, _, err := cut.ScanInbox(ctx, market, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range subs {
+		st := as(identityOf[p.MPID])
+		for _, f := range append(slices.Clone(p.Files), store.Info{Key: cut.SubmissionKey(p.MPID, p.Cut, p.ID)}) {
+			b, err := store.ReadAll(ctx, market, f.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Put(ctx, f.Key, bytes.NewReader(b), int64(len(b))); err != nil {
+				t.Fatalf("%s sending %s: %v", identityOf[p.MPID], f.Key, err)
+			}
+		}
+	}
+
+	// The worker publishes, the SI allocates.
+	set, err := pipeline.Load(pipelines.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := mask.ParseKey("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
+	sum, err := pipeline.Run(ctx, pipeline.Options{Store: as("datacut-worker"), Pipelines: set, Key: key, Log: zerolog.Nop()})
+	if err != nil || sum.Count(pipeline.StatusFailed) > 0 || sum.Count(pipeline.StatusPublished) != len(subs) {
+		t.Fatalf("the worker's run: %v, %d of %d published", err, sum.Count(pipeline.StatusPublished), len(subs))
+	}
+	types, err := cut.LoadTypes(pipelines.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans, err := plan.Load(pipelines.FS, types)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc, err := allocation.Run(ctx, allocation.Options{Store: as("datacut-si"), Plan: plans["sit"], Log: zerolog.Nop(), Tool: "allocate test"})
+	if err != nil {
+		t.Fatalf("the SI's allocation: %v", err)
+	}
+
+	// Every pack file, as the operator sees them; each participant reads
+	// those of its MPIDs and no other.
+	operator := as("datacut-operator")
+	packs := map[string]string{} // a file of each pack folder → the pack's MPID
+	err = operator.List(ctx, oc.Prefix+cut.PacksDir, func(i store.Info) error {
+		rest := strings.TrimPrefix(i.Key, oc.Prefix+cut.PacksDir) // <environment>/<role>-<MPID>/...
+		parts := strings.SplitN(rest, "/", 3)
+		folder := parts[0] + "/" + parts[1]
+		if _, seen := packs[folder]; !seen {
+			packs[folder] = i.Key
+		}
+		return nil
+	})
+	if err != nil || len(packs) == 0 {
+		t.Fatalf("no packs: %v", err)
+	}
+	own := map[string]int{}
+	for _, id := range a.ids {
+		if id.Kind != KindParticipant {
+			continue
+		}
+		st := as(id.Name)
+		for folder, file := range packs {
+			mpid := folder[strings.LastIndexByte(folder, '-')+1:]
+			_, err := store.ReadAll(ctx, st, file)
+			mine := slices.Contains(id.MPIDs, mpid)
+			switch {
+			case mine && err != nil:
+				t.Errorf("%s cannot read its own pack %s: %v", id.Name, file, err)
+			case !mine && !errors.Is(err, s3.ErrAccessDenied):
+				t.Errorf("%s reads %s's pack %s (%v)", id.Name, mpid, file, err)
+			case mine:
+				own[id.Name]++
+			}
+		}
+	}
+	if len(own) < 3 {
+		t.Fatalf("only %d participants have packs: %v", len(own), own)
+	}
+
+	// The trail: the worker took every submission, the SI allocated.
+	recs, err := audit.List(ctx, operator, audit.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	who := map[string]map[string]int{}
+	for _, r := range recs {
+		if who[r.Action] == nil {
+			who[r.Action] = map[string]int{}
+		}
+		who[r.Action][r.Who]++
+	}
+	if who[audit.ActionTake]["s3:datacut-worker"] != len(subs) || who[audit.ActionSubmit] == nil || who[audit.ActionAllocate]["s3:datacut-si"] != 1 {
+		t.Fatalf("audit records by action and who: %v", who)
+	}
+}
