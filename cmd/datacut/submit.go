@@ -15,6 +15,7 @@ import (
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/store/location"
+	"github.com/mhhs-sit/datacut/internal/store/s3"
 	"github.com/mhhs-sit/datacut/internal/submit"
 )
 
@@ -143,6 +144,10 @@ func runSubmit(ctx context.Context, o *submitOptions, files []string, out, errOu
 	up := &lazyProgress{what: "uploading (bytes)"}
 	id, err := submit.Upload(ctx, st, plan, time.Now(), up.update)
 	up.done()
+	if errors.Is(err, s3.ErrAccessDenied) {
+		// The store names the key and what was refused; say why.
+		return fmt.Errorf("%w\n  the credentials in use (%s) may not send %s's %s cut: a participant's credentials may write only the inbox of its own organisation's MPIDs (inbox/<MPID>/); check --mpid and DATACUT_S3_ACCESS_KEY", err, store.Who(st), o.mpid, o.cut)
+	}
 	if err != nil {
 		return submitErr(err)
 	}
