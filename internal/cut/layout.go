@@ -105,14 +105,6 @@ func Prefix(cutType, mpid, id string) string {
 // ManifestKey is the manifest of the cut at prefix.
 func ManifestKey(prefix string) string { return strings.TrimSuffix(prefix, "/") + "/" + ManifestFile }
 
-// IsManifest says whether key is a cut's manifest, and gives the cut's prefix.
-func IsManifest(key string) (prefix string, ok bool) {
-	if !strings.HasSuffix(key, "/"+ManifestFile) {
-		return "", false
-	}
-	return strings.TrimSuffix(key, ManifestFile), true
-}
-
 // TableKey is the key of a table of the cut at prefix.
 func TableKey(prefix, table string) string { return prefix + table + ".parquet" }
 

@@ -34,7 +34,7 @@ func (r *runner) takeAll(ctx context.Context, pc *pendingCut) []CutResult {
 		case ctx.Err() != nil:
 			res = failed(res, ctx.Err(), log)
 		default:
-			res = r.take(ctx, d, p, &versions, log.With().Str("submission", p.ID).Logger())
+			res = r.take(ctx, res, d, p, &versions, log.With().Str("submission", p.ID).Logger())
 		}
 		out = append(out, res)
 	}
@@ -45,8 +45,7 @@ func (r *runner) takeAll(ctx context.Context, pc *pendingCut) []CutResult {
 // quarantine copies and tables are written before the manifest, the
 // manifest before latest.json, that before the audit records, those before
 // the receipt, and the raw files are removed last.
-func (r *runner) take(ctx context.Context, d *Definition, p *cut.Pending, versions *[]*cut.Manifest, log zerolog.Logger) CutResult {
-	res := CutResult{Cut: p.Cut, MPID: p.MPID, Submission: p.ID, Inputs: len(p.Files), Since: p.Since}
+func (r *runner) take(ctx context.Context, res CutResult, d *Definition, p *cut.Pending, versions *[]*cut.Manifest, log zerolog.Logger) CutResult {
 	if p.ID != "" && p.SHA256 != "" { // taken already, perhaps by a run that stopped before removing it
 		rc, err := cut.ReadReceipt(ctx, r.opt.Store, p.Cut, p.MPID, p.ID)
 		switch {
