@@ -119,13 +119,13 @@ func LatestKey(cutType, mpid string) string { return MPIDRoot(cutType, mpid) + L
 // exists), so nothing kept is ever overwritten; reports live apart from
 // anything a participant uploads.
 func QuarantineKeys(cutType, mpid, submission, file string) (key, report string) {
-	return quarantineDir(cutType, mpid, submission) + "files/" + file, ReportDir(cutType, mpid, submission) + file + ".report.json"
+	return QuarantineDir(cutType, mpid, submission) + "files/" + file, ReportDir(cutType, mpid, submission) + file + ".report.json"
 }
 
 // RejectedKey holds a file's rejected instances (a D-flow of just those
 // instances, or CSV rows), for the participant to correct and amend.
 func RejectedKey(cutType, mpid, submission, file string) string {
-	return quarantineDir(cutType, mpid, submission) + "rejected/" + file
+	return QuarantineDir(cutType, mpid, submission) + "rejected/" + file
 }
 
 // ReportDir holds a submission's reports.
@@ -139,7 +139,9 @@ func ReceiptKey(cutType, mpid, submission string) string {
 	return ReportDir(cutType, mpid, submission) + ReceiptFile
 }
 
-func quarantineDir(cutType, mpid, submission string) string {
+// QuarantineDir holds what a submission left in quarantine: files/ (broken
+// files) and rejected/ (rejected instances).
+func QuarantineDir(cutType, mpid, submission string) string {
 	return fmt.Sprintf("%s%s/mpid=%s/%s/", QuarantineRoot, cutType, mpid, submission)
 }
 
@@ -204,4 +206,20 @@ func ParseQuarantineKey(key string) (q QuarantineKey, ok bool) {
 		return q, false
 	}
 	return QuarantineKey{Type: parts[0], MPID: strings.TrimPrefix(parts[1], "mpid="), Submission: parts[2], Rejected: parts[3] == "rejected", Name: parts[4]}, true
+}
+
+// ReportKey is a key under reports/ taken apart:
+// reports/<type>/mpid=<M>/<submission>/<name>.
+type ReportKey struct {
+	Type, MPID, Submission string
+	Name                   string // <file>.report.json or receipt.json
+}
+
+// ParseReportKey splits a key under reports/; ok is false for any other shape.
+func ParseReportKey(key string) (r ReportKey, ok bool) {
+	parts := strings.Split(strings.TrimPrefix(key, ReportsRoot), "/")
+	if !strings.HasPrefix(key, ReportsRoot) || len(parts) != 4 || !strings.HasPrefix(parts[1], "mpid=") || parts[2] == "" || parts[3] == "" {
+		return r, false
+	}
+	return ReportKey{Type: parts[0], MPID: strings.TrimPrefix(parts[1], "mpid="), Submission: parts[2], Name: parts[3]}, true
 }
