@@ -79,6 +79,27 @@ func ReadLatest(ctx context.Context, st store.Store, cutType, mpid string) (Late
 	return l, nil
 }
 
+// LatestManifest reads the manifest of the version mpid's latest.json
+// names, and checks it is that version of that cut.
+func LatestManifest(ctx context.Context, st store.Store, cutType, mpid string) (*Manifest, error) {
+	l, err := ReadLatest(ctx, st, cutType, mpid)
+	if err != nil {
+		return nil, fmt.Errorf("the latest %s cut of %s: %w", cutType, mpid, err)
+	}
+	prefix := Prefix(cutType, mpid, l.CutID)
+	if l.CutID == "" || (l.Prefix != "" && l.Prefix != prefix) {
+		return nil, fmt.Errorf("%s names cut id %q at %q, not a version of %s's %s cut", LatestKey(cutType, mpid), l.CutID, l.Prefix, mpid, cutType)
+	}
+	m, err := ReadManifest(ctx, st, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("%s names version %d (%s): %w", LatestKey(cutType, mpid), l.Version, prefix, err)
+	}
+	if m.Cut != cutType || m.MPID != mpid || m.Version != l.Version {
+		return nil, fmt.Errorf("%s names version %d, but %s holds %s's %s cut version %d", LatestKey(cutType, mpid), l.Version, ManifestKey(prefix), m.MPID, m.Cut, m.Version)
+	}
+	return m, nil
+}
+
 // WriteLatest makes l the latest version of mpid's cut of cutType.
 func WriteLatest(ctx context.Context, st store.Store, cutType, mpid string, l Latest) error {
 	return putJSON(ctx, st, LatestKey(cutType, mpid), l)

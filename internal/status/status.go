@@ -245,12 +245,9 @@ func published(ctx context.Context, st store.Store, row func(mpid, cutType strin
 		}
 		var m *cut.Manifest
 		if g.latest {
-			l, err := cut.ReadLatest(ctx, st, g.cut, g.mpid)
-			if err != nil {
-				return fmt.Errorf("%s: %w", cut.LatestKey(g.cut, g.mpid), err)
-			}
-			if m, err = cut.ReadManifest(ctx, st, cut.Prefix(g.cut, g.mpid, l.CutID)); err != nil {
-				return fmt.Errorf("%s names version %d: %w", cut.LatestKey(g.cut, g.mpid), l.Version, err)
+			var err error
+			if m, err = cut.LatestManifest(ctx, st, g.cut, g.mpid); err != nil {
+				return err
 			}
 		} else {
 			ms, err := cut.Versions(ctx, st, g.cut, g.mpid)

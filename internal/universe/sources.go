@@ -116,25 +116,13 @@ func Find(ctx context.Context, st store.Store, types []*cut.Type, pins Pins) ([]
 	return out, key, nil
 }
 
-// latest reads the version mpid's latest.json names, and checks that its
-// manifest is that version's.
+// latest reads the version mpid's latest.json names.
 func latest(ctx context.Context, st store.Store, cutType, mpid string) (Source, error) {
-	l, err := cut.ReadLatest(ctx, st, cutType, mpid)
+	m, err := cut.LatestManifest(ctx, st, cutType, mpid)
 	if err != nil {
-		return Source{}, fmt.Errorf("the latest %s cut of %s: %w", cutType, mpid, err)
+		return Source{}, err
 	}
-	prefix := cut.Prefix(cutType, mpid, l.CutID)
-	if l.CutID == "" || (l.Prefix != "" && l.Prefix != prefix) {
-		return Source{}, fmt.Errorf("%s names cut id %q at %q, not a version of %s's %s cut", cut.LatestKey(cutType, mpid), l.CutID, l.Prefix, mpid, cutType)
-	}
-	m, err := cut.ReadManifest(ctx, st, prefix)
-	if err != nil {
-		return Source{}, fmt.Errorf("%s names version %d (%s): %w", cut.LatestKey(cutType, mpid), l.Version, prefix, err)
-	}
-	if m.Cut != cutType || m.MPID != mpid || m.Version != l.Version {
-		return Source{}, fmt.Errorf("%s names version %d, but %s holds %s's %s cut version %d", cut.LatestKey(cutType, mpid), l.Version, cut.ManifestKey(prefix), m.MPID, m.Cut, m.Version)
-	}
-	return source(m, prefix, false), nil
+	return source(m, cut.Prefix(cutType, mpid, m.CutID), false), nil
 }
 
 // pinned finds version v of mpid's cut of cutType among its manifests.
