@@ -130,4 +130,24 @@ func TestAccessApplyOnMinIO(t *testing.T) {
 	if env2, _ := os.ReadFile(filepath.Join(o.secretsOut, "p-BRGT.env")); !bytes.Equal(env, env2) {
 		t.Fatal("the second apply rewrote p-BRGT.env")
 	}
+
+	// A participant's commands run with its .env unchanged: Bright Energy
+	// sends its own EES cut, and CRWN's is refused naming what it may write.
+	for _, line := range strings.Split(strings.TrimSpace(string(env)), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		t.Setenv(k, v)
+	}
+	t.Setenv("DATACUT_S3_ENDPOINT", srv.Endpoint)
+	t.Setenv("DATACUT_S3_INSECURE", "true")
+	dir := t.TempDir()
+	demoMarket(t, dir)
+	store := "s3://" + bucket + "/sit"
+	if code, sout, errs := execSubmit(ctx, "--store", store, "--mpid", "BRGT", "--cut", "ees", "--allow-broken", demoFile(dir, "BRGT", "ees", "EES_0001.csv")); code > cli.ExitData || !strings.Contains(sout, "submitted ") {
+		t.Fatalf("BRGT sending its own cut: exit %d\n%s%s", code, sout, errs)
+	}
+	code, sout, errs := execSubmit(ctx, "--store", store, "--mpid", "CRWN", "--cut", "ees", "--allow-broken", demoFile(dir, "CRWN", "ees", "EES_0001.csv"))
+	if code != cli.ExitFailure || !strings.Contains(errs, "access denied") ||
+		!strings.Contains(errs, "your credentials (s3:p-BRGT, Bright Energy) may write only inbox/BRGT/") || strings.Contains(errs, "SECRET") {
+		t.Fatalf("BRGT sending CRWN's cut: exit %d\n%s%s", code, sout, errs)
+	}
 }

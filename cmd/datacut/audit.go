@@ -86,10 +86,19 @@ func runAudit(ctx context.Context, o *auditOptions, out io.Writer, now time.Time
 		return nil
 	}
 	fmt.Fprintf(out, "%-24s %-13s %-28s %-6s %-18s %-22s %7s  %s\n", "TIME", "ACTION", "WHO", "MPID", "CUT", "SUBMISSION", "OBJECTS", "DETAIL")
+	suspect := 0
 	for _, r := range recs {
-		fmt.Fprintf(out, "%-24s %-13s %-28s %-6s %-18s %-22s %7d  %s\n", r.Time.UTC().Format("2006-01-02 15:04:05.000"), r.Action, r.Who, dash(r.MPID), dash(r.Cut), dash(r.Submission), len(r.Objects), r.Detail)
+		detail := r.Detail
+		if r.Suspect != "" {
+			suspect++
+			detail = "SUSPECT: " + r.Suspect + "; " + detail
+		}
+		fmt.Fprintf(out, "%-24s %-13s %-28s %-6s %-18s %-22s %7d  %s\n", r.Time.UTC().Format("2006-01-02 15:04:05.000"), r.Action, r.Who, dash(r.MPID), dash(r.Cut), dash(r.Submission), len(r.Objects), detail)
 	}
 	fmt.Fprintf(out, "%d records (--json lists every key)\n", len(recs))
+	if suspect > 0 {
+		fmt.Fprintf(out, "%d suspect: their keys do not name what they say; a participant may add only keys naming its own submit records\n", suspect)
+	}
 	return nil
 }
 

@@ -11,8 +11,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mhhs-sit/datacut/internal/access"
+	"github.com/mhhs-sit/datacut/internal/audit"
 	"github.com/mhhs-sit/datacut/internal/cli"
 	"github.com/mhhs-sit/datacut/internal/cut"
+	"github.com/mhhs-sit/datacut/internal/programme"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/store/location"
 	"github.com/mhhs-sit/datacut/internal/store/s3"
@@ -114,7 +117,7 @@ func runSubmit(ctx context.Context, o *submitOptions, files []string, out, errOu
 		return cli.Usage("%v", err)
 	}
 	req := submit.Request{MPID: o.mpid, Cut: o.cut, AsAt: o.asAt, Amend: o.amend, Replaces: o.replaces, Withdraws: o.withdraws,
-		ID: o.id, AllowBroken: o.allowBroken, Files: files, MaxFindings: o.maxFindings}
+		ID: o.id, AllowBroken: o.allowBroken, Files: files, MaxFindings: o.maxFindings, Tool: cli.ToolVersion("datacut")}
 	if o.wait && o.id != "" && len(files) == 0 && o.amend == 0 && len(o.withdraws) == 0 {
 		return waitAgain(ctx, o, defs, out, errOut)
 	}
@@ -145,8 +148,7 @@ func runSubmit(ctx context.Context, o *submitOptions, files []string, out, errOu
 	id, err := submit.Upload(ctx, st, plan, time.Now(), up.update)
 	up.done()
 	if errors.Is(err, s3.ErrAccessDenied) {
-		// The store names the key and what was refused; say why.
-		return fmt.Errorf("%w\n  the credentials in use (%s) may not send %s's %s cut: a participant's credentials may write only the inbox of its own organisation's MPIDs (inbox/<MPID>/); check --mpid and DATACUT_S3_ACCESS_KEY", err, store.Who(st), o.mpid, o.cut)
+		return deniedErr(err, st, defs.Register, o.mpid, o.cut)
 	}
 	if err != nil {
 		return submitErr(err)
@@ -259,6 +261,24 @@ func (o *submitOptions) storeArgs() string {
 		fmt.Fprintf(&b, " --s3-insecure=%t", o.store.S3.Insecure)
 	}
 	return b.String()
+}
+
+// deniedErr says why S3 refused an upload (the store's error names the key
+// and what was refused) and what these credentials may write.
+func deniedErr(err error, st store.Store, reg *programme.Register, mpid, cutType string) error {
+	who := store.Who(st)
+	if errors.Is(err, submit.ErrAuditRecord) {
+		return fmt.Errorf("%w\n  the store's policies do not let %s add its submissions' audit records (%s): they predate this datacut; the operator runs 'datacut access apply' again", err, who, audit.SubmitPattern(mpid))
+	}
+	may, whose := "only the inbox of its own organisation's MPIDs (inbox/<MPID>/)", who
+	if o, ok := access.Organisation(reg, strings.TrimPrefix(who, "s3:")); ok {
+		var inboxes []string
+		for _, m := range o.MPIDs {
+			inboxes = append(inboxes, cut.InboxRoot+m.MPID+"/")
+		}
+		may, whose = "only "+strings.Join(inboxes, ", "), who+", "+o.Name
+	}
+	return fmt.Errorf("%w\n  %s's %s cut not sent: your credentials (%s) may write %s; check --mpid and DATACUT_S3_ACCESS_KEY", err, mpid, cutType, whose, may)
 }
 
 // submitErr makes a request's mistakes usage errors (exit 2).

@@ -91,11 +91,12 @@ func Plan(reg *programme.Register, w Where) []Identity {
 // own versions, quarantine, reports) and fetch the load packs addressed to
 // its MPIDs; nothing else, not even a listing.
 func participant(o programme.Organisation, w Where) Identity {
-	id := Identity{Name: "p-" + o.MPIDs[0].MPID, Kind: KindParticipant, Organisation: o.Name}
-	var inbox, own, packs, lists []string
+	id := Identity{Name: participantName(o), Kind: KindParticipant, Organisation: o.Name}
+	var inbox, own, packs, lists, records []string
 	for _, m := range o.MPIDs {
 		id.MPIDs = append(id.MPIDs, m.MPID)
 		inbox = append(inbox, w.object(cut.InboxRoot+m.MPID+"/*"))
+		records = append(records, w.object(audit.SubmitPattern(m.MPID)))
 		for _, root := range []string{cut.CutsRoot, cut.QuarantineRoot, cut.ReportsRoot} {
 			own = append(own, w.object(root+"*/mpid="+m.MPID+"/*"))
 			lists = append(lists, w.key(root+"*/mpid="+m.MPID+"/*"))
@@ -111,15 +112,32 @@ func participant(o programme.Organisation, w Where) Identity {
 		"send cuts: put (and take back) objects under " + strings.Join(prefixed(w, id.MPIDs, cut.InboxRoot, "/"), ", "),
 		"read its own versions, quarantine and reports: <root>/<cut>/mpid=<its MPID>/ under cuts/, quarantine/, reports/",
 		"read its load packs: allocations/<plan>/<run>/packs/<environment>/<role>-<its MPID>/",
+		"add the audit records of its submissions: " + w.key(audit.SubmitPattern("<its MPID>")) + " (put only, never read)",
 		"list only those prefixes",
 	}
 	id.Policy = Policy{Version: "2012-10-17", Statement: []Statement{
 		{Sid: "SendCuts", Effect: "Allow", Action: []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}, Resource: inbox},
 		{Sid: "ReadOwn", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: append(own, packs...)},
+		{Sid: "AuditSubmissions", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: records},
 		bucketStatement(w, "ListOwn", lists),
 		locate(w),
 	}}
 	return id
+}
+
+// participantName is an organisation's identity: p- and its first MPID.
+func participantName(o programme.Organisation) string { return "p-" + o.MPIDs[0].MPID }
+
+// Organisation is the organisation of the register whose identity is name.
+func Organisation(reg *programme.Register, name string) (programme.Organisation, bool) {
+	if reg != nil {
+		for _, o := range reg.Organisations {
+			if len(o.MPIDs) > 0 && participantName(o) == name {
+				return o, true
+			}
+		}
+	}
+	return programme.Organisation{}, false
 }
 
 func prefixed(w Where, mpids []string, root, suffix string) []string {

@@ -1,12 +1,13 @@
 package access
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/store/local"
 	"github.com/mhhs-sit/datacut/internal/store/s3"
+	"github.com/mhhs-sit/datacut/internal/submit"
 	"github.com/mhhs-sit/datacut/internal/synth"
 	"github.com/mhhs-sit/datacut/pipelines"
 )
@@ -45,8 +47,10 @@ func TestAccessEndToEndOnMinIO(t *testing.T) {
 		}
 	}
 
-	// Each participant sends its own submissions.
-	market, err := local.Open(t.TempDir())
+	// Each participant sends its own submissions with datacut submit's
+	// upload, which adds its audit record.
+	dir := t.TempDir()
+	market, err := local.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,16 +61,21 @@ func TestAccessEndToEndOnMinIO(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defs, err := submit.LoadDefinitions(pipelines.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, p := range subs {
-		st := as(identityOf[p.MPID])
-		for _, f := range append(slices.Clone(p.Files), store.Info{Key: cut.SubmissionKey(p.MPID, p.Cut, p.ID)}) {
-			b, err := store.ReadAll(ctx, market, f.Key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := st.Put(ctx, f.Key, bytes.NewReader(b), int64(len(b))); err != nil {
-				t.Fatalf("%s sending %s: %v", identityOf[p.MPID], f.Key, err)
-			}
+		var files []string
+		for _, f := range p.Files {
+			files = append(files, filepath.Join(dir, filepath.FromSlash(f.Key)))
+		}
+		pl, err := submit.Prepare(defs, submit.Request{MPID: p.MPID, Cut: p.Cut, AsAt: p.Submission.AsAt, ID: p.ID, Files: files, AllowBroken: true}, time.Now(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := submit.Upload(ctx, as(identityOf[p.MPID]), pl, time.Now(), nil); err != nil {
+			t.Fatalf("%s sending %s's %s: %v", identityOf[p.MPID], p.MPID, p.Cut, err)
 		}
 	}
 
@@ -145,7 +154,20 @@ func TestAccessEndToEndOnMinIO(t *testing.T) {
 		}
 		who[r.Action][r.Who]++
 	}
-	if who[audit.ActionTake]["s3:datacut-worker"] != len(subs) || who[audit.ActionSubmit] == nil || who[audit.ActionAllocate]["s3:datacut-si"] != 1 {
+	if who[audit.ActionTake]["s3:datacut-worker"] != len(subs) || who[audit.ActionAllocate]["s3:datacut-si"] != 1 {
 		t.Fatalf("audit records by action and who: %v", who)
+	}
+	// Each submission's record was added by its organisation's identity.
+	sent := 0
+	for _, r := range recs {
+		if r.Action == audit.ActionSubmit {
+			sent++
+			if r.Who != "s3:"+identityOf[r.MPID] || r.Suspect != "" {
+				t.Errorf("the submit record of %s's %s: who %s (want s3:%s), suspect %q", r.MPID, r.Cut, r.Who, identityOf[r.MPID], r.Suspect)
+			}
+		}
+	}
+	if sent != len(subs) {
+		t.Fatalf("%d submit records for %d submissions", sent, len(subs))
 	}
 }

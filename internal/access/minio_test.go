@@ -198,7 +198,8 @@ func assertCan(t *testing.T, c *minio.Client, bucket, key string) {
 // Operations of the isolation table.
 const (
 	opRead  = "read"
-	opWrite = "write"
+	opWrite = "write" // a new object in the key's folder
+	opPut   = "put"   // the key itself
 	opList  = "list"
 )
 
@@ -213,9 +214,11 @@ func try(ctx context.Context, c *minio.Client, bucket, op, key string) error {
 		defer obj.Close()
 		_, err = io.ReadAll(obj)
 		return err
-	case opWrite:
-		dir := key[:strings.LastIndex(key, "/")+1]
-		_, err := c.PutObject(ctx, bucket, dir+"written-by-test", bytes.NewReader([]byte("w")), 1, minio.PutObjectOptions{})
+	case opWrite, opPut:
+		if op == opWrite {
+			key = key[:strings.LastIndex(key, "/")+1] + "written-by-test"
+		}
+		_, err := c.PutObject(ctx, bucket, key, bytes.NewReader([]byte("w")), 1, minio.PutObjectOptions{})
 		return err
 	case opList:
 		var n int
@@ -309,6 +312,14 @@ func TestAccessIsolationOnMinIO(t *testing.T) {
 			for _, op := range []string{opRead, opWrite, opList} {
 				check(t, c, op, k("audit/x.json"), false)
 			}
+			// It adds the audit records of its own submissions, never
+			// reads them back, and writes no other record.
+			ownRecord := "audit/2026-12-01/20261201T090000.000000000Z-submit-" + w.mpid + "-0a1b2c.json"
+			check(t, c, opPut, k(ownRecord), true)
+			check(t, c, opRead, k(ownRecord), false)
+			check(t, c, opList, k("audit/2026-12-01/"), false)
+			check(t, c, opPut, k("audit/2026-12-01/20261201T090000.000000000Z-submit-"+w.other+"-0a1b2c.json"), false)
+			check(t, c, opPut, k("audit/2026-12-01/20261201T090000.000000000Z-take-"+w.mpid+"-0a1b2c.json"), false)
 			for _, dir := range []string{"", "sit/", k("cuts/"), k("cuts/ees/"), k("inbox/"), k("allocations/"), k("reports/ees/")} {
 				check(t, c, opList, dir, false)
 			}

@@ -19,7 +19,9 @@ import (
 	"github.com/mhhs-sit/datacut/internal/store"
 )
 
-// Root holds the records: audit/<date>/<time>-<action>-<random>.json.
+// Root holds the records: audit/<date>/<time>-<action>[-<MPID>]-<random>.json.
+// The MPID in the name lets a participant's identity be allowed to add its
+// own submit records and nothing else (see SubmitPattern).
 const Root = "audit/"
 
 // Schema is the schema value of the records this version writes.
@@ -48,6 +50,9 @@ type Record struct {
 	// "3 identities created"), never a value.
 	Detail  string   `json:"detail,omitempty"`
 	Objects []Object `json:"objects,omitempty"`
+	// Suspect is set by List, never written: the record's key does not
+	// name its action and MPID, so datacut did not write it as it is.
+	Suspect string `json:"suspect,omitempty"`
 }
 
 // Object is a key the action wrote, removed or read.
@@ -70,14 +75,19 @@ const (
 func Write(ctx context.Context, st store.Store, r Record) error {
 	r.Schema = Schema
 	if r.Time.IsZero() {
-		r.Time = time.Now().UTC()
+		r.Time = time.Now()
 	}
+	r.Time = r.Time.UTC()
 	if r.Who == "" {
 		r.Who = store.Who(st)
 	}
 	var rnd [6]byte
 	rand.Read(rnd[:])
-	key := fmt.Sprintf("%s%s/%s-%s-%s.json", Root, r.Time.Format(time.DateOnly), r.Time.Format("20060102T150405.000000000Z"), r.Action, hex.EncodeToString(rnd[:]))
+	name := r.Action
+	if r.MPID != "" {
+		name += "-" + r.MPID
+	}
+	key := fmt.Sprintf("%s%s/%s-%s-%s.json", Root, r.Time.Format(time.DateOnly), r.Time.Format(keyTime), name, hex.EncodeToString(rnd[:]))
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
@@ -88,6 +98,15 @@ func Write(ctx context.Context, st store.Store, r Record) error {
 	}
 	return nil
 }
+
+// SubmitPattern matches, as an S3 policy resource pattern under the
+// store's prefix, the keys of the submit records of mpid: what a
+// participant's identity may add to the trail.
+func SubmitPattern(mpid string) string {
+	return Root + "*-" + ActionSubmit + "-" + mpid + "-*"
+}
+
+const keyTime = "20060102T150405.000000000Z"
 
 // Filter selects records.
 type Filter struct {
@@ -108,6 +127,21 @@ func (f Filter) keep(r *Record) bool {
 		}
 	}
 	return false
+}
+
+// named says whether key is <time>-<action>[-<MPID>]-<random>.json for r.
+func named(key string, r *Record) bool {
+	name := r.Action
+	if r.MPID != "" {
+		name += "-" + r.MPID
+	}
+	base := key[strings.LastIndexByte(key, '/')+1:]
+	t, rest, ok := strings.Cut(strings.TrimSuffix(base, ".json"), "-")
+	if !ok || t != r.Time.UTC().Format(keyTime) {
+		return false
+	}
+	i := strings.LastIndexByte(rest, '-')
+	return i > 0 && rest[:i] == name
 }
 
 // List reads the records f selects, oldest first.
@@ -133,6 +167,10 @@ func List(ctx context.Context, st store.Store, f Filter) ([]Record, error) {
 		var r Record
 		if err := json.Unmarshal(b, &r); err != nil {
 			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		r.Suspect = ""
+		if !named(k, &r) {
+			r.Suspect = "its key does not name its action and MPID: not written by datacut as it stands"
 		}
 		if f.keep(&r) {
 			out = append(out, r)

@@ -8,25 +8,11 @@ import (
 	"github.com/mhhs-sit/datacut/internal/cut"
 )
 
-// audit records a taken submission: the submission as its sender put it
-// (only the MPID's organisation may write its inbox folder), then what the
-// run made of it and removes. Without a receipt (rc nil) it records only
-// the removal of a submission taken before.
+// audit records what the run made of a taken submission and removes
+// (its sender's submit record is datacut submit's). Without a receipt (rc
+// nil) it records only the removal of a submission taken before.
 func (r *runner) audit(ctx context.Context, p *cut.Pending, rc *cut.Receipt, m *cut.Manifest, removed []string) error {
 	base := audit.Record{Tool: r.opt.Tool, MPID: p.MPID, Cut: p.Cut, Submission: p.ID}
-	if rc != nil {
-		sub := base
-		sub.Action, sub.Time = audit.ActionSubmit, p.Since.UTC()
-		sub.Who = "inbox/" + p.MPID + "/ writer"
-		sub.Detail = fmt.Sprintf("%s submission, as at %s", p.Submission.Kind, p.Submission.AsAt)
-		for _, f := range p.Submission.Files {
-			sub.Objects = append(sub.Objects, audit.Object{Op: audit.OpPut, Key: cut.SubmissionDir(p.MPID, p.Cut, p.ID) + f.Name, Size: f.Size, SHA256: f.SHA256})
-		}
-		sub.Objects = append(sub.Objects, audit.Object{Op: audit.OpPut, Key: cut.SubmissionKey(p.MPID, p.Cut, p.ID), SHA256: p.SHA256})
-		if err := audit.Write(ctx, r.opt.Store, sub); err != nil {
-			return err
-		}
-	}
 	take := base
 	take.Action = audit.ActionTake
 	take.Detail = "raw files of a submission taken before removed"
@@ -35,6 +21,7 @@ func (r *runner) audit(ctx context.Context, p *cut.Pending, rc *cut.Receipt, m *
 		for _, in := range p.Files {
 			take.Objects = append(take.Objects, audit.Object{Op: audit.OpRead, Key: in.Key, Size: in.Size})
 		}
+		take.Objects = append(take.Objects, audit.Object{Op: audit.OpRead, Key: cut.SubmissionKey(p.MPID, p.Cut, p.ID), SHA256: p.SHA256})
 	}
 	if m != nil {
 		take.Detail = fmt.Sprintf("version %d", m.Version)

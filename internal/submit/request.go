@@ -30,6 +30,8 @@ type Request struct {
 	Files []string
 	// MaxFindings caps the findings kept per file (default 20).
 	MaxFindings int
+	// Tool names the program and its version in the audit record.
+	Tool string
 }
 
 // RequestError is a mistake in a request, corrected by changing it (a usage

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mhhs-sit/datacut/internal/audit"
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/store/local"
@@ -149,8 +150,22 @@ func TestUploadWritesFilesThenSubmissionLast(t *testing.T) {
 		t.Fatalf("generated id %q", id)
 	}
 	dir := cut.SubmissionDir("MTRA", "mop-mtd", id)
-	if len(rec.puts) != len(local)+1 || rec.puts[len(rec.puts)-1] != dir+cut.SubmissionFile {
-		t.Fatalf("puts %v: want the %d files, then %s last", rec.puts, len(local), cut.SubmissionFile)
+	if len(rec.puts) != len(local)+2 || !strings.HasPrefix(rec.puts[len(local)], audit.Root) || rec.puts[len(rec.puts)-1] != dir+cut.SubmissionFile {
+		t.Fatalf("puts %v: want the %d files, the audit record, then %s last", rec.puts, len(local), cut.SubmissionFile)
+	}
+	// The audit record: who sent what, with sizes and SHA-256.
+	recs, err := audit.List(ctx, rec, audit.Filter{MPID: "MTRA"})
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("audit records %+v, %v", recs, err)
+	}
+	if r := recs[0]; r.Action != audit.ActionSubmit || r.Submission != id || r.Who != store.Who(rec) || r.Suspect != "" || len(r.Objects) != len(local)+1 {
+		t.Fatalf("the submit record: %+v", r)
+	}
+	for i, f := range local {
+		want, size := sha(t, f)
+		if o := recs[0].Objects[i]; o.Key != dir+filepath.Base(f) || o.SHA256 != want || o.Size != size {
+			t.Errorf("audit object %d: %+v, want %s (%d bytes, %s)", i, o, dir+filepath.Base(f), size, want)
+		}
 	}
 	for i, f := range local {
 		if rec.puts[i] != dir+filepath.Base(f) {
@@ -287,7 +302,7 @@ func TestBrokenFilesAreRefusedUnlessAllowed(t *testing.T) {
 			t.Errorf("%s: the report does not say why and how:\n%s", c.name, out.String())
 		}
 		p.AllowBroken = true
-		if _, err := Upload(ctx, st, p, now, nil); err != nil || len(st.puts) != 2 {
+		if _, err := Upload(ctx, st, p, now, nil); err != nil || len(st.puts) != 3 { // the file, the audit record, submission.json
 			t.Errorf("%s: --allow-broken: %v, puts %v", c.name, err, st.puts)
 		}
 	}
@@ -573,5 +588,30 @@ func TestWaitPrintsTheReceipt(t *testing.T) {
 	}
 	if ok, err := Submitted(ctx, st, "MTRA", "mop-mtd", "s2"); ok || err != nil {
 		t.Fatalf("Submitted of nothing: %v %v", ok, err)
+	}
+}
+
+// noAudit refuses to add audit records, as a store whose policies predate
+// the participants' submit records does.
+type noAudit struct{ store.Store }
+
+func (n noAudit) Put(ctx context.Context, key string, rd io.Reader, size int64) error {
+	if strings.HasPrefix(key, audit.Root) {
+		return errors.New("refused")
+	}
+	return n.Store.Put(ctx, key, rd, size)
+}
+
+// TestUploadNeedsItsAuditRecord: a submission whose audit record cannot be
+// written is not sent (nothing takeable, nothing left).
+func TestUploadNeedsItsAuditRecord(t *testing.T) {
+	d := definitions(t)
+	p := prepare(t, d, Request{MPID: "MTRA", Cut: "mop-mtd", Files: files(t, market(t, 0), "MTRA", "mop-mtd")})
+	st := noAudit{newStore(t)}
+	if _, err := Upload(context.Background(), st, p, now, nil); !errors.Is(err, ErrAuditRecord) {
+		t.Fatalf("upload without its audit record: %v", err)
+	}
+	if left := keys(t, st, cut.InboxRoot); len(left) > 0 {
+		t.Fatalf("left in the inbox: %v", left)
 	}
 }

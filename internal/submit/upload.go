@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mhhs-sit/datacut/internal/audit"
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/store"
 )
@@ -70,14 +71,22 @@ func Upload(ctx context.Context, st store.Store, p *Plan, now time.Time, progres
 		total += f.Size
 	}
 	var uploaded []string
+	recorded := false
 	cleanup := func(err error) (string, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		var left []string
+		undo := audit.Record{Tool: p.Tool, Action: audit.ActionSubmit, MPID: s.MPID, Cut: s.Cut, Submission: id,
+			Detail: "not completed: the files uploaded are removed"}
 		for _, k := range uploaded {
 			if derr := st.Delete(ctx, k); derr != nil {
 				left = append(left, k)
+			} else {
+				undo.Objects = append(undo.Objects, audit.Object{Op: audit.OpDelete, Key: k})
 			}
+		}
+		if recorded {
+			audit.Write(ctx, st, undo) // best effort: the submission failed already
 		}
 		if len(left) > 0 {
 			return "", fmt.Errorf("%w (and removing the files uploaded so far failed: %s is left without %s, and nothing will take it)", err, strings.Join(left, ", "), cut.SubmissionFile)
@@ -98,10 +107,36 @@ func Upload(ctx context.Context, st store.Store, p *Plan, now time.Time, progres
 		}
 		uploaded = append(uploaded, key)
 	}
+	// The audit record goes first: until submission.json is there nothing
+	// takes the files, so a submission is never taken unrecorded.
+	if err := audit.Write(ctx, st, record(p, id, dir)); err != nil {
+		return cleanup(fmt.Errorf("%w: %w", ErrAuditRecord, err))
+	}
+	recorded = true
 	if err := cut.WriteSubmission(ctx, st, id, s); err != nil {
 		return cleanup(fmt.Errorf("writing %s: %w", cut.SubmissionKey(s.MPID, s.Cut, id), err))
 	}
 	return id, nil
+}
+
+// ErrAuditRecord wraps the error of writing a submission's audit record:
+// the submission is not sent without it.
+var ErrAuditRecord = errors.New("the submission's audit record could not be added, so it was not sent")
+
+// record is the audit record of a submission sent: its files with sizes
+// and SHA-256, and its submission.json.
+func record(p *Plan, id, dir string) audit.Record {
+	s := p.Submission
+	r := audit.Record{Tool: p.Tool, Action: audit.ActionSubmit, MPID: s.MPID, Cut: s.Cut, Submission: id,
+		Detail: fmt.Sprintf("%s submission, as at %s, %d files", s.Kind, s.AsAt, len(p.Files))}
+	if s.Kind == cut.KindAmend {
+		r.Detail += fmt.Sprintf(", amending version %d", s.Amends)
+	}
+	for _, f := range p.Files {
+		r.Objects = append(r.Objects, audit.Object{Op: audit.OpPut, Key: dir + f.Name, Size: f.Size, SHA256: f.SHA256})
+	}
+	r.Objects = append(r.Objects, audit.Object{Op: audit.OpPut, Key: cut.SubmissionKey(s.MPID, s.Cut, id)})
+	return r
 }
 
 // freshID is the request's id if unused, else a new one.
