@@ -11,8 +11,11 @@ import (
 
 	"github.com/mhhs-sit/datacut/internal/access"
 	"github.com/mhhs-sit/datacut/internal/cli"
+	"github.com/mhhs-sit/datacut/internal/pipeline"
 	"github.com/mhhs-sit/datacut/internal/store/location"
 	"github.com/mhhs-sit/datacut/internal/store/miniotest"
+	"github.com/mhhs-sit/datacut/internal/store/s3"
+	"github.com/mhhs-sit/datacut/pipelines"
 )
 
 func TestAccessPlan(t *testing.T) {
@@ -149,5 +152,31 @@ func TestAccessApplyOnMinIO(t *testing.T) {
 	if code != cli.ExitFailure || !strings.Contains(errs, "access denied") ||
 		!strings.Contains(errs, "your credentials (s3:p-BRGT, Bright Energy) may write only inbox/BRGT/") || strings.Contains(errs, "SECRET") {
 		t.Fatalf("BRGT sending CRWN's cut: exit %d\n%s%s", code, sout, errs)
+	}
+
+	// Bright Energy's status is its own MPIDs', read with its credentials.
+	code, sout, errs = execDatacut(ctx, "status", "--store", store)
+	if code != 0 || !strings.Contains(sout, "Bright Energy's MPIDs only (BRGT)") || !strings.Contains(sout, "BRGT ees") || strings.Contains(sout, "CRWN") {
+		t.Fatalf("BRGT's status: exit %d\n%s%s", code, sout, errs)
+	}
+	// A test lead may not list the store: it reads the status the last run
+	// published (here by the operator's credentials).
+	root, err := s3.Open(ctx, s3.Config{Endpoint: srv.Endpoint, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, Bucket: bucket, Prefix: "sit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := pipeline.Load(pipelines.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishStatus(ctx, root, set, t.Output())
+	lead, _ := os.ReadFile(filepath.Join(o.secretsOut, "datacut-testlead.env"))
+	for _, line := range strings.Split(strings.TrimSpace(string(lead)), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		t.Setenv(k, v)
+	}
+	code, sout, errs = execDatacut(ctx, "status", "--store", store)
+	if code != 0 || !strings.Contains(sout, "as the last run saw it") || !strings.Contains(sout, "BRGT ees") || !strings.Contains(sout, "CRWN") {
+		t.Fatalf("the test lead's status: exit %d\n%s%s", code, sout, errs)
 	}
 }

@@ -96,6 +96,7 @@ func runDemo(ctx context.Context, o *demoOptions, out io.Writer) error {
 	}, out); err != nil {
 		return err
 	}
+	publishStatus(ctx, st, set, out)
 	fmt.Fprintf(out, "\nnext: datacut status --store %s   ·   datacut ls --store %s cuts/   ·   datacut verify --store %s --cut <prefix>   (the faults above are intended)\n", o.dir, o.dir, o.dir)
 	return nil
 }

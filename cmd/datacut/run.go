@@ -141,6 +141,7 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	publishStatus(ctx, st, set, os.Stderr)
 	if o.json {
 		json.NewEncoder(out).Encode(sum)
 	} else {

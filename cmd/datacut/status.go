@@ -3,16 +3,23 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/mhhs-sit/datacut/internal/access"
 	"github.com/mhhs-sit/datacut/internal/cli"
+	"github.com/mhhs-sit/datacut/internal/cut"
+	"github.com/mhhs-sit/datacut/internal/pipeline"
 	"github.com/mhhs-sit/datacut/internal/status"
+	"github.com/mhhs-sit/datacut/internal/store"
+	"github.com/mhhs-sit/datacut/internal/store/s3"
 )
 
 type statusOptions struct {
@@ -48,6 +55,11 @@ It reads manifests, latest.json, submission.json and listings only, never
 data. --html FILE also writes the rows as one self-contained page (filter by
 state with its chips).
 
+On MinIO it reads what the credentials in use may: a participant's (from
+datacut access apply) show its own organisation's MPIDs; credentials that
+may not list the store (a test lead's) show the status the last datacut run
+published (reports/status.json), and say when that was.
+
 ` + cli.ExitCodesDoc,
 		Example: `  datacut status --store ./data
   datacut status --store ./data --mpid BRGT
@@ -74,22 +86,35 @@ func runStatus(ctx context.Context, o *statusOptions, out io.Writer, now time.Ti
 	if set.Register == nil {
 		return cli.Usage("%s has no programme.yaml: status compares the store with the programme register", o.where())
 	}
+	if o.mpid != "" && !cut.IsMPID(o.mpid) {
+		return cli.Usage("--mpid %q is not an MPID (4 characters A-Z or 0-9, like BRGT)", o.mpid)
+	}
 	st, err := o.store.Open(ctx)
 	if err != nil {
 		return err
 	}
-	rows, err := status.Build(ctx, st, set.Register, now)
-	if err != nil {
+	scope, note := statusScope(o.mpid, st, set)
+	rows, err := status.Build(ctx, st, set.Register, now, scope)
+	if errors.Is(err, s3.ErrAccessDenied) {
+		// Credentials that may not list the store (a test lead's) read the
+		// status the last run published.
+		snap, serr := status.ReadSnapshot(ctx, st)
+		if serr != nil {
+			return fmt.Errorf("%w\n  and the status the last run publishes (%s) cannot be read either: %v", err, cut.StatusKey, serr)
+		}
+		rows, now = snap.Rows, snap.Built
+		note = fmt.Sprintf("as the last run saw it, %s (%s): the credentials in use (%s) may not list the store", snap.Built.Format("2006-01-02 15:04 UTC"), cut.StatusKey, store.Who(st))
+	} else if err != nil {
 		return err
 	}
-	if o.mpid != "" {
+	if len(scope.MPIDs) > 0 {
 		var mine []status.Row
 		for _, r := range rows {
-			if r.MPID == o.mpid {
+			if slices.Contains(scope.MPIDs, r.MPID) {
 				mine = append(mine, r)
 			}
 		}
-		if len(mine) == 0 {
+		if len(mine) == 0 && o.mpid != "" {
 			return cli.Usage("MPID %s is neither in the programme register nor in %s", o.mpid, st)
 		}
 		rows = mine
@@ -102,11 +127,46 @@ func runStatus(ctx context.Context, o *statusOptions, out io.Writer, now time.Ti
 	if o.json {
 		return json.NewEncoder(out).Encode(rows)
 	}
+	if note != "" {
+		fmt.Fprintf(out, "%s\n\n", note)
+	}
 	printStatus(out, rows)
 	if o.html != "" {
 		fmt.Fprintf(out, "page: %s\n", o.html)
 	}
 	return nil
+}
+
+// statusScope is what status reads: one MPID's folders for --mpid, a
+// participant's own MPIDs when the credentials are its organisation's
+// (they may list nothing else), else the whole store.
+func statusScope(mpid string, st store.Store, set *pipeline.Set) (status.Scope, string) {
+	if mpid != "" {
+		return status.Scope{MPIDs: []string{mpid}, Cuts: set.Names()}, ""
+	}
+	who := store.Who(st)
+	o, ok := access.Organisation(set.Register, strings.TrimPrefix(who, "s3:"))
+	if !ok || !strings.HasPrefix(who, "s3:") {
+		return status.Scope{}, ""
+	}
+	var mpids []string
+	for _, m := range o.MPIDs {
+		mpids = append(mpids, m.MPID)
+	}
+	return status.Scope{MPIDs: mpids, Cuts: set.Names()},
+		fmt.Sprintf("%s's MPIDs only (%s): the credentials in use (%s) read only their own", o.Name, strings.Join(mpids, ", "), who)
+}
+
+// publishStatus publishes the whole store's status after a run, for test
+// leads, whose credentials read reports/ but may not list the store. A
+// failure is said, not fatal: the run's own work is done.
+func publishStatus(ctx context.Context, st store.Store, set *pipeline.Set, warn io.Writer) {
+	if set.Register == nil {
+		return
+	}
+	if err := status.Publish(ctx, st, set.Register, time.Now()); err != nil {
+		fmt.Fprintf(warn, "warning: the status for test leads (%s) was not published: %v\n", cut.StatusKey, err)
+	}
 }
 
 func writeStatusPage(path string, rows []status.Row, register string, now time.Time) error {

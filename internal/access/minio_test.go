@@ -282,6 +282,7 @@ func TestAccessIsolationOnMinIO(t *testing.T) {
 		}
 	}
 	put("audit/x.json")
+	put(cut.StatusKey)
 
 	check := func(t *testing.T, c *minio.Client, op, key string, allow bool) {
 		t.Helper()
@@ -312,6 +313,7 @@ func TestAccessIsolationOnMinIO(t *testing.T) {
 			for _, op := range []string{opRead, opWrite, opList} {
 				check(t, c, op, k("audit/x.json"), false)
 			}
+			check(t, c, opRead, k(cut.StatusKey), false) // every participant's status
 			// It adds the audit records of its own submissions, never
 			// reads them back, and writes no other record.
 			ownRecord := "audit/2026-12-01/20261201T090000.000000000Z-submit-" + w.mpid + "-0a1b2c.json"
@@ -339,6 +341,8 @@ func TestAccessIsolationOnMinIO(t *testing.T) {
 		{"datacut-testlead", opRead, "reports/ees/mpid=BRGT/s1/receipt.json", true},
 		{"datacut-testlead", opRead, "allocations/sit/r1/packs/SIT-A/supplier-BRGT/x.parquet", true},
 		{"datacut-testlead", opWrite, "reports/ees/mpid=BRGT/s1/receipt.json", false},
+		{"datacut-testlead", opRead, cut.StatusKey, true},
+		{"datacut-worker", opPut, cut.StatusKey, true},
 		{"datacut-si", opRead, "inbox/BRGT/ees/s1/a.csv", false},
 		{"datacut-si", opRead, "quarantine/ees/mpid=BRGT/s1/files/a.csv", false},
 		{"datacut-si", opRead, "cuts/ees/mpid=BRGT/cut=x/t.parquet", true},

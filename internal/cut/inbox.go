@@ -42,36 +42,54 @@ type Ignored struct {
 // checked as far as the inbox alone tells: its submission.json is there
 // and valid and every file it lists is there with its size.
 func ScanInbox(ctx context.Context, st store.Store, keep func(mpid, cutType string) bool) ([]*Pending, []Ignored, error) {
+	return scanInbox(ctx, st, []string{InboxRoot}, keep)
+}
+
+// ScanInboxOf is ScanInbox of the inbox folders of mpids only, which is
+// what a participant's own credentials may list.
+func ScanInboxOf(ctx context.Context, st store.Store, mpids []string) ([]*Pending, []Ignored, error) {
+	roots := make([]string, len(mpids))
+	for i, m := range mpids {
+		roots[i] = InboxRoot + m + "/"
+	}
+	return scanInbox(ctx, st, roots, nil)
+}
+
+func scanInbox(ctx context.Context, st store.Store, roots []string, keep func(mpid, cutType string) bool) ([]*Pending, []Ignored, error) {
 	var ignored []Ignored
 	byDir := map[string]*Pending{}
 	meta := map[string]store.Info{}
-	err := st.List(ctx, InboxRoot, func(i store.Info) error {
-		f, err := ParseInboxKey(i.Key)
-		if err != nil {
-			ignored = append(ignored, Ignored{Key: i.Key, Reason: err.Error()})
+	list := func(root string) error {
+		return st.List(ctx, root, func(i store.Info) error {
+			f, err := ParseInboxKey(i.Key)
+			if err != nil {
+				ignored = append(ignored, Ignored{Key: i.Key, Reason: err.Error()})
+				return nil
+			}
+			if keep != nil && !keep(f.MPID, f.Type) {
+				return nil
+			}
+			dir := InboxDir(f.MPID, f.Type) + f.Submission
+			p := byDir[dir]
+			if p == nil {
+				p = &Pending{MPID: f.MPID, Cut: f.Type, ID: f.Submission}
+				byDir[dir] = p
+			}
+			if i.Modified.After(p.Since) {
+				p.Since = i.Modified
+			}
+			if f.Submission != "" && f.Name == SubmissionFile {
+				meta[dir] = i
+			} else {
+				p.Files = append(p.Files, i)
+			}
 			return nil
+		})
+	}
+	for _, root := range roots {
+		if err := list(root); err != nil {
+			return nil, nil, fmt.Errorf("listing %s: %w", root, err)
 		}
-		if keep != nil && !keep(f.MPID, f.Type) {
-			return nil
-		}
-		dir := InboxDir(f.MPID, f.Type) + f.Submission
-		p := byDir[dir]
-		if p == nil {
-			p = &Pending{MPID: f.MPID, Cut: f.Type, ID: f.Submission}
-			byDir[dir] = p
-		}
-		if i.Modified.After(p.Since) {
-			p.Since = i.Modified
-		}
-		if f.Submission != "" && f.Name == SubmissionFile {
-			meta[dir] = i
-		} else {
-			p.Files = append(p.Files, i)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("listing the inbox: %w", err)
 	}
 	out := make([]*Pending, 0, len(byDir))
 	for dir, p := range byDir {

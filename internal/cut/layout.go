@@ -133,6 +133,14 @@ func ReportDir(cutType, mpid, submission string) string {
 	return fmt.Sprintf("%s%s/mpid=%s/%s/", ReportsRoot, cutType, mpid, submission)
 }
 
+// StatusKey and StatusPageKey hold the whole store's status as the last
+// run saw it, for those who may read reports but not list the store (test
+// leads); a participant reads neither (its own status it builds itself).
+const (
+	StatusKey     = ReportsRoot + "status.json"
+	StatusPageKey = ReportsRoot + "status.html"
+)
+
 // ReceiptKey says what became of a submission: written by the run that
 // took it, the last thing before its raw files are removed.
 func ReceiptKey(cutType, mpid, submission string) string {

@@ -19,7 +19,7 @@ import (
 // the quarantined files and the waiting submissions with age and reason.
 func TestHTMLInChromium(t *testing.T) {
 	st := fixture(t)
-	rows, err := Build(context.Background(), st, builtInRegister(t), now)
+	rows, err := Build(context.Background(), st, builtInRegister(t), now, Scope{})
 	if err != nil {
 		t.Fatal(err)
 	}

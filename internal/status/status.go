@@ -8,6 +8,7 @@ package status
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -108,10 +109,45 @@ func (w Waiting) Why() string {
 	return w.Reason
 }
 
+// Scope limits what Build reads. The zero Scope reads the whole store;
+// with MPIDs it reads only their folders (inbox/<M>/ and
+// <root>/<cut>/mpid=<M>/ for each of Cuts), which is what a participant's
+// own credentials may list, and gives only their rows.
+type Scope struct {
+	MPIDs []string
+	Cuts  []string // the cut types to look for
+}
+
+// prefixes are the folders of root (cuts/ or quarantine/) to list.
+func (s Scope) prefixes(root string) []string {
+	if len(s.MPIDs) == 0 {
+		return []string{root}
+	}
+	var out []string
+	for _, c := range s.Cuts {
+		for _, m := range s.MPIDs {
+			out = append(out, root+c+"/mpid="+m+"/")
+		}
+	}
+	return out
+}
+
+func (s Scope) has(mpid string) bool { return len(s.MPIDs) == 0 || slices.Contains(s.MPIDs, mpid) }
+
+// listAll lists every prefix of root the scope reads.
+func (s Scope) listAll(ctx context.Context, st store.Store, root string, fn func(store.Info) error) error {
+	for _, p := range s.prefixes(root) {
+		if err := st.List(ctx, p, fn); err != nil {
+			return fmt.Errorf("listing %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
 // Build lists every expected (MPID, cut type) of the register and every
 // one present in the store, in organisation, MPID and cut order; a nil
 // register makes every present cut unexpected. now decides what is due.
-func Build(ctx context.Context, st store.Store, reg *programme.Register, now time.Time) ([]Row, error) {
+func Build(ctx context.Context, st store.Store, reg *programme.Register, now time.Time, scope Scope) ([]Row, error) {
 	rows := map[[2]string]*Row{}
 	row := func(mpid, cutType string) *Row {
 		k := [2]string{mpid, cutType}
@@ -136,23 +172,26 @@ func Build(ctx context.Context, st store.Store, reg *programme.Register, now tim
 			}
 		}
 	}
-	if err := published(ctx, st, row); err != nil {
+	if err := published(ctx, st, scope, row); err != nil {
 		return nil, err
 	}
-	if err := waiting(ctx, st, row, now); err != nil {
+	if err := waiting(ctx, st, scope, row, now); err != nil {
 		return nil, err
 	}
-	err := st.List(ctx, cut.QuarantineRoot, func(i store.Info) error {
+	err := scope.listAll(ctx, st, cut.QuarantineRoot, func(i store.Info) error {
 		if q, ok := cut.ParseQuarantineKey(i.Key); ok && !q.Rejected && cut.IsMPID(q.MPID) {
 			row(q.MPID, q.Type).Quarantined++
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listing quarantine: %w", err)
+		return nil, err
 	}
 	out := make([]Row, 0, len(rows))
 	for _, r := range rows {
+		if !scope.has(r.MPID) {
+			continue
+		}
 		if reg != nil {
 			if o := reg.Org(r.MPID); o != nil {
 				r.Organisation, r.SIT = o.Name, o.SIT
@@ -212,14 +251,14 @@ func extracted(v *Version) time.Time {
 // published finds each MPID's latest version of each cut type (the one its
 // latest.json names; before that is written, the latest of its manifests
 // by as-at date) and counts its versions.
-func published(ctx context.Context, st store.Store, row func(mpid, cutType string) *Row) error {
+func published(ctx context.Context, st store.Store, scope Scope, row func(mpid, cutType string) *Row) error {
 	type group struct {
 		cut, mpid string
 		manifests []string // prefixes
 		latest    bool
 	}
 	groups := map[[2]string]*group{}
-	err := st.List(ctx, cut.CutsRoot, func(i store.Info) error {
+	err := scope.listAll(ctx, st, cut.CutsRoot, func(i store.Info) error {
 		k, ok := cut.ParseCutKey(i.Key)
 		if !ok || !cut.IsMPID(k.MPID) || (!k.Latest && k.Name != cut.ManifestFile) {
 			return nil
@@ -237,7 +276,7 @@ func published(ctx context.Context, st store.Store, row func(mpid, cutType strin
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("listing published cuts: %w", err)
+		return err
 	}
 	for _, g := range groups {
 		if len(g.manifests) == 0 {
@@ -269,8 +308,12 @@ func published(ctx context.Context, st store.Store, row func(mpid, cutType strin
 // waiting lists the inbox's submissions that no run has taken (a
 // submission with a receipt was taken: its folder is only kept raw, or not
 // removed yet).
-func waiting(ctx context.Context, st store.Store, row func(mpid, cutType string) *Row, now time.Time) error {
-	pending, _, err := cut.ScanInbox(ctx, st, nil)
+func waiting(ctx context.Context, st store.Store, scope Scope, row func(mpid, cutType string) *Row, now time.Time) error {
+	scan := func() ([]*cut.Pending, []cut.Ignored, error) { return cut.ScanInbox(ctx, st, nil) }
+	if len(scope.MPIDs) > 0 {
+		scan = func() ([]*cut.Pending, []cut.Ignored, error) { return cut.ScanInboxOf(ctx, st, scope.MPIDs) }
+	}
+	pending, _, err := scan()
 	if err != nil {
 		return err
 	}

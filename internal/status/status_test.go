@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,7 +127,7 @@ func get(t *testing.T, rows []Row, mpid, c string) Row {
 func TestStates(t *testing.T) {
 	st := fixture(t)
 	reg := builtInRegister(t)
-	rows, err := Build(context.Background(), st, reg, now)
+	rows, err := Build(context.Background(), st, reg, now, Scope{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +161,7 @@ func TestStates(t *testing.T) {
 	if r := get(t, rows, "MTRA", "ees"); r.State != Unexpected || r.Latest.AsAtDate() != "2026-11-30" {
 		t.Errorf("a MOp's EES cut: %s", r.State)
 	}
-	later, err := Build(context.Background(), st, reg, time.Date(2027, 1, 30, 9, 0, 0, 0, time.UTC))
+	later, err := Build(context.Background(), st, reg, time.Date(2027, 1, 30, 9, 0, 0, 0, time.UTC), Scope{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,11 +202,106 @@ func TestWithoutLatestJSON(t *testing.T) {
 	}
 	publish(t, st, "ees", "BRGT", 1, "2026-11-30", now)
 	publish(t, st, "ees", "BRGT", 2, "2026-11-01", now)
-	rows, err := Build(context.Background(), st, nil, now)
+	rows, err := Build(context.Background(), st, nil, now, Scope{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rows) != 1 || rows[0].Latest == nil || rows[0].Latest.Version != 1 || rows[0].Versions != 2 || rows[0].State != Unexpected {
 		t.Errorf("rows %+v", rows)
+	}
+}
+
+// fenced is a store that refuses what a participant's identity may not
+// do: list or read outside its own MPIDs' folders.
+type fenced struct {
+	store.Store
+	mpids []string
+}
+
+func (f fenced) own(key string) bool {
+	for _, m := range f.mpids {
+		if strings.HasPrefix(key, cut.InboxRoot+m+"/") || strings.Contains(key, "/mpid="+m+"/") && !strings.HasPrefix(key, cut.InboxRoot) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f fenced) List(ctx context.Context, prefix string, fn func(store.Info) error) error {
+	if !f.own(prefix) {
+		return fmt.Errorf("access denied: list %s", prefix)
+	}
+	return f.Store.List(ctx, prefix, fn)
+}
+
+func (f fenced) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	if !f.own(key) {
+		return nil, fmt.Errorf("access denied: read %s", key)
+	}
+	return f.Store.Get(ctx, key)
+}
+
+func (f fenced) Stat(ctx context.Context, key string) (store.Info, error) {
+	if !f.own(key) {
+		return store.Info{}, fmt.Errorf("access denied: stat %s", key)
+	}
+	return f.Store.Stat(ctx, key)
+}
+
+// A participant's status, read with only its own folders, is its rows of
+// the whole store's.
+func TestScopeReadsOnlyItsOwn(t *testing.T) {
+	st := fixture(t)
+	reg := builtInRegister(t)
+	types, _ := cut.LoadTypes(pipelines.FS)
+	all, err := Build(context.Background(), st, reg, now, Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mpids := []string{"BRGT", "MTRA"}
+	if _, err := Build(context.Background(), fenced{st, mpids}, reg, now, Scope{}); err == nil {
+		t.Fatal("the fence lets the whole store be listed")
+	}
+	mine, err := Build(context.Background(), fenced{st, mpids}, reg, now, Scope{MPIDs: mpids, Cuts: types.Names()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []Row
+	for _, r := range all {
+		if r.MPID == "BRGT" || r.MPID == "MTRA" {
+			want = append(want, r)
+		}
+	}
+	got, _ := json.Marshal(mine)
+	exp, _ := json.Marshal(want)
+	if string(got) != string(exp) || len(mine) < 4 {
+		t.Fatalf("scoped rows:\n%s\nwant:\n%s", got, exp)
+	}
+}
+
+// A run publishes the whole status for those who may not list the store;
+// it reads back as built, and its page is there.
+func TestSnapshot(t *testing.T) {
+	ctx := context.Background()
+	st := fixture(t)
+	reg := builtInRegister(t)
+	if _, err := ReadSnapshot(ctx, st); !store.IsNotFound(err) {
+		t.Fatalf("no snapshot yet: %v", err)
+	}
+	if err := Publish(ctx, st, reg, now); err != nil {
+		t.Fatal(err)
+	}
+	s, err := ReadSnapshot(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := Build(ctx, st, reg, now, Scope{})
+	got, _ := json.Marshal(s.Rows)
+	want, _ := json.Marshal(rows)
+	if string(got) != string(want) || !s.Built.Equal(now) || s.Register != reg.Version {
+		t.Fatalf("snapshot %s at %s, want the rows built at %s", got, s.Built, now)
+	}
+	if page, err := store.ReadAll(ctx, st, cut.StatusPageKey); err != nil || !strings.Contains(string(page), "BRGT") {
+		t.Fatalf("the status page: %v", err)
 	}
 }
