@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/mhhs-sit/datacut/internal/cli"
+	"github.com/mhhs-sit/datacut/internal/mask"
+	"github.com/mhhs-sit/datacut/internal/store/local"
+)
+
+// wantUsage runs datacut and wants exit 2 with each of wants in stderr.
+func wantUsage(t *testing.T, args []string, wants ...string) {
+	t.Helper()
+	code, stdout, stderr := execDatacut(context.Background(), args...)
+	if code != cli.ExitUsage {
+		t.Errorf("datacut %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, cli.ExitUsage, stdout, stderr)
+		return
+	}
+	for _, w := range wants {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("datacut %s: stderr %q lacks %q", strings.Join(args, " "), stderr, w)
+		}
+	}
+}
+
+// An unknown --cut or --mpid is a usage error naming what exists, not
+// "nothing pending".
+func TestRunRefusesUnknownCutAndMPID(t *testing.T) {
+	t.Setenv(mask.KeyEnv, testKey)
+	dir := t.TempDir()
+	st, err := local.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(context.Background(), "inbox/ZZZ9/mop-mtd/s1/D0150_1.dat", strings.NewReader("x"), 1); err != nil {
+		t.Fatal(err)
+	}
+	wantUsage(t, []string{"run", "--store", dir, "--cut", "mop-mtdd"}, `--cut "mop-mtdd" is not a cut type`, "mop-mtd, ")
+	wantUsage(t, []string{"run", "--store", dir, "--mpid", "mtra"}, `--mpid "mtra" is not an MPID`, "upper case")
+	wantUsage(t, []string{"run", "--store", dir, "--mpid", "QQQQ"}, "--mpid QQQQ is neither in the programme register nor in "+dir+"/inbox/",
+		"the programme register has AGGA, ", "MTRA", "the inbox has ZZZ9", "add it to programme.yaml")
+	// Known MPIDs: one of the register with nothing pending, one only in the inbox.
+	for _, mpid := range []string{"MTRA", "ZZZ9"} {
+		code, stdout, stderr := execDatacut(context.Background(), "run", "--store", dir, "--mpid", mpid, "--cut", "ees")
+		if code != cli.ExitOK || !strings.Contains(stdout, "nothing pending") {
+			t.Errorf("--mpid %s: exit %d\nstdout: %s\nstderr: %s", mpid, code, stdout, stderr)
+		}
+	}
+}
+
+func TestRunRefusesWorkersOutOfRange(t *testing.T) {
+	t.Setenv(mask.KeyEnv, testKey)
+	dir := t.TempDir()
+	for _, n := range []string{"-1", "0", "65", "100000"} {
+		wantUsage(t, []string{"run", "--store", dir, "--workers", n}, "--workers is "+n+": it must be 1 to 64")
+	}
+	if code, stdout, stderr := execDatacut(context.Background(), "run", "--store", dir, "--workers", "64"); code != cli.ExitOK {
+		t.Errorf("--workers 64: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
