@@ -22,6 +22,7 @@ func execute(t *testing.T, args ...string) (code int, stdout, stderr string) {
 
 func TestCommandLine(t *testing.T) {
 	store := t.TempDir()
+	missing := filepath.Join(store, "typo")
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	if err := os.WriteFile(bad, []byte("name: bad\nsi: MHSI\nsources: {cuts: [ees]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA]}\n  demands:\n  - {name: d, count: 1, filter: {segment: Q}}\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -44,11 +45,15 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"report"}, cli.ExitUsage, "", "--plan is required"},
 		{[]string{"report", "--plan", "sit", "--format", "pdf", "--store", store}, cli.ExitUsage, "", "--format is md, json or html"},
 		{[]string{"report", "--plan", "sit", "--store", store}, cli.ExitFailure, "", "allocate: "},
+		{[]string{"report", "--plan", "sit", "--store", missing}, cli.ExitUsage, "", "allocate: no store at " + missing + ": check --store"},
 		{[]string{"synth-cuts", "--mpans", "0"}, cli.ExitUsage, "", "--mpans must be positive"},
 	} {
 		code, stdout, stderr := execute(t, c.args...)
 		if code != c.code || !strings.Contains(stdout, c.stdout) || !strings.Contains(stderr, c.stderr) {
 			t.Errorf("allocate %s: exit %d\nstdout %q\nstderr %q\nwant exit %d, %q, %q", strings.Join(c.args, " "), code, stdout, stderr, c.code, c.stdout, c.stderr)
 		}
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("allocate report made the store %s", missing)
 	}
 }

@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -58,5 +62,32 @@ func TestRunRefusesWorkersOutOfRange(t *testing.T) {
 	}
 	if code, stdout, stderr := execDatacut(context.Background(), "run", "--store", dir, "--workers", "64"); code != cli.ExitOK {
 		t.Errorf("--workers 64: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// Commands that only read never make a store: a mistyped --store is said.
+func TestReadOnlyCommandsNeedAStore(t *testing.T) {
+	t.Setenv(mask.KeyEnv, testKey)
+	missing := filepath.Join(t.TempDir(), "typo")
+	for _, args := range [][]string{
+		{"ls"},
+		{"status"},
+		{"audit"},
+		{"prune"},
+		{"verify", "--cut", "cuts/mop-mtd/mpid=MTRA/cut=1/"},
+		{"submit", "--mpid", "MTRA", "--cut", "mop-mtd", "--id", "s1", "--wait"},
+	} {
+		wantUsage(t, append(args, "--store", missing), "no store at "+missing, "check --store")
+		if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("datacut %s made %s: %v", args[0], missing, err)
+		}
+	}
+	// An existing folder is a store, though nothing made it one.
+	empty := t.TempDir()
+	if code, stdout, stderr := execDatacut(context.Background(), "ls", "--store", empty); code != cli.ExitOK || !strings.Contains(stdout, "0 objects") {
+		t.Errorf("ls of an empty folder: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if entries, _ := os.ReadDir(empty); len(entries) != 0 {
+		t.Errorf("ls wrote into the store: %v", entries)
 	}
 }

@@ -74,7 +74,7 @@ func runStatus(ctx context.Context, o *statusOptions, out io.Writer, now time.Ti
 	if set.Register == nil {
 		return cli.Usage("%s has no programme.yaml: status compares the store with the programme register", o.where())
 	}
-	st, err := o.store.Open(ctx)
+	st, err := o.store.OpenExisting(ctx)
 	if err != nil {
 		return err
 	}
