@@ -91,3 +91,34 @@ func TestReadOnlyCommandsNeedAStore(t *testing.T) {
 		t.Errorf("ls wrote into the store: %v", entries)
 	}
 }
+
+func TestKeygen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "programme.key")
+	code, stdout, stderr := execDatacut(context.Background(), "keygen", "--out", path)
+	if code != cli.ExitOK {
+		t.Fatalf("keygen: exit %d\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := mask.LoadKey(path)
+	if err != nil || len(b) != 65 {
+		t.Fatalf("the key file (%d bytes) does not load: %v", len(b), err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file mode %v", fi.Mode())
+	}
+	if !strings.Contains(stdout, "fingerprint "+key.Fingerprint()) || strings.Contains(stdout, string(b[:16])) {
+		t.Errorf("keygen prints the fingerprint, never the key:\n%s", stdout)
+	}
+	wantUsage(t, []string{"keygen", "--out", path}, path+" exists: keygen never overwrites a key")
+	if again, _ := os.ReadFile(path); string(again) != string(b) {
+		t.Error("keygen overwrote the key")
+	}
+	wantUsage(t, []string{"keygen"}, "keygen needs --out FILE")
+	t.Setenv(mask.KeyEnv, "")
+	wantUsage(t, []string{"run", "--store", t.TempDir(), "--key-file", "/dev/zero"}, "mask key file /dev/zero is over 4 KiB")
+	t.Setenv(mask.KeyEnv, strings.Repeat("00", 32))
+	wantUsage(t, []string{"run", "--store", t.TempDir()}, "mask key is too weak", "datacut keygen --out FILE")
+}
