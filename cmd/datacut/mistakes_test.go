@@ -122,3 +122,44 @@ func TestKeygen(t *testing.T) {
 	t.Setenv(mask.KeyEnv, strings.Repeat("00", 32))
 	wantUsage(t, []string{"run", "--store", t.TempDir()}, "mask key is too weak", "datacut keygen --out FILE")
 }
+
+// What validate finds of a file as a whole, run says too: a flow version
+// not in the catalogue is a warning (exit 0, as validate's), a file
+// without instances an error (exit 1, as validate's).
+func TestRunSaysWhatValidateFindsOfAFile(t *testing.T) {
+	t.Setenv(mask.KeyEnv, testKey)
+	dir := t.TempDir()
+	good, err := os.ReadFile("testdata/dflow/d0150-good.dat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v999 := strings.NewReplacer("D0150002", "D0150999", "|MOPA|", "|MTRA|").Replace(string(good))
+	header := "ZHV|HDR0150|D0150002|M|MTRA|X|SUPA|20240101120000||||TR01|\nZPT|HDR0150|0||0|20240101120001|\n"
+	files := map[string]string{"D0150_v999.dat": v999, "D0150_hdr.dat": header}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := filepath.Join(dir, "store")
+	for _, c := range []struct {
+		file, mpid, want string
+		code             int
+	}{
+		{"D0150_v999.dat", "MTRA", "  warning: D0150_v999.dat: line 1 group ZHV [header.unknown-version] warning: version 999 of D0150 is not in DTC 15.4", cli.ExitOK},
+		{"D0150_hdr.dat", "MTRB", "  warning: D0150_hdr.dat: line 2 group 288 [group.cardinality-min] error: file needs at least 1 group 288", cli.ExitData},
+	} {
+		if code, stdout, stderr := execDatacut(context.Background(), "submit", "--store", store, "--mpid", c.mpid, "--cut", "mop-mtd", "--id", "s1", filepath.Join(dir, c.file)); code != cli.ExitOK {
+			t.Fatalf("submit %s: exit %d\n%s%s", c.file, code, stdout, stderr)
+		}
+		vcode, _, _ := execDatacut(context.Background(), "validate", filepath.Join(dir, c.file))
+		code, stdout, stderr := execDatacut(context.Background(), "run", "--store", store)
+		if code != c.code || vcode != c.code || !strings.Contains(stdout, c.want) {
+			t.Errorf("%s: run exit %d, validate exit %d, want %d and %q\n%s%s", c.file, code, vcode, c.code, c.want, stdout, stderr)
+		}
+		receipt, err := os.ReadFile(filepath.Join(store, "reports/mop-mtd/mpid="+c.mpid+"/s1/receipt.json"))
+		if err != nil || !strings.Contains(string(receipt), strings.TrimPrefix(c.want, "  warning: ")) {
+			t.Errorf("%s: the receipt lacks the finding (%v):\n%s", c.file, err, receipt)
+		}
+	}
+}

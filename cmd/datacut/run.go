@@ -53,6 +53,11 @@ or withdraws, plus its own: the earlier raw files are not needed. A submission
 without its submission.json, or missing a file it lists, or loose files outside
 a submission folder, wait in the inbox: never published, never removed.
 
+What validation finds of a file as a whole (no instances at all, a flow
+version not in DTC 15.4, a record out of place) is listed as the version's
+warnings in the manifest, the receipt and the summary; such a finding of
+severity error makes the exit 1, as datacut validate's does.
+
 Instances that fail validation are left out and listed in the manifest; broken
 files are copied to quarantine/<cut>/mpid=<MPID>/<submission id>/files/ with a
 report under reports/<cut>/mpid=<MPID>/<submission id>/, beside the
@@ -166,7 +171,7 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	switch {
 	case sum.Count(pipeline.StatusFailed) > 0:
 		return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("%d cuts failed (see the summary and logs)", sum.Count(pipeline.StatusFailed))}
-	case rejected > 0 || quarantined > 0 || sum.Count(pipeline.StatusNoPipeline) > 0:
+	case rejected > 0 || quarantined > 0 || sum.FileErrors() > 0 || sum.Count(pipeline.StatusNoPipeline) > 0:
 		return cli.DataErrors
 	}
 	return nil
@@ -251,6 +256,9 @@ func printRunSummary(w io.Writer, s *pipeline.Summary, where string) {
 	fmt.Fprintf(w, "\n%s published, %s already published, %d waiting, %d failed; %s rejected, %s quarantined\n",
 		plural(s.Count(pipeline.StatusPublished), "version"), plural(s.Count(pipeline.StatusAlreadyPublished), "submission"), s.Count(pipeline.StatusWaiting),
 		s.Count(pipeline.StatusFailed), plural(rejected, "instance"), plural(quarantined, "file"))
+	if n := s.FileErrors(); n > 0 {
+		fmt.Fprintf(w, "%s about published files as a whole (the warnings above; datacut validate exits 1 on them too)\n", plural(n, "error"))
+	}
 	fmt.Fprintf(w, "%.1f MB of input in %.1fs (%.1f MB/s)\n", mb, s.Seconds, mb/max(s.Seconds, 1e-9))
 	fmt.Fprintf(w, "tables:      %s/cuts/<cut>/mpid=<MPID>/cut=<id>/*.parquet (manifest.json beside them; * marks a cut's latest version)\n", where)
 	fmt.Fprintf(w, "receipts:    %s/reports/<cut>/mpid=<MPID>/<submission>/receipt.json\n", where)
