@@ -135,7 +135,9 @@ func TestRunSaysWhatValidateFindsOfAFile(t *testing.T) {
 	}
 	v999 := strings.NewReplacer("D0150002", "D0150999", "|MOPA|", "|MTRA|").Replace(string(good))
 	header := "ZHV|HDR0150|D0150002|M|MTRA|X|SUPA|20240101120000||||TR01|\nZPT|HDR0150|0||0|20240101120001|\n"
-	files := map[string]string{"D0150_v999.dat": v999, "D0150_hdr.dat": header}
+	lines := strings.SplitAfterN(v999, "\n", 3)
+	blanks := lines[0] + lines[1] + strings.Repeat("\n", 6) + lines[2] // 7 findings with the version's
+	files := map[string]string{"D0150_v999.dat": v999, "D0150_hdr.dat": header, "D0150_blank.dat": blanks}
 	for name, text := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
 			t.Fatal(err)
@@ -143,13 +145,14 @@ func TestRunSaysWhatValidateFindsOfAFile(t *testing.T) {
 	}
 	store := filepath.Join(dir, "store")
 	for _, c := range []struct {
-		file, mpid, want string
-		code             int
+		file, mpid, id, want string
+		code                 int
 	}{
-		{"D0150_v999.dat", "MTRA", "  warning: D0150_v999.dat: line 1 group ZHV [header.unknown-version] warning: version 999 of D0150 is not in DTC 15.4", cli.ExitOK},
-		{"D0150_hdr.dat", "MTRB", "  warning: D0150_hdr.dat: line 2 group 288 [group.cardinality-min] error: file needs at least 1 group 288", cli.ExitData},
+		{"D0150_v999.dat", "MTRA", "s1", "  warning: D0150_v999.dat: line 1 group ZHV [header.unknown-version] warning: version 999 of D0150 is not in DTC 15.4", cli.ExitOK},
+		{"D0150_blank.dat", "MTRA", "s2", "  warning: D0150_blank.dat: 2 more findings of the file (datacut validate lists them)", cli.ExitOK},
+		{"D0150_hdr.dat", "MTRB", "s1", "  warning: D0150_hdr.dat: line 2 group 288 [group.cardinality-min] error: file needs at least 1 group 288", cli.ExitData},
 	} {
-		if code, stdout, stderr := execDatacut(context.Background(), "submit", "--store", store, "--mpid", c.mpid, "--cut", "mop-mtd", "--id", "s1", filepath.Join(dir, c.file)); code != cli.ExitOK {
+		if code, stdout, stderr := execDatacut(context.Background(), "submit", "--store", store, "--mpid", c.mpid, "--cut", "mop-mtd", "--id", c.id, filepath.Join(dir, c.file)); code != cli.ExitOK {
 			t.Fatalf("submit %s: exit %d\n%s%s", c.file, code, stdout, stderr)
 		}
 		vcode, _, _ := execDatacut(context.Background(), "validate", filepath.Join(dir, c.file))
@@ -157,7 +160,7 @@ func TestRunSaysWhatValidateFindsOfAFile(t *testing.T) {
 		if code != c.code || vcode != c.code || !strings.Contains(stdout, c.want) {
 			t.Errorf("%s: run exit %d, validate exit %d, want %d and %q\n%s%s", c.file, code, vcode, c.code, c.want, stdout, stderr)
 		}
-		receipt, err := os.ReadFile(filepath.Join(store, "reports/mop-mtd/mpid="+c.mpid+"/s1/receipt.json"))
+		receipt, err := os.ReadFile(filepath.Join(store, "reports/mop-mtd/mpid="+c.mpid+"/"+c.id+"/receipt.json"))
 		if err != nil || !strings.Contains(string(receipt), strings.TrimPrefix(c.want, "  warning: ")) {
 			t.Errorf("%s: the receipt lacks the finding (%v):\n%s", c.file, err, receipt)
 		}

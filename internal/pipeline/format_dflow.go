@@ -151,19 +151,25 @@ const maxFileWarnings = 5
 // fileFindings records what a published file's reader found of the file as
 // a whole (no instances, a flow version not in the catalogue, a record out
 // of place) as warnings of the version, and counts the errors among them:
-// the run then exits as datacut validate does on the file.
+// the run then exits as datacut validate does on the file. An item the
+// catalogue gives no format is left out: the gap is the catalogue's, not
+// something the sender can fix.
 func (c *cutBuild) fileFindings(key string, fs []dflow.Finding) {
 	name := cut.BaseName(key)
-	for i, f := range fs {
+	listed := 0
+	for _, f := range fs {
+		if f.Rule == dflow.RuleUnresolvedFormat {
+			continue
+		}
 		if f.Severity == dflow.SevError {
 			c.m.Counts["fileErrors"]++
 		}
-		if i < maxFileWarnings {
+		if listed++; listed <= maxFileWarnings {
 			c.m.Warnings = append(c.m.Warnings, name+": "+f.String())
 		}
 	}
-	if len(fs) > maxFileWarnings {
-		c.m.Warnings = append(c.m.Warnings, fmt.Sprintf("%s: %d more findings of the file (datacut validate lists them)", name, len(fs)-maxFileWarnings))
+	if listed > maxFileWarnings {
+		c.m.Warnings = append(c.m.Warnings, fmt.Sprintf("%s: %d more findings of the file (datacut validate lists them)", name, listed-maxFileWarnings))
 	}
 }
 
