@@ -22,10 +22,21 @@ func execute(t *testing.T, args ...string) (code int, stdout, stderr string) {
 
 func TestCommandLine(t *testing.T) {
 	store := t.TempDir()
+	missing := filepath.Join(store, "typo")
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	if err := os.WriteFile(bad, []byte("name: bad\nsi: MHSI\nsources: {cuts: [ees]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA]}\n  demands:\n  - {name: d, count: 1, filter: {segment: Q}}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	plans := map[string]string{
+		"fraction.yaml": "name: f\nsi: MHSI\nsources: {cuts: [ees]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA]}\n  demands:\n  - {name: d, count: 2.5}\n",
+		"cuttype.yaml":  "name: c\nsi: MHSI\nsources: {cuts: [ees, mop-mtdd]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA]}\n",
+	}
+	for name, text := range plans {
+		if err := os.WriteFile(filepath.Join(store, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fraction, cuttype := filepath.Join(store, "fraction.yaml"), filepath.Join(store, "cuttype.yaml")
 	for _, c := range []struct {
 		args   []string
 		code   int
@@ -41,14 +52,20 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"lint"}, cli.ExitOK, "plans/sit.yaml: ok", ""},
 		{[]string{"lint", "--plan", "testdata/national.yaml"}, cli.ExitOK, "testdata/national.yaml: ok", ""},
 		{[]string{"lint", "--plan", bad}, cli.ExitUsage, "", bad + `:8:43: environment E demand d: filter segment value "Q" is not one of S, A, U`},
+		{[]string{"lint", "--plan", fraction}, cli.ExitUsage, "", fraction + ":8:22: cannot unmarshal !!float `2.5` into int: a whole number is needed"},
+		{[]string{"lint", "--plan", cuttype}, cli.ExitUsage, "", cuttype + `:3:23: sources.cuts: unknown cut type "mop-mtdd" (one of ees, mop-mtd, `},
 		{[]string{"report"}, cli.ExitUsage, "", "--plan is required"},
 		{[]string{"report", "--plan", "sit", "--format", "pdf", "--store", store}, cli.ExitUsage, "", "--format is md, json or html"},
 		{[]string{"report", "--plan", "sit", "--store", store}, cli.ExitFailure, "", "allocate: "},
+		{[]string{"report", "--plan", "sit", "--store", missing}, cli.ExitUsage, "", "allocate: no store at " + missing + ": check --store"},
 		{[]string{"synth-cuts", "--mpans", "0"}, cli.ExitUsage, "", "--mpans must be positive"},
 	} {
 		code, stdout, stderr := execute(t, c.args...)
 		if code != c.code || !strings.Contains(stdout, c.stdout) || !strings.Contains(stderr, c.stderr) {
 			t.Errorf("allocate %s: exit %d\nstdout %q\nstderr %q\nwant exit %d, %q, %q", strings.Join(c.args, " "), code, stdout, stderr, c.code, c.stdout, c.stderr)
 		}
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("allocate report made the store %s", missing)
 	}
 }

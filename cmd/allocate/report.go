@@ -56,7 +56,7 @@ func runReport(ctx context.Context, o *reportOptions, out io.Writer) error {
 		return cli.Usage("--format is md, json or html")
 	}
 	name := strings.TrimSuffix(filepath.Base(o.plan), ".yaml")
-	st, err := o.store.Open(ctx)
+	st, err := o.store.OpenExisting(ctx)
 	if err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ func runAudit(ctx context.Context, o *auditOptions, out io.Writer, now time.Time
 	if o.mpid != "" && !cut.IsMPID(o.mpid) {
 		return cli.Usage("--mpid %q is not an MPID (4 characters A-Z, 0-9)", o.mpid)
 	}
-	st, err := o.store.Open(ctx)
+	st, err := o.store.OpenExisting(ctx)
 	if err != nil {
 		return err
 	}

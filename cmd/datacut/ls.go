@@ -52,7 +52,7 @@ func runLs(ctx context.Context, o *lsOptions, prefix string, out io.Writer) erro
 	if err := store.ValidatePrefix(prefix); err != nil {
 		return cli.Usage("%v", err)
 	}
-	st, err := o.store.Open(ctx)
+	st, err := o.store.OpenExisting(ctx)
 	if err != nil {
 		return err
 	}

@@ -80,7 +80,7 @@ func runPrune(ctx context.Context, o *pruneOptions, out io.Writer, now time.Time
 	if err != nil {
 		return err
 	}
-	st, err := o.store.Open(ctx)
+	st, err := o.store.OpenExisting(ctx)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,8 @@ import (
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/mask"
 	"github.com/mhhs-sit/datacut/internal/pipeline"
+	"github.com/mhhs-sit/datacut/internal/programme"
+	"github.com/mhhs-sit/datacut/internal/store"
 )
 
 type runOptions struct {
@@ -49,6 +52,11 @@ An amendment makes a version from the one it amends, less the files it replaces
 or withdraws, plus its own: the earlier raw files are not needed. A submission
 without its submission.json, or missing a file it lists, or loose files outside
 a submission folder, wait in the inbox: never published, never removed.
+
+What validation finds of a file as a whole (no instances at all, a flow
+version not in DTC 15.4, a record out of place) is listed as the version's
+warnings in the manifest, the receipt and the summary; such a finding of
+severity error makes the exit 1, as datacut validate's does.
 
 Instances that fail validation are left out and listed in the manifest; broken
 files are copied to quarantine/<cut>/mpid=<MPID>/<submission id>/files/ with a
@@ -83,7 +91,7 @@ each with its own I, split the inbox between them without overlap.
 	cmd.Flags().StringVar(&o.mpid, "mpid", "", "only cuts of this MPID")
 	cmd.Flags().StringVar(&o.cut, "cut", "", "only this cut type (one defined in the pipelines' cuts/*.yaml: built in, "+strings.Join(builtInCutTypes(), ", ")+")")
 	cmd.Flags().StringVar(&o.shard, "shard", "", "I/N: this process takes shard I (0-based) of N")
-	cmd.Flags().IntVar(&o.workers, "workers", 2, "cuts processed at once")
+	cmd.Flags().IntVar(&o.workers, "workers", 2, fmt.Sprintf("cuts processed at once (1 to %d)", maxWorkers))
 	cmd.Flags().BoolVar(&o.keepRaw, "keep-raw", false, "keep raw inbox files after their cut is published")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the summary as JSON")
 	cmd.Flags().DurationVar(&o.grace, "leftover-grace", pipeline.DefaultLeftoverGrace, "remove what crashed runs left once older than this (longer than any run takes)")
@@ -112,10 +120,20 @@ func logger() zerolog.Logger {
 	return zerolog.New(os.Stderr).With().Timestamp().Logger()
 }
 
+// maxWorkers bounds --workers: each worker holds a cut's buffers, and more
+// than this would outgrow the run's memory budget long before it helps.
+const maxWorkers = 64
+
 func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	shard, shards, err := parseShard(o.shard)
 	if err != nil {
 		return err
+	}
+	if o.workers < 1 || o.workers > maxWorkers {
+		return cli.Usage("--workers is %d: it must be 1 to %d (cuts processed at once)", o.workers, maxWorkers)
+	}
+	if o.mpid != "" && !cut.IsMPID(o.mpid) {
+		return cli.Usage("--mpid %q is not an MPID (4 characters A-Z, 0-9, in upper case, like MTRA)", o.mpid)
 	}
 	set, err := o.pipelines()
 	if err != nil {
@@ -130,6 +148,9 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	}
 	st, err := o.store.Open(ctx)
 	if err != nil {
+		return err
+	}
+	if err := checkRunMPID(ctx, st, set.Register, o.mpid); err != nil {
 		return err
 	}
 	tuneGC()
@@ -151,10 +172,52 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	switch {
 	case sum.Count(pipeline.StatusFailed) > 0:
 		return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("%d cuts failed (see the summary and logs)", sum.Count(pipeline.StatusFailed))}
-	case rejected > 0 || quarantined > 0 || sum.Count(pipeline.StatusNoPipeline) > 0:
+	case rejected > 0 || quarantined > 0 || sum.FileErrors() > 0 || sum.Count(pipeline.StatusNoPipeline) > 0:
 		return cli.DataErrors
 	}
 	return nil
+}
+
+// checkRunMPID refuses an --mpid that names no participant: one neither in
+// the programme register nor with a folder in the inbox, which would
+// otherwise be "nothing pending".
+func checkRunMPID(ctx context.Context, st store.Store, reg *programme.Register, mpid string) error {
+	if mpid == "" || (reg != nil && reg.Org(mpid) != nil) {
+		return nil
+	}
+	inbox, err := inboxMPIDs(ctx, st)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(inbox, mpid) {
+		return nil
+	}
+	known := "the programme register has none"
+	if reg != nil {
+		known = "the programme register has " + strings.Join(reg.MPIDs(), ", ")
+	}
+	return cli.Usage("--mpid %s is neither in the programme register nor in %s/inbox/ (%s; the inbox has %s): check the MPID, or add it to programme.yaml",
+		mpid, st, known, orNone(inbox))
+}
+
+// inboxMPIDs are the MPIDs with a folder in the inbox, sorted.
+func inboxMPIDs(ctx context.Context, st store.Store) ([]string, error) {
+	var out []string
+	err := st.List(ctx, cut.InboxRoot, func(i store.Info) error {
+		// Keys come in order, so an MPID's keys are together.
+		if f, err := cut.ParseInboxKey(i.Key); err == nil && (len(out) == 0 || out[len(out)-1] != f.MPID) {
+			out = append(out, f.MPID)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func orNone(list []string) string {
+	if len(list) == 0 {
+		return "none"
+	}
+	return strings.Join(list, ", ")
 }
 
 func printRunSummary(w io.Writer, s *pipeline.Summary, where string) {
@@ -194,6 +257,9 @@ func printRunSummary(w io.Writer, s *pipeline.Summary, where string) {
 	fmt.Fprintf(w, "\n%s published, %s already published, %d waiting, %d failed; %s rejected, %s quarantined\n",
 		plural(s.Count(pipeline.StatusPublished), "version"), plural(s.Count(pipeline.StatusAlreadyPublished), "submission"), s.Count(pipeline.StatusWaiting),
 		s.Count(pipeline.StatusFailed), plural(rejected, "instance"), plural(quarantined, "file"))
+	if n := s.FileErrors(); n > 0 {
+		fmt.Fprintf(w, "%s about published files as a whole (the warnings above; datacut validate exits 1 on them too)\n", plural(n, "error"))
+	}
 	fmt.Fprintf(w, "%.1f MB of input in %.1fs (%.1f MB/s)\n", mb, s.Seconds, mb/max(s.Seconds, 1e-9))
 	fmt.Fprintf(w, "tables:      %s/cuts/<cut>/mpid=<MPID>/cut=<id>/*.parquet (manifest.json beside them; * marks a cut's latest version)\n", where)
 	fmt.Fprintf(w, "receipts:    %s/reports/<cut>/mpid=<MPID>/<submission>/receipt.json\n", where)

@@ -89,7 +89,7 @@ func runStatus(ctx context.Context, o *statusOptions, out io.Writer, now time.Ti
 	if o.mpid != "" && !cut.IsMPID(o.mpid) {
 		return cli.Usage("--mpid %q is not an MPID (4 characters A-Z or 0-9, like BRGT)", o.mpid)
 	}
-	st, err := o.store.Open(ctx)
+	st, err := o.store.OpenExisting(ctx)
 	if err != nil {
 		return err
 	}

@@ -193,7 +193,7 @@ func waitAgain(ctx context.Context, o *submitOptions, defs *submit.Definitions, 
 	case !cut.IsSubmissionID(o.id):
 		return cli.Usage("--id %q is not a submission id", o.id)
 	}
-	st, err := o.store.Open(ctx)
+	st, err := o.store.OpenExisting(ctx)
 	if err != nil {
 		return err
 	}

@@ -115,7 +115,7 @@ func publish(st store.Store, cutType, mpid, id, status string) error {
 func TestSubmitHelpExamples(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	t.Setenv(mask.KeyEnv, strings.Repeat("5e", 32))
+	t.Setenv(mask.KeyEnv, testKey)
 	ctx := context.Background()
 	var ran []string
 	for _, line := range strings.Split(newSubmitCmd().Example, "\n") {

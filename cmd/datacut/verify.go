@@ -130,7 +130,7 @@ func runVerifyCut(ctx context.Context, o *verifyOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := o.store.Open(ctx)
+	st, err := o.store.OpenExisting(ctx)
 	if err != nil {
 		return err
 	}

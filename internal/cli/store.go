@@ -38,9 +38,20 @@ func (f *StoreFlags) Register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.S3.Insecure, "s3-insecure", f.S3.Insecure, "use plain HTTP, not TLS (env DATACUT_S3_INSECURE)")
 }
 
-// Open opens the store the flags name; configuration mistakes exit 2.
+// Open opens the store the flags name, making a local one if needed (for
+// commands that write); configuration mistakes exit 2.
 func (f *StoreFlags) Open(ctx context.Context) (store.Store, error) {
 	return OpenStore(ctx, f.Location, f.S3)
+}
+
+// OpenExisting opens the store the flags name for a command that only
+// reads: it creates nothing, and a store that is not there exits 2.
+func (f *StoreFlags) OpenExisting(ctx context.Context) (store.Store, error) {
+	st, err := location.OpenExisting(ctx, f.Location, f.S3)
+	if errors.Is(err, store.ErrNoStore) {
+		return nil, Usage("%v: check --store (default %s); a store is made by the first datacut submit, run, synth or demo", err, location.Default)
+	}
+	return st, usageIfConfig(err)
 }
 
 // S3FromEnv reads the S3 connection settings from the environment.
@@ -68,8 +79,13 @@ func firstSet(names ...string) string {
 // mistakes (location.ErrConfig) exit 2.
 func OpenStore(ctx context.Context, loc string, o location.Options) (store.Store, error) {
 	st, err := location.Open(ctx, loc, o)
+	return st, usageIfConfig(err)
+}
+
+// usageIfConfig makes a configuration mistake (location.ErrConfig) exit 2.
+func usageIfConfig(err error) error {
 	if errors.Is(err, location.ErrConfig) {
-		return nil, &ExitError{Code: ExitUsage, Err: err}
+		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	return st, err
+	return err
 }

@@ -33,7 +33,9 @@ type Manifest struct {
 	Rejected       Rejections   `json:"rejected"`
 	Quarantined    []Quarantine `json:"quarantined,omitempty"`
 	// Warnings are what a participant should look at, though nothing was
-	// refused (a full submission much smaller than the version before it).
+	// refused (a full submission much smaller than the version before it,
+	// a file's own findings: no instances, a flow version not in the
+	// catalogue; Counts["fileErrors"] counts the errors among those).
 	Warnings []string `json:"warnings,omitempty"`
 	// Duplicates are MPAN units found twice in one flow: a warning.
 	Duplicates *Duplicates    `json:"duplicateUnits,omitempty"`

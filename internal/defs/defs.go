@@ -116,14 +116,20 @@ func (d *Doc) Decode(n *yaml.Node, v any) bool {
 
 var unmarshaler = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
 
-// unknownKeys reports every mapping key of n that t has no field for,
-// following t into nested structs, slices and maps. yaml.Node has no strict
-// mode of its own, and going through text would lose the file's lines.
+// unknownKeys reports every mapping key of n that t has no field for, and
+// every number with a fraction where t has an integer, following t into
+// nested structs, slices and maps. yaml.Node has no strict mode of its own,
+// going through text would lose the file's lines, and yaml.v3 truncates a
+// float into an int silently (count: 2.5 would be 2).
 func (d *Doc) unknownKeys(n *yaml.Node, t reflect.Type) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if n == nil || reflect.PointerTo(t).Implements(unmarshaler) || t == reflect.TypeOf(yaml.Node{}) {
+		return
+	}
+	if isInteger(t.Kind()) && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" {
+		d.FailAt(n, "cannot unmarshal !!float `%s` into %s: a whole number is needed", n.Value, t.Kind())
 		return
 	}
 	switch t.Kind() {
@@ -159,6 +165,15 @@ func (d *Doc) unknownKeys(n *yaml.Node, t reflect.Type) {
 			}
 		}
 	}
+}
+
+func isInteger(k reflect.Kind) bool {
+	switch k {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
 }
 
 // yamlFields maps a struct's YAML keys to their types, inline fields

@@ -141,12 +141,36 @@ func (d *dflowInput) read(c *cutBuild, in store.Info, src io.Reader, builders ma
 	if err := b.Flush(0, emit); err != nil {
 		return info, nil, err
 	}
-	for _, f := range rd.FileFindings() {
+	c.fileFindings(in.Key, rd.FileFindings())
+	return info, nil, nil
+}
+
+// maxFileWarnings bounds the findings of one file the manifest lists.
+const maxFileWarnings = 5
+
+// fileFindings records what a published file's reader found of the file as
+// a whole (no instances, a flow version not in the catalogue, a record out
+// of place) as warnings of the version, and counts the errors among them:
+// the run then exits as datacut validate does on the file. An item the
+// catalogue gives no format is left out: the gap is the catalogue's, not
+// something the sender can fix.
+func (c *cutBuild) fileFindings(key string, fs []dflow.Finding) {
+	name := cut.BaseName(key)
+	listed := 0
+	for _, f := range fs {
+		if f.Rule == dflow.RuleUnresolvedFormat {
+			continue
+		}
 		if f.Severity == dflow.SevError {
 			c.m.Counts["fileErrors"]++
 		}
+		if listed++; listed <= maxFileWarnings {
+			c.m.Warnings = append(c.m.Warnings, name+": "+f.String())
+		}
 	}
-	return info, nil, nil
+	if listed > maxFileWarnings {
+		c.m.Warnings = append(c.m.Warnings, fmt.Sprintf("%s: %d more findings of the file (datacut validate lists them)", name, listed-maxFileWarnings))
+	}
 }
 
 func (d *dflowInput) verify(v *verifier, key string, src io.Reader) error {

@@ -44,7 +44,7 @@ func (r *runner) build(ctx context.Context, d *Definition, p *cut.Pending, base 
 		}
 		if bad == nil {
 			m.Quarantined = b.quarantined
-			m.Warnings = b.keptReplaced(base, p.Submission)
+			m.Warnings = append(m.Warnings, b.keptReplaced(base, p.Submission)...)
 			b.m = m
 			return b, nil
 		}

@@ -80,9 +80,12 @@ type CutResult struct {
 	Rejected    int       `json:"rejected"`
 	Quarantined int       `json:"quarantined"`
 	// DuplicateUnits counts MPAN units found twice in one flow: a warning.
-	DuplicateUnits int      `json:"duplicateUnits,omitempty"`
-	Warnings       []string `json:"warnings,omitempty"`
-	Error          string   `json:"error,omitempty"`
+	DuplicateUnits int `json:"duplicateUnits,omitempty"`
+	// FileErrors counts findings of severity error about a published file
+	// as a whole (one without instances, say): its warnings name them.
+	FileErrors int      `json:"fileErrors,omitempty"`
+	Warnings   []string `json:"warnings,omitempty"`
+	Error      string   `json:"error,omitempty"`
 }
 
 // Summary is a run's outcome.
@@ -101,6 +104,15 @@ func (s *Summary) Count(status string) int {
 		if c.Status == status {
 			n++
 		}
+	}
+	return n
+}
+
+// FileErrors adds up the cuts' FileErrors.
+func (s *Summary) FileErrors() int {
+	n := 0
+	for _, c := range s.Cuts {
+		n += c.FileErrors
 	}
 	return n
 }

@@ -136,6 +136,7 @@ func (r *runner) finish(ctx context.Context, res CutResult, p *cut.Pending, m *c
 	}
 	res.Status, res.CutID, res.Prefix, res.Version, res.Amends, res.AsAt, res.Latest = StatusPublished, m.CutID, rc.Prefix, m.Version, m.Amends, m.AsAt, rc.Latest
 	res.Tables, res.Rejected, res.Quarantined, res.DuplicateUnits, res.Warnings = len(m.Tables), m.Rejected.Count, len(m.Quarantined), rc.DuplicateUnits, m.Warnings
+	res.FileErrors = m.Counts["fileErrors"]
 	if rc.DuplicateUnits > 0 {
 		log.Warn().Int("units", rc.DuplicateUnits).Msg("MPAN units found twice in one flow: listed in the manifest's duplicateUnits")
 	}

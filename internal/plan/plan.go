@@ -137,7 +137,7 @@ type Demand struct {
 	// match.
 	Filter map[string]Values `yaml:"filter"`
 	// Count is the number of units asked for, per combination of Per: a
-	// positive number.
+	// positive whole number (2.5 is an error, not 2).
 	Count int `yaml:"count"`
 	// Per splits the demand: by role (one ask per onboarded participant of
 	// it, which must be listed in the environment) or by attribute (one ask

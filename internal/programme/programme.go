@@ -252,6 +252,16 @@ func (r *Register) Org(mpid string) *Organisation {
 // MPIDCount is the number of MPIDs in the register.
 func (r *Register) MPIDCount() int { return len(r.byMPID) }
 
+// MPIDs are the register's MPIDs, sorted.
+func (r *Register) MPIDs() []string {
+	out := make([]string, 0, len(r.byMPID))
+	for m := range r.byMPID {
+		out = append(out, m)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // RolesOf are the roles mpid holds (nil if it is not in the register).
 func (r *Register) RolesOf(mpid string) []string {
 	o := r.Org(mpid)

@@ -158,7 +158,9 @@ func yamlType(e ast.Expr) string {
 		return "text"
 	case "bool":
 		return "true/false"
-	case "int", "int64", "uint64", "float64":
+	case "int", "int64", "uint64":
+		return "whole number"
+	case "float64":
 		return "number"
 	default:
 		return "`" + n[strings.LastIndexByte(n, '.')+1:] + "` (below)"

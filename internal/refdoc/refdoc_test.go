@@ -87,7 +87,7 @@ type Inner struct {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Field{{"a_key", "text", "A is first."}, {"b", "number", "B is a number."}, {"list", "list of `Inner` (below)", ""}}
+	want := []Field{{"a_key", "text", "A is first."}, {"b", "whole number", "B is a number."}, {"list", "list of `Inner` (below)", ""}}
 	if len(got) != 1 || got[0].Doc != "Outer is the top." || len(got[0].Fields) != len(want) {
 		t.Fatalf("got %+v", got)
 	}

@@ -56,6 +56,10 @@ type Info struct {
 // ErrNotFound is wrapped by errors for missing objects.
 var ErrNotFound = errors.New("object not found")
 
+// ErrNoStore is wrapped by the error of opening, to read, a store that does
+// not exist (a local directory that is not there).
+var ErrNoStore = errors.New("no store")
+
 // IsNotFound reports whether err means the object does not exist.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 

@@ -54,6 +54,25 @@ func Open(dir string) (*Store, error) {
 	return &Store{root: abs}, nil
 }
 
+// OpenExisting returns the store rooted at dir, which must be a directory
+// already: it creates nothing, for commands that only read (a mistyped
+// location is then an error wrapping store.ErrNoStore, not a new empty
+// store).
+func OpenExisting(dir string) (*Store, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("opening local store %s: %w", dir, err)
+	}
+	fi, err := os.Stat(abs)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && !fi.IsDir()) {
+		return nil, fmt.Errorf("%w at %s", store.ErrNoStore, abs)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening local store: %w", err)
+	}
+	return &Store{root: abs}, nil
+}
+
 // Identity is the operating system user using the store.
 func (s *Store) Identity() string {
 	if u, err := user.Current(); err == nil {
@@ -83,6 +102,12 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (e
 	rand.Read(rnd[:])
 	tmp := filepath.Join(s.root, tmpDir, hex.EncodeToString(rnd[:]))
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Opened with OpenExisting, which leaves the folder to the first write.
+		if err = os.MkdirAll(filepath.Dir(tmp), dirMode); err == nil {
+			f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("putting %s: %w", key, err)
 	}

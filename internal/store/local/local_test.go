@@ -2,6 +2,7 @@ package local_test
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -125,5 +126,27 @@ func TestObjectsAreTheOwnersOnly(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestOpenExistingMakesNothing(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "typo")
+	if _, err := local.OpenExisting(missing); !errors.Is(err, store.ErrNoStore) || err.Error() != "no store at "+missing {
+		t.Fatalf("a missing folder: %v", err)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Fatal("OpenExisting made the folder")
+	}
+	// An existing folder opens untouched; the first write makes what it needs.
+	dir := t.TempDir()
+	s, err := local.OpenExisting(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("OpenExisting wrote %v", entries)
+	}
+	if err := s.Put(context.Background(), "a/b", strings.NewReader("x"), 1); err != nil {
+		t.Fatalf("Put into a store opened with OpenExisting: %v", err)
 	}
 }

@@ -78,11 +78,25 @@ func Parse(loc string) (Parsed, error) {
 	return Parsed{Dir: loc}, nil
 }
 
-// Open opens the store a location names.
+// Open opens the store a location names, making a local one if needed.
 func Open(ctx context.Context, loc string, o Options) (store.Store, error) {
+	return open(ctx, loc, o, false)
+}
+
+// OpenExisting opens the store a location names and creates nothing: a
+// local directory that does not exist is an error wrapping
+// store.ErrNoStore. For commands that only read.
+func OpenExisting(ctx context.Context, loc string, o Options) (store.Store, error) {
+	return open(ctx, loc, o, true)
+}
+
+func open(ctx context.Context, loc string, o Options, mustExist bool) (store.Store, error) {
 	p, err := Parse(loc)
 	if err != nil {
 		return nil, err
+	}
+	if p.Bucket == "" && mustExist {
+		return local.OpenExisting(p.Dir)
 	}
 	if p.Bucket == "" {
 		return local.Open(p.Dir)
