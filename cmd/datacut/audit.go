@@ -63,8 +63,8 @@ func runAudit(ctx context.Context, o *auditOptions, out io.Writer, now time.Time
 			return cli.Usage("--since %q is neither a date (2026-12-01), an RFC 3339 time nor a duration (24h)", o.since)
 		}
 	}
-	if o.mpid != "" && !cut.IsMPID(o.mpid) {
-		return cli.Usage("--mpid %q is not an MPID (4 characters A-Z, 0-9)", o.mpid)
+	if err := checkMPIDFlag(o.mpid); err != nil {
+		return err
 	}
 	st, err := o.store.OpenExisting(ctx)
 	if err != nil {

@@ -46,7 +46,7 @@ func TestRunRefusesUnknownCutAndMPID(t *testing.T) {
 	wantUsage(t, []string{"run", "--store", dir, "--mpid", "QQQQ"}, "--mpid QQQQ is neither in the programme register nor in "+dir+"/inbox/",
 		"the programme register has AGGA, ", "MTRA", "the inbox has ZZZ9", "add it to programme.yaml")
 	// The other commands with --mpid said so already.
-	wantUsage(t, []string{"status", "--store", dir, "--mpid", "mtra"}, "MPID mtra is neither in the programme register nor in "+dir)
+	wantUsage(t, []string{"status", "--store", dir, "--mpid", "mtra"}, `--mpid "mtra" is not an MPID`)
 	wantUsage(t, []string{"audit", "--store", dir, "--mpid", "mtra"}, `--mpid "mtra" is not an MPID`)
 	wantUsage(t, []string{"submit", "--store", dir, "--mpid", "mtra", "--cut", "mop-mtdd", "--id", "s1", "--wait"}, `--mpid "mtra" is not an MPID`)
 	// Known MPIDs: one of the register with nothing pending, one only in the inbox.

@@ -132,8 +132,8 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	if o.workers < 1 || o.workers > maxWorkers {
 		return cli.Usage("--workers is %d: it must be 1 to %d (cuts processed at once)", o.workers, maxWorkers)
 	}
-	if o.mpid != "" && !cut.IsMPID(o.mpid) {
-		return cli.Usage("--mpid %q is not an MPID (4 characters A-Z, 0-9, in upper case, like MTRA)", o.mpid)
+	if err := checkMPIDFlag(o.mpid); err != nil {
+		return err
 	}
 	set, err := o.pipelines()
 	if err != nil {

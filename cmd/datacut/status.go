@@ -86,8 +86,8 @@ func runStatus(ctx context.Context, o *statusOptions, out io.Writer, now time.Ti
 	if set.Register == nil {
 		return cli.Usage("%s has no programme.yaml: status compares the store with the programme register", o.where())
 	}
-	if o.mpid != "" && !cut.IsMPID(o.mpid) {
-		return cli.Usage("--mpid %q is not an MPID (4 characters A-Z or 0-9, like BRGT)", o.mpid)
+	if err := checkMPIDFlag(o.mpid); err != nil {
+		return err
 	}
 	st, err := o.store.OpenExisting(ctx)
 	if err != nil {

@@ -185,9 +185,11 @@ func runSubmit(ctx context.Context, o *submitOptions, files []string, out, errOu
 
 // waitAgain waits for the receipt of a submission sent before.
 func waitAgain(ctx context.Context, o *submitOptions, defs *submit.Definitions, out, errOut io.Writer) error {
-	switch {
-	case !cut.IsMPID(o.mpid):
-		return cli.Usage("--mpid %q is not an MPID (4 characters A-Z, 0-9)", o.mpid)
+	switch err := checkMPIDFlag(o.mpid); {
+	case err != nil:
+		return err
+	case o.mpid == "":
+		return cli.Usage("--mpid is needed: the MPID the submission was sent for")
 	case defs.Types.Named(o.cut) == nil:
 		return cli.Usage("--cut %q is not a cut type (one of %s)", o.cut, strings.Join(defs.Types.Names(), ", "))
 	case !cut.IsSubmissionID(o.id):

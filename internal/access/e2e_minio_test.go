@@ -2,7 +2,9 @@ package access
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -169,5 +171,42 @@ func TestAccessEndToEndOnMinIO(t *testing.T) {
 	}
 	if sent != len(subs) {
 		t.Fatalf("%d submit records for %d submissions", sent, len(subs))
+	}
+	// No record holds a data field of the raw market (8 characters or
+	// more: MPANs, names, addresses, dates and times) or a secret.
+	var trail strings.Builder
+	for _, r := range recs {
+		b, _ := json.Marshal(r)
+		trail.Write(b)
+	}
+	values := 0
+	for _, p := range subs {
+		for _, f := range p.Files {
+			b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Key)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, line := range strings.Split(string(b), "\n") {
+				if i == 0 || strings.HasPrefix(line, "ZPT|") { // column names or ZHV, and trailers: not data
+					continue
+				}
+				for _, v := range strings.FieldsFunc(line, func(r rune) bool { return r == '|' || r == ',' || r == '"' }) {
+					if len(v) >= 8 {
+						values++
+						if strings.Contains(trail.String(), v) {
+							t.Fatalf("an audit record holds %q, a value of %s", v, f.Key)
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, id := range a.ids {
+		if strings.Contains(trail.String(), a.res.Secret(id.Name)) {
+			t.Fatalf("an audit record holds %s's secret", id.Name)
+		}
+	}
+	if values == 0 {
+		t.Fatal("no raw values to look for")
 	}
 }

@@ -128,7 +128,7 @@ var ErrAuditRecord = errors.New("the submission's audit record could not be adde
 func record(p *Plan, id, dir string) audit.Record {
 	s := p.Submission
 	r := audit.Record{Tool: p.Tool, Action: audit.ActionSubmit, MPID: s.MPID, Cut: s.Cut, Submission: id,
-		Detail: fmt.Sprintf("%s submission, as at %s, %d files", s.Kind, s.AsAt, len(p.Files))}
+		Detail: fmt.Sprintf("%s submission, as at %s, %s", s.Kind, s.AsAt, plural(len(p.Files), "file"))}
 	if s.Kind == cut.KindAmend {
 		r.Detail += fmt.Sprintf(", amending version %d", s.Amends)
 	}
