@@ -95,11 +95,12 @@ func TestCSVErrorLine(t *testing.T) {
 		data string
 		line int
 	}{
-		"unclosed quote": {"mpan-core,post-code\n1012345678903,\"AB1\n1012345678904,AB1 2CD\n1012345678905,AB1 2CD\n", 2},
-		"bare quote":     {"mpan-core,post-code\n1012345678903,AB1 2CD\n1012345678904,AB\"1\n", 3},
-		"long record":    {"mpan-core,post-code\n1012345678903,AB1\n1012345678903,\"" + strings.Repeat("x\n", ees.MaxLine), 3},
-		"long line":      {"mpan-core,post-code\n1012345678903," + strings.Repeat("x", ees.MaxLine+10), 2},
-		"quoted header":  {"mpan-core,\"post-code\n", 1},
+		"unclosed quote":  {"mpan-core,post-code\n1012345678903,\"AB1\n1012345678904,AB1 2CD\n1012345678905,AB1 2CD\n", 2},
+		"bare quote":      {"mpan-core,post-code\n1012345678903,AB1 2CD\n1012345678904,AB\"1\n", 3},
+		"long record":     {"mpan-core,post-code\n1012345678903,AB1\n1012345678903,\"" + strings.Repeat("x\n", ees.MaxLine), 3},
+		"long line":       {"mpan-core,post-code\n1012345678903," + strings.Repeat("x", ees.MaxLine+10), 2},
+		"long line ended": {"mpan-core,post-code\n1012345678903,x\n1012345678903," + strings.Repeat("x", ees.MaxLine+10) + "\n1012345678903,x\n", 3},
+		"quoted header":   {"mpan-core,\"post-code\n", 1},
 	} {
 		r := read(t, c.data)
 		if r.broken == nil || r.broken.Finding.Rule != ees.RuleCSV || r.broken.Finding.Line != c.line {

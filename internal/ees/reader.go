@@ -82,7 +82,11 @@ func (r *Reader) csvBroken(err error, what string) error {
 	var ll *lineTooLong
 	switch {
 	case errors.As(err, &ll):
-		return r.breakf(ll.start, RuleCSV, fmt.Sprintf("%s: the record starting on line %d is longer than %d bytes (a quoted value that is never closed?)", what, ll.start, MaxLine))
+		why := ""
+		if ll.quoted {
+			why = " (a quoted value that is never closed?)"
+		}
+		return r.breakf(ll.start, RuleCSV, fmt.Sprintf("%s: the record starting on line %d is longer than %d bytes%s", what, ll.start, MaxLine, why))
 	case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrQuote):
 		return r.breakf(pe.StartLine, RuleCSV, fmt.Sprintf("%s: the record starting on line %d has a quoted value that is not closed, or text after its closing quote (found on line %d, byte %d)", what, pe.StartLine, pe.Line, pe.Column))
 	case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrBareQuote):
@@ -272,7 +276,10 @@ func normalise(kind dflow.Kind, v string, dst []byte) []byte {
 }
 
 // lineTooLong is the error of a record longer than MaxLine.
-type lineTooLong struct{ start int }
+type lineTooLong struct {
+	start  int
+	quoted bool // inside a quoted value when it grew too long
+}
 
 func (e *lineTooLong) Error() string {
 	return fmt.Sprintf("the record starting on line %d is longer than %d bytes", e.start, MaxLine)
@@ -317,11 +324,14 @@ func (l *lineLimit) Read(p []byte) (int, error) {
 		}
 		l.line++
 		if !l.quoted {
+			if l.run+i-from > MaxLine {
+				return 0, &lineTooLong{start: l.start, quoted: l.quoted}
+			}
 			l.run, l.start, from = 0, l.line, i+1
 		}
 	}
 	if l.run += n - from; l.run > MaxLine {
-		return 0, &lineTooLong{start: l.start}
+		return 0, &lineTooLong{start: l.start, quoted: l.quoted}
 	}
 	return n, err
 }
