@@ -1,42 +1,63 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mhhs-sit/datacut/internal/cli"
 	"github.com/mhhs-sit/datacut/internal/dflow"
+	"github.com/mhhs-sit/datacut/internal/ees"
+	"github.com/mhhs-sit/datacut/internal/pipeline"
 )
 
 type validateOptions struct {
+	defsFlags
 	json        bool
 	showValues  bool
 	maxFindings int
+	format      string
+
+	eesCols *ees.Columns // loaded on the first EES file
 }
 
 func newValidateCmd() *cobra.Command {
 	o := &validateOptions{}
 	cmd := &cobra.Command{
-		Use:   "validate [--json] FILE...",
-		Short: "Check D-flow files against the DTC 15.4 catalogue",
+		Use:   "validate [--json] [--format auto|dflow|ees] FILE...",
+		Short: "Check D-flow files and EES exports against the DTC 15.4 catalogue",
 		Long: `validate reads each D-flow file, checks header, trailer, group hierarchy and
 every data item (format, width, valid set, MPAN check digit, cardinality) and
 prints what it found. Findings never show data values unless --show-values is
 given, so reports can be shared.
 
+An EES portfolio export (CSV) is checked the way 'datacut run' reads it:
+columns by header name against ees-columns.yaml (unknown, duplicated and
+missing required columns, a first line that is no header), CSV structure,
+and every value of every row. Its findings never show values, even with
+--show-values. --format auto (the default) takes a file whose name ends in
+.csv, or whose first line has a comma and no '|', for an EES export.
+
 ` + cli.ExitCodesDoc,
 		Example: `  datacut validate inbox/MOPA/mop-mtd/D0150_0001.dat
-  datacut validate --json data/inbox/*/*/*.dat | jq 'select(.errors > 0) | .file'`,
+  datacut validate --json data/inbox/*/*/*.dat | jq 'select(.errors > 0) | .file'
+  datacut validate data/inbox/BRGT/ees/s1/EES_0001.csv`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return cli.Usage("validate needs at least one FILE (see 'datacut validate --help')")
+			}
+			if o.format != "auto" && o.format != "dflow" && o.format != "ees" {
+				return cli.Usage("--format is auto, dflow or ees, not %q", o.format)
 			}
 			return nil
 		},
@@ -47,6 +68,8 @@ given, so reports can be shared.
 	cmd.Flags().BoolVar(&o.json, "json", false, "print one JSON object per file")
 	cmd.Flags().BoolVar(&o.showValues, "show-values", false, "include raw data values in findings (only for your own raw data: do not share such reports)")
 	cmd.Flags().IntVar(&o.maxFindings, "max-findings", 1000, "findings listed per file (all are counted)")
+	cmd.Flags().StringVar(&o.format, "format", "auto", "file format: auto (by name and first line), dflow or ees")
+	o.defsFlags.register(cmd.Flags())
 	return cmd
 }
 
@@ -109,20 +132,17 @@ func validateFile(name string, o *validateOptions) *FileReport {
 		return rep
 	}
 	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	if o.isEES(name, br) {
+		validateEES(rep, o, br)
+		return rep
+	}
 	opt := dflow.Options{}
 	if o.showValues {
 		opt.Reveal = func(string) bool { return true }
 	}
-	r := dflow.NewReader(f, name, opt)
-	add := func(fs ...dflow.Finding) {
-		for _, fd := range fs {
-			if len(rep.Findings) < o.maxFindings {
-				rep.Findings = append(rep.Findings, fd)
-			} else {
-				rep.Unlisted++
-			}
-		}
-	}
+	r := dflow.NewReader(br, name, opt)
+	add := rep.adder(o.maxFindings)
 	mpans := map[uint64]struct{}{}
 	for {
 		in, err := r.Next()
@@ -163,6 +183,88 @@ func validateFile(name string, o *validateOptions) *FileReport {
 	return rep
 }
 
+// adder lists findings up to max, counting the rest.
+func (rep *FileReport) adder(max int) func(...dflow.Finding) {
+	return func(fs ...dflow.Finding) {
+		for _, fd := range fs {
+			if len(rep.Findings) < max {
+				rep.Findings = append(rep.Findings, fd)
+			} else {
+				rep.Unlisted++
+			}
+		}
+	}
+}
+
+// isEES says whether to read the file as an EES export: --format, else
+// a .csv name, else a first line with a comma and no '|' (a D-flow's
+// fields are separated by '|').
+func (o *validateOptions) isEES(name string, br *bufio.Reader) bool {
+	switch o.format {
+	case "ees":
+		return true
+	case "dflow":
+		return false
+	}
+	if strings.EqualFold(filepath.Ext(name), ".csv") {
+		return true
+	}
+	head, _ := br.Peek(4096)
+	if i := bytes.IndexAny(head, "\r\n"); i >= 0 {
+		head = head[:i]
+	}
+	return bytes.IndexByte(head, ',') >= 0 && bytes.IndexByte(head, '|') < 0
+}
+
+// validateEES reads an EES export as a run would.
+func validateEES(rep *FileReport, o *validateOptions, src io.Reader) {
+	rep.Flow, rep.FlowName = "EES", "EES portfolio export"
+	if o.eesCols == nil {
+		cols, err := ees.LoadColumnsFS(o.definitions(), pipeline.SharedColumns, dflow.DefaultCatalog())
+		if err != nil {
+			rep.ReadFailed = err.Error()
+			return
+		}
+		o.eesCols = cols
+	}
+	cat := dflow.DefaultCatalog()
+	r := ees.NewReader(src, rep.File, o.eesCols, func(ref string) *dflow.Item {
+		if it := cat.Item(ref); it != nil {
+			return it
+		}
+		return o.eesCols.Extra[ref]
+	})
+	add := rep.adder(o.maxFindings)
+	mpans := map[uint64]struct{}{}
+	for {
+		row, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		var be *dflow.BrokenError
+		if errors.As(err, &be) {
+			rep.Broken = true
+			add(be.Finding)
+			break
+		}
+		if err != nil {
+			rep.ReadFailed = err.Error()
+			break
+		}
+		add(row.Findings...)
+		rep.Unlisted += row.Errors - len(row.Findings)
+		if n, err := strconv.ParseUint(string(row.MPAN), 10, 64); err == nil {
+			mpans[n] = struct{}{}
+		}
+	}
+	st := r.Stats()
+	rep.Groups, rep.FlowCount, rep.Instances, rep.Rejected = st.Records, st.Instances, st.Instances, st.Rejected
+	rep.Errors, rep.MPANs = st.Errors, len(mpans)
+	if rep.Broken {
+		rep.Errors++
+	}
+}
+
 func printReport(w io.Writer, r *FileReport) {
 	status := "OK"
 	switch {
@@ -176,6 +278,16 @@ func printReport(w io.Writer, r *FileReport) {
 	fmt.Fprintf(w, "%s: %s\n", r.File, status)
 	if r.ReadFailed != "" {
 		fmt.Fprintf(w, "  %s\n", r.ReadFailed)
+		return
+	}
+	if r.Flow == "EES" {
+		fmt.Fprintf(w, "  %s: %d rows (%d rejected), %d MPANs, %d errors\n", r.FlowName, r.Instances, r.Rejected, r.MPANs, r.Errors)
+		for _, f := range r.Findings {
+			fmt.Fprintf(w, "  %s\n", f)
+		}
+		if r.Unlisted > 0 {
+			fmt.Fprintf(w, "  … %d more findings not listed (see --max-findings)\n", r.Unlisted)
+		}
 		return
 	}
 	if r.Flow != "" {

@@ -155,3 +155,37 @@ func TestExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// An EES export is validated the way a run reads it: found by its name or
+// first line (or --format ees), header problems by position and mapping
+// name, never a cell's text.
+func TestValidateEES(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(data), 0o644)
+		return p
+	}
+	good := write("good.txt", "post-code,mpan-core\rAB1 2CD,1012345678903\r")
+	nohdr := write("nohdr.csv", "1460000123591,Jane Canary\n")
+	odd := write("odd.dat", "mpan-core|msn\n")
+	var out bytes.Buffer
+	err := runValidate(context.Background(), &validateOptions{maxFindings: 10}, []string{good, nohdr}, &out)
+	if cli.Code(err) != cli.ExitData {
+		t.Fatalf("exit %d (%v), want 1", cli.Code(err), err)
+	}
+	text := out.String()
+	for _, want := range []string{"good.txt: OK\n  EES portfolio export: 1 rows (0 rejected), 1 MPANs", "nohdr.csv: BROKEN", "[ees.no-header]"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "1460000123591") || strings.Contains(text, "Canary") {
+		t.Errorf("output quotes a value:\n%s", text)
+	}
+	out.Reset()
+	runValidate(context.Background(), &validateOptions{maxFindings: 10, format: "ees"}, []string{odd}, &out)
+	if !strings.Contains(out.String(), "[ees.no-header]") {
+		t.Errorf("--format ees: %s", out.String())
+	}
+}

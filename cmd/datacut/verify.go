@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -38,7 +40,12 @@ without reading code. The key is needed to know the rules' constants apply.
 
 With --cut it checks a published cut: its Parquet tables against the raw
 inputs named in its manifest, which must still be in the store's inbox (run
-'datacut run --keep-raw' for cuts you mean to verify).
+'datacut run --keep-raw' for cuts you mean to verify). It also looks for raw
+values in the texts published beside the cut: its manifest, the reports of
+its quarantined files and its submission's receipt and reports under
+reports/. It looks for every sensitive value of the raw inputs and of the
+quarantined files (rejected rows too), and every cell of a quarantined file
+that could be a value, since such a file may be unreadable.
 
 ` + cli.ExitCodesDoc,
 		Example: `  datacut verify --cut cuts/mop-mtd/mpid=MTRA/cut=3df1be8a2845d03d/
@@ -67,6 +74,7 @@ type verifyReport struct {
 	Raw    string `json:"raw"`
 	Masked string `json:"masked"`
 	mask.LeakReport
+	Texts *pipeline.TextLeakReport `json:"texts,omitempty"` // --cut: the manifest, reports and receipt
 }
 
 func runVerify(ctx context.Context, o *verifyOptions, out io.Writer) error {
@@ -88,7 +96,7 @@ func runVerify(ctx context.Context, o *verifyOptions, out io.Writer) error {
 		}
 		leaks += rep.Leaks
 		if o.json {
-			json.NewEncoder(out).Encode(verifyReport{o.raw[i], o.masked[i], rep})
+			json.NewEncoder(out).Encode(verifyReport{Raw: o.raw[i], Masked: o.masked[i], LeakReport: rep})
 			continue
 		}
 		status := "no raw sensitive values found"
@@ -146,19 +154,34 @@ func runVerifyCut(ctx context.Context, o *verifyOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	texts, err := pipeline.VerifyTexts(ctx, st, o.cut, d, st)
+	if err != nil {
+		return err
+	}
 	if o.json {
-		json.NewEncoder(out).Encode(verifyReport{Raw: "inbox", Masked: o.cut, LeakReport: rep})
+		json.NewEncoder(out).Encode(verifyReport{Raw: "inbox", Masked: o.cut, LeakReport: rep, Texts: &texts})
 	} else {
 		status := "no raw sensitive values found"
 		if rep.Leaks > 0 {
 			status = fmt.Sprintf("LEAK: %d raw sensitive values found unchanged", rep.Leaks)
 		}
 		fmt.Fprintf(out, "%s (%s %s, key %s): %d rows, %d sensitive values checked: %s\n", o.cut, m.Cut, m.MPID, m.KeyFingerprint, rep.Records, rep.Checked, status)
-		for ref, n := range rep.ByItem {
-			fmt.Fprintf(out, "  %s: %d\n", ref, n)
+		for _, ref := range slices.Sorted(maps.Keys(rep.ByItem)) {
+			fmt.Fprintf(out, "  %s: %d\n", ref, rep.ByItem[ref])
+		}
+		status = "no raw values found"
+		if texts.Leaks > 0 {
+			status = fmt.Sprintf("LEAK: %d raw values found", texts.Leaks)
+		}
+		fmt.Fprintf(out, "texts (manifest, %d reports and receipts): %d raw values looked for: %s\n", len(texts.Texts)-1, texts.Values, status)
+		for _, k := range slices.Sorted(maps.Keys(texts.ByText)) {
+			fmt.Fprintf(out, "  %s: %d\n", k, texts.ByText[k])
+		}
+		for _, ref := range slices.Sorted(maps.Keys(texts.ByItem)) {
+			fmt.Fprintf(out, "  %s: %d\n", ref, texts.ByItem[ref])
 		}
 	}
-	if rep.Leaks > 0 {
+	if rep.Leaks > 0 || texts.Leaks > 0 {
 		return cli.DataErrors
 	}
 	return nil

@@ -17,8 +17,10 @@ import (
 // Columns maps EES headers to data item refs, with the extra items (EES.*
 // refs) that have no DTC item.
 type Columns struct {
-	Header map[string]string      // CSV header -> ref
-	Extra  map[string]*dflow.Item // EES.* ref -> item
+	Header   map[string]string      // CSV header -> ref
+	Order    []string               // the headers in the mapping's order: the table's columns
+	Required []string               // headers a file must have (mpan-core unless the mapping says)
+	Extra    map[string]*dflow.Item // EES.* ref -> item
 }
 
 // LoadColumns reads and checks an EES column mapping against the catalogue.
@@ -54,6 +56,7 @@ func ParseColumns(path string, b []byte, cat *dflow.Catalog) (*Columns, error) {
 // the catalogue and builds the Columns.
 type columnsFile struct {
 	Columns    map[string]string `yaml:"columns"`
+	Required   []string          `yaml:"required"`
 	ExtraItems map[string]struct {
 		Name   string `yaml:"name"`
 		Format string `yaml:"format"`
@@ -73,7 +76,7 @@ func (f *columnsFile) Defaults() {
 // Validate builds f.out, reporting every extra item and column that is
 // wrong, in file order.
 func (f *columnsFile) Validate(doc *defs.Doc) {
-	c := &Columns{Header: f.Columns, Extra: map[string]*dflow.Item{}}
+	c := &Columns{Header: f.Columns, Required: f.Required, Extra: map[string]*dflow.Item{}}
 	f.out = c
 	bad := map[string]bool{} // extra items with a problem: columns mapped to them are not checked
 	extra, _ := defs.Child(doc.Root(), "extra_items")
@@ -105,10 +108,27 @@ func (f *columnsFile) Validate(doc *defs.Doc) {
 	cols, _ := defs.Child(doc.Root(), "columns")
 	eachKey(cols, func(k, v *yaml.Node) {
 		h, ref := k.Value, f.Columns[k.Value]
+		c.Order = append(c.Order, h)
 		if f.cat.Item(ref) == nil && c.Extra[ref] == nil && !bad[ref] {
 			doc.FailAt(v, "column %q maps to %s, which is neither a DTC item nor an extra item", h, ref)
 		}
 	})
+	req, _ := defs.Child(doc.Root(), "required")
+	if req == nil {
+		if _, ok := f.Columns["mpan-core"]; ok {
+			c.Required = []string{"mpan-core"}
+		}
+		return
+	}
+	for i, h := range f.Required {
+		if _, ok := f.Columns[h]; !ok {
+			at := req
+			if req.Kind == yaml.SequenceNode && i < len(req.Content) {
+				at = req.Content[i]
+			}
+			doc.FailAt(at, "required column %q is not among the columns", h)
+		}
+	}
 }
 
 // eachKey calls fn with each key and value of mapping n, in file order.

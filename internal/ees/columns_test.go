@@ -67,4 +67,10 @@ func TestColumnsErrorsAtLineAndColumn(t *testing.T) {
 	if c, err := ees.ParseColumns("c.yaml", []byte("columns:\n  mpan-core: J0003\n"), cat); err != nil || c.Header["mpan-core"] != "J0003" {
 		t.Fatalf("got %v, %v", c, err)
 	}
+	if _, err := ees.ParseColumns("c.yaml", []byte("required: [mpan-core, msn]\ncolumns:\n  mpan-core: J0003\n"), cat); err == nil || !strings.Contains(err.Error(), `c.yaml:1:23: required column "msn" is not among the columns`) {
+		t.Fatalf("a required column not in the mapping: %v", err)
+	}
+	if c, err := ees.ParseColumns("c.yaml", []byte("columns:\n  msn: J0004\n  mpan-core: J0003\n"), cat); err != nil || strings.Join(c.Order, ",") != "msn,mpan-core" || strings.Join(c.Required, ",") != "mpan-core" {
+		t.Fatalf("order and default required: %+v, %v", c, err)
+	}
 }

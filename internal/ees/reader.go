@@ -7,24 +7,28 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/mpan"
 )
 
-// Column is one column of an EES file as read.
+// Column is one column of the EES table: one of the mapping's, in its
+// order, whether or not a file has it.
 type Column struct {
-	Header string
-	Name   string // snake_case column name in tables
-	Field  dflow.Field
+	Header   string // the mapping's name for it (never a file's cell)
+	Name     string // snake_case column name in tables
+	Field    dflow.Field
+	Pos      int  // 1-based position in the file read; 0 if the file has no such column
+	Required bool // a file must have it, with a value in every row
 }
 
 // Row is one data row: the unit of rejection of an EES file.
 type Row struct {
 	Line     int      // 1-based line of the row in the file
 	Ordinal  int      // 1-based data row number
-	Values   [][]byte // normalised to DTC form (dates ccyymmdd, booleans T/F), per Columns
+	Values   [][]byte // normalised to DTC form (dates ccyymmdd, booleans T/F), per Columns; empty if the file has no such column
 	Raw      []string // the CSV record as read
 	Findings []dflow.Finding
 	Errors   int
@@ -34,29 +38,36 @@ type Row struct {
 // Rejected reports whether the row has errors.
 func (r *Row) Rejected() bool { return r.Errors > 0 }
 
-// MaxLine bounds one CSV line in bytes.
+// MaxLine bounds one CSV line, or one record (a quoted value may span
+// lines), in bytes.
 const MaxLine = 1 << 20
 
 // Reader streams an EES portfolio export, validating each value against
-// its data item. Findings never include values.
+// its data item. Columns are matched by header name, in any order; the
+// rows come out in the mapping's column order. Findings never include
+// values: they name columns by the mapping's names or by position.
 type Reader struct {
 	name    string
 	cols    *Columns
 	resolve func(ref string) *dflow.Item
 	csv     *csv.Reader
+	lim     *lineLimit
 	header  []string // as read
-	columns []Column
+	columns []Column // the mapping's
+	pos     []int    // file position -> index in columns
 	row     Row
 	broken  *dflow.BrokenError
 	stats   dflow.Stats
 }
 
 // NewReader reads an EES CSV; resolve finds the items the columns map to.
+// Lines may end in LF, CRLF or CR alone.
 func NewReader(r io.Reader, name string, cols *Columns, resolve func(ref string) *dflow.Item) *Reader {
-	c := csv.NewReader(&lineLimit{r: bufio.NewReaderSize(r, 64<<10)})
+	lim := &lineLimit{r: bufio.NewReaderSize(r, 64<<10), line: 1, start: 1}
+	c := csv.NewReader(lim)
 	c.FieldsPerRecord = -1
 	c.ReuseRecord = true
-	return &Reader{name: name, cols: cols, resolve: resolve, csv: c}
+	return &Reader{name: name, cols: cols, resolve: resolve, csv: c, lim: lim}
 }
 
 func (r *Reader) breakf(line int, rule, msg string) error {
@@ -64,7 +75,30 @@ func (r *Reader) breakf(line int, rule, msg string) error {
 	return r.broken
 }
 
-// Columns reads the header row (once) and returns the columns.
+// csvBroken breaks the file at a CSV error, at the line where the bad
+// record starts.
+func (r *Reader) csvBroken(err error, what string) error {
+	var pe *csv.ParseError
+	var ll *lineTooLong
+	switch {
+	case errors.As(err, &ll):
+		why := ""
+		if ll.quoted {
+			why = " (a quoted value that is never closed?)"
+		}
+		return r.breakf(ll.start, RuleCSV, fmt.Sprintf("%s: the record starting on line %d is longer than %d bytes%s", what, ll.start, MaxLine, why))
+	case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrQuote):
+		return r.breakf(pe.StartLine, RuleCSV, fmt.Sprintf("%s: the record starting on line %d has a quoted value that is not closed, or text after its closing quote (found on line %d, byte %d)", what, pe.StartLine, pe.Line, pe.Column))
+	case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrBareQuote):
+		return r.breakf(pe.StartLine, RuleCSV, fmt.Sprintf("%s: a quote inside an unquoted value on line %d, byte %d (quote the whole value and double the quote)", what, pe.Line, pe.Column))
+	case errors.As(err, &pe):
+		return r.breakf(pe.StartLine, RuleCSV, fmt.Sprintf("%s: %s (line %d, byte %d)", what, pe.Err, pe.Line, pe.Column))
+	}
+	return r.breakf(r.lim.start, RuleCSV, what+": "+err.Error())
+}
+
+// Columns reads the header row (once) and returns the table's columns:
+// every column of the mapping, in its order, with where the file has it.
 func (r *Reader) Columns() ([]Column, error) {
 	if r.columns != nil || r.broken != nil {
 		if r.broken != nil {
@@ -77,27 +111,71 @@ func (r *Reader) Columns() ([]Column, error) {
 		return nil, r.breakf(1, dflow.RuleHeaderMissing, "file is empty: an EES export starts with a header row")
 	}
 	if err != nil {
-		return nil, r.breakf(1, RuleCSV, "header row is not valid CSV: "+csvReason(err))
+		return nil, r.csvBroken(err, "the header row is not valid CSV")
 	}
 	r.header = slices.Clone(hdr)
-	seen := map[string]bool{}
-	for i, h := range hdr {
-		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-		ref, ok := r.cols.Header[h]
-		if !ok {
-			return nil, r.breakf(1, RuleUnknownColumn, fmt.Sprintf("column %d %q is not an EES column this pipeline knows: it cannot be masked (add it to ees-columns.yaml and dpia.yaml)", i+1, h))
-		}
-		if seen[h] {
-			return nil, r.breakf(1, RuleUnknownColumn, fmt.Sprintf("column %q appears twice", h))
-		}
-		seen[h] = true
+	index := make(map[string]int, len(r.cols.Order))
+	cols := make([]Column, len(r.cols.Order))
+	for i, h := range r.cols.Order {
+		ref := r.cols.Header[h]
 		it := r.resolve(ref)
-		r.columns = append(r.columns, Column{Header: h, Name: dflow.ColumnName(h), Field: dflow.Field{Ref: ref, Name: it.Name, Format: it.Format, Item: it}})
+		cols[i] = Column{Header: h, Name: dflow.ColumnName(h), Field: dflow.Field{Ref: ref, Name: it.Name, Format: it.Format, Item: it}}
+		index[h] = i
 	}
-	if !seen["mpan-core"] {
-		return nil, r.breakf(1, dflow.RuleHeaderMalformed, "the header has no mpan-core column")
+	for _, h := range r.cols.Required {
+		cols[index[h]].Required = true
 	}
-	return r.columns, nil
+	var unknown, twice []string
+	r.pos = make([]int, len(hdr))
+	for i, h := range hdr {
+		if i == 0 {
+			h = strings.TrimPrefix(h, "\ufeff")
+		}
+		j, ok := index[strings.TrimSpace(h)]
+		if !ok {
+			unknown = append(unknown, strconv.Itoa(i+1))
+			r.pos[i] = -1
+			continue
+		}
+		r.pos[i] = j
+		if c := &cols[j]; c.Pos != 0 {
+			twice = append(twice, fmt.Sprintf("%s appears twice (columns %d and %d)", c.Header, c.Pos, i+1))
+			continue
+		}
+		cols[j].Pos = i + 1
+	}
+	if len(unknown) == len(hdr) {
+		return nil, r.breakf(1, RuleNoHeader, fmt.Sprintf("line 1 is not a header row: none of its %d values is an EES column name; an EES export starts with a header row naming its columns (known: %s)", len(hdr), strings.Join(r.cols.Order, ", ")))
+	}
+	var missing []string
+	for _, c := range cols {
+		if c.Required && c.Pos == 0 {
+			missing = append(missing, c.Header)
+		}
+	}
+	if len(unknown)+len(twice)+len(missing) == 0 {
+		r.columns = cols
+		return cols, nil
+	}
+	var problems []string
+	rule := RuleMissingColumn
+	if len(missing) > 0 {
+		problems = append(problems, "the header lacks required column "+strings.Join(missing, ", "))
+	}
+	if len(twice) > 0 {
+		rule = RuleDuplicateColumn
+		problems = append(problems, strings.Join(twice, "; ")+": each column appears once")
+	}
+	if len(unknown) > 0 {
+		rule = RuleUnknownColumn
+		what := "column " + unknown[0] + " is"
+		if len(unknown) > 1 {
+			what = "columns " + strings.Join(unknown, ", ") + " are"
+		}
+		problems = append(problems, fmt.Sprintf("%s not an EES column this pipeline knows: it cannot be masked (name it as in ees-columns.yaml, or add it there and to dpia.yaml; known: %s)", what, strings.Join(r.cols.Order, ", ")))
+	}
+	slices.Reverse(problems) // the rule's problem first
+	return nil, r.breakf(1, rule, strings.Join(problems, "; "))
 }
 
 // Header is the header row as read (nil until Columns has read it).
@@ -105,8 +183,11 @@ func (r *Reader) Header() []string { return r.header }
 
 // Rule ids specific to EES files.
 const (
-	RuleCSV           = "ees.csv"
-	RuleUnknownColumn = "ees.unknown-column"
+	RuleCSV             = "ees.csv"
+	RuleNoHeader        = "ees.no-header"
+	RuleUnknownColumn   = "ees.unknown-column"
+	RuleDuplicateColumn = "ees.duplicate-column"
+	RuleMissingColumn   = "ees.missing-column"
 )
 
 // Next returns the next row (valid until the following call), io.EOF at
@@ -120,12 +201,7 @@ func (r *Reader) Next() (*Row, error) {
 		return nil, io.EOF
 	}
 	if err != nil {
-		line := 0
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			line = pe.Line
-		}
-		return nil, r.breakf(line, RuleCSV, "not valid CSV: "+csvReason(err))
+		return nil, r.csvBroken(err, "not valid CSV")
 	}
 	line, _ := r.csv.FieldPos(0)
 	row := &r.row
@@ -136,25 +212,28 @@ func (r *Reader) Next() (*Row, error) {
 		row.Values = make([][]byte, len(r.columns))
 	}
 	row.Values = row.Values[:len(r.columns)]
+	for i := range row.Values {
+		row.Values[i] = row.Values[i][:0]
+	}
 	fail := func(item, rule, msg string) {
 		row.Errors++
 		if len(row.Findings) < dflow.MaxInstanceFindings {
 			row.Findings = append(row.Findings, dflow.Finding{Line: line, Group: "EES", Item: item, Rule: rule, Severity: dflow.SevError, Message: msg})
 		}
 	}
-	if len(rec) != len(r.columns) {
-		fail("", dflow.RuleFieldCount, fmt.Sprintf("row has %d values, the header %d", len(rec), len(r.columns)))
+	if len(rec) != len(r.pos) {
+		fail("", dflow.RuleFieldCount, fmt.Sprintf("row has %d values, the header %d", len(rec), len(r.pos)))
 	}
-	for i := range r.columns {
+	for p, i := range r.pos {
 		c := &r.columns[i]
 		var v []byte
-		if i < len(rec) {
-			v = normalise(c.Field.Format.Kind, strings.TrimSpace(rec[i]), row.Values[i][:0])
+		if p < len(rec) {
+			v = normalise(c.Field.Format.Kind, strings.TrimSpace(rec[p]), row.Values[i])
 		}
 		row.Values[i] = v
 		if len(v) == 0 {
-			if c.Header == "mpan-core" {
-				fail(c.Field.Ref, dflow.RuleMandatory, "mpan-core is mandatory")
+			if c.Required {
+				fail(c.Field.Ref, dflow.RuleMandatory, c.Header+" is mandatory")
 			}
 			continue
 		}
@@ -196,31 +275,63 @@ func normalise(kind dflow.Kind, v string, dst []byte) []byte {
 	return append(dst, v...)
 }
 
-func csvReason(err error) string {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
+// lineTooLong is the error of a record longer than MaxLine.
+type lineTooLong struct {
+	start  int
+	quoted bool // inside a quoted value when it grew too long
 }
 
-var errLineTooLong = fmt.Errorf("a line is longer than %d bytes", MaxLine)
+func (e *lineTooLong) Error() string {
+	return fmt.Sprintf("the record starting on line %d is longer than %d bytes", e.start, MaxLine)
+}
 
-// lineLimit fails reads once a line grows past MaxLine, so a file without
-// line breaks cannot exhaust memory.
+// lineLimit feeds the CSV reader: it turns a CR that ends a line without
+// LF into LF (files saved with classic Mac line ends), and fails once a
+// record grows past MaxLine, so neither a file without line breaks nor an
+// unclosed quote can exhaust memory. It follows quotes to know where
+// records end (a quote toggles; a doubled one toggles twice).
 type lineLimit struct {
-	r   *bufio.Reader
-	run int
+	r      *bufio.Reader
+	run    int  // bytes of the record so far
+	quoted bool // inside a quoted value
+	line   int  // the line being read, 1-based
+	start  int  // the line the record being read starts on
 }
+
+// special marks the bytes lineLimit looks at.
+var special = [256]bool{'"': true, '\r': true, '\n': true}
 
 func (l *lineLimit) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
-	for _, c := range p[:n] {
-		if c == '\n' {
-			l.run = 0
-		} else if l.run++; l.run > MaxLine {
-			return 0, errLineTooLong
+	from := 0 // where the record being read starts in p
+	for i := 0; i < n; i++ {
+		if !special[p[i]] {
+			continue
 		}
+		switch p[i] {
+		case '"':
+			l.quoted = !l.quoted
+			continue
+		case '\r':
+			if i+1 < n {
+				if p[i+1] == '\n' {
+					continue
+				}
+			} else if next, perr := l.r.Peek(1); perr == nil && next[0] == '\n' {
+				continue
+			}
+			p[i] = '\n'
+		}
+		l.line++
+		if !l.quoted {
+			if l.run+i-from > MaxLine {
+				return 0, &lineTooLong{start: l.start, quoted: l.quoted}
+			}
+			l.run, l.start, from = 0, l.line, i+1
+		}
+	}
+	if l.run += n - from; l.run > MaxLine {
+		return 0, &lineTooLong{start: l.start, quoted: l.quoted}
 	}
 	return n, err
 }

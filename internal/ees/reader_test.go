@@ -1,6 +1,7 @@
 package ees_test
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"path/filepath"
@@ -65,8 +66,21 @@ func read(t *testing.T, data string) result {
 	}
 }
 
+// col is the index of the mapping's column h in a row's values.
+func col(t testing.TB, h string) int {
+	cols, _ := columns(t)
+	for i, o := range cols.Order {
+		if o == h {
+			return i
+		}
+	}
+	t.Fatalf("no column %s", h)
+	return -1
+}
+
 func TestRowsValidateAndNormalise(t *testing.T) {
 	res := read(t, sample)
+	reg, dom := col(t, "registration-from"), col(t, "Domestic Premises Indicator")
 	if res.broken != nil || len(res.rows) != 4 {
 		t.Fatalf("broken %v, %d rows", res.broken, len(res.rows))
 	}
@@ -74,10 +88,10 @@ func TestRowsValidateAndNormalise(t *testing.T) {
 		t.Fatalf("rejections %s", got)
 	}
 	r := res.rows[0]
-	if string(r.Values[3]) != "20230401" || string(r.Values[4]) != "T" || string(r.MPAN) != "1012345678903" || r.Line != 2 {
+	if string(r.Values[reg]) != "20230401" || string(r.Values[dom]) != "T" || string(r.MPAN) != "1012345678903" || r.Line != 2 {
 		t.Fatalf("row 1 = %q line %d", r.Values, r.Line)
 	}
-	if string(res.rows[1].Values[4]) != "F" || res.rows[3].Line != 5 {
+	if string(res.rows[1].Values[dom]) != "F" || res.rows[3].Line != 5 {
 		t.Fatal("N is false; lines count from the header")
 	}
 	for _, f := range res.rows[2].Findings {
@@ -91,7 +105,7 @@ func TestBrokenFiles(t *testing.T) {
 	for name, c := range map[string]struct{ data, rule string }{
 		"empty":          {"", dflow.RuleHeaderMissing},
 		"unknown column": {"mpan-core,favourite-colour\n1012345678903,red\n", ees.RuleUnknownColumn},
-		"no mpan":        {"post-code\nAB1 2CD\n", dflow.RuleHeaderMalformed},
+		"no mpan":        {"post-code\nAB1 2CD\n", ees.RuleMissingColumn},
 		"bad quote":      {"mpan-core,post-code\n1012345678903,\"AB1\n", ees.RuleCSV},
 		"long line":      {"mpan-core,post-code\n1012345678903," + strings.Repeat("x", ees.MaxLine+10), ees.RuleCSV},
 	} {
@@ -126,20 +140,39 @@ func TestArrowTable(t *testing.T) {
 	}
 	rec := b.Record()
 	defer rec.Release()
-	if rec.NumRows() != 1 || rec.Schema().Field(5).Name != "mpan_core" || rec.Schema().Field(8).Type.String() != "date32" {
-		t.Fatalf("record %v", rec.Schema())
+	sc := rec.Schema()
+	if rec.NumRows() != 1 || sc.NumFields() != dflow.LineageColumns+len(cols.Order) || sc.Field(dflow.LineageColumns).Name != "mpan_core" ||
+		sc.Field(dflow.LineageColumns+col(t, "registration-from")).Type.String() != "date32" {
+		t.Fatalf("record %v", sc)
 	}
-	if ref, _ := rec.Schema().Field(10).Metadata.GetValue(dflow.MetaRef); ref != "J0004" {
+	msn := dflow.LineageColumns + col(t, "msn")
+	if ref, _ := sc.Field(msn).Metadata.GetValue(dflow.MetaRef); ref != "J0004" {
 		t.Fatalf("msn ref %s", ref)
+	}
+	if ad := rec.Column(dflow.LineageColumns + col(t, "address-line-9")); ad.NullN() != 1 {
+		t.Fatalf("a column the file does not have is null: %v", ad)
 	}
 }
 
+// FuzzReader: no input makes the reader panic or stop making progress,
+// findings are bounded, and no error or finding quotes an input cell (of
+// more than 3 characters, other than a column name or words the messages
+// use themselves).
 func FuzzReader(f *testing.F) {
 	f.Add([]byte(sample))
 	f.Add([]byte("mpan-core\n\"\n"))
+	cols, res := columns(f)
+	vocab := messageVocabulary(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cols, res := columns(t)
-		r := ees.NewReader(strings.NewReader(string(data)), "f.csv", cols, res)
+		r := ees.NewReader(bytes.NewReader(data), "f.csv", cols, res)
+		cells := inputCells(data, cols, vocab)
+		said := func(msg string) {
+			for _, c := range cells {
+				if strings.Contains(msg, c) {
+					t.Fatalf("message quotes input cell %q: %s", c, msg)
+				}
+			}
+		}
 		for i := 0; ; i++ {
 			if i > len(data)+2 {
 				t.Fatal("no progress")
@@ -150,11 +183,71 @@ func FuzzReader(f *testing.F) {
 				if err != io.EOF && !errors.As(err, &be) {
 					t.Fatalf("error %v", err)
 				}
+				if be != nil {
+					said(be.Error())
+				}
 				return
 			}
 			if len(row.Findings) > dflow.MaxInstanceFindings {
 				t.Fatal("unbounded findings")
 			}
+			for _, fd := range row.Findings {
+				said(fd.String())
+			}
 		}
 	})
+}
+
+// inputCells are the data's cells (split at commas, quotes and line ends)
+// that a message must not quote: longer than 3 characters, not a column
+// name, not part of the messages' own words (vocab), not a number short
+// enough to be a line or position.
+func inputCells(data []byte, cols *ees.Columns, vocab string) []string {
+	var out []string
+	for _, c := range strings.FieldsFunc(string(data), func(r rune) bool { return r == ',' || r == '"' || r == '\n' || r == '\r' }) {
+		c = strings.TrimSpace(c)
+		if len(c) <= 3 || strings.Contains(vocab, c) {
+			continue
+		}
+		if _, ok := cols.Header[c]; ok {
+			continue
+		}
+		if len(c) <= 7 && strings.Trim(c, "0123456789") == "" {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// messageVocabulary is the text the reader's messages are made of: what it
+// says of a set of bad files, the rule ids, the valid sets it may list.
+func messageVocabulary(t testing.TB) string {
+	cols, res := columns(t)
+	var b strings.Builder
+	for _, data := range []string{"", "x\n", "mpan-core,x,msn,msn\n", "msn\n", "mpan-core\n\"x\n", "mpan-core\nx\"y\n", "mpan-core\n\"x\"y\n",
+		"mpan-core\n\"" + strings.Repeat("x", ees.MaxLine+1),
+		sample, "mpan-core,registration-from,Domestic Premises Indicator,post-code,pc,llfc\n1,x,x," + strings.Repeat("x", 20) + ",-1,1.5\n\xff\n1012345678903,-1,+1\n"} {
+		r := ees.NewReader(strings.NewReader(data), "f.csv", cols, res)
+		for {
+			row, err := r.Next()
+			var be *dflow.BrokenError
+			if errors.As(err, &be) {
+				b.WriteString(be.Error() + "\n")
+			}
+			if err != nil {
+				break
+			}
+			for _, fd := range row.Findings {
+				b.WriteString(fd.String() + "\n")
+			}
+		}
+	}
+	b.WriteString(strings.Join([]string{ees.RuleCSV, ees.RuleNoHeader, ees.RuleUnknownColumn, ees.RuleDuplicateColumn, ees.RuleMissingColumn}, "\n"))
+	for _, h := range cols.Order {
+		if it := res(cols.Header[h]); it != nil {
+			b.WriteString("\n" + it.Name + " " + it.Format.String() + " " + strings.Join(it.ValidSet, ", "))
+		}
+	}
+	return b.String()
 }

@@ -187,7 +187,7 @@ func (d *dflowInput) verify(v *verifier, key string, src io.Reader) error {
 		if err != nil {
 			return err
 		}
-		if inst.Rejected() {
+		if inst.Rejected() && v.collect == nil {
 			continue
 		}
 		for _, rec := range inst.Records {
@@ -196,7 +196,9 @@ func (d *dflowInput) verify(v *verifier, key string, src io.Reader) error {
 				return err
 			}
 			for i, val := range rec.Fields {
-				v.check(rec.Group.Fields[i].Ref, val, r.Column(dflow.LineageColumns+i), row)
+				if rec.Group != nil && i < len(rec.Group.Fields) {
+					v.check(rec.Group.Fields[i].Ref, val, r, dflow.LineageColumns+i, row)
+				}
 			}
 		}
 	}

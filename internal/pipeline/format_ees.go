@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"strings"
 
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/defs"
@@ -110,7 +111,7 @@ func (e *eesInput) verify(v *verifier, key string, src io.Reader) error {
 		if err != nil {
 			return err
 		}
-		if row.Rejected() {
+		if row.Rejected() && v.collect == nil {
 			continue
 		}
 		r, i, err := v.next(ees.Table, key, name, row.Line)
@@ -118,7 +119,14 @@ func (e *eesInput) verify(v *verifier, key string, src io.Reader) error {
 			return err
 		}
 		for j := range cols {
-			v.check(cols[j].Field.Ref, row.Values[j], r.Column(dflow.LineageColumns+j), i)
+			v.check(cols[j].Field.Ref, row.Values[j], r, dflow.LineageColumns+j, i)
+		}
+		if v.collect != nil { // as it came, too: values are normalised (dates, booleans) before they are checked
+			for j := range cols {
+				if p := cols[j].Pos - 1; p >= 0 && p < len(row.Raw) {
+					v.check(cols[j].Field.Ref, []byte(strings.TrimSpace(row.Raw[p])), nil, 0, 0)
+				}
+			}
 		}
 	}
 }

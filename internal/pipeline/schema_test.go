@@ -3,37 +3,46 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+
 	"github.com/mhhs-sit/datacut/internal/cut"
+	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/store/local"
 	"github.com/mhhs-sit/datacut/internal/synth"
 )
 
-// A file whose columns differ from its cut's earlier files is found by the
-// writer, which runs behind the reader across files: the right file is
-// still quarantined (rule pipeline.schema) and the rest published.
-func TestFileWithOtherColumnsIsQuarantined(t *testing.T) {
+// An EES cut's table has the mapping's columns whatever its files have,
+// so file order never matters: a file without its last column, sorting
+// first, and one with its columns reversed are published beside a complete
+// one, the missing column null.
+func TestEESFilesWithOtherColumnsArePublished(t *testing.T) {
 	ctx := context.Background()
 	st := smallMarket(t, "ees")
 	first := dataKeys(t, st, "inbox/")[0] // inbox/<MPID>/ees/<submission>/EES_0001.csv
 	b, _ := store.ReadAll(ctx, st, first)
-	// The same rows without their last column, then a good copy after it.
-	var short bytes.Buffer
-	for _, line := range strings.SplitAfter(string(b), "\n") {
+	lines := strings.SplitAfter(strings.TrimSuffix(string(b), "\n"), "\n")
+	var short, reversed bytes.Buffer
+	for i, line := range lines {
 		text := strings.TrimRight(line, "\r\n")
-		if i := strings.LastIndexByte(text, ','); i >= 0 {
-			line = text[:i] + line[len(text):]
+		cells := strings.Split(text, ",") // the synthetic export quotes nothing
+		if i == 0 || i%2 == 1 { // other rows than the complete file's, so no duplicate file
+			short.WriteString(strings.Join(cells[:len(cells)-1], ",") + "\n")
 		}
-		short.WriteString(line)
+		slices.Reverse(cells)
+		if i == 0 || i%3 == 1 {
+			reversed.WriteString(strings.Join(cells, ",") + "\n")
+		}
 	}
-	// A good file after it: the first file's rows but its last (the same
-	// bytes twice would be a duplicate file, quarantined for that).
-	good := b[:bytes.LastIndexByte(b[:len(b)-1], '\n')+1]
-	addToSubmission(t, st, first, "EES_0002.csv", short.Bytes())
-	addToSubmission(t, st, first, "EES_0003.csv", good)
+	addToSubmission(t, st, first, "EES_0000.csv", short.Bytes())
+	addToSubmission(t, st, first, "EES_0002.csv", reversed.Bytes())
 	sum, err := Run(ctx, runOpts(t, st))
 	if err != nil {
 		t.Fatal(err)
@@ -42,21 +51,44 @@ func TestFileWithOtherColumnsIsQuarantined(t *testing.T) {
 		if !strings.HasPrefix(first, "inbox/"+c.MPID+"/") {
 			continue
 		}
-		if c.Status != StatusPublished || c.Quarantined != 1 {
-			t.Fatalf("cut %s/%s: %s, %d quarantined; want published with 1 quarantined", c.Cut, c.MPID, c.Status, c.Quarantined)
+		m, err := cut.ReadManifest(ctx, st, c.Prefix)
+		if err != nil || c.Status != StatusPublished || c.Quarantined != 0 || len(m.Inputs) != 3 || len(m.Tables) != 1 {
+			t.Fatalf("cut %s/%s: %s, %d quarantined, manifest %+v (%v); want all three files published", c.Cut, c.MPID, c.Status, c.Quarantined, m, err)
 		}
-		q := listKeys(t, st, "quarantine/")
-		if len(q) != 1 || !strings.HasSuffix(q[0], "/EES_0002.csv") {
-			t.Fatalf("quarantine holds %v, want EES_0002.csv", q)
+		cols := runOpts(t, st).Pipelines.ByName["ees"].in.(*eesInput).columns.Order
+		tb, err := cut.OpenTable(ctx, st, m.Tables[0].Key, memory.DefaultAllocator, pqarrow.ArrowReadProperties{})
+		if err != nil {
+			t.Fatal(err)
 		}
-		_, report := quarantined(t, st, cut.SubmissionDir(c.MPID, "ees", c.Submission)+"EES_0002.csv")
-		rep, _ := store.ReadAll(ctx, st, report)
-		if !strings.Contains(string(rep), `"pipeline.schema"`) {
-			t.Errorf("report %s does not name rule pipeline.schema", rep)
+		defer tb.Close()
+		sc, err := tb.File.Schema()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.NumFields() != dflow.LineageColumns+len(cols) || sc.Field(dflow.LineageColumns).Name != "mpan_core" || sc.Field(sc.NumFields()-1).Name != "map_id" {
+			t.Fatalf("table schema %v, want the mapping's %d columns in its order", sc, len(cols))
 		}
 		return
 	}
 	t.Fatalf("no result for the cut of %s", first)
+}
+
+// A table's columns that differ are named, by the definitions' names.
+func TestSchemaDiffNamesColumns(t *testing.T) {
+	f := func(names ...string) *arrow.Schema {
+		var fs []arrow.Field
+		for _, n := range names {
+			fs = append(fs, arrow.Field{Name: n, Type: arrow.BinaryTypes.String})
+		}
+		return arrow.NewSchema(fs, nil)
+	}
+	if got := schemaDiff(f("a", "b", "c"), f("a", "d")); got != "it lacks b, c; it has d besides" {
+		t.Errorf("got %q", got)
+	}
+	err := error(&schemaError{table: "t", diff: schemaDiff(f("a", "b"), f("b", "a"))})
+	if !errors.Is(err, errSchema) || !strings.Contains(err.Error(), "table t: the same columns in another order") {
+		t.Errorf("got %v", err)
+	}
 }
 
 // The same file twice in a cut, under another name, would publish every row

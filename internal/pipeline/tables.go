@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -126,13 +128,54 @@ func (t *tables) write(name string, rec arrow.Record) error {
 	}
 	// Rows carried over from a published table have the stored schema.
 	if !f.Schema.Equal(rec.Schema()) && !cut.StoredSchema(f.Schema).Equal(cut.StoredSchema(rec.Schema())) {
-		return errSchema
+		return &schemaError{table: name, diff: schemaDiff(f.Schema, rec.Schema())}
 	}
 	t.units.see(name, rec)
 	return f.Write(rec)
 }
 
 var errSchema = errors.New("its columns differ from the cut's earlier files of the same table")
+
+// schemaError is errSchema naming the table and how its columns differ
+// (names from the definitions, never values).
+type schemaError struct{ table, diff string }
+
+func (e *schemaError) Error() string {
+	return fmt.Sprintf("its columns differ from the cut's earlier files of table %s: %s", e.table, e.diff)
+}
+
+func (e *schemaError) Unwrap() error { return errSchema }
+
+// schemaDiff says how got's columns differ from have's.
+func schemaDiff(have, got *arrow.Schema) string {
+	var extra, lacks, other []string
+	for _, f := range got.Fields() {
+		i := have.FieldIndices(f.Name)
+		switch {
+		case len(i) == 0:
+			extra = append(extra, f.Name)
+		case !arrow.TypeEqual(have.Field(i[0]).Type, f.Type):
+			other = append(other, fmt.Sprintf("%s is %s here, %s there", f.Name, f.Type, have.Field(i[0]).Type))
+		}
+	}
+	for _, f := range have.Fields() {
+		if !got.HasField(f.Name) {
+			lacks = append(lacks, f.Name)
+		}
+	}
+	var parts []string
+	if len(lacks) > 0 {
+		parts = append(parts, "it lacks "+strings.Join(lacks, ", "))
+	}
+	if len(extra) > 0 {
+		parts = append(parts, "it has "+strings.Join(extra, ", ")+" besides")
+	}
+	parts = append(parts, other...)
+	if len(parts) == 0 {
+		return "the same columns in another order, or with other metadata"
+	}
+	return strings.Join(parts, "; ")
+}
 
 func (t *tables) discard() {
 	t.units.discard()
