@@ -17,6 +17,7 @@ import (
 
 	"github.com/mhhs-sit/datacut/internal/cli"
 	"github.com/mhhs-sit/datacut/internal/dflow"
+	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/ees"
 	"github.com/mhhs-sit/datacut/internal/pipeline"
 )
@@ -104,7 +105,10 @@ func runValidate(ctx context.Context, o *validateOptions, files []string, out io
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rep := validateFile(name, o)
+		rep := validateFile(ctx, name, o)
+		if err := ctx.Err(); err != nil {
+			return err // stopped part way: the file's report would be wrong
+		}
 		anyErrors = anyErrors || rep.Errors > 0 || rep.Broken
 		unreadable = unreadable || rep.ReadFailed != ""
 		if o.json {
@@ -124,7 +128,7 @@ func runValidate(ctx context.Context, o *validateOptions, files []string, out io
 	return nil
 }
 
-func validateFile(name string, o *validateOptions) *FileReport {
+func validateFile(ctx context.Context, name string, o *validateOptions) *FileReport {
 	rep := &FileReport{File: name, Findings: []dflow.Finding{}}
 	f, err := os.Open(name)
 	if err != nil {
@@ -132,7 +136,10 @@ func validateFile(name string, o *validateOptions) *FileReport {
 		return rep
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
+	// A signal stops a file that never ends: reads fail once ctx is done,
+	// and closing the file ends a read blocked on a pipe.
+	defer context.AfterFunc(ctx, func() { f.Close() })()
+	br := bufio.NewReaderSize(store.ContextReader(ctx, f), 64<<10)
 	if o.isEES(name, br) {
 		validateEES(rep, o, br)
 		return rep

@@ -18,7 +18,8 @@ const (
   0  success, no data errors
   1  the data had errors (findings, rejected instances, quarantined files)
   2  usage or configuration error
-  3  the run could not complete (I/O, object store, internal failure)`
+  3  the run could not complete (I/O, object store, internal failure), or was
+     stopped by SIGINT/SIGTERM (a second signal stops at once)`
 )
 
 // ExitError carries an exit code through cobra's error return.

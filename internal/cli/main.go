@@ -16,11 +16,21 @@ import (
 )
 
 // Main runs a command tree the way every binary of the project does:
-// cancelled on SIGINT/SIGTERM, then Execute with the process's arguments,
+// cancelled on SIGINT/SIGTERM (a second one ends it at once), then Execute with the process's arguments,
 // exiting with its code.
 func Main(root *cobra.Command) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	said := make(chan struct{})
+	go func() {
+		<-ctx.Done()
+		fmt.Fprintf(os.Stderr, "%s: stopping cleanly (send the signal again to stop at once)\n", root.Name())
+		stop() // a second signal ends the process at once
+		close(said)
+	}()
 	code := Execute(ctx, root, os.Args[1:], os.Stderr)
+	if ctx.Err() != nil {
+		<-said
+	}
 	stop()
 	os.Exit(code)
 }

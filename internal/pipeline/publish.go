@@ -180,7 +180,7 @@ func (r *runner) publish(ctx context.Context, d *Definition, p *cut.Pending, bas
 			return nil, nil, err
 		}
 		hc := &hashCounter{h: sha256.New(), r: r}
-		src := io.TeeReader(rc, hc)
+		src := io.TeeReader(store.ContextReader(ctx, rc), hc) // a signal stops a read that would not end
 		info, broken, err := read(c, in, src)
 		if werr := tw.barrier(); err == nil && broken == nil && werr != nil {
 			if errors.Is(werr, errSchema) {

@@ -178,3 +178,33 @@ func PutFile(ctx context.Context, s Store, key, path string) error {
 	}
 	return s.Put(ctx, key, f, st.Size())
 }
+
+// ContextReader reads r until ctx is done, then fails with ctx's error, so
+// a reader that never ends (a pipe, /dev/zero) still stops on a signal. The
+// check is once per Read: nothing for buffered readers.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader {
+	return &ctxReader{ctx: ctx, r: r}
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// ctxReadCloser is a ContextReader of a ReadCloser.
+type ctxReadCloser struct {
+	ctxReader
+	io.Closer
+}
+
+// ContextReadCloser is ContextReader for a ReadCloser.
+func ContextReadCloser(ctx context.Context, rc io.ReadCloser) io.ReadCloser {
+	return &ctxReadCloser{ctxReader{ctx, rc}, rc}
+}
