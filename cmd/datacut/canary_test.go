@@ -117,10 +117,44 @@ var canaryKinds = []canaryKind{
 	{"ees-unclosed-quote-huge", "ees", func(c canary) []byte {
 		return []byte(eesHead + c.MPAN + ",\"" + c.Name + "\n" + strings.Repeat(c.Addr+"\n", (1<<20)/len(c.Addr)+10))
 	}},
+	{"dflow-good", "mop-mtd", func(c canary) []byte { return []byte(d0150(c)) }},
+	{"dflow-name-as-mpan", "mop-mtd", func(c canary) []byte { return []byte(strings.Replace(d0150(c), c.MPAN, c.Name, 1)) }},
+	{"dflow-mpan-as-serial", "mop-mtd", func(c canary) []byte { return []byte(strings.Replace(d0150(c), "|6BVU194XP9|", "|"+c.MPAN+c.Addr+"|", 1)) }},
+	{"dflow-crlf", "mop-mtd", func(c canary) []byte { return []byte(strings.ReplaceAll(d0150(c), "\n", "\r\n")) }},
+	{"dflow-cr-only", "mop-mtd", func(c canary) []byte { return []byte(strings.ReplaceAll(d0150(c), "\n", "\r")) }},
+	{"dflow-no-trailer", "mop-mtd", func(c canary) []byte { d := d0150(c); return []byte(d[:strings.Index(d, "ZPT|")]) }},
+	{"dflow-wrong-trailer-count", "mop-mtd", func(c canary) []byte { return []byte(strings.Replace(d0150(c), "ZPT|FIX0150|27|", "ZPT|FIX0150|26|", 1)) }},
+	{"dflow-zhv-no-time", "mop-mtd", func(c canary) []byte { return []byte(strings.Replace(d0150(c), "|20240101120000|", "||", 1)) }},
+	{"dflow-zhv-mpan-as-file-id", "mop-mtd", func(c canary) []byte { return []byte(strings.Replace(d0150(c), "ZHV|FIX0150|", "ZHV|"+c.MPAN+"|", 1)) }},
+	{"dflow-unknown-version", "mop-mtd", func(c canary) []byte { return []byte(strings.Replace(d0150(c), "|D0150002|", "|D0150999|", 1)) }},
+	{"dflow-header-only", "mop-mtd", func(c canary) []byte {
+		return []byte("ZHV|FIX0150|D0150002|M|MTRA|X|SUPA|20240101120000||||TR01|\nZPT|FIX0150|0||0|20240101120001|\n")
+	}},
+	{"dflow-out-of-order", "mop-mtd", func(c canary) []byte {
+		return []byte(strings.Replace(d0150(c), "288|"+c.MPAN+"|20100905|F|E|\n289|Y6TV|20210905|6BVU194XP9|20120708|\n", "289|Y6TV|20210905|6BVU194XP9|20120708|\n288|"+c.MPAN+"|20100905|F|E|\n", 1))
+	}},
+	{"dflow-extra-field", "mop-mtd", func(c canary) []byte { return []byte(strings.Replace(d0150(c), "|20100905|F|E|", "|20100905|F|E|"+c.Addr+"|", 1)) }},
+	{"dflow-control-char", "mop-mtd", func(c canary) []byte { return []byte(strings.Replace(d0150(c), "|6BVU194XP9|", "|6BV\x00"+c.Name+"|", 1)) }},
+	{"dflow-windows-1252", "mop-mtd", func(c canary) []byte { return []byte(strings.Replace(d0150(c), "|6BVU194XP9|", "|Zo\xeb"+c.Name+"|", 1)) }},
+	{"dflow-huge-line", "mop-mtd", func(c canary) []byte {
+		return []byte(strings.Replace(d0150(c), "|6BVU194XP9|", "|"+c.Name+strings.Repeat("Q", 70<<10)+"|", 1))
+	}},
+	{"dflow-binary", "mop-mtd", func(c canary) []byte { return append([]byte{0x1f, 0x8b, 0, 0xff}, c.MPAN+"\x00"+c.Name...) }},
+	{"dflow-sender-elsewhere", "mop-mtd", func(c canary) []byte { return []byte(strings.Replace(d0150(c), "|M|MTRA|", "|M|MTRB|", 1)) }},
+}
+
+// d0150 is a good D0150 from MTRA whose first MPAN is c's.
+func d0150(c canary) string {
+	b, err := os.ReadFile(filepath.Join("testdata", "dflow", "d0150-good.dat"))
+	if err != nil {
+		panic(err)
+	}
+	s := strings.Replace(string(b), "|M|MOPA|", "|M|MTRA|", 1)
+	return strings.Replace(s, "288|1100000084461|", "288|"+c.MPAN+"|", 1)
 }
 
 // canaryMPIDs is the folder each cut type's files are sent to.
-var canaryMPIDs = map[string]string{"ees": "BRGT"}
+var canaryMPIDs = map[string]string{"ees": "BRGT", "mop-mtd": "MTRA"}
 
 // No planted value of any malformed input reaches anything but the raw
 // files kept in quarantine/ (and the inbox): not validate's output, not
@@ -143,6 +177,9 @@ func TestCanariesStayInRawFiles(t *testing.T) {
 		c := newCanary(i)
 		canaries = append(canaries, c)
 		name := k.name + ".csv"
+		if k.cut != "ees" {
+			name = k.name + ".dat"
+		}
 		b := k.file(c)
 		if byCut[k.cut] == nil {
 			byCut[k.cut] = map[string][]byte{}
@@ -207,7 +244,7 @@ func TestCanariesStayInRawFiles(t *testing.T) {
 		}
 		t.Logf("verify:\n%s", out.String())
 	}
-	if quarantined < len(canaryKinds)/2 {
+	if quarantined < len(canaryKinds)/3 {
 		t.Errorf("only %d files quarantined", quarantined)
 	}
 	err = st.List(ctx, "", func(i store.Info) error {
@@ -237,7 +274,8 @@ func TestCanariesStayInRawFiles(t *testing.T) {
 		if err != nil || len(m.Quarantined) == 0 {
 			t.Fatalf("manifest %v: %v", m, err)
 		}
-		planted := []byte(`{"message": "column 1 \"` + canaries[1].MPAN + `\" is not known"}`)
+		first := slices.IndexFunc(canaryKinds, func(k canaryKind) bool { return k.cut == c.Cut }) // a good file of the cut
+		planted := []byte(`{"message": "column 1 \"` + canaries[first].MPAN + `\" is not known"}`)
 		if err := st.Put(ctx, m.Quarantined[0].Report, bytes.NewReader(planted), int64(len(planted))); err != nil {
 			t.Fatal(err)
 		}
@@ -246,7 +284,7 @@ func TestCanariesStayInRawFiles(t *testing.T) {
 		if cli.Code(err) != cli.ExitData || !strings.Contains(out.String(), "LEAK: 1 raw values found") {
 			t.Errorf("a planted leak: %v\n%s", err, out.String())
 		}
-		if strings.Contains(out.String(), canaries[1].MPAN) {
+		if strings.Contains(out.String(), canaries[first].MPAN) {
 			t.Errorf("verify quotes the value it found:\n%s", out.String())
 		}
 	}

@@ -118,7 +118,7 @@ func VerifyTexts(ctx context.Context, st store.Store, prefix string, d *Definiti
 
 // cells hands every cell of a file that could be a value to v.collect as
 // item "cell": fields split at commas, '|' and line ends, whatever the
-// format.
+// format, but for a D-flow's header and trailer records.
 func (v *verifier) cells(src io.Reader) error {
 	names := map[string]bool{}
 	if e, ok := v.def.in.(*eesInput); ok {
@@ -137,9 +137,14 @@ func (v *verifier) cells(src io.Reader) error {
 			return nil // as far as it reads
 		}
 		for _, field := range rec {
-			for _, c := range strings.FieldsFunc(field, func(r rune) bool { return r == '|' || r == '\r' || r == '\n' }) {
-				if c = strings.TrimSpace(c); mayBeValue(c) && !names[c] {
-					v.collect("cell", []byte(c))
+			for _, line := range strings.FieldsFunc(field, func(r rune) bool { return r == '\r' || r == '\n' }) {
+				if strings.HasPrefix(line, "ZHV|") || strings.HasPrefix(line, "ZPT|") {
+					continue // a D-flow's header or trailer: flow, version, file id and times, no personal data
+				}
+				for _, c := range strings.Split(line, "|") {
+					if c = strings.TrimSpace(c); mayBeValue(c) && !names[c] {
+						v.collect("cell", []byte(c))
+					}
 				}
 			}
 		}
