@@ -30,6 +30,7 @@ type runOptions struct {
 	mpid, cut string
 	shard     string
 	workers   int
+	instance  instanceFlag
 	keepRaw   bool
 	json      bool
 	grace     time.Duration
@@ -92,6 +93,7 @@ each with its own I, split the inbox between them without overlap.
 	cmd.Flags().StringVar(&o.cut, "cut", "", "only this cut type (one defined in the pipelines' cuts/*.yaml: built in, "+strings.Join(builtInCutTypes(), ", ")+")")
 	cmd.Flags().StringVar(&o.shard, "shard", "", "I/N: this process takes shard I (0-based) of N")
 	cmd.Flags().IntVar(&o.workers, "workers", 2, fmt.Sprintf("cuts processed at once (1 to %d)", maxWorkers))
+	o.instance.register(cmd.Flags())
 	cmd.Flags().BoolVar(&o.keepRaw, "keep-raw", false, "keep raw inbox files after their cut is published")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the summary as JSON")
 	cmd.Flags().DurationVar(&o.grace, "leftover-grace", pipeline.DefaultLeftoverGrace, "remove what crashed runs left once older than this (longer than any run takes)")
@@ -132,6 +134,10 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	if o.workers < 1 || o.workers > maxWorkers {
 		return cli.Usage("--workers is %d: it must be 1 to %d (cuts processed at once)", o.workers, maxWorkers)
 	}
+	maxInstance, err := o.instance.bytes()
+	if err != nil {
+		return err
+	}
 	if err := checkMPIDFlag(o.mpid); err != nil {
 		return err
 	}
@@ -156,7 +162,7 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	tuneGC()
 	bar := newProgress(0, "publishing cuts (bytes)")
 	sum, err := pipeline.Run(ctx, pipeline.Options{Store: st, Pipelines: set, Key: key, MPID: o.mpid, Cut: o.cut,
-		Shard: shard, Shards: shards, Workers: o.workers, KeepRaw: o.keepRaw, LeftoverGrace: o.grace, Log: logger(), Tool: cli.ToolVersion("datacut"),
+		Shard: shard, Shards: shards, Workers: o.workers, MaxInstanceBytes: maxInstance, KeepRaw: o.keepRaw, LeftoverGrace: o.grace, Log: logger(), Tool: cli.ToolVersion("datacut"),
 		Progress: func(done, total int64) { bar.setTotal(total); bar.set(done) }})
 	bar.done()
 	if err != nil {

@@ -28,6 +28,7 @@ type validateOptions struct {
 	showValues  bool
 	maxFindings int
 	format      string
+	instance    instanceFlag
 
 	eesCols *ees.Columns // loaded on the first EES file
 }
@@ -69,6 +70,7 @@ and every value of every row. Its findings never show values, even with
 	cmd.Flags().BoolVar(&o.json, "json", false, "print one JSON object per file")
 	cmd.Flags().BoolVar(&o.showValues, "show-values", false, "include raw data values in findings (only for your own raw data: do not share such reports)")
 	cmd.Flags().IntVar(&o.maxFindings, "max-findings", 1000, "findings listed per file (all are counted)")
+	o.instance.register(cmd.Flags())
 	cmd.Flags().StringVar(&o.format, "format", "auto", "file format: auto (by name and first line), dflow or ees")
 	o.defsFlags.register(cmd.Flags())
 	return cmd
@@ -99,6 +101,9 @@ type FileReport struct {
 }
 
 func runValidate(ctx context.Context, o *validateOptions, files []string, out io.Writer) error {
+	if _, err := o.instance.bytes(); err != nil && o.instance.mib != 0 {
+		return err
+	}
 	anyErrors, unreadable := false, false
 	enc := json.NewEncoder(out)
 	for _, name := range files {
@@ -144,7 +149,7 @@ func validateFile(ctx context.Context, name string, o *validateOptions) *FileRep
 		validateEES(rep, o, br)
 		return rep
 	}
-	opt := dflow.Options{}
+	opt := dflow.Options{MaxInstanceBytes: o.instance.mib << 20}
 	if o.showValues {
 		opt.Reveal = func(string) bool { return true }
 	}

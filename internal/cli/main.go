@@ -31,7 +31,7 @@ func Main(root *cobra.Command) {
 	if ctx.Err() != nil {
 		<-said
 	}
-	stop()
+	// Not stop(): it would cancel ctx and say "stopping" on the way out.
 	os.Exit(code)
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"time"
+	"unsafe"
 )
 
 // Header is a parsed ZHV record.
@@ -85,9 +86,25 @@ type Options struct {
 	Reveal func(ref string) bool
 	// MaxLine bounds one record in bytes (default 64 KiB).
 	MaxLine int
-	// MaxInstanceBytes bounds one instance's buffered data (default 64 MiB).
+	// MaxInstanceBytes bounds the memory one instance may take while it is
+	// read, its records' bookkeeping included (default
+	// DefaultMaxInstanceBytes); a larger one breaks the file with rule
+	// instance.too-large.
 	MaxInstanceBytes int
 }
+
+// DefaultMaxInstanceBytes is the default Options.MaxInstanceBytes: an
+// instance is one unit's records (kilobytes), so 32 MiB is far above any
+// participant's, and two workers' instances at the bound stay well within 1 GB.
+const DefaultMaxInstanceBytes = 32 << 20
+
+// Memory a record and each of its fields take beside their bytes (the
+// Record, its span and field slice headers): the bound must count them, or
+// an instance of millions of short records passes it at 25 times its size.
+const (
+	recordCost = int(unsafe.Sizeof(Record{}))
+	fieldCost  = int(unsafe.Sizeof(span{}) + unsafe.Sizeof([]byte(nil)))
+)
 
 // MaxInstanceFindings caps the findings kept per instance.
 const MaxInstanceFindings = 50
@@ -146,7 +163,7 @@ func NewReader(r io.Reader, name string, opt Options) *Reader {
 		opt.MaxLine = 64 << 10
 	}
 	if opt.MaxInstanceBytes <= 0 {
-		opt.MaxInstanceBytes = 64 << 20
+		opt.MaxInstanceBytes = DefaultMaxInstanceBytes
 	}
 	return &Reader{
 		name: name, opt: opt,
@@ -442,13 +459,18 @@ func (r *Reader) finding(in *Instance, f Finding) {
 // validates its fields.
 func (r *Reader) addRecord(g *Group, code []byte, fields [][]byte, trailing bool) error {
 	in := r.cur
-	in.bytes += len(code) + len(fields)
+	in.bytes += len(code) + recordCost + len(fields)*fieldCost
 	for _, f := range fields {
 		in.bytes += len(f)
 	}
 	if in.bytes > r.opt.MaxInstanceBytes {
+		start := r.line
+		if len(in.Records) > 0 {
+			start = in.Records[0].Line
+		}
 		return r.breakf(Finding{Line: r.line, Group: string(code), Rule: RuleInstanceTooLarge,
-			Message: fmt.Sprintf("level-1 instance %d is larger than %d bytes", in.Ordinal, r.opt.MaxInstanceBytes)})
+			Message: fmt.Sprintf("instance %d (from line %d) needs more than %d MiB to read, at %d records: an instance is one unit's records, so this file is not as a participant's system writes it; if it is, read it with a larger --max-instance-mib",
+				in.Ordinal, start, r.opt.MaxInstanceBytes>>20, len(in.Records))})
 	}
 	rec := Record{Line: r.line, Group: g, Parent: -1}
 	lo := int32(len(in.spans))

@@ -81,7 +81,7 @@ func (d *dflowInput) reader() readFunc {
 func (d *dflowInput) read(c *cutBuild, in store.Info, src io.Reader, builders map[*dflow.Flow]*dflow.ArrowBuilder) (cut.Input, *brokenInput, error) {
 	var info cut.Input
 	rules := c.def.rules
-	rd := dflow.NewReader(src, in.Key, dflow.Options{Reveal: func(ref string) bool { return !rules.Sensitive(ref) }})
+	rd := dflow.NewReader(src, in.Key, dflow.Options{Reveal: func(ref string) bool { return !rules.Sensitive(ref) }, MaxInstanceBytes: c.maxInstance})
 	broken := func(err error) (cut.Input, *brokenInput, error) {
 		var be *dflow.BrokenError
 		if errors.As(err, &be) {

@@ -121,6 +121,8 @@ type cutBuild struct {
 	m       *cut.Manifest
 	tw      *tables
 	rejects map[string]*rejectFile // by input key
+	// maxInstance is Options.MaxInstanceBytes.
+	maxInstance int
 }
 
 // checkSender says whether the file's sender may send this cut into this
@@ -158,7 +160,7 @@ func (r *runner) publish(ctx context.Context, d *Definition, p *cut.Pending, bas
 		"datacut.rules_version": d.rules.Version, "datacut.key_fingerprint": r.opt.Key.Fingerprint()}, r.maskers[d.Name], r.opt.Mem, d.in.units())
 	defer tw.discard()
 	defer tw.stop()
-	c := &cutBuild{def: d, mpid: p.MPID, reg: r.opt.Pipelines.Register, m: m, tw: tw, rejects: map[string]*rejectFile{}}
+	c := &cutBuild{def: d, mpid: p.MPID, reg: r.opt.Pipelines.Register, m: m, tw: tw, rejects: map[string]*rejectFile{}, maxInstance: r.opt.MaxInstanceBytes}
 	defer c.discardRejects()
 	if base != nil {
 		if err := r.carry(ctx, c, base, kept); err != nil {

@@ -27,6 +27,10 @@ type Options struct {
 	// LeftoverGrace is how old what crashed runs left behind must be before
 	// this run removes it (default DefaultLeftoverGrace).
 	LeftoverGrace time.Duration
+	// MaxInstanceBytes bounds the memory one D-flow instance may take
+	// (default dflow.DefaultMaxInstanceBytes); a file with a larger one is
+	// quarantined as instance.too-large.
+	MaxInstanceBytes int
 }
 
 func (opt *Options) defaults() {

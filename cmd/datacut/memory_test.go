@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/mhhs-sit/datacut/internal/cli"
+)
+
+// writeD0302 writes a D0302 from mpid whose one instance holds n 16J
+// (telephone) records: 18 bytes each, so n = 3.8 M is a 64 MiB instance.
+func writeD0302(t *testing.T, path, mpid string, n int) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	fmt.Fprintf(w, "ZHV|S872851917|D0302002|X|%s|Z|MHSI|20261101120000||||TR01|\n68C|1330000123524|20130711|\n69C|Arianna Wagner||||||\n15J|Arianna Wagner||\n", mpid)
+	for i := range n {
+		fmt.Fprintf(w, "16J|077%08d||\n", i)
+	}
+	fmt.Fprintf(w, "ZPT|S872851917|%d||1|20261101120001|\n", n+3)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
+
+// peakMiB is a finished command's peak resident memory.
+func peakMiB(cmd *exec.Cmd) int64 {
+	return cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss >> 10
+}
+
+// TestMemoryBoundedByInstanceSize: a 64 MiB instance is refused as
+// instance.too-large before it fills memory, in validate and in run; two
+// instances just under the bound, read by two workers at once, stay far
+// below the 1 GB a worker process is given.
+func TestMemoryBoundedByInstanceSize(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	big := filepath.Join(dir, "D0302_big.dat")
+	writeD0302(t, big, "DLTA", 3_800_000)
+	if fi, _ := os.Stat(big); fi.Size() < 64<<20 {
+		t.Fatalf("the instance is %d bytes", fi.Size())
+	}
+	cmd := exec.Command(bin, "validate", big)
+	out, _ := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != cli.ExitData || !strings.Contains(string(out), "[instance.too-large]") {
+		t.Fatalf("validate of a 64 MiB instance: exit %d\n%s", cmd.ProcessState.ExitCode(), out)
+	}
+	t.Logf("validate, 64 MiB instance: peak %d MiB", peakMiB(cmd))
+	if peakMiB(cmd) > 400 {
+		t.Errorf("validate of a 64 MiB instance peaks at %d MiB", peakMiB(cmd))
+	}
+
+	store := filepath.Join(dir, "store")
+	for mpid, n := range map[string]int{"BRGT": 150_000, "CRWN": 150_000, "DLTA": 3_800_000} {
+		f := filepath.Join(dir, mpid, "D0302_0001.dat")
+		os.MkdirAll(filepath.Dir(f), 0o700)
+		writeD0302(t, f, mpid, n)
+		c := exec.Command(bin, "submit", "--store", store, "--mpid", mpid, "--cut", "supplier-customer", "--allow-broken", f)
+		if out, err := c.CombinedOutput(); c.ProcessState.ExitCode() > cli.ExitData {
+			t.Fatalf("submit %s: %v\n%s", mpid, err, out)
+		}
+	}
+	cmd = exec.Command(bin, "run", "--store", store, "--workers", "2")
+	cmd.Env = append(os.Environ(), "DATACUT_MASK_KEY="+testKey)
+	out, _ = cmd.CombinedOutput()
+	if !strings.Contains(string(out), "2 versions published") || !strings.Contains(string(out), "1 file quarantined") {
+		t.Fatalf("run: exit %d\n%s", cmd.ProcessState.ExitCode(), out)
+	}
+	t.Logf("run --workers 2, two instances near the bound and a 64 MiB one: peak %d MiB", peakMiB(cmd))
+	if peakMiB(cmd) > 1000 {
+		t.Errorf("run peaks at %d MiB", peakMiB(cmd))
+	}
+}
