@@ -13,15 +13,18 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf16"
 
 	"github.com/rs/zerolog"
 
+	"github.com/mhhs-sit/datacut/internal/allocation"
 	"github.com/mhhs-sit/datacut/internal/cli"
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/mask"
 	"github.com/mhhs-sit/datacut/internal/mpan"
 	"github.com/mhhs-sit/datacut/internal/pipeline"
+	"github.com/mhhs-sit/datacut/internal/plan"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/store/local"
 	"github.com/mhhs-sit/datacut/pipelines"
@@ -153,13 +156,36 @@ func d0150(c canary) string {
 	return strings.Replace(s, "288|1100000084461|", "288|"+c.MPAN+"|", 1)
 }
 
+// canaryPlan allocates what the canary cuts published: its report, packs
+// and allocation files are checked too.
+const canaryPlan = `name: canary
+seed: 1
+si: MHSI
+test_flag: TR01
+sources:
+  cuts: [ees, mop-mtd]
+packs:
+  supplier: [ees]
+  mop: [mop-mtd]
+environments:
+  - name: SIT-A
+    participants:
+      supplier: [BRGT]
+      mop: [MTRA]
+    demands:
+      - name: any
+        filter: {}
+        count: 5
+`
+
 // canaryMPIDs is the folder each cut type's files are sent to.
 var canaryMPIDs = map[string]string{"ees": "BRGT", "mop-mtd": "MTRA"}
 
 // No planted value of any malformed input reaches anything but the raw
 // files kept in quarantine/ (and the inbox): not validate's output, not
 // the run's logs or summary, not the manifest, reports, receipts, audit
-// records or tables; and verify --cut finds no leak in the texts, but
+// records or tables, not status (text, JSON, page), not an allocation's
+// log, error or files; and verify --cut finds no leak in the texts, but
 // does find one planted there.
 func TestCanariesStayInRawFiles(t *testing.T) {
 	ctx := context.Background()
@@ -247,6 +273,34 @@ func TestCanariesStayInRawFiles(t *testing.T) {
 	if quarantined < len(canaryKinds)/3 {
 		t.Errorf("only %d files quarantined", quarantined)
 	}
+	// Status (text, JSON, page) and an allocation over what was published.
+	for _, asJSON := range []bool{false, true} {
+		var out bytes.Buffer
+		o := &statusOptions{json: asJSON, html: filepath.Join(files, fmt.Sprintf("status-%v.html", asJSON))}
+		o.store.Location = dir
+		if err := runStatus(ctx, o, &out, time.Now()); err != nil {
+			t.Errorf("status: %v", err)
+		}
+		outputs[fmt.Sprintf("status json=%v", asJSON)] = out.Bytes()
+		outputs[fmt.Sprintf("status page json=%v", asJSON)], _ = os.ReadFile(o.html)
+	}
+	types, _ := cut.LoadTypes(pipelines.FS)
+	p, err := plan.Decode("canary.yaml", []byte(canaryPlan), types)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var alog bytes.Buffer
+	oc, err := allocation.Run(ctx, allocation.Options{Store: st, Plan: p, Log: zerolog.New(&alog), Tool: "canary"})
+	if err != nil || oc == nil {
+		t.Errorf("allocation: %v", err)
+	} else {
+		t.Logf("allocation %s", oc.Prefix)
+	}
+	if err != nil {
+		outputs["allocate error"] = []byte(err.Error())
+	}
+
+	outputs["allocate log"] = alog.Bytes()
 	err = st.List(ctx, "", func(i store.Info) error {
 		if strings.HasPrefix(i.Key, cut.QuarantineRoot) || strings.HasPrefix(i.Key, cut.InboxRoot) { // raw
 			return nil
