@@ -8,6 +8,14 @@ import (
 	"io"
 	"strconv"
 	"time"
+	"unicode/utf8"
+)
+
+// zhvItems and zhvNames name the ZHV's fields for findings.
+var (
+	zhvItems = [11]string{"", "", "J0001", "J0002", "J0001", "J0002", "", "", "", "", ""}
+	zhvNames = [11]string{"file identifier", "flow and version", "from role code", "from MPID", "to role code", "to MPID",
+		"creation time", "sending application id", "receiving application id", "broadcast", "test data flag"}
 )
 
 // Header is a parsed ZHV record.
@@ -87,6 +95,8 @@ type Options struct {
 	MaxLine int
 	// MaxInstanceBytes bounds one instance's buffered data (default 64 MiB).
 	MaxInstanceBytes int
+	// Encoding of the file's text (default EncodingAuto).
+	Encoding Encoding
 }
 
 // MaxInstanceFindings caps the findings kept per instance.
@@ -105,6 +115,14 @@ type Reader struct {
 	trailer *Trailer
 	broken  *BrokenError
 	done    bool
+	// badHeader is the first ZHV finding that breaks the file: the body
+	// is still read and validated, then the file is broken by it.
+	badHeader *Finding
+
+	probed   bool   // line ends looked at
+	crOnly   bool   // lines end in a lone CR
+	text     []byte // a line decoded from Windows-1252
+	cp1252At int    // first line read as Windows-1252, 0 if none
 
 	fileFindings []Finding
 	unresolved   map[string]bool
@@ -148,6 +166,9 @@ func NewReader(r io.Reader, name string, opt Options) *Reader {
 	if opt.MaxInstanceBytes <= 0 {
 		opt.MaxInstanceBytes = 64 << 20
 	}
+	if opt.Encoding == "" {
+		opt.Encoding = EncodingAuto
+	}
 	return &Reader{
 		name: name, opt: opt,
 		br:  bufio.NewReaderSize(r, opt.MaxLine),
@@ -172,15 +193,50 @@ func (r *Reader) FileFindings() []Finding { return r.fileFindings }
 // Stats reports counts so far.
 func (r *Reader) Stats() Stats { return r.stats }
 
+// BrokenHeader is the ZHV finding that will break the file once its body
+// has been read and validated (Next then returns it as a *BrokenError), or
+// nil.
+func (r *Reader) BrokenHeader() *Finding { return r.badHeader }
+
+// TextEncoding is what the file's text has been read as so far: utf-8, or
+// windows-1252 when declared so or when a line was not UTF-8 but was
+// Windows-1252.
+func (r *Reader) TextEncoding() Encoding {
+	if r.opt.Encoding == EncodingWindows1252 || r.cp1252At > 0 {
+		return EncodingWindows1252
+	}
+	return EncodingUTF8
+}
+
+// probe looks at the first line end: a file whose lines end in a lone CR
+// (classic Mac OS) is read line by line all the same, with a warning.
+func (r *Reader) probe() {
+	r.probed = true
+	p, _ := r.br.Peek(r.br.Size())
+	i := bytes.IndexAny(p, "\r\n")
+	if i >= 0 && p[i] == '\r' && i+1 < len(p) && p[i+1] != '\n' {
+		r.crOnly = true
+		r.fileFinding(Finding{Line: 1, Group: "ZHV", Rule: RuleCRLineEnds, Severity: SevWarning,
+			Message: "lines end in a lone CR (carriage return): read as line ends; D-flows end lines in LF or CR LF"})
+	}
+}
+
 // readLine returns the next line without its line ending. The slice is
 // valid until the next call.
 func (r *Reader) readLine() ([]byte, error) {
-	b, err := r.br.ReadSlice('\n')
+	if !r.probed {
+		r.probe()
+	}
+	eol := byte('\n')
+	if r.crOnly {
+		eol = '\r'
+	}
+	b, err := r.br.ReadSlice(eol)
 	if errors.Is(err, bufio.ErrBufferFull) {
 		r.line++
 		// Skip the rest of the over-long line, then report.
 		for errors.Is(err, bufio.ErrBufferFull) {
-			_, err = r.br.ReadSlice('\n')
+			_, err = r.br.ReadSlice(eol)
 		}
 		return nil, r.breakf(Finding{Line: r.line, Rule: RuleTooLong,
 			Message: fmt.Sprintf("record is longer than %d bytes: not a D-flow record", r.opt.MaxLine)})
@@ -195,7 +251,11 @@ func (r *Reader) readLine() ([]byte, error) {
 		return nil, fmt.Errorf("%s: reading line %d: %w", r.name, r.line+1, err)
 	}
 	r.line++
-	if n := len(b); n > 0 && b[n-1] == '\n' {
+	if r.crOnly {
+		if len(b) > 0 && b[0] == '\n' { // a CR LF among CRs: one line end
+			b = b[1:]
+		}
+	} else if n := len(b); n > 0 && b[n-1] == '\n' {
 		b = b[:n-1]
 	}
 	if n := len(b); n > 0 && b[n-1] == '\r' {
@@ -209,6 +269,10 @@ func (r *Reader) readLine() ([]byte, error) {
 
 func (r *Reader) breakf(f Finding) error {
 	f.Severity = SevError
+	if r.badHeader != nil && f != *r.badHeader { // the header breaks it; this is one more finding
+		r.fileFinding(f)
+		f = *r.badHeader
+	}
 	r.broken = &BrokenError{File: r.name, Finding: f}
 	r.done = true
 	return r.broken
@@ -230,15 +294,17 @@ func (r *Reader) countFinding(s Severity) {
 }
 
 // splitFields splits a record (without line ending) into its fields after
-// the group code; it reports whether the record ended with '|'.
-func splitFields(dst [][]byte, line []byte) (code []byte, fields [][]byte, trailing bool) {
+// the group code; it reports whether the record ended with '|', and odd:
+// whether a field holds a byte that is not printable ASCII (a control
+// character, or text beyond ASCII), for the caller to look closer.
+func splitFields(dst [][]byte, line []byte) (code []byte, fields [][]byte, trailing, odd bool) {
 	trailing = len(line) > 0 && line[len(line)-1] == '|'
 	if trailing {
 		line = line[:len(line)-1]
 	}
 	i := bytes.IndexByte(line, '|')
 	if i < 0 {
-		return line, dst[:0], trailing
+		return line, dst[:0], trailing, false
 	}
 	code, rest := line[:i], line[i+1:]
 	fields = dst[:0]
@@ -247,9 +313,45 @@ func splitFields(dst [][]byte, line []byte) (code []byte, fields [][]byte, trail
 		if c == '|' {
 			fields = append(fields, rest[start:k])
 			start = k + 1
+		} else if c-0x20 > 0x5e { // below space, DEL, or above ASCII
+			odd = true
 		}
 	}
-	return code, append(fields, rest[start:]), trailing
+	return code, append(fields, rest[start:]), trailing, odd
+}
+
+// decode reads a line that holds bytes beyond ASCII in the declared
+// encoding: in auto, a line that is not UTF-8 but is Windows-1252 is
+// decoded (warning once, at its first line), one that is neither is left
+// for the values' item.encoding findings. It returns the line's fields again
+// when it decoded it; they alias r.text until the next line.
+func (r *Reader) decode(line []byte, code []byte, fields [][]byte, trailing bool) ([]byte, [][]byte, bool) {
+	switch r.opt.Encoding {
+	case EncodingUTF8:
+		return code, fields, trailing
+	case EncodingWindows1252:
+		if !hasHigh(line) {
+			return code, fields, trailing
+		}
+	default:
+		if utf8.Valid(line) || !isCP1252(line) {
+			return code, fields, trailing
+		}
+		if r.cp1252At == 0 {
+			grp := string(code)
+			if !isGroupCode(code) {
+				grp = ""
+			}
+			r.fileFinding(Finding{Line: r.line, Group: grp, Rule: RuleWindows1252, Severity: SevWarning,
+				Message: "text is not UTF-8 but is Windows-1252 (first at this line): read as Windows-1252; declare the encoding as windows-1252 to say so"})
+		}
+	}
+	if r.cp1252At == 0 {
+		r.cp1252At = r.line
+	}
+	r.text = decodeCP1252(r.text[:0], line)
+	code, fields, trailing, _ = splitFields(fields[:0], r.text)
+	return code, fields, trailing
 }
 
 // Header reads and checks the ZHV record and selects the catalogue flow.
@@ -267,7 +369,10 @@ func (r *Reader) Header() (*Header, error) {
 	if err != nil {
 		return nil, err
 	}
-	code, f, trailing := splitFields(make([][]byte, 0, 12), line)
+	code, f, trailing, odd := splitFields(make([][]byte, 0, 12), line)
+	if odd {
+		code, f, trailing = r.decode(line, code, f, trailing)
+	}
 	if string(code) != "ZHV" {
 		return nil, r.breakf(Finding{Line: 1, Group: "ZHV", Rule: RuleHeaderMissing, Message: "first record is not a ZHV header: not a D-flow file"})
 	}
@@ -278,26 +383,48 @@ func (r *Reader) Header() (*Header, error) {
 	h := &Header{FileID: string(f[0]), FromRole: string(f[2]), FromMPID: string(f[3]), ToRole: string(f[4]), ToMPID: string(f[5]),
 		Created: string(f[6]), SendingApp: string(f[7]), ReceivingApp: string(f[8]), Broadcast: string(f[9]), TestFlag: string(f[10])}
 	fv := f[1]
-	bad := func(item, msg string) (*Header, error) {
-		return nil, r.breakf(Finding{Line: 1, Group: "ZHV", Item: item, Rule: RuleHeaderMalformed, Message: msg})
+	if len(fv) != 8 || fv[0] != 'D' || !isDigits(fv[1:]) {
+		return nil, r.breakf(Finding{Line: 1, Group: "ZHV", Rule: RuleHeaderMalformed, Message: "flow and version must be 8 characters like D0150002"})
 	}
-	switch {
-	case len(h.FileID) == 0 || len(h.FileID) > 10:
-		return bad("", "file id must be 1 to 10 characters")
-	case len(fv) != 8 || fv[0] != 'D' || !isDigits(fv[1:]):
-		return bad("", "flow and version must be 8 characters like D0150002")
-	case len(h.FromRole) != 1 || len(h.ToRole) != 1:
-		return bad("J0001", "from and to role codes must be 1 character")
-	case len(h.FromMPID) != 4 || len(h.ToMPID) != 4:
-		return bad("J0002", "from and to MPIDs must be 4 characters")
-	case len(h.Created) != 14 || !isDigits(f[6]) || !validDate(f[6][:8]) || !validClock(f[6][8:]):
-		return bad("", "creation time must be a valid ccyymmddhhmmss")
-	case len(h.TestFlag) > 4:
-		return bad("", "test data flag must be at most 4 characters (OPER for live)")
+	// A bad field of the header breaks the file, but only once its body has
+	// been validated too: every finding is reported at once.
+	bad := func(item, rule, msg string) {
+		fd := Finding{Line: 1, Group: "ZHV", Item: item, Rule: rule, Severity: SevError, Message: msg}
+		if r.badHeader == nil {
+			r.badHeader = &fd
+		} else {
+			r.fileFinding(fd)
+		}
+	}
+	if odd {
+		for i, v := range f {
+			if hasControl(v) {
+				bad(zhvItems[i], RuleControlChar, fmt.Sprintf("ZHV field %d (%s) holds a control character", i+1, zhvNames[i]))
+			}
+		}
+	}
+	if len(h.FileID) == 0 || len(h.FileID) > 10 {
+		bad("", RuleHeaderMalformed, "file id must be 1 to 10 characters")
+	}
+	if len(h.FromRole) != 1 || len(h.ToRole) != 1 {
+		bad("J0001", RuleHeaderMalformed, "from and to role codes must be 1 character")
+	}
+	if len(h.FromMPID) != 4 || len(h.ToMPID) != 4 {
+		bad("J0002", RuleHeaderMalformed, "from and to MPIDs must be 4 characters")
+	}
+	if len(h.Created) != 14 || !isDigits(f[6]) || !validDate(f[6][:8]) || !validClock(f[6][8:]) {
+		bad("", RuleHeaderMalformed, "creation time must be a valid ccyymmddhhmmss")
+	}
+	if len(h.TestFlag) > 4 {
+		bad("", RuleHeaderMalformed, "test data flag must be at most 4 characters (OPER for live)")
 	}
 	h.Flow, h.Version = string(fv[:5]), string(fv[5:])
 	flow, exact := r.opt.Catalog.Nearest(h.Flow, h.Version)
 	if flow == nil {
+		if r.badHeader != nil { // nothing of the body can be validated: the flow breaks it
+			r.fileFinding(*r.badHeader)
+			r.badHeader = nil
+		}
 		return nil, r.breakf(Finding{Line: 1, Group: "ZHV", Rule: RuleUnknownFlow,
 			Message: fmt.Sprintf("flow %s is not in DTC %s", h.Flow, r.opt.Catalog.DTCVersion)})
 	}
@@ -327,7 +454,7 @@ func (r *Reader) Next() (*Instance, error) {
 		return nil, r.broken
 	}
 	if r.done {
-		return nil, io.EOF
+		return nil, r.eof()
 	}
 	for {
 		line, err := r.readLine()
@@ -342,7 +469,10 @@ func (r *Reader) Next() (*Instance, error) {
 			r.fileFinding(Finding{Line: r.line, Rule: RuleBlankLine, Severity: SevWarning, Message: "blank line ignored"})
 			continue
 		}
-		code, fields, trailing := splitFields(r.scratch[:0], line)
+		code, fields, trailing, odd := splitFields(r.scratch[:0], line)
+		if odd {
+			code, fields, trailing = r.decode(line, code, fields, trailing)
+		}
 		r.scratch = fields[:0]
 		if string(code) == "ZPT" {
 			if err := r.readTrailer(fields, trailing); err != nil {
@@ -351,7 +481,7 @@ func (r *Reader) Next() (*Instance, error) {
 			if r.cur.Ordinal > 0 {
 				return r.finish(), nil
 			}
-			return nil, io.EOF
+			return nil, r.eof()
 		}
 		if !isGroupCode(code) {
 			return nil, r.breakf(Finding{Line: r.line, Rule: RuleGarbage,
@@ -365,7 +495,7 @@ func (r *Reader) Next() (*Instance, error) {
 				done = r.finish()
 			}
 			r.startInstance(g)
-			if err := r.addRecord(g, code, fields, trailing); err != nil {
+			if err := r.addRecord(g, code, fields, trailing, odd); err != nil {
 				return nil, err
 			}
 			if done != nil {
@@ -378,10 +508,22 @@ func (r *Reader) Next() (*Instance, error) {
 				Message: "record before any level-1 group: it belongs to no instance and is skipped"})
 			continue
 		}
-		if err := r.addRecord(g, code, fields, trailing); err != nil {
+		if err := r.addRecord(g, code, fields, trailing, odd); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// eof ends a file that was read to its end: with io.EOF, or with the
+// header's breakage once the body has been validated.
+func (r *Reader) eof() error {
+	if r.badHeader != nil {
+		if r.broken == nil {
+			r.breakf(*r.badHeader)
+		}
+		return r.broken
+	}
+	return io.EOF
 }
 
 // isGroupCode accepts what the catalogue uses: 2 or 3 (allow 4) upper-case
@@ -440,7 +582,7 @@ func (r *Reader) finding(in *Instance, f Finding) {
 
 // addRecord places a record in the hierarchy of the current instance and
 // validates its fields.
-func (r *Reader) addRecord(g *Group, code []byte, fields [][]byte, trailing bool) error {
+func (r *Reader) addRecord(g *Group, code []byte, fields [][]byte, trailing, odd bool) error {
 	in := r.cur
 	in.bytes += len(code) + len(fields)
 	for _, f := range fields {
@@ -496,6 +638,11 @@ func (r *Reader) addRecord(g *Group, code []byte, fields [][]byte, trailing bool
 	for i := 0; i < n; i++ {
 		fd := &g.Fields[i]
 		v := fields[i]
+		if odd && hasControl(v) { // never revealed: it would carry the character
+			r.finding(in, Finding{Line: r.line, Group: g.Code, Item: fd.Ref, Rule: RuleControlChar, Severity: SevError,
+				Message: fmt.Sprintf("%s (%s) holds a control character (C0 such as NUL or TAB, DEL, or C1)", fd.Ref, fd.Name)})
+			continue
+		}
 		if len(v) == 0 {
 			if fd.Required {
 				r.finding(in, Finding{Line: r.line, Group: g.Code, Item: fd.Ref, Rule: RuleMandatory, Severity: SevError,
