@@ -17,6 +17,7 @@ import (
 
 type validateOptions struct {
 	json        bool
+	encoding    string
 	showValues  bool
 	maxFindings int
 }
@@ -41,12 +42,16 @@ given, so reports can be shared.
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := dflow.ParseEncoding(o.encoding); err != nil {
+				return cli.Usage("--encoding: %v", err)
+			}
 			return runValidate(cmd.Context(), o, args, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().BoolVar(&o.json, "json", false, "print one JSON object per file")
 	cmd.Flags().BoolVar(&o.showValues, "show-values", false, "include raw data values in findings (only for your own raw data: do not share such reports)")
 	cmd.Flags().IntVar(&o.maxFindings, "max-findings", 1000, "findings listed per file (all are counted)")
+	cmd.Flags().StringVar(&o.encoding, "encoding", "auto", "the files' text: auto (UTF-8; a line that is not, but is Windows-1252, is read as Windows-1252 with a warning), utf-8 or windows-1252")
 	return cmd
 }
 
@@ -56,6 +61,7 @@ type FileReport struct {
 	Flow       string          `json:"flow,omitempty"`
 	Version    string          `json:"version,omitempty"`
 	FlowName   string          `json:"flowName,omitempty"`
+	Encoding   string          `json:"encoding,omitempty"`
 	FromRole   string          `json:"fromRole,omitempty"`
 	FromMPID   string          `json:"fromMpid,omitempty"`
 	ToRole     string          `json:"toRole,omitempty"`
@@ -109,7 +115,8 @@ func validateFile(name string, o *validateOptions) *FileReport {
 		return rep
 	}
 	defer f.Close()
-	opt := dflow.Options{}
+	enc, _ := dflow.ParseEncoding(o.encoding)
+	opt := dflow.Options{Encoding: enc}
 	if o.showValues {
 		opt.Reveal = func(string) bool { return true }
 	}
@@ -130,9 +137,17 @@ func validateFile(name string, o *validateOptions) *FileReport {
 			break
 		}
 		var be *dflow.BrokenError
-		if errors.As(err, &be) {
+		if errors.As(err, &be) { // what breaks the file comes first, then what else was found
 			rep.Broken = true
-			add(be.Finding)
+			if o.maxFindings > 0 {
+				rep.Findings = append([]dflow.Finding{be.Finding}, rep.Findings...)
+				if len(rep.Findings) > o.maxFindings {
+					rep.Findings = rep.Findings[:o.maxFindings]
+					rep.Unlisted++
+				}
+			} else {
+				rep.Unlisted++
+			}
 			break
 		}
 		if err != nil {
@@ -151,6 +166,9 @@ func validateFile(name string, o *validateOptions) *FileReport {
 		rep.FlowName = r.Flow().Name
 	}
 	add(r.FileFindings()...)
+	if r.TextEncoding() == dflow.EncodingWindows1252 {
+		rep.Encoding = string(dflow.EncodingWindows1252)
+	}
 	st := r.Stats()
 	rep.Groups, rep.FlowCount, rep.Instances, rep.Rejected = st.Records, st.Instances, st.Instances, st.Rejected
 	if t := r.Trailer(); t != nil {
