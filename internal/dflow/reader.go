@@ -343,7 +343,7 @@ func (r *Reader) decode(line []byte, code []byte, fields [][]byte, trailing bool
 				grp = ""
 			}
 			r.fileFinding(Finding{Line: r.line, Group: grp, Rule: RuleWindows1252, Severity: SevWarning,
-				Message: "text is not UTF-8 but is Windows-1252 (first at this line): read as Windows-1252; declare the encoding as windows-1252 to say so"})
+				Message: "text is not UTF-8 but is Windows-1252 (first at this line): read as Windows-1252; declaring encoding windows-1252 (input.encoding, --encoding) silences this"})
 		}
 	}
 	if r.cp1252At == 0 {
