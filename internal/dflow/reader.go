@@ -119,9 +119,10 @@ type Reader struct {
 	// is still read and validated, then the file is broken by it.
 	badHeader *Finding
 
+	src      *highReader
 	probed   bool   // line ends looked at
 	crOnly   bool   // lines end in a lone CR
-	text     []byte // a line decoded from Windows-1252
+	decoded  []byte // a line decoded from Windows-1252
 	cp1252At int    // first line read as Windows-1252, 0 if none
 
 	fileFindings []Finding
@@ -169,9 +170,10 @@ func NewReader(r io.Reader, name string, opt Options) *Reader {
 	if opt.Encoding == "" {
 		opt.Encoding = EncodingAuto
 	}
+	src := &highReader{r: r}
 	return &Reader{
-		name: name, opt: opt,
-		br:  bufio.NewReaderSize(r, opt.MaxLine),
+		name: name, opt: opt, src: src,
+		br:  bufio.NewReaderSize(src, opt.MaxLine),
 		cur: &Instance{}, out: &Instance{},
 		unresolved: map[string]bool{},
 	}
@@ -294,17 +296,15 @@ func (r *Reader) countFinding(s Severity) {
 }
 
 // splitFields splits a record (without line ending) into its fields after
-// the group code; it reports whether the record ended with '|', and odd:
-// whether a field holds a byte that is not printable ASCII (a control
-// character, or text beyond ASCII), for the caller to look closer.
-func splitFields(dst [][]byte, line []byte) (code []byte, fields [][]byte, trailing, odd bool) {
+// the group code; it reports whether the record ended with '|'.
+func splitFields(dst [][]byte, line []byte) (code []byte, fields [][]byte, trailing bool) {
 	trailing = len(line) > 0 && line[len(line)-1] == '|'
 	if trailing {
 		line = line[:len(line)-1]
 	}
 	i := bytes.IndexByte(line, '|')
 	if i < 0 {
-		return line, dst[:0], trailing, false
+		return line, dst[:0], trailing
 	}
 	code, rest := line[:i], line[i+1:]
 	fields = dst[:0]
@@ -313,18 +313,26 @@ func splitFields(dst [][]byte, line []byte) (code []byte, fields [][]byte, trail
 		if c == '|' {
 			fields = append(fields, rest[start:k])
 			start = k + 1
-		} else if c-0x20 > 0x5e { // below space, DEL, or above ASCII
-			odd = true
 		}
 	}
-	return code, append(fields, rest[start:]), trailing, odd
+	return code, append(fields, rest[start:]), trailing
+}
+
+// text splits a line, reading it in the declared encoding first when it
+// holds bytes beyond ASCII (looked for only once the file has shown one).
+func (r *Reader) text(dst [][]byte, line []byte) (code []byte, fields [][]byte, trailing bool) {
+	code, fields, trailing = splitFields(dst, line)
+	if r.src.high && hasHigh(line) {
+		code, fields, trailing = r.decode(line, code, fields, trailing)
+	}
+	return code, fields, trailing
 }
 
 // decode reads a line that holds bytes beyond ASCII in the declared
 // encoding: in auto, a line that is not UTF-8 but is Windows-1252 is
 // decoded (warning once, at its first line), one that is neither is left
 // for the values' item.encoding findings. It returns the line's fields again
-// when it decoded it; they alias r.text until the next line.
+// when it decoded it; they alias r.decoded until the next line.
 func (r *Reader) decode(line []byte, code []byte, fields [][]byte, trailing bool) ([]byte, [][]byte, bool) {
 	switch r.opt.Encoding {
 	case EncodingUTF8:
@@ -349,9 +357,8 @@ func (r *Reader) decode(line []byte, code []byte, fields [][]byte, trailing bool
 	if r.cp1252At == 0 {
 		r.cp1252At = r.line
 	}
-	r.text = decodeCP1252(r.text[:0], line)
-	code, fields, trailing, _ = splitFields(fields[:0], r.text)
-	return code, fields, trailing
+	r.decoded = decodeCP1252(r.decoded[:0], line)
+	return splitFields(fields[:0], r.decoded)
 }
 
 // Header reads and checks the ZHV record and selects the catalogue flow.
@@ -369,10 +376,7 @@ func (r *Reader) Header() (*Header, error) {
 	if err != nil {
 		return nil, err
 	}
-	code, f, trailing, odd := splitFields(make([][]byte, 0, 12), line)
-	if odd {
-		code, f, trailing = r.decode(line, code, f, trailing)
-	}
+	code, f, trailing := r.text(make([][]byte, 0, 12), line)
 	if string(code) != "ZHV" {
 		return nil, r.breakf(Finding{Line: 1, Group: "ZHV", Rule: RuleHeaderMissing, Message: "first record is not a ZHV header: not a D-flow file"})
 	}
@@ -396,11 +400,9 @@ func (r *Reader) Header() (*Header, error) {
 			r.fileFinding(fd)
 		}
 	}
-	if odd {
-		for i, v := range f {
-			if hasControl(v) {
-				bad(zhvItems[i], RuleControlChar, fmt.Sprintf("ZHV field %d (%s) holds a control character", i+1, zhvNames[i]))
-			}
+	for i, v := range f {
+		if hasControl(v) {
+			bad(zhvItems[i], RuleControlChar, fmt.Sprintf("ZHV field %d (%s) holds a control character", i+1, zhvNames[i]))
 		}
 	}
 	if len(h.FileID) == 0 || len(h.FileID) > 10 {
@@ -469,10 +471,7 @@ func (r *Reader) Next() (*Instance, error) {
 			r.fileFinding(Finding{Line: r.line, Rule: RuleBlankLine, Severity: SevWarning, Message: "blank line ignored"})
 			continue
 		}
-		code, fields, trailing, odd := splitFields(r.scratch[:0], line)
-		if odd {
-			code, fields, trailing = r.decode(line, code, fields, trailing)
-		}
+		code, fields, trailing := r.text(r.scratch[:0], line)
 		r.scratch = fields[:0]
 		if string(code) == "ZPT" {
 			if err := r.readTrailer(fields, trailing); err != nil {
@@ -495,7 +494,7 @@ func (r *Reader) Next() (*Instance, error) {
 				done = r.finish()
 			}
 			r.startInstance(g)
-			if err := r.addRecord(g, code, fields, trailing, odd); err != nil {
+			if err := r.addRecord(g, code, fields, trailing); err != nil {
 				return nil, err
 			}
 			if done != nil {
@@ -508,7 +507,7 @@ func (r *Reader) Next() (*Instance, error) {
 				Message: "record before any level-1 group: it belongs to no instance and is skipped"})
 			continue
 		}
-		if err := r.addRecord(g, code, fields, trailing, odd); err != nil {
+		if err := r.addRecord(g, code, fields, trailing); err != nil {
 			return nil, err
 		}
 	}
@@ -582,7 +581,7 @@ func (r *Reader) finding(in *Instance, f Finding) {
 
 // addRecord places a record in the hierarchy of the current instance and
 // validates its fields.
-func (r *Reader) addRecord(g *Group, code []byte, fields [][]byte, trailing, odd bool) error {
+func (r *Reader) addRecord(g *Group, code []byte, fields [][]byte, trailing bool) error {
 	in := r.cur
 	in.bytes += len(code) + len(fields)
 	for _, f := range fields {
@@ -638,11 +637,6 @@ func (r *Reader) addRecord(g *Group, code []byte, fields [][]byte, trailing, odd
 	for i := 0; i < n; i++ {
 		fd := &g.Fields[i]
 		v := fields[i]
-		if odd && hasControl(v) { // never revealed: it would carry the character
-			r.finding(in, Finding{Line: r.line, Group: g.Code, Item: fd.Ref, Rule: RuleControlChar, Severity: SevError,
-				Message: fmt.Sprintf("%s (%s) holds a control character (C0 such as NUL or TAB, DEL, or C1)", fd.Ref, fd.Name)})
-			continue
-		}
 		if len(v) == 0 {
 			if fd.Required {
 				r.finding(in, Finding{Line: r.line, Group: g.Code, Item: fd.Ref, Rule: RuleMandatory, Severity: SevError,
@@ -655,9 +649,9 @@ func (r *Reader) addRecord(g *Group, code []byte, fields [][]byte, trailing, odd
 			r.fileFinding(Finding{Line: r.line, Group: g.Code, Item: fd.Ref, Rule: RuleUnresolvedFormat, Severity: SevWarning,
 				Message: fmt.Sprintf("%s (%s) has no format in the catalogue: accepted as free text", fd.Ref, fd.Name)})
 		}
-		if rule, why := checkValue(fd, v); rule != "" {
+		if rule, why := checkValue(fd, v, true); rule != "" {
 			msg := fmt.Sprintf("%s (%s) %s", fd.Ref, fd.Name, why)
-			if r.opt.Reveal != nil && r.opt.Reveal(fd.Ref) {
+			if r.opt.Reveal != nil && r.opt.Reveal(fd.Ref) && rule != RuleControlChar { // it would carry the character
 				msg = fmt.Sprintf("%s (%s) value %q %s", fd.Ref, fd.Name, v, why)
 			}
 			r.finding(in, Finding{Line: r.line, Group: g.Code, Item: fd.Ref, Rule: rule, Severity: SevError, Message: msg})

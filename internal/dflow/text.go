@@ -1,7 +1,9 @@
 package dflow
 
 import (
+	"encoding/binary"
 	"fmt"
+	"io"
 	"strings"
 	"unicode/utf8"
 
@@ -84,16 +86,6 @@ func decodeCP1252(dst, b []byte) []byte {
 	return dst
 }
 
-// hasHigh reports whether b has a byte above 0x7F.
-func hasHigh(b []byte) bool {
-	for _, c := range b {
-		if c >= 0x80 {
-			return true
-		}
-	}
-	return false
-}
-
 // hasControl reports whether b holds a control character: C0 (NUL to US),
 // DEL, or C1 (U+0080 to U+009F, as UTF-8).
 func hasControl(b []byte) bool {
@@ -102,6 +94,37 @@ func hasControl(b []byte) bool {
 		case c < 0x20 || c == 0x7f:
 			return true
 		case c == 0xc2 && i+1 < len(b) && b[i+1] >= 0x80 && b[i+1] <= 0x9f:
+			return true
+		}
+	}
+	return false
+}
+
+// highReader remembers whether what it has read held a byte above 0x7F,
+// so that a reader of a file all in ASCII never looks at its lines again.
+type highReader struct {
+	r    io.Reader
+	high bool
+}
+
+func (h *highReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	if !h.high && hasHigh(p[:n]) {
+		h.high = true
+	}
+	return n, err
+}
+
+// hasHigh reports whether b has a byte above 0x7F, 8 bytes at a time.
+func hasHigh(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
+			return true
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c >= 0x80 {
 			return true
 		}
 	}
