@@ -84,16 +84,26 @@ var canaryKinds = []canaryKind{
 	{"ees-unclosed-quote", "ees", func(c canary) []byte {
 		return []byte(eesHead + c.MPAN + ",\"" + c.Name + "," + c.Addr + ",AB1 2CD\n" + eesRow(c) + eesRow(c))
 	}},
-	{"ees-bare-quote", "ees", func(c canary) []byte { return []byte(eesHead + c.MPAN + "," + c.Name + "\"x," + c.Addr + ",AB1 2CD,,,\n") }},
+	{"ees-bare-quote", "ees", func(c canary) []byte {
+		return []byte(eesHead + c.MPAN + "," + c.Name + "\"x," + c.Addr + ",AB1 2CD,,,\n")
+	}},
 	{"ees-quoted-newline", "ees", func(c canary) []byte {
 		return []byte(eesHead + c.MPAN + ",\"" + c.Name + "\n" + c.Addr + "\"," + c.Addr + ",AB1 2CD,01/04/2023,true,S1\n")
 	}},
-	{"ees-bad-date", "ees", func(c canary) []byte { return []byte(eesHead + strings.Replace(eesRow(c), "01/04/2023", "31/02/2023", 1)) }},
-	{"ees-bad-boolean", "ees", func(c canary) []byte { return []byte(eesHead + strings.Replace(eesRow(c), ",true,", ","+c.Name+",", 1)) }},
+	{"ees-bad-date", "ees", func(c canary) []byte {
+		return []byte(eesHead + strings.Replace(eesRow(c), "01/04/2023", "31/02/2023", 1))
+	}},
+	{"ees-bad-boolean", "ees", func(c canary) []byte {
+		return []byte(eesHead + strings.Replace(eesRow(c), ",true,", ","+c.Name+",", 1))
+	}},
 	{"ees-bad-mpan", "ees", func(c canary) []byte { return []byte(eesHead + strings.Replace(eesRow(c), c.MPAN, c.MPAN[:12]+"x", 1)) }},
 	{"ees-short-row", "ees", func(c canary) []byte { return []byte(eesHead + c.MPAN + "," + c.Name + "," + c.Addr + "\n") }},
-	{"ees-long-row", "ees", func(c canary) []byte { return []byte(eesHead + strings.TrimSuffix(eesRow(c), "\n") + "," + c.Name + "," + c.Addr + "\n") }},
-	{"ees-too-wide", "ees", func(c canary) []byte { return []byte(eesHead + strings.Replace(eesRow(c), c.Name, c.Name+strings.Repeat(" x", 60), 1)) }},
+	{"ees-long-row", "ees", func(c canary) []byte {
+		return []byte(eesHead + strings.TrimSuffix(eesRow(c), "\n") + "," + c.Name + "," + c.Addr + "\n")
+	}},
+	{"ees-too-wide", "ees", func(c canary) []byte {
+		return []byte(eesHead + strings.Replace(eesRow(c), c.Name, c.Name+strings.Repeat(" x", 60), 1))
+	}},
 	{"ees-bom", "ees", func(c canary) []byte { return []byte("\ufeff" + eesHead + eesRow(c)) }},
 	{"ees-bom-no-header", "ees", func(c canary) []byte { return []byte("\ufeff" + eesRow(c)) }},
 	{"ees-empty", "ees", func(c canary) []byte { return nil }},
@@ -102,7 +112,9 @@ var canaryKinds = []canaryKind{
 		b := []byte{0, 1, 2, 0xff, 0xfe, '\r', 0x80}
 		return append(append(b, c.MPAN+"\x00"+c.Name+"\x00"+c.Addr...), b...)
 	}},
-	{"ees-invalid-utf8", "ees", func(c canary) []byte { return []byte(eesHead + strings.Replace(eesRow(c), c.Addr, c.Addr+"\xff\xfe", 1)) }},
+	{"ees-invalid-utf8", "ees", func(c canary) []byte {
+		return []byte(eesHead + strings.Replace(eesRow(c), c.Addr, c.Addr+"\xff\xfe", 1))
+	}},
 	{"ees-utf16", "ees", func(c canary) []byte {
 		var b []byte
 		for _, u := range utf16.Encode([]rune("\ufeff" + eesHead + eesRow(c))) {
@@ -122,11 +134,15 @@ var canaryKinds = []canaryKind{
 	}},
 	{"dflow-good", "mop-mtd", func(c canary) []byte { return []byte(d0150(c)) }},
 	{"dflow-name-as-mpan", "mop-mtd", func(c canary) []byte { return []byte(strings.Replace(d0150(c), c.MPAN, c.Name, 1)) }},
-	{"dflow-mpan-as-serial", "mop-mtd", func(c canary) []byte { return []byte(strings.Replace(d0150(c), "|6BVU194XP9|", "|"+c.MPAN+c.Addr+"|", 1)) }},
+	{"dflow-mpan-as-serial", "mop-mtd", func(c canary) []byte {
+		return []byte(strings.Replace(d0150(c), "|6BVU194XP9|", "|"+c.MPAN+c.Addr+"|", 1))
+	}},
 	{"dflow-crlf", "mop-mtd", func(c canary) []byte { return []byte(strings.ReplaceAll(d0150(c), "\n", "\r\n")) }},
 	{"dflow-cr-only", "mop-mtd", func(c canary) []byte { return []byte(strings.ReplaceAll(d0150(c), "\n", "\r")) }},
 	{"dflow-no-trailer", "mop-mtd", func(c canary) []byte { d := d0150(c); return []byte(d[:strings.Index(d, "ZPT|")]) }},
-	{"dflow-wrong-trailer-count", "mop-mtd", func(c canary) []byte { return []byte(strings.Replace(d0150(c), "ZPT|FIX0150|27|", "ZPT|FIX0150|26|", 1)) }},
+	{"dflow-wrong-trailer-count", "mop-mtd", func(c canary) []byte {
+		return []byte(strings.Replace(d0150(c), "ZPT|FIX0150|27|", "ZPT|FIX0150|26|", 1))
+	}},
 	{"dflow-zhv-no-time", "mop-mtd", func(c canary) []byte { return []byte(strings.Replace(d0150(c), "|20240101120000|", "||", 1)) }},
 	{"dflow-zhv-mpan-as-file-id", "mop-mtd", func(c canary) []byte { return []byte(strings.Replace(d0150(c), "ZHV|FIX0150|", "ZHV|"+c.MPAN+"|", 1)) }},
 	{"dflow-unknown-version", "mop-mtd", func(c canary) []byte { return []byte(strings.Replace(d0150(c), "|D0150002|", "|D0150999|", 1)) }},
@@ -136,9 +152,15 @@ var canaryKinds = []canaryKind{
 	{"dflow-out-of-order", "mop-mtd", func(c canary) []byte {
 		return []byte(strings.Replace(d0150(c), "288|"+c.MPAN+"|20100905|F|E|\n289|Y6TV|20210905|6BVU194XP9|20120708|\n", "289|Y6TV|20210905|6BVU194XP9|20120708|\n288|"+c.MPAN+"|20100905|F|E|\n", 1))
 	}},
-	{"dflow-extra-field", "mop-mtd", func(c canary) []byte { return []byte(strings.Replace(d0150(c), "|20100905|F|E|", "|20100905|F|E|"+c.Addr+"|", 1)) }},
-	{"dflow-control-char", "mop-mtd", func(c canary) []byte { return []byte(strings.Replace(d0150(c), "|6BVU194XP9|", "|6BV\x00"+c.Name+"|", 1)) }},
-	{"dflow-windows-1252", "mop-mtd", func(c canary) []byte { return []byte(strings.Replace(d0150(c), "|6BVU194XP9|", "|Zo\xeb"+c.Name+"|", 1)) }},
+	{"dflow-extra-field", "mop-mtd", func(c canary) []byte {
+		return []byte(strings.Replace(d0150(c), "|20100905|F|E|", "|20100905|F|E|"+c.Addr+"|", 1))
+	}},
+	{"dflow-control-char", "mop-mtd", func(c canary) []byte {
+		return []byte(strings.Replace(d0150(c), "|6BVU194XP9|", "|6BV\x00"+c.Name+"|", 1))
+	}},
+	{"dflow-windows-1252", "mop-mtd", func(c canary) []byte {
+		return []byte(strings.Replace(d0150(c), "|6BVU194XP9|", "|Zo\xeb"+c.Name+"|", 1))
+	}},
 	{"dflow-huge-line", "mop-mtd", func(c canary) []byte {
 		return []byte(strings.Replace(d0150(c), "|6BVU194XP9|", "|"+c.Name+strings.Repeat("Q", 70<<10)+"|", 1))
 	}},

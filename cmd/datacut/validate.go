@@ -17,14 +17,15 @@ import (
 
 	"github.com/mhhs-sit/datacut/internal/cli"
 	"github.com/mhhs-sit/datacut/internal/dflow"
-	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/ees"
 	"github.com/mhhs-sit/datacut/internal/pipeline"
+	"github.com/mhhs-sit/datacut/internal/store"
 )
 
 type validateOptions struct {
 	defsFlags
 	json        bool
+	encoding    string
 	showValues  bool
 	maxFindings int
 	format      string
@@ -64,6 +65,9 @@ and every value of every row. Its findings never show values, even with
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := dflow.ParseEncoding(o.encoding); err != nil {
+				return cli.Usage("--encoding: %v", err)
+			}
 			return runValidate(cmd.Context(), o, args, cmd.OutOrStdout())
 		},
 	}
@@ -73,6 +77,7 @@ and every value of every row. Its findings never show values, even with
 	o.instance.register(cmd.Flags())
 	cmd.Flags().StringVar(&o.format, "format", "auto", "file format: auto (by name and first line), dflow or ees")
 	o.defsFlags.register(cmd.Flags())
+	cmd.Flags().StringVar(&o.encoding, "encoding", "auto", "the files' text: auto (UTF-8; a line that is not, but is Windows-1252, is read as Windows-1252 with a warning), utf-8 or windows-1252")
 	return cmd
 }
 
@@ -82,6 +87,7 @@ type FileReport struct {
 	Flow       string          `json:"flow,omitempty"`
 	Version    string          `json:"version,omitempty"`
 	FlowName   string          `json:"flowName,omitempty"`
+	Encoding   string          `json:"encoding,omitempty"`
 	FromRole   string          `json:"fromRole,omitempty"`
 	FromMPID   string          `json:"fromMpid,omitempty"`
 	ToRole     string          `json:"toRole,omitempty"`
@@ -149,7 +155,8 @@ func validateFile(ctx context.Context, name string, o *validateOptions) *FileRep
 		validateEES(rep, o, br)
 		return rep
 	}
-	opt := dflow.Options{MaxInstanceBytes: o.instance.mib << 20}
+	enc, _ := dflow.ParseEncoding(o.encoding)
+	opt := dflow.Options{MaxInstanceBytes: o.instance.mib << 20, Encoding: enc}
 	if o.showValues {
 		opt.Reveal = func(string) bool { return true }
 	}
@@ -162,9 +169,17 @@ func validateFile(ctx context.Context, name string, o *validateOptions) *FileRep
 			break
 		}
 		var be *dflow.BrokenError
-		if errors.As(err, &be) {
+		if errors.As(err, &be) { // what breaks the file comes first, then what else was found
 			rep.Broken = true
-			add(be.Finding)
+			if o.maxFindings > 0 {
+				rep.Findings = append([]dflow.Finding{be.Finding}, rep.Findings...)
+				if len(rep.Findings) > o.maxFindings {
+					rep.Findings = rep.Findings[:o.maxFindings]
+					rep.Unlisted++
+				}
+			} else {
+				rep.Unlisted++
+			}
 			break
 		}
 		if err != nil {
@@ -183,6 +198,9 @@ func validateFile(ctx context.Context, name string, o *validateOptions) *FileRep
 		rep.FlowName = r.Flow().Name
 	}
 	add(r.FileFindings()...)
+	if r.TextEncoding() == dflow.EncodingWindows1252 {
+		rep.Encoding = string(dflow.EncodingWindows1252)
+	}
 	st := r.Stats()
 	rep.Groups, rep.FlowCount, rep.Instances, rep.Rejected = st.Records, st.Instances, st.Instances, st.Rejected
 	if t := r.Trailer(); t != nil {

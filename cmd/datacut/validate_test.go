@@ -189,3 +189,95 @@ func TestValidateEES(t *testing.T) {
 		t.Errorf("--format ees: %s", out.String())
 	}
 }
+
+// What a participant's system really writes, in one D0302: a ZHV without
+// its creation time, a customer name in Windows-1252, another with a NUL,
+// and a bad date. validate reports every finding at once, none with a value.
+func TestValidateReportsEveryFindingAtOnce(t *testing.T) {
+	const planted = "Zq7Planted"
+	var b bytes.Buffer
+	g := dflowgen.New(3)
+	g.EmptyOptional = 0
+	if err := g.File(&b, dflow.DefaultCatalog().Flow("D0302", "002"), "F1", 3); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	set := func(i, field int, v string) {
+		f := strings.Split(lines[i], "|")
+		f[field] = v
+		lines[i] = strings.Join(f, "|")
+	}
+	set(0, 7, "") // the ZHV's creation time
+	n := 0
+	for i, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "69C|"):
+			n++
+			if n == 1 {
+				set(i, 1, planted+" Zo\xeb") // Windows-1252
+			} else if n == 2 {
+				set(i, 1, planted+"\x00")
+			}
+		case strings.HasPrefix(l, "68C|") && n == 2:
+			set(i, 2, "20230231")
+		}
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "D0302.dat")
+	os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	cr := filepath.Join(dir, "cr.dat")
+	os.WriteFile(cr, []byte(strings.ReplaceAll(b.String(), "\n", "\r")), 0o644)
+
+	var out bytes.Buffer
+	err := runValidate(context.Background(), &validateOptions{json: true, maxFindings: 100}, []string{file, cr}, &out)
+	if cli.Code(err) != cli.ExitData {
+		t.Fatalf("exit %d (%v), want 1", cli.Code(err), err)
+	}
+	var rep, crRep FileReport
+	dec := json.NewDecoder(&out)
+	if err := dec.Decode(&rep); err != nil {
+		t.Fatal(err)
+	}
+	if err := dec.Decode(&crRep); err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]bool{}
+	for _, f := range rep.Findings {
+		rules[f.Rule] = true
+	}
+	for _, want := range []string{dflow.RuleHeaderMalformed, dflow.RuleWindows1252, dflow.RuleControlChar, dflow.RuleDate} {
+		if !rules[want] {
+			t.Errorf("no %s among %v", want, rep.Findings)
+		}
+	}
+	if !rep.Broken || rep.Flow != "D0302" || rep.Encoding != "windows-1252" || rep.Errors != 3 || rep.Rejected != 2 ||
+		rep.Findings[0].Rule != dflow.RuleHeaderMalformed || rep.Findings[0].Line != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	if crRep.Broken || crRep.Errors != 0 || crRep.Findings[0].Rule != dflow.RuleCRLineEnds || crRep.Instances != 3 {
+		t.Fatalf("CR-only file: %+v", crRep)
+	}
+	out.Reset()
+	runValidate(context.Background(), &validateOptions{maxFindings: 100}, []string{file}, &out)
+	for _, v := range []string{planted, "Zo", "\x00"} {
+		if strings.Contains(out.String(), v) {
+			t.Fatalf("report shows %q:\n%s", v, out.String())
+		}
+	}
+	if !strings.Contains(out.String(), "BROKEN") {
+		t.Fatalf("report:\n%s", out.String())
+	}
+	// Declared UTF-8, the Windows-1252 name is an error.
+	out.Reset()
+	runValidate(context.Background(), &validateOptions{json: true, maxFindings: 100, encoding: "utf-8"}, []string{file}, &out)
+	if !strings.Contains(out.String(), dflow.RuleEncoding) || strings.Contains(out.String(), dflow.RuleWindows1252) {
+		t.Fatalf("utf-8: %s", out.String())
+	}
+	cmd := newValidateCmd()
+	cmd.SetArgs([]string{"--encoding", "latin1", file})
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	if err := cmd.Execute(); cli.Code(err) != cli.ExitUsage {
+		t.Fatalf("--encoding latin1: exit %d (%v)", cli.Code(err), err)
+	}
+}

@@ -70,6 +70,9 @@ type Input struct {
 	// FileID is the file's own id (a D-flow's ZHV file identifier, or the
 	// name), as the tables' source_file_id column holds it.
 	FileID string `json:"fileId,omitempty"`
+	// Encoding is windows-1252 when the file's text was read as Windows-1252
+	// (declared, or found where a line was not UTF-8); the tables hold UTF-8.
+	Encoding string `json:"encoding,omitempty"`
 	// RejectedKey holds the rejected instances, as they came (quarantine/
 	// <cut>/mpid=<M>/<submission>/rejected/<file>).
 	RejectedKey string           `json:"rejectedKey,omitempty"`

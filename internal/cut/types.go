@@ -60,6 +60,10 @@ type InputSpec struct {
 	Flows []string `yaml:"flows"`
 	// Columns is the ees-csv column mapping file, relative to the definitions.
 	Columns string `yaml:"columns"`
+	// Encoding is a dflow input's text encoding: auto (the default: UTF-8,
+	// and a line that is not UTF-8 but is Windows-1252 read as Windows-1252
+	// with a warning), utf-8, or windows-1252.
+	Encoding string `yaml:"encoding"`
 }
 
 // Defaults fills in what a definition may leave out.

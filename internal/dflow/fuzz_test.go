@@ -26,8 +26,15 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte("ZHV|F1|D0150002|M|MOPA|X|SUPA|20240101120000||||TR01|\r\n288|1012345678903|20230401||E|\r\nZPT|F1|1||1||\r\n"))
 	f.Add([]byte("\xef\xbb\xbfZHV|F1|D0150002|M|MOPA|X|SUPA|20240101120000||||OPER|\n290|x|\nZPT|F1|1||0||\n"))
 	f.Add([]byte("ZHV|"))
+	// Line ends, encodings and control characters of real systems' files.
+	f.Add([]byte("ZHV|F1|D0150002|M|MOPA|X|SUPA|20240101120000||||TR01|\r288|1012345678903|20230401||E|\r289|0393|20230401|||\rZPT|F1|2||1||\r"))
+	f.Add([]byte("ZHV|F1|D0150002|M|MOPA|X|SUPA|20240101120000||||TR01|\r\r\n288|1012345678903|20230401||E|\r\nZPT|F1|1||1||\r"))
+	f.Add([]byte("ZHV|F1|D0302002|M|MOPA|X|SUPA|20240101120000||||TR01|\n68C|1012345678903|20230401|\n69C|Zo\xeb M\xfcller \x80\x81|||||1|\nZPT|F1|2||1||\n"))
+	f.Add([]byte("ZHV|F1|D0302002|M|MOPA|X|SUPA|20240101120000||||TR\x0001|\n68C|1012345678903|20230401|\n69C|Zo\x00e\x7f\xc2\x85\t|||||1|\nZPT|F1|2||1||\n"))
+	f.Add([]byte("ZHV|F1|D0150002|M|MOPA|X|SUPA|||||TOOLONG|\n288|1012345678903|20230231||E|\nZPT|F2|1||1||\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r := dflow.NewReader(bytes.NewReader(data), "fuzz", dflow.Options{MaxLine: 4096, MaxInstanceBytes: 1 << 20})
+		r := dflow.NewReader(bytes.NewReader(data), "fuzz", dflow.Options{MaxLine: 4096, MaxInstanceBytes: 1 << 20,
+			Encoding: dflow.Encodings[len(data)%len(dflow.Encodings)]}) // each encoding, by the input
 		var b *dflow.ArrowBuilder
 		for steps := 0; ; steps++ {
 			if steps > len(data)+2 {
@@ -51,7 +58,7 @@ func FuzzReader(f *testing.F) {
 				t.Fatalf("%d findings kept", len(in.Findings))
 			}
 			for _, fd := range in.Findings {
-				if fd.Rule == "" || fd.Line < 1 || strings.ContainsAny(fd.Message, "\n") {
+				if fd.Rule == "" || fd.Line < 1 || strings.ContainsAny(fd.Message, "\n\r\x00") {
 					t.Fatalf("bad finding %+v", fd)
 				}
 			}

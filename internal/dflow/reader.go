@@ -8,7 +8,15 @@ import (
 	"io"
 	"strconv"
 	"time"
+	"unicode/utf8"
 	"unsafe"
+)
+
+// zhvItems and zhvNames name the ZHV's fields for findings.
+var (
+	zhvItems = [11]string{"", "", "J0001", "J0002", "J0001", "J0002", "", "", "", "", ""}
+	zhvNames = [11]string{"file identifier", "flow and version", "from role code", "from MPID", "to role code", "to MPID",
+		"creation time", "sending application id", "receiving application id", "broadcast", "test data flag"}
 )
 
 // Header is a parsed ZHV record.
@@ -91,6 +99,8 @@ type Options struct {
 	// DefaultMaxInstanceBytes); a larger one breaks the file with rule
 	// instance.too-large.
 	MaxInstanceBytes int
+	// Encoding of the file's text (default EncodingAuto).
+	Encoding Encoding
 }
 
 // DefaultMaxInstanceBytes is the default Options.MaxInstanceBytes: an
@@ -122,6 +132,15 @@ type Reader struct {
 	trailer *Trailer
 	broken  *BrokenError
 	done    bool
+	// badHeader is the first ZHV finding that breaks the file: the body
+	// is still read and validated, then the file is broken by it.
+	badHeader *Finding
+
+	src      *highReader
+	probed   bool   // line ends looked at
+	crOnly   bool   // lines end in a lone CR
+	decoded  []byte // a line decoded from Windows-1252
+	cp1252At int    // first line read as Windows-1252, 0 if none
 
 	fileFindings []Finding
 	unresolved   map[string]bool
@@ -165,9 +184,13 @@ func NewReader(r io.Reader, name string, opt Options) *Reader {
 	if opt.MaxInstanceBytes <= 0 {
 		opt.MaxInstanceBytes = DefaultMaxInstanceBytes
 	}
+	if opt.Encoding == "" {
+		opt.Encoding = EncodingAuto
+	}
+	src := &highReader{r: r}
 	return &Reader{
-		name: name, opt: opt,
-		br:  bufio.NewReaderSize(r, opt.MaxLine),
+		name: name, opt: opt, src: src,
+		br:  bufio.NewReaderSize(src, opt.MaxLine),
 		cur: &Instance{}, out: &Instance{},
 		unresolved: map[string]bool{},
 	}
@@ -189,15 +212,50 @@ func (r *Reader) FileFindings() []Finding { return r.fileFindings }
 // Stats reports counts so far.
 func (r *Reader) Stats() Stats { return r.stats }
 
+// BrokenHeader is the ZHV finding that will break the file once its body
+// has been read and validated (Next then returns it as a *BrokenError), or
+// nil.
+func (r *Reader) BrokenHeader() *Finding { return r.badHeader }
+
+// TextEncoding is what the file's text has been read as so far: utf-8, or
+// windows-1252 when declared so or when a line was not UTF-8 but was
+// Windows-1252.
+func (r *Reader) TextEncoding() Encoding {
+	if r.opt.Encoding == EncodingWindows1252 || r.cp1252At > 0 {
+		return EncodingWindows1252
+	}
+	return EncodingUTF8
+}
+
+// probe looks at the first line end: a file whose lines end in a lone CR
+// (classic Mac OS) is read line by line all the same, with a warning.
+func (r *Reader) probe() {
+	r.probed = true
+	p, _ := r.br.Peek(r.br.Size())
+	i := bytes.IndexAny(p, "\r\n")
+	if i >= 0 && p[i] == '\r' && i+1 < len(p) && p[i+1] != '\n' {
+		r.crOnly = true
+		r.fileFinding(Finding{Line: 1, Group: "ZHV", Rule: RuleCRLineEnds, Severity: SevWarning,
+			Message: "lines end in a lone CR (carriage return): read as line ends; D-flows end lines in LF or CR LF"})
+	}
+}
+
 // readLine returns the next line without its line ending. The slice is
 // valid until the next call.
 func (r *Reader) readLine() ([]byte, error) {
-	b, err := r.br.ReadSlice('\n')
+	if !r.probed {
+		r.probe()
+	}
+	eol := byte('\n')
+	if r.crOnly {
+		eol = '\r'
+	}
+	b, err := r.br.ReadSlice(eol)
 	if errors.Is(err, bufio.ErrBufferFull) {
 		r.line++
 		// Skip the rest of the over-long line, then report.
 		for errors.Is(err, bufio.ErrBufferFull) {
-			_, err = r.br.ReadSlice('\n')
+			_, err = r.br.ReadSlice(eol)
 		}
 		return nil, r.breakf(Finding{Line: r.line, Rule: RuleTooLong,
 			Message: fmt.Sprintf("record is longer than %d bytes: not a D-flow record", r.opt.MaxLine)})
@@ -212,7 +270,11 @@ func (r *Reader) readLine() ([]byte, error) {
 		return nil, fmt.Errorf("%s: reading line %d: %w", r.name, r.line+1, err)
 	}
 	r.line++
-	if n := len(b); n > 0 && b[n-1] == '\n' {
+	if r.crOnly {
+		if len(b) > 0 && b[0] == '\n' { // a CR LF among CRs: one line end
+			b = b[1:]
+		}
+	} else if n := len(b); n > 0 && b[n-1] == '\n' {
 		b = b[:n-1]
 	}
 	if n := len(b); n > 0 && b[n-1] == '\r' {
@@ -226,6 +288,10 @@ func (r *Reader) readLine() ([]byte, error) {
 
 func (r *Reader) breakf(f Finding) error {
 	f.Severity = SevError
+	if r.badHeader != nil && f != *r.badHeader { // the header breaks it; this is one more finding
+		r.fileFinding(f)
+		f = *r.badHeader
+	}
 	r.broken = &BrokenError{File: r.name, Finding: f}
 	r.done = true
 	return r.broken
@@ -269,6 +335,49 @@ func splitFields(dst [][]byte, line []byte) (code []byte, fields [][]byte, trail
 	return code, append(fields, rest[start:]), trailing
 }
 
+// text splits a line, reading it in the declared encoding first when it
+// holds bytes beyond ASCII (looked for only once the file has shown one).
+func (r *Reader) text(dst [][]byte, line []byte) (code []byte, fields [][]byte, trailing bool) {
+	code, fields, trailing = splitFields(dst, line)
+	if r.src.high && hasHigh(line) {
+		code, fields, trailing = r.decode(line, code, fields, trailing)
+	}
+	return code, fields, trailing
+}
+
+// decode reads a line that holds bytes beyond ASCII in the declared
+// encoding: in auto, a line that is not UTF-8 but is Windows-1252 is
+// decoded (warning once, at its first line), one that is neither is left
+// for the values' item.encoding findings. It returns the line's fields again
+// when it decoded it; they alias r.decoded until the next line.
+func (r *Reader) decode(line []byte, code []byte, fields [][]byte, trailing bool) ([]byte, [][]byte, bool) {
+	switch r.opt.Encoding {
+	case EncodingUTF8:
+		return code, fields, trailing
+	case EncodingWindows1252:
+		if !hasHigh(line) {
+			return code, fields, trailing
+		}
+	default:
+		if utf8.Valid(line) || !isCP1252(line) {
+			return code, fields, trailing
+		}
+		if r.cp1252At == 0 {
+			grp := string(code)
+			if !isGroupCode(code) {
+				grp = ""
+			}
+			r.fileFinding(Finding{Line: r.line, Group: grp, Rule: RuleWindows1252, Severity: SevWarning,
+				Message: "text is not UTF-8 but is Windows-1252 (first at this line): read as Windows-1252; declaring encoding windows-1252 (input.encoding, --encoding) silences this"})
+		}
+	}
+	if r.cp1252At == 0 {
+		r.cp1252At = r.line
+	}
+	r.decoded = decodeCP1252(r.decoded[:0], line)
+	return splitFields(fields[:0], r.decoded)
+}
+
 // Header reads and checks the ZHV record and selects the catalogue flow.
 func (r *Reader) Header() (*Header, error) {
 	if r.header != nil {
@@ -284,7 +393,7 @@ func (r *Reader) Header() (*Header, error) {
 	if err != nil {
 		return nil, err
 	}
-	code, f, trailing := splitFields(make([][]byte, 0, 12), line)
+	code, f, trailing := r.text(make([][]byte, 0, 12), line)
 	if string(code) != "ZHV" {
 		return nil, r.breakf(Finding{Line: 1, Group: "ZHV", Rule: RuleHeaderMissing, Message: "first record is not a ZHV header: not a D-flow file"})
 	}
@@ -295,26 +404,46 @@ func (r *Reader) Header() (*Header, error) {
 	h := &Header{FileID: string(f[0]), FromRole: string(f[2]), FromMPID: string(f[3]), ToRole: string(f[4]), ToMPID: string(f[5]),
 		Created: string(f[6]), SendingApp: string(f[7]), ReceivingApp: string(f[8]), Broadcast: string(f[9]), TestFlag: string(f[10])}
 	fv := f[1]
-	bad := func(item, msg string) (*Header, error) {
-		return nil, r.breakf(Finding{Line: 1, Group: "ZHV", Item: item, Rule: RuleHeaderMalformed, Message: msg})
+	if len(fv) != 8 || fv[0] != 'D' || !isDigits(fv[1:]) {
+		return nil, r.breakf(Finding{Line: 1, Group: "ZHV", Rule: RuleHeaderMalformed, Message: "flow and version must be 8 characters like D0150002"})
 	}
-	switch {
-	case len(h.FileID) == 0 || len(h.FileID) > 10:
-		return bad("", "file id must be 1 to 10 characters")
-	case len(fv) != 8 || fv[0] != 'D' || !isDigits(fv[1:]):
-		return bad("", "flow and version must be 8 characters like D0150002")
-	case len(h.FromRole) != 1 || len(h.ToRole) != 1:
-		return bad("J0001", "from and to role codes must be 1 character")
-	case len(h.FromMPID) != 4 || len(h.ToMPID) != 4:
-		return bad("J0002", "from and to MPIDs must be 4 characters")
-	case len(h.Created) != 14 || !isDigits(f[6]) || !validDate(f[6][:8]) || !validClock(f[6][8:]):
-		return bad("", "creation time must be a valid ccyymmddhhmmss")
-	case len(h.TestFlag) > 4:
-		return bad("", "test data flag must be at most 4 characters (OPER for live)")
+	// A bad field of the header breaks the file, but only once its body has
+	// been validated too: every finding is reported at once.
+	bad := func(item, rule, msg string) {
+		fd := Finding{Line: 1, Group: "ZHV", Item: item, Rule: rule, Severity: SevError, Message: msg}
+		if r.badHeader == nil {
+			r.badHeader = &fd
+		} else {
+			r.fileFinding(fd)
+		}
+	}
+	for i, v := range f {
+		if hasControl(v) {
+			bad(zhvItems[i], RuleControlChar, fmt.Sprintf("ZHV field %d (%s) holds a control character", i+1, zhvNames[i]))
+		}
+	}
+	if len(h.FileID) == 0 || len(h.FileID) > 10 {
+		bad("", RuleHeaderMalformed, "file id must be 1 to 10 characters")
+	}
+	if len(h.FromRole) != 1 || len(h.ToRole) != 1 {
+		bad("J0001", RuleHeaderMalformed, "from and to role codes must be 1 character")
+	}
+	if len(h.FromMPID) != 4 || len(h.ToMPID) != 4 {
+		bad("J0002", RuleHeaderMalformed, "from and to MPIDs must be 4 characters")
+	}
+	if len(h.Created) != 14 || !isDigits(f[6]) || !validDate(f[6][:8]) || !validClock(f[6][8:]) {
+		bad("", RuleHeaderMalformed, "creation time must be a valid ccyymmddhhmmss")
+	}
+	if len(h.TestFlag) > 4 {
+		bad("", RuleHeaderMalformed, "test data flag must be at most 4 characters (OPER for live)")
 	}
 	h.Flow, h.Version = string(fv[:5]), string(fv[5:])
 	flow, exact := r.opt.Catalog.Nearest(h.Flow, h.Version)
 	if flow == nil {
+		if r.badHeader != nil { // nothing of the body can be validated: the flow breaks it
+			r.fileFinding(*r.badHeader)
+			r.badHeader = nil
+		}
 		return nil, r.breakf(Finding{Line: 1, Group: "ZHV", Rule: RuleUnknownFlow,
 			Message: fmt.Sprintf("flow %s is not in DTC %s", h.Flow, r.opt.Catalog.DTCVersion)})
 	}
@@ -344,7 +473,7 @@ func (r *Reader) Next() (*Instance, error) {
 		return nil, r.broken
 	}
 	if r.done {
-		return nil, io.EOF
+		return nil, r.eof()
 	}
 	for {
 		line, err := r.readLine()
@@ -359,7 +488,7 @@ func (r *Reader) Next() (*Instance, error) {
 			r.fileFinding(Finding{Line: r.line, Rule: RuleBlankLine, Severity: SevWarning, Message: "blank line ignored"})
 			continue
 		}
-		code, fields, trailing := splitFields(r.scratch[:0], line)
+		code, fields, trailing := r.text(r.scratch[:0], line)
 		r.scratch = fields[:0]
 		if string(code) == "ZPT" {
 			if err := r.readTrailer(fields, trailing); err != nil {
@@ -368,7 +497,7 @@ func (r *Reader) Next() (*Instance, error) {
 			if r.cur.Ordinal > 0 {
 				return r.finish(), nil
 			}
-			return nil, io.EOF
+			return nil, r.eof()
 		}
 		if !isGroupCode(code) {
 			return nil, r.breakf(Finding{Line: r.line, Rule: RuleGarbage,
@@ -399,6 +528,18 @@ func (r *Reader) Next() (*Instance, error) {
 			return nil, err
 		}
 	}
+}
+
+// eof ends a file that was read to its end: with io.EOF, or with the
+// header's breakage once the body has been validated.
+func (r *Reader) eof() error {
+	if r.badHeader != nil {
+		if r.broken == nil {
+			r.breakf(*r.badHeader)
+		}
+		return r.broken
+	}
+	return io.EOF
 }
 
 // isGroupCode accepts what the catalogue uses: 2 or 3 (allow 4) upper-case
@@ -530,9 +671,9 @@ func (r *Reader) addRecord(g *Group, code []byte, fields [][]byte, trailing bool
 			r.fileFinding(Finding{Line: r.line, Group: g.Code, Item: fd.Ref, Rule: RuleUnresolvedFormat, Severity: SevWarning,
 				Message: fmt.Sprintf("%s (%s) has no format in the catalogue: accepted as free text", fd.Ref, fd.Name)})
 		}
-		if rule, why := checkValue(fd, v); rule != "" {
+		if rule, why := checkValue(fd, v, true); rule != "" {
 			msg := fmt.Sprintf("%s (%s) %s", fd.Ref, fd.Name, why)
-			if r.opt.Reveal != nil && r.opt.Reveal(fd.Ref) {
+			if r.opt.Reveal != nil && r.opt.Reveal(fd.Ref) && rule != RuleControlChar { // it would carry the character
 				msg = fmt.Sprintf("%s (%s) value %q %s", fd.Ref, fd.Name, v, why)
 			}
 			r.finding(in, Finding{Line: r.line, Group: g.Code, Item: fd.Ref, Rule: rule, Severity: SevError, Message: msg})

@@ -9,22 +9,31 @@ import (
 )
 
 // checkValue validates one non-empty value against a field's format, valid
-// set and MPAN check digit. It returns the rule broken and a description
-// that never includes the value, or "" when the value is fine.
-func checkValue(f *Field, v []byte) (rule, why string) {
+// set and MPAN check digit, and, with controls, that text holds no control
+// character. It returns the rule broken and a description that never
+// includes the value, or "" when the value is fine.
+func checkValue(f *Field, v []byte, controls bool) (rule, why string) {
 	ft := f.Format
 	switch ft.Kind {
 	case KindText:
+		if controls && hasControl(v) {
+			return RuleControlChar, controlWhy
+		}
 		if !utf8.Valid(v) {
 			return RuleEncoding, "is not valid UTF-8"
 		}
 	case KindChar:
 		n := len(v)
-		if !isASCII(v) {
-			if !utf8.Valid(v) {
-				return RuleEncoding, "is not valid UTF-8"
+		if !isPrintableASCII(v) { // as cheap as looking for ASCII alone
+			if controls && hasControl(v) {
+				return RuleControlChar, controlWhy
 			}
-			n = utf8.RuneCount(v)
+			if !isASCII(v) {
+				if !utf8.Valid(v) {
+					return RuleEncoding, "is not valid UTF-8"
+				}
+				n = utf8.RuneCount(v)
+			}
 		}
 		if ft.Width > 0 && n > ft.Width {
 			return RuleWidth, fmt.Sprintf("is %d characters, longer than %s allows", n, ft)
@@ -113,6 +122,19 @@ func checkNumber(ft Format, v []byte) (string, string) {
 	return "", ""
 }
 
+// controlWhy says what is wrong with a value holding a control character.
+const controlWhy = "holds a control character (C0 such as NUL, TAB or CR, DEL, or C1)"
+
+// isPrintableASCII reports whether v is all ASCII from space to '~'.
+func isPrintableASCII(v []byte) bool {
+	for _, c := range v {
+		if c-0x20 > 0x5e {
+			return false
+		}
+	}
+	return true
+}
+
 func isASCII(v []byte) bool {
 	for _, c := range v {
 		if c >= utf8.RuneSelf {
@@ -166,5 +188,5 @@ func CheckValue(it *Item, ft Format, v []byte) (rule, why string) {
 	if len(v) == 0 {
 		return "", ""
 	}
-	return checkValue(&Field{Ref: it.Ref, Name: it.Name, Format: ft, Item: it}, v)
+	return checkValue(&Field{Ref: it.Ref, Name: it.Name, Format: ft, Item: it}, v, false)
 }

@@ -41,11 +41,16 @@ func TestLintErrors(t *testing.T) {
 		{"x", "name: x\nrules: dpia.yaml\ninput:\n  format: xml\ntables: per-group\n", "unknown input format"},
 		{"x", "name: x\nrules: dpia.yaml\ninputs: {}\n", `cuts/x.yaml:3:1: unknown key "inputs"`},
 		{"x", "name: x\nrules: nope.yaml\ninput:\n  format: dflow\n  flows: [D0150]\ntables: per-group\n", "cuts/x.yaml:2:"},
+		{"x", "name: x\nrules: dpia.yaml\ninput:\n  format: dflow\n  flows: [D0150]\n  encoding: latin1\ntables: per-group\n", `cuts/x.yaml:6:3: unknown encoding "latin1" (one of auto, utf-8, windows-1252)`},
+		{"x", "name: x\nrules: dpia.yaml\ninput:\n  format: ees-csv\n  columns: ees-columns.yaml\n  encoding: utf-8\ntables: per-group\n", "cuts/x.yaml:6:3: encoding is for the dflow format"},
 	} {
 		_, err := Load(fsys(c.name, c.body))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: got %v, want %q", c.body, err, c.want)
 		}
+	}
+	if _, err := Load(fsys("x", "name: x\nrules: dpia.yaml\ninput:\n  format: dflow\n  flows: [D0150]\n  encoding: windows-1252\ntables: per-group\n")); err != nil {
+		t.Errorf("encoding windows-1252: %v", err)
 	}
 	// Fail-closed: rules that do not cover the flow's items.
 	f := fsys("x", "name: x\nrules: thin.yaml\ninput:\n  format: dflow\n  flows: [D0150]\ntables: per-group\n")

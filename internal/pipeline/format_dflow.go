@@ -33,6 +33,12 @@ func (dflowFormat) schema(in cut.InputSpec, _ fs.FS, doc *defs.Doc) input {
 	}
 	d := &dflowInput{flows: map[string]bool{}, unitSet: map[string]bool{}}
 	ok := true
+	enc, err := dflow.ParseEncoding(in.Encoding)
+	if err != nil {
+		doc.Fail(defs.Path("input", "encoding"), "%v", err)
+		ok = false
+	}
+	d.enc = enc
 	for _, f := range in.Flows {
 		if len(cat.Versions(f)) == 0 {
 			doc.Fail(defs.Path("input", "flows"), "flow %s is not in DTC %s", f, cat.DTCVersion)
@@ -57,6 +63,7 @@ func (dflowFormat) schema(in cut.InputSpec, _ fs.FS, doc *defs.Doc) input {
 }
 
 type dflowInput struct {
+	enc     dflow.Encoding
 	flows   map[string]bool
 	list    []string
 	refList []string
@@ -81,11 +88,18 @@ func (d *dflowInput) reader() readFunc {
 func (d *dflowInput) read(c *cutBuild, in store.Info, src io.Reader, builders map[*dflow.Flow]*dflow.ArrowBuilder) (cut.Input, *brokenInput, error) {
 	var info cut.Input
 	rules := c.def.rules
-	rd := dflow.NewReader(src, in.Key, dflow.Options{Reveal: func(ref string) bool { return !rules.Sensitive(ref) }, MaxInstanceBytes: c.maxInstance})
+	rd := dflow.NewReader(src, in.Key, dflow.Options{Reveal: func(ref string) bool { return !rules.Sensitive(ref) }, Encoding: d.enc, MaxInstanceBytes: c.maxInstance})
+	// A broken file's report lists what else was found of it, its
+	// rejected instances' findings first: every finding at once.
+	var found []dflow.Finding
+	keep := func(fs []dflow.Finding) {
+		found = append(found, fs[:min(len(fs), maxReportFindings-len(found))]...)
+	}
 	broken := func(err error) (cut.Input, *brokenInput, error) {
 		var be *dflow.BrokenError
 		if errors.As(err, &be) {
-			return info, &brokenInput{input: in, finding: be.Finding, report: rd.FileFindings()}, nil
+			keep(rd.FileFindings())
+			return info, &brokenInput{input: in, finding: be.Finding, report: found}, nil
 		}
 		return info, nil, err
 	}
@@ -96,6 +110,15 @@ func (d *dflowInput) read(c *cutBuild, in store.Info, src io.Reader, builders ma
 	if !d.flows[h.Flow] {
 		return info, &brokenInput{input: in, finding: dflow.Finding{Line: 1, Group: "ZHV", Rule: "pipeline.flow", Severity: dflow.SevError,
 			Message: fmt.Sprintf("flow %s does not belong to cut %s (it reads %s): upload it to the right cut", h.Flow, c.def.Name, strings.Join(d.list, ", "))}}, nil
+	}
+	if rd.BrokenHeader() != nil { // it breaks the file: validate the body for the report, publish nothing
+		for {
+			inst, err := rd.Next()
+			if err != nil {
+				return broken(err)
+			}
+			keep(inst.Findings)
+		}
 	}
 	if b := c.checkSender(in, h.FromMPID); b != nil {
 		return info, b, nil
@@ -125,6 +148,9 @@ func (d *dflowInput) read(c *cutBuild, in store.Info, src io.Reader, builders ma
 			line = inst.Records[0].Line
 		}
 		open.see(inst)
+		if inst.Rejected() {
+			keep(inst.Findings)
+		}
 		if !c.tally(&info, in, inst.Rejected(), inst.Ordinal, line, inst.Findings) {
 			if err := c.rejectedInstance(in, h, inst, open); err != nil {
 				return info, nil, err
@@ -142,11 +168,18 @@ func (d *dflowInput) read(c *cutBuild, in store.Info, src io.Reader, builders ma
 		return info, nil, err
 	}
 	c.fileFindings(in.Key, rd.FileFindings())
+	if rd.TextEncoding() == dflow.EncodingWindows1252 {
+		info.Encoding = string(dflow.EncodingWindows1252)
+	}
 	return info, nil, nil
 }
 
 // maxFileWarnings bounds the findings of one file the manifest lists.
 const maxFileWarnings = 5
+
+// maxReportFindings bounds the findings a broken file's quarantine report
+// lists.
+const maxReportFindings = 1000
 
 // fileFindings records what a published file's reader found of the file as
 // a whole (no instances, a flow version not in the catalogue, a record out
@@ -174,7 +207,7 @@ func (c *cutBuild) fileFindings(key string, fs []dflow.Finding) {
 }
 
 func (d *dflowInput) verify(v *verifier, key string, src io.Reader) error {
-	rd := dflow.NewReader(src, key, dflow.Options{})
+	rd := dflow.NewReader(src, key, dflow.Options{Encoding: d.enc})
 	h, err := rd.Header()
 	if err != nil {
 		return err

@@ -24,6 +24,9 @@ func (eesFormat) schema(in cut.InputSpec, fsys fs.FS, doc *defs.Doc) input {
 	if len(in.Flows) > 0 {
 		doc.Fail(defs.Path("input", "flows"), "flows are for the dflow format; an ees-csv input names its columns file")
 	}
+	if in.Encoding != "" {
+		doc.Fail(defs.Path("input", "encoding"), "encoding is for the dflow format")
+	}
 	if in.Columns == "" {
 		doc.Fail(defs.Path("input"), "an ees-csv input names its columns file (input.columns: ees-columns.yaml)")
 		return nil

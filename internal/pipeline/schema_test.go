@@ -33,7 +33,7 @@ func TestEESFilesWithOtherColumnsArePublished(t *testing.T) {
 	for i, line := range lines {
 		text := strings.TrimRight(line, "\r\n")
 		cells := strings.Split(text, ",") // the synthetic export quotes nothing
-		if i == 0 || i%2 == 1 { // other rows than the complete file's, so no duplicate file
+		if i == 0 || i%2 == 1 {           // other rows than the complete file's, so no duplicate file
 			short.WriteString(strings.Join(cells[:len(cells)-1], ",") + "\n")
 		}
 		slices.Reverse(cells)

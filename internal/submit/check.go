@@ -156,7 +156,11 @@ func (rep *FileReport) brokenBy(err error, add func(...dflow.Finding)) error {
 }
 
 func (d *Definitions) checkDflow(rep *FileReport, t *cut.Type, mpid string, src io.Reader, add func(...dflow.Finding)) error {
-	rd := dflow.NewReader(src, rep.Name, dflow.Options{Reveal: func(string) bool { return true }})
+	enc, err := dflow.ParseEncoding(t.Input.Encoding)
+	if err != nil {
+		return err
+	}
+	rd := dflow.NewReader(src, rep.Name, dflow.Options{Reveal: func(string) bool { return true }, Encoding: enc})
 	defer func() {
 		add(rd.FileFindings()...)
 		st := rd.Stats()
