@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/mhhs-sit/datacut/internal/cli"
 )
@@ -79,5 +80,28 @@ func TestMemoryBoundedByInstanceSize(t *testing.T) {
 	t.Logf("run --workers 2, two instances near the bound and a 64 MiB one: peak %d MiB", peakMiB(cmd))
 	if peakMiB(cmd) > 1000 {
 		t.Errorf("run peaks at %d MiB", peakMiB(cmd))
+	}
+}
+
+// TestEndlessInputIsBroken: a file that never ends a line (/dev/zero) is
+// broken at the longest record a format allows, not read for ever.
+func TestEndlessInputIsBroken(t *testing.T) {
+	bin := binary(t)
+	for _, args := range [][]string{{"validate", "/dev/zero"}, {"validate", "--format", "ees", "/dev/zero"}} {
+		cmd := exec.Command(bin, args...)
+		done := make(chan []byte, 1)
+		go func() { out, _ := cmd.CombinedOutput(); done <- out }()
+		select {
+		case out := <-done:
+			if cmd.ProcessState.ExitCode() != cli.ExitData || !strings.Contains(string(out), "BROKEN") || !strings.Contains(string(out), "longer than") {
+				t.Errorf("%v: exit %d\n%s", args, cmd.ProcessState.ExitCode(), out)
+			}
+			if peakMiB(cmd) > 200 {
+				t.Errorf("%v: peak %d MiB", args, peakMiB(cmd))
+			}
+		case <-time.After(60 * time.Second): // a hang, not a speed bar
+			cmd.Process.Kill()
+			t.Fatalf("%v still reading after a minute", args)
+		}
 	}
 }
