@@ -34,7 +34,7 @@ type Result struct {
 // (they are in its rejectedInstances).
 func (r *Result) DataErrors() bool {
 	for _, f := range r.Files {
-		if f.Broken || f.Rejected > 0 {
+		if f.Broken || f.Rejected > 0 || f.Errors > 0 {
 			return true
 		}
 	}
@@ -56,6 +56,8 @@ func WriteFiles(w io.Writer, files []*FileReport) {
 			if f.Flow == "EES" {
 				status = fmt.Sprintf("%d of %d rows REJECTED: the run keeps them aside and publishes the rest", f.Rejected, f.Instances)
 			}
+		case f.Errors > 0:
+			status = "ERRORS of the file as a whole: the run publishes it and lists them among the version's warnings"
 		}
 		fmt.Fprintf(w, "%s: %s\n", f.Path, status)
 		what := f.Flow

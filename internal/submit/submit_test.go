@@ -615,3 +615,20 @@ func TestUploadNeedsItsAuditRecord(t *testing.T) {
 		t.Fatalf("left in the inbox: %v", left)
 	}
 }
+
+// A file whose errors are of the file as a whole (a D0150 without one MPAN)
+// is sent, but said to have errors and counted as such, as validate and
+// run do: not "OK".
+func TestFileErrorsAreNotOK(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "D0150_hdr.dat")
+	os.WriteFile(f, []byte("ZHV|FIX0150|D0150002|M|MTRA|X|SUPA|20240101120000||||TR01|\nZPT|FIX0150|0||0|20240101120001|\n"), 0o600)
+	p := prepare(t, definitions(t), Request{MPID: "MTRA", Cut: "mop-mtd", Files: []string{f}})
+	if p.Refused() || p.Files[0].Errors != 1 {
+		t.Fatalf("plan %+v", p.Files[0])
+	}
+	var out bytes.Buffer
+	WriteFiles(&out, p.Files)
+	if !strings.Contains(out.String(), "ERRORS") || strings.Contains(out.String(), ": OK") || !(&Result{Files: p.Files}).DataErrors() {
+		t.Fatalf("report:\n%s", out.String())
+	}
+}
