@@ -802,7 +802,7 @@ func (r *Reader) readTrailer(f [][]byte, trailing bool) error {
 		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerMalformed, Message: "ZPT group and flow counts must be integers"})
 	case t.FileID != r.header.FileID:
 		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerFileID,
-			Message: fmt.Sprintf("trailer file id %q does not match header file id %q", t.FileID, r.header.FileID)})
+			Message: "the trailer's file id is not the header's (line 1): the trailer belongs to another file, or one of them was edited"})
 	case t.GroupCount != r.stats.Records:
 		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerGroups,
 			Message: fmt.Sprintf("trailer says %d group records, file has %d: truncated or edited?", t.GroupCount, r.stats.Records)})
