@@ -10,6 +10,13 @@ import (
 	"github.com/mhhs-sit/datacut/internal/universe"
 )
 
+func unitsAre(n int) string {
+	if n == 1 {
+		return "unit is"
+	}
+	return "units are"
+}
+
 func uintStr(n uint64) string { return strconv.FormatUint(n, 10) }
 
 // explain says, for every ask that fell short, why.
@@ -42,7 +49,7 @@ func (s *solver) why(a *Ask) string {
 	if st.MatchingMPANs == 0 {
 		return fmt.Sprintf("no MPAN in the universe matches %s", a.FilterText())
 	}
-	parts := []string{fmt.Sprintf("%d MPANs match %s; only %d units of them are eligible with every party onboarded %s", st.MatchingMPANs, a.FilterText(), st.EligibleUnits, who)}
+	parts := []string{fmt.Sprintf("%d MPANs match %s; only %d %s of them eligible with every party onboarded %s", st.MatchingMPANs, a.FilterText(), st.EligibleUnits, unitsAre(st.EligibleUnits), who)}
 	roles := make([]string, 0, len(st.BlockedMPANs))
 	for r := range st.BlockedMPANs {
 		roles = append(roles, r)
@@ -86,17 +93,31 @@ func (s *solver) why(a *Ask) string {
 	return strings.Join(parts, "; ")
 }
 
-// packText names the data sets role's pack holds, e.g. "mop-mtd D0150,
-// D0149, D0268".
+// packText names the data sets role's pack holds, e.g. "it carries
+// mop-mtd D0149/D0150/D0268".
 func (s *solver) packText(role string) string {
-	var out []string
+	flows := map[string][]string{}
+	var cuts []string
 	for _, d := range s.u.DataSets {
-		if s.p.Receives(role, plan.DataSet{Cut: d.Cut, Flow: d.Flow}) {
-			if d.Flow == "" {
-				out = append(out, d.Cut)
-			} else {
-				out = append(out, d.Cut+" "+d.Flow)
-			}
+		if !s.p.Receives(role, plan.DataSet{Cut: d.Cut, Flow: d.Flow}) {
+			continue
+		}
+		if _, seen := flows[d.Cut]; !seen {
+			cuts = append(cuts, d.Cut)
+		}
+		if d.Flow != "" {
+			flows[d.Cut] = append(flows[d.Cut], d.Flow)
+		} else {
+			flows[d.Cut] = flows[d.Cut][:0:0]
+		}
+	}
+	sort.Strings(cuts)
+	out := make([]string, len(cuts))
+	for i, c := range cuts {
+		out[i] = c
+		if f := flows[c]; len(f) > 0 {
+			sort.Strings(f)
+			out[i] += " " + strings.Join(f, "/")
 		}
 	}
 	return "it carries " + strings.Join(out, ", ")

@@ -176,7 +176,7 @@ func TestEligibilityByData(t *testing.T) {
 	}
 	res := build(false, &plan.Demand{Name: "any", Count: 40})
 	a := res.Asks[0]
-	if a.Got() != 10 || a.Stats.NoDataMPANs["mop"] != 30 || !strings.Contains(a.Why, "30 more MPANs match but the mop's pack would hold none of their data (it carries mop-mtd D0150") {
+	if a.Got() != 10 || a.Stats.NoDataMPANs["mop"] != 30 || !strings.Contains(a.Why, "30 more MPANs match but the mop's pack would hold none of their data (it carries mop-mtd D0150; policy") {
 		t.Errorf("MOp without MTD: got %d (want the 10 with MTD), no data %v, %q", a.Got(), a.Stats.NoDataMPANs, a.Why)
 	}
 	for _, g := range res.Given {
