@@ -196,6 +196,7 @@ func TestEndToEnd(t *testing.T) {
 	if rewritten == 0 {
 		t.Fatal("no EES rows in supplier packs")
 	}
+	checkPacksHoldData(t, run, rep)
 	reappointed := 0
 	for i := range cols[0] {
 		if cols[4][i] != cols[5][i] {
@@ -329,3 +330,136 @@ func checkHTML(t *testing.T, path string, rep *Report) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// checkPacksHoldData: every MPAN given to a MOp or data collector has its
+// meter technical details in that participant's pack, and the pack no
+// others; the data collectors onboarded get packs; the report counts no
+// MPAN given without data; a re-appointed role's DIP id is blank in the
+// EES rows, the others' kept.
+func checkPacksHoldData(t *testing.T, run string, rep *Report) {
+	t.Helper()
+	a := readColumns(t, filepath.Join(run, "allocation.parquet"), "mpan_core", "environment", "mop", "dc", "real_mop", "real_dc")
+	given := map[string]map[string]bool{} // env/role-mpid → cores
+	reappointed := map[string]map[string]bool{"mop": {}, "dc": {}}
+	for i, core := range a[0] {
+		for j, role := range []string{"mop", "dc"} {
+			k := a[1][i] + "/" + role + "-" + a[2+j][i]
+			if given[k] == nil {
+				given[k] = map[string]bool{}
+			}
+			given[k][core] = true
+			if a[2+j][i] != a[4+j][i] {
+				reappointed[role][core] = true
+			}
+		}
+	}
+	packs := 0
+	for _, e := range rep.Environments {
+		for _, p := range e.Participants {
+			if p.Role != "mop" && p.Role != "dc" {
+				continue
+			}
+			packs++
+			k := e.Name + "/" + p.Role + "-" + p.MPID
+			files, _ := filepath.Glob(filepath.Join(run, "packs", e.Name, p.Role+"-"+p.MPID, "dflow", "*.dat"))
+			if p.Pack == "" || (len(files) == 0 && len(given[k]) > 0) {
+				t.Errorf("%s: %d MPANs given, no pack (%q) or no D-flows", k, len(given[k]), p.Pack)
+				continue
+			}
+			held := map[string]bool{}
+			for _, f := range files {
+				fh, err := os.Open(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := dflow.NewReader(fh, f, dflow.Options{})
+				for {
+					in, err := r.Next()
+					if err != nil {
+						break
+					}
+					if m := string(in.MPAN); m != "" {
+						held[m] = true
+					}
+				}
+				fh.Close()
+			}
+			missing := 0
+			for core := range given[k] {
+				if !held[core] {
+					missing++
+				}
+			}
+			if missing > 0 || len(held) != len(given[k]) || p.WithoutData != 0 {
+				t.Errorf("%s: given %d MPANs, its pack's D-flows hold %d, %d given lack them (report says %d)", k, len(given[k]), len(held), missing, p.WithoutData)
+			}
+		}
+		for role, n := range e.WithoutData {
+			if n != 0 {
+				t.Errorf("%s: %d MPANs given to %s without data", e.Name, n, role)
+			}
+		}
+	}
+	if packs == 0 {
+		t.Fatal("no MOp or data collector onboarded")
+	}
+	eesPacks, _ := filepath.Glob(filepath.Join(run, "packs", "*", "supplier-*", "ees", "ees_portfolio.parquet"))
+	blanked := 0
+	for _, f := range eesPacks {
+		cores := readByRef(t, f, "J0003")
+		for role, ref := range map[string]string{"mop": "EES.metering-service-dip", "dc": "EES.data-service-dip", "supplier": "EES.supplier-dip"} {
+			for i, dip := range readByRef(t, f, ref) {
+				switch re := reappointed[role][cores[i]]; {
+				case re && dip != "<null>":
+					t.Errorf("%s: MPAN %s: %s re-appointed, its DIP id kept", f, cores[i], role)
+				case re:
+					blanked++
+				case dip == "<null>":
+					t.Errorf("%s: MPAN %s: %s not re-appointed, its DIP id blanked", f, cores[i], role)
+				}
+			}
+		}
+	}
+	if blanked == 0 {
+		t.Error("no re-appointed DIP id in the supplier packs' EES rows")
+	}
+}
+
+// readByRef reads the string column carrying data item ref, "<null>" for
+// nulls.
+func readByRef(t *testing.T, path, ref string) []string {
+	t.Helper()
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := fr.ReadTable(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	for i, f := range tbl.Schema().Fields() {
+		if r, _ := f.Metadata.GetValue(dflow.MetaRef); r != ref {
+			continue
+		}
+		var out []string
+		for _, ch := range tbl.Column(i).Data().Chunks() {
+			s := ch.(*array.String)
+			for j := 0; j < s.Len(); j++ {
+				if s.IsNull(j) {
+					out = append(out, "<null>")
+				} else {
+					out = append(out, s.Value(j))
+				}
+			}
+		}
+		return out
+	}
+	t.Fatalf("%s has no column of %s", path, ref)
+	return nil
+}

@@ -53,6 +53,12 @@ type pack struct {
 var rewriteRoles = map[string]string{"J0084": "supplier", "J0178": "mop", "J0205": "dc", "J0183": "da",
 	"EES.data-service-mpid": "dc", "EES.metering-service-mpid": "mop"}
 
+// rewriteDIPs are the data items holding a role's DIP participant id (EES
+// columns): a re-appointed MPAN's is blanked (null), since the stand-in's
+// DIP id is not known (the programme register holds none), and a real
+// appointee's id must not stay beside the stand-in's MPID.
+var rewriteDIPs = map[string]string{"EES.supplier-dip": "supplier", "EES.data-service-dip": "dc", "EES.metering-service-dip": "mop"}
+
 // writePacks builds every participant's load pack: the rows of the cuts the
 // plan says its role loads, for the MPANs it loads in the environment, as
 // Parquet tables and as D-flow files re-headed as test data from the SI.
@@ -122,7 +128,7 @@ func writePacks(ctx context.Context, st store.Store, prefix, spool string, res *
 		}
 		perSource[i] = own
 		g.Go(func() error {
-			if err := collect(gctx, st, s, t, byCore, own, mem); err != nil {
+			if err := collect(gctx, st, s, t, byCore, own, mem, p); err != nil {
 				return err
 			}
 			for _, pk := range own {
@@ -207,7 +213,7 @@ func (pk *pack) coalesce() error {
 // collect routes the rows of one source cut to the packs that take them.
 // Context records (a D0204 file sequence, say) go to every pack that took
 // a row of the same source file.
-func collect(ctx context.Context, st store.Store, s universe.Source, takers map[string][]int, byCore map[string]*Row, packs []*pack, mem memory.Allocator) error {
+func collect(ctx context.Context, st store.Store, s universe.Source, takers map[string][]int, byCore map[string]*Row, packs []*pack, mem memory.Allocator, p *plan.Plan) error {
 	tables := append([]string(nil), tableNames(s)...)
 	var contexts []string
 	levels := map[string]int{}
@@ -234,7 +240,7 @@ func collect(ctx context.Context, st store.Store, s universe.Source, takers map[
 				r.Close()
 				continue
 			}
-			err = routeTable(ctx, r, schema, s, name, pass == 1, takers, byCore, packs)
+			err = routeTable(ctx, r, schema, s, name, pass == 1, takers, byCore, packs, receivers(p, s.Cut, schema, packs))
 			r.Close()
 			if err != nil {
 				return fmt.Errorf("load packs from %s: %w", s.TableKey(name), err)
@@ -260,7 +266,7 @@ func contextLevel(schema *arrow.Schema) int {
 	return 0
 }
 
-func routeTable(ctx context.Context, r *cut.Reader, schema *arrow.Schema, s universe.Source, name string, context bool, takers map[string][]int, byCore map[string]*Row, packs []*pack) error {
+func routeTable(ctx context.Context, r *cut.Reader, schema *arrow.Schema, s universe.Source, name string, context bool, takers map[string][]int, byCore map[string]*Row, packs []*pack, recv []bool) error {
 	cols, err := r.Columns(dflow.ColSourceFileID, dflow.ColInstanceMPAN, dflow.ColRecordLine, dflow.ColParentLine)
 	if err != nil {
 		return err
@@ -292,6 +298,9 @@ func routeTable(ctx context.Context, r *cut.Reader, schema *arrow.Schema, s univ
 					to = takers[mp.Value(i)]
 				}
 				for _, pi := range to {
+					if !recv[pi] {
+						continue // the flow is not routed to the pack's role
+					}
 					if masks[pi] == nil {
 						masks[pi] = make([]bool, n)
 					}
@@ -338,6 +347,21 @@ func routeTable(ctx context.Context, r *cut.Reader, schema *arrow.Schema, s univ
 	return nil
 }
 
+// receivers says, per pack, whether its role receives the table's flow
+// (plan.Receives: routed to or from the role in the catalogue); a table of
+// no D-flow (EES) goes to every pack that takes its cut.
+func receivers(p *plan.Plan, cutType string, schema *arrow.Schema, packs []*pack) []bool {
+	flow := ""
+	if g := dflow.DefaultCatalog().TableGroup(schema); g != nil {
+		flow = g.Flow.ID
+	}
+	out := make([]bool, len(packs))
+	for pi, pk := range packs {
+		out[pi] = p.Receives(pk.info.Role, plan.DataSet{Cut: cutType, Flow: flow})
+	}
+	return out
+}
+
 // tableRecord turns a one-row-group table into one record of the file's
 // schema (with its metadata: flow, version, group, J-refs).
 func tableRecord(t arrow.Table, schema *arrow.Schema) arrow.Record {
@@ -368,7 +392,10 @@ func rewrite(rec arrow.Record, env string, byCore map[string]*Row) arrow.Record 
 	changed := false
 	for c, f := range rec.Schema().Fields() {
 		ref, _ := f.Metadata.GetValue(dflow.MetaRef)
-		role := rewriteRoles[ref]
+		role, dip := rewriteRoles[ref], false
+		if role == "" {
+			role, dip = rewriteDIPs[ref], true
+		}
 		vals, isStr := cols[c].(*array.String)
 		if role == "" || !isStr {
 			continue
@@ -380,7 +407,12 @@ func rewrite(rec arrow.Record, env string, byCore map[string]*Row) arrow.Record 
 				continue
 			}
 			v := vals.Value(i)
-			if r := byCore[mpans.Value(i)]; r != nil && !mpans.IsNull(i) && r.Env == env && r.Real[role] == v && r.Appointed[role] != v {
+			if r := byCore[mpans.Value(i)]; dip && r != nil && !mpans.IsNull(i) && r.Env == env && r.Real[role] != r.Appointed[role] {
+				b.AppendNull()
+				changed = true
+				continue
+			}
+			if r := byCore[mpans.Value(i)]; !dip && r != nil && !mpans.IsNull(i) && r.Env == env && r.Real[role] == v && r.Appointed[role] != v {
 				v = r.Appointed[role]
 				changed = true
 			}

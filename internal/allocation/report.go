@@ -53,6 +53,13 @@ type EnvReport struct {
 	Participants []ParticipantReport `json:"participants"`
 	BySegment    map[string]int      `json:"mpansBySegment"`
 	ByGSP        map[string]int      `json:"mpansByGspGroup"`
+	// WithoutData counts, per role with a pack, the MPANs given whose
+	// role's pack holds none of their data: 0 unless the plan's
+	// policy.allow_missing_data lets it happen.
+	WithoutData map[string]int `json:"mpansWithoutData"`
+	// NoPack lists the roles onboarded in the environment that the plan
+	// gives no pack (no source cut carries a flow routed to them).
+	NoPack []string `json:"rolesWithoutPack,omitempty"`
 }
 
 // DemandReport is one ask's outcome.
@@ -77,7 +84,9 @@ type ParticipantReport struct {
 	Filled int     `json:"filledUnits"` // of those
 	Rate   float64 `json:"fillRate"`    // filled ÷ asked (1 when nothing asked)
 	MPANs  int     `json:"mpans"`       // MPANs it loads in the environment
-	Pack   string  `json:"pack,omitempty"`
+	// WithoutData are those of its MPANs its pack holds no data of.
+	WithoutData int    `json:"mpansWithoutData"`
+	Pack        string `json:"pack,omitempty"`
 }
 
 // Timings of the run.
@@ -100,8 +109,19 @@ func buildReport(res *solver.Result, rows []Row, sources []universe.Source, id, 
 	for _, pk := range packs {
 		packOf[pk.Env+"/"+pk.Role+"/"+pk.MPID] = pk.Prefix
 	}
+	roleData := RoleData(p, res.Universe)
 	for _, e := range p.Environments {
-		er := EnvReport{Name: e.Name, BySegment: map[string]int{}, ByGSP: map[string]int{}}
+		er := EnvReport{Name: e.Name, BySegment: map[string]int{}, ByGSP: map[string]int{}, WithoutData: map[string]int{}}
+		for _, role := range plan.Roles {
+			if _, on := e.Participants[role]; !on {
+				continue
+			}
+			if roleData[role] == 0 {
+				er.NoPack = append(er.NoPack, role)
+			} else {
+				er.WithoutData[role] = 0
+			}
+		}
 		parts := map[string]*ParticipantReport{}
 		var order []string
 		for _, role := range plan.Roles {
@@ -140,6 +160,10 @@ func buildReport(res *solver.Result, rows []Row, sources []universe.Source, id, 
 			for _, role := range plan.Roles {
 				if pr := parts[role+"/"+row.Appointed[role]]; pr != nil {
 					pr.MPANs++
+					if m := roleData[role]; m != 0 && row.Data&m == 0 {
+						pr.WithoutData++
+						er.WithoutData[role]++
+					}
 				}
 			}
 		}
@@ -154,6 +178,33 @@ func buildReport(res *solver.Result, rows []Row, sources []universe.Source, id, 
 		r.Environments = append(r.Environments, er)
 	}
 	return r
+}
+
+// RoleData are, per role, the universe's data sets its load packs carry
+// (0: the plan gives the role no pack).
+func RoleData(p *plan.Plan, u *universe.Universe) map[string]uint16 {
+	out := map[string]uint16{}
+	for _, role := range plan.Roles {
+		out[role] = u.DataMask(func(d universe.DataSet) bool { return p.Receives(role, plan.DataSet{Cut: d.Cut, Flow: d.Flow}) })
+	}
+	return out
+}
+
+// WithoutDataText says, per role with a pack, how many MPANs were given
+// without data its pack holds, and which roles get no pack.
+func (e EnvReport) WithoutDataText() string {
+	var parts []string
+	for _, role := range sortedKeys(e.WithoutData) {
+		parts = append(parts, fmt.Sprintf("%s %d", role, e.WithoutData[role]))
+	}
+	s := "MPANs given without data in the role's pack: " + strings.Join(parts, ", ")
+	if len(parts) == 0 {
+		s = "No onboarded role has a pack"
+	}
+	if len(e.NoPack) > 0 {
+		s += "; no pack (no source carries a flow routed to them): " + strings.Join(e.NoPack, ", ")
+	}
+	return s + "."
 }
 
 // Totals are the units asked and filled over every environment.
@@ -187,10 +238,11 @@ func renderMarkdown(r *Report) ([]byte, error) {
 		for _, d := range e.Demands {
 			fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %s |\n", d.Key, d.Filter, d.Asked, d.Filled, d.Shortfall, strings.ReplaceAll(d.Reason, "|", "/"))
 		}
-		b.WriteString("\n| role | participant | asked | filled | fill rate | MPANs to load |\n|---|---|---:|---:|---:|---:|\n")
+		b.WriteString("\n| role | participant | asked | filled | fill rate | MPANs to load | without data |\n|---|---|---:|---:|---:|---:|---:|\n")
 		for _, p := range e.Participants {
-			fmt.Fprintf(&b, "| %s | %s | %d | %d | %.0f%% | %d |\n", p.Role, p.MPID, p.Asked, p.Filled, 100*p.Rate, p.MPANs)
+			fmt.Fprintf(&b, "| %s | %s | %d | %d | %.0f%% | %d | %d |\n", p.Role, p.MPID, p.Asked, p.Filled, 100*p.Rate, p.MPANs, p.WithoutData)
 		}
+		b.WriteString("\n" + e.WithoutDataText() + "\n")
 		b.WriteString("\nMPANs by segment: " + counts(e.BySegment) + "  \nMPANs by GSP group: " + counts(e.ByGSP) + "\n")
 	}
 	b.WriteString("\n## Sources\n\nThe version of each MPID's cut the universe read: its latest, or the one the plan pins.\n\n")

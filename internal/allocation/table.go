@@ -26,6 +26,7 @@ type Row struct {
 	Reappointed      bool
 	Kept             bool // kept from the ledger
 	Profile          *universe.Profile
+	Data             uint16 // the data sets holding the MPAN (universe.Data)
 }
 
 // Rows lists every allocated MPAN, ask by ask, units by rank.
@@ -43,8 +44,12 @@ func Rows(res *solver.Result) []Row {
 			for _, role := range plan.Roles {
 				real[role] = pr[universe.AttrIndex(role)]
 			}
+			var data uint16
+			if u.Data != nil {
+				data = u.Data[m]
+			}
 			out = append(out, Row{MPAN: u.CoreString(m), Unit: unitID, Linked: len(members) > 1, Env: a.Env.Name,
-				Demand: a.Demand.Name, Ask: a.Key, Appointed: appointed, Real: real, Reappointed: re, Kept: g.Pinned, Profile: pr})
+				Demand: a.Demand.Name, Ask: a.Key, Appointed: appointed, Real: real, Reappointed: re, Kept: g.Pinned, Profile: pr, Data: data})
 		}
 	}
 	return out

@@ -26,9 +26,11 @@ const (
 	UniverseLinks = "links"
 	// UniverseMTD: every MPAN in its tables has meter technical details.
 	UniverseMTD = "mtd"
+	// UniverseCustomer: every MPAN in its tables has customer details.
+	UniverseCustomer = "customer"
 )
 
-var universeRoles = []string{UniverseAttributes, UniverseLinks, UniverseMTD}
+var universeRoles = []string{UniverseAttributes, UniverseLinks, UniverseMTD, UniverseCustomer}
 
 // Type is a cut type as its definition declares it, pipelines/cuts/<name>.yaml:
 // what both the batch worker (how to read it) and the allocator (what it
@@ -48,7 +50,10 @@ type Type struct {
 	// LoadedBy are the roles whose load packs carry the cut by default.
 	LoadedBy []string `yaml:"loaded_by"`
 	// Universe is what the allocator's universe takes from the cut:
-	// attributes, links, mtd, or nothing (the cut only travels in packs).
+	// attributes, links, mtd, customer, or nothing (the cut only travels in
+	// packs). Whatever it says, the universe records which MPANs each
+	// D-flow of the cut holds, so eligibility can ask whether a role's pack
+	// will hold an MPAN's data.
 	Universe string `yaml:"universe"`
 }
 

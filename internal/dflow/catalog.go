@@ -30,13 +30,35 @@ type Catalog struct {
 
 // Flow is one version of one D-flow.
 type Flow struct {
-	ID      string   `json:"id"`
-	Version string   `json:"version"`
-	Name    string   `json:"name"`
-	Groups  []*Group `json:"groups"` // catalogue order: depth-first
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	Name    string `json:"name"`
+	// Routes are who sends the flow to whom, by DTC route role name
+	// (Supplier, MOP, NHHDC, SMEM, ...): which roles hold its data.
+	Routes []Route  `json:"routes,omitempty"`
+	Groups []*Group `json:"groups"` // catalogue order: depth-first
 
 	byCode map[string]*Group
 	codes  []uint64 // Groups' codes packed (packShort), for groupOf
+}
+
+// Route is one way a flow travels: from a DTC route role to another.
+type Route struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// Involves reports whether a role named in routes sends or receives the
+// flow: either way it holds the flow's data.
+func (f *Flow) Involves(routeRoles ...string) bool {
+	for _, r := range f.Routes {
+		for _, n := range routeRoles {
+			if r.From == n || r.To == n {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Group is one record type of a flow.

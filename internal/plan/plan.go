@@ -18,6 +18,7 @@ import (
 
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/defs"
+	"github.com/mhhs-sit/datacut/internal/dflow"
 )
 
 // Roles whose appointees must load an MPAN, in report order.
@@ -25,6 +26,23 @@ var Roles = cut.Roles
 
 // RoleCodes are the DTC role codes load packs are addressed to.
 var RoleCodes = map[string]string{"supplier": "X", "mop": "M", "dc": "D", "da": "A", "distributor": "R"}
+
+// RouteRoles are the DTC route role names (the catalogue's flow routes)
+// each role stands for: a role's pack carries the D-flows routed to or
+// from one of them. The MOp includes the MHHS metering equipment managers
+// (SMEM, AMEM), the data collector the data services (SDSA, ADSA); the
+// distributor runs the registration service (MPAS) of its MPANs.
+var RouteRoles = map[string][]string{
+	"supplier":    {"Supplier"},
+	"mop":         {"MOP", "SMEM", "AMEM"},
+	"dc":          {"HHDC", "NHHDC", "SDSA", "ADSA"},
+	"da":          {"HHDA", "NHHDA"},
+	"distributor": {"Distributor", "MPAS"},
+}
+
+// HasData are the values of the has filter: the data an MPAN must have,
+// each the universe kind of the source cut types that hold it.
+var HasData = map[string]string{"mtd": cut.UniverseMTD, "customer": cut.UniverseCustomer, "registration": cut.UniverseLinks}
 
 // Attributes a demand can filter on or split by, with the values each
 // accepts (nil: any non-empty value).
@@ -39,6 +57,7 @@ var Attributes = map[string][]string{
 	"meter_type":        nil,
 	"smets":             {"1", "2", "none"},
 	"linked":            {"true", "false"},
+	"has":               {"customer", "mtd", "registration"},
 }
 
 // Plan is one allocation plan, pipelines/plans/<name>.yaml: which published
@@ -67,8 +86,12 @@ type Plan struct {
 	// Policy is how the SI may re-appoint and how scarce supply is shared.
 	Policy Policy `yaml:"policy"`
 	// Packs maps a role (supplier, mop, dc, da, distributor) to the cut types
-	// its load packs carry, each among Sources.Cuts. Default: each source
-	// cut type goes to the roles its definition lists under loaded_by.
+	// its load packs carry, each among Sources.Cuts; of a D-flow cut, only
+	// the flows the catalogue routes to or from the role (D0150 to the MOp,
+	// supplier, NHHDC, distributor, ...). A role left out gets the source
+	// cut types whose definition lists it under loaded_by; [] gives it none.
+	// A role's participants are eligible for an MPAN only if its pack will
+	// hold some of the MPAN's data (see Policy.AllowMissingData).
 	Packs map[string][]string `yaml:"packs"`
 	// Environments are the test environments to allocate to, at least one.
 	Environments []*Environment `yaml:"environments"`
@@ -110,6 +133,11 @@ type Policy struct {
 	// Fairness is the rule for scarce supply: max-min (the default and the
 	// only rule) serves the lowest fill rate first.
 	Fairness string `yaml:"fairness"`
+	// AllowMissingData lets a role load MPANs its pack holds no data of
+	// (an MOp given an MPAN without meter technical details, say). Default
+	// false: such MPANs are not eligible. The report counts, per role, the
+	// MPANs given without data either way.
+	AllowMissingData bool `yaml:"allow_missing_data"`
 }
 
 // Environment is one test environment.
@@ -134,7 +162,9 @@ type Demand struct {
 	Name string `yaml:"name"`
 	// Filter maps an attribute (see Attributes) to the value, or list of
 	// values (any of), a unit's MPANs must have; any MPAN of a unit may
-	// match.
+	// match. has lists data an MPAN must have, all of them: mtd (meter
+	// technical details), customer (customer details), registration (in a
+	// registration cut); a source cut type must hold it.
 	Filter map[string]Values `yaml:"filter"`
 	// Count is the number of units asked for, per combination of Per: a
 	// positive whole number (2.5 is an error, not 2).
@@ -225,13 +255,19 @@ func Decode(file string, b []byte, types cut.Types) (*Plan, error) {
 func (p *Plan) finish(doc *defs.Doc) *Plan {
 	p.Path, p.Raw, p.Hash = doc.File, doc.Bytes, hashOf(doc.Bytes)
 	if p.Packs == nil {
-		p.Packs = DefaultPacks(p.Sources.Types)
+		p.Packs = map[string][]string{}
+	}
+	for role, cuts := range DefaultPacks(p.Sources.Types) {
+		if _, listed := p.Packs[role]; !listed {
+			p.Packs[role] = cuts
+		}
 	}
 	return p
 }
 
 // Defaults fills in what a plan may leave out: test_flag TR01, fairness
-// max-min. Packs default once the sources are known (DefaultPacks).
+// max-min. Packs default, role by role, once the sources are known
+// (DefaultPacks).
 func (p *Plan) Defaults() {
 	if p.TestFlag == "" {
 		p.TestFlag = "TR01"
@@ -276,6 +312,8 @@ func (p *Plan) Validate(doc *defs.Doc) {
 		for i, c := range p.Packs[role.Value] {
 			if !contains(p.Sources.Cuts, c) {
 				doc.FailAt(elem(vals, i, role), "packs.%s: cut %q is not among sources.cuts", role.Value, c)
+			} else if t := p.types.Named(c); t != nil && len(t.Input.Flows) > 0 && !anyRouted(t.Input.Flows, role.Value) {
+				doc.FailAt(elem(vals, i, role), "packs.%s: cut %s carries no flow the DTC routes to or from a %s (%s)", role.Value, c, role.Value, strings.Join(t.Input.Flows, ", "))
 			}
 		}
 	})
@@ -289,7 +327,7 @@ func (p *Plan) Validate(doc *defs.Doc) {
 			doc.FailAt(nodeAt(n, "name"), "environment %q is defined twice", e.Name)
 		}
 		names[e.Name] = true
-		e.validate(doc, n)
+		e.validate(doc, n, p.Sources.Types)
 	}
 }
 
@@ -327,7 +365,7 @@ func (p *Plan) validateSources(doc *defs.Doc, root *yaml.Node) {
 }
 
 // validate checks an environment; n is its node.
-func (e *Environment) validate(doc *defs.Doc, n *yaml.Node) {
+func (e *Environment) validate(doc *defs.Doc, n *yaml.Node, types cut.Types) {
 	if !nameRE.MatchString(e.Name) {
 		doc.FailAt(nodeAt(n, "name"), "environment name %q must be letters, digits, '.', '_' or '-'", e.Name)
 	}
@@ -360,12 +398,12 @@ func (e *Environment) validate(doc *defs.Doc, n *yaml.Node) {
 			doc.FailAt(nodeAt(dn, "name"), "%s is defined twice", where)
 		}
 		names[d.Name] = true
-		d.validate(doc, dn, e, where)
+		d.validate(doc, dn, e, where, types)
 	}
 }
 
 // validate checks a demand of environment e; n is its node.
-func (d *Demand) validate(doc *defs.Doc, n *yaml.Node, e *Environment, where string) {
+func (d *Demand) validate(doc *defs.Doc, n *yaml.Node, e *Environment, where string, types cut.Types) {
 	if d.Count <= 0 {
 		doc.FailAt(nodeAt(n, "count"), "%s: count must be a positive number of units", where)
 	}
@@ -394,6 +432,9 @@ func (d *Demand) validate(doc *defs.Doc, n *yaml.Node, e *Environment, where str
 			if v == "" {
 				doc.FailAt(vn, "%s: filter %s has an empty value", where, attr.Value)
 			}
+			if attr.Value == "has" && allowed != nil && contains(allowed, v) && len(withUniverse(types, HasData[v])) == 0 {
+				doc.FailAt(vn, "%s: filter has %s: no source cut type holds it (sources.cuts needs one with universe: %s)", where, v, HasData[v])
+			}
 		}
 	})
 	per := map[string]bool{}
@@ -407,6 +448,8 @@ func (d *Demand) validate(doc *defs.Doc, n *yaml.Node, e *Environment, where str
 			if len(e.Participants[k]) == 0 {
 				doc.FailAt(kn, "%s: per %s needs onboarded %s participants in the environment", where, k, k)
 			}
+		case k == "has":
+			doc.FailAt(kn, "%s: per has: has is a filter only (the data an MPAN must have)", where)
 		case isAttr:
 			if Attributes[k] == nil && len(d.Filter[k]) == 0 {
 				doc.FailAt(kn, "%s: per %s needs its values listed in the filter (%s has no fixed set of values)", where, k, k)
@@ -470,6 +513,40 @@ func forEachKey(n *yaml.Node, fn func(key, value *yaml.Node)) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		fn(n.Content[i], n.Content[i+1])
 	}
+}
+
+// Receives reports whether role's load packs carry data set d: its cut is
+// among the role's pack cuts and, for a D-flow, the catalogue routes the
+// flow to or from the role.
+func (p *Plan) Receives(role string, d DataSet) bool {
+	if !contains(p.Packs[role], d.Cut) {
+		return false
+	}
+	return d.Flow == "" || FlowRouted(d.Flow, role)
+}
+
+// DataSet names one flow of one cut type (Flow "" for a cut of no D-flow,
+// such as EES).
+type DataSet struct{ Cut, Flow string }
+
+// FlowRouted reports whether the catalogue routes flow (any version) to or
+// from one of role's DTC route roles.
+func FlowRouted(flow, role string) bool {
+	for _, f := range dflow.DefaultCatalog().Versions(flow) {
+		if f.Involves(RouteRoles[role]...) {
+			return true
+		}
+	}
+	return false
+}
+
+func anyRouted(flows []string, role string) bool {
+	for _, f := range flows {
+		if FlowRouted(f, role) {
+			return true
+		}
+	}
+	return false
 }
 
 // DefaultPacks says which cut types each role loads, among the sources: the

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -103,6 +104,15 @@ func TestLintErrors(t *testing.T) {
 		{"per role not onboarded", head + env + "  demands:\n  - name: d\n    count: 2\n    per: [supplier, mop]\n",
 			"x.yaml:10:21: environment E demand d: per mop needs onboarded mop participants in the environment"},
 		{"per open attribute", head + env + "  demands:\n  - name: d\n    count: 2\n    per: [meter_type]\n", "x.yaml:10:11: environment E demand d: per meter_type needs its values listed in the filter"},
+		{"has unknown", head + env + "  demands:\n  - name: d\n    count: 2\n    filter: {has: [meters]}\n",
+			`x.yaml:10:20: environment E demand d: filter has value "meters" is not one of customer, mtd, registration`},
+		{"has data no source holds", head + env + "  demands:\n  - name: d\n    count: 2\n    filter: {has: [mtd]}\n",
+			"x.yaml:10:20: environment E demand d: filter has mtd: no source cut type holds it (sources.cuts needs one with universe: mtd)"},
+		{"per has", "name: x\nsi: MHSI\nsources: {cuts: [ees, mop-mtd]}\n" + env + "  demands:\n  - name: d\n    count: 2\n    filter: {has: mtd}\n    per: [has]\n",
+			"x.yaml:11:11: environment E demand d: per has: has is a filter only"},
+		{"pack cut not routed to the role", "name: x\nsi: MHSI\nsources: {cuts: [ees, registration]}\npacks:\n  dc: [registration]\n" + env,
+			"x.yaml:5:8: packs.dc: cut registration carries no flow the DTC routes to or from a dc (D0204, D0171, D0217, D0260)"},
+		{"allow_missing_data not a boolean", head + "policy: {allow_missing_data: often}\n" + env, "x.yaml:4:1: cannot unmarshal !!str `often` into bool"},
 		{"per unknown", head + env + "  demands:\n  - name: d\n    count: 2\n    per: [colour]\n", `x.yaml:10:11: environment E demand d: per "colour" is neither a role`},
 	} {
 		_, err := Decode("x.yaml", []byte(c.yaml), types)
@@ -141,6 +151,36 @@ func TestDefaults(t *testing.T) {
 	}
 	if got := strings.Join(p.Packs["distributor"], ","); got != "registration" {
 		t.Errorf("distributor packs %q", got)
+	}
+	// A plan's packs replace the default role by role: a role it leaves
+	// out (dc) keeps the default, [] gives none.
+	p, err = Decode("x.yaml", []byte("name: x\nsi: MHSI\nsources: {cuts: [ees, registration, mop-mtd]}\npacks:\n  supplier: [ees]\n  distributor: []\n"+env), builtInTypes(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(p.Packs["supplier"], p.Packs["mop"], p.Packs["dc"], p.Packs["distributor"]); got != "[ees] [mop-mtd] [mop-mtd] []" {
+		t.Errorf("packs supplier, mop, dc, distributor: %s", got)
+	}
+}
+
+// TestReceivesByRoute: of a pack's cut, a role receives the D-flows the
+// catalogue routes to or from it (D0268 to the HHDC, D0150 to the NHHDC;
+// neither to a DA), and every cut of no D-flow (EES).
+func TestReceivesByRoute(t *testing.T) {
+	p := &Plan{Packs: map[string][]string{"dc": {"mop-mtd"}, "da": {"mop-mtd"}, "supplier": {"ees", "registration"}, "distributor": {"registration"}}}
+	for _, c := range []struct {
+		role string
+		d    DataSet
+		want bool
+	}{
+		{"dc", DataSet{"mop-mtd", "D0150"}, true}, {"dc", DataSet{"mop-mtd", "D0268"}, true}, {"dc", DataSet{"mop-mtd", "D0149"}, true},
+		{"da", DataSet{"mop-mtd", "D0150"}, false}, {"dc", DataSet{"registration", "D0204"}, false},
+		{"supplier", DataSet{"ees", ""}, true}, {"supplier", DataSet{"registration", "D0204"}, true},
+		{"distributor", DataSet{"registration", "D0204"}, true}, {"distributor", DataSet{"ees", ""}, false},
+	} {
+		if got := p.Receives(c.role, c.d); got != c.want {
+			t.Errorf("%s receives %v: %v, want %v", c.role, c.d, got, c.want)
+		}
 	}
 }
 

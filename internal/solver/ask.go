@@ -27,6 +27,7 @@ type Ask struct {
 	// filter: for each attribute index, the accepted values (nil: any).
 	filter [universe.NumAttrs]map[string]bool
 	linked *bool
+	has    []string // data every matching MPAN must have (plan.HasData)
 	// Target is the participant a per-role ask serves, by role.
 	Target map[string]string
 
@@ -38,9 +39,12 @@ type Ask struct {
 
 // AskStats explain an outcome.
 type AskStats struct {
-	MatchingMPANs  int            `json:"matchingMpans"`  // match the filter, any parties
-	EligibleUnits  int            `json:"eligibleUnits"`  // match, with their parties onboarded or re-appointable
-	BlockedMPANs   map[string]int `json:"blockedMpans"`   // match, but this role's appointee cannot load it
+	MatchingMPANs int            `json:"matchingMpans"` // match the filter, any parties
+	EligibleUnits int            `json:"eligibleUnits"` // match, with their parties onboarded or re-appointable
+	BlockedMPANs  map[string]int `json:"blockedMpans"`  // match, but this role's appointee cannot load it
+	// NoDataMPANs: match, and the parties are onboarded, but this role's
+	// pack would hold none of the MPAN's data.
+	NoDataMPANs    map[string]int `json:"noDataMpans,omitempty"`
 	ElsewhereUnits int            `json:"elsewhereUnits"` // eligible, given to other demands
 }
 
@@ -111,6 +115,11 @@ func newAsk(e *plan.Environment, d *plan.Demand, per map[string]string) *Ask {
 			}
 			return
 		}
+		if attr == "has" {
+			a.has = append([]string(nil), vals...)
+			sort.Strings(a.has)
+			return
+		}
 		i := universe.AttrIndex(attr)
 		m := map[string]bool{}
 		for _, v := range vals {
@@ -152,6 +161,9 @@ func (a *Ask) FilterText() string {
 	}
 	if a.linked != nil {
 		parts = append(parts, fmt.Sprintf("linked=%v", *a.linked))
+	}
+	if len(a.has) > 0 {
+		parts = append(parts, "has="+strings.Join(a.has, "+"))
 	}
 	sort.Strings(parts)
 	if len(parts) == 0 {

@@ -10,6 +10,13 @@ import (
 	"github.com/mhhs-sit/datacut/internal/universe"
 )
 
+func unitsAre(n int) string {
+	if n == 1 {
+		return "unit is"
+	}
+	return "units are"
+}
+
 func uintStr(n uint64) string { return strconv.FormatUint(n, 10) }
 
 // explain says, for every ask that fell short, why.
@@ -42,12 +49,17 @@ func (s *solver) why(a *Ask) string {
 	if st.MatchingMPANs == 0 {
 		return fmt.Sprintf("no MPAN in the universe matches %s", a.FilterText())
 	}
-	parts := []string{fmt.Sprintf("only %d eligible units match %s with every party onboarded %s", st.EligibleUnits, a.FilterText(), who)}
+	parts := []string{fmt.Sprintf("%d MPANs match %s; only %d %s of them eligible with every party onboarded %s", st.MatchingMPANs, a.FilterText(), st.EligibleUnits, unitsAre(st.EligibleUnits), who)}
 	roles := make([]string, 0, len(st.BlockedMPANs))
 	for r := range st.BlockedMPANs {
 		roles = append(roles, r)
 	}
-	sort.Slice(roles, func(i, j int) bool { return st.BlockedMPANs[roles[i]] > st.BlockedMPANs[roles[j]] })
+	sort.Slice(roles, func(i, j int) bool {
+		if st.BlockedMPANs[roles[i]] != st.BlockedMPANs[roles[j]] {
+			return st.BlockedMPANs[roles[i]] > st.BlockedMPANs[roles[j]]
+		}
+		return roles[i] < roles[j]
+	})
 	for _, r := range roles {
 		reason := "is not onboarded and the policy does not re-appoint " + r
 		switch {
@@ -62,10 +74,53 @@ func (s *solver) why(a *Ask) string {
 		}
 		parts = append(parts, fmt.Sprintf("%d more MPANs match but their %s %s", st.BlockedMPANs[r], r, reason))
 	}
+	roles = roles[:0]
+	for r := range st.NoDataMPANs {
+		roles = append(roles, r)
+	}
+	sort.Slice(roles, func(i, j int) bool {
+		if st.NoDataMPANs[roles[i]] != st.NoDataMPANs[roles[j]] {
+			return st.NoDataMPANs[roles[i]] > st.NoDataMPANs[roles[j]]
+		}
+		return roles[i] < roles[j]
+	})
+	for _, r := range roles {
+		parts = append(parts, fmt.Sprintf("%d more MPANs match but the %s's pack would hold none of their data (%s; policy.allow_missing_data is off)", st.NoDataMPANs[r], r, s.packText(r)))
+	}
 	if st.ElsewhereUnits > 0 {
 		parts = append(parts, fmt.Sprintf("%d eligible units went to other demands (max-min fairness)", st.ElsewhereUnits))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// packText names the data sets role's pack holds, e.g. "it carries
+// mop-mtd D0149/D0150/D0268".
+func (s *solver) packText(role string) string {
+	flows := map[string][]string{}
+	var cuts []string
+	for _, d := range s.u.DataSets {
+		if !s.p.Receives(role, plan.DataSet{Cut: d.Cut, Flow: d.Flow}) {
+			continue
+		}
+		if _, seen := flows[d.Cut]; !seen {
+			cuts = append(cuts, d.Cut)
+		}
+		if d.Flow != "" {
+			flows[d.Cut] = append(flows[d.Cut], d.Flow)
+		} else {
+			flows[d.Cut] = flows[d.Cut][:0:0]
+		}
+	}
+	sort.Strings(cuts)
+	out := make([]string, len(cuts))
+	for i, c := range cuts {
+		out[i] = c
+		if f := flows[c]; len(f) > 0 {
+			sort.Strings(f)
+			out[i] += " " + strings.Join(f, "/")
+		}
+	}
+	return "it carries " + strings.Join(out, ", ")
 }
 
 // reappointMaps chooses, per environment and re-appointable role, the

@@ -38,6 +38,7 @@ type Ledger map[string]string
 func Allocate(p *plan.Plan, u *universe.Universe, ledger Ledger) *Result {
 	asks := Expand(p)
 	s := &solver{p: p, u: u, asks: asks, words: (len(asks) + 63) / 64}
+	s.linkBits()
 	s.profileBits()
 	s.classify()
 	s.pin(ledger)
@@ -59,7 +60,21 @@ type solver struct {
 	asks  []*Ask
 	words int
 
-	match, party [][]uint64 // per profile: asks whose filter / parties it passes
+	match, party [][]uint64            // per profile: asks whose filter / parties it passes
+	loads        []map[string][]uint64 // per role: appointee → asks whose role can load it
+
+	// Data: per role, the data sets its pack holds; the distinct
+	// signatures (data sets of an MPAN, relevant bits only) with, per
+	// signature, the asks whose has filter it passes, whose roles' packs
+	// hold its data, and that per role.
+	roleData           []uint16
+	relevant           uint16
+	sigIdx             []int32 // signature value → index
+	sigs               []uint16
+	sigHas, sigData    [][]uint64
+	sigRoleOK          [][][]uint64
+	single, linkedAsks []uint64   // asks a single / linked unit may serve
+	kindM, kindP       [][]uint64 // per kind, computed on demand
 
 	unitClass []int32    // per unit; -1: no ask can take it
 	classBits [][]uint64 // per class: the asks its units can serve
@@ -73,79 +88,234 @@ type solver struct {
 	rank      func(unit int32) uint64
 }
 
+// linkBits sets the asks a single unit and a linked unit may serve.
+func (s *solver) linkBits() {
+	s.single, s.linkedAsks = make([]uint64, s.words), make([]uint64, s.words)
+	for i, a := range s.asks {
+		if a.linked == nil || !*a.linked {
+			s.single[i/64] |= 1 << (i % 64)
+		}
+		if a.linked == nil || *a.linked {
+			s.linkedAsks[i/64] |= 1 << (i % 64)
+		}
+	}
+}
+
 // profileBits computes, per profile, the asks whose filter it passes and
 // those whose parties can load it. Both are per attribute value: the asks
 // accepting a value are worked out once per distinct value and profiles
 // AND them together, so the cost grows with profiles × attributes, not
-// profiles × asks.
+// profiles × asks. What an MPAN has besides its profile (the data sets
+// holding it, whether its unit is linked) makes its kind; kinds refine the
+// profiles' bits (see kindBits).
 func (s *solver) profileBits() {
 	np := len(s.u.Profiles)
 	s.match = make([][]uint64, np)
 	s.party = make([][]uint64, np)
-	perProfile := make([]int, np)
-	for _, pid := range s.u.Profile {
-		perProfile[pid]++
-	}
 	for _, a := range s.asks {
 		a.Stats.BlockedMPANs = map[string]int{}
+		a.Stats.NoDataMPANs = map[string]int{}
 	}
-	var accept [universe.NumAttrs]map[string][]uint64     // asks whose filter takes the value
-	loads := make([]map[string][]uint64, len(plan.Roles)) // asks whose role can load the appointee
+	var accept [universe.NumAttrs]map[string][]uint64      // asks whose filter takes the value
+	s.loads = make([]map[string][]uint64, len(plan.Roles)) // asks whose role can load the appointee
 	for i := range accept {
 		accept[i] = map[string][]uint64{}
 	}
-	for r := range loads {
-		loads[r] = map[string][]uint64{}
-	}
-	bitsFor := func(memo map[string][]uint64, v string, ok func(a *Ask) bool) []uint64 {
-		if b, found := memo[v]; found {
-			return b
-		}
-		b := make([]uint64, s.words)
-		for i, a := range s.asks {
-			if ok(a) {
-				b[i/64] |= 1 << (i % 64)
-			}
-		}
-		memo[v] = b
-		return b
+	for r := range s.loads {
+		s.loads[r] = map[string][]uint64{}
 	}
 	for pid := range s.u.Profiles {
 		pr := &s.u.Profiles[pid]
-		m, pa := make([]uint64, s.words), make([]uint64, s.words)
-		for w := range m {
-			m[w], pa[w] = ^uint64(0), ^uint64(0)
-		}
+		m, pa := s.ones(), s.ones()
 		for attr, v := range pr {
-			b := bitsFor(accept[attr], v, func(a *Ask) bool { return a.accepts(attr, v) })
+			b := s.bitsFor(accept[attr], v, func(a *Ask) bool { return a.accepts(attr, v) })
 			for w := range m {
 				m[w] &= b[w]
 			}
 		}
 		for r, role := range plan.Roles {
 			real := pr[roleAttr[role]]
-			b := bitsFor(loads[r], real, func(a *Ask) bool { return a.loads(s.p, role, real) })
+			b := s.bitsFor(s.loads[r], real, func(a *Ask) bool { return a.loads(s.p, role, real) })
 			for w := range pa {
 				pa[w] &= b[w]
 			}
 		}
 		s.match[pid], s.party[pid] = m, pa
+	}
+	s.dataBits()
+	s.countKinds()
+}
+
+func (s *solver) ones() []uint64 {
+	b := make([]uint64, s.words)
+	for w := range b {
+		b[w] = ^uint64(0)
+	}
+	return b
+}
+
+// bitsFor memoises, by value, the asks ok accepts.
+func (s *solver) bitsFor(memo map[string][]uint64, v string, ok func(a *Ask) bool) []uint64 {
+	if b, found := memo[v]; found {
+		return b
+	}
+	b := make([]uint64, s.words)
+	for i, a := range s.asks {
+		if ok(a) {
+			b[i/64] |= 1 << (i % 64)
+		}
+	}
+	memo[v] = b
+	return b
+}
+
+// dataBits works out, per distinct combination of data sets an MPAN is in
+// (its signature), the asks whose has filter it passes and those whose
+// roles' packs would hold some of its data. A role whose pack holds no
+// source data at all (the plan gives it none) is not asked; nor is any
+// role when the policy allows missing data.
+func (s *solver) dataBits() {
+	s.roleData = make([]uint16, len(plan.Roles))
+	var relevant uint16
+	for r, role := range plan.Roles {
+		s.roleData[r] = s.u.DataMask(func(d universe.DataSet) bool { return s.p.Receives(role, plan.DataSet{Cut: d.Cut, Flow: d.Flow}) })
+		relevant |= s.roleData[r]
+	}
+	hasMask := map[string]uint16{}
+	for h, kind := range plan.HasData {
+		hasMask[h] = s.u.DataMask(func(d universe.DataSet) bool { return d.Universe == kind })
+		relevant |= hasMask[h]
+	}
+	s.sigIdx = make([]int32, 1<<16)
+	for i := range s.sigIdx {
+		s.sigIdx[i] = -1
+	}
+	s.relevant = relevant
+	add := func(v uint16) {
+		if s.sigIdx[v] >= 0 {
+			return
+		}
+		s.sigIdx[v] = int32(len(s.sigs))
+		s.sigs = append(s.sigs, v)
+	}
+	add(0)
+	for _, v := range s.u.Data {
+		add(v & relevant)
+	}
+	for _, v := range s.sigs {
+		has, data := s.ones(), s.ones()
+		roleOK := make([][]uint64, len(plan.Roles))
+		for i, a := range s.asks {
+			for _, h := range a.has {
+				if v&hasMask[h] == 0 {
+					has[i/64] &^= 1 << (i % 64)
+				}
+			}
+		}
+		for r, role := range plan.Roles {
+			ok := s.ones()
+			for i, a := range s.asks {
+				if s.p.Policy.AllowMissingData || s.roleData[r] == 0 || v&s.roleData[r] != 0 {
+					continue
+				}
+				if _, required := a.Env.Participants[role]; required {
+					ok[i/64] &^= 1 << (i % 64)
+				}
+			}
+			roleOK[r] = ok
+			for w := range data {
+				data[w] &= ok[w]
+			}
+		}
+		s.sigHas, s.sigData, s.sigRoleOK = append(s.sigHas, has), append(s.sigData, data), append(s.sigRoleOK, roleOK)
+	}
+}
+
+// sigOf is MPAN i's data signature.
+func (s *solver) sigOf(i int32) int {
+	if s.u.Data == nil {
+		return int(s.sigIdx[0])
+	}
+	return int(s.sigIdx[s.u.Data[i]&s.relevant])
+}
+
+// kindOf numbers an MPAN's kind: its profile, data signature and whether
+// its unit is linked.
+func (s *solver) kindOf(pid uint32, sig int, linked bool) int {
+	k := (int(pid)*len(s.sigs) + sig) * 2
+	if linked {
+		k++
+	}
+	return k
+}
+
+// countKinds counts the MPANs of each kind and, ask by ask, those that
+// match, and of them those that cannot be loaded, by the first role that
+// cannot (its appointee first, then its pack's data).
+func (s *solver) countKinds() {
+	count := make([]int32, len(s.u.Profiles)*len(s.sigs)*2)
+	for unit := 0; unit < s.u.NumUnits(); unit++ {
+		m := s.u.UnitMembers(unit)
+		for _, mi := range m {
+			count[s.kindOf(s.u.Profile[mi], s.sigOf(mi), len(m) > 1)]++
+		}
+	}
+	s.kindM = make([][]uint64, len(count))
+	s.kindP = make([][]uint64, len(count))
+	for k, n := range count {
+		if n == 0 {
+			continue
+		}
+		m, pa := s.kindBits(k)
+		pid := k / 2 / len(s.sigs)
 		for i, a := range s.asks {
 			if m[i/64]&(1<<(i%64)) == 0 {
 				continue
 			}
-			a.Stats.MatchingMPANs += perProfile[pid]
-			if pa[i/64]&(1<<(i%64)) == 0 {
-				a.Stats.BlockedMPANs[s.blockedBy(i, pr, loads)] += perProfile[pid]
+			a.Stats.MatchingMPANs += int(n)
+			if pa[i/64]&(1<<(i%64)) != 0 {
+				continue
+			}
+			if role := s.blockedBy(i, &s.u.Profiles[pid]); role != "" {
+				a.Stats.BlockedMPANs[role] += int(n)
+				continue
+			}
+			for r, role := range plan.Roles {
+				if s.sigRoleOK[k/2%len(s.sigs)][r][i/64]&(1<<(i%64)) == 0 {
+					a.Stats.NoDataMPANs[role] += int(n)
+					break
+				}
 			}
 		}
 	}
 }
 
-// blockedBy names the first role that cannot load profile pr for ask i.
-func (s *solver) blockedBy(i int, pr *universe.Profile, loads []map[string][]uint64) string {
+// kindBits are the asks kind k matches and those whose parties can load
+// it: its profile's, narrowed by its data and its unit's linking.
+func (s *solver) kindBits(k int) (m, pa []uint64) {
+	if s.kindM[k] != nil {
+		return s.kindM[k], s.kindP[k]
+	}
+	sig := k / 2 % len(s.sigs)
+	pid := k / 2 / len(s.sigs)
+	link := s.single
+	if k%2 == 1 {
+		link = s.linkedAsks
+	}
+	m, pa = make([]uint64, s.words), make([]uint64, s.words)
+	for w := range m {
+		m[w] = s.match[pid][w] & s.sigHas[sig][w] & link[w]
+		pa[w] = s.party[pid][w] & s.sigData[sig][w]
+	}
+	s.kindM[k], s.kindP[k] = m, pa
+	return m, pa
+}
+
+// blockedBy names the first role whose appointee cannot load profile pr
+// for ask i, "" if every one can.
+func (s *solver) blockedBy(i int, pr *universe.Profile) string {
 	for r, role := range plan.Roles {
-		if loads[r][pr[roleAttr[role]]][i/64]&(1<<(i%64)) == 0 {
+		if s.loads[r][pr[roleAttr[role]]][i/64]&(1<<(i%64)) == 0 {
 			return role
 		}
 	}
@@ -156,15 +326,6 @@ func (s *solver) blockedBy(i int, pr *universe.Profile, loads []map[string][]uin
 // class: units of one class are interchangeable, so the flow problem is
 // solved on classes, not on millions of units.
 func (s *solver) classify() {
-	single, linked := make([]uint64, s.words), make([]uint64, s.words)
-	for i, a := range s.asks {
-		if a.linked == nil || !*a.linked {
-			single[i/64] |= 1 << (i % 64)
-		}
-		if a.linked == nil || *a.linked {
-			linked[i/64] |= 1 << (i % 64)
-		}
-	}
 	ids := map[string]int32{}
 	intern := func(bits []uint64) int32 {
 		empty := true
@@ -186,38 +347,42 @@ func (s *solver) classify() {
 		s.classBits = append(s.classBits, append([]uint64(nil), bits...))
 		return id
 	}
-	singleClass := make([]int32, len(s.u.Profiles))
-	for pid := range singleClass {
-		bits := make([]uint64, s.words)
-		for w := range bits {
-			bits[w] = s.match[pid][w] & s.party[pid][w] & single[w]
-		}
-		singleClass[pid] = intern(bits)
-	}
+	singleClass := map[int]int32{}
 	n := s.u.NumUnits()
 	s.unitClass = make([]int32, n)
 	orM, andP := make([]uint64, s.words), make([]uint64, s.words)
 	for unit := 0; unit < n; unit++ {
 		m := s.u.UnitMembers(unit)
 		if len(m) == 1 {
-			s.unitClass[unit] = singleClass[s.u.Profile[m[0]]]
+			k := s.kindOf(s.u.Profile[m[0]], s.sigOf(m[0]), false)
+			c, ok := singleClass[k]
+			if !ok {
+				km, kp := s.kindBits(k)
+				for w := range orM {
+					orM[w] = km[w] & kp[w]
+				}
+				c = intern(orM)
+				singleClass[k] = c
+			}
+			s.unitClass[unit] = c
 			continue
 		}
 		for w := range orM {
 			orM[w], andP[w] = 0, ^uint64(0)
 		}
 		for _, mi := range m {
-			pid := s.u.Profile[mi]
+			km, kp := s.kindBits(s.kindOf(s.u.Profile[mi], s.sigOf(mi), true))
 			for w := range orM {
-				orM[w] |= s.match[pid][w]
-				andP[w] &= s.party[pid][w]
+				orM[w] |= km[w]
+				andP[w] &= kp[w]
 			}
 		}
 		for w := range orM {
-			orM[w] &= andP[w] & linked[w]
+			orM[w] &= andP[w]
 		}
 		s.unitClass[unit] = intern(orM)
 	}
+	s.kindM, s.kindP = nil, nil
 	s.canonicalClasses()
 	nc := len(s.classBits)
 	s.classSize = make([]int, nc)

@@ -17,7 +17,7 @@ type unitPlan func(b *builder, f *dflow.Flow, p *Point) []rec
 // flowPlans: which records each flow holds for a point.
 var flowPlans = map[string]unitPlan{
 	"D0150": func(b *builder, f *dflow.Flow, p *Point) []rec {
-		if p.Meter != Traditional {
+		if !nhhMTD(p) {
 			return nil
 		}
 		rs := []rec{b.record(f.Group("288"), p, at{}), b.record(f.Group("289"), p, at{}), b.record(f.Group("290"), p, at{})}
@@ -27,7 +27,7 @@ var flowPlans = map[string]unitPlan{
 		return rs
 	},
 	"D0149": func(b *builder, f *dflow.Flow, p *Point) []rec {
-		if p.Meter != Traditional {
+		if !nhhMTD(p) {
 			return nil
 		}
 		rs := []rec{b.record(f.Group("280"), p, at{}), b.record(f.Group("281"), p, at{})}
@@ -71,6 +71,11 @@ var flowPlans = map[string]unitPlan{
 		return []rec{b.record(f.Group("510"), p, at{}), b.record(f.Group("99C"), p, at{})}
 	},
 }
+
+// nhhMTD says whether the point's MOp holds D0150/D0149 meter technical
+// details: traditional and smart meters (DTC 15.4 routes D0150 from the
+// SMEM, the smart metering equipment manager, as from a MOP).
+func nhhMTD(p *Point) bool { return p.Meter == Traditional || p.Meter == Smart }
 
 // fileSpec says which file of a chunk a point's records in a flow go to.
 type fileSpec struct {

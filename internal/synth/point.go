@@ -11,7 +11,7 @@ import (
 const (
 	Unmetered   = 0
 	Traditional = 1 // MOp's D0150/D0149
-	Smart       = 2 // DCC metered: no MOp MTD flow
+	Smart       = 2 // MOp's (SMEM's) D0150/D0149
 	Advanced    = 3 // MOp's D0268
 )
 

@@ -302,3 +302,60 @@ func TestFaultsMatchGroundTruth(t *testing.T) {
 		t.Fatalf("truth covers %d faults and %d broken files; summary says %d and %d", faults, broken, sum.Faults, sum.BrokenFiles)
 	}
 }
+
+// TestEveryMeteredMPANHasMTD: every metered MPAN's appointed MOp holds its
+// meter technical details, smart meters included (DTC 15.4 routes D0150
+// from SMEM): D0150 with D0149 for non-half-hourly meters, D0268 for
+// advanced ones; unmetered MPANs have none.
+func TestEveryMeteredMPANHasMTD(t *testing.T) {
+	const n, seed = 1200, 21
+	st, _ := generate(t, Options{MPANs: n, Seed: seed})
+	held := map[string]map[string]string{} // core → flow → MOp folder
+	for _, k := range keys(t, st, "inbox/") {
+		parts := strings.Split(k, "/")
+		if len(parts) < 4 || parts[2] != CutMTD {
+			continue
+		}
+		b, _ := store.ReadAll(context.Background(), st, k)
+		r := dflow.NewReader(bytes.NewReader(b), k, dflow.Options{})
+		h, err := r.Header()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			in, err := r.Next()
+			if err != nil {
+				break
+			}
+			core := string(in.MPAN)
+			if held[core] == nil {
+				held[core] = map[string]string{}
+			}
+			held[core][h.Flow] = parts[1]
+		}
+	}
+	smart := 0
+	Points(n, seed, 0, n, func(p *Point) {
+		want := map[string]bool{}
+		switch p.Meter {
+		case Traditional, Smart:
+			want["D0150"], want["D0149"] = true, true
+		case Advanced:
+			want["D0268"] = true
+		}
+		if p.Meter == Smart {
+			smart++
+		}
+		for _, f := range []string{"D0150", "D0149", "D0268"} {
+			mop, ok := held[p.Core][f]
+			if ok != want[f] {
+				t.Errorf("MPAN %d (meter kind %d): %s held %v, want %v", p.Index, p.Meter, f, ok, want[f])
+			} else if ok && mop != p.MOp.MPID {
+				t.Errorf("MPAN %d: %s from %s, want its MOp %s", p.Index, f, mop, p.MOp.MPID)
+			}
+		}
+	})
+	if smart == 0 {
+		t.Fatal("no smart meters in the market")
+	}
+}

@@ -29,6 +29,9 @@ type part struct {
 	flag uint8
 	// Registration: related MPAN pairs.
 	links [][2]uint64
+	// set is the data set the rows are of; ees says every MPAN is in it.
+	set DataSet
+	ees bool
 }
 
 // noCore marks a row without a valid MPAN core.
@@ -90,6 +93,7 @@ func readEES(ctx context.Context, st store.Store, key string, mem memory.Allocat
 		return nil, err
 	}
 	p := e.part
+	p.ees = true
 	p.profiles = make([]Profile, len(e.profiles))
 	for k, id := range e.profiles {
 		var pr Profile
@@ -251,23 +255,25 @@ func readLinks(ctx context.Context, st store.Store, key string, mem memory.Alloc
 	return p, nil
 }
 
-// readMTD reads the MPANs whose MOp cut holds meter technical details: the
-// MPANs of each flow's unit group (D0150 288, D0268 01A, ...), as the
-// catalogue names it in the table's metadata. Other tables give nothing.
-func readMTD(ctx context.Context, st store.Store, key string, mem memory.Allocator) (*part, error) {
+// readHeld reads the MPANs a D-flow table holds: those of its flow's unit
+// group (D0150 288, D0268 01A, D0302 ...), as the catalogue names it in the
+// table's metadata; they get flag. Other tables give nothing.
+func readHeld(ctx context.Context, st store.Store, key string, mem memory.Allocator, flag uint8) (*part, error) {
 	r, err := openScan(ctx, st, key, mem)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	p := &part{flag: InMTD}
+	p := &part{flag: flag}
 	schema, err := r.File.Schema()
 	if err != nil {
 		return nil, fmt.Errorf("table %s: %w", key, err)
 	}
-	if g := dflow.DefaultCatalog().TableGroup(schema); g == nil || !g.Unit() {
+	g := dflow.DefaultCatalog().TableGroup(schema)
+	if g == nil || !g.Unit() {
 		return p, nil
 	}
+	p.set.Flow = g.Flow.ID
 	cols, err := r.Columns(dflow.ColInstanceMPAN)
 	if err != nil {
 		return nil, err

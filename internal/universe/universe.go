@@ -6,6 +6,7 @@ package universe
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"strconv"
 
@@ -55,7 +56,19 @@ type Profile [NumAttrs]string
 const (
 	InRegistration uint8 = 1 << iota
 	InMTD
+	InCustomer
 )
+
+// DataSet is one flow of one cut type (Flow "" for an EES cut's rows): the
+// data a load pack may carry of an MPAN.
+type DataSet struct {
+	Cut      string `json:"cut"`
+	Flow     string `json:"flow,omitempty"`
+	Universe string `json:"universe,omitempty"` // the cut type's universe: mtd, customer, ...
+}
+
+// MaxDataSets bounds the data sets a universe records (Data's bits).
+const MaxDataSets = 16
 
 // Universe is every MPAN of the source cuts, columnar.
 type Universe struct {
@@ -64,7 +77,12 @@ type Universe struct {
 	Cores          []uint64 // masked MPAN cores, ascending
 	Profile        []uint32 // index into Profiles
 	Flags          []uint8
-	Profiles       []Profile
+	// Data says which data sets hold each MPAN: bit i is DataSets[i]. Every
+	// MPAN is in its EES cut's; D-flow cuts hold the MPANs of their flows'
+	// unit groups (D0150 288, D0302 ..., D0204's related MPANs).
+	Data     []uint16
+	DataSets []DataSet
+	Profiles []Profile
 	// Units: unit u's MPANs are Members[UnitStart[u]:UnitStart[u+1]],
 	// lowest core first (the unit's lead, which names it).
 	UnitOf    []int32
@@ -82,6 +100,7 @@ type Stats struct {
 	ExtraMeterRows int `json:"extraMeterRows"` // EES rows of an MPAN already seen (one per meter)
 	Registered     int `json:"registered"`
 	WithMTD        int `json:"withMtd"`
+	WithCustomer   int `json:"withCustomer"`
 	LinksOutside   int `json:"linksOutside"` // related MPANs not in the EES cuts
 }
 
@@ -132,16 +151,39 @@ func Build(ctx context.Context, st store.Store, sources []Source, key string, me
 		switch s.Universe {
 		case cut.UniverseAttributes:
 			if k := s.TableKey("ees_portfolio"); k != "" {
-				reads = append(reads, func(ctx context.Context) (*part, error) { return readEES(ctx, st, k, mem) })
+				reads = append(reads, func(ctx context.Context) (*part, error) {
+					p, err := readEES(ctx, st, k, mem)
+					if p != nil {
+						p.set = DataSet{Cut: s.Cut, Universe: s.Universe}
+					}
+					return p, err
+				})
 			}
+			continue
 		case cut.UniverseLinks:
 			if k := s.TableKey("d0204_48m"); k != "" {
-				reads = append(reads, func(ctx context.Context) (*part, error) { return readLinks(ctx, st, k, mem) })
+				reads = append(reads, func(ctx context.Context) (*part, error) {
+					p, err := readLinks(ctx, st, k, mem)
+					if p != nil {
+						p.set = DataSet{Cut: s.Cut, Flow: "D0204", Universe: s.Universe}
+					}
+					return p, err
+				})
 			}
-		case cut.UniverseMTD:
-			for _, t := range s.Manifest.Tables {
-				reads = append(reads, func(ctx context.Context) (*part, error) { return readMTD(ctx, st, t.Key, mem) })
+		}
+		// Every D-flow table of the cut: the MPANs of its unit group.
+		flag := map[string]uint8{cut.UniverseMTD: InMTD, cut.UniverseCustomer: InCustomer}[s.Universe]
+		for _, t := range s.Manifest.Tables {
+			if t.Name == "d0204_48m" && s.Universe == cut.UniverseLinks {
+				continue // read above
 			}
+			reads = append(reads, func(ctx context.Context) (*part, error) {
+				p, err := readHeld(ctx, st, t.Key, mem, flag)
+				if p != nil {
+					p.set.Cut, p.set.Universe = s.Cut, s.Universe
+				}
+				return p, err
+			})
 		}
 	}
 	parts := make([]*part, len(reads))
@@ -159,12 +201,26 @@ func Build(ctx context.Context, st store.Store, sources []Source, key string, me
 	u := &Universe{Sources: sources, KeyFingerprint: key}
 	u.mergeEES(parts)
 	u.Flags = make([]uint8, len(u.Cores))
+	u.Data = make([]uint16, len(u.Cores))
 	idx := newCoreIndex(u.Cores)
 	links := newUnionFind(len(u.Cores))
 	for _, p := range parts {
+		var bit uint16
+		if p.set.Cut != "" && (p.ees || len(p.held) > 0) {
+			var err error
+			if bit, err = u.dataBit(p.set); err != nil {
+				return nil, err
+			}
+		}
+		if p.ees {
+			for i := range u.Data {
+				u.Data[i] |= bit
+			}
+		}
 		for _, c := range p.held {
 			if i, ok := idx.find(c); ok {
 				u.Flags[i] |= p.flag
+				u.Data[i] |= bit
 			}
 		}
 		for _, l := range p.links {
@@ -180,6 +236,31 @@ func Build(ctx context.Context, st store.Store, sources []Source, key string, me
 	}
 	u.formUnits(links)
 	return u, nil
+}
+
+// dataBit is the bit of data set d in Data, added if new.
+func (u *Universe) dataBit(d DataSet) (uint16, error) {
+	for i, x := range u.DataSets {
+		if x == d {
+			return 1 << i, nil
+		}
+	}
+	if len(u.DataSets) == MaxDataSets {
+		return 0, fmt.Errorf("the sources hold more than %d flows (cut type and flow): the universe records at most %d; use fewer source cut types", MaxDataSets, MaxDataSets)
+	}
+	u.DataSets = append(u.DataSets, d)
+	return 1 << (len(u.DataSets) - 1), nil
+}
+
+// DataMask is the bits of the data sets ok accepts.
+func (u *Universe) DataMask(ok func(DataSet) bool) uint16 {
+	var m uint16
+	for i, d := range u.DataSets {
+		if ok(d) {
+			m |= 1 << i
+		}
+	}
+	return m
 }
 
 // mergeEES concatenates the EES parts in source order, sorts them by core
@@ -243,6 +324,9 @@ func (u *Universe) formUnits(links *unionFind) {
 		}
 		if f&InMTD != 0 {
 			u.Stats.WithMTD++
+		}
+		if f&InCustomer != 0 {
+			u.Stats.WithCustomer++
 		}
 	}
 	n := len(u.Cores)

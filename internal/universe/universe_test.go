@@ -134,6 +134,17 @@ func TestBuildJoinsCuts(t *testing.T) {
 	if u.Flags[2] != InRegistration|InMTD || u.Flags[3] != InRegistration {
 		t.Errorf("flags %v: c is in registration and MTD (unit group), d only in registration", u.Flags)
 	}
+	// Data: every MPAN is in EES, a..d in registration's D0204, c in the
+	// MTD flow's unit group (the other group's table gives nothing).
+	eesSet, reg, mtd := DataSet{Cut: "ees", Universe: cut.UniverseAttributes}, DataSet{Cut: "registration", Flow: "D0204", Universe: cut.UniverseLinks},
+		DataSet{Cut: "mop-mtd", Flow: flow.ID, Universe: cut.UniverseMTD}
+	bit := func(d DataSet) uint16 { return u.DataMask(func(x DataSet) bool { return x == d }) }
+	if len(u.DataSets) != 3 || bit(eesSet) == 0 || bit(reg) == 0 || bit(mtd) == 0 {
+		t.Fatalf("data sets %+v", u.DataSets)
+	}
+	if u.Data[2] != bit(eesSet)|bit(reg)|bit(mtd) || u.Data[3] != bit(eesSet)|bit(reg) {
+		t.Errorf("data %v: c is in EES, D0204 and MTD; d in EES and D0204", u.Data)
+	}
 	if u.UnitOf[0] != u.UnitOf[1] || !slices.Equal(u.UnitMembers(int(u.UnitOf[0])), []int32{0, 1}) || u.UnitOf[2] == u.UnitOf[0] {
 		t.Errorf("units %v members %v: a and b are one unit led by a", u.UnitOf, u.Members)
 	}

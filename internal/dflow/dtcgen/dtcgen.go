@@ -201,6 +201,7 @@ func buildFlow(path string, items map[string]*dflow.Item) (*dflow.Flow, error) {
 		FlowID      string          `json:"flowId"`
 		FlowVersion string          `json:"flowVersion"`
 		FlowName    string          `json:"flowName"`
+		Routes      []dflow.Route   `json:"routes"`
 		Groups      json.RawMessage `json:"groups"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
@@ -214,7 +215,7 @@ func buildFlow(path string, items map[string]*dflow.Item) (*dflow.Flow, error) {
 	if err := json.Unmarshal(head.Groups, &groups); err != nil {
 		return nil, err
 	}
-	f := &dflow.Flow{ID: head.FlowID, Version: head.FlowVersion, Name: head.FlowName}
+	f := &dflow.Flow{ID: head.FlowID, Version: head.FlowVersion, Name: head.FlowName, Routes: routes(head.Routes)}
 	for _, code := range codes {
 		sg := groups[code]
 		g := &dflow.Group{Code: code, Name: sg.Name, Level: sg.Level, Min: sg.Cardinality.Min, Max: dflow.Unbounded}
@@ -238,6 +239,28 @@ func buildFlow(path string, items map[string]*dflow.Item) (*dflow.Flow, error) {
 		f.Groups = append(f.Groups, g)
 	}
 	return f, nil
+}
+
+// routes are a flow's distinct routes (the extraction repeats them per
+// catalogue version), sorted.
+func routes(in []dflow.Route) []dflow.Route {
+	seen := map[dflow.Route]bool{}
+	var out []dflow.Route
+	for _, r := range in {
+		r = dflow.Route{From: r.From, To: r.To}
+		if r.From == "" || r.To == "" || seen[r] {
+			continue
+		}
+		seen[r] = true
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].From != out[j].From {
+			return out[i].From < out[j].From
+		}
+		return out[i].To < out[j].To
+	})
+	return out
 }
 
 // orderedKeys returns an object's keys in document order (catalogue order).
