@@ -268,7 +268,7 @@ func TestCanariesStayInRawFiles(t *testing.T) {
 	}
 	key, _ := mask.ParseKey(testKey)
 	var logs bytes.Buffer
-	sum, err := pipeline.Run(ctx, pipeline.Options{Store: st, Pipelines: set, Key: key, KeepRaw: true, Log: zerolog.New(&logs)})
+	sum, err := pipeline.Run(ctx, pipeline.Options{Store: st, Pipelines: set, Key: key, KeepRaw: true, Log: zerolog.New(zerolog.SyncWriter(&logs))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +312,7 @@ func TestCanariesStayInRawFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	var alog bytes.Buffer
-	oc, err := allocation.Run(ctx, allocation.Options{Store: st, Plan: p, Log: zerolog.New(&alog), Tool: "canary"})
+	oc, err := allocation.Run(ctx, allocation.Options{Store: st, Plan: p, Log: zerolog.New(zerolog.SyncWriter(&alog)), Tool: "canary"})
 	if err != nil || oc == nil {
 		t.Errorf("allocation: %v", err)
 	} else {

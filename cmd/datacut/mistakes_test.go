@@ -156,7 +156,7 @@ func TestRunSaysWhatValidateFindsOfAFile(t *testing.T) {
 		{"D0150_blank.dat", "MTRA", "s2", "  warning: D0150_blank.dat: 2 more findings of the file (datacut validate lists them)", cli.ExitOK},
 		{"D0150_hdr.dat", "MTRB", "s1", "  warning: D0150_hdr.dat: line 2 group 288 [group.cardinality-min] error: file needs at least 1 group 288", cli.ExitData},
 	} {
-		if code, stdout, stderr := execDatacut(context.Background(), "submit", "--store", store, "--mpid", c.mpid, "--cut", "mop-mtd", "--id", c.id, filepath.Join(dir, c.file)); code != cli.ExitOK {
+		if code, stdout, stderr := execDatacut(context.Background(), "submit", "--store", store, "--mpid", c.mpid, "--cut", "mop-mtd", "--id", c.id, filepath.Join(dir, c.file)); code != c.code {
 			t.Fatalf("submit %s: exit %d\n%s%s", c.file, code, stdout, stderr)
 		}
 		vcode, _, _ := execDatacut(context.Background(), "validate", filepath.Join(dir, c.file))

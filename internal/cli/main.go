@@ -32,7 +32,30 @@ func Main(root *cobra.Command) {
 		<-said
 	}
 	// Not stop(): it would cancel ctx and say "stopping" on the way out.
+	writePeak()
 	os.Exit(code)
+}
+
+// PeakEnv names a file a process writes its peak resident memory to when
+// it ends (VmHWM of /proc/self/status, KiB): for measuring memory bounds,
+// since a parent's rusage of a child counts the parent's pages it forked
+// from.
+const PeakEnv = "DATACUT_PEAK_RSS_FILE"
+
+func writePeak() {
+	path := os.Getenv(PeakEnv)
+	if path == "" {
+		return
+	}
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			os.WriteFile(path, []byte(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB"))+"\n"), 0o600)
+		}
+	}
 }
 
 // Execute runs root with args and returns the exit code: usage errors

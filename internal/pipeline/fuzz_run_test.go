@@ -97,7 +97,7 @@ func FuzzRun(f *testing.F) {
 		var logs bytes.Buffer
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		sum, err := Run(ctx, Options{Store: st, Pipelines: set, Key: key, Log: zerolog.New(&logs), Tool: "fuzz"})
+		sum, err := Run(ctx, Options{Store: st, Pipelines: set, Key: key, Log: zerolog.New(zerolog.SyncWriter(&logs)), Tool: "fuzz"})
 		if ctx.Err() != nil {
 			t.Fatal("the run did not end within a minute")
 		}
