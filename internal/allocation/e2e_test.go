@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/apache/arrow/go/v15/parquet/file"
@@ -66,9 +67,9 @@ func builtInPlan(t *testing.T, name string) *plan.Plan {
 	return plans[name]
 }
 
-// readColumns reads string columns of a Parquet file with Arrow's file
-// reader (not our writer's types).
-func readColumns(t *testing.T, path string, names ...string) [][]string {
+// readTable reads a Parquet file whole with Arrow's file reader (not our
+// writer's types).
+func readTable(t *testing.T, path string) arrow.Table {
 	t.Helper()
 	pf, err := file.OpenParquetFile(path, false)
 	if err != nil {
@@ -83,6 +84,29 @@ func readColumns(t *testing.T, path string, names ...string) [][]string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return tbl
+}
+
+// strings lists a string column's values, null for nulls.
+func stringsOf(col *arrow.Column, null string) []string {
+	var out []string
+	for _, ch := range col.Data().Chunks() {
+		s := ch.(*array.String)
+		for j := 0; j < s.Len(); j++ {
+			if s.IsNull(j) {
+				out = append(out, null)
+			} else {
+				out = append(out, s.Value(j))
+			}
+		}
+	}
+	return out
+}
+
+// readColumns reads string columns of a Parquet file.
+func readColumns(t *testing.T, path string, names ...string) [][]string {
+	t.Helper()
+	tbl := readTable(t, path)
 	defer tbl.Release()
 	out := make([][]string, len(names))
 	for i, n := range names {
@@ -90,12 +114,7 @@ func readColumns(t *testing.T, path string, names ...string) [][]string {
 		if len(idx) == 0 {
 			t.Fatalf("%s has no column %s", path, n)
 		}
-		for _, ch := range tbl.Column(idx[0]).Data().Chunks() {
-			s := ch.(*array.String)
-			for j := 0; j < s.Len(); j++ {
-				out[i] = append(out[i], s.Value(j))
-			}
-		}
+		out[i] = stringsOf(tbl.Column(idx[0]), "")
 	}
 	return out
 }
@@ -429,36 +448,12 @@ func checkPacksHoldData(t *testing.T, run string, rep *Report) {
 // nulls.
 func readByRef(t *testing.T, path, ref string) []string {
 	t.Helper()
-	pf, err := file.OpenParquetFile(path, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tbl := readTable(t, path)
 	defer tbl.Release()
 	for i, f := range tbl.Schema().Fields() {
-		if r, _ := f.Metadata.GetValue(dflow.MetaRef); r != ref {
-			continue
+		if r, _ := f.Metadata.GetValue(dflow.MetaRef); r == ref {
+			return stringsOf(tbl.Column(i), "<null>")
 		}
-		var out []string
-		for _, ch := range tbl.Column(i).Data().Chunks() {
-			s := ch.(*array.String)
-			for j := 0; j < s.Len(); j++ {
-				if s.IsNull(j) {
-					out = append(out, "<null>")
-				} else {
-					out = append(out, s.Value(j))
-				}
-			}
-		}
-		return out
 	}
 	t.Fatalf("%s has no column of %s", path, ref)
 	return nil

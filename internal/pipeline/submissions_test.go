@@ -44,8 +44,20 @@ func submitFiles(t *testing.T, st store.Store, s cut.Submission, id string, file
 // is sibling, and lists it in its submission.json.
 func addToSubmission(t *testing.T, st store.Store, sibling, name string, b []byte) {
 	t.Helper()
-	ctx := context.Background()
 	f, err := cut.ParseInboxKey(sibling)
+	if err != nil {
+		t.Fatal(err)
+	}
+	putListed(t, st, cut.SubmissionDir(f.MPID, f.Type, f.Submission)+name, b)
+}
+
+// putListed puts b at a submission's file key and lists it in the
+// submission's submission.json with its size and SHA-256 (replacing the
+// listing of a file of that name).
+func putListed(t *testing.T, st store.Store, key string, b []byte) {
+	t.Helper()
+	ctx := context.Background()
+	f, err := cut.ParseInboxKey(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,11 +69,16 @@ func addToSubmission(t *testing.T, st store.Store, sibling, name string, b []byt
 	if err := json.Unmarshal(raw, &s); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Put(ctx, cut.SubmissionDir(f.MPID, f.Type, f.Submission)+name, bytes.NewReader(b), int64(len(b))); err != nil {
+	if err := st.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(b)
-	s.Files = append(s.Files, cut.SubmittedFile{Name: name, Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])})
+	listed := cut.SubmittedFile{Name: f.Name, Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])}
+	if i := slices.IndexFunc(s.Files, func(sf cut.SubmittedFile) bool { return sf.Name == f.Name }); i >= 0 {
+		s.Files[i] = listed
+	} else {
+		s.Files = append(s.Files, listed)
+	}
 	if err := cut.WriteSubmission(ctx, st, f.Submission, &s); err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,6 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -50,7 +48,7 @@ func TestDflowTextAsSystemsWriteIt(t *testing.T) {
 	}
 	w1252 := append([]string(nil), lines...)
 	set(w1252, names[0], 1, planted+" Zo\xeb")
-	rewrite(t, st, key, []byte(strings.Join(w1252, "\n")+"\n"))
+	putListed(t, st, key, []byte(strings.Join(w1252, "\n")+"\n"))
 
 	bad := append([]string(nil), lines...)
 	set(bad, 0, 1, "F2")          // another file id: not the same file
@@ -121,32 +119,3 @@ func TestDflowTextAsSystemsWriteIt(t *testing.T) {
 	}
 }
 
-// rewrite replaces a submitted file's content and its listing.
-func rewrite(t *testing.T, st store.Store, key string, b []byte) {
-	t.Helper()
-	ctx := context.Background()
-	f, err := cut.ParseInboxKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := store.ReadAll(ctx, st, cut.SubmissionKey(f.MPID, f.Type, f.Submission))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s cut.Submission
-	if err := json.Unmarshal(raw, &s); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(b)
-	for i := range s.Files {
-		if s.Files[i].Name == f.Name {
-			s.Files[i].Size, s.Files[i].SHA256 = int64(len(b)), hex.EncodeToString(sum[:])
-		}
-	}
-	if err := cut.WriteSubmission(ctx, st, f.Submission, &s); err != nil {
-		t.Fatal(err)
-	}
-}
