@@ -49,7 +49,7 @@ func (s *solver) why(a *Ask) string {
 	if st.MatchingMPANs == 0 {
 		return fmt.Sprintf("no MPAN in the universe matches %s", a.FilterText())
 	}
-	parts := []string{fmt.Sprintf("%d MPANs match %s; only %d %s of them eligible with every party onboarded %s", st.MatchingMPANs, a.FilterText(), st.EligibleUnits, unitsAre(st.EligibleUnits), who)}
+	parts := []string{fmt.Sprintf("%d MPANs match %s; of them, only %d %s eligible with every party onboarded %s", st.MatchingMPANs, a.FilterText(), st.EligibleUnits, unitsAre(st.EligibleUnits), who)}
 	roles := make([]string, 0, len(st.BlockedMPANs))
 	for r := range st.BlockedMPANs {
 		roles = append(roles, r)
