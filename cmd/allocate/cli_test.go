@@ -69,3 +69,21 @@ func TestCommandLine(t *testing.T) {
 		t.Errorf("allocate report made the store %s", missing)
 	}
 }
+
+// allocate run exits 1 when a demand falls short; allocate report prints
+// that run's report and exits 0, so 'report > sit.html' works in scripts.
+func TestReportExitsZeroOnAShortfall(t *testing.T) {
+	store := t.TempDir()
+	if code, _, errs := execute(t, "synth-cuts", "--mpans", "2000", "--store", store); code != cli.ExitOK {
+		t.Fatalf("synth-cuts: exit %d: %s", code, errs)
+	}
+	if code, _, errs := execute(t, "run", "--plan", "testdata/national.yaml", "--no-packs", "--store", store); code != cli.ExitData {
+		t.Fatalf("run of a plan asking more than 2000 MPANs hold: exit %d, want 1: %s", code, errs)
+	}
+	for _, format := range []string{"md", "json", "html"} {
+		code, out, errs := execute(t, "report", "--plan", "national", "--store", store, "--format", format)
+		if code != cli.ExitOK || !strings.Contains(out, "SIT-MIG") {
+			t.Errorf("report --format %s: exit %d, %d bytes: %s", format, code, len(out), errs)
+		}
+	}
+}
