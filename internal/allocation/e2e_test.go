@@ -1,6 +1,7 @@
 package allocation
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -315,7 +316,25 @@ func checkPins(t *testing.T, ctx context.Context, st *local.Store, p *plan.Plan,
 // draws: one bar per demand, with the report's numbers.
 func checkHTML(t *testing.T, path string, rep *Report) {
 	dom := browsertest.DumpDOM(t, path)
-	rows := regexp.MustCompile(`<div class="row" data-key="([^"]+)" data-filled="(\d+)" data-asked="(\d+)">`).FindAllStringSubmatch(dom, -1)
+	shot := browsertest.Screenshot(t, path)
+	t.Logf("report screenshot: %s", shot)
+	if page, _ := os.ReadFile(path); bytes.Contains(page, []byte("<script")) {
+		t.Error("the report needs script")
+	}
+	for _, e := range rep.Environments {
+		if !strings.Contains(dom, `<a href="#env-`+e.Name+`">`) {
+			t.Errorf("the contents do not link to %s", e.Name)
+		}
+		for _, p := range e.Participants {
+			if p.Pack != "" && !strings.Contains(dom, `<a href="`+relPack(p.Pack)+`">`) {
+				t.Errorf("no relative link to %s's pack %s", p.MPID, p.Pack)
+			}
+		}
+	}
+	if !strings.HasPrefix(relPack("allocations/sit/r1/packs/SIT-A/mop-MTRA/"), "packs/") || !strings.Contains(dom, "<th>kept from run before</th>") {
+		t.Error("pack links are not relative to the report, or the kept column is missing")
+	}
+	rows := regexp.MustCompile(`<g class="row" data-key="([^"]+)" data-filled="(\d+)" data-asked="(\d+)"`).FindAllStringSubmatch(dom, -1)
 	want := 0
 	for _, e := range rep.Environments {
 		for _, d := range e.Demands {

@@ -3,7 +3,6 @@ package allocation
 import (
 	"bytes"
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"sort"
@@ -309,29 +308,65 @@ func counts(m map[string]int) string {
 //go:embed report.html.tmpl
 var htmlTemplate string
 
-var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{"pct": pct, "rate": func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }, "counts": counts, "dash": dash}).Parse(htmlTemplate))
+var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
+	"pct": pct, "rate": func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }, "counts": counts, "dash": dash,
+	"rel": relPack,
+}).Parse(htmlTemplate))
 
-// renderHTML renders a self-contained page: the chart is drawn by inline
-// script from the embedded data, the tables work without script.
-func renderHTML(r *Report) ([]byte, error) {
-	type bar struct {
-		Env, Key      string
-		Asked, Filled int
+// relPack is a pack's folder relative to the run's report beside it.
+func relPack(prefix string) string {
+	if i := strings.Index(prefix, cut.PacksDir); i >= 0 {
+		return prefix[i:]
 	}
-	var bars []bar
+	return prefix
+}
+
+// chart is the coverage chart, drawn as inline SVG: one bar per demand,
+// so it shows without script.
+type chart struct {
+	Width, Height, TrackX, TrackW, ValueX int
+	Bars                                  []chartBar
+}
+
+type chartBar struct {
+	Env, Key, Label string
+	Asked, Filled   int
+	Y               int
+	W               string // the filled share of the track, in pixels
+	Short           bool
+}
+
+func newChart(r *Report) chart {
+	c := chart{TrackX: 360, TrackW: 300, ValueX: 670, Width: 760}
 	for _, e := range r.Environments {
 		for _, d := range e.Demands {
-			bars = append(bars, bar{e.Name, d.Key, d.Asked, d.Filled})
+			label := []rune(d.Key) // the key names its environment
+			if len(label) > 58 {
+				label = append(label[:57], '…')
+			}
+			w := 0.0
+			if d.Asked > 0 {
+				w = float64(c.TrackW) * float64(d.Filled) / float64(d.Asked)
+			}
+			c.Bars = append(c.Bars, chartBar{Env: e.Name, Key: d.Key, Label: string(label), Asked: d.Asked, Filled: d.Filled,
+				Y: 18 * len(c.Bars), W: fmt.Sprintf("%.1f", w), Short: d.Filled < d.Asked})
 		}
 	}
-	data, err := json.Marshal(bars)
-	if err != nil {
-		return nil, err
-	}
+	c.Height = 18*len(c.Bars) + 4
+	return c
+}
+
+// renderHTML renders a self-contained page that needs no script: contents,
+// who loads what with links to the packs beside it, the chart as SVG, each
+// environment's demands and participants, the sources.
+func renderHTML(r *Report) ([]byte, error) {
 	var b bytes.Buffer
-	err = reportTmpl.Execute(&b, struct {
-		R    *Report
-		Data template.JS
-	}{r, template.JS(data)})
+	asked, filled := r.Totals()
+	err := reportTmpl.Execute(&b, struct {
+		R             *Report
+		Chart         chart
+		Date          string
+		Asked, Filled int
+	}{r, newChart(r), r.Timings.Started.UTC().Format("2006-01-02 15:04 UTC"), asked, filled})
 	return b.Bytes(), err
 }
