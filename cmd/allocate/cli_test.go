@@ -71,7 +71,8 @@ func TestCommandLine(t *testing.T) {
 }
 
 // allocate run exits 1 when a demand falls short; allocate report prints
-// that run's report and exits 0, so 'report > sit.html' works in scripts.
+// that run's report and exits 0, so 'report > sit.html' works in scripts;
+// release and rollback move the plan's ledger.
 func TestReportExitsZeroOnAShortfall(t *testing.T) {
 	store := t.TempDir()
 	if code, _, errs := execute(t, "synth-cuts", "--mpans", "2000", "--store", store); code != cli.ExitOK {
@@ -84,6 +85,28 @@ func TestReportExitsZeroOnAShortfall(t *testing.T) {
 		code, out, errs := execute(t, "report", "--plan", "national", "--store", store, "--format", format)
 		if code != cli.ExitOK || !strings.Contains(out, "SIT-MIG") {
 			t.Errorf("report --format %s: exit %d, %d bytes: %s", format, code, len(out), errs)
+		}
+	}
+
+	// Release frees the run's units, once; rollback holds them again.
+	code, out, errs := execute(t, "release", "--plan", "national", "--store", store)
+	run, _, _ := strings.Cut(strings.TrimPrefix(out, "released the units of plan national's run "), ":")
+	if code != cli.ExitOK || len(run) != 16 {
+		t.Fatalf("release: exit %d: %s%s", code, out, errs)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"release", "--plan", "national", "--store", store}, cli.ExitUsage, "holds no units"},
+		{[]string{"rollback", "--plan", "national", "--store", store}, cli.ExitUsage, "--to is required"},
+		{[]string{"rollback", "--plan", "national", "--to", "nosuchrun", "--store", store}, cli.ExitUsage, "no complete run nosuchrun of plan national"},
+		{[]string{"rollback", "--plan", "national", "--to", run, "--store", store}, cli.ExitOK, "latest run is " + run + " again"},
+	} {
+		code, out, errs := execute(t, c.args...)
+		if code != c.code || !strings.Contains(out+errs, c.want) {
+			t.Errorf("allocate %s: exit %d: %s%s, want %d and %q", strings.Join(c.args, " "), code, out, errs, c.code, c.want)
 		}
 	}
 }

@@ -36,7 +36,7 @@ it loads, with a report for test leads.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(), newLintCmd(), newReportCmd(), newSynthCutsCmd())
+	root.AddCommand(newRunCmd(), newLintCmd(), newReportCmd(), newReleaseCmd(), newRollbackCmd(), newSynthCutsCmd())
 	return root
 }
 

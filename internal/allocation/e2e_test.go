@@ -477,3 +477,95 @@ func readByRef(t *testing.T, path, ref string) []string {
 	t.Fatalf("%s has no column of %s", path, ref)
 	return nil
 }
+
+// Plans do not share units: a unit the sit plan's latest run holds is not
+// given to another plan asking for the same (whose report says how many it
+// could not take, and from whom) unless that plan may share; release and
+// rollback move sit's ledger, audited.
+func TestPlansReserveTheirUnits(t *testing.T) {
+	st, dir := publishedMarket(t)
+	ctx := context.Background()
+	run := func(p *plan.Plan) (*Outcome, map[string]bool) {
+		t.Helper()
+		oc, err := Run(ctx, Options{Store: st, Plan: p, Log: zerolog.Nop(), NoPacks: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		units := map[string]bool{}
+		for _, u := range readColumns(t, filepath.Join(dir, filepath.FromSlash(oc.Prefix+cut.AllocationFile)), "unit_id")[0] {
+			units[u] = true
+		}
+		return oc, units
+	}
+	sit := builtInPlan(t, "sit")
+	copied := *sit // another plan wanting the very same units
+	copied.Name = "sit-again"
+	uit := &copied
+	first, sitUnits := run(sit)
+	alone := func() map[string]bool { // what uit takes with nothing reserved
+		shared := *uit
+		shared.Policy.Share = true
+		_, units := run(&shared)
+		if err := cut.WriteLedger(ctx, st, shared.Name, ""); err != nil {
+			t.Fatal(err)
+		}
+		return units
+	}()
+	overlap := 0
+	for u := range alone {
+		if sitUnits[u] {
+			overlap++
+		}
+	}
+	if overlap == 0 {
+		t.Fatal("the plans would not compete for any unit: the test shows nothing")
+	}
+	oc, uitUnits := run(uit)
+	for u := range uitUnits {
+		if sitUnits[u] {
+			t.Errorf("unit %s is in both plans' latest runs", u)
+		}
+	}
+	if !strings.Contains(string(mustRead(t, st, oc.Prefix+cut.ReportJSON)), "heldByOtherPlans") {
+		t.Errorf("sit-again's report does not say which units sit holds")
+	}
+	t.Logf("%d units both plans would take; sit-again took %d without them", overlap, len(uitUnits))
+
+	if _, err := Release(ctx, st, "sit", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Release(ctx, st, "sit", "test"); err == nil || !strings.Contains(err.Error(), "holds no units") {
+		t.Errorf("releasing twice: %v", err)
+	}
+	if err := Rollback(ctx, st, "sit", "nosuchrun", "test"); err == nil || !strings.Contains(err.Error(), "no complete run nosuchrun") {
+		t.Errorf("rollback to a run that does not exist: %v", err)
+	}
+	if err := Rollback(ctx, st, "sit", first.RunID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := cut.ReadLedger(ctx, st, "sit"); got != first.RunID {
+		t.Errorf("after the rollback sit's latest run is %q, want %s", got, first.RunID)
+	}
+	recs, err := audit.List(ctx, st, audit.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, r := range recs {
+		if r.Action == audit.ActionRelease || r.Action == audit.ActionRollback {
+			actions = append(actions, r.Action)
+		}
+	}
+	if strings.Join(actions, ",") != "release,rollback" {
+		t.Errorf("audited %v, want a release and a rollback", actions)
+	}
+}
+
+func mustRead(t *testing.T, st store.Store, key string) []byte {
+	t.Helper()
+	b, err := store.ReadAll(context.Background(), st, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

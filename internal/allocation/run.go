@@ -65,7 +65,11 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := runID(p, key, sources)
+	others, err := otherRuns(ctx, st, p)
+	if err != nil {
+		return nil, err
+	}
+	id := runID(p, key, sources, others)
 	prefix := cut.RunPrefix(p.Name, id)
 	if rep, err := readReport(ctx, st, prefix); err == nil {
 		return &Outcome{RunID: id, Prefix: prefix, Existing: true, Report: rep}, nil
@@ -83,7 +87,11 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	tUniverse := time.Since(t0)
 	step("allocating")
 	t0 = time.Now()
-	res := solver.Allocate(p, u, ledger)
+	held, err := heldBy(ctx, st, others, opt.Mem)
+	if err != nil {
+		return nil, err
+	}
+	res := solver.Allocate(p, u, ledger, held)
 	tAllocate := time.Since(t0)
 	rows := Rows(res)
 	spool, err := os.MkdirTemp(store.TempDir(st), "allocate-")
@@ -185,9 +193,12 @@ func readReport(ctx context.Context, st store.Store, prefix string) (*Report, er
 
 // runID names a run by what decides its result: the plan, the key and the
 // cuts read (the ledger is the plan's own earlier result).
-func runID(p *plan.Plan, key string, sources []universe.Source) string {
+func runID(p *plan.Plan, key string, sources []universe.Source, others []otherRun) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "plan %s\nkey %s\n", p.Hash, key)
+	for _, o := range others { // what they hold is not this run's to give
+		fmt.Fprintf(h, "held by %s %s\n", o.plan, o.run)
+	}
 	ids := make([]string, 0, len(sources))
 	for _, s := range sources {
 		ids = append(ids, s.Cut+"/"+s.MPID+"/"+s.CutID)

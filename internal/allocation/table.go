@@ -140,19 +140,25 @@ func readLedger(ctx context.Context, st store.Store, planName string, mem memory
 	if err != nil || latest == "" {
 		return nil, "", err
 	}
-	key := cut.RunPrefix(planName, latest) + cut.AllocationFile
+	l, err := readRunLedger(ctx, st, planName, latest, mem)
+	return l, latest, err
+}
+
+// readRunLedger reads the units a run of the plan assigned, and to which ask.
+func readRunLedger(ctx context.Context, st store.Store, planName, run string, mem memory.Allocator) (solver.Ledger, error) {
+	key := cut.RunPrefix(planName, run) + cut.AllocationFile
 	r, err := cut.OpenTable(ctx, st, key, mem, pqarrow.ArrowReadProperties{})
 	if err != nil {
-		return nil, "", fmt.Errorf("reading the ledger %s: %w", key, err)
+		return nil, fmt.Errorf("reading the ledger %s: %w", key, err)
 	}
 	defer r.Close()
 	cols, err := r.Columns("unit_id", "ask")
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	tbl, err := r.File.ReadTable(ctx)
 	if err != nil {
-		return nil, "", fmt.Errorf("reading the ledger %s: %w", key, err)
+		return nil, fmt.Errorf("reading the ledger %s: %w", key, err)
 	}
 	defer tbl.Release()
 	l := solver.Ledger{}
@@ -163,5 +169,5 @@ func readLedger(ctx context.Context, st store.Store, planName string, mem memory
 			l[us.Value(i)] = as.Value(i)
 		}
 	}
-	return l, latest, nil
+	return l, nil
 }

@@ -33,6 +33,8 @@ const (
 	ActionTake        = "take"         // a run took a submission: version, quarantine, receipt, raw files removed
 	ActionPrune       = "prune"        // versions, quarantine and reports removed
 	ActionAllocate    = "allocate"     // an allocation run written
+	ActionRelease     = "release"      // a plan's units released (its ledger names no run)
+	ActionRollback    = "rollback"     // a plan's ledger moved back to an earlier run
 	ActionAccessApply = "access-apply" // identities and policies applied to MinIO
 )
 

@@ -50,9 +50,9 @@ func WriteLedger(ctx context.Context, st store.Store, plan, runID string) error 
 	return st.Put(ctx, LedgerKey(plan), bytes.NewReader(b), int64(len(b)))
 }
 
-// LatestRunSources lists, for every plan allocated in the store, the cuts
-// its latest run read.
-func LatestRunSources(ctx context.Context, st store.Store) ([]SourceRef, error) {
+// LedgerPlans lists the plans with a ledger pointer in the store, in name
+// order.
+func LedgerPlans(ctx context.Context, st store.Store) ([]string, error) {
 	var plans []string
 	err := st.List(ctx, AllocationsRoot, func(i store.Info) error {
 		rest := strings.TrimPrefix(i.Key, AllocationsRoot)
@@ -61,10 +61,17 @@ func LatestRunSources(ctx context.Context, st store.Store) ([]SourceRef, error) 
 		}
 		return nil
 	})
+	sort.Strings(plans)
+	return plans, err
+}
+
+// LatestRunSources lists, for every plan allocated in the store, the cuts
+// its latest run read.
+func LatestRunSources(ctx context.Context, st store.Store) ([]SourceRef, error) {
+	plans, err := LedgerPlans(ctx, st)
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(plans)
 	var out []SourceRef
 	for _, plan := range plans {
 		id, err := ReadLedger(ctx, st, plan)

@@ -138,6 +138,10 @@ type Policy struct {
 	// false: such MPANs are not eligible. The report counts, per role, the
 	// MPANs given without data either way.
 	AllowMissingData bool `yaml:"allow_missing_data"`
+	// Share lets this plan give units other plans' latest runs hold.
+	// Default false: a unit is reserved for the plan that holds it, so no
+	// MPAN is loaded into two plans' environments at once.
+	Share bool `yaml:"share"`
 }
 
 // Environment is one test environment.

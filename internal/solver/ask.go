@@ -46,6 +46,8 @@ type AskStats struct {
 	// pack would hold none of the MPAN's data.
 	NoDataMPANs    map[string]int `json:"noDataMpans,omitempty"`
 	ElsewhereUnits int            `json:"elsewhereUnits"` // eligible, given to other demands
+	// HeldUnits: eligible, but held by another plan's latest run (by plan).
+	HeldUnits map[string]int `json:"heldByOtherPlans,omitempty"`
 }
 
 // Got is the number of units the ask holds.

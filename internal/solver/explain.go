@@ -2,6 +2,8 @@ package solver
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,7 +28,11 @@ func (s *solver) explain() {
 		for _, c := range s.askClass[i] {
 			spare += s.supply[c]
 		}
-		a.Stats.ElsewhereUnits = max(0, a.Stats.EligibleUnits-a.Got()-spare)
+		held := 0
+		for _, n := range a.Stats.HeldUnits {
+			held += n
+		}
+		a.Stats.ElsewhereUnits = max(0, a.Stats.EligibleUnits-held-a.Got()-spare)
 		if a.Got() >= a.Count {
 			continue
 		}
@@ -86,6 +92,9 @@ func (s *solver) why(a *Ask) string {
 	})
 	for _, r := range roles {
 		parts = append(parts, fmt.Sprintf("%d more MPANs match but the %s's pack would hold none of their data (%s; policy.allow_missing_data is off)", st.NoDataMPANs[r], r, s.packText(r)))
+	}
+	for _, other := range slices.Sorted(maps.Keys(st.HeldUnits)) {
+		parts = append(parts, fmt.Sprintf("%d eligible %s held by plan %s's latest run (policy.share lets a plan take them)", st.HeldUnits[other], unitsAre(st.HeldUnits[other]), other))
 	}
 	if st.ElsewhereUnits > 0 {
 		parts = append(parts, fmt.Sprintf("%d eligible units went to other demands (max-min fairness)", st.ElsewhereUnits))

@@ -125,7 +125,7 @@ func TestExplanationCountsEveryFilter(t *testing.T) {
 					Filter: map[string]plan.Values{attr: {v}}, Per: []string{"supplier"}})
 			}
 			p.Environments = []*plan.Environment{env}
-			res := Allocate(p, u, nil)
+			res := Allocate(p, u, nil, nil)
 			for i, a := range res.Asks {
 				want := matchingRef(u, attr, values[i])
 				if want == 0 {
@@ -172,7 +172,7 @@ func TestEligibilityByData(t *testing.T) {
 		p := &plan.Plan{Name: "t", Seed: 1, SI: "MHSI", Policy: plan.Policy{AllowMissingData: allow},
 			Packs: map[string][]string{"supplier": {"ees", "supplier-customer"}, "mop": {"mop-mtd"}, "dc": {"mop-mtd"}}}
 		p.Environments = []*plan.Environment{{Name: "E", Participants: map[string][]string{"supplier": {"SUPA"}, "mop": {"MOPA"}}, Demands: demands}}
-		return Allocate(p, u, nil)
+		return Allocate(p, u, nil, nil)
 	}
 	res := build(false, &plan.Demand{Name: "any", Count: 40})
 	a := res.Asks[0]

@@ -33,21 +33,26 @@ type Given struct {
 // Ledger holds earlier assignments: unit lead core → ask key.
 type Ledger map[string]string
 
+// Held are the units other plans' latest runs hold: unit lead core → plan.
+// They are reserved for those plans (unless this plan may share).
+type Held map[string]string
+
 // Allocate solves the plan on the universe. Every step is deterministic in
 // (plan, universe, ledger); file order and portfolio size never decide.
-func Allocate(p *plan.Plan, u *universe.Universe, ledger Ledger) *Result {
+func Allocate(p *plan.Plan, u *universe.Universe, ledger Ledger, held Held) *Result {
 	asks := Expand(p)
 	s := &solver{p: p, u: u, asks: asks, words: (len(asks) + 63) / 64}
 	s.linkBits()
 	s.profileBits()
 	s.classify()
+	s.reserve(held)
 	s.pin(ledger)
 	s.fill()
 	res := &Result{Asks: asks, Universe: u, Plan: p, Reappoint: reappointMaps(p, u)}
 	res.Given = s.choose()
 	s.explain()
 	for _, c := range s.unitClass {
-		if c < 0 {
+		if c == -1 {
 			res.Unplaced++
 		}
 	}
@@ -448,6 +453,37 @@ func mix(x uint64) uint64 {
 	x *= 0x94d049bb133111eb
 	return x ^ (x >> 31)
 }
+
+// reserve takes the units other plans hold out of supply: they still count
+// as eligible, and an ask short of them says which plans hold how many.
+func (s *solver) reserve(held Held) {
+	if len(held) == 0 {
+		return
+	}
+	for unit := int32(0); unit < int32(s.u.NumUnits()); unit++ {
+		c := s.unitClass[unit]
+		if c < 0 {
+			continue
+		}
+		other, ok := held[universe.FormatCore(s.u.Cores[s.u.Members[s.u.UnitStart[unit]]])]
+		if !ok {
+			continue
+		}
+		s.classSize[c]--
+		s.unitClass[unit] = reserved
+		for _, ai := range s.classAsks[c] {
+			st := &s.asks[ai].Stats
+			if st.HeldUnits == nil {
+				st.HeldUnits = map[string]int{}
+			}
+			st.HeldUnits[other]++
+		}
+	}
+}
+
+// reserved is the class of a unit another plan holds (classes below 0
+// serve no ask; -1 is a unit no ask could take).
+const reserved = -2
 
 // pin keeps the ledger's earlier assignments that are still valid: the unit
 // exists, the ask still exists and the unit can still serve it. If an ask

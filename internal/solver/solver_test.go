@@ -194,7 +194,7 @@ func TestMaximalAgainstBruteForce(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 11))
 	for iter := 0; iter < 3000; iter++ {
 		p, u := randomCase(r)
-		res := Allocate(p, u, nil)
+		res := Allocate(p, u, nil, nil)
 		want := bruteMax(p, res.Asks, u)
 		if len(res.Given) != want {
 			t.Fatalf("case %d: gave %d units, the best assignment gives %d", iter, len(res.Given), want)
@@ -239,7 +239,7 @@ func scarcePlan() (*plan.Plan, *universe.Universe) {
 // no participant holds more than one unit more than another.
 func TestScarceSupplyIsShared(t *testing.T) {
 	p, u := scarcePlan()
-	res := Allocate(p, u, nil)
+	res := Allocate(p, u, nil, nil)
 	lo, hi := 1<<30, 0
 	for _, a := range res.Asks {
 		lo, hi = min(lo, a.Got()), max(hi, a.Got())
@@ -253,7 +253,7 @@ func TestScarceSupplyIsShared(t *testing.T) {
 	// Unequal asks: rates, not counts, are balanced.
 	p.Environments[0].Demands = []*plan.Demand{{Name: "a", Count: 40, Filter: map[string]plan.Values{}}, {Name: "b", Count: 10}}
 	p.Environments[0].Participants = map[string][]string{"supplier": {"SUPA"}}
-	res = Allocate(p, u, nil)
+	res = Allocate(p, u, nil, nil)
 	if a, b := res.Asks[0].Got(), res.Asks[1].Got(); a+b != 30 || a != 24 || b != 6 {
 		t.Fatalf("40/10 asks over 30 units: got %d and %d, want 24 and 6 (60%% each)", a, b)
 	}
@@ -265,8 +265,8 @@ func TestDeterministicAndOrderFree(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for iter := 0; iter < 200; iter++ {
 		p, u := randomCase(r)
-		a := summary(Allocate(p, u, nil))
-		if b := summary(Allocate(p, u, nil)); a != b {
+		a := summary(Allocate(p, u, nil, nil))
+		if b := summary(Allocate(p, u, nil, nil)); a != b {
 			t.Fatalf("case %d: two runs differ:\n%s\n%s", iter, a, b)
 		}
 		// Rebuild with units in reverse order.
@@ -276,7 +276,7 @@ func TestDeterministicAndOrderFree(t *testing.T) {
 				ms = append(ms, testMPAN{core: u.Cores[m], profile: u.Profiles[u.Profile[m]], unit: unit})
 			}
 		}
-		if b := summary(Allocate(p, makeUniverse(ms), nil)); a != b {
+		if b := summary(Allocate(p, makeUniverse(ms), nil, nil)); a != b {
 			t.Fatalf("case %d: reordered input changes the result:\n%s\n%s", iter, a, b)
 		}
 	}
@@ -304,7 +304,7 @@ func TestLedgerKeepsEarlierAssignments(t *testing.T) {
 	p := &plan.Plan{Name: "t", Seed: 9, SI: "MHSI", Policy: plan.Policy{Reappoint: []string{"supplier"}}}
 	p.Environments = []*plan.Environment{{Name: "SIT", Participants: map[string][]string{"supplier": {"SUPA", "SUPB"}},
 		Demands: []*plan.Demand{{Name: "smart", Count: 15, Per: []string{"supplier"}, Filter: map[string]plan.Values{"segment": {"S"}}}}}}
-	first := Allocate(p, u, nil)
+	first := Allocate(p, u, nil, nil)
 	ledger := Ledger{}
 	for _, g := range first.Given {
 		ledger[universe.FormatCore(u.Cores[u.Members[u.UnitStart[g.Unit]]])] = first.Asks[g.Ask].Key
@@ -312,7 +312,7 @@ func TestLedgerKeepsEarlierAssignments(t *testing.T) {
 	// SUPC joins; a new demand overlaps the old one.
 	p.Environments[0].Participants["supplier"] = []string{"SUPA", "SUPB", "SUPC"}
 	p.Environments[0].Demands = append(p.Environments[0].Demands, &plan.Demand{Name: "any", Count: 50})
-	second := Allocate(p, u, ledger)
+	second := Allocate(p, u, ledger, nil)
 	now := map[string]string{}
 	pinned := 0
 	for _, g := range second.Given {
@@ -366,9 +366,9 @@ func TestDeterministicWhenScarce(t *testing.T) {
 		env.Demands = append(env.Demands, &plan.Demand{Name: "any", Count: 60, Filter: map[string]plan.Values{}})
 		p.Environments = append(p.Environments, env)
 	}
-	want := summary(Allocate(p, u, nil))
+	want := summary(Allocate(p, u, nil, nil))
 	for run := 0; run < 20; run++ {
-		if got := summary(Allocate(p, u, nil)); got != want {
+		if got := summary(Allocate(p, u, nil, nil)); got != want {
 			t.Fatalf("run %d gave other units than the first", run)
 		}
 	}
