@@ -71,7 +71,7 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	}
 	log := zerolog.New(os.Stderr).With().Timestamp().Str("plan", p.Name).Logger()
 	started := time.Now()
-	oc, err := allocation.Run(ctx, allocation.Options{Store: st, Plan: p, Tool: cli.ToolVersion("allocate"), NoPacks: o.noPacks, Log: log,
+	oc, err := allocation.Run(ctx, allocation.Options{Store: st, Plan: p, Tool: cli.ToolVersion("allocate"), NoPacks: o.noPacks, Log: log, Definitions: definitions(o.plans),
 		Step: func(s string) { log.Info().Str("elapsed", time.Since(started).Round(time.Millisecond).String()).Msg(s) }})
 	if err != nil {
 		return err

@@ -217,6 +217,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal("no EES rows in supplier packs")
 	}
 	checkPacksHoldData(t, run, rep)
+	checkPackContents(t, run, oc.RunID, rep)
 	reappointed := 0
 	for i := range cols[0] {
 		if cols[4][i] != cols[5][i] {

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -41,10 +42,13 @@ type PackInfo struct {
 type pack struct {
 	info   PackInfo
 	tables map[string][]arrow.Record // cut/table → records
+	srcs   map[string][]int          // cut/table → the source (index) of each of its records
 	// parents: cut → "file/line" of the records its rows hang under, so
 	// the context records (a D0204 instruction, say) above them come too.
 	// Filled per source (see writePacks).
 	parents map[string]map[string]bool
+	given   []int      // the run's rows given to the participant, in order
+	files   []PackFile // stored so far, for pack.json
 }
 
 // rewriteRoles are the data items that name an appointee, by role: a
@@ -64,8 +68,9 @@ var rewriteDIPs = map[string]string{"EES.supplier-dip": "supplier", "EES.data-se
 // Parquet tables and as D-flow files re-headed as test data from the SI.
 // Each source table is read once, row group by row group, whatever the
 // number of packs; a pack holds only its own rows.
-func writePacks(ctx context.Context, st store.Store, prefix, spool string, res *solver.Result, rows []Row, sources []universe.Source, mem memory.Allocator) ([]PackInfo, error) {
+func writePacks(ctx context.Context, st store.Store, prefix, runID, spool string, res *solver.Result, rows []Row, sources []universe.Source, ees map[string]*eesLayout, mem memory.Allocator) ([]PackInfo, error) {
 	p := res.Plan
+	pr := newPackRun(st, p, runID, sources, rows, ees)
 	var packs []*pack
 	index := map[string]int{} // env/role/mpid → pack
 	for _, e := range p.Environments {
@@ -77,7 +82,7 @@ func writePacks(ctx context.Context, st store.Store, prefix, spool string, res *
 				index[e.Name+"/"+role+"/"+m] = len(packs)
 				packs = append(packs, &pack{info: PackInfo{Env: e.Name, Role: role, MPID: m,
 					Prefix: cut.PackPrefix(prefix, e.Name, role, m), Rows: map[string]int64{}},
-					tables: map[string][]arrow.Record{}, parents: map[string]map[string]bool{}})
+					tables: map[string][]arrow.Record{}, srcs: map[string][]int{}, parents: map[string]map[string]bool{}})
 			}
 		}
 	}
@@ -102,6 +107,7 @@ func writePacks(ctx context.Context, st store.Store, prefix, spool string, res *
 				continue
 			}
 			packs[pi].info.MPANs++
+			packs[pi].given = append(packs[pi].given, i)
 			for _, cut := range p.Packs[role] {
 				if takers[cut] == nil {
 					takers[cut] = map[string][]int{}
@@ -140,10 +146,13 @@ func writePacks(ctx context.Context, st store.Store, prefix, spool string, res *
 		})
 	}
 	err := g.Wait()
-	for _, own := range perSource {
+	for si, own := range perSource {
 		for pi, pk := range own {
 			for name, recs := range pk.tables {
 				packs[pi].tables[name] = append(packs[pi].tables[name], recs...)
+				for range recs {
+					packs[pi].srcs[name] = append(packs[pi].srcs[name], si)
+				}
 			}
 		}
 	}
@@ -161,7 +170,7 @@ func writePacks(ctx context.Context, st store.Store, prefix, spool string, res *
 				return err
 			}
 			defer os.RemoveAll(dir)
-			return pk.write(gctx, st, dir, p)
+			return pk.write(gctx, pr, dir)
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -430,35 +439,62 @@ func rewrite(rec arrow.Record, env string, byCore map[string]*Row) arrow.Record 
 	return out
 }
 
-// write stores the pack: a Parquet file per table and a D-flow file per
-// flow and source file.
-func (pk *pack) write(ctx context.Context, st store.Store, spool string, p *plan.Plan) error {
+// write stores the pack: mpans.csv, a Parquet file per table (and an EES
+// CSV beside the EES table), a D-flow file per flow and source file, then
+// pack.json, last.
+func (pk *pack) write(ctx context.Context, pr *packRun, spool string) error {
+	if err := pk.writeMPANs(ctx, pr, spool); err != nil {
+		return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
+	}
 	names := make([]string, 0, len(pk.tables))
 	for n := range pk.tables {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	flows := map[*dflow.Flow]map[string][]arrow.Record{} // group code → records
+	type flowRows struct {
+		recs map[string][]arrow.Record // group code → records
+		srcs map[string][]int          // group code → each record's source
+	}
+	flows := map[*dflow.Flow]*flowRows{}
 	for _, n := range names {
 		recs := pk.tables[n]
+		cutType, table, _ := strings.Cut(n, "/")
 		path := filepath.Join(spool, "pack.parquet")
 		if err := writeParquet(path, recs...); err != nil {
 			return err
 		}
-		if err := store.PutFile(ctx, st, pk.info.Prefix+n+".parquet", path); err != nil {
+		var rows int64
+		for _, r := range recs {
+			rows += r.NumRows()
+		}
+		pk.info.Rows[n] += rows
+		g := dflow.DefaultCatalog().TableGroup(recs[0].Schema())
+		f := PackFile{Name: n + ".parquet", Format: FormatParquet, Cut: cutType, Table: table, Rows: rows, srcs: map[int]bool{}}
+		for _, s := range pk.srcs[n] {
+			f.srcs[s] = true
+		}
+		if g != nil {
+			f.Flow = g.Flow.ID
+		} else if flow, _ := recs[0].Schema().Metadata().GetValue(dflow.MetaFlow); flow != "" {
+			f.Flow = flow
+		}
+		pr.rankFile(&f, g)
+		if err := pk.put(ctx, pr, path, f); err != nil {
 			return err
 		}
-		for _, r := range recs {
-			pk.info.Rows[n] += r.NumRows()
-		}
-		g := dflow.DefaultCatalog().TableGroup(recs[0].Schema())
 		if g == nil {
-			continue // EES is no D-flow: Parquet only
+			if err := pk.writeEES(ctx, pr, spool, f, recs); err != nil {
+				return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
+			}
+			continue // EES is no D-flow
 		}
-		if flows[g.Flow] == nil {
-			flows[g.Flow] = map[string][]arrow.Record{}
+		fr := flows[g.Flow]
+		if fr == nil {
+			fr = &flowRows{recs: map[string][]arrow.Record{}, srcs: map[string][]int{}}
+			flows[g.Flow] = fr
 		}
-		flows[g.Flow][g.Code] = append(flows[g.Flow][g.Code], recs...)
+		fr.recs[g.Code] = append(fr.recs[g.Code], recs...)
+		fr.srcs[g.Code] = append(fr.srcs[g.Code], pk.srcs[n]...)
 	}
 	keys := make([]*dflow.Flow, 0, len(flows))
 	for f := range flows {
@@ -466,25 +502,32 @@ func (pk *pack) write(ctx context.Context, st store.Store, spool string, p *plan
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].Key() < keys[j].Key() })
 	for _, f := range keys {
-		if err := pk.renderFlow(ctx, st, spool, p, f, flows[f]); err != nil {
+		if err := pk.renderFlow(ctx, pr, spool, f, flows[f].recs, flows[f].srcs); err != nil {
 			return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
 		}
 	}
-	return nil
+	return pk.writeManifest(ctx, pr)
 }
 
 // renderFlow writes one D-flow file per source file of the flow, rows in
-// their original order, with a test header from the SI.
-func (pk *pack) renderFlow(ctx context.Context, st store.Store, spool string, p *plan.Plan, f *dflow.Flow, groups map[string][]arrow.Record) error {
+// their original order, with a test header from the SI. srcs gives each
+// record's source.
+func (pk *pack) renderFlow(ctx context.Context, pr *packRun, spool string, f *dflow.Flow, groups map[string][]arrow.Record, srcs map[string][]int) error {
+	p := pr.plan
 	key := f.ID + "/" + f.Version                    // names the pack's files
 	byFile := map[string]map[string][]arrow.Record{} // source file → group code → rows
+	fileSrcs := map[string]map[int]bool{}            // source file → sources
+	cutOf := map[string]string{}                     // source file → cut type
 	for code, recs := range groups {
-		for _, r := range recs {
+		for k, r := range recs {
 			for fid, sub := range fileRuns(r) {
 				if byFile[fid] == nil {
 					byFile[fid] = map[string][]arrow.Record{}
+					fileSrcs[fid] = map[int]bool{}
 				}
 				byFile[fid][code] = append(byFile[fid][code], sub...)
+				fileSrcs[fid][srcs[code][k]] = true
+				cutOf[fid] = pr.sources[srcs[code][k]].Cut
 			}
 		}
 	}
@@ -511,8 +554,16 @@ func (pk *pack) renderFlow(ctx context.Context, st store.Store, spool string, p 
 		if err := renderFile(path, h, f, byGroup); err != nil {
 			return err
 		}
+		var rows int64
+		for _, recs := range byGroup {
+			for _, r := range recs {
+				rows += r.NumRows()
+			}
+		}
 		name := "dflow/" + f.ID + "_" + fid + ".dat"
-		if err := store.PutFile(ctx, st, pk.info.Prefix+name, path); err != nil {
+		pf := PackFile{Name: name, Format: FormatDFlow, Cut: cutOf[fid], Flow: f.ID, Rows: rows, srcs: fileSrcs[fid]}
+		pr.rankFile(&pf, nil)
+		if err := pk.put(ctx, pr, path, pf); err != nil {
 			return err
 		}
 		pk.info.DFlows = append(pk.info.DFlows, name)

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -26,6 +27,7 @@ import (
 	"github.com/mhhs-sit/datacut/internal/solver"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/universe"
+	"github.com/mhhs-sit/datacut/pipelines"
 )
 
 // Options of a run.
@@ -34,9 +36,13 @@ type Options struct {
 	Plan    *plan.Plan
 	Tool    string
 	NoPacks bool // allocation and report only
-	Log     zerolog.Logger
-	Mem     memory.Allocator
-	Step    func(step string) // progress: called as each step starts
+	// Definitions is the pipelines directory the plan came from: its EES
+	// column mapping names the columns of the packs' EES CSV (default: the
+	// built-in definitions).
+	Definitions fs.FS
+	Log         zerolog.Logger
+	Mem         memory.Allocator
+	Step        func(step string) // progress: called as each step starts
 }
 
 // Outcome of a run.
@@ -116,7 +122,15 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	t0 = time.Now()
 	if !opt.NoPacks {
 		step("building load packs")
-		if packs, err = writePacks(ctx, st, prefix, spool, res, rows, sources, opt.Mem); err != nil {
+		defs := opt.Definitions
+		if defs == nil {
+			defs = pipelines.FS
+		}
+		layouts, err := eesLayouts(defs, p)
+		if err != nil {
+			return nil, err
+		}
+		if packs, err = writePacks(ctx, st, prefix, id, spool, res, rows, sources, layouts, opt.Mem); err != nil {
 			return nil, err
 		}
 	}
