@@ -118,4 +118,3 @@ func TestDflowTextAsSystemsWriteIt(t *testing.T) {
 		}
 	}
 }
-
