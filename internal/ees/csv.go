@@ -2,7 +2,6 @@ package ees
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 )
@@ -305,11 +304,4 @@ parseField:
 		from = e
 	}
 	return c.fields, recLine, nil
-}
-
-// asCSVError unwraps a CSV error.
-func asCSVError(err error) (*csvError, bool) {
-	var ce *csvError
-	ok := errors.As(err, &ce)
-	return ce, ok
 }
