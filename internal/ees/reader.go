@@ -32,6 +32,8 @@ type Row struct {
 	Findings []dflow.Finding
 	Errors   int
 	MPAN     []byte
+	days     []int32 // per Columns: a valid date's day number, where dated
+	dated    []bool
 }
 
 // Rejected reports whether the row has errors.
@@ -220,6 +222,11 @@ func (r *Reader) Next() (*Row, error) {
 	}
 	row.Values = row.Values[:len(r.columns)]
 	clear(row.Values)
+	if cap(row.dated) < len(r.columns) {
+		row.days, row.dated = make([]int32, len(r.columns)), make([]bool, len(r.columns))
+	}
+	row.days, row.dated = row.days[:len(r.columns)], row.dated[:len(r.columns)]
+	clear(row.dated)
 	fail := func(item, rule, msg string) {
 		row.Errors++
 		if len(row.Findings) < dflow.MaxInstanceFindings {
@@ -241,6 +248,14 @@ func (r *Reader) Next() (*Row, error) {
 				fail(c.Field.Ref, dflow.RuleMandatory, c.Header+" is mandatory")
 			}
 			continue
+		}
+		if c.Field.Format.Kind == dflow.KindDate {
+			// A valid date is validated and converted at once (what
+			// CheckValue would check, and the day the table holds).
+			if d, ok := dflow.DateDays(v); ok && !c.Field.Item.MPAN && c.Field.Item.InValidSet(v) {
+				row.days[i], row.dated[i] = d, true
+				continue
+			}
 		}
 		if rule, why := dflow.CheckValue(c.Field.Item, c.Field.Format, v); rule != "" {
 			fail(c.Field.Ref, rule, fmt.Sprintf("column %s (%s) %s", c.Header, c.Field.Ref, why))

@@ -164,7 +164,8 @@ const (
 )
 
 func fakePostcode(g *gofakeit.Faker, orig []byte, keepOutward bool) string {
-	inward := fmt.Sprintf("%d%c%c", g.IntN(10), inLetters[g.IntN(len(inLetters))], inLetters[g.IntN(len(inLetters))])
+	// The digit, then the two letters, drawn in that order.
+	inward := string([]byte{byte('0' + g.IntN(10)), inLetters[g.IntN(len(inLetters))], inLetters[g.IntN(len(inLetters))]})
 	if keepOutward {
 		o := strings.ToUpper(strings.ReplaceAll(string(orig), " ", ""))
 		if len(o) >= 5 && len(o) <= 7 {
