@@ -313,6 +313,18 @@ func AppendValue(c *columns.Column, f *Field, v []byte) error {
 	return nil
 }
 
+// DateDays is the day number of a valid DATE (ccyymmdd) as a date32
+// column holds it, days since 1970-01-01; ok is false for anything else.
+// It is AppendValue's parse, for a reader that validates and converts a
+// date in one step.
+func DateDays(v []byte) (days int32, ok bool) {
+	if len(v) != 8 {
+		return 0, false
+	}
+	d, _, ok := parseDigitsTime(v)
+	return int32(d), ok
+}
+
 // parseInt reads an optionally signed decimal integer that fits int64.
 func parseInt(v []byte) (int64, bool) {
 	neg := false

@@ -23,20 +23,30 @@ func Schema(cols []Column) *arrow.Schema {
 
 // ArrowBuilder collects valid rows into Arrow records.
 type ArrowBuilder struct {
-	cols []Column
-	tb   *dflow.TableBuilder
+	cols   []Column
+	tb     *dflow.TableBuilder
+	date32 []bool // per column: a date32 column, filled from the row's day numbers
 }
 
 // NewArrowBuilder builds records of Schema(cols).
 func NewArrowBuilder(cols []Column) *ArrowBuilder {
-	return &ArrowBuilder{cols: cols, tb: dflow.NewTableBuilder(Schema(cols))}
+	b := &ArrowBuilder{cols: cols, tb: dflow.NewTableBuilder(Schema(cols)), date32: make([]bool, len(cols))}
+	for i, c := range b.tb.Columns()[dflow.LineageColumns:] {
+		b.date32[i] = c.ID() == arrow.DATE32
+	}
+	return b
 }
 
 // Append adds a valid row.
 func (b *ArrowBuilder) Append(fileID string, row *Row) error {
 	cols := b.tb.Columns()
 	dflow.AppendLineage(cols, fileID, row.Line, 0, row.Ordinal, row.MPAN)
+	dated := len(row.dated) == len(b.cols)
 	for i := range b.cols {
+		if dated && row.dated[i] && b.date32[i] {
+			cols[dflow.LineageColumns+i].Int32(row.days[i])
+			continue
+		}
 		if err := dflow.AppendValue(cols[dflow.LineageColumns+i], &b.cols[i].Field, row.Values[i]); err != nil {
 			return fmt.Errorf("line %d column %s: %w", row.Line, b.cols[i].Header, err)
 		}

@@ -1,8 +1,7 @@
 package ees
 
 import (
-	"bufio"
-	"encoding/csv"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -29,14 +28,26 @@ type Row struct {
 	Line     int      // 1-based line of the row in the file
 	Ordinal  int      // 1-based data row number
 	Values   [][]byte // normalised to DTC form (dates ccyymmdd, booleans T/F), per Columns; empty if the file has no such column
-	Raw      []string // the CSV record as read
+	Fields   [][]byte // the CSV record as read, per the file's columns
 	Findings []dflow.Finding
 	Errors   int
 	MPAN     []byte
+	days     []int32 // per Columns: a valid date's day number, where dated
+	dated    []bool
 }
 
 // Rejected reports whether the row has errors.
 func (r *Row) Rejected() bool { return r.Errors > 0 }
+
+// Strings is the CSV record as read, as strings (one allocation a value:
+// for rows set aside, not the hot path).
+func (r *Row) Strings() []string {
+	out := make([]string, len(r.Fields))
+	for i, f := range r.Fields {
+		out[i] = string(f)
+	}
+	return out
+}
 
 // MaxLine bounds one CSV line, or one record (a quoted value may span
 // lines), in bytes.
@@ -50,12 +61,12 @@ type Reader struct {
 	name    string
 	cols    *Columns
 	resolve func(ref string) *dflow.Item
-	csv     *csv.Reader
-	lim     *lineLimit
+	csv     *csvReader
 	header  []string // as read
 	columns []Column // the mapping's
 	pos     []int    // file position -> index in columns
 	row     Row
+	scratch [][]byte // per column: a value normalised
 	broken  *dflow.BrokenError
 	stats   dflow.Stats
 }
@@ -63,11 +74,7 @@ type Reader struct {
 // NewReader reads an EES CSV; resolve finds the items the columns map to.
 // Lines may end in LF, CRLF or CR alone.
 func NewReader(r io.Reader, name string, cols *Columns, resolve func(ref string) *dflow.Item) *Reader {
-	lim := &lineLimit{r: bufio.NewReaderSize(r, 64<<10), line: 1, start: 1}
-	c := csv.NewReader(lim)
-	c.FieldsPerRecord = -1
-	c.ReuseRecord = true
-	return &Reader{name: name, cols: cols, resolve: resolve, csv: c, lim: lim}
+	return &Reader{name: name, cols: cols, resolve: resolve, csv: newCSVReader(r)}
 }
 
 func (r *Reader) breakf(line int, rule, msg string) error {
@@ -78,7 +85,7 @@ func (r *Reader) breakf(line int, rule, msg string) error {
 // csvBroken breaks the file at a CSV error, at the line where the bad
 // record starts.
 func (r *Reader) csvBroken(err error, what string) error {
-	var pe *csv.ParseError
+	var pe *csvError
 	var ll *lineTooLong
 	switch {
 	case errors.As(err, &ll):
@@ -87,14 +94,12 @@ func (r *Reader) csvBroken(err error, what string) error {
 			why = " (a quoted value that is never closed?)"
 		}
 		return r.breakf(ll.start, RuleCSV, fmt.Sprintf("%s: the record starting on line %d is longer than %d bytes%s", what, ll.start, MaxLine, why))
-	case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrQuote):
-		return r.breakf(pe.StartLine, RuleCSV, fmt.Sprintf("%s: the record starting on line %d has a quoted value that is not closed, or text after its closing quote (found on line %d, byte %d)", what, pe.StartLine, pe.Line, pe.Column))
-	case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrBareQuote):
-		return r.breakf(pe.StartLine, RuleCSV, fmt.Sprintf("%s: a quote inside an unquoted value on line %d, byte %d (quote the whole value and double the quote)", what, pe.Line, pe.Column))
+	case errors.As(err, &pe) && !pe.bare:
+		return r.breakf(pe.startLine, RuleCSV, fmt.Sprintf("%s: the record starting on line %d has a quoted value that is not closed, or text after its closing quote (found on line %d, byte %d)", what, pe.startLine, pe.line, pe.column))
 	case errors.As(err, &pe):
-		return r.breakf(pe.StartLine, RuleCSV, fmt.Sprintf("%s: %s (line %d, byte %d)", what, pe.Err, pe.Line, pe.Column))
+		return r.breakf(pe.startLine, RuleCSV, fmt.Sprintf("%s: a quote inside an unquoted value on line %d, byte %d (quote the whole value and double the quote)", what, pe.line, pe.column))
 	}
-	return r.breakf(r.lim.start, RuleCSV, what+": "+err.Error())
+	return r.breakf(r.csv.recStart, RuleCSV, what+": "+err.Error())
 }
 
 // Columns reads the header row (once) and returns the table's columns:
@@ -106,14 +111,18 @@ func (r *Reader) Columns() ([]Column, error) {
 		}
 		return r.columns, nil
 	}
-	hdr, err := r.csv.Read()
+	fields, _, err := r.csv.read()
 	if err == io.EOF {
 		return nil, r.breakf(1, dflow.RuleHeaderMissing, "file is empty: an EES export starts with a header row")
 	}
 	if err != nil {
 		return nil, r.csvBroken(err, "the header row is not valid CSV")
 	}
-	r.header = slices.Clone(hdr)
+	hdr := make([]string, len(fields))
+	for i, f := range fields {
+		hdr[i] = string(f)
+	}
+	r.header = hdr
 	index := make(map[string]int, len(r.cols.Order))
 	cols := make([]Column, len(r.cols.Order))
 	for i, h := range r.cols.Order {
@@ -155,6 +164,7 @@ func (r *Reader) Columns() ([]Column, error) {
 	}
 	if len(unknown)+len(twice)+len(missing) == 0 {
 		r.columns = cols
+		r.scratch = make([][]byte, len(cols))
 		return cols, nil
 	}
 	var problems []string
@@ -196,25 +206,27 @@ func (r *Reader) Next() (*Row, error) {
 	if _, err := r.Columns(); err != nil {
 		return nil, err
 	}
-	rec, err := r.csv.Read()
+	rec, line, err := r.csv.read()
 	if err == io.EOF {
 		return nil, io.EOF
 	}
 	if err != nil {
 		return nil, r.csvBroken(err, "not valid CSV")
 	}
-	line, _ := r.csv.FieldPos(0)
 	row := &r.row
 	row.Ordinal++
-	row.Line, row.Raw = line, rec
+	row.Line, row.Fields = line, rec
 	row.Findings, row.Errors, row.MPAN = row.Findings[:0], 0, nil
 	if cap(row.Values) < len(r.columns) {
 		row.Values = make([][]byte, len(r.columns))
 	}
 	row.Values = row.Values[:len(r.columns)]
-	for i := range row.Values {
-		row.Values[i] = row.Values[i][:0]
+	clear(row.Values)
+	if cap(row.dated) < len(r.columns) {
+		row.days, row.dated = make([]int32, len(r.columns)), make([]bool, len(r.columns))
 	}
+	row.days, row.dated = row.days[:len(r.columns)], row.dated[:len(r.columns)]
+	clear(row.dated)
 	fail := func(item, rule, msg string) {
 		row.Errors++
 		if len(row.Findings) < dflow.MaxInstanceFindings {
@@ -228,7 +240,7 @@ func (r *Reader) Next() (*Row, error) {
 		c := &r.columns[i]
 		var v []byte
 		if p < len(rec) {
-			v = normalise(c.Field.Format.Kind, strings.TrimSpace(rec[p]), row.Values[i])
+			v = r.normalise(i, c.Field.Format.Kind, trimSpace(rec[p]))
 		}
 		row.Values[i] = v
 		if len(v) == 0 {
@@ -236,6 +248,14 @@ func (r *Reader) Next() (*Row, error) {
 				fail(c.Field.Ref, dflow.RuleMandatory, c.Header+" is mandatory")
 			}
 			continue
+		}
+		if c.Field.Format.Kind == dflow.KindDate {
+			// A valid date is validated and converted at once (what
+			// CheckValue would check, and the day the table holds).
+			if d, ok := dflow.DateDays(v); ok && !c.Field.Item.MPAN && c.Field.Item.InValidSet(v) {
+				row.days[i], row.dated[i] = d, true
+				continue
+			}
 		}
 		if rule, why := dflow.CheckValue(c.Field.Item, c.Field.Format, v); rule != "" {
 			fail(c.Field.Ref, rule, fmt.Sprintf("column %s (%s) %s", c.Header, c.Field.Ref, why))
@@ -256,23 +276,57 @@ func (r *Reader) Next() (*Row, error) {
 func (r *Reader) Stats() dflow.Stats { return r.stats }
 
 // normalise turns EES spellings into DTC form: dd/mm/yyyy dates into
-// ccyymmdd, true/false/Y/N into T/F. Anything else is kept for validation
-// to judge.
-func normalise(kind dflow.Kind, v string, dst []byte) []byte {
+// ccyymmdd, true/false/Y/N (any case) into T/F. Anything else is kept, as
+// it is, for validation to judge. A value changed is made in column i's
+// scratch; one kept is v itself.
+func (r *Reader) normalise(i int, kind dflow.Kind, v []byte) []byte {
 	switch kind {
 	case dflow.KindDate:
 		if len(v) == 10 && v[2] == '/' && v[5] == '/' {
-			return append(dst, v[6:10]+v[3:5]+v[0:2]...)
+			d := append(r.scratch[i][:0], v[6:10]...)
+			d = append(append(d, v[3:5]...), v[0:2]...)
+			r.scratch[i] = d
+			return d
 		}
 	case dflow.KindBoolean:
-		switch strings.ToLower(v) {
-		case "true", "t", "y", "yes":
-			return append(dst, 'T')
-		case "false", "f", "n", "no":
-			return append(dst, 'F')
+		if b := boolean(v); b != 0 {
+			r.scratch[i] = append(r.scratch[i][:0], b)
+			return r.scratch[i]
 		}
 	}
-	return append(dst, v...)
+	return v
+}
+
+// boolean is 'T' or 'F' for the spellings of true and false (ASCII case
+// folded, as strings.ToLower folds them: no other letter lowers to these),
+// else 0.
+func boolean(v []byte) byte {
+	if len(v) == 0 || len(v) > 5 {
+		return 0
+	}
+	var l [5]byte
+	for i, c := range v {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		l[i] = c
+	}
+	switch string(l[:len(v)]) {
+	case "true", "t", "y", "yes":
+		return 'T'
+	case "false", "f", "n", "no":
+		return 'F'
+	}
+	return 0
+}
+
+// trimSpace is bytes.TrimSpace with a fast path for values with no space
+// at either end.
+func trimSpace(v []byte) []byte {
+	if len(v) == 0 || v[0] > ' ' && v[0] < 0x80 && v[len(v)-1] > ' ' && v[len(v)-1] < 0x80 {
+		return v
+	}
+	return bytes.TrimSpace(v)
 }
 
 // lineTooLong is the error of a record longer than MaxLine.
@@ -283,55 +337,4 @@ type lineTooLong struct {
 
 func (e *lineTooLong) Error() string {
 	return fmt.Sprintf("the record starting on line %d is longer than %d bytes", e.start, MaxLine)
-}
-
-// lineLimit feeds the CSV reader: it turns a CR that ends a line without
-// LF into LF (files saved with classic Mac line ends), and fails once a
-// record grows past MaxLine, so neither a file without line breaks nor an
-// unclosed quote can exhaust memory. It follows quotes to know where
-// records end (a quote toggles; a doubled one toggles twice).
-type lineLimit struct {
-	r      *bufio.Reader
-	run    int  // bytes of the record so far
-	quoted bool // inside a quoted value
-	line   int  // the line being read, 1-based
-	start  int  // the line the record being read starts on
-}
-
-// special marks the bytes lineLimit looks at.
-var special = [256]bool{'"': true, '\r': true, '\n': true}
-
-func (l *lineLimit) Read(p []byte) (int, error) {
-	n, err := l.r.Read(p)
-	from := 0 // where the record being read starts in p
-	for i := 0; i < n; i++ {
-		if !special[p[i]] {
-			continue
-		}
-		switch p[i] {
-		case '"':
-			l.quoted = !l.quoted
-			continue
-		case '\r':
-			if i+1 < n {
-				if p[i+1] == '\n' {
-					continue
-				}
-			} else if next, perr := l.r.Peek(1); perr == nil && next[0] == '\n' {
-				continue
-			}
-			p[i] = '\n'
-		}
-		l.line++
-		if !l.quoted {
-			if l.run+i-from > MaxLine {
-				return 0, &lineTooLong{start: l.start, quoted: l.quoted}
-			}
-			l.run, l.start, from = 0, l.line, i+1
-		}
-	}
-	if l.run += n - from; l.run > MaxLine {
-		return 0, &lineTooLong{start: l.start, quoted: l.quoted}
-	}
-	return n, err
 }

@@ -155,15 +155,19 @@ func TestArrowTable(t *testing.T) {
 }
 
 // FuzzReader: no input makes the reader panic or stop making progress,
-// findings are bounded, and no error or finding quotes an input cell (of
+// findings are bounded, no error or finding quotes an input cell (of
 // more than 3 characters, other than a column name or words the messages
-// use themselves).
+// use themselves), and its CSV reader reads every record, line and error
+// as encoding/csv did.
 func FuzzReader(f *testing.F) {
 	f.Add([]byte(sample))
 	f.Add([]byte("mpan-core\n\"\n"))
 	cols, res := columns(f)
 	vocab := messageVocabulary(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if got, want := ees.CSVRecords(string(data)), ees.ReferenceCSVRecords(string(data)); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("CSV read as\n%q, encoding/csv read\n%q", got, want)
+		}
 		r := ees.NewReader(bytes.NewReader(data), "f.csv", cols, res)
 		cells := inputCells(data, cols, vocab)
 		said := func(msg string) {

@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/brianvoe/gofakeit/v7"
@@ -47,7 +49,12 @@ var fakeSpec = &methodSpec{
 		return "", ""
 	},
 	build: func(d *Domain, key []byte) (method, error) {
-		return &fakeMethod{key: key, kind: d.Fake, keepOutwardCode: d.KeepOutwardCode}, nil
+		f := &fakeMethod{key: key, kind: d.Fake, keepOutwardCode: d.KeepOutwardCode}
+		f.pool.New = func() any {
+			pcg := rand.NewPCG(0, 0)
+			return &fakeState{h: hmac.New(sha256.New, f.key), pcg: pcg, g: gofakeit.NewFaker(pcg, false)}
+		}
+		return f, nil
 	},
 }
 
@@ -57,21 +64,65 @@ type fakeMethod struct {
 	key             []byte
 	kind            string
 	keepOutwardCode bool
+	pool            sync.Pool // of *fakeState: masking goes on in several goroutines at once
+}
+
+// fakeState is what faking one value takes, kept from value to value: the
+// keyed hash (reset, not made anew), its sum, the normalised value and a
+// faker over a PCG seeded afresh for each value.
+type fakeState struct {
+	h    hash.Hash
+	sum  []byte
+	norm []byte
+	pcg  *rand.PCG
+	g    *gofakeit.Faker
 }
 
 // normalise trims, collapses white space and folds case, so "  Flat 1 " and
 // "FLAT  1" mask alike.
 func normalise(v []byte) string { return strings.ToUpper(strings.Join(strings.Fields(string(v)), " ")) }
 
-func (f *fakeMethod) faker(v []byte) *gofakeit.Faker {
-	h := hmac.New(sha256.New, f.key)
-	h.Write([]byte(normalise(v)))
-	s := h.Sum(nil)
-	return gofakeit.NewFaker(rand.NewPCG(binary.BigEndian.Uint64(s), binary.BigEndian.Uint64(s[8:])), false)
+// normaliseASCII is normalise for a value of ASCII bytes only (else it
+// returns false): the same bytes, without making strings.
+func normaliseASCII(v, dst []byte) ([]byte, bool) {
+	space := false
+	for _, c := range v {
+		switch {
+		case c >= 0x80:
+			return dst, false
+		case c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r':
+			space = true
+			continue
+		case 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		}
+		if space && len(dst) > 0 {
+			dst = append(dst, ' ')
+		}
+		space = false
+		dst = append(dst, c)
+	}
+	return dst, true
+}
+
+// faker is a faker seeded by HMAC(key, normalised v), from st.
+func (f *fakeMethod) faker(st *fakeState, v []byte) *gofakeit.Faker {
+	var ok bool
+	if st.norm, ok = normaliseASCII(v, st.norm[:0]); !ok {
+		st.norm = append(st.norm[:0], normalise(v)...)
+	}
+	st.h.Reset()
+	st.h.Write(st.norm)
+	s := st.h.Sum(st.sum[:0])
+	st.sum = s
+	st.pcg.Seed(binary.BigEndian.Uint64(s), binary.BigEndian.Uint64(s[8:]))
+	return st.g
 }
 
 func (f *fakeMethod) mask(v []byte, width int) ([]byte, error) {
-	g := f.faker(v)
+	st := f.pool.Get().(*fakeState)
+	defer f.pool.Put(st)
+	g := f.faker(st, v)
 	var s string
 	switch f.kind {
 	case "name":
@@ -113,7 +164,8 @@ const (
 )
 
 func fakePostcode(g *gofakeit.Faker, orig []byte, keepOutward bool) string {
-	inward := fmt.Sprintf("%d%c%c", g.IntN(10), inLetters[g.IntN(len(inLetters))], inLetters[g.IntN(len(inLetters))])
+	// The digit, then the two letters, drawn in that order.
+	inward := string([]byte{byte('0' + g.IntN(10)), inLetters[g.IntN(len(inLetters))], inLetters[g.IntN(len(inLetters))]})
 	if keepOutward {
 		o := strings.ToUpper(strings.ReplaceAll(string(orig), " ", ""))
 		if len(o) >= 5 && len(o) <= 7 {

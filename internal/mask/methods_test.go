@@ -2,10 +2,17 @@ package mask
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/brianvoe/gofakeit/v7"
 )
 
 // TestEveryMethodIsComplete: each listed method carries what the rules,
@@ -180,5 +187,44 @@ func TestAMethodIsOneUnit(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "| [`reverse`](#reverse) | the value backwards | `alphabet` | no | this test |") || !strings.Contains(b.String(), "## `reverse`") {
 		t.Errorf("the reference does not describe the new method")
+	}
+}
+
+// FuzzNormaliseASCII: the fake method's ASCII fast path normalises as
+// normalise does, and the pooled HMAC and faker fake as a new one would.
+func FuzzNormaliseASCII(f *testing.F) {
+	for _, s := range []string{"", " ", "  Flat 1 ", "FLAT  1", "a\tb\r\nc\v\fd", "x\u00a0y", "élan", "\xff", "Ab1-2 z"} {
+		f.Add([]byte(s))
+	}
+	key := []byte("0123456789abcdef0123456789abcdef")
+	fm := fakeSpec.build
+	f.Fuzz(func(t *testing.T, v []byte) {
+		if got, ok := normaliseASCII(v, nil); ok && string(got) != normalise(v) {
+			t.Fatalf("%q: %q, normalise %q", v, got, normalise(v))
+		}
+		m, _ := fm(&Domain{Fake: "address_line"}, key)
+		m.(*fakeMethod).mask([]byte("another value"), 0) // the pooled state used before
+		out, _ := m.(*fakeMethod).mask(v, 0)
+		h := hmac.New(sha256.New, key)
+		h.Write([]byte(normalise(v)))
+		s := h.Sum(nil)
+		g := gofakeit.NewFaker(rand.NewPCG(binary.BigEndian.Uint64(s), binary.BigEndian.Uint64(s[8:])), false)
+		if want := g.Street(); string(out) != want {
+			t.Fatalf("%q: %q, a new faker %q", v, out, want)
+		}
+	})
+}
+
+// TestFakePostcodeInward: the inward code is the digit and two letters the
+// faker draws, in that order (as fmt made it before).
+func TestFakePostcodeInward(t *testing.T) {
+	for seed := uint64(0); seed < 200; seed++ {
+		g := gofakeit.NewFaker(rand.NewPCG(seed, seed), false)
+		h := gofakeit.NewFaker(rand.NewPCG(seed, seed), false)
+		got := fakePostcode(g, []byte("SW1A 1AA"), seed%2 == 0)
+		inward := fmt.Sprintf("%d%c%c", h.IntN(10), inLetters[h.IntN(len(inLetters))], inLetters[h.IntN(len(inLetters))])
+		if !strings.HasSuffix(got, " "+inward) {
+			t.Fatalf("seed %d: %q, want inward %q", seed, got, inward)
+		}
 	}
 }

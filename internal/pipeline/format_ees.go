@@ -1,10 +1,10 @@
 package pipeline
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"io/fs"
-	"strings"
 
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/defs"
@@ -81,7 +81,7 @@ func (e *eesInput) read(c *cutBuild, in store.Info, src io.Reader) (cut.Input, *
 			return broken(err)
 		}
 		if !c.tally(&info, in, row.Rejected(), row.Ordinal, row.Line, row.Findings) {
-			if err := c.rejectedRow(in, rd.Header(), row.Raw); err != nil {
+			if err := c.rejectedRow(in, rd.Header(), row.Strings()); err != nil {
 				return info, nil, err
 			}
 			continue
@@ -126,8 +126,8 @@ func (e *eesInput) verify(v *verifier, key string, src io.Reader) error {
 		}
 		if v.collect != nil { // as it came, too: values are normalised (dates, booleans) before they are checked
 			for j := range cols {
-				if p := cols[j].Pos - 1; p >= 0 && p < len(row.Raw) {
-					v.check(cols[j].Field.Ref, []byte(strings.TrimSpace(row.Raw[p])), nil, 0, 0)
+				if p := cols[j].Pos - 1; p >= 0 && p < len(row.Fields) {
+					v.check(cols[j].Field.Ref, bytes.TrimSpace(row.Fields[p]), nil, 0, 0)
 				}
 			}
 		}
