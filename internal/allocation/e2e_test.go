@@ -3,12 +3,15 @@ package allocation
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -263,6 +266,7 @@ func TestEndToEnd(t *testing.T) {
 	if _, filled := rep.Totals(); third.Report.PreviousRun != oc.RunID || kept != filled {
 		t.Fatalf("re-run kept %d of %d earlier units (previous run %q)", kept, filled, third.Report.PreviousRun)
 	}
+	checkDeltas(t, st, oc, third)
 	checkHTML(t, filepath.Join(run, "report.html"), rep)
 	checkPins(t, ctx, st, p, rep)
 }
@@ -569,4 +573,63 @@ func mustRead(t *testing.T, st store.Store, key string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// checkDeltas: each pack of the later run has a delta.json whose added and
+// removed MPANs are exactly the difference of the participant's MPANs in
+// the two runs (their packs' mpans.csv), and the report counts them.
+func checkDeltas(t *testing.T, st store.Store, before, after *Outcome) {
+	t.Helper()
+	mpans := func(prefix string) map[string]bool {
+		out := map[string]bool{}
+		b, err := store.ReadAll(context.Background(), st, prefix+PackMPANsFile)
+		if store.IsNotFound(err) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if i > 0 {
+				m, _, _ := strings.Cut(line, ",")
+				out[m] = true
+			}
+		}
+		return out
+	}
+	changed := 0
+	for _, e := range after.Report.Environments {
+		for _, p := range e.Participants {
+			if p.Pack == "" {
+				continue
+			}
+			var d PackDelta
+			if err := json.Unmarshal(mustRead(t, st, p.Pack+PackDeltaFile), &d); err != nil {
+				t.Fatal(err)
+			}
+			old := mpans(cut.PackPrefix(before.Prefix, e.Name, p.Role, p.MPID))
+			now := mpans(p.Pack)
+			var added, removed []string
+			for m := range now {
+				if !old[m] {
+					added = append(added, m)
+				}
+			}
+			for m := range old {
+				if !now[m] {
+					removed = append(removed, m)
+				}
+			}
+			sort.Strings(added)
+			sort.Strings(removed)
+			if d.PreviousRun != before.RunID || !slices.Equal(d.Added, added) || !slices.Equal(d.Removed, removed) ||
+				d.Kept != len(now)-len(added) || p.Added != len(added) || p.Removed != len(removed) {
+				t.Errorf("%s %s-%s: delta %+v (report %d/%d), want added %v removed %v", e.Name, p.Role, p.MPID, d, p.Added, p.Removed, added, removed)
+			}
+			changed += len(added) + len(removed)
+		}
+	}
+	if changed == 0 {
+		t.Error("the plan's change changed no participant's MPANs: the deltas show nothing")
+	}
 }

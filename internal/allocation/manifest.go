@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -28,6 +29,9 @@ const (
 	PackManifestFile = "pack.json"
 	// PackMPANsFile lists the MPANs given to the participant.
 	PackMPANsFile = "mpans.csv"
+	// PackDeltaFile says what changed since the plan's run before: the
+	// MPANs added and removed (in packs of a run that had one).
+	PackDeltaFile = "delta.json"
 	// PackSchema names and versions pack.json's layout.
 	PackSchema = "datacut.pack/v1"
 )
@@ -38,6 +42,7 @@ const (
 	FormatDFlow   = "dflow"
 	FormatEESCSV  = "ees-csv"
 	FormatCSV     = "csv"
+	FormatJSON    = "json"
 )
 
 // PackManifest is a pack's pack.json: what a test lead checks a delivery
@@ -84,6 +89,7 @@ type packRun struct {
 	st       store.Store
 	plan     *plan.Plan
 	runID    string
+	previous string // the plan's run before this one, "" for none
 	sources  []universe.Source
 	rows     []Row
 	partners map[string][]string // unit → its MPANs, for linked units
@@ -105,8 +111,8 @@ type packRun struct {
 // (parents before children).
 var loadRank = map[string]int{"links": 0, "attributes": 1, "mtd": 2, "customer": 3, "": 4}
 
-func newPackRun(st store.Store, p *plan.Plan, runID string, sources []universe.Source, rows []Row, ees map[string]*eesLayout) *packRun {
-	pr := &packRun{st: st, plan: p, runID: runID, sources: sources, rows: rows, partners: map[string][]string{},
+func newPackRun(st store.Store, p *plan.Plan, runID, previous string, sources []universe.Source, rows []Row, ees map[string]*eesLayout) *packRun {
+	pr := &packRun{st: st, plan: p, runID: runID, previous: previous, sources: sources, rows: rows, partners: map[string][]string{},
 		cutRank: map[string]int{}, flowRank: map[string]int{}, ees: ees}
 	for i := range rows {
 		if rows[i].Linked {
@@ -228,7 +234,7 @@ func (pk *pack) writeManifest(ctx context.Context, pr *packRun) error {
 	all := map[int]bool{}
 	for i := range m.Files {
 		f := &m.Files[i]
-		if f.Format != FormatCSV {
+		if f.Format != FormatCSV && f.Format != FormatJSON { // check lists, not loaded
 			m.LoadOrder = append(m.LoadOrder, f.Name)
 		}
 		for _, s := range sortedInts(f.srcs) {
@@ -257,4 +263,70 @@ func sortedInts(m map[int]bool) []int {
 	}
 	sort.Ints(out)
 	return out
+}
+
+// DeltaSchema names and versions delta.json's layout.
+const DeltaSchema = "datacut.delta/v1"
+
+// PackDelta is a pack's delta.json: what the participant changes in its
+// test systems since the plan's run before (its pack's mpans.csv then):
+// the MPANs to add and to remove, masked as in the packs.
+type PackDelta struct {
+	Schema      string   `json:"schema"`
+	PreviousRun string   `json:"previousRun"`
+	Added       []string `json:"added"`
+	Removed     []string `json:"removed"`
+	Kept        int      `json:"kept"`
+}
+
+// writeDelta writes delta.json against the same participant's pack of the
+// run before, if the plan had one (a pack it did not have: every MPAN is
+// added).
+func (pk *pack) writeDelta(ctx context.Context, pr *packRun, spool string) error {
+	if pr.previous == "" {
+		return nil
+	}
+	before := map[string]bool{}
+	old := cut.PackPrefix(cut.RunPrefix(pr.plan.Name, pr.previous), pk.info.Env, pk.info.Role, pk.info.MPID) + PackMPANsFile
+	b, err := store.ReadAll(ctx, pr.st, old)
+	switch {
+	case err == nil:
+		recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+		if err != nil {
+			return fmt.Errorf("%s: %w", old, err)
+		}
+		for _, r := range recs[min(1, len(recs)):] { // after the header
+			before[r[0]] = true
+		}
+	case !store.IsNotFound(err):
+		return err
+	}
+	d := PackDelta{Schema: DeltaSchema, PreviousRun: pr.previous, Added: []string{}, Removed: []string{}}
+	now := map[string]bool{}
+	for _, i := range pk.given {
+		m := pr.rows[i].MPAN
+		now[m] = true
+		if before[m] {
+			d.Kept++
+		} else {
+			d.Added = append(d.Added, m)
+		}
+	}
+	for m := range before {
+		if !now[m] {
+			d.Removed = append(d.Removed, m)
+		}
+	}
+	sort.Strings(d.Added)
+	sort.Strings(d.Removed)
+	pk.info.Added, pk.info.Removed = len(d.Added), len(d.Removed)
+	js, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(spool, PackDeltaFile)
+	if err := os.WriteFile(path, append(js, '\n'), 0o600); err != nil {
+		return err
+	}
+	return pk.put(ctx, pr, path, PackFile{Name: PackDeltaFile, Format: FormatJSON, Rows: int64(len(d.Added) + len(d.Removed))})
 }

@@ -36,6 +36,10 @@ type PackInfo struct {
 	MPANs  int              `json:"mpans"`
 	Rows   map[string]int64 `json:"rowsByTable"`
 	DFlows []string         `json:"dflows"`
+	// Added and Removed count the MPANs its delta.json lists (none
+	// without a run before).
+	Added   int `json:"addedSincePreviousRun"`
+	Removed int `json:"removedSincePreviousRun"`
 }
 
 // pack collects one participant's rows, table by table.
@@ -68,9 +72,9 @@ var rewriteDIPs = map[string]string{"EES.supplier-dip": "supplier", "EES.data-se
 // Parquet tables and as D-flow files re-headed as test data from the SI.
 // Each source table is read once, row group by row group, whatever the
 // number of packs; a pack holds only its own rows.
-func writePacks(ctx context.Context, st store.Store, prefix, runID, spool string, res *solver.Result, rows []Row, sources []universe.Source, ees map[string]*eesLayout, mem memory.Allocator) ([]PackInfo, error) {
+func writePacks(ctx context.Context, st store.Store, prefix, runID, previous, spool string, res *solver.Result, rows []Row, sources []universe.Source, ees map[string]*eesLayout, mem memory.Allocator) ([]PackInfo, error) {
 	p := res.Plan
-	pr := newPackRun(st, p, runID, sources, rows, ees)
+	pr := newPackRun(st, p, runID, previous, sources, rows, ees)
 	var packs []*pack
 	index := map[string]int{} // env/role/mpid → pack
 	for _, e := range p.Environments {
@@ -444,6 +448,9 @@ func rewrite(rec arrow.Record, env string, byCore map[string]*Row) arrow.Record 
 // pack.json, last.
 func (pk *pack) write(ctx context.Context, pr *packRun, spool string) error {
 	if err := pk.writeMPANs(ctx, pr, spool); err != nil {
+		return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
+	}
+	if err := pk.writeDelta(ctx, pr, spool); err != nil {
 		return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
 	}
 	names := make([]string, 0, len(pk.tables))

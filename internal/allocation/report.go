@@ -86,6 +86,10 @@ type ParticipantReport struct {
 	// WithoutData are those of its MPANs its pack holds no data of.
 	WithoutData int    `json:"mpansWithoutData"`
 	Pack        string `json:"pack,omitempty"`
+	// Added and Removed are the MPANs its pack's delta.json lists: what
+	// changed since the plan's run before.
+	Added   int `json:"addedSincePreviousRun"`
+	Removed int `json:"removedSincePreviousRun"`
 }
 
 // Timings of the run.
@@ -104,9 +108,9 @@ func buildReport(res *solver.Result, rows []Row, sources []universe.Source, id, 
 	for _, s := range sources {
 		r.Sources = append(r.Sources, SourceRef{SourceRef: cut.SourceRef{Cut: s.Cut, MPID: s.MPID, CutID: s.CutID, Version: s.Version}, AsAt: s.AsAt, Pinned: s.Pinned})
 	}
-	packOf := map[string]string{}
+	packOf := map[string]PackInfo{}
 	for _, pk := range packs {
-		packOf[pk.Env+"/"+pk.Role+"/"+pk.MPID] = pk.Prefix
+		packOf[pk.Env+"/"+pk.Role+"/"+pk.MPID] = pk
 	}
 	roleData := RoleData(p, res.Universe)
 	for _, e := range p.Environments {
@@ -126,7 +130,8 @@ func buildReport(res *solver.Result, rows []Row, sources []universe.Source, id, 
 		for _, role := range plan.Roles {
 			for _, m := range e.Participants[role] {
 				k := role + "/" + m
-				parts[k] = &ParticipantReport{Role: role, MPID: m, Pack: packOf[e.Name+"/"+k]}
+				pk := packOf[e.Name+"/"+k]
+				parts[k] = &ParticipantReport{Role: role, MPID: m, Pack: pk.Prefix, Added: pk.Added, Removed: pk.Removed}
 				order = append(order, k)
 			}
 		}

@@ -130,7 +130,7 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 		if err != nil {
 			return nil, err
 		}
-		if packs, err = writePacks(ctx, st, prefix, id, spool, res, rows, sources, layouts, opt.Mem); err != nil {
+		if packs, err = writePacks(ctx, st, prefix, id, previous, spool, res, rows, sources, layouts, opt.Mem); err != nil {
 			return nil, err
 		}
 	}
