@@ -3,6 +3,8 @@ package allocation
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -631,5 +633,80 @@ func checkDeltas(t *testing.T, st store.Store, before, after *Outcome) {
 	}
 	if changed == 0 {
 		t.Error("the plan's change changed no participant's MPANs: the deltas show nothing")
+	}
+}
+
+// A refreshed cut gives deltas: BRGT sends a new EES extract without a
+// third of its MPANs, the plan is run again, and every pack's delta.json
+// is the difference of the two runs; BRGT's packs lose MPANs.
+func TestRefreshGivesDeltas(t *testing.T) {
+	st, _ := publishedMarket(t)
+	ctx := context.Background()
+	p := builtInPlan(t, "sit")
+	first, err := Run(ctx, Options{Store: st, Plan: p, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same market again, for BRGT's raw EES file (a run removes raw files).
+	again, err := local.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synth.Generate(ctx, again, synth.Options{MPANs: 4000, Seed: 5, ChunkMPANs: 2000}); err != nil {
+		t.Fatal(err)
+	}
+	var raw []byte
+	err = again.List(ctx, cut.InboxDir("BRGT", "ees"), func(i store.Info) error {
+		if strings.HasSuffix(i.Key, ".csv") && raw == nil {
+			raw, err = store.ReadAll(ctx, again, i.Key)
+		}
+		return err
+	})
+	if err != nil || raw == nil {
+		t.Fatalf("BRGT's EES file: %v", err)
+	}
+	lines := strings.SplitAfter(string(raw), "\n")
+	var kept strings.Builder
+	for i, l := range lines {
+		if i == 0 || i%3 != 0 { // the header, and two rows of three
+			kept.WriteString(l)
+		}
+	}
+	b := []byte(kept.String())
+	sum := sha256.Sum256(b)
+	s := &cut.Submission{Schema: cut.SubmissionSchema, MPID: "BRGT", Cut: "ees", AsAt: "2026-11-20", Kind: cut.KindFull,
+		Files: []cut.SubmittedFile{{Name: "EES_0001.csv", Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])}}}
+	if err := st.Put(ctx, cut.SubmissionDir("BRGT", "ees", "refresh")+"EES_0001.csv", bytes.NewReader(b), int64(len(b))); err != nil {
+		t.Fatal(err)
+	}
+	if err := cut.WriteSubmission(ctx, st, "refresh", s); err != nil {
+		t.Fatal(err)
+	}
+	set, err := pipeline.Load(pipelines.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := mask.ParseKey("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
+	if sum, err := pipeline.Run(ctx, pipeline.Options{Store: st, Pipelines: set, Key: key, Log: zerolog.Nop()}); err != nil || sum.Count(pipeline.StatusPublished) != 1 {
+		t.Fatalf("the refresh: %v %+v", err, sum)
+	}
+	second, err := Run(ctx, Options{Store: st, Plan: p, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Existing || second.Report.PreviousRun != first.RunID {
+		t.Fatalf("the run after the refresh: existing %v, previous run %q", second.Existing, second.Report.PreviousRun)
+	}
+	checkDeltas(t, st, first, second)
+	removed := 0
+	for _, e := range second.Report.Environments {
+		for _, pr := range e.Participants {
+			if pr.MPID == "BRGT" {
+				removed += pr.Removed
+			}
+		}
+	}
+	if removed == 0 {
+		t.Error("BRGT's refresh dropped a third of its MPANs, and its packs lost none")
 	}
 }
