@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -59,34 +58,26 @@ func (pk *pack) writeEES(ctx context.Context, pr *packRun, spool string, f PackF
 		}
 	}
 	path := filepath.Join(spool, "pack.csv")
-	fh, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := csv.NewWriter(fh)
-	_ = w.Write(lay.headers)
-	line := make([]string, len(lay.headers))
-	var buf []byte
 	var rows int64
-	for _, r := range recs {
-		for i := 0; i < int(r.NumRows()); i++ {
-			for j, c := range at {
-				line[j] = ""
-				if c < 0 {
-					continue
+	err := writeCSV(path, func(w *csv.Writer) {
+		_ = w.Write(lay.headers)
+		line := make([]string, len(lay.headers))
+		var buf []byte
+		for _, r := range recs {
+			for i := 0; i < int(r.NumRows()); i++ {
+				for j, c := range at {
+					line[j] = ""
+					if c < 0 {
+						continue
+					}
+					buf = eesText(buf[:0], r.Column(c), i)
+					line[j] = string(buf)
 				}
-				buf = eesText(buf[:0], r.Column(c), i)
-				line[j] = string(buf)
+				_ = w.Write(line)
+				rows++
 			}
-			_ = w.Write(line)
-			rows++
 		}
-	}
-	w.Flush()
-	err = w.Error()
-	if cerr := fh.Close(); err == nil {
-		err = cerr
-	}
+	})
 	if err != nil {
 		return err
 	}

@@ -187,32 +187,41 @@ func hashFile(path string) (string, int64, error) {
 // the MPAN's real appointee (re-appointment).
 func (pk *pack) writeMPANs(ctx context.Context, pr *packRun, spool string) error {
 	path := filepath.Join(spool, PackMPANsFile)
+	err := writeCSV(path, func(w *csv.Writer) {
+		_ = w.Write([]string{"mpan_core", "unit_id", "linked_mpan", "demand", "reappointed"})
+		for _, i := range pk.given {
+			r := &pr.rows[i]
+			var partners []string
+			for _, m := range pr.partners[r.Unit] {
+				if m != r.MPAN {
+					partners = append(partners, m)
+				}
+			}
+			_ = w.Write([]string{r.MPAN, r.Unit, strings.Join(partners, ";"), r.Demand,
+				strconv.FormatBool(r.Appointed[pk.info.Role] != r.Real[pk.info.Role])})
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return pk.put(ctx, pr, path, PackFile{Name: PackMPANsFile, Format: FormatCSV, Rows: int64(len(pk.given))})
+}
+
+// writeCSV writes a spool file through a CSV writer: the first error of
+// creating, writing, flushing or closing it.
+func writeCSV(path string, fill func(w *csv.Writer)) error {
 	fh, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w := csv.NewWriter(fh)
-	_ = w.Write([]string{"mpan_core", "unit_id", "linked_mpan", "demand", "reappointed"})
-	for _, i := range pk.given {
-		r := &pr.rows[i]
-		var partners []string
-		for _, m := range pr.partners[r.Unit] {
-			if m != r.MPAN {
-				partners = append(partners, m)
-			}
-		}
-		_ = w.Write([]string{r.MPAN, r.Unit, strings.Join(partners, ";"), r.Demand,
-			strconv.FormatBool(r.Appointed[pk.info.Role] != r.Real[pk.info.Role])})
-	}
+	fill(w)
 	w.Flush()
 	err = w.Error()
 	if cerr := fh.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return err
-	}
-	return pk.put(ctx, pr, path, PackFile{Name: PackMPANsFile, Format: FormatCSV, Rows: int64(len(pk.given))})
+	return err
 }
 
 // writeManifest writes pack.json, once every other file of the pack is
