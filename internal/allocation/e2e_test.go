@@ -50,15 +50,23 @@ func publishedMarket(t *testing.T) (*local.Store, string) {
 	if _, err := synth.Generate(ctx, st, synth.Options{MPANs: 4000, Seed: 5, ChunkMPANs: 2000}); err != nil {
 		t.Fatal(err)
 	}
+	publish(t, st)
+	return st, dir
+}
+
+// publish runs the pipelines on the store's inbox.
+func publish(t *testing.T, st store.Store) *pipeline.Summary {
+	t.Helper()
 	set, err := pipeline.Load(pipelines.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
 	key, _ := mask.ParseKey("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
-	if _, err := pipeline.Run(ctx, pipeline.Options{Store: st, Pipelines: set, Key: key, Log: zerolog.Nop()}); err != nil {
+	sum, err := pipeline.Run(context.Background(), pipeline.Options{Store: st, Pipelines: set, Key: key, Log: zerolog.Nop()})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return st, dir
+	return sum
 }
 
 func builtInPlan(t *testing.T, name string) *plan.Plan {
@@ -682,13 +690,8 @@ func TestRefreshGivesDeltas(t *testing.T) {
 	if err := cut.WriteSubmission(ctx, st, "refresh", s); err != nil {
 		t.Fatal(err)
 	}
-	set, err := pipeline.Load(pipelines.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _ := mask.ParseKey("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
-	if sum, err := pipeline.Run(ctx, pipeline.Options{Store: st, Pipelines: set, Key: key, Log: zerolog.Nop()}); err != nil || sum.Count(pipeline.StatusPublished) != 1 {
-		t.Fatalf("the refresh: %v %+v", err, sum)
+	if sum := publish(t, st); sum.Count(pipeline.StatusPublished) != 1 {
+		t.Fatalf("the refresh: %+v", sum)
 	}
 	second, err := Run(ctx, Options{Store: st, Plan: p, Log: zerolog.Nop()})
 	if err != nil {
