@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -88,7 +89,7 @@ func runRelease(ctx context.Context, o *ledgerOptions, out io.Writer) error {
 	}
 	run, err := allocation.Release(ctx, st, name, cli.ToolVersion("allocate"))
 	if err != nil {
-		return cli.Usage("%v", err)
+		return ledgerErr(err)
 	}
 	fmt.Fprintf(out, "released the units of plan %s's run %s: other plans may take them\n  to hold them again: allocate rollback --plan %s --to %s\n", name, run, name, run)
 	return nil
@@ -107,8 +108,18 @@ func runRollback(ctx context.Context, o *ledgerOptions, out io.Writer) error {
 		return err
 	}
 	if err := allocation.Rollback(ctx, st, name, o.to, cli.ToolVersion("allocate")); err != nil {
-		return cli.Usage("%v", err)
+		return ledgerErr(err)
 	}
 	fmt.Fprintf(out, "plan %s's latest run is %s again: its units are held for the plan\n", name, o.to)
 	return nil
+}
+
+// ledgerErr is exit 2 for a request that cannot be done as asked, else the
+// store's failure (exit 3).
+func ledgerErr(err error) error {
+	var re *allocation.LedgerRequestError
+	if errors.As(err, &re) {
+		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
+	}
+	return err
 }

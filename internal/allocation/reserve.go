@@ -57,6 +57,12 @@ func heldBy(ctx context.Context, st store.Store, others []otherRun, mem memory.A
 	return held, nil
 }
 
+// LedgerRequestError is a release or rollback that cannot be done as
+// asked (nothing held, no such run), as against a store that failed.
+type LedgerRequestError struct{ msg string }
+
+func (e *LedgerRequestError) Error() string { return e.msg }
+
 // Release frees every unit the plan's latest run holds: its ledger names
 // no run, so other plans may take them and its next run starts afresh.
 // The runs themselves stay. It is audited.
@@ -65,7 +71,7 @@ func Release(ctx context.Context, st store.Store, planName, tool string) (previo
 		return "", err
 	}
 	if previous == "" {
-		return "", fmt.Errorf("plan %s holds no units in %s (never allocated, or released already)", planName, st)
+		return "", &LedgerRequestError{fmt.Sprintf("plan %s holds no units in %s (never allocated, or released already)", planName, st)}
 	}
 	return previous, moveLedger(ctx, st, planName, "", tool, audit.ActionRelease, "released the units of run "+previous)
 }
@@ -74,9 +80,11 @@ func Release(ctx context.Context, st store.Store, planName, tool string) (previo
 // ledger holds that run's units again and the next run keeps them. It is
 // audited.
 func Rollback(ctx context.Context, st store.Store, planName, runID, tool string) error {
-	if _, err := readReport(ctx, st, cut.RunPrefix(planName, runID)); err != nil {
-		return fmt.Errorf("no complete run %s of plan %s in %s (allocate report lists the latest; runs are folders under %s): %w",
-			runID, planName, st, cut.PlanRoot(planName), err)
+	if _, err := readReport(ctx, st, cut.RunPrefix(planName, runID)); store.IsNotFound(err) {
+		return &LedgerRequestError{fmt.Sprintf("no complete run %s of plan %s in %s (allocate report lists the latest; runs are folders under %s)",
+			runID, planName, st, cut.PlanRoot(planName))}
+	} else if err != nil {
+		return err
 	}
 	current, err := cut.ReadLedger(ctx, st, planName)
 	if err != nil {
