@@ -44,26 +44,35 @@ func eesLayouts(defs fs.FS, p *plan.Plan) (map[string]*eesLayout, error) {
 // order (a column the table lacks is empty), dates dd/mm/yyyy and
 // booleans true/false as the export writes them, so the file reads back
 // through the EES reader (datacut validate --format ees) to the same rows.
-func (pk *pack) writeEES(ctx context.Context, pr *packRun, spool string, f PackFile, recs []arrow.Record) error {
+func (pk *pack) writeEES(ctx context.Context, pr *packRun, spool string, f PackFile, src *spoolReader) error {
+	defer src.close()
 	lay := pr.ees[f.Cut]
 	if lay == nil {
 		return nil // not an EES cut type of the plan's sources
 	}
-	schema := recs[0].Schema()
-	at := make([]int, len(lay.headers)) // header → column, -1 if none
-	for i, h := range lay.headers {
-		at[i] = -1
-		if idx := schema.FieldIndices(dflow.ColumnName(h)); len(idx) == 1 {
-			at[i] = idx[0]
-		}
-	}
+	var at []int // header → column, -1 if none
 	path := filepath.Join(spool, "pack.csv")
 	var rows int64
+	var rerr error
 	err := writeCSV(path, func(w *csv.Writer) {
 		_ = w.Write(lay.headers)
 		line := make([]string, len(lay.headers))
 		var buf []byte
-		for _, r := range recs {
+		for {
+			r, err := src.next()
+			if err != nil || r == nil {
+				rerr = err
+				return
+			}
+			if at == nil {
+				at = make([]int, len(lay.headers))
+				for i, h := range lay.headers {
+					at[i] = -1
+					if idx := r.Schema().FieldIndices(dflow.ColumnName(h)); len(idx) == 1 {
+						at[i] = idx[0]
+					}
+				}
+			}
 			for i := 0; i < int(r.NumRows()); i++ {
 				for j, c := range at {
 					line[j] = ""
@@ -76,8 +85,12 @@ func (pk *pack) writeEES(ctx context.Context, pr *packRun, spool string, f PackF
 				_ = w.Write(line)
 				rows++
 			}
+			r.Release()
 		}
 	})
+	if err == nil {
+		err = rerr
+	}
 	if err != nil {
 		return err
 	}

@@ -8,8 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -42,17 +42,17 @@ type PackInfo struct {
 	Removed int `json:"removedSincePreviousRun"`
 }
 
-// pack collects one participant's rows, table by table.
+// pack is one participant's load pack being built: its rows are spooled
+// table by table as the sources are read, then written out.
 type pack struct {
-	info   PackInfo
-	tables map[string][]arrow.Record // cut/table → records
-	srcs   map[string][]int          // cut/table → the source (index) of each of its records
-	// parents: cut → "file/line" of the records its rows hang under, so
-	// the context records (a D0204 instruction, say) above them come too.
-	// Filled per source (see writePacks).
-	parents map[string]map[string]bool
-	given   []int      // the run's rows given to the participant, in order
-	files   []PackFile // stored so far, for pack.json
+	info  PackInfo
+	index int        // its number among the run's packs
+	dir   string     // its spool
+	given []int      // the run's rows given to the participant, in order
+	files []PackFile // stored so far, for pack.json
+	// tables: cut/table → the sources holding its rows, in source order
+	// (their spool files are spoolPath(run spool, pack, source, table)).
+	tables map[string][]int
 }
 
 // rewriteRoles are the data items that name an appointee, by role: a
@@ -71,7 +71,9 @@ var rewriteDIPs = map[string]string{"EES.supplier-dip": "supplier", "EES.data-se
 // plan says its role loads, for the MPANs it loads in the environment, as
 // Parquet tables and as D-flow files re-headed as test data from the SI.
 // Each source table is read once, row group by row group, whatever the
-// number of packs; a pack holds only its own rows.
+// number of packs, and only the rows some pack takes are decoded; each
+// pack's rows go to a spool file as they come, so memory stays flat
+// however large the allocation.
 func writePacks(ctx context.Context, st store.Store, prefix, runID, previous, spool string, res *solver.Result, rows []Row, sources []universe.Source, ees map[string]*eesLayout, mem memory.Allocator) ([]PackInfo, error) {
 	p := res.Plan
 	pr := newPackRun(st, p, runID, previous, sources, rows, ees)
@@ -84,27 +86,16 @@ func writePacks(ctx context.Context, st store.Store, prefix, runID, previous, sp
 			}
 			for _, m := range e.Participants[role] {
 				index[e.Name+"/"+role+"/"+m] = len(packs)
-				packs = append(packs, &pack{info: PackInfo{Env: e.Name, Role: role, MPID: m,
+				packs = append(packs, &pack{index: len(packs), info: PackInfo{Env: e.Name, Role: role, MPID: m,
 					Prefix: cut.PackPrefix(prefix, e.Name, role, m), Rows: map[string]int64{}},
-					tables: map[string][]arrow.Record{}, srcs: map[string][]int{}, parents: map[string]map[string]bool{}})
+					dir: filepath.Join(spool, fmt.Sprintf("pack-%d", len(packs))), tables: map[string][]int{}})
 			}
 		}
 	}
-	defer func() {
-		for _, pk := range packs {
-			for _, recs := range pk.tables {
-				for _, r := range recs {
-					r.Release()
-				}
-			}
-		}
-	}()
 	// Which packs take each MPAN, per cut type.
-	byCore := map[string]*Row{}
-	takers := map[string]map[string][]int{} // cut → core → packs
+	ix := newTakers(rows)
 	for i := range rows {
 		r := &rows[i]
-		byCore[r.MPAN] = r
 		for _, role := range plan.Roles {
 			pi, ok := index[r.Env+"/"+role+"/"+r.Appointed[role]]
 			if !ok {
@@ -113,68 +104,54 @@ func writePacks(ctx context.Context, st store.Store, prefix, runID, previous, sp
 			packs[pi].info.MPANs++
 			packs[pi].given = append(packs[pi].given, i)
 			for _, cut := range p.Packs[role] {
-				if takers[cut] == nil {
-					takers[cut] = map[string][]int{}
-				}
-				takers[cut][r.MPAN] = append(takers[cut][r.MPAN], pi)
+				ix.add(cut, r.MPAN, pi)
 			}
 		}
 	}
-	// Sources are read in parallel, each into packs of its own (a source
-	// file id is only unique within its sender, so parent lines are kept
-	// per source), then merged in source order: the packs do not depend on
-	// scheduling.
-	perSource := make([][]*pack, len(sources))
+	// Sources are read in parallel, each spooling its rows to files of its
+	// own; a pack's tables then list their sources in source order, so the
+	// packs do not depend on scheduling.
+	spooled := make([]map[spoolKey]int64, len(sources))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, s := range sources {
-		t := takers[s.Cut]
-		if len(t) == 0 {
+		if !ix.takes(s.Cut) {
 			continue
 		}
-		own := make([]*pack, len(packs))
-		for pi, pk := range packs {
-			own[pi] = &pack{info: pk.info, tables: map[string][]arrow.Record{}, parents: map[string]map[string]bool{}}
-		}
-		perSource[i] = own
 		g.Go(func() error {
-			if err := collect(gctx, st, s, t, byCore, own, mem, p); err != nil {
+			sp := newSourceSpool(spool, i)
+			defer sp.release()
+			if err := collect(gctx, st, s, ix, packs, sp, mem, p); err != nil {
 				return err
 			}
-			for _, pk := range own {
-				if err := pk.coalesce(); err != nil {
-					return err
-				}
+			if err := sp.flush(); err != nil {
+				return err
 			}
+			spooled[i] = sp.rows
 			return nil
 		})
 	}
-	err := g.Wait()
-	for si, own := range perSource {
-		for pi, pk := range own {
-			for name, recs := range pk.tables {
-				packs[pi].tables[name] = append(packs[pi].tables[name], recs...)
-				for range recs {
-					packs[pi].srcs[name] = append(packs[pi].srcs[name], si)
-				}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for si, written := range spooled {
+		for k, n := range written {
+			if n > 0 {
+				packs[k.pack].tables[k.table] = append(packs[k.pack].tables[k.table], si)
 			}
 		}
 	}
-	if err != nil {
-		return nil, err
-	}
 	// Packs are independent: write them on every core, each in a spool
-	// directory of its own.
+	// directory of its own, removed once the pack is stored.
 	g, gctx = errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, pk := range packs {
 		g.Go(func() error {
-			dir, err := os.MkdirTemp(spool, "pack-")
-			if err != nil {
+			if err := os.MkdirAll(pk.dir, 0o700); err != nil {
 				return err
 			}
-			defer os.RemoveAll(dir)
-			return pk.write(gctx, pr, dir)
+			defer os.RemoveAll(pk.dir)
+			return pk.write(gctx, pr, spool)
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -187,49 +164,69 @@ func writePacks(ctx context.Context, st store.Store, prefix, runID, previous, sp
 	return out, nil
 }
 
-// coalesce joins each table's records into one: a pack gathers a few rows
-// from each of many row groups, and one record per table keeps the
-// collector's work and the Parquet row groups in proportion to the rows.
-func (pk *pack) coalesce() error {
-	for name, recs := range pk.tables {
-		if len(recs) < 2 {
-			continue
+// takers says which packs take each allocated MPAN, per cut type. A bit
+// per hashed core answers "no" for most rows of a table without a map
+// lookup: a pack takes a few MPANs of millions.
+type takers struct {
+	bits   []uint64
+	byCut  map[string]map[uint64][]int
+	byCore map[uint64]*Row
+}
+
+const takerBits = 24
+
+func newTakers(rows []Row) *takers {
+	t := &takers{bits: make([]uint64, 1<<takerBits/64), byCut: map[string]map[uint64][]int{}, byCore: map[uint64]*Row{}}
+	for i := range rows {
+		if c, ok := universe.ParseCore(rows[i].MPAN); ok {
+			t.byCore[c] = &rows[i]
+			h := coreHash(c)
+			t.bits[h/64] |= 1 << (h % 64)
 		}
-		cols := make([]arrow.Array, recs[0].NumCols())
-		var rows int64
-		for _, r := range recs {
-			rows += r.NumRows()
-		}
-		for j := range cols {
-			parts := make([]arrow.Array, len(recs))
-			for i, r := range recs {
-				parts[i] = r.Column(j)
-			}
-			c, err := array.Concatenate(parts, memory.DefaultAllocator)
-			if err != nil {
-				return fmt.Errorf("pack table %s: %w", name, err)
-			}
-			cols[j] = c
-		}
-		joined := array.NewRecord(recs[0].Schema(), cols, rows)
-		for _, c := range cols {
-			c.Release()
-		}
-		for _, r := range recs {
-			r.Release()
-		}
-		pk.tables[name] = []arrow.Record{joined}
 	}
-	return nil
+	return t
+}
+
+func coreHash(c uint64) uint64 { return (c * 0x9E3779B97F4A7C15) >> (64 - takerBits) }
+
+func (t *takers) add(cutType, mpan string, pack int) {
+	c, ok := universe.ParseCore(mpan)
+	if !ok {
+		return
+	}
+	if t.byCut[cutType] == nil {
+		t.byCut[cutType] = map[uint64][]int{}
+	}
+	t.byCut[cutType][c] = append(t.byCut[cutType][c], pack)
+}
+
+func (t *takers) takes(cutType string) bool { return len(t.byCut[cutType]) > 0 }
+
+// of lists the packs taking the core's rows of a cut type.
+func (t *takers) of(cutType string, c uint64) []int {
+	if c == universe.NoCore {
+		return nil
+	}
+	if h := coreHash(c); t.bits[h/64]&(1<<(h%64)) == 0 {
+		return nil
+	}
+	return t.byCut[cutType][c]
+}
+
+// parentKey is a record of a source: its source file and line.
+type parentKey struct {
+	file string
+	line int64
 }
 
 // collect routes the rows of one source cut to the packs that take them.
 // Context records (a D0204 file sequence, say) go to every pack that took
-// a row of the same source file.
-func collect(ctx context.Context, st store.Store, s universe.Source, takers map[string][]int, byCore map[string]*Row, packs []*pack, mem memory.Allocator, p *plan.Plan) error {
+// a row under them.
+func collect(ctx context.Context, st store.Store, s universe.Source, ix *takers, packs []*pack, sp *sourceSpool, mem memory.Allocator, p *plan.Plan) error {
 	tables := append([]string(nil), tableNames(s)...)
 	var contexts []string
 	levels := map[string]int{}
+	parents := map[parentKey][]int{} // context records → the packs under them
 	for pass := 0; pass < 2; pass++ {
 		names := tables
 		if pass == 1 {
@@ -253,7 +250,12 @@ func collect(ctx context.Context, st store.Store, s universe.Source, takers map[
 				r.Close()
 				continue
 			}
-			err = routeTable(ctx, r, schema, s, name, pass == 1, takers, byCore, packs, receivers(p, s.Cut, schema, packs))
+			rt := &router{r: r, schema: schema, src: s, table: s.Cut + "/" + name, ix: ix, packs: packs, sp: sp,
+				recv: receivers(p, s.Cut, schema, packs), parents: parents, context: pass == 1}
+			if g := dflow.DefaultCatalog().TableGroup(schema); g != nil && g.ParentG != nil && g.ParentG.Context() {
+				rt.underContext = true
+			}
+			err = rt.route(ctx)
 			r.Close()
 			if err != nil {
 				return fmt.Errorf("load packs from %s: %w", s.TableKey(name), err)
@@ -279,85 +281,179 @@ func contextLevel(schema *arrow.Schema) int {
 	return 0
 }
 
-func routeTable(ctx context.Context, r *cut.Reader, schema *arrow.Schema, s universe.Source, name string, context bool, takers map[string][]int, byCore map[string]*Row, packs []*pack, recv []bool) error {
-	cols, err := r.Columns(dflow.ColSourceFileID, dflow.ColInstanceMPAN, dflow.ColRecordLine, dflow.ColParentLine)
+// router sends one table's rows to the packs that take them.
+type router struct {
+	r            *cut.Reader
+	schema       *arrow.Schema
+	src          universe.Source
+	table        string // cut/table
+	ix           *takers
+	packs        []*pack
+	sp           *sourceSpool
+	recv         []bool // per pack: its role receives the table's flow
+	parents      map[parentKey][]int
+	context      bool // a context table: rows go where the rows under them went
+	underContext bool // the table's rows hang under context records
+}
+
+func (rt *router) route(ctx context.Context) error {
+	cols, err := rt.r.Columns(dflow.ColSourceFileID, dflow.ColInstanceMPAN, dflow.ColRecordLine, dflow.ColParentLine)
 	if err != nil {
 		return err
 	}
-	masks := map[int][]bool{}
-	for rg := 0; rg < r.PF.NumRowGroups(); rg++ {
-		keys, err := r.File.ReadRowGroups(ctx, cols, []int{rg})
-		if err != nil {
+	var cores []uint64
+	sel := map[int][]int32{} // pack → rows of the row group it takes
+	var order []int          // packs in the order first met, for a fixed result
+	for rg := 0; rg < rt.r.PF.NumRowGroups(); rg++ {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n := int(keys.NumRows())
-		clear(masks)
-		row := 0
-		for c, ch := range keys.Column(1).Data().Chunks() {
-			files := keys.Column(0).Data().Chunk(c).(*array.String)
-			lines := keys.Column(2).Data().Chunk(c).(*array.Int64)
-			parentLines := keys.Column(3).Data().Chunk(c).(*array.Int64)
-			mp := ch.(*array.String)
-			for i := 0; i < mp.Len(); i, row = i+1, row+1 {
-				var to []int
-				if context {
-					at := files.Value(i) + "/" + strconv.FormatInt(lines.Value(i), 10)
-					for pi, pk := range packs {
-						if pk.parents[s.Cut][at] {
-							to = append(to, pi)
-						}
-					}
-				} else if !mp.IsNull(i) {
-					to = takers[mp.Value(i)]
+		clear(sel)
+		order = order[:0]
+		take := func(row int32, to []int) {
+			for _, pi := range to {
+				if !rt.recv[pi] {
+					continue // the flow is not routed to the pack's role
 				}
-				for _, pi := range to {
-					if !recv[pi] {
-						continue // the flow is not routed to the pack's role
-					}
-					if masks[pi] == nil {
-						masks[pi] = make([]bool, n)
-					}
-					masks[pi][row] = true
-					if !parentLines.IsNull(i) {
-						if packs[pi].parents[s.Cut] == nil {
-							packs[pi].parents[s.Cut] = map[string]bool{}
-						}
-						packs[pi].parents[s.Cut][files.Value(i)+"/"+strconv.FormatInt(parentLines.Value(i), 10)] = true
-					}
+				if sel[pi] == nil {
+					order = append(order, pi)
 				}
+				sel[pi] = append(sel[pi], row)
 			}
 		}
-		keys.Release()
-		if len(masks) == 0 {
-			continue
-		}
-		all := make([]int, r.PF.MetaData().Schema.NumColumns())
-		for i := range all {
-			all[i] = i
-		}
-		full, err := r.File.ReadRowGroups(ctx, all, []int{rg})
-		if err != nil {
-			return err
-		}
-		rec := tableRecord(full, schema)
-		full.Release()
-		for pi, m := range masks {
-			bb := array.NewBooleanBuilder(memory.DefaultAllocator)
-			bb.AppendValues(m, nil)
-			filter := bb.NewArray()
-			bb.Release()
-			kept, err := compute.FilterRecordBatch(ctx, rec, filter, compute.DefaultFilterOptions())
-			filter.Release()
-			if err != nil {
-				rec.Release()
+		if rt.context {
+			if err := rt.contextRows(ctx, rg, cols, take); err != nil {
 				return err
 			}
-			kept = rewrite(kept, packs[pi].info.Env, byCore)
-			packs[pi].tables[s.Cut+"/"+name] = append(packs[pi].tables[s.Cut+"/"+name], kept)
+		} else {
+			if cores, err = universe.CoreColumn(rt.r, rg, cols[1], cores[:0]); err != nil {
+				return err
+			}
+			for i, c := range cores {
+				if to := rt.ix.of(rt.src.Cut, c); to != nil {
+					take(int32(i), to)
+				}
+			}
 		}
-		rec.Release()
+		if len(order) == 0 {
+			continue
+		}
+		sort.Ints(order)
+		if err := rt.spool(ctx, rg, sel, order); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// contextRows finds the rows of a context table that some pack took a row
+// under.
+func (rt *router) contextRows(ctx context.Context, rg int, cols []int, take func(int32, []int)) error {
+	keys, err := rt.r.File.ReadRowGroups(ctx, []int{cols[0], cols[2]}, []int{rg})
+	if err != nil {
+		return err
+	}
+	defer keys.Release()
+	row := int32(0)
+	for c, ch := range keys.Column(0).Data().Chunks() {
+		files := ch.(*array.String)
+		lines := keys.Column(1).Data().Chunk(c).(*array.Int64)
+		for i := 0; i < files.Len(); i, row = i+1, row+1 {
+			if to := rt.parents[parentKey{files.Value(i), lines.Value(i)}]; to != nil {
+				take(row, to)
+			}
+		}
+	}
+	return nil
+}
+
+// spool decodes the rows some pack takes (their union, once) and hands
+// each pack its own.
+func (rt *router) spool(ctx context.Context, rg int, sel map[int][]int32, order []int) error {
+	union := sel[order[0]]
+	if len(order) > 1 {
+		seen := map[int32]bool{}
+		union = nil
+		for _, pi := range order {
+			for _, row := range sel[pi] {
+				if !seen[row] {
+					seen[row] = true
+					union = append(union, row)
+				}
+			}
+		}
+		slices.Sort(union)
+	}
+	rec, err := rt.r.ReadRows(ctx, rg, union, rt.schema)
+	if err != nil {
+		return err
+	}
+	defer rec.Release()
+	at := make([]int32, union[len(union)-1]+1) // row → its place in rec
+	for i, row := range union {
+		at[row] = int32(i)
+	}
+	for _, pi := range order {
+		kept, err := takeRows(ctx, rec, sel[pi], at, len(union))
+		if err != nil {
+			return err
+		}
+		kept = rewrite(kept, rt.packs[pi].info.Env, rt.ix.byCore)
+		if rt.underContext {
+			rt.noteParents(kept, pi)
+		}
+		if err := rt.sp.add(pi, rt.table, kept); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// noteParents records the context records above a pack's rows.
+func (rt *router) noteParents(rec arrow.Record, pi int) {
+	files := rec.Column(0).(*array.String)
+	parents := rec.Column(2).(*array.Int64)
+	for i := 0; i < files.Len(); i++ {
+		if parents.IsNull(i) {
+			continue
+		}
+		k := parentKey{files.Value(i), parents.Value(i)}
+		if to := rt.parents[k]; !slices.Contains(to, pi) {
+			rt.parents[k] = append(to, pi)
+		}
+	}
+}
+
+// takeRows returns rec's rows at the places of rows (all of them when rows
+// is the whole union).
+func takeRows(ctx context.Context, rec arrow.Record, rows []int32, at []int32, union int) (arrow.Record, error) {
+	if len(rows) == union {
+		rec.Retain()
+		return rec, nil
+	}
+	b := array.NewInt32Builder(memory.DefaultAllocator)
+	defer b.Release()
+	for _, row := range rows {
+		b.Append(at[row])
+	}
+	idx := b.NewArray()
+	defer idx.Release()
+	cols := make([]arrow.Array, rec.NumCols())
+	for j := range cols {
+		c, err := compute.TakeArray(ctx, rec.Column(j), idx)
+		if err != nil {
+			for _, c := range cols[:j] {
+				c.Release()
+			}
+			return nil, err
+		}
+		cols[j] = c
+	}
+	out := array.NewRecord(rec.Schema(), cols, int64(len(rows)))
+	for _, c := range cols {
+		c.Release()
+	}
+	return out, nil
 }
 
 // receivers says, per pack, whether its role receives the table's flow
@@ -375,30 +471,24 @@ func receivers(p *plan.Plan, cutType string, schema *arrow.Schema, packs []*pack
 	return out
 }
 
-// tableRecord turns a one-row-group table into one record of the file's
-// schema (with its metadata: flow, version, group, J-refs).
-func tableRecord(t arrow.Table, schema *arrow.Schema) arrow.Record {
-	cols := make([]arrow.Array, t.NumCols())
-	for i := range cols {
-		ch := t.Column(i).Data().Chunks()
-		if len(ch) == 1 {
-			cols[i] = ch[0]
-			ch[0].Retain()
-			continue
-		}
-		cols[i], _ = array.Concatenate(ch, memory.DefaultAllocator)
-	}
-	rec := array.NewRecord(schema, cols, t.NumRows())
-	for _, c := range cols {
-		c.Release()
-	}
-	return rec
-}
-
 // rewrite replaces re-appointed MPANs' real appointees by their stand-ins.
-func rewrite(rec arrow.Record, env string, byCore map[string]*Row) arrow.Record {
+func rewrite(rec arrow.Record, env string, byCore map[uint64]*Row) arrow.Record {
 	mpans, ok := rec.Column(4).(*array.String)
 	if !ok || rec.Schema().Field(4).Name != dflow.ColInstanceMPAN {
+		return rec
+	}
+	rowOf := make([]*Row, mpans.Len()) // the allocated MPAN of each row, if re-appointed here
+	some := false
+	for i := range rowOf {
+		if mpans.IsNull(i) {
+			continue
+		}
+		c, _ := universe.ParseCore(mpans.Value(i))
+		if r := byCore[c]; r != nil && r.Env == env && r.Reappointed {
+			rowOf[i], some = r, true
+		}
+	}
+	if !some {
 		return rec
 	}
 	cols := append([]arrow.Array(nil), rec.Columns()...) // the record's own slice must not change
@@ -420,12 +510,12 @@ func rewrite(rec arrow.Record, env string, byCore map[string]*Row) arrow.Record 
 				continue
 			}
 			v := vals.Value(i)
-			if r := byCore[mpans.Value(i)]; dip && r != nil && !mpans.IsNull(i) && r.Env == env && r.Real[role] != r.Appointed[role] {
+			if r := rowOf[i]; dip && r != nil && r.Real[role] != r.Appointed[role] {
 				b.AppendNull()
 				changed = true
 				continue
 			}
-			if r := byCore[mpans.Value(i)]; !dip && r != nil && !mpans.IsNull(i) && r.Env == env && r.Real[role] == v && r.Appointed[role] != v {
+			if r := rowOf[i]; !dip && r != nil && r.Real[role] == v && r.Appointed[role] != v {
 				v = r.Appointed[role]
 				changed = true
 			}
@@ -445,12 +535,12 @@ func rewrite(rec arrow.Record, env string, byCore map[string]*Row) arrow.Record 
 
 // write stores the pack: mpans.csv, a Parquet file per table (and an EES
 // CSV beside the EES table), a D-flow file per flow and source file, then
-// pack.json, last.
+// pack.json, last. Rows stream from the spool.
 func (pk *pack) write(ctx context.Context, pr *packRun, spool string) error {
-	if err := pk.writeMPANs(ctx, pr, spool); err != nil {
+	if err := pk.writeMPANs(ctx, pr, pk.dir); err != nil {
 		return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
 	}
-	if err := pk.writeDelta(ctx, pr, spool); err != nil {
+	if err := pk.writeDelta(ctx, pr, pk.dir); err != nil {
 		return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
 	}
 	names := make([]string, 0, len(pk.tables))
@@ -458,31 +548,23 @@ func (pk *pack) write(ctx context.Context, pr *packRun, spool string) error {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	type flowRows struct {
-		recs map[string][]arrow.Record // group code → records
-		srcs map[string][]int          // group code → each record's source
-	}
-	flows := map[*dflow.Flow]*flowRows{}
+	flows := map[*dflow.Flow]map[string][]string{} // flow → group code → the tables holding it
 	for _, n := range names {
-		recs := pk.tables[n]
 		cutType, table, _ := strings.Cut(n, "/")
-		path := filepath.Join(spool, "pack.parquet")
-		if err := writeParquet(path, recs...); err != nil {
-			return err
-		}
-		var rows int64
-		for _, r := range recs {
-			rows += r.NumRows()
+		path := filepath.Join(pk.dir, "pack.parquet")
+		schema, rows, err := writeSpooledParquet(path, pk.spoolFiles(spool, n))
+		if err != nil {
+			return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
 		}
 		pk.info.Rows[n] += rows
-		g := dflow.DefaultCatalog().TableGroup(recs[0].Schema())
+		g := dflow.DefaultCatalog().TableGroup(schema)
 		f := PackFile{Name: n + ".parquet", Format: FormatParquet, Cut: cutType, Table: table, Rows: rows, srcs: map[int]bool{}}
-		for _, s := range pk.srcs[n] {
+		for _, s := range pk.tables[n] {
 			f.srcs[s] = true
 		}
 		if g != nil {
 			f.Flow = g.Flow.ID
-		} else if flow, _ := recs[0].Schema().Metadata().GetValue(dflow.MetaFlow); flow != "" {
+		} else if flow, _ := schema.Metadata().GetValue(dflow.MetaFlow); flow != "" {
 			f.Flow = flow
 		}
 		pr.rankFile(&f, g)
@@ -490,18 +572,19 @@ func (pk *pack) write(ctx context.Context, pr *packRun, spool string) error {
 			return err
 		}
 		if g == nil {
-			if err := pk.writeEES(ctx, pr, spool, f, recs); err != nil {
+			src, err := readSpool(pk.spoolFiles(spool, n))
+			if err == nil {
+				err = pk.writeEES(ctx, pr, pk.dir, f, src)
+			}
+			if err != nil {
 				return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
 			}
 			continue // EES is no D-flow
 		}
-		fr := flows[g.Flow]
-		if fr == nil {
-			fr = &flowRows{recs: map[string][]arrow.Record{}, srcs: map[string][]int{}}
-			flows[g.Flow] = fr
+		if flows[g.Flow] == nil {
+			flows[g.Flow] = map[string][]string{}
 		}
-		fr.recs[g.Code] = append(fr.recs[g.Code], recs...)
-		fr.srcs[g.Code] = append(fr.srcs[g.Code], pk.srcs[n]...)
+		flows[g.Flow][g.Code] = append(flows[g.Flow][g.Code], n)
 	}
 	keys := make([]*dflow.Flow, 0, len(flows))
 	for f := range flows {
@@ -509,63 +592,162 @@ func (pk *pack) write(ctx context.Context, pr *packRun, spool string) error {
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].Key() < keys[j].Key() })
 	for _, f := range keys {
-		if err := pk.renderFlow(ctx, pr, spool, f, flows[f].recs, flows[f].srcs); err != nil {
+		if err := pk.renderFlow(ctx, pr, spool, f, flows[f]); err != nil {
 			return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
 		}
 	}
 	return pk.writeManifest(ctx, pr)
 }
 
+// spoolFiles lists the spool files of a table's rows, in source order.
+func (pk *pack) spoolFiles(spool, table string) []string {
+	var out []string
+	for _, s := range pk.tables[table] {
+		out = append(out, spoolPath(spool, pk.index, s, table))
+	}
+	return out
+}
+
+// writeSpooledParquet writes a table's spooled rows as Parquet, in row
+// groups of cut.RowGroupRows as if they were one record.
+func writeSpooledParquet(path string, files []string) (*arrow.Schema, int64, error) {
+	src, err := readSpool(files)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer src.close()
+	out, err := os.Create(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	var w *pqarrow.FileWriter
+	var pending []arrow.Record
+	var pendingRows, rows int64
+	release := func() {
+		for _, r := range pending {
+			r.Release()
+		}
+		pending, pendingRows = nil, 0
+	}
+	defer release()
+	// flush writes the pending rows: all of them at the end, else the
+	// whole row groups among them, keeping the rest.
+	flush := func(final bool) error {
+		if pendingRows == 0 || (!final && pendingRows < cut.RowGroupRows) {
+			return nil
+		}
+		rec, err := concatRecords(pending)
+		if err != nil {
+			return err
+		}
+		defer rec.Release()
+		release()
+		whole := rec.NumRows()
+		if !final {
+			whole -= whole % cut.RowGroupRows
+		}
+		part := rec.NewSlice(0, whole)
+		err = cut.WriteRecord(w, part)
+		part.Release()
+		if err == nil && whole < rec.NumRows() {
+			pending, pendingRows = []arrow.Record{rec.NewSlice(whole, rec.NumRows())}, rec.NumRows()-whole
+		}
+		return err
+	}
+	var schema *arrow.Schema
+	for {
+		rec, err := src.next()
+		if err != nil {
+			out.Close()
+			return nil, 0, err
+		}
+		if rec == nil {
+			break
+		}
+		if w == nil {
+			schema = rec.Schema()
+			if w, err = cut.NewParquetWriter(schema, out, "allocate"); err != nil {
+				rec.Release()
+				out.Close()
+				return nil, 0, err
+			}
+		}
+		pending, pendingRows, rows = append(pending, rec), pendingRows+rec.NumRows(), rows+rec.NumRows()
+		if err := flush(false); err != nil {
+			w.Close()
+			return nil, 0, err
+		}
+	}
+	if w == nil {
+		out.Close()
+		return nil, 0, fmt.Errorf("a pack table without rows")
+	}
+	if err := flush(true); err != nil {
+		w.Close()
+		return nil, 0, err
+	}
+	return schema, rows, w.Close() // closes out
+}
+
 // renderFlow writes one D-flow file per source file of the flow, rows in
-// their original order, with a test header from the SI. srcs gives each
-// record's source.
-func (pk *pack) renderFlow(ctx context.Context, pr *packRun, spool string, f *dflow.Flow, groups map[string][]arrow.Record, srcs map[string][]int) error {
+// their original order, with a test header from the SI. tables lists, per
+// group code, the pack's tables holding its rows.
+func (pk *pack) renderFlow(ctx context.Context, pr *packRun, spool string, f *dflow.Flow, tables map[string][]string) error {
 	p := pr.plan
-	key := f.ID + "/" + f.Version                    // names the pack's files
-	byFile := map[string]map[string][]arrow.Record{} // source file → group code → rows
-	fileSrcs := map[string]map[int]bool{}            // source file → sources
-	cutOf := map[string]string{}                     // source file → cut type
-	for code, recs := range groups {
-		for k, r := range recs {
-			for fid, sub := range fileRuns(r) {
-				if byFile[fid] == nil {
-					byFile[fid] = map[string][]arrow.Record{}
-					fileSrcs[fid] = map[int]bool{}
+	key := f.ID + "/" + f.Version             // names the pack's files
+	fileSrcs := map[string]map[int]bool{}     // source file → sources
+	cutOf := map[string]string{}              // source file → cut type
+	segs := map[string]map[string][]segment{} // source file → group code → its segments, in order
+	for code, names := range tables {
+		for _, n := range names {
+			for _, s := range pk.tables[n] {
+				list, err := indexSpool([]string{spoolPath(spool, pk.index, s, n)})
+				if err != nil {
+					return err
 				}
-				byFile[fid][code] = append(byFile[fid][code], sub...)
-				fileSrcs[fid][srcs[code][k]] = true
-				cutOf[fid] = pr.sources[srcs[code][k]].Cut
+				for _, seg := range list {
+					fid := seg.fileID
+					if fileSrcs[fid] == nil {
+						fileSrcs[fid] = map[int]bool{}
+						segs[fid] = map[string][]segment{}
+					}
+					fileSrcs[fid][s] = true
+					cutOf[fid] = pr.sources[s].Cut
+					segs[fid][code] = append(segs[fid][code], seg)
+				}
 			}
 		}
 	}
-	defer func() {
-		for _, byGroup := range byFile {
-			for _, recs := range byGroup {
-				for _, r := range recs {
-					r.Release()
-				}
-			}
-		}
-	}()
-	order := make([]string, 0, len(byFile))
-	for fid := range byFile {
+	order := make([]string, 0, len(fileSrcs))
+	for fid := range fileSrcs {
 		order = append(order, fid)
 	}
 	sort.Strings(order)
 	for _, fid := range order {
-		byGroup := byFile[fid]
 		sum := sha256.Sum256([]byte(pk.info.Prefix + key + fid))
 		h := dflow.Header{FileID: "T" + hex.EncodeToString(sum[:])[:9], Flow: f.ID, Version: f.Version, FromRole: "Z", FromMPID: p.SI,
 			ToRole: plan.RoleCodes[pk.info.Role], ToMPID: pk.info.MPID, Created: packCreated, TestFlag: p.TestFlag}
-		path := filepath.Join(spool, "pack.dat")
-		if err := renderFile(path, h, f, byGroup); err != nil {
-			return err
-		}
+		path := filepath.Join(pk.dir, "pack.dat")
 		var rows int64
-		for _, recs := range byGroup {
-			for _, r := range recs {
-				rows += r.NumRows()
+		groups := map[string]dflow.RecordSource{}
+		var readers []*spoolReader
+		for code, list := range segs[fid] {
+			rd := newSpoolReader(list)
+			readers = append(readers, rd)
+			groups[code] = func() (arrow.Record, error) {
+				r, err := rd.next()
+				if r != nil {
+					rows += r.NumRows()
+				}
+				return r, err
 			}
+		}
+		err := renderFile(path, h, f, groups)
+		for _, rd := range readers {
+			rd.close()
+		}
+		if err != nil {
+			return err
 		}
 		name := "dflow/" + f.ID + "_" + fid + ".dat"
 		pf := PackFile{Name: name, Format: FormatDFlow, Cut: cutOf[fid], Flow: f.ID, Rows: rows, srcs: fileSrcs[fid]}
@@ -582,14 +764,14 @@ func (pk *pack) renderFlow(ctx context.Context, pr *packRun, spool string, f *df
 // same allocation renders the same bytes.
 const packCreated = "20260101000000"
 
-func renderFile(path string, h dflow.Header, f *dflow.Flow, groups map[string][]arrow.Record) error {
+func renderFile(path string, h dflow.Header, f *dflow.Flow, groups map[string]dflow.RecordSource) error {
 	out, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w, err := dflow.NewWriter(out, h, dflow.WriterOptions{})
 	if err == nil {
-		err = dflow.RenderTables(w, f, groups)
+		err = dflow.RenderStream(w, f, groups)
 	}
 	if err == nil {
 		err = w.Close("", packCreated)

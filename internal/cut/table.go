@@ -21,6 +21,8 @@ type Reader struct {
 	File *pqarrow.FileReader
 	f    *os.File
 	mem  memory.Allocator
+	// scratch is ReadRows' buffers: a Reader is used by one goroutine.
+	scratch *rowScratch
 }
 
 // OpenTable opens the table at key. Parquet needs random access: a local store's

@@ -2,6 +2,7 @@ package dflow
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -10,21 +11,59 @@ import (
 // RenderTables writes the rows of a flow's group tables (records with
 // Group.Schema columns, as ArrowBuilder makes them) back into a D-flow body,
 // merging the groups in (source file id, record line) order. Each group's
-// records must already be in that order. Memory is constant: rows stream
-// from the records as they are.
+// records must already be in that order.
 func RenderTables(w *Writer, flow *Flow, tables map[string][]arrow.Record) error {
-	var cur []*cursor
+	sources := make(map[string]RecordSource, len(tables))
 	for code, recs := range tables {
+		sources[code] = Records(recs)
+	}
+	return RenderStream(w, flow, sources)
+}
+
+// A RecordSource yields a group's records one after another, nil after the
+// last. The renderer releases each record it is given.
+type RecordSource func() (arrow.Record, error)
+
+// Records is a RecordSource over records held in memory (each retained as
+// it is handed out).
+func Records(recs []arrow.Record) RecordSource {
+	return func() (arrow.Record, error) {
+		if len(recs) == 0 {
+			return nil, nil
+		}
+		r := recs[0]
+		recs = recs[1:]
+		r.Retain()
+		return r, nil
+	}
+}
+
+// RenderStream is RenderTables over record sources: it holds one record per
+// group at a time, so its memory does not grow with the rows rendered.
+func RenderStream(w *Writer, flow *Flow, groups map[string]RecordSource) error {
+	var cur []*cursor
+	defer func() {
+		for _, c := range cur {
+			c.release()
+		}
+	}()
+	codes := make([]string, 0, len(groups))
+	for code := range groups {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes) // ties cannot happen (one line, one group); the order only fixes the work done
+	for _, code := range codes {
 		g := flow.Group(code)
 		if g == nil {
 			return fmt.Errorf("rendering %s: group %s is not part of the flow", flow.Key(), code)
 		}
-		c := &cursor{g: g, recs: recs, ri: -1}
+		c := &cursor{g: g, src: groups[code]}
+		cur = append(cur, c)
 		if err := c.next(); err != nil {
 			return err
 		}
-		if !c.done() {
-			cur = append(cur, c)
+		if c.done() {
+			cur = cur[:len(cur)-1]
 		}
 	}
 	var fields [][]byte
@@ -37,12 +76,11 @@ func RenderTables(w *Writer, flow *Flow, tables map[string][]arrow.Record) error
 			}
 		}
 		c := cur[best]
-		rec := c.recs[c.ri]
 		buf, fields = buf[:0], fields[:0]
 		offs := make([]int, 0, len(c.g.Fields)+1)
 		for i := range c.g.Fields {
 			offs = append(offs, len(buf))
-			buf = AppendText(buf, rec.Column(lineageCols+i), c.row)
+			buf = AppendText(buf, c.rec.Column(lineageCols+i), c.row)
 		}
 		offs = append(offs, len(buf))
 		for i := range c.g.Fields {
@@ -63,34 +101,49 @@ func RenderTables(w *Writer, flow *Flow, tables map[string][]arrow.Record) error
 
 type cursor struct {
 	g        *Group
-	recs     []arrow.Record
-	ri, row  int
+	src      RecordSource
+	rec      arrow.Record // nil once the source is exhausted
+	row      int
+	started  bool
 	file     string
 	line     int64
 	prevFile string
 	prevLine int64
 }
 
-func (c *cursor) done() bool { return c.ri >= len(c.recs) }
+func (c *cursor) done() bool { return c.started && c.rec == nil }
+
+func (c *cursor) release() {
+	if c.rec != nil {
+		c.rec.Release()
+		c.rec = nil
+	}
+}
 
 // next advances to the following row, skipping empty records.
 func (c *cursor) next() error {
 	c.row++
-	for c.ri < 0 || (c.ri < len(c.recs) && c.row >= int(c.recs[c.ri].NumRows())) {
-		c.ri, c.row = c.ri+1, 0
-		if c.ri < len(c.recs) {
-			if err := checkSchema(c.g, c.recs[c.ri].Schema()); err != nil {
-				return err
-			}
+	for !c.started || (c.rec != nil && c.row >= int(c.rec.NumRows())) {
+		c.started = true
+		c.release()
+		rec, err := c.src()
+		if err != nil {
+			return fmt.Errorf("rendering %s group %s: %w", c.g.Flow.Key(), c.g.Code, err)
+		}
+		if rec == nil {
+			return nil
+		}
+		c.rec, c.row = rec, 0
+		if err := checkSchema(c.g, rec.Schema()); err != nil {
+			return err
 		}
 	}
 	if c.done() {
 		return nil
 	}
-	rec := c.recs[c.ri]
 	c.prevFile, c.prevLine = c.file, c.line
-	c.file = rec.Column(0).(*array.String).Value(c.row)
-	c.line = rec.Column(1).(*array.Int64).Value(c.row)
+	c.file = c.rec.Column(0).(*array.String).Value(c.row)
+	c.line = c.rec.Column(1).(*array.Int64).Value(c.row)
 	if c.file < c.prevFile || (c.file == c.prevFile && c.line <= c.prevLine && c.prevLine != 0) {
 		return fmt.Errorf("rendering %s group %s: rows are not in (source file, line) order at line %d", c.g.Flow.Key(), c.g.Code, c.line)
 	}

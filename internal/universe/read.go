@@ -322,6 +322,15 @@ func scanCores(ctx context.Context, r *cut.Reader, cols []int, fn func(rg int, c
 	return nil
 }
 
+// NoCore is CoreColumn's entry for a row without a core.
+const NoCore = noCore
+
+// CoreColumn appends to dst one core per row of row group rg's text column
+// col (NoCore where the row has none), parsed from Parquet's page bytes.
+func CoreColumn(r *cut.Reader, rg, col int, dst []uint64) ([]uint64, error) {
+	return coreColumn(r, rg, col, dst)
+}
+
 // coreColumn appends to dst one core per row of row group rg's text column
 // col, noCore where the row has none. It reads Parquet's values directly:
 // cores are parsed from the page bytes, never built into strings.
