@@ -61,6 +61,7 @@ kept (the ledger); running again on the same plan and cuts changes nothing.
 }
 
 func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
+	cli.SoftMemoryLimit()
 	p, err := loadPlan(o.plan, o.plans)
 	if err != nil {
 		return err

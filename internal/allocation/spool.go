@@ -48,11 +48,12 @@ type sourceSpool struct {
 	src     int
 	pending map[spoolKey][]arrow.Record
 	bytes   int64
+	budget  int64
 	rows    map[spoolKey]int64 // written so far
 }
 
 func newSourceSpool(dir string, src int) *sourceSpool {
-	return &sourceSpool{dir: dir, src: src, pending: map[spoolKey][]arrow.Record{}, rows: map[spoolKey]int64{}}
+	return &sourceSpool{dir: dir, src: src, budget: spoolBudget, pending: map[spoolKey][]arrow.Record{}, rows: map[spoolKey]int64{}}
 }
 
 // add takes ownership of rec.
@@ -66,7 +67,7 @@ func (s *sourceSpool) add(pack int, table string, rec arrow.Record) error {
 			}
 		}
 	}
-	if s.bytes > spoolBudget {
+	if s.bytes > s.budget {
 		return s.flush()
 	}
 	return nil
