@@ -25,6 +25,10 @@ type Catalog struct {
 	Flows      []*Flow          `json:"flows"`
 	Items      map[string]*Item `json:"items"`
 
+	// Corrections are the project's corrections file as applied to the
+	// embedded catalogue (nil for a catalogue parsed without them).
+	Corrections *Corrections `json:"-"`
+
 	byID map[string][]*Flow // flow id -> versions, ascending
 }
 
@@ -70,6 +74,9 @@ type Group struct {
 	Min    int     `json:"min"`
 	Max    int     `json:"max"` // Unbounded when many
 	Fields []Field `json:"fields"`
+	// Cond, from the corrections file, makes Min depend on the file:
+	// the recipient's role or an item of the parent record. Nil: Min holds.
+	Cond *Condition `json:"-"`
 
 	// Filled in by indexing.
 	Flow     *Flow    `json:"-"`
@@ -177,9 +184,15 @@ var (
 // CatalogJSON returns the embedded generated catalogue bytes.
 func CatalogJSON() []byte { return catalogJSON }
 
-// DefaultCatalog returns the embedded DTC catalogue.
+// DefaultCatalog returns the embedded DTC catalogue with the project's
+// corrections (corrections.yaml) applied.
 func DefaultCatalog() *Catalog {
-	defaultOnce.Do(func() { defaultCat, defaultErr = ParseCatalog(catalogJSON) })
+	defaultOnce.Do(func() {
+		defaultCat, defaultErr = ParseCatalog(catalogJSON)
+		if defaultErr == nil {
+			defaultErr = defaultCat.ApplyCorrections(correctionsYAML)
+		}
+	})
 	if defaultErr != nil {
 		panic("embedded DTC catalogue is corrupt: " + defaultErr.Error())
 	}
@@ -430,3 +443,7 @@ func ParseFormat(s string) (Format, error) {
 	}
 	return f, nil
 }
+
+// FlowCounted reports whether a record of the group counts in the
+// trailer's flow count.
+func (g *Group) FlowCounted() bool { return g.Level == 1 }

@@ -63,6 +63,7 @@ const (
 	RuleOutOfPlace       = "group.out-of-place"
 	RuleCardMin          = "group.cardinality-min"
 	RuleCardMax          = "group.cardinality-max"
+	RuleCondUndecided    = "group.conditional-undecided"
 	RuleInstanceTooLarge = "instance.too-large"
 	RuleParentRejected   = "group.parent-rejected"
 	RuleMandatory        = "item.mandatory"

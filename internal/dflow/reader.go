@@ -148,6 +148,13 @@ type Reader struct {
 
 	stack  []frame
 	counts [][]int // per Group.idx: child counts of its open frame
+	// decide holds, per Group.idx, what the conditions of its conditional
+	// children (Group.Cond) decided for its open frame; nil for groups
+	// without such children.
+	decide [][]Decision
+	// recipient is the DTC route role of the ZHV's to role code, through
+	// the catalogue corrections' roles ("" when not known).
+	recipient string
 
 	cur, out  *Instance
 	scratch   [][]byte
@@ -450,9 +457,19 @@ func (r *Reader) Header() (*Header, error) {
 			Message: fmt.Sprintf("version %s of %s is not in DTC %s; parsed against version %s", h.Version, h.Flow, r.opt.Catalog.DTCVersion, flow.Version)})
 	}
 	r.header, r.flow = h, flow
+	if cr := r.opt.Catalog.Corrections; cr != nil {
+		r.recipient = cr.Roles[h.ToRole]
+	}
 	r.counts = make([][]int, len(flow.Groups))
+	r.decide = make([][]Decision, len(flow.Groups))
 	for i, g := range flow.Groups {
 		r.counts[i] = make([]int, len(g.Children))
+		for _, c := range g.Children {
+			if c.Cond != nil {
+				r.decide[i] = make([]Decision, len(g.Children))
+				break
+			}
+		}
 	}
 	r.topCounts = make([]int, len(flow.TopGroups()))
 	return h, nil
@@ -635,9 +652,9 @@ func (r *Reader) addRecord(g *Group, code []byte, fields [][]byte, trailing bool
 	rec.Code = g.Code
 	placed := true
 	if g.Level > 1 {
-		placed = r.place(in, g, idx, &rec)
+		placed = r.place(in, g, idx, &rec, fields)
 	} else {
-		r.push(g, idx)
+		r.push(g, idx, fields)
 	}
 	if placed && (g.Unit() || g.Context()) { // an out-of-place record has no frame, nor ancestors
 		for _, fr := range r.stack[:len(r.stack)-1] {
@@ -682,7 +699,7 @@ func (r *Reader) addRecord(g *Group, code []byte, fields [][]byte, trailing bool
 
 // place pops the stack to the group's parent and pushes the group; false
 // (with a finding) when the parent is not open.
-func (r *Reader) place(in *Instance, g *Group, idx int, rec *Record) bool {
+func (r *Reader) place(in *Instance, g *Group, idx int, rec *Record, fields [][]byte) bool {
 	for len(r.stack) > 0 && r.stack[len(r.stack)-1].g != g.ParentG {
 		r.pop()
 	}
@@ -702,14 +719,23 @@ func (r *Reader) place(in *Instance, g *Group, idx int, rec *Record) bool {
 		r.finding(in, Finding{Line: r.line, Group: g.Code, Rule: RuleCardMax, Severity: SevError,
 			Message: fmt.Sprintf("group %s (%s) may appear at most %d times under %s", g.Code, g.Name, g.Max, g.Parent)})
 	}
-	r.push(g, idx)
+	r.push(g, idx, fields)
 	return true
 }
 
-func (r *Reader) push(g *Group, idx int) {
+// push opens a frame for a record of g, deciding the conditions of g's
+// conditional children from the record's fields.
+func (r *Reader) push(g *Group, idx int, fields [][]byte) {
 	c := r.counts[g.idx]
 	for i := range c {
 		c[i] = 0
+	}
+	if d := r.decide[g.idx]; d != nil {
+		for i, ch := range g.Children {
+			if ch.Cond != nil {
+				d[i] = ch.Cond.Decide(r.recipient, fields)
+			}
+		}
 	}
 	r.stack = append(r.stack, frame{g: g, rec: idx, line: r.line, inst: r.cur.Ordinal})
 }
@@ -725,6 +751,12 @@ func (r *Reader) pop() {
 		if cnt[i] < c.Min {
 			f := Finding{Line: top.line, Group: top.g.Code, Rule: RuleCardMin, Severity: SevError,
 				Message: fmt.Sprintf("group %s (%s) needs at least %d child group %s (%s), found %d", top.g.Code, top.g.Name, c.Min, c.Code, c.Name, cnt[i])}
+			if c.Cond != nil {
+				var ok bool
+				if f, ok = r.conditional(f, c, r.decide[top.g.idx][i]); !ok {
+					continue
+				}
+			}
 			if top.inst == r.cur.Ordinal && !r.done {
 				r.finding(r.cur, f)
 			} else {
@@ -824,10 +856,45 @@ func (r *Reader) readTrailer(f [][]byte, trailing bool) error {
 	}
 	for i, g := range r.flow.TopGroups() {
 		if r.topCounts[i] < g.Min {
-			r.fileFinding(Finding{Line: r.line, Group: g.Code, Rule: RuleCardMin, Severity: SevError,
-				Message: fmt.Sprintf("file needs at least %d group %s (%s), found %d", g.Min, g.Code, g.Name, r.topCounts[i])})
+			f := Finding{Line: r.line, Group: g.Code, Rule: RuleCardMin, Severity: SevError,
+				Message: fmt.Sprintf("file needs at least %d group %s (%s), found %d", g.Min, g.Code, g.Name, r.topCounts[i])}
+			if g.Cond != nil {
+				var ok bool
+				if f, ok = r.conditional(f, g, g.Cond.Decide(r.recipient, nil)); !ok {
+					continue
+				}
+			}
+			r.fileFinding(f)
 		}
 	}
 	r.trailer = t
 	return nil
+}
+
+// conditional turns the finding for a missing conditional group c as its
+// condition decided: an error when it requires the group, nothing (false)
+// when the group may be left out, a warning when the condition cannot be
+// decided from the file.
+func (r *Reader) conditional(f Finding, c *Group, d Decision) (Finding, bool) {
+	switch d {
+	case Optional:
+		return f, false
+	case Required:
+		f.Message += fmt.Sprintf(" (%s: %s)", c.Code, c.Cond.Describe())
+		return f, true
+	}
+	on := fmt.Sprintf("the recipient's role code %q is not in %s", r.header.ToRole, CorrectionsFile)
+	switch c.Cond.On {
+	case OnRecipient:
+		if r.recipient != "" {
+			on = "the recipient's role (" + r.recipient + ") is not one the condition names"
+		}
+	case OnUndecidable:
+		on = "the file does not show what the condition depends on"
+	default:
+		on = c.Cond.On + " in the parent record is empty or not a value the condition names"
+	}
+	f.Rule, f.Severity = RuleCondUndecided, SevWarning
+	f.Message = fmt.Sprintf("group %s (%s) is missing but conditional (%s); %s, so it is not an error", c.Code, c.Name, c.Cond.Describe(), on)
+	return f, true
 }
