@@ -506,11 +506,18 @@ func (r *Reader) Next() (*Instance, error) {
 		code, fields, trailing := r.text(r.scratch[:0], line)
 		r.scratch = fields[:0]
 		if string(code) == "ZPT" {
-			if err := r.readTrailer(fields, trailing); err != nil {
+			err := r.readTrailer(fields, trailing)
+			if err != nil && r.broken == nil {
 				return nil, err
 			}
+			// A trailer that breaks the file still ends the last
+			// instance: it is returned, and the next call breaks the
+			// file, so what the body holds is reported all the same.
 			if r.cur.Ordinal > 0 {
 				return r.finish(), nil
+			}
+			if err != nil {
+				return nil, err
 			}
 			return nil, r.eof()
 		}
@@ -821,28 +828,30 @@ func (r *Reader) readTrailer(f [][]byte, trailing bool) error {
 		r.pop()
 	}
 	r.done = true
+	// What breaks the trailer breaks the file, but only after the body's
+	// last checks (the file's cardinality): every finding at once.
+	var bad *Finding
+	badf := func(rule, msg string) { bad = &Finding{Line: r.line, Group: "ZPT", Rule: rule, Severity: SevError, Message: msg} }
+	t := &Trailer{}
 	if len(f) != 5 || !trailing {
-		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerMalformed,
-			Message: fmt.Sprintf("ZPT must have 5 fields ending with '|', found %d", len(f))})
+		badf(RuleTrailerMalformed, fmt.Sprintf("ZPT must have 5 fields ending with '|', found %d", len(f)))
+	} else {
+		t = &Trailer{FileID: string(f[0]), Checksum: string(f[2]), Completed: string(f[4])}
+		var err1, err2 error
+		t.GroupCount, err1 = strconv.Atoi(string(f[1]))
+		t.FlowCount, err2 = strconv.Atoi(string(f[3]))
+		switch {
+		case err1 != nil || err2 != nil:
+			badf(RuleTrailerMalformed, "ZPT group and flow counts must be integers")
+		case t.FileID != r.header.FileID:
+			badf(RuleTrailerFileID, "the trailer's file id is not the header's (line 1): the trailer belongs to another file, or one of them was edited")
+		case t.GroupCount != r.stats.Records:
+			badf(RuleTrailerGroups, fmt.Sprintf("trailer says %d group records, file has %d: truncated or edited?", t.GroupCount, r.stats.Records))
+		case t.FlowCount != r.level1:
+			badf(RuleTrailerFlows, fmt.Sprintf("trailer says %d level-1 groups, file has %d", t.FlowCount, r.level1))
+		}
 	}
-	t := &Trailer{FileID: string(f[0]), Checksum: string(f[2]), Completed: string(f[4])}
-	var err1, err2 error
-	t.GroupCount, err1 = strconv.Atoi(string(f[1]))
-	t.FlowCount, err2 = strconv.Atoi(string(f[3]))
-	switch {
-	case err1 != nil || err2 != nil:
-		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerMalformed, Message: "ZPT group and flow counts must be integers"})
-	case t.FileID != r.header.FileID:
-		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerFileID,
-			Message: "the trailer's file id is not the header's (line 1): the trailer belongs to another file, or one of them was edited"})
-	case t.GroupCount != r.stats.Records:
-		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerGroups,
-			Message: fmt.Sprintf("trailer says %d group records, file has %d: truncated or edited?", t.GroupCount, r.stats.Records)})
-	case t.FlowCount != r.level1:
-		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerFlows,
-			Message: fmt.Sprintf("trailer says %d level-1 groups, file has %d", t.FlowCount, r.level1)})
-	}
-	for {
+	for bad == nil {
 		line, err := r.readLine()
 		if err == io.EOF {
 			break
@@ -854,6 +863,16 @@ func (r *Reader) readTrailer(f [][]byte, trailing bool) error {
 			return r.breakf(Finding{Line: r.line, Rule: RuleAfterTrailer, Message: "data after the ZPT trailer"})
 		}
 	}
+	r.checkTopCounts()
+	if bad != nil {
+		return r.breakf(*bad)
+	}
+	r.trailer = t
+	return nil
+}
+
+// checkTopCounts checks the file's level-1 groups' minimum cardinality.
+func (r *Reader) checkTopCounts() {
 	for i, g := range r.flow.TopGroups() {
 		if r.topCounts[i] < g.Min {
 			f := Finding{Line: r.line, Group: g.Code, Rule: RuleCardMin, Severity: SevError,
@@ -867,8 +886,6 @@ func (r *Reader) readTrailer(f [][]byte, trailing bool) error {
 			r.fileFinding(f)
 		}
 	}
-	r.trailer = t
-	return nil
 }
 
 // conditional turns the finding for a missing conditional group c as its

@@ -394,3 +394,47 @@ func TestRegistrationUnits(t *testing.T) {
 		t.Fatalf("rejections %v", why)
 	}
 }
+
+// TestBadTrailerStillCounts: a trailer whose count is wrong breaks the
+// file, but every instance is read and returned first, the last one
+// included, with its findings: the participant learns what the body holds.
+func TestBadTrailerStillCounts(t *testing.T) {
+	lines := linesOf(genFile(t, "D0149001", 1))
+	n := len(lines)
+	body := n - 2
+	for _, tc := range []struct {
+		name, trailer, rule string
+	}{
+		{"group count", fmt.Sprintf("ZPT|F000000001|%d||1|20240101120001|", body-1), dflow.RuleTrailerGroups},
+		{"flow count", fmt.Sprintf("ZPT|F000000001|%d||2|20240101120001|", body), dflow.RuleTrailerFlows},
+		{"file id", fmt.Sprintf("ZPT|F000000009|%d||1|20240101120001|", body), dflow.RuleTrailerFileID},
+		{"malformed", "ZPT|F000000001|x||1||", dflow.RuleTrailerMalformed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := append([]string(nil), lines...)
+			l[n-1] = tc.trailer
+			res := read(t, strings.Join(l, "\n")+"\n", dflow.Options{})
+			if res.broken == nil || res.broken.Finding.Rule != tc.rule {
+				t.Fatalf("want broken by %s, got %v", tc.rule, res.broken)
+			}
+			if len(res.instances) != 1 || len(res.instances[0].mpan) != 13 || res.instances[0].records != body || res.stats.Instances != 1 {
+				t.Fatalf("instances %+v stats %+v", res.instances, res.stats)
+			}
+		})
+	}
+	// A fault in the only instance is reported beside the trailer's.
+	l := append([]string(nil), lines...)
+	setField(l, 1, 1, "20231301") // 280's J1254: no 13th month
+	l[n-1] = fmt.Sprintf("ZPT|F000000001|%d||1|20240101120001|", body+1)
+	res := read(t, strings.Join(l, "\n")+"\n", dflow.Options{})
+	if res.broken == nil || len(res.instances) != 1 || !res.instances[0].rejected || res.stats.Rejected != 1 {
+		t.Fatalf("broken=%v instances %+v", res.broken, res.instances)
+	}
+	found := false
+	for _, f := range res.instances[0].findings {
+		found = found || (f.Rule == dflow.RuleDate && f.Item == "J1254")
+	}
+	if !found {
+		t.Fatalf("instance findings %v", res.instances[0].findings)
+	}
+}
