@@ -86,6 +86,7 @@ type Group struct {
 	idx      int      // position in Flow.Groups
 	unit     bool     // starts a unit of rejection: the shallowest group holding J0003
 	context  bool     // an ancestor of unit groups: a record of its own
+	counted  bool     // counted in the trailer's flow count
 }
 
 // Unbounded is Group.Max when the catalogue allows any number.
@@ -263,6 +264,7 @@ func (c *Catalog) index() error {
 	}
 	for _, f := range c.Flows {
 		markUnits(f)
+		markCounted(f)
 	}
 	for _, vs := range c.byID {
 		sort.Slice(vs, func(i, j int) bool { return vs[i].Version < vs[j].Version })
@@ -445,5 +447,48 @@ func ParseFormat(s string) (Format, error) {
 }
 
 // FlowCounted reports whether a record of the group counts in the
-// trailer's flow count.
-func (g *Group) FlowCounted() bool { return g.Level == 1 }
+// trailer's flow count: the DTC's Flow Count (J1066) is the "number of
+// flow instances excluding file header/trailer". A level-1 group that may
+// repeat is a flow instance; one that appears once per file (a file
+// header such as D0019's ZPI, D0204's File Sequence Number 751, D0379's
+// Validation Flag 64L) is not, and when it has children, the repeating
+// groups below it are the instances (D0204's instructions, 763). A flow
+// with no repeating group counts its level-1 groups.
+func (g *Group) FlowCounted() bool { return g.counted }
+
+// FlowCountGroups are the groups whose records the trailer's flow count
+// counts (see Group.FlowCounted).
+func (f *Flow) FlowCountGroups() []*Group {
+	var gs []*Group
+	for _, g := range f.Groups {
+		if g.counted {
+			gs = append(gs, g)
+		}
+	}
+	return gs
+}
+
+// markCounted marks the groups the trailer's flow count counts.
+func markCounted(f *Flow) {
+	var walk func(g *Group) bool
+	walk = func(g *Group) bool {
+		if g.Max != 1 {
+			g.counted = true
+			return true
+		}
+		found := false
+		for _, c := range g.Children {
+			found = walk(c) || found
+		}
+		return found
+	}
+	found := false
+	for _, g := range f.TopGroups() {
+		found = walk(g) || found
+	}
+	if !found {
+		for _, g := range f.TopGroups() {
+			g.counted = true
+		}
+	}
+}

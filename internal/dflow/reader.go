@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -159,7 +160,8 @@ type Reader struct {
 	cur, out  *Instance
 	scratch   [][]byte
 	instances int
-	level1    int // level-1 records: the trailer's flow count
+	level1    int // level-1 records: what some senders put in the flow count
+	flows     int // flow instances (Group.FlowCounted): the trailer's flow count
 	stats     Stats
 }
 
@@ -527,6 +529,9 @@ func (r *Reader) Next() (*Instance, error) {
 		}
 		r.stats.Records++
 		g := r.flow.groupOf(code)
+		if g != nil && g.counted {
+			r.flows++
+		}
 		if g != nil && (g.Unit() || g.Context()) {
 			var done *Instance
 			if r.cur.Ordinal > 0 {
@@ -847,8 +852,13 @@ func (r *Reader) readTrailer(f [][]byte, trailing bool) error {
 			badf(RuleTrailerFileID, "the trailer's file id is not the header's (line 1): the trailer belongs to another file, or one of them was edited")
 		case t.GroupCount != r.stats.Records:
 			badf(RuleTrailerGroups, fmt.Sprintf("trailer says %d group records, file has %d: truncated or edited?", t.GroupCount, r.stats.Records))
-		case t.FlowCount != r.level1:
-			badf(RuleTrailerFlows, fmt.Sprintf("trailer says %d level-1 groups, file has %d", t.FlowCount, r.level1))
+		case t.FlowCount != r.flows && t.FlowCount == r.level1:
+			// Another reading of the DTC's flow count: the data is whole
+			// (the group count says so), so it is not broken for it.
+			r.fileFinding(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerFlowsLevel1, Severity: SevWarning,
+				Message: fmt.Sprintf("trailer's flow count %d counts every level-1 group; the DTC's flow count (J1066, flow instances without file headers) is %d here, the records of %s", t.FlowCount, r.flows, r.flowCountGroups())})
+		case t.FlowCount != r.flows:
+			badf(RuleTrailerFlows, fmt.Sprintf("trailer says %d flow instances, file has %d (the DTC's flow count, J1066: records of %s)", t.FlowCount, r.flows, r.flowCountGroups()))
 		}
 	}
 	for bad == nil {
@@ -914,4 +924,13 @@ func (r *Reader) conditional(f Finding, c *Group, d Decision) (Finding, bool) {
 	f.Rule, f.Severity = RuleCondUndecided, SevWarning
 	f.Message = fmt.Sprintf("group %s (%s) is missing but conditional (%s); %s, so it is not an error", c.Code, c.Name, c.Cond.Describe(), on)
 	return f, true
+}
+
+// flowCountGroups names the groups the flow count counts, for messages.
+func (r *Reader) flowCountGroups() string {
+	var codes []string
+	for _, g := range r.flow.FlowCountGroups() {
+		codes = append(codes, g.Code)
+	}
+	return "group " + strings.Join(codes, ", ")
 }
