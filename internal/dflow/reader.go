@@ -836,7 +836,9 @@ func (r *Reader) readTrailer(f [][]byte, trailing bool) error {
 	// What breaks the trailer breaks the file, but only after the body's
 	// last checks (the file's cardinality): every finding at once.
 	var bad *Finding
-	badf := func(rule, msg string) { bad = &Finding{Line: r.line, Group: "ZPT", Rule: rule, Severity: SevError, Message: msg} }
+	badf := func(rule, msg string) {
+		bad = &Finding{Line: r.line, Group: "ZPT", Rule: rule, Severity: SevError, Message: msg}
+	}
 	t := &Trailer{}
 	if len(f) != 5 || !trailing {
 		badf(RuleTrailerMalformed, fmt.Sprintf("ZPT must have 5 fields ending with '|', found %d", len(f)))
