@@ -319,3 +319,18 @@ func TestValidateBadTrailerCountsBody(t *testing.T) {
 		t.Fatalf("report %+v", rep)
 	}
 }
+
+// An ECOES export with its title row is read by position: no error, one
+// warning naming the layout, its rows counted.
+func TestValidateECOESTitleRow(t *testing.T) {
+	row := "1012345678903,1 High Street,,,,,,,,,AB1 2CD,BRGT,20251201,845,01/12/2025,,,01,,,E,,,,,,,,S12A34567,20200101,,"
+	name := filepath.Join(t.TempDir(), "ecoes.csv")
+	os.WriteFile(name, []byte("Portfolio Report\n"+row+"\n"), 0o644)
+	var out bytes.Buffer
+	if err := runValidate(context.Background(), &validateOptions{maxFindings: 100}, []string{name}, &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if s := out.String(); !strings.Contains(s, ": OK") || !strings.Contains(s, "1 rows (0 rejected), 1 MPANs, 0 errors, 1 warnings") || !strings.Contains(s, "ees.positional") || !strings.Contains(s, "ecoes-legacy") {
+		t.Fatalf("report:\n%s", s)
+	}
+}
