@@ -120,8 +120,15 @@ func TestPositionalLayouts(t *testing.T) {
 			}
 		})
 	}
+	// A first line that is data (it holds an MPAN core) is never skipped
+	// as a title: the file has no header row.
+	l := layout(t, "ecoes-legacy")
+	r := read(t, ecoesRow(t, l, "1012345678903")+"\n"+ecoesRow(t, l, "2300000000019")+"\n")
+	if r.broken == nil || r.broken.Finding.Rule != ees.RuleNoHeader {
+		t.Fatalf("headerless export: %+v", r)
+	}
 	// No layout fits: still not a header row.
-	r := read(t, "ECOES Portfolio Download\n1012345678903,x,y\n")
+	r = read(t, "ECOES Portfolio Download\n1012345678903,x,y\n")
 	if r.broken == nil || r.broken.Finding.Rule != ees.RuleNoHeader || !strings.Contains(r.broken.Finding.Message, "tried ecoes-mhhs (47 columns after 1 title rows)") {
 		t.Fatalf("got %+v", r.broken)
 	}

@@ -227,8 +227,8 @@ func (r *Reader) positional(cols []Column, index map[string]int) ([]Column, erro
 			}
 			rows, lines = append(rows, cp), append(lines, line)
 		}
-		if len(rows) <= l.TitleRows || len(rows[l.TitleRows]) != len(l.Columns) {
-			continue
+		if len(rows) <= l.TitleRows || len(rows[l.TitleRows]) != len(l.Columns) || holdsMPAN(rows[:l.TitleRows]) {
+			continue // a "title row" with an MPAN core is data: never skipped
 		}
 		r.pos = make([]int, len(l.Columns))
 		for i, h := range l.Columns {
@@ -244,6 +244,18 @@ func (r *Reader) positional(cols []Column, index map[string]int) ([]Column, erro
 		return cols, nil
 	}
 	return nil, r.breakf(1, RuleNoHeader, fmt.Sprintf("line 1 is not a header row: none of its %d values is an EES column name, and no positional layout of ees-columns.yaml fits the first data row (tried %s); an EES export starts with a header row naming its columns (known: %s)", len(first), strings.Join(tried, ", "), strings.Join(r.cols.Order, ", ")))
+}
+
+// holdsMPAN reports whether any value of the rows is a valid MPAN core.
+func holdsMPAN(rows [][][]byte) bool {
+	for _, r := range rows {
+		for _, v := range r {
+			if v = trimSpace(v); len(v) == 13 && mpan.Valid(v) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // FileFindings are findings about the file as a whole (read by position).
