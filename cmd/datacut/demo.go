@@ -178,7 +178,7 @@ func repairTrailer(ctx context.Context, st store.Store, key, path string) error 
 			break
 		}
 		for _, rec := range inst.Records {
-			if err := w.WriteRecord(rec, rec.Group != nil && rec.Group.Level == 1); err != nil {
+			if err := w.WriteRecord(rec); err != nil {
 				return err
 			}
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mhhs-sit/datacut/internal/cli"
 	"github.com/mhhs-sit/datacut/internal/cut"
+	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/programme"
 )
 
@@ -20,7 +21,8 @@ func newLintCmd() *cobra.Command {
 		Use:   "lint [--pipelines DIR]",
 		Short: "Check pipelines and DPIA rules without touching data",
 		Long: `lint decodes every pipeline (cuts/*.yaml), the DPIA rules and the EES column
-mapping strictly and checks that every data item each pipeline can read has a
+mapping strictly, the catalogue corrections (conditional groups, in
+internal/dflow/corrections.yaml, built in) against the catalogue, and checks that every data item each pipeline can read has a
 masking rule (fail-closed), and the programme register (programme.yaml), if
 the directory has one. Errors name file:line:col.
 
@@ -35,6 +37,11 @@ the directory has one. Errors name file:line:col.
 }
 
 func runLint(o *maskFlags, out io.Writer) error {
+	// First: every other check reads the catalogue, which the corrections
+	// amend.
+	if err := lintCorrections(out); err != nil {
+		return err
+	}
 	set, err := o.pipelines()
 	if err != nil {
 		return err
@@ -44,6 +51,22 @@ func runLint(o *maskFlags, out io.Writer) error {
 		fmt.Fprintf(out, "%s: ok (%s; rules %s version %s; %s)\n", d.Path, d.Description, d.RulesSet().Path, d.RulesSet().Version, allocatorUse(&d.Type))
 	}
 	return lintProgramme(o.definitions(), out)
+}
+
+// lintCorrections checks the catalogue corrections (conditional groups)
+// against the generated catalogue: strict keys, only flows, groups, items
+// and route roles the catalogue has, a why for each.
+func lintCorrections(out io.Writer) error {
+	cat, err := dflow.ParseCatalog(dflow.CatalogJSON())
+	if err == nil {
+		err = cat.ApplyCorrections(dflow.CorrectionsYAML())
+	}
+	if err != nil {
+		return cli.Usage("%v", err)
+	}
+	fmt.Fprintf(out, "%s: ok (%d conditional groups; %d role codes mapped; DTC %s)\n",
+		dflow.CorrectionsFile, cat.Corrections.Conditional, len(cat.Corrections.Roles), cat.DTCVersion)
+	return nil
 }
 
 // lintProgramme checks the programme register of the definitions, if any:

@@ -287,9 +287,11 @@ func validateEES(rep *FileReport, o *validateOptions, src io.Reader) {
 			mpans[n] = struct{}{}
 		}
 	}
+	ff := r.FileFindings()
+	add(ff...)
 	st := r.Stats()
 	rep.Groups, rep.FlowCount, rep.Instances, rep.Rejected = st.Records, st.Instances, st.Instances, st.Rejected
-	rep.Errors, rep.MPANs = st.Errors, len(mpans)
+	rep.Errors, rep.MPANs, rep.Warnings = st.Errors, len(mpans), len(ff)
 	if rep.Broken {
 		rep.Errors++
 	}
@@ -311,7 +313,7 @@ func printReport(w io.Writer, r *FileReport) {
 		return
 	}
 	if r.Flow == "EES" {
-		fmt.Fprintf(w, "  %s: %d rows (%d rejected), %d MPANs, %d errors\n", r.FlowName, r.Instances, r.Rejected, r.MPANs, r.Errors)
+		fmt.Fprintf(w, "  %s: %d rows (%d rejected), %d MPANs, %d errors, %d warnings\n", r.FlowName, r.Instances, r.Rejected, r.MPANs, r.Errors, r.Warnings)
 		for _, f := range r.Findings {
 			fmt.Fprintf(w, "  %s\n", f)
 		}

@@ -281,3 +281,56 @@ func TestValidateReportsEveryFindingAtOnce(t *testing.T) {
 		t.Fatalf("--encoding latin1: exit %d (%v)", cli.Code(err), err)
 	}
 }
+
+// A D0149 whose trailer says 7 group records where there are 8 is broken,
+// and its report still counts its instance and MPAN.
+func TestValidateBadTrailerCountsBody(t *testing.T) {
+	f := dflow.DefaultCatalog().Flow("D0149", "001")
+	var b bytes.Buffer
+	w, err := dflow.NewWriter(&b, dflowgen.Header(f, "F1"), dflow.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := dflowgen.New(4)
+	for _, code := range []string{"280", "281", "778", "283", "284", "284", "283", "284"} {
+		if err := w.Write(f.Group(code), g.Record(f.Group(code))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close("", "20240101120001"); err != nil {
+		t.Fatal(err)
+	}
+	data := b.String()
+	if !strings.Contains(data, "ZPT|F1|8||1|") {
+		t.Fatalf("fixture is not 8 records: %s", data)
+	}
+	name := filepath.Join(t.TempDir(), "D0149.dat")
+	os.WriteFile(name, []byte(strings.Replace(data, "ZPT|F1|8||1|", "ZPT|F1|7||1|", 1)), 0o644)
+	var out bytes.Buffer
+	err = runValidate(context.Background(), &validateOptions{json: true, maxFindings: 100}, []string{name}, &out)
+	if cli.Code(err) != cli.ExitData {
+		t.Fatalf("exit %d (%v), want 1", cli.Code(err), err)
+	}
+	var rep FileReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Broken || rep.Instances != 1 || rep.MPANs != 1 || rep.Rejected != 0 || rep.Findings[0].Rule != dflow.RuleTrailerGroups {
+		t.Fatalf("report %+v", rep)
+	}
+}
+
+// An ECOES export with its title row is read by position: no error, one
+// warning naming the layout, its rows counted.
+func TestValidateECOESTitleRow(t *testing.T) {
+	row := "1012345678903,1 High Street,,,,,,,,,AB1 2CD,BRGT,20251201,845,01/12/2025,,,01,,,E,,,,,,,,S12A34567,20200101,,"
+	name := filepath.Join(t.TempDir(), "ecoes.csv")
+	os.WriteFile(name, []byte("Portfolio Report\n"+row+"\n"), 0o644)
+	var out bytes.Buffer
+	if err := runValidate(context.Background(), &validateOptions{maxFindings: 100}, []string{name}, &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if s := out.String(); !strings.Contains(s, ": OK") || !strings.Contains(s, "1 rows (0 rejected), 1 MPANs, 0 errors, 1 warnings") || !strings.Contains(s, "ees.positional") || !strings.Contains(s, "ecoes-legacy") {
+		t.Fatalf("report:\n%s", s)
+	}
+}

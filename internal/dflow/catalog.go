@@ -25,6 +25,10 @@ type Catalog struct {
 	Flows      []*Flow          `json:"flows"`
 	Items      map[string]*Item `json:"items"`
 
+	// Corrections are the project's corrections file as applied to the
+	// embedded catalogue (nil for a catalogue parsed without them).
+	Corrections *Corrections `json:"-"`
+
 	byID map[string][]*Flow // flow id -> versions, ascending
 }
 
@@ -70,6 +74,9 @@ type Group struct {
 	Min    int     `json:"min"`
 	Max    int     `json:"max"` // Unbounded when many
 	Fields []Field `json:"fields"`
+	// Cond, from the corrections file, makes Min depend on the file:
+	// the recipient's role or an item of the parent record. Nil: Min holds.
+	Cond *Condition `json:"-"`
 
 	// Filled in by indexing.
 	Flow     *Flow    `json:"-"`
@@ -79,6 +86,7 @@ type Group struct {
 	idx      int      // position in Flow.Groups
 	unit     bool     // starts a unit of rejection: the shallowest group holding J0003
 	context  bool     // an ancestor of unit groups: a record of its own
+	counted  bool     // counted in the trailer's flow count
 }
 
 // Unbounded is Group.Max when the catalogue allows any number.
@@ -177,9 +185,15 @@ var (
 // CatalogJSON returns the embedded generated catalogue bytes.
 func CatalogJSON() []byte { return catalogJSON }
 
-// DefaultCatalog returns the embedded DTC catalogue.
+// DefaultCatalog returns the embedded DTC catalogue with the project's
+// corrections (corrections.yaml) applied.
 func DefaultCatalog() *Catalog {
-	defaultOnce.Do(func() { defaultCat, defaultErr = ParseCatalog(catalogJSON) })
+	defaultOnce.Do(func() {
+		defaultCat, defaultErr = ParseCatalog(catalogJSON)
+		if defaultErr == nil {
+			defaultErr = defaultCat.ApplyCorrections(correctionsYAML)
+		}
+	})
 	if defaultErr != nil {
 		panic("embedded DTC catalogue is corrupt: " + defaultErr.Error())
 	}
@@ -250,6 +264,7 @@ func (c *Catalog) index() error {
 	}
 	for _, f := range c.Flows {
 		markUnits(f)
+		markCounted(f)
 	}
 	for _, vs := range c.byID {
 		sort.Slice(vs, func(i, j int) bool { return vs[i].Version < vs[j].Version })
@@ -429,4 +444,51 @@ func ParseFormat(s string) (Format, error) {
 		return Format{}, fmt.Errorf("unknown format kind in %q", s)
 	}
 	return f, nil
+}
+
+// FlowCounted reports whether a record of the group counts in the
+// trailer's flow count: the DTC's Flow Count (J1066) is the "number of
+// flow instances excluding file header/trailer". A level-1 group that may
+// repeat is a flow instance; one that appears once per file (a file
+// header such as D0019's ZPI, D0204's File Sequence Number 751, D0379's
+// Validation Flag 64L) is not, and when it has children, the repeating
+// groups below it are the instances (D0204's instructions, 763). A flow
+// with no repeating group counts its level-1 groups.
+func (g *Group) FlowCounted() bool { return g.counted }
+
+// FlowCountGroups are the groups whose records the trailer's flow count
+// counts (see Group.FlowCounted).
+func (f *Flow) FlowCountGroups() []*Group {
+	var gs []*Group
+	for _, g := range f.Groups {
+		if g.counted {
+			gs = append(gs, g)
+		}
+	}
+	return gs
+}
+
+// markCounted marks the groups the trailer's flow count counts.
+func markCounted(f *Flow) {
+	var walk func(g *Group) bool
+	walk = func(g *Group) bool {
+		if g.Max != 1 {
+			g.counted = true
+			return true
+		}
+		found := false
+		for _, c := range g.Children {
+			found = walk(c) || found
+		}
+		return found
+	}
+	found := false
+	for _, g := range f.TopGroups() {
+		found = walk(g) || found
+	}
+	if !found {
+		for _, g := range f.TopGroups() {
+			g.counted = true
+		}
+	}
 }

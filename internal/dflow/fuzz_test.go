@@ -26,6 +26,11 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte("ZHV|F1|D0150002|M|MOPA|X|SUPA|20240101120000||||TR01|\r\n288|1012345678903|20230401||E|\r\nZPT|F1|1||1||\r\n"))
 	f.Add([]byte("\xef\xbb\xbfZHV|F1|D0150002|M|MOPA|X|SUPA|20240101120000||||OPER|\n290|x|\nZPT|F1|1||0||\n"))
 	f.Add([]byte("ZHV|"))
+	// Conditional groups: D0155 to a MOP (317 only), to an unknown role;
+	// D0204 whose Related MPAN Indicator decides 48M.
+	f.Add([]byte("ZHV|F1|D0155001|X|SUPA|M|MOPA|20240101120000||||TR01|\n315|1012345678903|20230401|A||||||||||C1|N|_A|\n317|20230401|\n318|S1|L1|\nZPT|F1|3||1||\n"))
+	f.Add([]byte("ZHV|F1|D0155001|X|SUPA|Q|MOPA|20240101120000||||TR01|\n315|1012345678903|20230401|A||||||||||C1|N|_A|\n318|S1|L1|\nZPT|F1|2||1||\n"))
+	f.Add([]byte(strings.Replace(genFile(f, "D0204002", 1), "47M|N|", "47M|F|", 1)))
 	// Line ends, encodings and control characters of real systems' files.
 	f.Add([]byte("ZHV|F1|D0150002|M|MOPA|X|SUPA|20240101120000||||TR01|\r288|1012345678903|20230401||E|\r289|0393|20230401|||\rZPT|F1|2||1||\r"))
 	f.Add([]byte("ZHV|F1|D0150002|M|MOPA|X|SUPA|20240101120000||||TR01|\r\r\n288|1012345678903|20230401||E|\r\nZPT|F1|1||1||\r"))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -148,11 +149,19 @@ type Reader struct {
 
 	stack  []frame
 	counts [][]int // per Group.idx: child counts of its open frame
+	// decide holds, per Group.idx, what the conditions of its conditional
+	// children (Group.Cond) decided for its open frame; nil for groups
+	// without such children.
+	decide [][]Decision
+	// recipient is the DTC route role of the ZHV's to role code, through
+	// the catalogue corrections' roles ("" when not known).
+	recipient string
 
 	cur, out  *Instance
 	scratch   [][]byte
 	instances int
-	level1    int // level-1 records: the trailer's flow count
+	level1    int // level-1 records: what some senders put in the flow count
+	flows     int // flow instances (Group.FlowCounted): the trailer's flow count
 	stats     Stats
 }
 
@@ -450,9 +459,19 @@ func (r *Reader) Header() (*Header, error) {
 			Message: fmt.Sprintf("version %s of %s is not in DTC %s; parsed against version %s", h.Version, h.Flow, r.opt.Catalog.DTCVersion, flow.Version)})
 	}
 	r.header, r.flow = h, flow
+	if cr := r.opt.Catalog.Corrections; cr != nil {
+		r.recipient = cr.Roles[h.ToRole]
+	}
 	r.counts = make([][]int, len(flow.Groups))
+	r.decide = make([][]Decision, len(flow.Groups))
 	for i, g := range flow.Groups {
 		r.counts[i] = make([]int, len(g.Children))
+		for _, c := range g.Children {
+			if c.Cond != nil {
+				r.decide[i] = make([]Decision, len(g.Children))
+				break
+			}
+		}
 	}
 	r.topCounts = make([]int, len(flow.TopGroups()))
 	return h, nil
@@ -489,11 +508,18 @@ func (r *Reader) Next() (*Instance, error) {
 		code, fields, trailing := r.text(r.scratch[:0], line)
 		r.scratch = fields[:0]
 		if string(code) == "ZPT" {
-			if err := r.readTrailer(fields, trailing); err != nil {
+			err := r.readTrailer(fields, trailing)
+			if err != nil && r.broken == nil {
 				return nil, err
 			}
+			// A trailer that breaks the file still ends the last
+			// instance: it is returned, and the next call breaks the
+			// file, so what the body holds is reported all the same.
 			if r.cur.Ordinal > 0 {
 				return r.finish(), nil
+			}
+			if err != nil {
+				return nil, err
 			}
 			return nil, r.eof()
 		}
@@ -503,6 +529,9 @@ func (r *Reader) Next() (*Instance, error) {
 		}
 		r.stats.Records++
 		g := r.flow.groupOf(code)
+		if g != nil && g.counted {
+			r.flows++
+		}
 		if g != nil && (g.Unit() || g.Context()) {
 			var done *Instance
 			if r.cur.Ordinal > 0 {
@@ -635,9 +664,9 @@ func (r *Reader) addRecord(g *Group, code []byte, fields [][]byte, trailing bool
 	rec.Code = g.Code
 	placed := true
 	if g.Level > 1 {
-		placed = r.place(in, g, idx, &rec)
+		placed = r.place(in, g, idx, &rec, fields)
 	} else {
-		r.push(g, idx)
+		r.push(g, idx, fields)
 	}
 	if placed && (g.Unit() || g.Context()) { // an out-of-place record has no frame, nor ancestors
 		for _, fr := range r.stack[:len(r.stack)-1] {
@@ -682,7 +711,7 @@ func (r *Reader) addRecord(g *Group, code []byte, fields [][]byte, trailing bool
 
 // place pops the stack to the group's parent and pushes the group; false
 // (with a finding) when the parent is not open.
-func (r *Reader) place(in *Instance, g *Group, idx int, rec *Record) bool {
+func (r *Reader) place(in *Instance, g *Group, idx int, rec *Record, fields [][]byte) bool {
 	for len(r.stack) > 0 && r.stack[len(r.stack)-1].g != g.ParentG {
 		r.pop()
 	}
@@ -702,14 +731,23 @@ func (r *Reader) place(in *Instance, g *Group, idx int, rec *Record) bool {
 		r.finding(in, Finding{Line: r.line, Group: g.Code, Rule: RuleCardMax, Severity: SevError,
 			Message: fmt.Sprintf("group %s (%s) may appear at most %d times under %s", g.Code, g.Name, g.Max, g.Parent)})
 	}
-	r.push(g, idx)
+	r.push(g, idx, fields)
 	return true
 }
 
-func (r *Reader) push(g *Group, idx int) {
+// push opens a frame for a record of g, deciding the conditions of g's
+// conditional children from the record's fields.
+func (r *Reader) push(g *Group, idx int, fields [][]byte) {
 	c := r.counts[g.idx]
 	for i := range c {
 		c[i] = 0
+	}
+	if d := r.decide[g.idx]; d != nil {
+		for i, ch := range g.Children {
+			if ch.Cond != nil {
+				d[i] = ch.Cond.Decide(r.recipient, fields)
+			}
+		}
 	}
 	r.stack = append(r.stack, frame{g: g, rec: idx, line: r.line, inst: r.cur.Ordinal})
 }
@@ -725,6 +763,12 @@ func (r *Reader) pop() {
 		if cnt[i] < c.Min {
 			f := Finding{Line: top.line, Group: top.g.Code, Rule: RuleCardMin, Severity: SevError,
 				Message: fmt.Sprintf("group %s (%s) needs at least %d child group %s (%s), found %d", top.g.Code, top.g.Name, c.Min, c.Code, c.Name, cnt[i])}
+			if c.Cond != nil {
+				var ok bool
+				if f, ok = r.conditional(f, c, r.decide[top.g.idx][i]); !ok {
+					continue
+				}
+			}
 			if top.inst == r.cur.Ordinal && !r.done {
 				r.finding(r.cur, f)
 			} else {
@@ -789,28 +833,37 @@ func (r *Reader) readTrailer(f [][]byte, trailing bool) error {
 		r.pop()
 	}
 	r.done = true
+	// What breaks the trailer breaks the file, but only after the body's
+	// last checks (the file's cardinality): every finding at once.
+	var bad *Finding
+	badf := func(rule, msg string) {
+		bad = &Finding{Line: r.line, Group: "ZPT", Rule: rule, Severity: SevError, Message: msg}
+	}
+	t := &Trailer{}
 	if len(f) != 5 || !trailing {
-		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerMalformed,
-			Message: fmt.Sprintf("ZPT must have 5 fields ending with '|', found %d", len(f))})
+		badf(RuleTrailerMalformed, fmt.Sprintf("ZPT must have 5 fields ending with '|', found %d", len(f)))
+	} else {
+		t = &Trailer{FileID: string(f[0]), Checksum: string(f[2]), Completed: string(f[4])}
+		var err1, err2 error
+		t.GroupCount, err1 = strconv.Atoi(string(f[1]))
+		t.FlowCount, err2 = strconv.Atoi(string(f[3]))
+		switch {
+		case err1 != nil || err2 != nil:
+			badf(RuleTrailerMalformed, "ZPT group and flow counts must be integers")
+		case t.FileID != r.header.FileID:
+			badf(RuleTrailerFileID, "the trailer's file id is not the header's (line 1): the trailer belongs to another file, or one of them was edited")
+		case t.GroupCount != r.stats.Records:
+			badf(RuleTrailerGroups, fmt.Sprintf("trailer says %d group records, file has %d: truncated or edited?", t.GroupCount, r.stats.Records))
+		case t.FlowCount != r.flows && t.FlowCount == r.level1:
+			// Another reading of the DTC's flow count: the data is whole
+			// (the group count says so), so it is not broken for it.
+			r.fileFinding(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerFlowsLevel1, Severity: SevWarning,
+				Message: fmt.Sprintf("trailer's flow count %d counts every level-1 group; the DTC's flow count (J1066, flow instances without file headers) is %d here, the records of %s", t.FlowCount, r.flows, r.flowCountGroups())})
+		case t.FlowCount != r.flows:
+			badf(RuleTrailerFlows, fmt.Sprintf("trailer says %d flow instances, file has %d (the DTC's flow count, J1066: records of %s)", t.FlowCount, r.flows, r.flowCountGroups()))
+		}
 	}
-	t := &Trailer{FileID: string(f[0]), Checksum: string(f[2]), Completed: string(f[4])}
-	var err1, err2 error
-	t.GroupCount, err1 = strconv.Atoi(string(f[1]))
-	t.FlowCount, err2 = strconv.Atoi(string(f[3]))
-	switch {
-	case err1 != nil || err2 != nil:
-		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerMalformed, Message: "ZPT group and flow counts must be integers"})
-	case t.FileID != r.header.FileID:
-		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerFileID,
-			Message: "the trailer's file id is not the header's (line 1): the trailer belongs to another file, or one of them was edited"})
-	case t.GroupCount != r.stats.Records:
-		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerGroups,
-			Message: fmt.Sprintf("trailer says %d group records, file has %d: truncated or edited?", t.GroupCount, r.stats.Records)})
-	case t.FlowCount != r.level1:
-		return r.breakf(Finding{Line: r.line, Group: "ZPT", Rule: RuleTrailerFlows,
-			Message: fmt.Sprintf("trailer says %d level-1 groups, file has %d", t.FlowCount, r.level1)})
-	}
-	for {
+	for bad == nil {
 		line, err := r.readLine()
 		if err == io.EOF {
 			break
@@ -822,12 +875,64 @@ func (r *Reader) readTrailer(f [][]byte, trailing bool) error {
 			return r.breakf(Finding{Line: r.line, Rule: RuleAfterTrailer, Message: "data after the ZPT trailer"})
 		}
 	}
-	for i, g := range r.flow.TopGroups() {
-		if r.topCounts[i] < g.Min {
-			r.fileFinding(Finding{Line: r.line, Group: g.Code, Rule: RuleCardMin, Severity: SevError,
-				Message: fmt.Sprintf("file needs at least %d group %s (%s), found %d", g.Min, g.Code, g.Name, r.topCounts[i])})
-		}
+	r.checkTopCounts()
+	if bad != nil {
+		return r.breakf(*bad)
 	}
 	r.trailer = t
 	return nil
+}
+
+// checkTopCounts checks the file's level-1 groups' minimum cardinality.
+func (r *Reader) checkTopCounts() {
+	for i, g := range r.flow.TopGroups() {
+		if r.topCounts[i] < g.Min {
+			f := Finding{Line: r.line, Group: g.Code, Rule: RuleCardMin, Severity: SevError,
+				Message: fmt.Sprintf("file needs at least %d group %s (%s), found %d", g.Min, g.Code, g.Name, r.topCounts[i])}
+			if g.Cond != nil {
+				var ok bool
+				if f, ok = r.conditional(f, g, g.Cond.Decide(r.recipient, nil)); !ok {
+					continue
+				}
+			}
+			r.fileFinding(f)
+		}
+	}
+}
+
+// conditional turns the finding for a missing conditional group c as its
+// condition decided: an error when it requires the group, nothing (false)
+// when the group may be left out, a warning when the condition cannot be
+// decided from the file.
+func (r *Reader) conditional(f Finding, c *Group, d Decision) (Finding, bool) {
+	switch d {
+	case Optional:
+		return f, false
+	case Required:
+		f.Message += fmt.Sprintf(" (%s: %s)", c.Code, c.Cond.Describe())
+		return f, true
+	}
+	on := fmt.Sprintf("the recipient's role code %q is not in %s", r.header.ToRole, CorrectionsFile)
+	switch c.Cond.On {
+	case OnRecipient:
+		if r.recipient != "" {
+			on = "the recipient's role (" + r.recipient + ") is not one the condition names"
+		}
+	case OnUndecidable:
+		on = "the file does not show what the condition depends on"
+	default:
+		on = c.Cond.On + " in the parent record is empty or not a value the condition names"
+	}
+	f.Rule, f.Severity = RuleCondUndecided, SevWarning
+	f.Message = fmt.Sprintf("group %s (%s) is missing but conditional (%s); %s, so it is not an error", c.Code, c.Name, c.Cond.Describe(), on)
+	return f, true
+}
+
+// flowCountGroups names the groups the flow count counts, for messages.
+func (r *Reader) flowCountGroups() string {
+	var codes []string
+	for _, g := range r.flow.FlowCountGroups() {
+		codes = append(codes, g.Code)
+	}
+	return "group " + strings.Join(codes, ", ")
 }

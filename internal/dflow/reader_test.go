@@ -394,3 +394,113 @@ func TestRegistrationUnits(t *testing.T) {
 		t.Fatalf("rejections %v", why)
 	}
 }
+
+// TestBadTrailerStillCounts: a trailer whose count is wrong breaks the
+// file, but every instance is read and returned first, the last one
+// included, with its findings: the participant learns what the body holds.
+func TestBadTrailerStillCounts(t *testing.T) {
+	lines := linesOf(genFile(t, "D0149001", 1))
+	n := len(lines)
+	body := n - 2
+	for _, tc := range []struct {
+		name, trailer, rule string
+	}{
+		{"group count", fmt.Sprintf("ZPT|F000000001|%d||1|20240101120001|", body-1), dflow.RuleTrailerGroups},
+		{"flow count", fmt.Sprintf("ZPT|F000000001|%d||2|20240101120001|", body), dflow.RuleTrailerFlows},
+		{"file id", fmt.Sprintf("ZPT|F000000009|%d||1|20240101120001|", body), dflow.RuleTrailerFileID},
+		{"malformed", "ZPT|F000000001|x||1||", dflow.RuleTrailerMalformed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := append([]string(nil), lines...)
+			l[n-1] = tc.trailer
+			res := read(t, strings.Join(l, "\n")+"\n", dflow.Options{})
+			if res.broken == nil || res.broken.Finding.Rule != tc.rule {
+				t.Fatalf("want broken by %s, got %v", tc.rule, res.broken)
+			}
+			if len(res.instances) != 1 || len(res.instances[0].mpan) != 13 || res.instances[0].records != body || res.stats.Instances != 1 {
+				t.Fatalf("instances %+v stats %+v", res.instances, res.stats)
+			}
+		})
+	}
+	// A fault in the only instance is reported beside the trailer's.
+	l := append([]string(nil), lines...)
+	setField(l, 1, 1, "20231301") // 280's J1254: no 13th month
+	l[n-1] = fmt.Sprintf("ZPT|F000000001|%d||1|20240101120001|", body+1)
+	res := read(t, strings.Join(l, "\n")+"\n", dflow.Options{})
+	if res.broken == nil || len(res.instances) != 1 || !res.instances[0].rejected || res.stats.Rejected != 1 {
+		t.Fatalf("broken=%v instances %+v", res.broken, res.instances)
+	}
+	found := false
+	for _, f := range res.instances[0].findings {
+		found = found || (f.Rule == dflow.RuleDate && f.Item == "J1254")
+	}
+	if !found {
+		t.Fatalf("instance findings %v", res.instances[0].findings)
+	}
+}
+
+// TestTrailerFlowCountIsTheDTCs: the flow count (J1066) is the number of
+// flow instances without the file's headers: D0019 counts its instructions
+// (ZIN) and not the once-per-file ZPI, D0379 its MPANs (25B) and not the
+// Validation Flag (64L), D0204 the instructions (763) below the file
+// sequence number; D0150, with no once-per-file group, every 288. A count
+// of every level-1 group (another reading) is a warning, any other count
+// breaks the file.
+func TestTrailerFlowCountIsTheDTCs(t *testing.T) {
+	for _, tc := range []struct {
+		flow    string
+		repeat  map[string]int
+		counted string
+		want    int // flow instances
+		level1  int // level-1 records
+	}{
+		{"D0019001", nil, "ZIN", 2, 3},
+		{"D0379001", nil, "25B", 2, 3},
+		{"D0204002", map[string]int{"763": 2}, "763", 2, 1},
+		{"D0150002", nil, "288", 2, 2},
+	} {
+		t.Run(tc.flow, func(t *testing.T) {
+			f := dflow.DefaultCatalog().Flow(tc.flow[:5], tc.flow[5:])
+			var codes []string
+			for _, g := range f.FlowCountGroups() {
+				codes = append(codes, g.Code)
+			}
+			if strings.Join(codes, ",") != tc.counted {
+				t.Fatalf("flow count groups %v, want %s", codes, tc.counted)
+			}
+			var b bytes.Buffer
+			g := dflowgen.New(9)
+			g.EmptyOptional = 0
+			g.Repeat = tc.repeat
+			if err := g.File(&b, f, "F000000001", 2); err != nil {
+				t.Fatal(err)
+			}
+			lines := linesOf(b.String())
+			last := strings.Split(lines[len(lines)-1], "|")
+			if last[4] != fmt.Sprint(tc.want) {
+				t.Fatalf("writer's flow count %s, want %d: %s", last[4], tc.want, b.String())
+			}
+			if res := read(t, b.String(), dflow.Options{}); res.broken != nil || res.stats.Errors != 0 || byRule(res)[dflow.RuleTrailerFlowsLevel1] != nil {
+				t.Fatalf("DTC count: broken=%v stats %+v file %v", res.broken, res.stats, res.file)
+			}
+			with := func(count int) result {
+				l := append([]string(nil), lines...)
+				tr := append([]string(nil), last...)
+				tr[4] = fmt.Sprint(count)
+				l[len(l)-1] = strings.Join(tr, "|")
+				return read(t, strings.Join(l, "\n")+"\n", dflow.Options{})
+			}
+			if tc.level1 != tc.want {
+				res := with(tc.level1)
+				w := byRule(res)[dflow.RuleTrailerFlowsLevel1]
+				if res.broken != nil || len(w) != 1 || w[0].Severity != dflow.SevWarning || res.stats.Errors != 0 {
+					t.Fatalf("level-1 count: broken=%v file %v", res.broken, res.file)
+				}
+			}
+			res := with(tc.want + tc.level1 + 1)
+			if res.broken == nil || res.broken.Finding.Rule != dflow.RuleTrailerFlows {
+				t.Fatalf("wrong count: broken=%v", res.broken)
+			}
+		})
+	}
+}

@@ -49,7 +49,8 @@ func (w *Writer) line(code string, fields []string) {
 	_, w.err = w.w.WriteString("|" + w.eol)
 }
 
-// Write renders one group record; level-1 groups count as flows.
+// Write renders one group record; the flow count counts the groups the DTC's
+// flow count does (Group.FlowCounted).
 func (w *Writer) Write(g *Group, fields [][]byte) error {
 	if w.err != nil {
 		return w.err
@@ -61,7 +62,7 @@ func (w *Writer) Write(g *Group, fields [][]byte) error {
 	}
 	_, w.err = w.w.WriteString("|" + w.eol)
 	w.groups++
-	if g.Level == 1 {
+	if g.FlowCounted() {
 		w.flows++
 	}
 	return w.err
@@ -69,8 +70,8 @@ func (w *Writer) Write(g *Group, fields [][]byte) error {
 
 // WriteRecord renders a record as it was read, its code and every field,
 // even one the catalogue does not know: for keeping rejected instances as
-// they came. level1 counts it as a flow.
-func (w *Writer) WriteRecord(rec Record, level1 bool) error {
+// they came. It counts as a flow as Write does.
+func (w *Writer) WriteRecord(rec Record) error {
 	code := rec.Code
 	if rec.Group != nil {
 		code = rec.Group.Code
@@ -85,7 +86,7 @@ func (w *Writer) WriteRecord(rec Record, level1 bool) error {
 	}
 	_, w.err = w.w.WriteString("|" + w.eol)
 	w.groups++
-	if level1 {
+	if rec.Group != nil && rec.Group.FlowCounted() {
 		w.flows++
 	}
 	return w.err
@@ -104,7 +105,7 @@ func (w *Writer) WriteInstance(in *Instance) error {
 	return nil
 }
 
-// Counts are the group records and level-1 records written so far.
+// Counts are the group records and flow instances written so far.
 func (w *Writer) Counts() (groups, flows int) { return w.groups, w.flows }
 
 // Close writes the ZPT trailer with the counted groups and flows, and the

@@ -69,6 +69,11 @@ type Reader struct {
 	scratch [][]byte // per column: a value normalised
 	broken  *dflow.BrokenError
 	stats   dflow.Stats
+	// pending is the first data row of a file read by position, read
+	// while choosing its layout; Next returns it first.
+	pending      [][][]byte
+	pendingLines []int
+	file         []dflow.Finding
 }
 
 // NewReader reads an EES CSV; resolve finds the items the columns map to.
@@ -135,14 +140,14 @@ func (r *Reader) Columns() ([]Column, error) {
 		cols[index[h]].Required = true
 	}
 	var unknown, twice []string
+	var unknownAt []int
 	r.pos = make([]int, len(hdr))
 	for i, h := range hdr {
-		if i == 0 {
-			h = strings.TrimPrefix(h, "\ufeff")
-		}
-		j, ok := index[strings.TrimSpace(h)]
+		name, ok := r.cols.Lookup(h)
+		j := index[name]
 		if !ok {
 			unknown = append(unknown, strconv.Itoa(i+1))
+			unknownAt = append(unknownAt, i)
 			r.pos[i] = -1
 			continue
 		}
@@ -152,6 +157,9 @@ func (r *Reader) Columns() ([]Column, error) {
 			continue
 		}
 		cols[j].Pos = i + 1
+	}
+	if len(unknown) == len(hdr) && len(r.cols.Layouts) > 0 {
+		return r.positional(cols, index)
 	}
 	if len(unknown) == len(hdr) {
 		return nil, r.breakf(1, RuleNoHeader, fmt.Sprintf("line 1 is not a header row: none of its %d values is an EES column name; an EES export starts with a header row naming its columns (known: %s)", len(hdr), strings.Join(r.cols.Order, ", ")))
@@ -182,11 +190,76 @@ func (r *Reader) Columns() ([]Column, error) {
 		if len(unknown) > 1 {
 			what = "columns " + strings.Join(unknown, ", ") + " are"
 		}
-		problems = append(problems, fmt.Sprintf("%s not an EES column this pipeline knows: it cannot be masked (name it as in ees-columns.yaml, or add it there and to dpia.yaml; known: %s)", what, strings.Join(r.cols.Order, ", ")))
+		var closest []string
+		for _, i := range unknownAt[:min(len(unknownAt), 5)] {
+			closest = append(closest, fmt.Sprintf("column %d: %s", i+1, strings.Join(r.cols.Closest(hdr[i], 3), ", ")))
+		}
+		problems = append(problems, fmt.Sprintf("%s not an EES column this pipeline knows: it cannot be masked (closest known names, %s; name it as in ees-columns.yaml or give it an alias there, or add it there and to dpia.yaml; known: %s)", what, strings.Join(closest, "; "), strings.Join(r.cols.Order, ", ")))
 	}
 	slices.Reverse(problems) // the rule's problem first
 	return nil, r.breakf(1, rule, strings.Join(problems, "; "))
 }
+
+// positional reads a file whose first line names no column by the first
+// layout whose column count its first data row has, skipping the layout's
+// title rows (the first line is the first of them). Rows read while
+// choosing are held back for Next.
+func (r *Reader) positional(cols []Column, index map[string]int) ([]Column, error) {
+	first := make([][]byte, len(r.header))
+	for i, h := range r.header {
+		first[i] = []byte(h)
+	}
+	rows, lines := [][][]byte{first}, []int{1} // the file's rows read so far
+	var tried []string
+	for _, l := range r.cols.Layouts {
+		tried = append(tried, fmt.Sprintf("%s (%d columns after %d title rows)", l.Name, len(l.Columns), l.TitleRows))
+		for len(rows) <= l.TitleRows {
+			f, line, err := r.csv.read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, r.csvBroken(err, "not valid CSV")
+			}
+			cp := make([][]byte, len(f))
+			for i, v := range f {
+				cp[i] = bytes.Clone(v)
+			}
+			rows, lines = append(rows, cp), append(lines, line)
+		}
+		if len(rows) <= l.TitleRows || len(rows[l.TitleRows]) != len(l.Columns) || holdsMPAN(rows[:l.TitleRows]) {
+			continue // a "title row" with an MPAN core is data: never skipped
+		}
+		r.pos = make([]int, len(l.Columns))
+		for i, h := range l.Columns {
+			r.pos[i] = index[h]
+			cols[index[h]].Pos = i + 1
+		}
+		r.header = l.Columns
+		r.pending, r.pendingLines = rows[l.TitleRows:], lines[l.TitleRows:]
+		r.columns = cols
+		r.scratch = make([][]byte, len(cols))
+		r.file = append(r.file, dflow.Finding{Line: 1, Group: "EES", Rule: RulePositional, Severity: dflow.SevWarning,
+			Message: fmt.Sprintf("line 1 names no EES column: read by position as layout %s of ees-columns.yaml (%d title rows skipped, %d columns)", l.Name, l.TitleRows, len(l.Columns))})
+		return cols, nil
+	}
+	return nil, r.breakf(1, RuleNoHeader, fmt.Sprintf("line 1 is not a header row: none of its %d values is an EES column name, and no positional layout of ees-columns.yaml fits the first data row (tried %s); an EES export starts with a header row naming its columns (known: %s)", len(first), strings.Join(tried, ", "), strings.Join(r.cols.Order, ", ")))
+}
+
+// holdsMPAN reports whether any value of the rows is a valid MPAN core.
+func holdsMPAN(rows [][][]byte) bool {
+	for _, r := range rows {
+		for _, v := range r {
+			if v = trimSpace(v); len(v) == 13 && mpan.Valid(v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// FileFindings are findings about the file as a whole (read by position).
+func (r *Reader) FileFindings() []dflow.Finding { return r.file }
 
 // Header is the header row as read (nil until Columns has read it).
 func (r *Reader) Header() []string { return r.header }
@@ -198,6 +271,9 @@ const (
 	RuleUnknownColumn   = "ees.unknown-column"
 	RuleDuplicateColumn = "ees.duplicate-column"
 	RuleMissingColumn   = "ees.missing-column"
+	// RulePositional is a warning: the file's first line named no column
+	// and a positional layout read it.
+	RulePositional = "ees.positional"
 )
 
 // Next returns the next row (valid until the following call), io.EOF at
@@ -206,7 +282,15 @@ func (r *Reader) Next() (*Row, error) {
 	if _, err := r.Columns(); err != nil {
 		return nil, err
 	}
-	rec, line, err := r.csv.read()
+	var rec [][]byte
+	var line int
+	var err error
+	if len(r.pending) > 0 {
+		rec, line = r.pending[0], r.pendingLines[0]
+		r.pending, r.pendingLines = r.pending[1:], r.pendingLines[1:]
+	} else {
+		rec, line, err = r.csv.read()
+	}
 	if err == io.EOF {
 		return nil, io.EOF
 	}

@@ -162,6 +162,10 @@ func TestArrowTable(t *testing.T) {
 func FuzzReader(f *testing.F) {
 	f.Add([]byte(sample))
 	f.Add([]byte("mpan-core\n\"\n"))
+	// ECOES as exported: its headings, an unknown one, a title row read by
+	// position (32 columns), yyyymmdd dates and empty DIP ids.
+	f.Add([]byte("MPAN Core,Meter Serial Number,Post Kode,supplier-dip,Supplier Effective From Date\n1012345678903,S1,AB1 2CD,,20251201\n"))
+	f.Add([]byte("Portfolio Report\n1012345678903,,,,,,,,,,AB1 2CD,BRGT,20251201,845,01/12/2025,,,01,,,E,,,,,,,,S1,20200101,,\n"))
 	cols, res := columns(f)
 	vocab := messageVocabulary(f)
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -96,6 +96,7 @@ func (e *eesInput) read(c *cutBuild, in store.Info, src io.Reader) (cut.Input, *
 	if b.Rows() > 0 {
 		flush()
 	}
+	c.fileFindings(in.Key, rd.FileFindings())
 	return info, nil, nil
 }
 

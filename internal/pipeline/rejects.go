@@ -66,13 +66,13 @@ func (c *cutBuild) rejectedInstance(in store.Info, h *dflow.Header, inst *dflow.
 		if len(rf.written) >= l && rf.written[l-1] == ctx.Line {
 			continue
 		}
-		if err := rf.dw.WriteRecord(ctx, l == 1); err != nil {
+		if err := rf.dw.WriteRecord(ctx); err != nil {
 			return err
 		}
 		rf.written = append(rf.written[:l-1], ctx.Line)
 	}
 	for _, rec := range inst.Records {
-		if err := rf.dw.WriteRecord(rec, rec.Group != nil && rec.Group.Level == 1); err != nil {
+		if err := rf.dw.WriteRecord(rec); err != nil {
 			return err
 		}
 	}
