@@ -22,7 +22,6 @@ import (
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/plan"
-	"github.com/mhhs-sit/datacut/internal/solver"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/universe"
 )
@@ -74,8 +73,7 @@ var rewriteDIPs = map[string]string{"EES.supplier-dip": "supplier", "EES.data-se
 // number of packs, and only the rows some pack takes are decoded; each
 // pack's rows go to a spool file as they come, so memory stays flat
 // however large the allocation.
-func writePacks(ctx context.Context, st store.Store, prefix, runID, previous, spool string, res *solver.Result, rows []Row, sources []universe.Source, ees map[string]*eesLayout, mem memory.Allocator) ([]PackInfo, error) {
-	p := res.Plan
+func writePacks(ctx context.Context, st store.Store, prefix, runID, previous, spool string, p *plan.Plan, rows []Row, sources []universe.Source, ees map[string]*eesLayout, mem memory.Allocator) ([]PackInfo, error) {
 	pr := newPackRun(st, p, runID, previous, sources, rows, ees)
 	var packs []*pack
 	index := map[string]int{} // env/role/mpid → pack

@@ -101,16 +101,12 @@ type Timings struct {
 	PacksSeconds    float64   `json:"packsSeconds"`
 }
 
-func buildReport(res *solver.Result, rows []Row, sources []universe.Source, id, previous string, packs []PackInfo) *Report {
+func buildReport(res *solver.Result, rows []Row, sources []universe.Source, id, previous string) *Report {
 	p := res.Plan
 	r := &Report{Plan: p.Name, RunID: id, PreviousRun: previous, Seed: p.Seed, KeyFingerprint: res.Universe.KeyFingerprint,
 		Universe: res.Universe.Stats, Unplaced: res.Unplaced}
 	for _, s := range sources {
 		r.Sources = append(r.Sources, SourceRef{SourceRef: cut.SourceRef{Cut: s.Cut, MPID: s.MPID, CutID: s.CutID, Version: s.Version}, AsAt: s.AsAt, Pinned: s.Pinned})
-	}
-	packOf := map[string]PackInfo{}
-	for _, pk := range packs {
-		packOf[pk.Env+"/"+pk.Role+"/"+pk.MPID] = pk
 	}
 	roleData := RoleData(p, res.Universe)
 	for _, e := range p.Environments {
@@ -130,8 +126,7 @@ func buildReport(res *solver.Result, rows []Row, sources []universe.Source, id, 
 		for _, role := range plan.Roles {
 			for _, m := range e.Participants[role] {
 				k := role + "/" + m
-				pk := packOf[e.Name+"/"+k]
-				parts[k] = &ParticipantReport{Role: role, MPID: m, Pack: pk.Prefix, Added: pk.Added, Removed: pk.Removed}
+				parts[k] = &ParticipantReport{Role: role, MPID: m}
 				order = append(order, k)
 			}
 		}
@@ -182,6 +177,22 @@ func buildReport(res *solver.Result, rows []Row, sources []universe.Source, id, 
 		r.Environments = append(r.Environments, er)
 	}
 	return r
+}
+
+// addPacks names each participant's pack and what its delta holds.
+func (r *Report) addPacks(packs []PackInfo) {
+	packOf := map[string]PackInfo{}
+	for _, pk := range packs {
+		packOf[pk.Env+"/"+pk.Role+"/"+pk.MPID] = pk
+	}
+	for i := range r.Environments {
+		e := &r.Environments[i]
+		for j := range e.Participants {
+			p := &e.Participants[j]
+			pk := packOf[e.Name+"/"+p.Role+"/"+p.MPID]
+			p.Pack, p.Added, p.Removed = pk.Prefix, pk.Added, pk.Removed
+		}
+	}
 }
 
 // RoleData are, per role, the universe's data sets its load packs carry

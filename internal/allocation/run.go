@@ -100,6 +100,9 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	res := solver.Allocate(p, u, ledger, held)
 	tAllocate := time.Since(t0)
 	rows := Rows(res)
+	// The report is built now: from here on the rows are all the run needs,
+	// so the universe's memory is free to go while the packs are built.
+	rep := buildReport(res, rows, sources, id, previous)
 	spool, err := os.MkdirTemp(store.TempDir(st), "allocate-")
 	if err != nil {
 		return nil, err
@@ -130,12 +133,12 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 		if err != nil {
 			return nil, err
 		}
-		if packs, err = writePacks(ctx, st, prefix, id, previous, spool, res, rows, sources, layouts, opt.Mem); err != nil {
+		if packs, err = writePacks(ctx, st, prefix, id, previous, spool, p, rows, sources, layouts, opt.Mem); err != nil {
 			return nil, err
 		}
 	}
 	tPacks := time.Since(t0)
-	rep := buildReport(res, rows, sources, id, previous, packs)
+	rep.addPacks(packs)
 	rep.Tool = opt.Tool
 	rep.Timings = Timings{Started: started.UTC(), Seconds: time.Since(started).Seconds(),
 		UniverseSeconds: tUniverse.Seconds(), AllocateSeconds: tAllocate.Seconds(), PacksSeconds: tPacks.Seconds()}
