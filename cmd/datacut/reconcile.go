@@ -132,9 +132,9 @@ func runReconcile(ctx context.Context, o *reconcileOptions, out io.Writer) error
 }
 
 func printReconcile(out io.Writer, m *reconcile.Manifest, where string) {
-	fmt.Fprintf(out, "%-20s %-16s %-8s %8s\n", "RULE", "KIND", "SEVERITY", "FINDINGS")
+	fmt.Fprintf(out, "%-22s %-16s %-8s %8s\n", "RULE", "KIND", "SEVERITY", "FINDINGS")
 	for _, r := range m.Totals.ByRule {
-		fmt.Fprintf(out, "%-20s %-16s %-8s %8d\n", r.Rule, r.Kind, r.Severity, r.Findings)
+		fmt.Fprintf(out, "%-22s %-16s %-8s %8d\n", r.Rule, r.Kind, r.Severity, r.Findings)
 	}
 	if len(m.Totals.ByMPID) > 0 {
 		fmt.Fprintf(out, "\n%-6s %8s  %s\n", "MPID", "FINDINGS", "WORKLIST")
