@@ -148,7 +148,7 @@ func (r *Rules) names(ct string) bool {
 // items are every statement a rule names.
 func (x *Rule) items() []Item {
 	var out []Item
-	for _, p := range []*Item{x.Authority, x.Appointed, x.Links, x.Supplier, x.Portfolio, x.Customer} {
+	for _, p := range []*Item{x.Authority, x.Appointed, x.Links, x.Supplier, x.Customer} {
 		if p != nil {
 			out = append(out, *p)
 		}

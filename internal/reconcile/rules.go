@@ -81,47 +81,67 @@ type Rule struct {
 	// Description says what a finding means and what to do.
 	Description string `yaml:"description"`
 
-	// compare: the authoritative statement and the others checked against
-	// it; a finding for each other statement whose value is not among the
-	// authority's values for the MPAN (MPANs the authority does not state
-	// are not compared).
-	Authority *Item  `yaml:"authority"`
-	Others    []Item `yaml:"others"`
+	// Authority (compare) is the authoritative statement of the attribute.
+	// MPANs it does not state are not compared.
+	Authority *Item `yaml:"authority"`
+	// Others (compare) are the statements checked against the authority:
+	// one whose value is not among the authority's values for the MPAN is
+	// a finding for the participant that made it.
+	Others []Item `yaml:"others"`
 
-	// missing: Appointed says who is appointed to each MPAN (an item
-	// holding an MPID); that MPID's cut of type HolderCut must hold the
-	// MPAN in one of HeldIn (when it sent such a cut). Unless excludes
-	// MPANs by a value of another statement.
-	Appointed *Item    `yaml:"appointed"`
-	HolderCut string   `yaml:"holder_cut"`
-	HeldIn    []string `yaml:"held_in"`
-	Unless    *Filter  `yaml:"unless"`
+	// Appointed (missing) says who is appointed to each MPAN: an item
+	// holding an MPID, kept in clear by the DPIA rules.
+	Appointed *Item `yaml:"appointed"`
+	// HolderCut (missing) is the cut type the appointed participant must
+	// hold the MPAN in; one that sent no such cut has no finding (datacut
+	// status says what it owes).
+	HolderCut string `yaml:"holder_cut"`
+	// HeldIn (missing) are the tables of HolderCut any of which holding the
+	// MPAN is enough.
+	HeldIn []string `yaml:"held_in"`
+	// Unless (missing) leaves out MPANs for which a statement has one of
+	// the values listed (unmetered supplies have no MTD).
+	Unless *Filter `yaml:"unless"`
 
-	// orphan: MPANs held in Held that no table of Known holds.
+	// Known (orphan) are the tables of the cuts that know MPANs
+	// (registration).
 	Known []Item `yaml:"known"`
-	Held  []Item `yaml:"held"`
+	// Held (orphan) are the tables whose MPANs some table of Known must
+	// hold: each row of an MPAN none holds is a finding for its sender.
+	Held []Item `yaml:"held"`
 
-	// linked: Links is the related MPANs' table (Primary and Secondary
-	// items); every pair listed for an MPAN must be listed for its partner
-	// too, and Supplier must state the same for both.
-	Links     *Item  `yaml:"links"`
-	Primary   string `yaml:"primary"`
+	// Links (linked) is the related MPANs' table: an MPAN listed with
+	// another (Primary and Secondary) must be listed by it too.
+	Links *Item `yaml:"links"`
+	// Primary (linked) is the item of Links naming the primary MPAN.
+	Primary string `yaml:"primary"`
+	// Secondary (linked) is the item of Links naming the secondary MPAN.
 	Secondary string `yaml:"secondary"`
-	Supplier  *Item  `yaml:"supplier"`
+	// Supplier (linked, optional) must state the same for MPANs that list
+	// each other.
+	Supplier *Item `yaml:"supplier"`
 
-	// customer-missing: MPANs of Portfolio where When holds must be in the
-	// same MPID's Customer table.
-	Portfolio *Item   `yaml:"portfolio"`
-	When      *Filter `yaml:"when"`
-	Customer  *Item   `yaml:"customer"`
+	// When (customer-missing) picks a participant's rows that need a
+	// customer record: a statement with one of the values listed
+	// (domestic premises).
+	When *Filter `yaml:"when"`
+	// Customer (customer-missing) is the table of the same participant's
+	// cut that must hold the MPAN.
+	Customer *Item `yaml:"customer"`
 }
 
 // Item names a statement: a cut type's table and, where a value is read,
 // the data item of its column (a DTC J-ref, or ZHV.to).
 type Item struct {
-	Cut   string `yaml:"cut"`
+	// Cut is a cut type (pipelines/cuts/<name>.yaml).
+	Cut string `yaml:"cut"`
+	// Table is one of the tables the cut type publishes: <flow>_<group>
+	// (d0204_444) or ees_portfolio.
 	Table string `yaml:"table"`
-	Item  string `yaml:"item"`
+	// Item is the data item read from the table: a DTC J-ref of one of its
+	// columns, or ZHV.to, the D-flow file's recipient MPID. Left out where
+	// a rule only asks which MPANs the table holds.
+	Item string `yaml:"item"`
 }
 
 func (i Item) String() string {
@@ -135,7 +155,8 @@ func (i Item) String() string {
 // Filter is a condition on a statement's value.
 type Filter struct {
 	Item `yaml:",inline"`
-	In   []string `yaml:"in"`
+	// In are the values that match.
+	In []string `yaml:"in"`
 }
 
 // LoadTypes reads what lint checks against from a definitions directory.
