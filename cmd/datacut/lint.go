@@ -12,6 +12,7 @@ import (
 	"github.com/mhhs-sit/datacut/internal/cli"
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/programme"
+	"github.com/mhhs-sit/datacut/internal/reconcile"
 )
 
 func newLintCmd() *cobra.Command {
@@ -21,8 +22,9 @@ func newLintCmd() *cobra.Command {
 		Short: "Check pipelines and DPIA rules without touching data",
 		Long: `lint decodes every pipeline (cuts/*.yaml), the DPIA rules and the EES column
 mapping strictly and checks that every data item each pipeline can read has a
-masking rule (fail-closed), and the programme register (programme.yaml), if
-the directory has one. Errors name file:line:col.
+masking rule (fail-closed), the programme register (programme.yaml) and the
+reconciliation rules (reconcile.yaml), if the directory has them. Errors name
+file:line:col.
 
 ` + cli.ExitCodesDoc,
 		Example: `  datacut lint
@@ -43,7 +45,28 @@ func runLint(o *maskFlags, out io.Writer) error {
 		d := set.ByName[n]
 		fmt.Fprintf(out, "%s: ok (%s; rules %s version %s; %s)\n", d.Path, d.Description, d.RulesSet().Path, d.RulesSet().Version, allocatorUse(&d.Type))
 	}
-	return lintProgramme(o.definitions(), out)
+	if err := lintProgramme(o.definitions(), out); err != nil {
+		return err
+	}
+	return lintReconcile(o.definitions(), out)
+}
+
+// lintReconcile checks the reconciliation rules of the definitions, if any.
+func lintReconcile(fsys fs.FS, out io.Writer) error {
+	if _, err := fs.Stat(fsys, reconcile.RulesFile); errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(out, "%s: none (datacut reconcile needs --rules)\n", reconcile.RulesFile)
+		return nil
+	}
+	types, err := reconcile.LoadTypes(fsys)
+	if err != nil {
+		return cli.Usage("%v", err)
+	}
+	r, err := reconcile.Load(fsys, reconcile.RulesFile, types)
+	if err != nil {
+		return cli.Usage("%v", err)
+	}
+	fmt.Fprintf(out, "%s: ok (%d rules; version %s)\n", reconcile.RulesFile, len(r.Rules), r.Version)
+	return nil
 }
 
 // lintProgramme checks the programme register of the definitions, if any:
