@@ -33,6 +33,9 @@ var compareKind = kind{
 			clear := shown && (e.clear(o.Item) || o.Item == ItemRecipient)
 			for i := 0; i < c.Len(); i++ {
 				lo, hi := auth.rows(c.cores[i])
+				for lo < hi && auth.val[lo] == 0 {
+					lo++ // empty: not stated (a cut published before its manifest named D0204's recipient)
+				}
 				if lo == hi {
 					continue // the authority does not state it: other rules say so
 				}

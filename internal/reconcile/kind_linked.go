@@ -84,7 +84,7 @@ var linkedKind = kind{
 			}
 			la, ha := sup.rows(a)
 			lb, hb := sup.rows(b)
-			if la == ha || lb == hb || sup.val[la] == sup.val[lb] {
+			if la == ha || lb == hb || sup.val[la] == 0 || sup.val[lb] == 0 || sup.val[la] == sup.val[lb] {
 				continue
 			}
 			f := e.finding(r, b, int(sup.src[lb]), sup, lb)
