@@ -96,10 +96,24 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	e := &engine{st: o.Store, rules: o.Rules, clear: clear, sources: sources, fileIdx: map[string]uint32{},
 		dict: map[uint64]string{}, cache: map[string]*column{}}
+	// A statement is kept while a rule to come reads it, no longer: memory
+	// holds the statements of a few rules, not of all.
+	uses := map[string]int{}
+	for _, r := range o.Rules.Rules {
+		for _, it := range r.reads() {
+			uses[it.String()]++
+		}
+	}
 	for _, r := range o.Rules.Rules {
 		n := len(e.out)
 		if err := kindNamed(r.Kind).check(ctx, e, r); err != nil {
 			return nil, fmt.Errorf("rule %s: %w", r.Name, err)
+		}
+		for _, it := range r.reads() {
+			k := it.String()
+			if uses[k]--; uses[k] == 0 {
+				delete(e.cache, k)
+			}
 		}
 		part := e.out[n:]
 		sort.SliceStable(part, func(i, j int) bool {
@@ -143,6 +157,18 @@ func (r *Rules) names(ct string) bool {
 		}
 	}
 	return false
+}
+
+// reads are the statements a rule's check reads.
+func (x *Rule) reads() []Item {
+	out := x.items()
+	if x.Links != nil {
+		out = append(out, Item{Cut: x.Links.Cut, Table: x.Links.Table, Item: x.Primary}, Item{Cut: x.Links.Cut, Table: x.Links.Table, Item: x.Secondary})
+	}
+	for _, t := range x.HeldIn {
+		out = append(out, Item{Cut: x.HolderCut, Table: t})
+	}
+	return out
 }
 
 // items are every statement a rule names.
