@@ -18,6 +18,7 @@ func summaryHTML(r *Result, m *Manifest) ([]byte, error) {
 
 var summaryTmpl = template.Must(template.New("summary").Funcs(template.FuncMap{
 	"count": func(t MPIDTotal, rule string) int { return t.ByRule[rule] },
+	"plus":  func(a, b int) int { return a + b },
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Reconciliation {{.M.ID}}</title>
 <style>
@@ -37,7 +38,7 @@ tr.error td.sev{color:#a00;font-weight:bold}
 <h2>By participant</h2>
 <table id="participant-table"><thead><tr><th>participant</th><th>findings</th>{{range .Rules}}<th>{{.Name}}</th>{{end}}<th>worklist</th></tr></thead><tbody>
 {{range $t := .M.Totals.ByMPID}}<tr><td>{{$t.MPID}}</td><td class="n">{{$t.Findings}}</td>{{range $.Rules}}<td class="n">{{count $t .Name}}</td>{{end}}<td><a href="worklists/{{$t.MPID}}.csv">worklists/{{$t.MPID}}.csv</a></td></tr>
-{{else}}<tr><td colspan="3">no findings: the participants' cuts agree</td></tr>
+{{else}}<tr><td colspan="{{plus (len .Rules) 3}}">no findings: the participants' cuts agree</td></tr>
 {{end}}</tbody></table>
 <h2>Cuts read</h2>
 <table id="source-table"><thead><tr><th>cut</th><th>MPID</th><th>version</th><th>as at</th></tr></thead><tbody>
