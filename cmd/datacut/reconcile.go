@@ -56,9 +56,9 @@ rules: the same inputs give the same id and the same bytes.
 ` + cli.ExitCodesDoc + `
 Exit 1 means there are findings of error severity.`,
 		Example: `  mkdir d && cd d && datacut demo
-  datacut reconcile --store ./data
+  datacut reconcile --store ./data            # exit 1: the demo's faults leave MPANs unregistered
   datacut reconcile --store ./data --json
-  datacut reconcile --store ./data --rules my-reconcile.yaml`,
+  datacut reconcile --store ./data --rules ../pipelines/reconcile.yaml   # from a folder beside the repository's pipelines/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runReconcile(cmd.Context(), o, cmd.OutOrStdout())

@@ -58,3 +58,40 @@ func TestReconcileCommand(t *testing.T) {
 	os.WriteFile(bad, []byte(strings.Replace(string(b), "kind: orphan", "kind: orphans", 1)), 0o600)
 	wantUsage(t, []string{"reconcile", "--store", faulty, "--rules", bad}, "rules.yaml:", `kind "orphans" is not one of compare, missing, orphan, linked, customer-missing`)
 }
+
+// The help's examples work on the demo's data, in a folder beside a copy
+// of the definitions: each reconcile exits 1 (the demo's faults).
+func TestReconcileHelpExamples(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "d")
+	if err := os.MkdirAll(filepath.Join(root, "pipelines"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("../../pipelines/reconcile.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(root, "pipelines", "reconcile.yaml"), b, 0o600)
+	t.Setenv(mask.KeyEnv, "")
+	var demo strings.Builder
+	if err := runDemo(context.Background(), &demoOptions{dir: filepath.Join(dir, "data"), mpans: 1500}, &demo); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	ran := 0
+	for _, line := range strings.Split(newReconcileCmd().Example, "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		fields := strings.Fields(line)
+		if len(fields) < 2 || fields[0] != "datacut" || fields[1] != "reconcile" {
+			continue
+		}
+		code, out, errs := execDatacut(context.Background(), fields[1:]...)
+		if code != cli.ExitData || errs != "" || !strings.Contains(out, "errors") {
+			t.Errorf("%s: exit %d\n%s%s", line, code, out, errs)
+		}
+		ran++
+	}
+	if ran != 3 {
+		t.Fatalf("ran %d examples, want 3", ran)
+	}
+}
