@@ -13,6 +13,7 @@ import (
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/programme"
+	"github.com/mhhs-sit/datacut/internal/reconcile"
 )
 
 func newLintCmd() *cobra.Command {
@@ -22,9 +23,10 @@ func newLintCmd() *cobra.Command {
 		Short: "Check pipelines and DPIA rules without touching data",
 		Long: `lint decodes every pipeline (cuts/*.yaml), the DPIA rules and the EES column
 mapping strictly, the catalogue corrections (conditional groups, in
-internal/dflow/corrections.yaml, built in) against the catalogue, and checks that every data item each pipeline can read has a
-masking rule (fail-closed), and the programme register (programme.yaml), if
-the directory has one. Errors name file:line:col.
+internal/dflow/corrections.yaml, built in) against the catalogue, and checks
+that every data item each pipeline can read has a masking rule (fail-closed),
+the programme register (programme.yaml) and the reconciliation rules
+(reconcile.yaml), if the directory has them. Errors name file:line:col.
 
 ` + cli.ExitCodesDoc,
 		Example: `  datacut lint
@@ -50,7 +52,28 @@ func runLint(o *maskFlags, out io.Writer) error {
 		d := set.ByName[n]
 		fmt.Fprintf(out, "%s: ok (%s; rules %s version %s; %s)\n", d.Path, d.Description, d.RulesSet().Path, d.RulesSet().Version, allocatorUse(&d.Type))
 	}
-	return lintProgramme(o.definitions(), out)
+	if err := lintProgramme(o.definitions(), out); err != nil {
+		return err
+	}
+	return lintReconcile(o.definitions(), out)
+}
+
+// lintReconcile checks the reconciliation rules of the definitions, if any.
+func lintReconcile(fsys fs.FS, out io.Writer) error {
+	if _, err := fs.Stat(fsys, reconcile.RulesFile); errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(out, "%s: none (datacut reconcile needs --rules)\n", reconcile.RulesFile)
+		return nil
+	}
+	types, err := reconcile.LoadTypes(fsys)
+	if err != nil {
+		return cli.Usage("%v", err)
+	}
+	r, err := reconcile.Load(fsys, reconcile.RulesFile, types)
+	if err != nil {
+		return cli.Usage("%v", err)
+	}
+	fmt.Fprintf(out, "%s: ok (%d rules; version %s)\n", reconcile.RulesFile, len(r.Rules), r.Version)
+	return nil
 }
 
 // lintCorrections checks the catalogue corrections (conditional groups)

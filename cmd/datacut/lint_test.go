@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -46,5 +47,29 @@ func TestLintCorrections(t *testing.T) {
 	}
 	if got := out.String(); got != "internal/dflow/corrections.yaml: ok (8 conditional groups; 6 role codes mapped; DTC 15.4)\n" {
 		t.Errorf("lint says %q", got)
+	}
+}
+
+// lint checks the reconciliation rules: the built-in ones pass, one naming
+// a table its cut does not publish fails at its line.
+func TestLintReconcile(t *testing.T) {
+	var out bytes.Buffer
+	if err := lintReconcile(pipelines.FS, &out); err != nil || !strings.HasPrefix(out.String(), "reconcile.yaml: ok (") {
+		t.Fatalf("built in: %v %q", err, out.String())
+	}
+	fsys := fstest.MapFS{}
+	for _, f := range []string{"cuts/ees.yaml", "cuts/registration.yaml", "cuts/mop-mtd.yaml", "cuts/supplier-customer.yaml", "ees-columns.yaml", "reconcile.yaml"} {
+		b, err := pipelines.FS.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "reconcile.yaml" {
+			b = bytes.Replace(b, []byte("table: d0204_445,"), []byte("table: d0150_445,"), 1)
+		}
+		fsys[f] = &fstest.MapFile{Data: b}
+	}
+	err := lintReconcile(fsys, &out)
+	if cli.Code(err) != cli.ExitUsage || !regexp.MustCompile(`reconcile.yaml:\d+:\d+: rule energisation: authority names table "d0150_445", which cut type registration does not publish`).MatchString(err.Error()) {
+		t.Errorf("broken rules: %v (exit %d)", err, cli.Code(err))
 	}
 }

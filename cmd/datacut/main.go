@@ -19,7 +19,7 @@ rules and publishes them as Parquet to object storage.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDemoCmd(), newSynthCmd(), newRunCmd(), newLintCmd(), newValidateCmd(), newMaskCmd(), newVerifyCmd(), newLsCmd(), newStatusCmd(), newKeygenCmd(), newPruneCmd(), newSubmitCmd(), newAccessCmd(), newAuditCmd())
+	root.AddCommand(newDemoCmd(), newSynthCmd(), newRunCmd(), newLintCmd(), newValidateCmd(), newMaskCmd(), newVerifyCmd(), newLsCmd(), newStatusCmd(), newKeygenCmd(), newPruneCmd(), newSubmitCmd(), newAccessCmd(), newAuditCmd(), newReconcileCmd())
 	return root
 }
 

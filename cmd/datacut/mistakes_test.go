@@ -78,6 +78,7 @@ func TestReadOnlyCommandsNeedAStore(t *testing.T) {
 		{"status"},
 		{"audit"},
 		{"prune"},
+		{"reconcile"},
 		{"verify", "--cut", "cuts/mop-mtd/mpid=MTRA/cut=1/"},
 		{"submit", "--mpid", "MTRA", "--cut", "mop-mtd", "--id", "s1", "--wait"},
 	} {

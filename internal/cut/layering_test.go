@@ -13,7 +13,7 @@ const module = "github.com/mhhs-sit/datacut/"
 // masking code (a participant's raw data and the programme key never reach
 // the allocator's binary).
 func TestLayering(t *testing.T) {
-	allocatorSide := []string{"internal/cut", "internal/universe", "internal/solver", "internal/allocation", "internal/plan", "cmd/allocate"}
+	allocatorSide := []string{"internal/cut", "internal/universe", "internal/reconcile", "internal/solver", "internal/allocation", "internal/plan", "cmd/allocate"}
 	forbidden := []string{"internal/pipeline", "internal/mask"}
 	for _, pkg := range allocatorSide {
 		for _, dep := range deps(t, pkg) {

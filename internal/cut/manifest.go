@@ -70,6 +70,11 @@ type Input struct {
 	// FileID is the file's own id (a D-flow's ZHV file identifier, or the
 	// name), as the tables' source_file_id column holds it.
 	FileID string `json:"fileId,omitempty"`
+	// ToRole and ToMPID are a D-flow's recipient, as its ZHV names it: a
+	// registration service's D0204 is one file per supplier, the supplier
+	// being its recipient (reconciliation compares it with the EES).
+	ToRole string `json:"toRole,omitempty"`
+	ToMPID string `json:"toMpid,omitempty"`
 	// Encoding is windows-1252 when the file's text was read as Windows-1252
 	// (declared, or found where a line was not UTF-8); the tables hold UTF-8.
 	Encoding string `json:"encoding,omitempty"`

@@ -124,6 +124,7 @@ func (d *dflowInput) read(c *cutBuild, in store.Info, src io.Reader, builders ma
 		return info, b, nil
 	}
 	info.Flow, info.FileID = rd.Flow().Key(), h.FileID
+	info.ToRole, info.ToMPID = h.ToRole, h.ToMPID
 	b := builders[rd.Flow()]
 	if b == nil {
 		b = dflow.NewArrowBuilder(rd.Flow())

@@ -17,7 +17,7 @@ type unitPlan func(b *builder, f *dflow.Flow, p *Point) []rec
 // flowPlans: which records each flow holds for a point.
 var flowPlans = map[string]unitPlan{
 	"D0150": func(b *builder, f *dflow.Flow, p *Point) []rec {
-		if !nhhMTD(p) {
+		if !nhhMTD(p) || p.Cross == CrossMTDMissing {
 			return nil
 		}
 		rs := []rec{b.record(f.Group("288"), p, at{}), b.record(f.Group("289"), p, at{}), b.record(f.Group("290"), p, at{})}
@@ -27,7 +27,7 @@ var flowPlans = map[string]unitPlan{
 		return rs
 	},
 	"D0149": func(b *builder, f *dflow.Flow, p *Point) []rec {
-		if !nhhMTD(p) {
+		if !nhhMTD(p) || p.Cross == CrossMTDMissing {
 			return nil
 		}
 		rs := []rec{b.record(f.Group("280"), p, at{}), b.record(f.Group("281"), p, at{})}
@@ -38,7 +38,7 @@ var flowPlans = map[string]unitPlan{
 		return rs
 	},
 	"D0268": func(b *builder, f *dflow.Flow, p *Point) []rec {
-		if p.Meter != Advanced {
+		if p.Meter != Advanced || p.Cross == CrossMTDMissing {
 			return nil
 		}
 		rs := []rec{b.record(f.Group("01A"), p, at{}), b.record(f.Group("02A"), p, at{}), b.record(f.Group("03A"), p, at{})}
@@ -58,14 +58,14 @@ var flowPlans = map[string]unitPlan{
 		return append(rs, b.record(f.Group("47M"), p, at{}), b.record(f.Group("48M"), p, at{}))
 	},
 	"D0302": func(b *builder, f *dflow.Flow, p *Point) []rec {
-		if p.Export {
+		if p.Export || p.Cross == CrossCustomerMissing {
 			return nil // one customer per site: on the import MPAN
 		}
 		return []rec{b.record(f.Group("68C"), p, at{}), b.record(f.Group("69C"), p, at{}), b.record(f.Group("15J"), p, at{}),
 			b.record(f.Group("16J"), p, at{}), b.record(f.Group("17J"), p, at{}), b.record(f.Group("70C"), p, at{})}
 	},
 	"D0225": func(b *builder, f *dflow.Flow, p *Point) []rec {
-		if !p.PSR || p.Export {
+		if !p.PSR || p.Export || p.Cross == CrossCustomerMissing {
 			return nil
 		}
 		return []rec{b.record(f.Group("510"), p, at{}), b.record(f.Group("99C"), p, at{})}

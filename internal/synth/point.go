@@ -45,6 +45,8 @@ type Point struct {
 	Email                        string
 	PSR                          bool
 	PSRCode                      string
+	// Cross is the cross-participant fault injected (cross.go), or "".
+	Cross string
 }
 
 // pairShare is the share of MPANs that are the import half of a linked

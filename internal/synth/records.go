@@ -174,7 +174,7 @@ func (p *Point) value(ref string, a at) (string, bool) {
 		// Every MPAS record lists related MPANs (the catalogue makes the
 		// group mandatory); an MPAN without a partner lists itself.
 		primary, secondary := p.Core, p.Core
-		if p.Partner >= 0 {
+		if p.Partner >= 0 && p.Cross != CrossLinked {
 			primary, secondary = p.Core, p.PartnerCore
 			if p.Export {
 				primary, secondary = p.PartnerCore, p.Core
@@ -185,7 +185,7 @@ func (p *Point) value(ref string, a at) (string, bool) {
 		}
 		return secondary, true
 	case "J2245":
-		if p.Partner >= 0 {
+		if p.Partner >= 0 && p.Cross != CrossLinked {
 			return "Y", true
 		}
 		return "N", true

@@ -35,6 +35,10 @@ type Options struct {
 	MPANs     int
 	Seed      uint64
 	FaultRate float64 // share of units corrupted and of D-flow files broken
+	// CrossFaultRate is the share of MPANs whose data is made to disagree
+	// between participants' cuts (cross.go), with ground truth in
+	// synth/ground-truth/cross-<chunk>.jsonl.
+	CrossFaultRate float64
 	// ChunkMPANs splits the market into chunks generated in parallel; each
 	// participant gets one file per flow per chunk. Default: 250,000, or
 	// half of a smaller market (at least 10,000) so both cores work.
@@ -63,6 +67,7 @@ type Summary struct {
 	Files        map[string]int `json:"filesByCut"`
 	Bytes        int64          `json:"bytes"`
 	Faults       int            `json:"faultyUnits"`
+	CrossFaults  int            `json:"crossFaults,omitempty"`
 	BrokenFiles  int            `json:"brokenFiles"`
 }
 
@@ -82,6 +87,7 @@ func (s *Summary) add(o *Summary) {
 	s.Linked += o.Linked
 	s.Bytes += o.Bytes
 	s.Faults += o.Faults
+	s.CrossFaults += o.CrossFaults
 	s.BrokenFiles += o.BrokenFiles
 }
 
@@ -118,6 +124,9 @@ func Generate(ctx context.Context, st store.Store, opt Options) (*Summary, error
 	}
 	if opt.FaultRate < 0 || opt.FaultRate > 1 {
 		return nil, fmt.Errorf("fault rate must be between 0 and 1")
+	}
+	if opt.CrossFaultRate < 0 || opt.CrossFaultRate > 1 {
+		return nil, fmt.Errorf("cross-fault rate must be between 0 and 1")
 	}
 	for _, c := range opt.Cuts {
 		if c != CutMTD && c != CutRegistration && c != CutEES && c != CutSupplier {
@@ -237,6 +246,7 @@ type chunkGen struct {
 	ees   map[string]*outFile // by supplier
 	sum   *Summary
 	fault *rand.Rand
+	cross []CrossFault
 }
 
 func (m *market) chunk(ctx context.Context, st store.Store, c int, done *atomic.Int64) (*Summary, error) {
@@ -267,6 +277,10 @@ func (m *market) chunk(ctx context.Context, st store.Store, c int, done *atomic.
 
 func (cg *chunkGen) point(p *Point) error {
 	cg.b.reset()
+	if p.Cross = cg.m.crossFault(p); p.Cross != "" {
+		cg.cross = append(cg.cross, p.crossTruth(cg.m.n))
+		cg.sum.CrossFaults++
+	}
 	cg.sum.BySegment[p.Segment]++
 	cg.sum.ByGSP[p.GSP]++
 	cg.sum.ByMeter[[]string{"unmetered", "traditional", "smart", "advanced"}[p.Meter]]++
@@ -416,6 +430,7 @@ func (cg *chunkGen) eesRow(p *Point) error {
 	of.rows++
 	of.truth.MPANs++
 	row := p.eesRow()
+	p.crossEES(row)
 	if cg.m.opt.FaultRate > 0 && cg.fault.Float64() < cg.m.opt.FaultRate {
 		c := []byte(row[0])
 		c[12] = '0' + (c[12]-'0'+1)%10
@@ -423,7 +438,12 @@ func (cg *chunkGen) eesRow(p *Point) error {
 		of.truth.Faults = append(of.truth.Faults, Fault{Instance: of.rows, Kind: "check-digit", Rule: dflow.RuleMPANCheck})
 		cg.sum.Faults++
 	}
-	return of.csv.Write(row)
+	if err := of.csv.Write(row); err != nil || p.Cross != CrossOrphan {
+		return err
+	}
+	of.rows++
+	of.truth.MPANs++
+	return of.csv.Write(p.orphanRow(cg.m.n))
 }
 
 // finish closes every file, breaks some on purpose, stores them and their
@@ -462,7 +482,15 @@ func (cg *chunkGen) finish(ctx context.Context) error {
 		return err
 	}
 	tk := fmt.Sprintf("%schunk-%04d.jsonl", TruthPrefix, cg.chunk+1)
-	return cg.st.Put(ctx, tk, bytes.NewReader(truth), int64(len(truth)))
+	if err := cg.st.Put(ctx, tk, bytes.NewReader(truth), int64(len(truth))); err != nil {
+		return err
+	}
+	if cg.m.opt.CrossFaultRate <= 0 {
+		return nil
+	}
+	cross := crossLines(cg.cross)
+	ck := fmt.Sprintf("%s%s%04d.jsonl", TruthPrefix, CrossTruthPrefix, cg.chunk+1)
+	return cg.st.Put(ctx, ck, bytes.NewReader(cross), int64(len(cross)))
 }
 
 func (cg *chunkGen) close(of *outFile) error {

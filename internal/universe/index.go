@@ -5,6 +5,11 @@ import "sort"
 // coreBits covers every 13-digit core (10^13 < 2^44).
 const coreBits = 44
 
+// SortCores sorts keys (13-digit cores) ascending, carrying vals (nil for
+// none) along, stably: the universe's join order, for other readers of
+// published cuts (reconciliation).
+func SortCores(keys []uint64, vals []uint32) { sortCores(keys, vals) }
+
 // sortCores sorts keys (13-digit cores) ascending, carrying vals (nil for
 // none) along, by least-significant-digit radix sort: linear, and stable,
 // so equal keys keep their order.

@@ -1,0 +1,101 @@
+package reconcile
+
+import "context"
+
+// linked: related MPANs. A record of MPAN A listing B (A primary and B
+// secondary, or the reverse) needs a record of B listing A: else the
+// registration service holding B's record (A's, when none holds B) must
+// act. Partners listing each other must have the same Supplier: else the
+// registration service holding the higher core's record must act, the
+// other party being the supplier of the lower one.
+var linkedKind = kind{
+	name:   KindLinked,
+	fields: []string{"links", "primary", "secondary", "supplier"},
+	lint: func(l *linter) {
+		if l.require("links", l.rule.Links != nil) {
+			it := *l.rule.Links
+			if it.Item != "" {
+				l.fail("links", "rule %s: links names a table (its items are primary and secondary): remove item", l.rule.Name)
+			}
+			for _, k := range []struct{ key, ref string }{{"primary", l.rule.Primary}, {"secondary", l.rule.Secondary}} {
+				if l.require(k.key, k.ref != "") {
+					it.Item = k.ref
+					l.item(k.key, it, true)
+				}
+			}
+		}
+		if l.rule.Supplier != nil {
+			l.item("supplier", *l.rule.Supplier, true)
+		}
+	},
+	check: func(ctx context.Context, e *engine, r *Rule) error {
+		prim, err := e.column(ctx, Item{Cut: r.Links.Cut, Table: r.Links.Table, Item: r.Primary})
+		if err != nil {
+			return err
+		}
+		sec, err := e.column(ctx, Item{Cut: r.Links.Cut, Table: r.Links.Table, Item: r.Secondary})
+		if err != nil {
+			return err
+		}
+		var sup *column
+		if r.Supplier != nil {
+			if sup, err = e.column(ctx, *r.Supplier); err != nil {
+				return err
+			}
+		}
+		// prim and sec are one table read twice: their rows align.
+		partner := func(i int) (uint64, bool) {
+			a, p, s := prim.cores[i]+1, prim.val[i], sec.val[i]
+			switch {
+			case p == 0 || s == 0 || p == s:
+				return 0, false
+			case p == a:
+				return s - 1, true
+			case s == a:
+				return p - 1, true
+			}
+			return 0, false
+		}
+		for i := 0; i < prim.Len(); i++ {
+			a := prim.cores[i]
+			b, ok := partner(i)
+			if !ok {
+				continue
+			}
+			lo, hi := prim.rows(b)
+			back := false
+			for j := lo; j < hi && !back; j++ {
+				q, ok := partner(j)
+				back = ok && q == a
+			}
+			if !back {
+				var f Finding
+				if lo < hi {
+					f = e.finding(r, b, int(prim.src[lo]), prim, lo)
+				} else {
+					f = e.finding(r, b, int(prim.src[i]), prim, i)
+				}
+				e.other(&f, int(prim.src[i]))
+				e.out = append(e.out, f)
+				continue
+			}
+			if sup == nil || a > b {
+				continue
+			}
+			la, ha := sup.rows(a)
+			lb, hb := sup.rows(b)
+			if la == ha || lb == hb || sup.val[la] == 0 || sup.val[lb] == 0 || sup.val[la] == sup.val[lb] {
+				continue
+			}
+			f := e.finding(r, b, int(sup.src[lb]), sup, lb)
+			f.OtherRole, f.OtherMPID = "X", e.value(sup.val[la])
+			if e.clear(r.Supplier.Item) || r.Supplier.Item == ItemRecipient {
+				f.Value, f.OtherValue = e.value(sup.val[lb]), e.value(sup.val[la])
+			} else {
+				f.Value = Differs
+			}
+			e.out = append(e.out, f)
+		}
+		return nil
+	},
+}
