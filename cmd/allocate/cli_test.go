@@ -72,7 +72,8 @@ func TestCommandLine(t *testing.T) {
 
 // allocate run exits 1 when a demand falls short; allocate report prints
 // that run's report and exits 0, so 'report > sit.html' works in scripts;
-// release and rollback move the plan's ledger.
+// release (of the plan or one environment) and rollback move the plan's
+// ledger.
 func TestReportExitsZeroOnAShortfall(t *testing.T) {
 	store := t.TempDir()
 	if code, _, errs := execute(t, "synth-cuts", "--mpans", "2000", "--store", store); code != cli.ExitOK {
@@ -103,6 +104,9 @@ func TestReportExitsZeroOnAShortfall(t *testing.T) {
 		{[]string{"rollback", "--plan", "national", "--store", store}, cli.ExitUsage, "--to is required"},
 		{[]string{"rollback", "--plan", "national", "--to", "nosuchrun", "--store", store}, cli.ExitUsage, "no complete run nosuchrun of plan national"},
 		{[]string{"rollback", "--plan", "national", "--to", run, "--store", store}, cli.ExitOK, "latest run is " + run + " again"},
+		{[]string{"release", "--plan", "national", "--environment", "SIT-Z", "--store", store}, cli.ExitUsage, `no environment "SIT-Z" (it has SIT-A, `},
+		{[]string{"release", "--plan", "national", "--environment", "SIT-A", "--store", store}, cli.ExitOK, "released the units of environment SIT-A of plan national's run " + run},
+		{[]string{"release", "--plan", "national", "--environment", "SIT-A", "--store", store}, cli.ExitUsage, "released already"},
 	} {
 		code, out, errs := execute(t, c.args...)
 		if code != c.code || !strings.Contains(out+errs, c.want) {

@@ -16,34 +16,39 @@ import (
 
 // ledgerOptions are release's and rollback's flags.
 type ledgerOptions struct {
-	plan, to string
-	store    cli.StoreFlags
+	plan, to, env string
+	store         cli.StoreFlags
 }
 
 const ledgerExitCodes = `Exit codes:
   0  done
-  2  usage or configuration error (flags, no store, nothing to release, no such run)
+  2  usage or configuration error (flags, no store, nothing to release, no such
+     run or environment)
   3  the store could not be read or written`
 
 func newReleaseCmd() *cobra.Command {
 	o := &ledgerOptions{}
 	cmd := &cobra.Command{
-		Use:   "release --plan NAME [--store LOCATION]",
+		Use:   "release --plan NAME [--environment ENV] [--store LOCATION]",
 		Short: "Free the units a plan's latest run holds, for other plans",
 		Long: `release frees every unit the plan's latest run holds: a unit held by one
 plan's latest run is not given to another plan (unless that plan's policy has
-share: true), so release a plan whose environments are done with. The plan's
-runs stay; its next run starts afresh; 'allocate rollback' holds a run's
-units again. Recorded in the audit trail.
+share: true), so release a plan whose environments are done with. With
+--environment, only the units of that environment are freed: the plan's other
+environments keep theirs, and its next run allocates that environment afresh.
+The plan's runs stay; its next run starts afresh; 'allocate rollback' holds a
+run's units again. Recorded in the audit trail.
 
 ` + ledgerExitCodes,
-		Example: `  allocate release --plan sit --store ./data`,
-		Args:    cobra.NoArgs,
+		Example: `  allocate release --plan sit --environment SIT-A --store ./data
+  allocate release --plan sit --store ./data`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRelease(cmd.Context(), o, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().StringVar(&o.plan, "plan", "", "plan name")
+	cmd.Flags().StringVar(&o.env, "environment", "", "release only this environment's units (its name in the plan)")
 	o.store.Register(cmd.Flags())
 	return cmd
 }
@@ -86,6 +91,14 @@ func runRelease(ctx context.Context, o *ledgerOptions, out io.Writer) error {
 	st, err := o.store.OpenExisting(ctx)
 	if err != nil {
 		return err
+	}
+	if o.env != "" {
+		run, err := allocation.ReleaseEnvironment(ctx, st, name, o.env, cli.ToolVersion("allocate"))
+		if err != nil {
+			return ledgerErr(err)
+		}
+		fmt.Fprintf(out, "released the units of environment %s of plan %s's run %s: other plans may take them, its other environments keep theirs\n  to hold them again: allocate rollback --plan %s --to %s\n", o.env, name, run, name, run)
+		return nil
 	}
 	run, err := allocation.Release(ctx, st, name, cli.ToolVersion("allocate"))
 	if err != nil {

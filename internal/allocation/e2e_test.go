@@ -713,3 +713,82 @@ func TestRefreshGivesDeltas(t *testing.T) {
 		t.Error("BRGT's refresh dropped a third of its MPANs, and its packs lost none")
 	}
 }
+
+// Releasing one environment frees its units and no others: another plan
+// may take them, the plan's next run keeps its other environments' units
+// and allocates that one afresh. After a whole release the next run holds
+// units again (it is a new run, not the released one found done), and the
+// run after it is done already.
+func TestReleaseOneEnvironment(t *testing.T) {
+	st, dir := publishedMarket(t)
+	ctx := context.Background()
+	run := func(p *plan.Plan) (*Outcome, map[string]string) {
+		t.Helper()
+		oc, err := Run(ctx, Options{Store: st, Plan: p, Log: zerolog.Nop(), NoPacks: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols := readColumns(t, filepath.Join(dir, filepath.FromSlash(oc.Prefix+cut.AllocationFile)), "unit_id", "environment")
+		units := map[string]string{} // unit → environment
+		for i, u := range cols[0] {
+			units[u] = cols[1][i]
+		}
+		return oc, units
+	}
+	sit := builtInPlan(t, "sit")
+	env := sit.Environments[0].Name
+	first, before := run(sit)
+	if _, err := ReleaseEnvironment(ctx, st, "sit", "NOPE", "test"); err == nil || !strings.Contains(err.Error(), `no environment "NOPE" (it has `+env) {
+		t.Errorf("releasing an environment the run does not have: %v", err)
+	}
+	if _, err := ReleaseEnvironment(ctx, st, "sit", env, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReleaseEnvironment(ctx, st, "sit", env, "test"); err == nil || !strings.Contains(err.Error(), "released already") {
+		t.Errorf("releasing it twice: %v", err)
+	}
+	copied := *sit
+	copied.Name = "sit-again"
+	_, other := run(&copied)
+	tookFreed := 0
+	for u := range other {
+		switch before[u] {
+		case "":
+		case env:
+			tookFreed++
+		default:
+			t.Errorf("sit-again took unit %s, which sit still holds in %s", u, before[u])
+		}
+	}
+	if tookFreed == 0 {
+		t.Errorf("sit-again took none of the %s units sit released", env)
+	}
+	second, after := run(sit)
+	if second.Existing || second.RunID == first.RunID {
+		t.Fatalf("the run after the release is the old one (existing %v)", second.Existing)
+	}
+	for u, e := range before {
+		if e != env && after[u] != e {
+			t.Errorf("unit %s of %s left sit's run after %s alone was released", u, e, env)
+		}
+	}
+	for u, e := range after {
+		if other[u] != "" {
+			t.Errorf("sit's new run gave %s unit %s, which sit-again holds", e, u)
+		}
+	}
+
+	if _, err := Release(ctx, st, "sit", "test"); err != nil {
+		t.Fatal(err)
+	}
+	third, _ := run(sit)
+	if third.Existing {
+		t.Fatal("after a release the next run found an old run done and holds nothing")
+	}
+	if got, _ := cut.ReadLedger(ctx, st, "sit"); got != third.RunID {
+		t.Errorf("after the release and a run sit's latest run is %q, want %s", got, third.RunID)
+	}
+	if again, _ := run(sit); !again.Existing || again.RunID != third.RunID {
+		t.Errorf("running once more: existing %v, run %s, want the run %s", again.Existing, again.RunID, third.RunID)
+	}
+}

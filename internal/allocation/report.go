@@ -18,8 +18,12 @@ import (
 // Report is what a test lead reads: coverage per environment and demand,
 // fill rates per participant, counts by segment and GSP group.
 type Report struct {
-	Plan           string         `json:"plan"`
-	RunID          string         `json:"runId"`
+	Plan  string `json:"plan"`
+	RunID string `json:"runId"`
+	// InputsID names what the run was made from (plan, key, cuts, other
+	// plans' holdings): its RunID unless a run of the same inputs was made
+	// before it (see chooseRun).
+	InputsID       string         `json:"inputsId,omitempty"`
 	PreviousRun    string         `json:"previousRun,omitempty"` // the ledger this run kept assignments from
 	Tool           string         `json:"tool"`
 	Seed           uint64         `json:"seed"`
@@ -177,6 +181,14 @@ func buildReport(res *solver.Result, rows []Row, sources []universe.Source, id, 
 		r.Environments = append(r.Environments, er)
 	}
 	return r
+}
+
+// inputs is InputsID, or for a run from before it, the run id.
+func (r *Report) inputs() string {
+	if r.InputsID != "" {
+		return r.InputsID
+	}
+	return r.RunID
 }
 
 // addPacks names each participant's pack and what its delta holds.

@@ -3,6 +3,8 @@ package allocation
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
@@ -13,8 +15,12 @@ import (
 	"github.com/mhhs-sit/datacut/internal/store"
 )
 
-// otherRun is another plan's latest run, whose units are reserved for it.
-type otherRun struct{ plan, run string }
+// otherRun is another plan's latest run, whose units (but for those of
+// its released environments) are reserved for it.
+type otherRun struct {
+	plan, run string
+	released  []string
+}
 
 // otherRuns are the latest runs of the store's other plans, in plan order:
 // none when p may share.
@@ -31,12 +37,12 @@ func otherRuns(ctx context.Context, st store.Store, p *plan.Plan) ([]otherRun, e
 		if other == p.Name {
 			continue
 		}
-		run, err := cut.ReadLedger(ctx, st, other)
+		l, err := cut.ReadLedgerState(ctx, st, other)
 		if err != nil {
 			return nil, err
 		}
-		if run != "" { // released: holds nothing
-			out = append(out, otherRun{other, run})
+		if l.RunID != "" { // released: holds nothing
+			out = append(out, otherRun{other, l.RunID, l.Released})
 		}
 	}
 	return out, nil
@@ -46,7 +52,7 @@ func otherRuns(ctx context.Context, st store.Store, p *plan.Plan) ([]otherRun, e
 func heldBy(ctx context.Context, st store.Store, others []otherRun, mem memory.Allocator) (solver.Held, error) {
 	held := solver.Held{}
 	for _, o := range others {
-		ledger, err := readRunLedger(ctx, st, o.plan, o.run, mem)
+		ledger, err := readRunLedger(ctx, st, o.plan, o.run, o.released, mem)
 		if err != nil {
 			return nil, err
 		}
@@ -73,7 +79,38 @@ func Release(ctx context.Context, st store.Store, planName, tool string) (previo
 	if previous == "" {
 		return "", &LedgerRequestError{fmt.Sprintf("plan %s holds no units in %s (never allocated, or released already)", planName, st)}
 	}
-	return previous, moveLedger(ctx, st, planName, "", tool, audit.ActionRelease, "released the units of run "+previous)
+	return previous, moveLedger(ctx, st, planName, cut.LedgerState{}, tool, audit.ActionRelease, "released the units of run "+previous)
+}
+
+// ReleaseEnvironment frees the units the plan's latest run gave to one of
+// its environments: other plans may take them, the plan's other
+// environments keep theirs, and its next run allocates the environment
+// afresh. It is audited.
+func ReleaseEnvironment(ctx context.Context, st store.Store, planName, env, tool string) (run string, err error) {
+	l, err := cut.ReadLedgerState(ctx, st, planName)
+	if err != nil {
+		return "", err
+	}
+	if l.RunID == "" {
+		return "", &LedgerRequestError{fmt.Sprintf("plan %s holds no units in %s (never allocated, or released already)", planName, st)}
+	}
+	rep, err := readReport(ctx, st, cut.RunPrefix(planName, l.RunID))
+	if err != nil {
+		return "", err
+	}
+	var envs []string
+	for _, e := range rep.Environments {
+		envs = append(envs, e.Name)
+	}
+	switch {
+	case !slices.Contains(envs, env):
+		return "", &LedgerRequestError{fmt.Sprintf("plan %s's run %s has no environment %q (it has %s)", planName, l.RunID, env, strings.Join(envs, ", "))}
+	case slices.Contains(l.Released, env):
+		return "", &LedgerRequestError{fmt.Sprintf("environment %s of plan %s's run %s is released already", env, planName, l.RunID)}
+	}
+	l.Released = append(l.Released, env)
+	slices.Sort(l.Released)
+	return l.RunID, moveLedger(ctx, st, planName, l, tool, audit.ActionRelease, fmt.Sprintf("released the units of environment %s of run %s", env, l.RunID))
 }
 
 // Rollback makes an earlier complete run of the plan its latest: the
@@ -90,11 +127,11 @@ func Rollback(ctx context.Context, st store.Store, planName, runID, tool string)
 	if err != nil {
 		return err
 	}
-	return moveLedger(ctx, st, planName, runID, tool, audit.ActionRollback, fmt.Sprintf("latest run %s, was %q", runID, current))
+	return moveLedger(ctx, st, planName, cut.LedgerState{RunID: runID}, tool, audit.ActionRollback, fmt.Sprintf("latest run %s, was %q", runID, current))
 }
 
-func moveLedger(ctx context.Context, st store.Store, planName, runID, tool, action, detail string) error {
-	if err := cut.WriteLedger(ctx, st, planName, runID); err != nil {
+func moveLedger(ctx context.Context, st store.Store, planName string, l cut.LedgerState, tool, action, detail string) error {
+	if err := cut.WriteLedgerState(ctx, st, planName, l); err != nil {
 		return err
 	}
 	return audit.Write(ctx, st, audit.Record{Tool: tool, Action: action, Detail: "plan " + planName + ": " + detail,

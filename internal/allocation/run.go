@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -75,15 +76,20 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := runID(p, key, sources, others)
-	prefix := cut.RunPrefix(p.Name, id)
-	if rep, err := readReport(ctx, st, prefix); err == nil {
-		return &Outcome{RunID: id, Prefix: prefix, Existing: true, Report: rep}, nil
-	}
-	ledger, previous, err := readLedger(ctx, st, p.Name, opt.Mem)
+	inputs := runID(p, key, sources, others)
+	ledger, state, err := readLedger(ctx, st, p.Name, opt.Mem)
 	if err != nil {
 		return nil, err
 	}
+	id, done, err := chooseRun(ctx, st, p.Name, inputs, state)
+	if err != nil {
+		return nil, err
+	}
+	prefix := cut.RunPrefix(p.Name, id)
+	if done != nil {
+		return &Outcome{RunID: id, Prefix: prefix, Existing: true, Report: done}, nil
+	}
+	previous := state.RunID
 	step("joining the universe")
 	t0 := time.Now()
 	u, err := universe.Build(ctx, st, sources, key, opt.Mem)
@@ -103,6 +109,7 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	// The report is built now: from here on the rows are all the run needs,
 	// so the universe's memory is free to go while the packs are built.
 	rep := buildReport(res, rows, sources, id, previous)
+	rep.InputsID = inputs
 	spool, err := os.MkdirTemp(store.TempDir(st), "allocate-")
 	if err != nil {
 		return nil, err
@@ -208,13 +215,46 @@ func readReport(ctx context.Context, st store.Store, prefix string) (*Report, er
 	return &r, nil
 }
 
-// runID names a run by what decides its result: the plan, the key and the
-// cuts read (the ledger is the plan's own earlier result).
+// chooseRun names the run to make from the inputs (runID), or finds it
+// done: the plan's latest run, if it was made from the same inputs and
+// still holds all its units. A run of the same inputs that is not the
+// latest (the plan was released since, in part or whole, or rolled back)
+// stays as it is: the new run's name then also covers the ledger's state.
+func chooseRun(ctx context.Context, st store.Store, planName, inputs string, l cut.LedgerState) (string, *Report, error) {
+	if l.RunID != "" && len(l.Released) == 0 {
+		rep, err := readReport(ctx, st, cut.RunPrefix(planName, l.RunID))
+		if err != nil {
+			return "", nil, err
+		}
+		if rep.inputs() == inputs {
+			return l.RunID, rep, nil
+		}
+	}
+	id := inputs
+	for {
+		_, err := readReport(ctx, st, cut.RunPrefix(planName, id))
+		if store.IsNotFound(err) {
+			return id, nil, nil
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		h := sha256.Sum256([]byte(fmt.Sprintf("%s\nafter ledger %q released %q", id, l.RunID, l.Released)))
+		id = hex.EncodeToString(h[:])[:16]
+	}
+}
+
+// runID names a run by what decides its result: the plan, the key, the
+// cuts read and what other plans hold (the ledger is the plan's own
+// earlier result).
 func runID(p *plan.Plan, key string, sources []universe.Source, others []otherRun) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "plan %s\nkey %s\n", p.Hash, key)
 	for _, o := range others { // what they hold is not this run's to give
 		fmt.Fprintf(h, "held by %s %s\n", o.plan, o.run)
+		if len(o.released) > 0 {
+			fmt.Fprintf(h, "released %s\n", strings.Join(o.released, ","))
+		}
 	}
 	ids := make([]string, 0, len(sources))
 	for _, s := range sources {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -134,25 +135,27 @@ func writeParquet(path string, recs ...arrow.Record) error {
 	return w.Close() // closes f
 }
 
-// readLedger loads the units and asks of the plan's latest run, if any.
-func readLedger(ctx context.Context, st store.Store, planName string, mem memory.Allocator) (solver.Ledger, string, error) {
-	latest, err := cut.ReadLedger(ctx, st, planName)
-	if err != nil || latest == "" {
-		return nil, "", err
+// readLedger loads the units and asks the plan's latest run holds (none
+// of its released environments), and the ledger's state.
+func readLedger(ctx context.Context, st store.Store, planName string, mem memory.Allocator) (solver.Ledger, cut.LedgerState, error) {
+	state, err := cut.ReadLedgerState(ctx, st, planName)
+	if err != nil || state.RunID == "" {
+		return nil, state, err
 	}
-	l, err := readRunLedger(ctx, st, planName, latest, mem)
-	return l, latest, err
+	l, err := readRunLedger(ctx, st, planName, state.RunID, state.Released, mem)
+	return l, state, err
 }
 
-// readRunLedger reads the units a run of the plan assigned, and to which ask.
-func readRunLedger(ctx context.Context, st store.Store, planName, run string, mem memory.Allocator) (solver.Ledger, error) {
+// readRunLedger reads the units a run of the plan assigned, and to which
+// ask, but for those of the released environments.
+func readRunLedger(ctx context.Context, st store.Store, planName, run string, released []string, mem memory.Allocator) (solver.Ledger, error) {
 	key := cut.RunPrefix(planName, run) + cut.AllocationFile
 	r, err := cut.OpenTable(ctx, st, key, mem, pqarrow.ArrowReadProperties{})
 	if err != nil {
 		return nil, fmt.Errorf("reading the ledger %s: %w", key, err)
 	}
 	defer r.Close()
-	cols, err := r.Columns("unit_id", "ask")
+	cols, err := r.Columns("unit_id", "ask", "environment")
 	if err != nil {
 		return nil, err
 	}
@@ -162,11 +165,13 @@ func readRunLedger(ctx context.Context, st store.Store, planName, run string, me
 	}
 	defer tbl.Release()
 	l := solver.Ledger{}
-	units, asks := tbl.Column(cols[0]).Data().Chunks(), tbl.Column(cols[1]).Data().Chunks()
+	units, asks, envs := tbl.Column(cols[0]).Data().Chunks(), tbl.Column(cols[1]).Data().Chunks(), tbl.Column(cols[2]).Data().Chunks()
 	for c := range units {
-		us, as := units[c].(*array.String), asks[c].(*array.String)
+		us, as, es := units[c].(*array.String), asks[c].(*array.String), envs[c].(*array.String)
 		for i := 0; i < us.Len(); i++ {
-			l[us.Value(i)] = as.Value(i)
+			if !slices.Contains(released, es.Value(i)) {
+				l[us.Value(i)] = as.Value(i)
+			}
 		}
 	}
 	return l, nil

@@ -21,32 +21,48 @@ type SourceRef struct {
 	Version int    `json:"version,omitempty"`
 }
 
-// ledgerPointer is allocations/<plan>/latest.json.
-type ledgerPointer struct {
-	RunID string `json:"runId"`
+// LedgerState is allocations/<plan>/latest.json: the plan's latest
+// complete run, and the environments of it released since (their units
+// are held no more).
+type LedgerState struct {
+	RunID    string   `json:"runId"`
+	Released []string `json:"releasedEnvironments,omitempty"`
 }
 
 // ReadLedger is the id of the plan's latest complete run, or "" if the
-// plan was never allocated.
+// plan was never allocated (or released).
 func ReadLedger(ctx context.Context, st store.Store, plan string) (string, error) {
-	b, err := store.ReadAll(ctx, st, LedgerKey(plan))
-	if store.IsNotFound(err) {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	var l ledgerPointer
-	if err := json.Unmarshal(b, &l); err != nil {
-		return "", fmt.Errorf("%s: %w", LedgerKey(plan), err)
-	}
-	return l.RunID, nil
+	l, err := ReadLedgerState(ctx, st, plan)
+	return l.RunID, err
 }
 
-// WriteLedger makes runID the plan's latest run: written after the run's
-// report, so the pointer never names an incomplete run.
+// ReadLedgerState reads the plan's ledger pointer; the zero state if the
+// plan was never allocated.
+func ReadLedgerState(ctx context.Context, st store.Store, plan string) (LedgerState, error) {
+	var l LedgerState
+	b, err := store.ReadAll(ctx, st, LedgerKey(plan))
+	if store.IsNotFound(err) {
+		return l, nil
+	}
+	if err != nil {
+		return l, err
+	}
+	if err := json.Unmarshal(b, &l); err != nil {
+		return l, fmt.Errorf("%s: %w", LedgerKey(plan), err)
+	}
+	return l, nil
+}
+
+// WriteLedger makes runID the plan's latest run, holding all its units:
+// written after the run's report, so the pointer never names an incomplete
+// run.
 func WriteLedger(ctx context.Context, st store.Store, plan, runID string) error {
-	b, _ := json.Marshal(ledgerPointer{RunID: runID})
+	return WriteLedgerState(ctx, st, plan, LedgerState{RunID: runID})
+}
+
+// WriteLedgerState writes the plan's ledger pointer.
+func WriteLedgerState(ctx context.Context, st store.Store, plan string, l LedgerState) error {
+	b, _ := json.Marshal(l)
 	return st.Put(ctx, LedgerKey(plan), bytes.NewReader(b), int64(len(b)))
 }
 
