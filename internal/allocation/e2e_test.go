@@ -608,6 +608,7 @@ func checkDeltas(t *testing.T, st store.Store, before, after *Outcome) {
 		return out
 	}
 	changed := 0
+	var addRows int64
 	for _, e := range after.Report.Environments {
 		for _, p := range e.Participants {
 			if p.Pack == "" {
@@ -637,11 +638,111 @@ func checkDeltas(t *testing.T, st store.Store, before, after *Outcome) {
 				t.Errorf("%s %s-%s: delta %+v (report %d/%d), want added %v removed %v", e.Name, p.Role, p.MPID, d, p.Added, p.Removed, added, removed)
 			}
 			changed += len(added) + len(removed)
+			addRows += checkAddPack(t, st, p.Pack, added)
 		}
 	}
 	if changed == 0 {
 		t.Error("the plan's change changed no participant's MPANs: the deltas show nothing")
 	}
+	if addRows == 0 {
+		t.Error("no add-pack holds a row: the add-packs show nothing")
+	}
+}
+
+// checkAddPack: the pack's add-pack (delta/) holds, of each of its tables
+// (contexts aside), exactly the rows of the added MPANs, in order; its
+// D-flows as many records as its tables rows; pack.json lists its files
+// under deltaLoadOrder and not in the load order. It returns the rows.
+func checkAddPack(t *testing.T, st store.Store, pack string, added []string) int64 {
+	t.Helper()
+	var m PackManifest
+	if err := json.Unmarshal(mustRead(t, st, pack+PackManifestFile), &m); err != nil {
+		t.Fatal(err)
+	}
+	isAdded := map[string]bool{}
+	for _, a := range added {
+		isAdded[a] = true
+	}
+	files := map[string]PackFile{}
+	var deltaFiles []string
+	flowRows := map[string]int64{} // flow → add-pack Parquet rows less D-flow records
+	for _, f := range m.Files {
+		files[f.Name] = f
+		if f.Delta && f.Format != FormatCSV && f.Format != FormatJSON {
+			deltaFiles = append(deltaFiles, f.Name)
+			switch f.Format {
+			case FormatParquet:
+				flowRows[f.Flow] += f.Rows
+			case FormatDFlow:
+				flowRows[f.Flow] -= f.Rows
+			}
+		}
+	}
+	if !slices.Equal(m.DeltaLoadOrder, deltaFiles) || slices.ContainsFunc(m.LoadOrder, func(n string) bool { return strings.HasPrefix(n, DeltaFolder) }) {
+		t.Errorf("%s: deltaLoadOrder %v, want %v; load order %v", pack, m.DeltaLoadOrder, deltaFiles, m.LoadOrder)
+	}
+	for flow, n := range flowRows {
+		if flow != "EES" && n != 0 {
+			t.Errorf("%s: the add-pack's %s D-flows hold %d records fewer than its tables rows", pack, flow, n)
+		}
+	}
+	var rows int64
+	for _, f := range m.Files {
+		if f.Delta || f.Format != FormatParquet {
+			continue
+		}
+		tbl := readTableBytes(t, mustRead(t, st, pack+f.Name))
+		idx := tbl.Schema().FieldIndices(dflow.ColInstanceMPAN)
+		if len(idx) != 1 || tbl.Schema().Field(0).Name != dflow.ColSourceFileID {
+			tbl.Release()
+			continue
+		}
+		var want []string
+		for _, mp := range stringsOf(tbl.Column(idx[0]), "") {
+			if isAdded[mp] {
+				want = append(want, mp)
+			}
+		}
+		tbl.Release()
+		df, ok := files[DeltaFolder+f.Name]
+		if !ok {
+			if len(want) > 0 {
+				t.Errorf("%s: no %s%s for the %d rows of added MPANs", pack, DeltaFolder, f.Name, len(want))
+			}
+			continue
+		}
+		dt := readTableBytes(t, mustRead(t, st, pack+df.Name))
+		var got []string // context records (no MPAN) aside: the ones above the rows chosen
+		for _, mp := range stringsOf(dt.Column(dt.Schema().FieldIndices(dflow.ColInstanceMPAN)[0]), "") {
+			if mp != "" {
+				got = append(got, mp)
+			}
+		}
+		dt.Release()
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %s holds MPANs %v, want the added ones' rows %v", pack, df.Name, got, want)
+		}
+		rows += int64(len(got))
+	}
+	return rows
+}
+
+// readTableBytes reads a Parquet file held in memory.
+func readTableBytes(t *testing.T, b []byte) arrow.Table {
+	t.Helper()
+	pf, err := file.NewParquetReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := fr.ReadTable(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tbl
 }
 
 // A refreshed cut gives deltas: BRGT sends a new EES extract without a

@@ -44,8 +44,7 @@ func eesLayouts(defs fs.FS, p *plan.Plan) (map[string]*eesLayout, error) {
 // order (a column the table lacks is empty), dates dd/mm/yyyy and
 // booleans true/false as the export writes them, so the file reads back
 // through the EES reader (datacut validate --format ees) to the same rows.
-func (pk *pack) writeEES(ctx context.Context, pr *packRun, spool string, f PackFile, src *spoolReader) error {
-	defer src.close()
+func (pk *pack) writeEES(ctx context.Context, pr *packRun, spool string, f PackFile, next dflow.RecordSource) error {
 	lay := pr.ees[f.Cut]
 	if lay == nil {
 		return nil // not an EES cut type of the plan's sources
@@ -59,7 +58,7 @@ func (pk *pack) writeEES(ctx context.Context, pr *packRun, spool string, f PackF
 		line := make([]string, len(lay.headers))
 		var buf []byte
 		for {
-			r, err := src.next()
+			r, err := next()
 			if err != nil || r == nil {
 				rerr = err
 				return

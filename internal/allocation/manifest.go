@@ -32,6 +32,9 @@ const (
 	// PackDeltaFile says what changed since the plan's run before: the
 	// MPANs added and removed (in packs of a run that had one).
 	PackDeltaFile = "delta.json"
+	// DeltaFolder holds a pack's add-pack: its files for the MPANs added
+	// since the run before.
+	DeltaFolder = "delta/"
 	// PackSchema names and versions pack.json's layout.
 	PackSchema = "datacut.pack/v1"
 )
@@ -58,6 +61,10 @@ type PackManifest struct {
 	// LoadOrder names the data files in the order the participant loads
 	// them (see loadRank); mpans.csv is a check list, not loaded.
 	LoadOrder []string `json:"loadOrder"`
+	// DeltaLoadOrder names the add-pack's files (delta/), in load order:
+	// what a participant that loaded the run before loads instead, with
+	// delta.json's removed MPANs taken out.
+	DeltaLoadOrder []string `json:"deltaLoadOrder,omitempty"`
 	// Files lists every file of the pack but pack.json, in load order,
 	// mpans.csv first.
 	Files []PackFile `json:"files"`
@@ -79,6 +86,7 @@ type PackFile struct {
 	// run's sources while the pack is built).
 	Sources []SourceRef `json:"sources,omitempty"`
 	Step    int         `json:"loadStep,omitempty"` // 1-based: the file's cut's place in the load order
+	Delta   bool        `json:"delta,omitempty"`    // part of the add-pack (delta/)
 
 	srcs map[int]bool
 	rank [4]int
@@ -243,7 +251,11 @@ func (pk *pack) writeManifest(ctx context.Context, pr *packRun) error {
 	all := map[int]bool{}
 	for i := range m.Files {
 		f := &m.Files[i]
-		if f.Format != FormatCSV && f.Format != FormatJSON { // check lists, not loaded
+		switch {
+		case f.Format == FormatCSV || f.Format == FormatJSON: // check lists, not loaded
+		case f.Delta:
+			m.DeltaLoadOrder = append(m.DeltaLoadOrder, f.Name)
+		default:
 			m.LoadOrder = append(m.LoadOrder, f.Name)
 		}
 		for _, s := range sortedInts(f.srcs) {
@@ -290,10 +302,10 @@ type PackDelta struct {
 
 // writeDelta writes delta.json against the same participant's pack of the
 // run before, if the plan had one (a pack it did not have: every MPAN is
-// added).
-func (pk *pack) writeDelta(ctx context.Context, pr *packRun, spool string) error {
+// added), and returns the MPANs added.
+func (pk *pack) writeDelta(ctx context.Context, pr *packRun, spool string) ([]string, error) {
 	if pr.previous == "" {
-		return nil
+		return nil, nil
 	}
 	before := map[string]bool{}
 	old := cut.PackPrefix(cut.RunPrefix(pr.plan.Name, pr.previous), pk.info.Env, pk.info.Role, pk.info.MPID) + PackMPANsFile
@@ -302,13 +314,13 @@ func (pk *pack) writeDelta(ctx context.Context, pr *packRun, spool string) error
 	case err == nil:
 		recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
 		if err != nil {
-			return fmt.Errorf("%s: %w", old, err)
+			return nil, fmt.Errorf("%s: %w", old, err)
 		}
 		for _, r := range recs[min(1, len(recs)):] { // after the header
 			before[r[0]] = true
 		}
 	case !store.IsNotFound(err):
-		return err
+		return nil, err
 	}
 	d := PackDelta{Schema: DeltaSchema, PreviousRun: pr.previous, Added: []string{}, Removed: []string{}}
 	now := map[string]bool{}
@@ -331,11 +343,11 @@ func (pk *pack) writeDelta(ctx context.Context, pr *packRun, spool string) error
 	pk.info.Added, pk.info.Removed = len(d.Added), len(d.Removed)
 	js, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	path := filepath.Join(spool, PackDeltaFile)
 	if err := os.WriteFile(path, append(js, '\n'), 0o600); err != nil {
-		return err
+		return nil, err
 	}
-	return pk.put(ctx, pr, path, PackFile{Name: PackDeltaFile, Format: FormatJSON, Rows: int64(len(d.Added) + len(d.Removed))})
+	return d.Added, pk.put(ctx, pr, path, PackFile{Name: PackDeltaFile, Format: FormatJSON, Rows: int64(len(d.Added) + len(d.Removed))})
 }

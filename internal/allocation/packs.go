@@ -532,31 +532,84 @@ func rewrite(rec arrow.Record, env string, byCore map[uint64]*Row) arrow.Record 
 }
 
 // write stores the pack: mpans.csv, a Parquet file per table (and an EES
-// CSV beside the EES table), a D-flow file per flow and source file, then
-// pack.json, last. Rows stream from the spool.
+// CSV beside the EES table), a D-flow file per flow and source file, the
+// add-pack of a run that follows another (the same files under delta/, for
+// the MPANs added since), then pack.json, last. Rows stream from the spool.
 func (pk *pack) write(ctx context.Context, pr *packRun, spool string) error {
 	if err := pk.writeMPANs(ctx, pr, pk.dir); err != nil {
 		return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
 	}
-	if err := pk.writeDelta(ctx, pr, pk.dir); err != nil {
+	added, err := pk.writeDelta(ctx, pr, pk.dir)
+	if err != nil {
 		return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
 	}
+	if err := pk.writeTables(ctx, pr, spool, nil); err != nil {
+		return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
+	}
+	if len(added) > 0 {
+		if err := pk.writeTables(ctx, pr, spool, newAddSelection(added)); err != nil {
+			return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
+		}
+	}
+	return pk.writeManifest(ctx, pr)
+}
+
+// writeTables writes the pack's tables and D-flows: all their rows, or with
+// an add selection, the add-pack's rows under delta/.
+func (pk *pack) writeTables(ctx context.Context, pr *packRun, spool string, sel *addSelection) error {
 	names := make([]string, 0, len(pk.tables))
 	for n := range pk.tables {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	groups := map[string]*dflow.Group{} // table → its D-flow group (nil for EES)
+	for _, n := range names {
+		g, err := pk.tableGroup(spool, n)
+		if err != nil {
+			return err
+		}
+		groups[n] = g
+	}
+	under := ""
+	if sel != nil {
+		under = DeltaFolder
+		// Context records are chosen by the rows under them: those first,
+		// then contexts, deepest first.
+		level := func(n string) int {
+			if g := groups[n]; g != nil && g.Context() {
+				return 100 - g.Level
+			}
+			return 0
+		}
+		sort.SliceStable(names, func(i, j int) bool { return level(names[i]) < level(names[j]) })
+	}
+	source := func(n string, src dflow.RecordSource) dflow.RecordSource {
+		if sel == nil {
+			return src
+		}
+		return sel.filter(groups[n], src)
+	}
 	flows := map[*dflow.Flow]map[string][]string{} // flow → group code → the tables holding it
 	for _, n := range names {
 		cutType, table, _ := strings.Cut(n, "/")
 		path := filepath.Join(pk.dir, "pack.parquet")
-		schema, rows, err := writeSpooledParquet(path, pk.spoolFiles(spool, n))
+		rd, err := readSpool(pk.spoolFiles(spool, n))
 		if err != nil {
-			return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
+			return err
 		}
-		pk.info.Rows[n] += rows
-		g := dflow.DefaultCatalog().TableGroup(schema)
-		f := PackFile{Name: n + ".parquet", Format: FormatParquet, Cut: cutType, Table: table, Rows: rows, srcs: map[int]bool{}}
+		schema, rows, err := writeSpooledParquet(path, source(n, rd.next))
+		rd.close()
+		if err != nil {
+			return err
+		}
+		if rows == 0 {
+			continue // an add-pack's table without added rows
+		}
+		g := groups[n]
+		f := PackFile{Name: under + n + ".parquet", Format: FormatParquet, Cut: cutType, Table: table, Rows: rows, Delta: sel != nil, srcs: map[int]bool{}}
+		if sel == nil {
+			pk.info.Rows[n] += rows
+		}
 		for _, s := range pk.tables[n] {
 			f.srcs[s] = true
 		}
@@ -570,12 +623,13 @@ func (pk *pack) write(ctx context.Context, pr *packRun, spool string) error {
 			return err
 		}
 		if g == nil {
-			src, err := readSpool(pk.spoolFiles(spool, n))
+			rd, err := readSpool(pk.spoolFiles(spool, n))
 			if err == nil {
-				err = pk.writeEES(ctx, pr, pk.dir, f, src)
+				err = pk.writeEES(ctx, pr, pk.dir, f, source(n, rd.next))
+				rd.close()
 			}
 			if err != nil {
-				return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
+				return err
 			}
 			continue // EES is no D-flow
 		}
@@ -590,11 +644,28 @@ func (pk *pack) write(ctx context.Context, pr *packRun, spool string) error {
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].Key() < keys[j].Key() })
 	for _, f := range keys {
-		if err := pk.renderFlow(ctx, pr, spool, f, flows[f]); err != nil {
-			return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
+		if err := pk.renderFlow(ctx, pr, spool, f, flows[f], sel); err != nil {
+			return err
 		}
 	}
-	return pk.writeManifest(ctx, pr)
+	return nil
+}
+
+// tableGroup is the D-flow group of a spooled table (nil for EES), from
+// the schema of its first segment.
+func (pk *pack) tableGroup(spool, table string) (*dflow.Group, error) {
+	segs, err := indexSpool(pk.spoolFiles(spool, table)[:1])
+	if err != nil || len(segs) == 0 {
+		return nil, err
+	}
+	rd := newSpoolReader(segs[:1])
+	defer rd.close()
+	rec, err := rd.next()
+	if err != nil {
+		return nil, err
+	}
+	defer rec.Release()
+	return dflow.DefaultCatalog().TableGroup(rec.Schema()), nil
 }
 
 // spoolFiles lists the spool files of a table's rows, in source order.
@@ -606,14 +677,9 @@ func (pk *pack) spoolFiles(spool, table string) []string {
 	return out
 }
 
-// writeSpooledParquet writes a table's spooled rows as Parquet, in row
-// groups of cut.RowGroupRows as if they were one record.
-func writeSpooledParquet(path string, files []string) (*arrow.Schema, int64, error) {
-	src, err := readSpool(files)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer src.close()
+// writeSpooledParquet writes a table's rows as Parquet, in row groups of
+// cut.RowGroupRows as if they were one record; no file for no rows.
+func writeSpooledParquet(path string, next dflow.RecordSource) (*arrow.Schema, int64, error) {
 	out, err := os.Create(path)
 	if err != nil {
 		return nil, 0, err
@@ -654,7 +720,7 @@ func writeSpooledParquet(path string, files []string) (*arrow.Schema, int64, err
 	}
 	var schema *arrow.Schema
 	for {
-		rec, err := src.next()
+		rec, err := next()
 		if err != nil {
 			out.Close()
 			return nil, 0, err
@@ -677,8 +743,7 @@ func writeSpooledParquet(path string, files []string) (*arrow.Schema, int64, err
 		}
 	}
 	if w == nil {
-		out.Close()
-		return nil, 0, fmt.Errorf("a pack table without rows")
+		return nil, 0, out.Close()
 	}
 	if err := flush(true); err != nil {
 		w.Close()
@@ -690,7 +755,7 @@ func writeSpooledParquet(path string, files []string) (*arrow.Schema, int64, err
 // renderFlow writes one D-flow file per source file of the flow, rows in
 // their original order, with a test header from the SI. tables lists, per
 // group code, the pack's tables holding its rows.
-func (pk *pack) renderFlow(ctx context.Context, pr *packRun, spool string, f *dflow.Flow, tables map[string][]string) error {
+func (pk *pack) renderFlow(ctx context.Context, pr *packRun, spool string, f *dflow.Flow, tables map[string][]string, sel *addSelection) error {
 	p := pr.plan
 	key := f.ID + "/" + f.Version             // names the pack's files
 	fileSrcs := map[string]map[int]bool{}     // source file → sources
@@ -722,7 +787,11 @@ func (pk *pack) renderFlow(ctx context.Context, pr *packRun, spool string, f *df
 	}
 	sort.Strings(order)
 	for _, fid := range order {
-		sum := sha256.Sum256([]byte(pk.info.Prefix + key + fid))
+		tag := ""
+		if sel != nil {
+			tag = DeltaFolder
+		}
+		sum := sha256.Sum256([]byte(pk.info.Prefix + tag + key + fid))
 		h := dflow.Header{FileID: "T" + hex.EncodeToString(sum[:])[:9], Flow: f.ID, Version: f.Version, FromRole: "Z", FromMPID: p.SI,
 			ToRole: plan.RoleCodes[pk.info.Role], ToMPID: pk.info.MPID, Created: packCreated, TestFlag: p.TestFlag}
 		path := filepath.Join(pk.dir, "pack.dat")
@@ -732,8 +801,12 @@ func (pk *pack) renderFlow(ctx context.Context, pr *packRun, spool string, f *df
 		for code, list := range segs[fid] {
 			rd := newSpoolReader(list)
 			readers = append(readers, rd)
+			next := dflow.RecordSource(rd.next)
+			if sel != nil {
+				next = sel.filter(f.Group(code), next)
+			}
 			groups[code] = func() (arrow.Record, error) {
-				r, err := rd.next()
+				r, err := next()
 				if r != nil {
 					rows += r.NumRows()
 				}
@@ -747,13 +820,21 @@ func (pk *pack) renderFlow(ctx context.Context, pr *packRun, spool string, f *df
 		if err != nil {
 			return err
 		}
+		if rows == 0 {
+			continue // an add-pack's file without added rows
+		}
 		name := "dflow/" + f.ID + "_" + fid + ".dat"
-		pf := PackFile{Name: name, Format: FormatDFlow, Cut: cutOf[fid], Flow: f.ID, Rows: rows, srcs: fileSrcs[fid]}
+		if sel != nil {
+			name = DeltaFolder + name
+		}
+		pf := PackFile{Name: name, Format: FormatDFlow, Cut: cutOf[fid], Flow: f.ID, Rows: rows, Delta: sel != nil, srcs: fileSrcs[fid]}
 		pr.rankFile(&pf, nil)
 		if err := pk.put(ctx, pr, path, pf); err != nil {
 			return err
 		}
-		pk.info.DFlows = append(pk.info.DFlows, name)
+		if sel == nil {
+			pk.info.DFlows = append(pk.info.DFlows, name)
+		}
 	}
 	return nil
 }
