@@ -85,20 +85,11 @@ func builtInPlan(t *testing.T, name string) *plan.Plan {
 // writer's types).
 func readTable(t *testing.T, path string) arrow.Table {
 	t.Helper()
-	pf, err := file.OpenParquetFile(path, false)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tbl
+	return readTableBytes(t, b)
 }
 
 // strings lists a string column's values, null for nulls.
@@ -727,7 +718,8 @@ func checkAddPack(t *testing.T, st store.Store, pack string, added []string) int
 	return rows
 }
 
-// readTableBytes reads a Parquet file held in memory.
+// readTableBytes reads a Parquet file held in memory whole with Arrow's
+// file reader.
 func readTableBytes(t *testing.T, b []byte) arrow.Table {
 	t.Helper()
 	pf, err := file.NewParquetReader(bytes.NewReader(b))
