@@ -757,10 +757,15 @@ func writeSpooledParquet(path string, next dflow.RecordSource) (*arrow.Schema, i
 // group code, the pack's tables holding its rows.
 func (pk *pack) renderFlow(ctx context.Context, pr *packRun, spool string, f *dflow.Flow, tables map[string][]string, sel *addSelection) error {
 	p := pr.plan
-	key := f.ID + "/" + f.Version             // names the pack's files
-	fileSrcs := map[string]map[int]bool{}     // source file → sources
-	cutOf := map[string]string{}              // source file → cut type
-	segs := map[string]map[string][]segment{} // source file → group code → its segments, in order
+	key := f.ID + "/" + f.Version // names the pack's files
+	// A source file id is unique only within its sender: the pack renders
+	// one file per source file of each source.
+	type sourceFile struct {
+		id  string
+		src int
+	}
+	segs := map[sourceFile]map[string][]segment{} // group code → its segments, in order
+	senders := map[string]int{}                   // source file id → how many sources hold one
 	for code, names := range tables {
 		for _, n := range names {
 			for _, s := range pk.tables[n] {
@@ -769,24 +774,32 @@ func (pk *pack) renderFlow(ctx context.Context, pr *packRun, spool string, f *df
 					return err
 				}
 				for _, seg := range list {
-					fid := seg.fileID
-					if fileSrcs[fid] == nil {
-						fileSrcs[fid] = map[int]bool{}
-						segs[fid] = map[string][]segment{}
+					k := sourceFile{seg.fileID, s}
+					if segs[k] == nil {
+						segs[k] = map[string][]segment{}
+						senders[seg.fileID]++
 					}
-					fileSrcs[fid][s] = true
-					cutOf[fid] = pr.sources[s].Cut
-					segs[fid][code] = append(segs[fid][code], seg)
+					segs[k][code] = append(segs[k][code], seg)
 				}
 			}
 		}
 	}
-	order := make([]string, 0, len(fileSrcs))
-	for fid := range fileSrcs {
-		order = append(order, fid)
+	order := make([]sourceFile, 0, len(segs))
+	for k := range segs {
+		order = append(order, k)
 	}
-	sort.Strings(order)
-	for _, fid := range order {
+	sort.Slice(order, func(i, j int) bool {
+		if order[i].id != order[j].id {
+			return order[i].id < order[j].id
+		}
+		return order[i].src < order[j].src
+	})
+	for _, sf := range order {
+		fid := sf.id
+		if senders[fid] > 1 { // named by its sender too
+			src := pr.sources[sf.src]
+			fid += "_" + src.Cut + "-" + src.MPID
+		}
 		tag := ""
 		if sel != nil {
 			tag = DeltaFolder
@@ -798,7 +811,7 @@ func (pk *pack) renderFlow(ctx context.Context, pr *packRun, spool string, f *df
 		var rows int64
 		groups := map[string]dflow.RecordSource{}
 		var readers []*spoolReader
-		for code, list := range segs[fid] {
+		for code, list := range segs[sf] {
 			rd := newSpoolReader(list)
 			readers = append(readers, rd)
 			next := dflow.RecordSource(rd.next)
@@ -827,7 +840,7 @@ func (pk *pack) renderFlow(ctx context.Context, pr *packRun, spool string, f *df
 		if sel != nil {
 			name = DeltaFolder + name
 		}
-		pf := PackFile{Name: name, Format: FormatDFlow, Cut: cutOf[fid], Flow: f.ID, Rows: rows, Delta: sel != nil, srcs: fileSrcs[fid]}
+		pf := PackFile{Name: name, Format: FormatDFlow, Cut: pr.sources[sf.src].Cut, Flow: f.ID, Rows: rows, Delta: sel != nil, srcs: map[int]bool{sf.src: true}}
 		pr.rankFile(&pf, nil)
 		if err := pk.put(ctx, pr, path, pf); err != nil {
 			return err

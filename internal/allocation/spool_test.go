@@ -1,7 +1,10 @@
 package allocation
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -9,6 +12,9 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/mhhs-sit/datacut/internal/dflow"
+	"github.com/mhhs-sit/datacut/internal/plan"
+	"github.com/mhhs-sit/datacut/internal/store/local"
+	"github.com/mhhs-sit/datacut/internal/universe"
 )
 
 // Rows spooled in many small adds, across budget flushes, read back whole
@@ -89,5 +95,60 @@ func TestSpoolKeepsEveryRowInOrder(t *testing.T) {
 		if len(got) != 1 || fmt.Sprint(got[fid]) != fmt.Sprint(lines) {
 			t.Errorf("file %s read alone: %v, want %v", fid, got, lines)
 		}
+	}
+}
+
+// Two senders may use the same source file id (it is unique only within a
+// sender): a pack taking the flow from both renders a file for each, named
+// by its sender, each with its own rows in order (one file of both failed:
+// their lines interleave).
+func TestRenderFlowKeepsSendersApart(t *testing.T) {
+	f := dflow.DefaultCatalog().Versions("D0150")[0]
+	g := f.TopGroups()[0]
+	dir := t.TempDir()
+	st, err := local.Open(filepath.Join(dir, "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spool := filepath.Join(dir, "spool")
+	pr := &packRun{st: st, plan: &plan.Plan{Name: "p", SI: "SIXX"}, sources: []universe.Source{
+		{Cut: "mop-mtd", MPID: "MTRA"}, {Cut: "mop-mtd", MPID: "MTRB"}}}
+	pk := &pack{index: 0, dir: filepath.Join(spool, "pack-0"), info: PackInfo{Prefix: "packs/x/", Role: "supplier", MPID: "BRGT", Rows: map[string]int64{}},
+		tables: map[string][]int{}}
+	table := "mop-mtd/" + strings.ToLower(f.ID) + "_" + strings.ToLower(g.Code)
+	for src, lines := range [][]int64{{2, 9}, {3, 5, 7}} {
+		b := array.NewRecordBuilder(memory.DefaultAllocator, g.Schema())
+		for _, l := range lines {
+			for c, fld := range g.Schema().Fields() {
+				switch fld.Name {
+				case dflow.ColSourceFileID:
+					b.Field(c).(*array.StringBuilder).Append("F0001")
+				case dflow.ColRecordLine, dflow.ColInstance:
+					b.Field(c).(*array.Int64Builder).Append(l)
+				default:
+					b.Field(c).AppendNull()
+				}
+			}
+		}
+		sp := newSourceSpool(spool, src)
+		if err := sp.add(0, table, b.NewRecord()); err != nil {
+			t.Fatal(err)
+		}
+		if err := sp.flush(); err != nil {
+			t.Fatal(err)
+		}
+		b.Release()
+		pk.tables[table] = append(pk.tables[table], src)
+	}
+	if err := pk.renderFlow(context.Background(), pr, spool, f, map[string][]string{g.Code: {table}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, pf := range pk.files {
+		names = append(names, fmt.Sprintf("%s:%d", pf.Name, pf.Rows))
+	}
+	want := []string{"dflow/D0150_F0001_mop-mtd-MTRA.dat:2", "dflow/D0150_F0001_mop-mtd-MTRB.dat:3"}
+	if fmt.Sprint(names) != fmt.Sprint(want) {
+		t.Errorf("files %v, want %v", names, want)
 	}
 }
