@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/mpan"
@@ -72,8 +73,10 @@ type engine struct {
 	sources []universe.Source
 	files   []string
 	fileIdx map[string]uint32
+	mu      sync.Mutex // guards dict while tables are read in parallel
 	dict    map[uint64]string
 	cache   map[string]*column
+	tables  map[string]*table
 	out     []Finding
 }
 
@@ -95,13 +98,19 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		clear = func(string) bool { return false }
 	}
 	e := &engine{st: o.Store, rules: o.Rules, clear: clear, sources: sources, fileIdx: map[string]uint32{},
-		dict: map[uint64]string{}, cache: map[string]*column{}}
-	// A statement is kept while a rule to come reads it, no longer: memory
-	// holds the statements of a few rules, not of all.
-	uses := map[string]int{}
+		dict: map[uint64]string{}, cache: map[string]*column{}, tables: map[string]*table{}}
+	defer func() {
+		for _, t := range e.tables {
+			t.close()
+		}
+	}()
+	// A statement, and a table, is kept while a rule to come reads it, no
+	// longer: memory holds the statements of a few rules, not of all.
+	uses, tableUses := map[string]int{}, map[string]int{}
 	for _, r := range o.Rules.Rules {
 		for _, it := range r.reads() {
 			uses[it.String()]++
+			tableUses[tableKey(it.Cut, it.Table)]++
 		}
 	}
 	for _, r := range o.Rules.Rules {
@@ -113,6 +122,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			k := it.String()
 			if uses[k]--; uses[k] == 0 {
 				delete(e.cache, k)
+			}
+			k = tableKey(it.Cut, it.Table)
+			if tableUses[k]--; tableUses[k] == 0 {
+				if t := e.tables[k]; t != nil {
+					t.close()
+					delete(e.tables, k)
+				}
 			}
 		}
 		part := e.out[n:]
