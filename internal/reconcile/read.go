@@ -132,8 +132,8 @@ func hashValue(s string) uint64 { return hashOf(s) }
 // read order: sources in order, then rows), with the universe's radix
 // sort. Statements (items) of the table are read against it: perm maps a
 // sorted row to its read position among the rows with a core, skip lists
-// the rows read without one. Its sources' files stay open while a rule to
-// come reads the table.
+// the rows read without one. A source's file is open only while it is
+// read: an open Parquet file holds its metadata and page buffers.
 type table struct {
 	parts []tablePart
 	raw   int   // rows read, with a core or not
@@ -145,9 +145,11 @@ type table struct {
 // tablePart is one source's table.
 type tablePart struct {
 	si        uint16
-	r         *cut.Reader
+	key       string
 	off, rows int // read positions
-	buf       *buffers
+	// While read: the open file and its decode buffers.
+	r   *cut.Reader
+	buf *buffers
 }
 
 // buffers are a part's decode buffers, kept between row groups and
@@ -168,19 +170,13 @@ func grow[T any](buf *[]T, n int) []T {
 	return (*buf)[:n]
 }
 
-func (t *table) close() {
-	for _, p := range t.parts {
-		p.r.Close()
-	}
-}
-
 // tableKey names a table in the engine's cache.
 func tableKey(ct, name string) string { return ct + "/" + name }
 
-// parallel runs fn on each part of t, as many at once as there are
-// processors: parts write disjoint ranges, so the result does not depend
-// on scheduling.
-func parallel(ctx context.Context, t *table, fn func(ctx context.Context, j int, p *tablePart) error) error {
+// parallel runs fn on each part of t, its file open, as many at once as
+// there are processors: parts write disjoint ranges, so the result does
+// not depend on scheduling.
+func (e *engine) parallel(ctx context.Context, t *table, fn func(ctx context.Context, j int, p *tablePart) error) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for j := range t.parts {
@@ -189,10 +185,26 @@ func parallel(ctx context.Context, t *table, fn func(ctx context.Context, j int,
 			if err := gctx.Err(); err != nil {
 				return err
 			}
+			r, err := openTable(gctx, e, p.key)
+			if err != nil {
+				return err
+			}
+			p.r, p.buf = r, &buffers{}
+			defer func() {
+				r.Close()
+				p.r, p.buf = nil, nil
+			}()
+			if n := int(r.PF.NumRows()); n != p.rows {
+				return fmt.Errorf("%s: %d rows, %d when first opened", p.key, n, p.rows)
+			}
 			return fn(gctx, j, p)
 		})
 	}
 	return g.Wait()
+}
+
+func openTable(ctx context.Context, e *engine, key string) (*cut.Reader, error) {
+	return cut.OpenTable(ctx, e.st, key, memory.DefaultAllocator, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024})
 }
 
 // table reads table name of every source of cut type ct, once: the core,
@@ -203,12 +215,6 @@ func (e *engine) table(ctx context.Context, ct, name string) (*table, error) {
 		return t, nil
 	}
 	t := &table{}
-	ok := false
-	defer func() {
-		if !ok {
-			t.close()
-		}
-	}()
 	for si, s := range e.sources {
 		if s.Cut != ct {
 			continue
@@ -217,17 +223,18 @@ func (e *engine) table(ctx context.Context, ct, name string) (*table, error) {
 		if key == "" {
 			continue // the cut has no rows of that table
 		}
-		r, err := cut.OpenTable(ctx, e.st, key, memory.DefaultAllocator, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024})
+		r, err := openTable(ctx, e, key)
 		if err != nil {
 			return nil, err
 		}
 		n := int(r.PF.NumRows())
-		t.parts = append(t.parts, tablePart{si: uint16(si), r: r, off: t.raw, rows: n, buf: &buffers{}})
+		r.Close()
+		t.parts = append(t.parts, tablePart{si: uint16(si), key: key, off: t.raw, rows: n})
 		t.raw += n
 	}
 	cores, src, file, line := make([]uint64, t.raw), make([]uint16, t.raw), make([]uint32, t.raw), make([]int32, t.raw)
 	files := make([][]string, len(t.parts)) // each part's file ids, by its own symbols
-	err := parallel(ctx, t, func(ctx context.Context, j int, p *tablePart) error {
+	err := e.parallel(ctx, t, func(ctx context.Context, j int, p *tablePart) error {
 		for i := p.off; i < p.off+p.rows; i++ {
 			src[i] = p.si
 		}
@@ -266,7 +273,6 @@ func (e *engine) table(ctx context.Context, ct, name string) (*table, error) {
 	universe.SortCores(cores, t.perm)
 	t.base = column{cores: cores, src: permute(src, t.perm), file: permute(file, t.perm), line: permute(line, t.perm)}
 	e.tables[k] = t
-	ok = true
 	return t, nil
 }
 
@@ -483,7 +489,7 @@ func (e *engine) readItem(ctx context.Context, t *table, it Item) ([]uint64, err
 	}
 	clear := e.clear(it.Item)
 	raw := make([]uint64, t.raw)
-	err := parallel(ctx, t, func(ctx context.Context, _ int, p *tablePart) error {
+	err := e.parallel(ctx, t, func(ctx context.Context, _ int, p *tablePart) error {
 		var seen [256]uint64 // clear hashes already in the dictionary, by low bits
 		val := func(v []byte) uint64 {
 			if mpanItem {

@@ -99,11 +99,6 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	e := &engine{st: o.Store, rules: o.Rules, clear: clear, sources: sources, fileIdx: map[string]uint32{},
 		dict: map[uint64]string{}, cache: map[string]*column{}, tables: map[string]*table{}}
-	defer func() {
-		for _, t := range e.tables {
-			t.close()
-		}
-	}()
 	// A statement, and a table, is kept while a rule to come reads it, no
 	// longer: memory holds the statements of a few rules, not of all.
 	uses, tableUses := map[string]int{}, map[string]int{}
@@ -125,10 +120,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			}
 			k = tableKey(it.Cut, it.Table)
 			if tableUses[k]--; tableUses[k] == 0 {
-				if t := e.tables[k]; t != nil {
-					t.close()
-					delete(e.tables, k)
-				}
+				delete(e.tables, k)
 			}
 		}
 		part := e.out[n:]
