@@ -31,9 +31,13 @@ import (
 type column struct {
 	cores []uint64
 	src   []uint16 // index into engine.sources
-	file  []uint32 // index into engine.files
-	line  []int32
 	val   []uint64
+	// Where each row's record is: file (index into engine.files) and line
+	// of each row, or, for a column read from cuts, at, which finds them
+	// in the table for the few rows a finding names.
+	file []uint32
+	line []int32
+	at   *where
 }
 
 func (c *column) Len() int { return len(c.cores) }
@@ -135,11 +139,29 @@ func hashValue(s string) uint64 { return hashOf(s) }
 // the rows read without one. A source's file is open only while it is
 // read: an open Parquet file holds its metadata and page buffers.
 type table struct {
+	where
+	raw  int    // rows read, with a core or not
+	base column // val nil
+}
+
+// where finds a table's rows in its sources' files: parts, skip and perm
+// are the table's.
+type where struct {
 	parts []tablePart
-	raw   int   // rows read, with a core or not
 	skip  []int // read positions of rows without a core, ascending
 	perm  []uint32
-	base  column // val nil
+}
+
+// raw is sorted row i's read position.
+func (w *where) raw(i int) int {
+	pos := int(w.perm[i])
+	for _, s := range w.skip {
+		if s > pos {
+			break
+		}
+		pos++ // a row without a core was read before it
+	}
+	return pos
 }
 
 // tablePart is one source's table.
@@ -232,28 +254,15 @@ func (e *engine) table(ctx context.Context, ct, name string) (*table, error) {
 		t.parts = append(t.parts, tablePart{si: uint16(si), key: key, off: t.raw, rows: n})
 		t.raw += n
 	}
-	cores, src, file, line := make([]uint64, t.raw), make([]uint16, t.raw), make([]uint32, t.raw), make([]int32, t.raw)
-	files := make([][]string, len(t.parts)) // each part's file ids, by its own symbols
+	cores, src := make([]uint64, t.raw), make([]uint16, t.raw)
 	err := e.parallel(ctx, t, func(ctx context.Context, j int, p *tablePart) error {
 		for i := p.off; i < p.off+p.rows; i++ {
 			src[i] = p.si
 		}
-		var err error
-		files[j], err = readBase(ctx, p, cores[p.off:p.off+p.rows], file[p.off:p.off+p.rows], line[p.off:p.off+p.rows])
-		return err
+		return readCores(ctx, p, cores[p.off:p.off+p.rows])
 	})
 	if err != nil {
 		return nil, err
-	}
-	// The parts' file symbols become the engine's, in part order.
-	for j, p := range t.parts {
-		syms := make([]uint32, len(files[j]))
-		for i, id := range files[j] {
-			syms[i] = e.fileSym(id)
-		}
-		for i := p.off; i < p.off+p.rows; i++ {
-			file[i] = syms[file[i]]
-		}
 	}
 	// Rows without a core (context records) are dropped.
 	w := 0
@@ -262,16 +271,16 @@ func (e *engine) table(ctx context.Context, ct, name string) (*table, error) {
 			t.skip = append(t.skip, i)
 			continue
 		}
-		cores[w], src[w], file[w], line[w] = c, src[i], file[i], line[i]
+		cores[w], src[w] = c, src[i]
 		w++
 	}
-	cores, src, file, line = cores[:w:w], src[:w:w], file[:w:w], line[:w:w]
+	cores, src = cores[:w:w], src[:w:w]
 	t.perm = make([]uint32, w)
 	for i := range t.perm {
 		t.perm[i] = uint32(i)
 	}
 	universe.SortCores(cores, t.perm)
-	t.base = column{cores: cores, src: permute(src, t.perm), file: permute(file, t.perm), line: permute(line, t.perm)}
+	t.base = column{cores: cores, src: permute(src, t.perm), at: &t.where}
 	e.tables[k] = t
 	return t, nil
 }
@@ -285,60 +294,116 @@ func permute[T any](xs []T, perm []uint32) []T {
 	return out
 }
 
-// readBase reads a part's cores, file ids (as symbols of the part's own,
-// returned) and lines into its ranges.
-func readBase(ctx context.Context, p *tablePart, cores []uint64, file []uint32, line []int32) ([]string, error) {
+// readCores reads a part's cores into its range.
+func readCores(ctx context.Context, p *tablePart, cores []uint64) error {
 	r := p.r
-	cols, err := r.Columns(dflow.ColInstanceMPAN, dflow.ColSourceFileID, dflow.ColRecordLine)
+	cols, err := r.Columns(dflow.ColInstanceMPAN)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var ids []string
-	idx := map[string]uint32{}
-	var last []byte
-	lastID := uint32(0)
 	at := 0
 	for rg := 0; rg < r.PF.NumRowGroups(); rg++ {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		n := int(r.PF.RowGroup(rg).NumRows())
 		if at+n > len(cores) {
-			return nil, fmt.Errorf("%s: more rows than its metadata says", r.Key)
+			return fmt.Errorf("%s: more rows than its metadata says", r.Key)
 		}
 		got, err := universe.CoreColumn(r, rg, cols[0], cores[at:at:at+n])
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if len(got) != n {
-			return nil, fmt.Errorf("%s: row group %d has %d cores for %d rows", r.Key, rg, len(got), n)
-		}
-		i := at
-		err = byteValues(p, rg, cols[1], n, func(v []byte) {
-			if last == nil || !bytes.Equal(v, last) {
-				s, ok := idx[string(v)]
-				if !ok {
-					s = uint32(len(ids))
-					ids = append(ids, string(v))
-					idx[ids[s]] = s
-				}
-				last, lastID = append(last[:0], v...), s
-			}
-			file[i] = lastID
-			i++
-		})
-		if err != nil {
-			return nil, err
-		}
-		if err := lineValues(p, rg, cols[2], n, line[at:at+n]); err != nil {
-			return nil, err
+			return fmt.Errorf("%s: row group %d has %d cores for %d rows", r.Key, rg, len(got), n)
 		}
 		at += n
 	}
 	if at != len(cores) {
-		return nil, fmt.Errorf("%s: %d rows for the %d its metadata says", r.Key, at, len(cores))
+		return fmt.Errorf("%s: %d rows for the %d its metadata says", r.Key, at, len(cores))
 	}
-	return ids, nil
+	return nil
+}
+
+// rowRef is a finding's record before its file id and line are read: read
+// position raw of the table at.
+type rowRef struct {
+	at  *where
+	raw int
+}
+
+// locate reads the file id and line of the records of findings fs that
+// name one by position (one pass over each part's file with such records).
+func (e *engine) locate(ctx context.Context, fs []Finding) error {
+	type want struct {
+		f   *Finding
+		raw int
+	}
+	byPart := map[*tablePart][]want{}
+	for i := range fs {
+		f := &fs[i]
+		if f.ref == nil {
+			continue
+		}
+		ps := f.ref.at.parts
+		j := sort.Search(len(ps), func(j int) bool { return ps[j].off+ps[j].rows > f.ref.raw })
+		if j == len(ps) {
+			return fmt.Errorf("finding of rule %s: read position %d past the table's %d parts", f.Rule, f.ref.raw, len(ps))
+		}
+		byPart[&ps[j]] = append(byPart[&ps[j]], want{f, f.ref.raw - ps[j].off})
+		f.ref = nil
+	}
+	for p, ws := range byPart {
+		sort.Slice(ws, func(a, b int) bool { return ws[a].raw < ws[b].raw })
+		r, err := openTable(ctx, e, p.key)
+		if err != nil {
+			return err
+		}
+		err = func() error {
+			defer r.Close()
+			q := &tablePart{si: p.si, key: p.key, rows: p.rows, r: r, buf: &buffers{}}
+			cols, err := r.Columns(dflow.ColSourceFileID, dflow.ColRecordLine)
+			if err != nil {
+				return err
+			}
+			base, k := 0, 0
+			for rg := 0; rg < r.PF.NumRowGroups() && k < len(ws); rg++ {
+				n := int(r.PF.RowGroup(rg).NumRows())
+				end := k
+				for end < len(ws) && ws[end].raw < base+n {
+					end++
+				}
+				if end > k {
+					i, j := base, k
+					err := byteValues(q, rg, cols[0], n, func(v []byte) {
+						for ; j < end && ws[j].raw == i; j++ {
+							ws[j].f.FileID = string(v)
+						}
+						i++
+					})
+					if err != nil {
+						return err
+					}
+					lines := make([]int32, n)
+					if err := lineValues(q, rg, cols[1], n, lines); err != nil {
+						return err
+					}
+					for ; k < end; k++ {
+						ws[k].f.Line = int(lines[ws[k].raw-base])
+					}
+				}
+				base += n
+			}
+			if k < len(ws) {
+				return fmt.Errorf("%s: row %d past its %d rows", p.key, ws[k].raw, base)
+			}
+			return nil
+		}()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // batchReader is a typed Parquet column chunk reader.
@@ -433,8 +498,6 @@ func (e *engine) column(ctx context.Context, it Item) (*column, error) {
 	}
 	c := t.base
 	switch {
-	case it.Item == ItemRecipient:
-		c.val = e.recipients(t)
 	case it.Item != "":
 		if c.val, err = e.readItem(ctx, t, it); err != nil {
 			return nil, err
@@ -442,31 +505,6 @@ func (e *engine) column(ctx context.Context, it Item) (*column, error) {
 	}
 	e.cache[k] = &c
 	return &c, nil
-}
-
-// recipients are the hashes of the recipient MPID of each row's file, as
-// its source's manifest names it.
-func (e *engine) recipients(t *table) []uint64 {
-	bySrc := map[uint16][]uint64{}
-	for _, p := range t.parts {
-		to := map[string]string{}
-		for _, in := range e.sources[p.si].Manifest.Inputs {
-			to[in.FileID] = in.ToMPID
-		}
-		hs := make([]uint64, len(e.files))
-		for fs, id := range e.files {
-			v := to[id]
-			hs[fs] = hashOf(v)
-			e.remember(hs[fs], v)
-		}
-		bySrc[p.si] = hs
-	}
-	c := &t.base
-	val := make([]uint64, c.Len())
-	for i := range val {
-		val[i] = bySrc[c.src[i]][c.file[i]]
-	}
-	return val
 }
 
 // remember keeps the text of clear value hash h.
@@ -491,6 +529,25 @@ func (e *engine) readItem(ctx context.Context, t *table, it Item) ([]uint64, err
 	raw := make([]uint64, t.raw)
 	err := e.parallel(ctx, t, func(ctx context.Context, _ int, p *tablePart) error {
 		var seen [256]uint64 // clear hashes already in the dictionary, by low bits
+		if it.Item == ItemRecipient {
+			// The recipient MPID of each row's file, as its source's
+			// manifest names it (rows of one file come together).
+			to := map[string]string{}
+			for _, in := range e.sources[p.si].Manifest.Inputs {
+				to[in.FileID] = in.ToMPID
+			}
+			var last []byte
+			var lastH uint64
+			val := func(v []byte) uint64 {
+				if last == nil || !bytes.Equal(v, last) {
+					m := to[string(v)]
+					last, lastH = append(last[:0], v...), hashOf(m)
+					e.remember(lastH, m)
+				}
+				return lastH
+			}
+			return readItemPart(ctx, p, it, val, raw[p.off:p.off+p.rows])
+		}
 		val := func(v []byte) uint64 {
 			if mpanItem {
 				if x, ok := universe.ParseCoreBytes(v); ok {
@@ -540,6 +597,11 @@ func readItemPart(ctx context.Context, p *tablePart, it Item, val func([]byte) u
 		if ref, ok := f.Metadata.GetValue(dflow.MetaRef); ok && ref == it.Item {
 			at = i
 			break
+		}
+	}
+	if it.Item == ItemRecipient { // the file's: read by its id
+		if ix := schema.FieldIndices(dflow.ColSourceFileID); len(ix) == 1 {
+			at = ix[0]
 		}
 	}
 	if at < 0 {
@@ -616,16 +678,6 @@ func arrowValues(ctx context.Context, r *cut.Reader, rg, col, n int, fn func(v s
 		fn(v)
 	}
 	return nil
-}
-
-func (e *engine) fileSym(id string) uint32 {
-	if s, ok := e.fileIdx[id]; ok {
-		return s
-	}
-	s := uint32(len(e.files))
-	e.fileIdx[id] = s
-	e.files = append(e.files, id)
-	return s
 }
 
 // textOf renders a column's values as text, "" for null.

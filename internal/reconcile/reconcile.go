@@ -46,6 +46,8 @@ type Finding struct {
 	// MPIDs); "differs" for masked items; empty when nothing is compared.
 	Value      string `json:"value,omitempty"`
 	OtherValue string `json:"otherValue,omitempty"`
+
+	ref *rowRef // the record, until its file id and line are read
 }
 
 // Options say what to reconcile.
@@ -71,8 +73,7 @@ type engine struct {
 	rules   *Rules
 	clear   func(string) bool
 	sources []universe.Source
-	files   []string
-	fileIdx map[string]uint32
+	files   []string   // file ids of columns given with their records' files (column.file)
 	mu      sync.Mutex // guards dict while tables are read in parallel
 	dict    map[uint64]string
 	cache   map[string]*column
@@ -97,7 +98,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if clear == nil {
 		clear = func(string) bool { return false }
 	}
-	e := &engine{st: o.Store, rules: o.Rules, clear: clear, sources: sources, fileIdx: map[string]uint32{},
+	e := &engine{st: o.Store, rules: o.Rules, clear: clear, sources: sources,
 		dict: map[uint64]string{}, cache: map[string]*column{}, tables: map[string]*table{}}
 	// A statement, and a table, is kept while a rule to come reads it, no
 	// longer: memory holds the statements of a few rules, not of all.
@@ -111,6 +112,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	for _, r := range o.Rules.Rules {
 		n := len(e.out)
 		if err := kindNamed(r.Kind).check(ctx, e, r); err != nil {
+			return nil, fmt.Errorf("rule %s: %w", r.Name, err)
+		}
+		if err := e.locate(ctx, e.out[n:]); err != nil {
 			return nil, fmt.Errorf("rule %s: %w", r.Name, err)
 		}
 		for _, it := range r.reads() {
@@ -203,8 +207,12 @@ func (e *engine) finding(r *Rule, core uint64, si int, c *column, i int) Finding
 	s := e.sources[si]
 	f := Finding{MPAN: universe.FormatCore(core), Rule: r.Name, Kind: r.Kind, Attribute: r.Attribute, Severity: r.Severity,
 		MPID: s.MPID, Role: e.rules.Senders[s.Cut], Cut: s.Cut, Version: s.Version}
-	if c != nil {
+	switch {
+	case c == nil:
+	case c.file != nil:
 		f.FileID, f.Line = e.files[c.file[i]], int(c.line[i])
+	default: // read when the rule is done (engine.locate)
+		f.ref = &rowRef{at: c.at, raw: c.at.raw(i)}
 	}
 	return f
 }
