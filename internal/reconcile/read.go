@@ -279,10 +279,42 @@ func (e *engine) table(ctx context.Context, ct, name string) (*table, error) {
 	for i := range t.perm {
 		t.perm[i] = uint32(i)
 	}
-	universe.SortCores(cores, t.perm)
+	cores, t.perm = sortCores(cores, t.perm)
 	t.base = column{cores: cores, src: permute(src, t.perm), at: &t.where}
 	e.tables[k] = t
 	return t, nil
+}
+
+// sortCores sorts cores ascending, carrying perm, stably, with the
+// universe's radix sort: a large table's two halves at once, then merged
+// (the first half's rows first among equal cores, so the order is the
+// one sort of the whole gives). It returns the sorted slices.
+func sortCores(cores []uint64, perm []uint32) ([]uint64, []uint32) {
+	n := len(cores)
+	if n < 1<<16 || runtime.GOMAXPROCS(0) < 2 {
+		universe.SortCores(cores, perm)
+		return cores, perm
+	}
+	mid := n / 2
+	done := make(chan struct{})
+	go func() {
+		universe.SortCores(cores[:mid], perm[:mid])
+		close(done)
+	}()
+	universe.SortCores(cores[mid:], perm[mid:])
+	<-done
+	outC, outP := make([]uint64, n), make([]uint32, n)
+	i, j := 0, mid
+	for k := range outC {
+		if j == n || (i < mid && cores[i] <= cores[j]) {
+			outC[k], outP[k] = cores[i], perm[i]
+			i++
+		} else {
+			outC[k], outP[k] = cores[j], perm[j]
+			j++
+		}
+	}
+	return outC, outP
 }
 
 // permute returns xs in the order perm gives.
