@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mhhs-sit/datacut/internal/access"
 	"github.com/mhhs-sit/datacut/internal/cli"
 	"github.com/mhhs-sit/datacut/internal/pipeline"
+	"github.com/mhhs-sit/datacut/internal/reconcile"
 	"github.com/mhhs-sit/datacut/internal/store/location"
 	"github.com/mhhs-sit/datacut/internal/store/miniotest"
 	"github.com/mhhs-sit/datacut/internal/store/s3"
@@ -154,17 +156,43 @@ func TestAccessApplyOnMinIO(t *testing.T) {
 		t.Fatalf("BRGT sending CRWN's cut: exit %d\n%s%s", code, sout, errs)
 	}
 
-	// Bright Energy's status is its own MPIDs', read with its credentials.
-	code, sout, errs = execDatacut(ctx, "status", "--store", store)
-	if code != 0 || !strings.Contains(sout, "Bright Energy's MPIDs only (BRGT)") || !strings.Contains(sout, "BRGT ees") || strings.Contains(sout, "CRWN") {
-		t.Fatalf("BRGT's status: exit %d\n%s%s", code, sout, errs)
-	}
-	// A test lead may not list the store: it reads the status the last run
-	// published (here by the operator's credentials).
+	// A reconciliation run (written with the operator's credentials): a
+	// worklist each for BRGT and CRWN.
 	root, err := s3.Open(ctx, s3.Config{Endpoint: srv.Endpoint, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, Bucket: bucket, Prefix: "sit"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	const run = "0123456789abcdef"
+	fs := []reconcile.Finding{
+		{MPAN: "1000000000001", Rule: "supplier", Severity: reconcile.SevError, MPID: "BRGT", Cut: "ees", Version: 1, FileID: "f1", Line: 3},
+		{MPAN: "1000000000002", Rule: "mop", Severity: reconcile.SevWarning, MPID: "BRGT", Cut: "ees", Version: 1, FileID: "f1", Line: 4},
+		{MPAN: "1000000000004", Rule: "supplier", Severity: reconcile.SevError, MPID: "CRWN", Cut: "ees", Version: 1, FileID: "f3", Line: 5},
+	}
+	for _, m := range []string{"BRGT", "CRWN"} {
+		b, _ := reconcile.Worklist(fs, m)
+		if err := root.Put(ctx, reconcile.WorklistKey(run, m), bytes.NewReader(b), int64(len(b))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	latest, _ := json.Marshal(reconcile.Latest{Schema: reconcile.LatestSchema, ID: run, Written: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)})
+	if err := root.Put(ctx, reconcile.LatestKey, bytes.NewReader(latest), int64(len(latest))); err != nil {
+		t.Fatal(err)
+	}
+
+	// Bright Energy's status is its own MPIDs', read with its credentials:
+	// its open findings too, read from its own worklist, none of CRWN's.
+	code, sout, errs = execDatacut(ctx, "status", "--store", store)
+	if code != 0 || !strings.Contains(sout, "Bright Energy's MPIDs only (BRGT)") || !strings.Contains(sout, "BRGT ees") || strings.Contains(sout, "CRWN") ||
+		!strings.Contains(sout, "open findings, reconciliation "+run+" of 2026-12-01 09:00 UTC") ||
+		!strings.Contains(sout, "  BRGT       1        1  reconciliation/"+run+"/worklists/BRGT.csv") {
+		t.Fatalf("BRGT's status: exit %d\n%s%s", code, sout, errs)
+	}
+	code, sout, errs = execDatacut(ctx, "status", "--store", store, "--json")
+	if code != 0 || !strings.Contains(sout, `"findings":{"run":"`+run+`","errors":1,"warnings":1,"worklist":"reconciliation/`+run+`/worklists/BRGT.csv"}`) || strings.Contains(sout, "CRWN") {
+		t.Fatalf("BRGT's status --json: exit %d\n%s%s", code, sout, errs)
+	}
+	// A test lead may not list the store: it reads the status the last run
+	// published (here by the operator's credentials).
 	set, err := pipeline.Load(pipelines.FS)
 	if err != nil {
 		t.Fatal(err)

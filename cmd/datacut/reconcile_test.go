@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -52,6 +53,26 @@ func TestReconcileCommand(t *testing.T) {
 	var m reconcile.Manifest
 	if err := json.Unmarshal([]byte(js), &m); err != nil || code != cli.ExitData || reconcile.Prefix(m.ID) != run[1] || m.Totals.Errors == 0 {
 		t.Fatalf("--json: exit %d, %v, run %s (first %s)\n%s", code, err, m.ID, run[1], js)
+	}
+	// datacut status shows each participant its open findings of the run,
+	// as many as the manifest counts, and where its worklist is.
+	code, st, errs := execDatacut(ctx, "status", "--store", faulty)
+	if code != cli.ExitOK || !strings.Contains(st, "open findings, reconciliation "+m.ID+" of ") {
+		t.Fatalf("status after reconcile: exit %d\n%s%s", code, st, errs)
+	}
+	for _, p := range m.Totals.ByMPID {
+		errors := 0
+		for rule, n := range p.ByRule {
+			for _, r := range m.Totals.ByRule {
+				if r.Rule == rule && r.Severity == reconcile.SevError {
+					errors += n
+				}
+			}
+		}
+		line := fmt.Sprintf("  %-4s %7d %8d  %s\n", p.MPID, errors, p.Findings-errors, reconcile.WorklistKey(m.ID, p.MPID))
+		if !strings.Contains(st, line) {
+			t.Errorf("status does not say %q:\n%s", line, st)
+		}
 	}
 	bad := filepath.Join(t.TempDir(), "rules.yaml")
 	b, _ := os.ReadFile("../../pipelines/reconcile.yaml")

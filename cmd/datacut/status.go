@@ -17,6 +17,7 @@ import (
 	"github.com/mhhs-sit/datacut/internal/cli"
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/pipeline"
+	"github.com/mhhs-sit/datacut/internal/reconcile"
 	"github.com/mhhs-sit/datacut/internal/status"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/store/s3"
@@ -55,10 +56,16 @@ It reads manifests, latest.json, submission.json and listings only, never
 data. --html FILE also writes the rows as one self-contained page (filter by
 state with its chips).
 
+Last, each MPID's open findings in the latest reconciliation run (datacut
+reconcile; reconciliation/latest.json names it): errors, warnings and where
+its worklist is, counted from that MPID's own worklist and no other file
+(--json: each row's "findings", by its cut type).
+
 On MinIO it reads what the credentials in use may: a participant's (from
-datacut access apply) show its own organisation's MPIDs; credentials that
-may not list the store (a test lead's) show the status the last datacut run
-published (reports/status.json), and say when that was.
+datacut access apply) show its own organisation's MPIDs and their findings
+only; credentials that may not list the store (a test lead's) show the
+status the last datacut run published (reports/status.json), without
+findings, and say when that was.
 
 ` + cli.ExitCodesDoc,
 		Example: `  datacut status --store ./data
@@ -95,7 +102,8 @@ func runStatus(ctx context.Context, o *statusOptions, out io.Writer, now time.Ti
 	}
 	scope, note := statusScope(o.mpid, st, set)
 	rows, err := status.Build(ctx, st, set.Register, now, scope)
-	if errors.Is(err, s3.ErrAccessDenied) {
+	snapshot := errors.Is(err, s3.ErrAccessDenied)
+	if snapshot {
 		// Credentials that may not list the store (a test lead's) read the
 		// status the last run published.
 		snap, serr := status.ReadSnapshot(ctx, st)
@@ -119,6 +127,27 @@ func runStatus(ctx context.Context, o *statusOptions, out io.Writer, now time.Ti
 		}
 		rows = mine
 	}
+	// Open findings of the latest reconciliation, each MPID's from its own
+	// worklist: the rows' MPIDs are those the credentials may read.
+	var rec *status.Reconciliation
+	recNote := "open findings: none of a reconciliation run shown (the published status carries none)"
+	if !snapshot {
+		mpids := make([]string, len(rows))
+		for i, r := range rows {
+			mpids[i] = r.MPID
+		}
+		rec, err = status.OpenFindings(ctx, st, mpids)
+		switch {
+		case errors.Is(err, s3.ErrAccessDenied):
+			recNote = fmt.Sprintf("open findings: the credentials in use (%s) may not read %s or the worklists of the latest run", store.Who(st), reconcile.LatestKey)
+		case err != nil:
+			return err
+		case rec == nil:
+			recNote = "open findings: no reconciliation run yet (datacut reconcile)"
+		default:
+			rec.Attach(rows)
+		}
+	}
 	if o.html != "" {
 		if err := writeStatusPage(o.html, rows, set.Register.Version, now); err != nil {
 			return err
@@ -131,6 +160,7 @@ func runStatus(ctx context.Context, o *statusOptions, out io.Writer, now time.Ti
 		fmt.Fprintf(out, "%s\n\n", note)
 	}
 	printStatus(out, rows)
+	printFindings(out, rec, recNote)
 	if o.html != "" {
 		fmt.Fprintf(out, "page: %s\n", o.html)
 	}
@@ -210,5 +240,23 @@ func printStatus(w io.Writer, rows []status.Row) {
 		counts[status.Received], counts[status.Awaited], counts[status.Overdue], counts[status.Stale], counts[status.Unexpected])
 	if len(waiting) > 0 {
 		fmt.Fprintf(w, "\nwaiting submissions (MPID, cut, submission, age of its newest upload, what it waits for):\n%s\n", strings.Join(waiting, "\n"))
+	}
+}
+
+// printFindings says each MPID's open findings in the latest
+// reconciliation run (counts, and where its worklist is), or why none are
+// shown.
+func printFindings(w io.Writer, rec *status.Reconciliation, note string) {
+	if rec == nil {
+		fmt.Fprintf(w, "\n%s\n", note)
+		return
+	}
+	fmt.Fprintf(w, "\nopen findings, reconciliation %s of %s (MPID, errors, warnings, its worklist):\n", rec.Run, rec.Written.UTC().Format("2006-01-02 15:04 UTC"))
+	for _, f := range rec.MPIDs {
+		where := f.Worklist
+		if where == "" {
+			where = "-"
+		}
+		fmt.Fprintf(w, "  %-4s %7d %8d  %s\n", f.MPID, f.Errors, f.Warnings, where)
 	}
 }

@@ -30,7 +30,8 @@ func TestStatusOnAnEmptyStore(t *testing.T) {
 	if err := runStatus(context.Background(), o, &out, now); err != nil {
 		t.Fatal(err)
 	}
-	if lines := strings.Count(out.String(), "\n"); lines != 4 || !strings.Contains(out.String(), "MTRA mop-mtd") {
+	if lines := strings.Count(out.String(), "\n"); lines != 6 || !strings.Contains(out.String(), "MTRA mop-mtd") ||
+		!strings.HasSuffix(out.String(), "\nopen findings: no reconciliation run yet (datacut reconcile)\n") {
 		t.Fatalf("--mpid MTRA:\n%s", out.String())
 	}
 	// A submission still uploading is listed with its age and what it waits for.

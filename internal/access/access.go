@@ -15,6 +15,7 @@ import (
 	"github.com/mhhs-sit/datacut/internal/audit"
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/programme"
+	"github.com/mhhs-sit/datacut/internal/reconcile"
 )
 
 // Kinds of identity.
@@ -92,7 +93,7 @@ func Plan(reg *programme.Register, w Where) []Identity {
 // its MPIDs; nothing else, not even a listing.
 func participant(o programme.Organisation, w Where) Identity {
 	id := Identity{Name: participantName(o), Kind: KindParticipant, Organisation: o.Name}
-	var inbox, own, packs, lists, records []string
+	var inbox, own, packs, lists, records, worklists []string
 	for _, m := range o.MPIDs {
 		id.MPIDs = append(id.MPIDs, m.MPID)
 		inbox = append(inbox, w.object(cut.InboxRoot+m.MPID+"/*"))
@@ -107,17 +108,22 @@ func participant(o programme.Organisation, w Where) Identity {
 			lists = append(lists, w.key(cut.AllocationsRoot+"*/*/"+cut.PacksDir+"*/"+role+"-"+m.MPID+"/*"))
 		}
 		lists = append(lists, w.key(cut.InboxRoot+m.MPID+"/*"))
+		// reconciliation/<run>/worklists/<MPID>.csv: its own findings.
+		worklists = append(worklists, w.object(reconcile.WorklistKey("*", m.MPID)))
 	}
+	// Which run is the latest says nothing of anyone's findings.
+	worklists = append(worklists, w.object(reconcile.LatestKey))
 	id.Can = []string{
 		"send cuts: put (and take back) objects under " + strings.Join(prefixed(w, id.MPIDs, cut.InboxRoot, "/"), ", "),
 		"read its own versions, quarantine and reports: <root>/<cut>/mpid=<its MPID>/ under cuts/, quarantine/, reports/",
 		"read its load packs: allocations/<plan>/<run>/packs/<environment>/<role>-<its MPID>/",
+		"read its reconciliation worklists, " + w.key(reconcile.WorklistKey("<run>", "<its MPID>")) + ", and which run is the latest (" + w.key(reconcile.LatestKey) + "); no other file of a run",
 		"add the audit records of its submissions: " + w.key(audit.SubmitPattern("<its MPID>")) + " (put only, never read)",
 		"list only those prefixes",
 	}
 	id.Policy = Policy{Version: "2012-10-17", Statement: []Statement{
 		{Sid: "SendCuts", Effect: "Allow", Action: []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}, Resource: inbox},
-		{Sid: "ReadOwn", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: append(own, packs...)},
+		{Sid: "ReadOwn", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: append(append(own, packs...), worklists...)},
 		{Sid: "AuditSubmissions", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: records},
 		bucketStatement(w, "ListOwn", lists),
 		locate(w),

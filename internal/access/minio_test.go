@@ -18,6 +18,7 @@ import (
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/pipeline"
 	"github.com/mhhs-sit/datacut/internal/programme"
+	"github.com/mhhs-sit/datacut/internal/reconcile"
 	"github.com/mhhs-sit/datacut/internal/store/local"
 	"github.com/mhhs-sit/datacut/internal/store/miniotest"
 	"github.com/mhhs-sit/datacut/internal/store/s3"
@@ -283,6 +284,16 @@ func TestAccessIsolationOnMinIO(t *testing.T) {
 	}
 	put("audit/x.json")
 	put(cut.StatusKey)
+	// A reconciliation run: every participant's worklist, and the files
+	// that count or list everyone's findings.
+	for _, m := range []string{"BRGT", "CRWN", "MTRA", "MTRB", "MTRC"} {
+		put(reconcile.WorklistKey("r1", m))
+	}
+	runFiles := []string{reconcile.Prefix("r1") + reconcile.ManifestFile, reconcile.Prefix("r1") + reconcile.FindingsFile, reconcile.Prefix("r1") + reconcile.SummaryHTML}
+	for _, f := range runFiles {
+		put(f)
+	}
+	put(reconcile.LatestKey)
 
 	check := func(t *testing.T, c *minio.Client, op, key string, allow bool) {
 		t.Helper()
@@ -314,6 +325,19 @@ func TestAccessIsolationOnMinIO(t *testing.T) {
 				check(t, c, op, k("audit/x.json"), false)
 			}
 			check(t, c, opRead, k(cut.StatusKey), false) // every participant's status
+			// Its own reconciliation worklist and which run is the latest;
+			// no other participant's worklist, nor the files of the run
+			// that count or list everyone's findings; no listing.
+			check(t, c, opRead, k(reconcile.WorklistKey("r1", w.mpid)), true)
+			check(t, c, opRead, k(reconcile.WorklistKey("r1", w.other)), false)
+			check(t, c, opWrite, k(reconcile.WorklistKey("r1", w.mpid)), false)
+			check(t, c, opRead, k(reconcile.LatestKey), true)
+			check(t, c, opWrite, k(reconcile.LatestKey), false)
+			for _, f := range runFiles {
+				check(t, c, opRead, k(f), false)
+			}
+			check(t, c, opList, k(reconcile.Prefix("r1")+reconcile.WorklistDir), false)
+			check(t, c, opList, k(reconcile.Root), false)
 			// It adds the audit records of its own submissions, never
 			// reads them back, and writes no other record.
 			ownRecord := "audit/2026-12-01/20261201T090000.000000000Z-submit-" + w.mpid + "-0a1b2c.json"
@@ -342,6 +366,9 @@ func TestAccessIsolationOnMinIO(t *testing.T) {
 		{"datacut-testlead", opRead, "allocations/sit/r1/packs/SIT-A/supplier-BRGT/x.parquet", true},
 		{"datacut-testlead", opWrite, "reports/ees/mpid=BRGT/s1/receipt.json", false},
 		{"datacut-testlead", opRead, cut.StatusKey, true},
+		{"datacut-testlead", opRead, reconcile.WorklistKey("r1", "BRGT"), false},
+		{"datacut-operator", opRead, reconcile.WorklistKey("r1", "BRGT"), true},
+		{"datacut-operator", opRead, reconcile.Prefix("r1") + reconcile.ManifestFile, true},
 		{"datacut-worker", opPut, cut.StatusKey, true},
 		{"datacut-si", opRead, "inbox/BRGT/ees/s1/a.csv", false},
 		{"datacut-si", opRead, "quarantine/ees/mpid=BRGT/s1/files/a.csv", false},

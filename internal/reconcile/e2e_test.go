@@ -32,7 +32,7 @@ const testKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1
 
 // market generates a synthetic market with cross faults at rate, publishes
 // it and returns the store, its directory and the pipelines.
-func market(t *testing.T, mpans int, rate float64) (*local.Store, string, *pipeline.Set) {
+func market(t testing.TB, mpans int, rate float64) (*local.Store, string, *pipeline.Set) {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := local.Open(dir)
@@ -58,7 +58,7 @@ func market(t *testing.T, mpans int, rate float64) (*local.Store, string, *pipel
 	return st, dir, set
 }
 
-func builtIn(t *testing.T) *Rules {
+func builtIn(t testing.TB) *Rules {
 	t.Helper()
 	types, err := LoadTypes(pipelines.FS)
 	if err != nil {

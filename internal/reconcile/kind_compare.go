@@ -31,8 +31,9 @@ var compareKind = kind{
 				return err
 			}
 			clear := shown && (e.clear(o.Item) || o.Item == ItemRecipient)
+			at := auth.finder()
 			for i := 0; i < c.Len(); i++ {
-				lo, hi := auth.rows(c.cores[i])
+				lo, hi := at.rows(c.cores[i])
 				for lo < hi && auth.val[lo] == 0 {
 					lo++ // empty: not stated (a cut published before its manifest named D0204's recipient)
 				}

@@ -32,16 +32,17 @@ var customerKind = kind{
 		if err != nil {
 			return err
 		}
+		whenIn, self, custAt := valueSet(r.When.In), when.finder(), cust.finder()
 		for i := 0; i < when.Len(); i++ {
 			core, si := when.cores[i], int(when.src[i])
 			if i > 0 && when.cores[i-1] == core && int(when.src[i-1]) == si {
 				continue // another row (meter) of the MPAN
 			}
-			if !matches(when, core, r.When.In) {
+			if !matches(self, core, whenIn) {
 				continue
 			}
 			holder := e.sourceOf(r.Customer.Cut, e.sources[si].MPID)
-			if holder < 0 || cust.has(core, func(s uint16) bool { return int(s) == holder }) {
+			if holder < 0 || custAt.has(core, func(s uint16) bool { return int(s) == holder }) {
 				continue
 			}
 			f := e.finding(r, core, si, when, i)

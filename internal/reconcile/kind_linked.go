@@ -56,6 +56,10 @@ var linkedKind = kind{
 			}
 			return 0, false
 		}
+		var supAt *finder
+		if sup != nil {
+			supAt = sup.finder()
+		}
 		for i := 0; i < prim.Len(); i++ {
 			a := prim.cores[i]
 			b, ok := partner(i)
@@ -82,7 +86,7 @@ var linkedKind = kind{
 			if sup == nil || a > b {
 				continue
 			}
-			la, ha := sup.rows(a)
+			la, ha := supAt.rows(a)
 			lb, hb := sup.rows(b)
 			if la == ha || lb == hb || sup.val[la] == 0 || sup.val[lb] == 0 || sup.val[la] == sup.val[lb] {
 				continue

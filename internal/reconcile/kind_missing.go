@@ -31,19 +31,22 @@ var missingKind = kind{
 		if !e.clear(r.Appointed.Item) && r.Appointed.Item != ItemRecipient {
 			return fmt.Errorf("appointed item %s is masked by the DPIA rules: it must hold MPIDs kept in clear", r.Appointed.Item)
 		}
-		var held []*column
+		var held []*finder
 		for _, t := range r.HeldIn {
 			c, err := e.column(ctx, Item{Cut: r.HolderCut, Table: t})
 			if err != nil {
 				return err
 			}
-			held = append(held, c)
+			held = append(held, c.finder())
 		}
-		var unless *column
+		var unless *finder
+		var unlessIn []uint64
 		if r.Unless != nil {
-			if unless, err = e.column(ctx, r.Unless.Item); err != nil {
+			c, err := e.column(ctx, r.Unless.Item)
+			if err != nil {
 				return err
 			}
+			unless, unlessIn = c.finder(), valueSet(r.Unless.In)
 		}
 		for i := 0; i < app.Len(); i++ {
 			core := app.cores[i]
@@ -54,7 +57,7 @@ var missingKind = kind{
 			if holder < 0 {
 				continue
 			}
-			if unless != nil && matches(unless, core, r.Unless.In) {
+			if unless != nil && matches(unless, core, unlessIn) {
 				continue
 			}
 			found := false
@@ -72,11 +75,12 @@ var missingKind = kind{
 	},
 }
 
-// matches says whether any statement of core in c has one of vals.
-func matches(c *column, core uint64, vals []string) bool {
-	lo, hi := c.rows(core)
+// matches says whether any statement of core in f's column has one of the
+// values hashed in vals.
+func matches(f *finder, core uint64, vals []uint64) bool {
+	lo, hi := f.rows(core)
 	for j := lo; j < hi; j++ {
-		if inSet(c.val[j], vals) {
+		if inSet(f.c.val[j], vals) {
 			return true
 		}
 	}

@@ -21,18 +21,22 @@ var orphanKind = kind{
 		}
 	},
 	check: func(ctx context.Context, e *engine, r *Rule) error {
-		var known []*column
+		var cols []*column
 		for _, k := range r.Known {
 			c, err := e.column(ctx, k)
 			if err != nil {
 				return err
 			}
-			known = append(known, c)
+			cols = append(cols, c)
 		}
 		for _, h := range r.Held {
 			c, err := e.column(ctx, h)
 			if err != nil {
 				return err
+			}
+			known := make([]*finder, len(cols))
+			for j, k := range cols {
+				known[j] = k.finder()
 			}
 			for i := 0; i < c.Len(); i++ {
 				in := false

@@ -13,7 +13,7 @@ func testEngine(clear map[string]bool, cols map[string]*column) *engine {
 	e := &engine{rules: &Rules{Senders: map[string]string{"registration": "P", "ees": "X"}},
 		clear:   func(ref string) bool { return clear[ref] },
 		sources: []universe.Source{{Cut: "registration", MPID: "EELC", Version: 2}, {Cut: "ees", MPID: "BRGT", Version: 3}, {Cut: "registration", MPID: "LOND", Version: 1}},
-		files:   []string{"F1", "F2"}, fileIdx: map[string]uint32{}, dict: map[uint64]string{}, cache: cols}
+		files:   []string{"F1", "F2"}, dict: map[uint64]string{}, cache: cols}
 	return e
 }
 

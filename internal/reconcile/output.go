@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -8,9 +9,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -22,7 +27,8 @@ import (
 
 // Store layout of a reconciliation run: reconciliation/<run id>/ holds
 // findings.parquet, worklists/<MPID>.csv, summary.html and, written last
-// so a folder with it is complete, manifest.json.
+// so a folder with it is complete, manifest.json. Then
+// reconciliation/latest.json names the run, the latest written.
 const (
 	Root           = "reconciliation/"
 	FindingsFile   = "findings.parquet"
@@ -30,10 +36,24 @@ const (
 	SummaryHTML    = "summary.html"
 	ManifestFile   = "manifest.json"
 	ManifestSchema = "datacut.reconciliation/v1"
+	LatestKey      = Root + "latest.json"
+	LatestSchema   = "datacut.reconciliation.latest/v1"
 )
 
 // Prefix is the folder of run id.
 func Prefix(id string) string { return Root + id + "/" }
+
+// WorklistKey is the store key of participant mpid's worklist of run id.
+func WorklistKey(id, mpid string) string { return Prefix(id) + WorklistDir + mpid + ".csv" }
+
+// Latest is reconciliation/latest.json: the run written last, and when.
+// It says nothing of findings, so every participant may read it (each
+// reads its own worklist of the run, and no other).
+type Latest struct {
+	Schema  string    `json:"schema"`
+	ID      string    `json:"id"`
+	Written time.Time `json:"written"`
+}
 
 // Manifest is a run's manifest.json: what it read, the totals and its files.
 type Manifest struct {
@@ -126,8 +146,9 @@ func (r *Result) Totals() Totals {
 }
 
 // Write stores the run: findings.parquet, a worklist per participant with
-// findings, summary.html, then manifest.json. The same result gives the
-// same bytes.
+// findings, summary.html, then manifest.json; the same result gives the
+// same bytes. Last, latest.json names it the latest run (datacut status
+// shows each participant its findings of that run).
 func Write(ctx context.Context, st store.Store, r *Result, tool string) (*Manifest, error) {
 	prefix := Prefix(r.ID)
 	m := &Manifest{Schema: ManifestSchema, ID: r.ID, KeyFingerprint: r.KeyFingerprint, Totals: r.Totals(),
@@ -149,7 +170,7 @@ func Write(ctx context.Context, st store.Store, r *Result, tool string) (*Manife
 	}
 	for _, mt := range m.Totals.ByMPID {
 		b, rows := Worklist(r.Findings, mt.MPID)
-		if err := put(WorklistDir+mt.MPID+".csv", b, rows); err != nil {
+		if err := put(strings.TrimPrefix(WorklistKey(r.ID, mt.MPID), prefix), b, rows); err != nil {
 			return nil, err
 		}
 	}
@@ -165,7 +186,83 @@ func Write(ctx context.Context, st store.Store, r *Result, tool string) (*Manife
 	if err := st.Put(ctx, prefix+ManifestFile, bytes.NewReader(b), int64(len(b))); err != nil {
 		return nil, err
 	}
+	b, _ = json.MarshalIndent(Latest{Schema: LatestSchema, ID: r.ID, Written: now().UTC().Truncate(time.Second)}, "", "  ")
+	b = append(b, '\n')
+	if err := st.Put(ctx, LatestKey, bytes.NewReader(b), int64(len(b))); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// now is the clock latest.json is written with.
+var now = time.Now
+
+// ReadLatest reads reconciliation/latest.json: nil without error when no
+// run has been written.
+func ReadLatest(ctx context.Context, st store.Store) (*Latest, error) {
+	b, err := store.ReadAll(ctx, st, LatestKey)
+	if store.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	l := &Latest{}
+	if err := json.Unmarshal(b, l); err != nil {
+		return nil, fmt.Errorf("%s: %w", LatestKey, err)
+	}
+	if l.Schema != LatestSchema || l.ID == "" {
+		return nil, fmt.Errorf("%s: schema %q, this datacut reads %s", LatestKey, l.Schema, LatestSchema)
+	}
+	return l, nil
+}
+
+// Count is a worklist's findings of one cut type by severity.
+type Count struct {
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+}
+
+// CountWorklist counts participant mpid's findings of run id by the cut
+// type they are about, from its worklist alone (a participant may read no
+// other): none when it has no worklist (no findings).
+func CountWorklist(ctx context.Context, st store.Store, id, mpid string) (map[string]Count, error) {
+	key := WorklistKey(id, mpid)
+	rc, err := st.Get(ctx, key)
+	if store.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	r := csv.NewReader(bufio.NewReaderSize(rc, 1<<16))
+	r.ReuseRecord = true
+	head, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	sev, ct := slices.Index(head, "severity"), slices.Index(head, "cut")
+	if sev < 0 || ct < 0 {
+		return nil, fmt.Errorf("%s: no severity or cut column: not a worklist", key)
+	}
+	out := map[string]Count{}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err) // csv's errors give a line, never a value
+		}
+		c := out[rec[ct]]
+		if rec[sev] == SevError {
+			c.Errors++
+		} else {
+			c.Warnings++
+		}
+		out[rec[ct]] = c
+	}
 }
 
 // WorklistHeader is a worklist's header row.

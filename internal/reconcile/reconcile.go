@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/mpan"
@@ -45,6 +46,8 @@ type Finding struct {
 	// MPIDs); "differs" for masked items; empty when nothing is compared.
 	Value      string `json:"value,omitempty"`
 	OtherValue string `json:"otherValue,omitempty"`
+
+	ref *rowRef // the record, until its file id and line are read
 }
 
 // Options say what to reconcile.
@@ -70,10 +73,11 @@ type engine struct {
 	rules   *Rules
 	clear   func(string) bool
 	sources []universe.Source
-	files   []string
-	fileIdx map[string]uint32
+	files   []string   // file ids of columns given with their records' files (column.file)
+	mu      sync.Mutex // guards dict while tables are read in parallel
 	dict    map[uint64]string
 	cache   map[string]*column
+	tables  map[string]*table
 	out     []Finding
 }
 
@@ -94,14 +98,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if clear == nil {
 		clear = func(string) bool { return false }
 	}
-	e := &engine{st: o.Store, rules: o.Rules, clear: clear, sources: sources, fileIdx: map[string]uint32{},
-		dict: map[uint64]string{}, cache: map[string]*column{}}
-	// A statement is kept while a rule to come reads it, no longer: memory
-	// holds the statements of a few rules, not of all.
-	uses := map[string]int{}
+	e := &engine{st: o.Store, rules: o.Rules, clear: clear, sources: sources,
+		dict: map[uint64]string{}, cache: map[string]*column{}, tables: map[string]*table{}}
+	// A statement, and a table, is kept while a rule to come reads it, no
+	// longer: memory holds the statements of a few rules, not of all.
+	uses, tableUses := map[string]int{}, map[string]int{}
 	for _, r := range o.Rules.Rules {
 		for _, it := range r.reads() {
 			uses[it.String()]++
+			tableUses[tableKey(it.Cut, it.Table)]++
 		}
 	}
 	for _, r := range o.Rules.Rules {
@@ -109,10 +114,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if err := kindNamed(r.Kind).check(ctx, e, r); err != nil {
 			return nil, fmt.Errorf("rule %s: %w", r.Name, err)
 		}
+		if err := e.locate(ctx, e.out[n:]); err != nil {
+			return nil, fmt.Errorf("rule %s: %w", r.Name, err)
+		}
 		for _, it := range r.reads() {
 			k := it.String()
 			if uses[k]--; uses[k] == 0 {
 				delete(e.cache, k)
+			}
+			k = tableKey(it.Cut, it.Table)
+			if tableUses[k]--; tableUses[k] == 0 {
+				delete(e.tables, k)
 			}
 		}
 		part := e.out[n:]
@@ -195,8 +207,12 @@ func (e *engine) finding(r *Rule, core uint64, si int, c *column, i int) Finding
 	s := e.sources[si]
 	f := Finding{MPAN: universe.FormatCore(core), Rule: r.Name, Kind: r.Kind, Attribute: r.Attribute, Severity: r.Severity,
 		MPID: s.MPID, Role: e.rules.Senders[s.Cut], Cut: s.Cut, Version: s.Version}
-	if c != nil {
+	switch {
+	case c == nil:
+	case c.file != nil:
 		f.FileID, f.Line = e.files[c.file[i]], int(c.line[i])
+	default: // read when the rule is done (engine.locate)
+		f.ref = &rowRef{at: c.at, raw: c.at.raw(i)}
 	}
 	return f
 }

@@ -46,6 +46,9 @@ type Row struct {
 	Quarantined int `json:"quarantined"`
 	// Waiting are the submissions in the inbox no run has taken yet.
 	Waiting []Waiting `json:"waiting,omitempty"`
+	// Findings are the MPID's open findings about this cut type in the
+	// latest reconciliation run, when status read them (OpenFindings).
+	Findings *Findings `json:"findings,omitempty"`
 
 	expected *programme.Expectation // nil: the register does not ask for it
 }

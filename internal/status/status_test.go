@@ -15,6 +15,7 @@ import (
 
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/programme"
+	"github.com/mhhs-sit/datacut/internal/reconcile"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/store/local"
 	"github.com/mhhs-sit/datacut/pipelines"
@@ -219,9 +220,15 @@ type fenced struct {
 }
 
 func (f fenced) own(key string) bool {
+	if key == reconcile.LatestKey {
+		return true // which reconciliation run is the latest
+	}
 	for _, m := range f.mpids {
 		if strings.HasPrefix(key, cut.InboxRoot+m+"/") || strings.Contains(key, "/mpid="+m+"/") && !strings.HasPrefix(key, cut.InboxRoot) {
 			return true
+		}
+		if strings.HasPrefix(key, reconcile.Root) && strings.HasSuffix(key, "/"+reconcile.WorklistDir+m+".csv") {
+			return true // its own reconciliation worklists
 		}
 	}
 	return false

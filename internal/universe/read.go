@@ -344,7 +344,9 @@ func coreColumn(r *cut.Reader, rg, col int, dst []uint64) ([]uint64, error) {
 		return nil, fmt.Errorf("%s: column %s is %s, want text", r.Key, cr.Descriptor().Name(), cr.Type())
 	}
 	maxDef := cr.Descriptor().MaxDefinitionLevel()
-	const batch = 8 * 1024
+	// Buffers for a batch, no larger than the row group: tables of a few
+	// rows are common (a D-flow group per file).
+	batch := min(8*1024, max(1, r.PF.RowGroup(rg).NumRows()))
 	vals := make([]parquet.ByteArray, batch)
 	def := make([]int16, batch)
 	for br.HasNext() {

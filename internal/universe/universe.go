@@ -125,6 +125,9 @@ func FormatCore(c uint64) string {
 // ParseCore parses a 13-digit core; ok is false for anything else.
 func ParseCore(s string) (uint64, bool) { return parseCore(s) }
 
+// ParseCoreBytes is ParseCore of Parquet's value bytes, without a string.
+func ParseCoreBytes(b []byte) (uint64, bool) { return parseCore(b) }
+
 func parseCore[T ~string | ~[]byte](s T) (uint64, bool) {
 	if len(s) != 13 {
 		return 0, false
