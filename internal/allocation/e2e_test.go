@@ -163,6 +163,7 @@ func TestEndToEnd(t *testing.T) {
 	if total != len(cols[0]) || total == 0 {
 		t.Fatalf("report counts %d MPANs, table has %d", total, len(cols[0]))
 	}
+	checkUnmetered(t, rep, cols)
 
 	// Load packs: D-flows valid, addressed from the SI as test data, only
 	// the pack's own MPANs; re-appointed MOps rewritten in supplier packs.
@@ -385,7 +386,9 @@ func checkPacksHoldData(t *testing.T, run string, rep *Report) {
 	a := readColumns(t, filepath.Join(run, "allocation.parquet"), "mpan_core", "environment", "mop", "dc", "real_mop", "real_dc")
 	given := map[string]map[string]bool{} // env/role-mpid → cores
 	reappointed := map[string]map[string]bool{"mop": {}, "dc": {}}
+	noMOp := map[string]bool{} // unmetered: no MOp, so no metering service DIP id
 	for i, core := range a[0] {
+		noMOp[core] = a[4][i] == ""
 		for j, role := range []string{"mop", "dc"} {
 			k := a[1][i] + "/" + role + "-" + a[2+j][i]
 			if given[k] == nil {
@@ -458,7 +461,7 @@ func checkPacksHoldData(t *testing.T, run string, rep *Report) {
 					t.Errorf("%s: MPAN %s: %s re-appointed, its DIP id kept", f, cores[i], role)
 				case re:
 					blanked++
-				case dip == "<null>":
+				case dip == "<null>" && !(role == "mop" && noMOp[cores[i]]):
 					t.Errorf("%s: MPAN %s: %s not re-appointed, its DIP id blanked", f, cores[i], role)
 				}
 			}
@@ -883,5 +886,31 @@ func TestReleaseOneEnvironment(t *testing.T) {
 	}
 	if again, _ := run(sit); !again.Existing || again.RunID != third.RunID {
 		t.Errorf("running once more: existing %v, run %s, want the run %s", again.Existing, again.RunID, third.RunID)
+	}
+}
+
+// checkUnmetered: SIT-MIG's unmetered demand is filled although an
+// unmetered supply has no MOp (so no MTD): no MOp is given it
+// (checkPacksHoldData: no role is given an MPAN without data).
+func checkUnmetered(t *testing.T, rep *Report, cols [][]string) {
+	t.Helper()
+	found := false
+	for _, e := range rep.Environments {
+		for _, d := range e.Demands {
+			if d.Key == "SIT-MIG/unmetered" {
+				found = true
+				if d.Filled != d.Asked || d.Asked == 0 {
+					t.Errorf("SIT-MIG/unmetered: %d of %d filled: %s", d.Filled, d.Asked, d.Reason)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no SIT-MIG/unmetered demand in the report")
+	}
+	for i := range cols[0] {
+		if cols[3][i] == "SIT-MIG/unmetered" && (cols[4][i] != "" || cols[5][i] != "") {
+			t.Errorf("unmetered MPAN %s appointed to MOp %q (real %q)", cols[0][i], cols[4][i], cols[5][i])
+		}
 	}
 }

@@ -178,10 +178,15 @@ func (a *Ask) FilterText() string {
 var roleAttr = map[string]int{"supplier": universe.Supplier, "mop": universe.MOp, "dc": universe.DC, "da": universe.DA, "distributor": universe.Distributor}
 
 // loads reports whether the environment's role can load an MPAN whose real
-// appointee is real, for this ask: the role is not required, or the
-// appointee is onboarded (and is the ask's target participant, if any), or
-// the plan lets another onboarded participant stand in for it.
+// appointee is real, for this ask: the role is not required, or the MPAN
+// has no appointee in it (an unmetered supply has no MOp: no participant of
+// the role loads it, unless the ask serves one), or the appointee is
+// onboarded (and is the ask's target participant, if any), or the plan lets
+// another onboarded participant stand in for it.
 func (a *Ask) loads(p *plan.Plan, role, real string) bool {
+	if real == "" {
+		return a.Target[role] == ""
+	}
 	onboarded, required := a.Env.Onboarded(role, real)
 	if !required {
 		return true

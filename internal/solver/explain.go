@@ -148,8 +148,8 @@ func reappointMaps(p *plan.Plan, u *universe.Universe) map[string]map[string]map
 			m := map[string]string{}
 			for _, pr := range u.Profiles {
 				real := pr[roleAttr[role]]
-				if _, done := m[real]; done {
-					continue
+				if _, done := m[real]; done || real == "" {
+					continue // no appointee (an unmetered supply's MOp): nobody stands in
 				}
 				if ok, _ := e.Onboarded(role, real); ok {
 					continue
@@ -179,7 +179,7 @@ func (r *Result) Appointees(g Given, mpanIdx int32) (appointed map[string]string
 		real := pr[roleAttr[role]]
 		appointed[role] = real
 		ok, required := a.Env.Onboarded(role, real)
-		if !required || ok {
+		if !required || ok || real == "" {
 			continue
 		}
 		if t := a.Target[role]; t != "" {

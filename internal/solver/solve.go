@@ -66,6 +66,7 @@ type solver struct {
 	words int
 
 	match, party [][]uint64            // per profile: asks whose filter / parties it passes
+	noAppointee  []uint32              // per profile: bit r set when it has no appointee of plan.Roles[r]
 	loads        []map[string][]uint64 // per role: appointee → asks whose role can load it
 
 	// Data: per role, the data sets its pack holds; the distinct
@@ -129,6 +130,7 @@ func (s *solver) profileBits() {
 	for r := range s.loads {
 		s.loads[r] = map[string][]uint64{}
 	}
+	s.noAppointee = make([]uint32, np)
 	for pid := range s.u.Profiles {
 		pr := &s.u.Profiles[pid]
 		m, pa := s.ones(), s.ones()
@@ -140,6 +142,9 @@ func (s *solver) profileBits() {
 		}
 		for r, role := range plan.Roles {
 			real := pr[roleAttr[role]]
+			if real == "" {
+				s.noAppointee[pid] |= 1 << r
+			}
 			b := s.bitsFor(s.loads[r], real, func(a *Ask) bool { return a.loads(s.p, role, real) })
 			for w := range pa {
 				pa[w] &= b[w]
@@ -286,6 +291,9 @@ func (s *solver) countKinds() {
 				continue
 			}
 			for r, role := range plan.Roles {
+				if s.noAppointee[pid]&(1<<r) != 0 {
+					continue // nobody of the role loads it: its pack's data is not asked
+				}
 				if s.sigRoleOK[k/2%len(s.sigs)][r][i/64]&(1<<(i%64)) == 0 {
 					a.Stats.NoDataMPANs[role] += int(n)
 					break
@@ -296,7 +304,9 @@ func (s *solver) countKinds() {
 }
 
 // kindBits are the asks kind k matches and those whose parties can load
-// it: its profile's, narrowed by its data and its unit's linking.
+// it: its profile's, narrowed by its data and its unit's linking. A role
+// the profile has no appointee of loads nothing of it, so its pack's data
+// is not asked.
 func (s *solver) kindBits(k int) (m, pa []uint64) {
 	if s.kindM[k] != nil {
 		return s.kindM[k], s.kindP[k]
@@ -307,10 +317,22 @@ func (s *solver) kindBits(k int) (m, pa []uint64) {
 	if k%2 == 1 {
 		link = s.linkedAsks
 	}
+	data := s.sigData[sig]
+	if s.noAppointee[pid] != 0 {
+		data = s.ones()
+		for r := range plan.Roles {
+			if s.noAppointee[pid]&(1<<r) != 0 {
+				continue
+			}
+			for w := range data {
+				data[w] &= s.sigRoleOK[sig][r][w]
+			}
+		}
+	}
 	m, pa = make([]uint64, s.words), make([]uint64, s.words)
 	for w := range m {
 		m[w] = s.match[pid][w] & s.sigHas[sig][w] & link[w]
-		pa[w] = s.party[pid][w] & s.sigData[sig][w]
+		pa[w] = s.party[pid][w] & data[w]
 	}
 	s.kindM[k], s.kindP[k] = m, pa
 	return m, pa

@@ -373,3 +373,41 @@ func TestDeterministicWhenScarce(t *testing.T) {
 		}
 	}
 }
+
+// TestNoAppointeeIsNotAsked: an unmetered supply has no MOp; an
+// environment with MOps onboarded (none re-appointable) can still take it,
+// no MOp is given it, and a demand per MOp cannot take it.
+func TestNoAppointeeIsNotAsked(t *testing.T) {
+	u := makeUniverse([]testMPAN{
+		{core: 1200000000001, unit: 0, profile: prof("U", "_C", "SUPA", "")},
+		{core: 1200000000002, unit: 1, profile: prof("U", "_C", "SUPA", "")},
+	})
+	p := &plan.Plan{Name: "t", Seed: 3, SI: "MHSI"}
+	p.Environments = []*plan.Environment{{Name: "MIG", Participants: map[string][]string{"supplier": {"SUPA"}, "mop": {"MOPA"}},
+		Demands: []*plan.Demand{{Name: "per-mop", Count: 1, Per: []string{"mop"}, Filter: map[string]plan.Values{"segment": {"U"}}},
+			{Name: "unmetered", Count: 2, Filter: map[string]plan.Values{"segment": {"U"}}}}}}
+	res := Allocate(p, u, nil, nil)
+	if got := res.Asks[0].Got(); got != 0 {
+		t.Errorf("per-mop ask took %d units of MPANs without a MOp", got)
+	}
+	if got := res.Asks[1].Got(); got != 2 {
+		t.Fatalf("unmetered ask got %d of 2: %s", got, res.Asks[1].Why)
+	}
+	for _, g := range res.Given {
+		for _, mi := range u.UnitMembers(int(g.Unit)) {
+			if who, re := res.Appointees(g, mi); who["mop"] != "" || re {
+				t.Errorf("MPAN %d: MOp %q (re-appointed %v), want none", mi, who["mop"], re)
+			}
+		}
+	}
+	// With MOps re-appointable, still nobody stands in for no MOp.
+	p.Policy.Reappoint = []string{"mop"}
+	res = Allocate(p, u, nil, nil)
+	for _, g := range res.Given {
+		for _, mi := range u.UnitMembers(int(g.Unit)) {
+			if who, re := res.Appointees(g, mi); who["mop"] != "" || re {
+				t.Errorf("re-appointing MOps: MPAN %d: MOp %q (re-appointed %v), want none", mi, who["mop"], re)
+			}
+		}
+	}
+}

@@ -50,8 +50,14 @@ func (m *market) crossFault(p *Point) string {
 	if p.Export {
 		return CrossLinked
 	}
-	kinds := []string{CrossSupplier, CrossMOp, CrossEnergisation, CrossOrphan}
-	if p.Meter != Unmetered {
+	// An unmetered supply has no MOp, no meter, no MTD.
+	metered := p.Meter != Unmetered
+	kinds := []string{CrossSupplier}
+	if metered {
+		kinds = append(kinds, CrossMOp)
+	}
+	kinds = append(kinds, CrossEnergisation, CrossOrphan)
+	if metered {
 		kinds = append(kinds, CrossMeterSerial, CrossMTDMissing)
 	}
 	if p.Domestic {

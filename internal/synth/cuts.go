@@ -193,7 +193,7 @@ func appendEES(b *array.RecordBuilder, p *Point) {
 	case Smart:
 		meter = "S2ADE"
 	}
-	for i, v := range []string{p.Core, p.Segment, p.GSP, p.MC, p.PC, energised, "", meter, p.Supplier.MPID, p.MOp.MPID, p.DC.MPID, p.DA.MPID} {
+	for i, v := range []string{p.Core, p.Segment, p.GSP, p.MC, p.PC, energised, "", meter, p.Supplier.MPID, p.mopMPID(), p.DC.MPID, p.DA.MPID} {
 		if i == 6 {
 			b.Field(i).(*array.BooleanBuilder).Append(p.Domestic)
 			continue

@@ -25,10 +25,16 @@ func (p *Point) eesRow() []string {
 	if p.MeterID != "" {
 		msn, installed, meterType, mapID = p.MeterID, ddmmyyyy(p.MeterSince), val("J0483"), "MAPA"
 	}
+	// An unmetered supply has no MOp: its MOp and metering service columns
+	// stay empty.
+	mop, mopSince, mopDIP := "", "", ""
+	if p.MOp != nil {
+		mop, mopSince, mopDIP = p.MOp.MPID, since, dip(p.MOp.MPID)
+	}
 	return []string{p.Core, val("J1036"), val("J1037"), val("J1038"), "", "", "", "", "", "", p.Postcode,
 		p.Supplier.MPID, dip(p.Supplier.MPID), since, p.MTC, since, p.LLFC, since, p.PC, p.SSC, p.MC, val("J0080"),
-		p.DA.MPID, p.DC.MPID, p.MOp.MPID, since, p.GSP, since, p.Distributor, dip(p.Distributor),
+		p.DA.MPID, p.DC.MPID, mop, mopSince, p.GSP, since, p.Distributor, dip(p.Distributor),
 		strconv.FormatBool(p.Domestic), "D" + p.LLFC[1:], since, p.Segment, since,
-		dip(p.DC.MPID), since, "", p.DC.MPID, dip(p.MOp.MPID), since, "", p.MOp.MPID,
+		dip(p.DC.MPID), since, "", p.DC.MPID, mopDIP, mopSince, "", mop,
 		msn, installed, meterType, mapID}
 }

@@ -50,6 +50,9 @@ var flowPlans = map[string]unitPlan{
 	"D0204": func(b *builder, f *dflow.Flow, p *Point) []rec {
 		rs := []rec{b.record(f.Group("763"), p, at{}), b.record(f.Group("440"), p, at{})}
 		for _, code := range []string{"451", "450", "441", "445", "447", "448", "449", "446", "764", "443", "444"} {
+			if code == "444" && p.MOp == nil {
+				continue // no Meter Operator Details: an unmetered supply has no MOp
+			}
 			rs = append(rs, b.record(f.Group(code), p, at{}))
 		}
 		if p.Meter == Smart {

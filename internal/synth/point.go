@@ -29,6 +29,8 @@ type Point struct {
 	MTC, LLFC   string
 	SSC, TPR    string
 	Supplier    *Participant
+	// MOp is nil for an unmetered supply: it has no meter, so no Meter
+	// Operator is appointed (D0204 has no group 444, the EES no MOp).
 	MOp, DC, DA *Participant
 	Meter       int
 	MeterID     string
@@ -151,7 +153,10 @@ func (m *market) point(i int) *Point {
 		p.MTC = "845"
 	}
 	p.LLFC = pad(100+r.IntN(400), 3)
-	p.MOp = pick(r, MOps)
+	p.MOp = pick(r, MOps) // drawn for every point: the draws after it stay the market's
+	if p.Meter == Unmetered {
+		p.MOp = nil
+	}
 	if p.MC == "A" || p.MC == "B" {
 		p.DC = pick(r, NHHDCs)
 	} else {
@@ -210,6 +215,14 @@ func postcode(r *rand.Rand) string {
 	out := []byte{l(pcLetters), l(pcLetters)}
 	out = strconv.AppendInt(out, int64(1+r.IntN(20)), 10)
 	return string(append(out, ' ', byte('0'+r.IntN(10)), l(inLetters), l(inLetters)))
+}
+
+// mopMPID is the appointed MOp's MPID, "" for an unmetered supply.
+func (p *Point) mopMPID() string {
+	if p.MOp == nil {
+		return ""
+	}
+	return p.MOp.MPID
 }
 
 // Points calls fn with MPANs from, from+1, … to-1 of an n-MPAN market of

@@ -98,7 +98,7 @@ func (p *Point) value(ref string, a at) (string, bool) {
 	case "J0189":
 		return p.Distributor, true
 	case "J0178":
-		return p.MOp.MPID, true
+		return p.mopMPID(), p.MOp != nil
 	case "J0205":
 		return p.DC.MPID, true
 	case "J0183":

@@ -359,3 +359,79 @@ func TestEveryMeteredMPANHasMTD(t *testing.T) {
 		t.Fatal("no smart meters in the market")
 	}
 }
+
+// TestUnmeteredHasNoMOp: an unmetered supply has no Meter Operator: its
+// D0204 has no Meter Operator Details (group 444) and its EES row names no
+// MOp and no metering service; every metered MPAN names its MOp in both.
+func TestUnmeteredHasNoMOp(t *testing.T) {
+	const n, seed = 2000, 5
+	st, _ := generate(t, Options{MPANs: n, Seed: seed})
+	unmetered := map[string]bool{}
+	Points(n, seed, 0, n, func(p *Point) { unmetered[p.Core] = p.Meter == Unmetered })
+	col := func(name string) int {
+		for i, h := range EESHeader {
+			if h == name {
+				return i
+			}
+		}
+		t.Fatalf("no EES column %s", name)
+		return -1
+	}
+	mopCols := []int{col("mop"), col("mop-appoint-date"), col("Metering Service Dip Id"), col("Metering Service Effective From Date"), col("Metering Service Mpid")}
+	named := map[string]map[string]bool{} // core → where a MOp is named ("ees", "d0204")
+	note := func(core, where string) {
+		if named[core] == nil {
+			named[core] = map[string]bool{}
+		}
+		named[core][where] = true
+	}
+	for _, k := range keys(t, st, "inbox/") {
+		b, _ := store.ReadAll(context.Background(), st, k)
+		if strings.HasSuffix(k, ".csv") {
+			rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, row := range rows[1:] {
+				for _, c := range mopCols {
+					if row[c] != "" {
+						note(row[0], "ees")
+					}
+				}
+			}
+			continue
+		}
+		if !strings.Contains(k, "/D0204") {
+			continue
+		}
+		r := dflow.NewReader(bytes.NewReader(b), k, dflow.Options{})
+		if _, err := r.Header(); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			in, err := r.Next()
+			if err != nil {
+				break
+			}
+			for _, rec := range in.Records {
+				if rec.Group.Code == "444" {
+					note(string(in.MPAN), "d0204")
+				}
+			}
+		}
+	}
+	nu := 0
+	for core, u := range unmetered {
+		if u {
+			nu++
+			if len(named[core]) > 0 {
+				t.Errorf("unmetered MPAN %s: a MOp is named in %v", core, named[core])
+			}
+		} else if !named[core]["ees"] || !named[core]["d0204"] {
+			t.Errorf("metered MPAN %s: MOp named in %v, want ees and d0204", core, named[core])
+		}
+	}
+	if nu == 0 {
+		t.Fatal("no unmetered MPAN in the market")
+	}
+}
