@@ -268,7 +268,7 @@ func TestEndToEnd(t *testing.T) {
 	if _, filled := rep.Totals(); third.Report.PreviousRun != oc.RunID || kept != filled {
 		t.Fatalf("re-run kept %d of %d earlier units (previous run %q)", kept, filled, third.Report.PreviousRun)
 	}
-	checkDeltas(t, st, oc, third)
+	checkDeltas(t, st, oc, third, nil)
 	checkHTML(t, filepath.Join(run, "report.html"), rep)
 	checkPins(t, ctx, st, p, rep)
 }
@@ -581,8 +581,11 @@ func mustRead(t *testing.T, st store.Store, key string) []byte {
 
 // checkDeltas: each pack of the later run has a delta.json whose added and
 // removed MPANs are exactly the difference of the participant's MPANs in
-// the two runs (their packs' mpans.csv), and the report counts them.
-func checkDeltas(t *testing.T, st store.Store, before, after *Outcome) {
+// the two runs (their packs' mpans.csv), whose changed MPANs are exactly
+// the kept ones whose rows amended says were amended (amended: nil for
+// none), and the report counts them; the add-pack holds the added and
+// changed MPANs' rows.
+func checkDeltas(t *testing.T, st store.Store, before, after *Outcome, amended func(pack string) map[string]bool) int {
 	t.Helper()
 	mpans := func(prefix string) map[string]bool {
 		out := map[string]bool{}
@@ -601,7 +604,7 @@ func checkDeltas(t *testing.T, st store.Store, before, after *Outcome) {
 		}
 		return out
 	}
-	changed := 0
+	changed, amendedKept := 0, 0
 	var addRows int64
 	for _, e := range after.Report.Environments {
 		for _, p := range e.Participants {
@@ -625,14 +628,24 @@ func checkDeltas(t *testing.T, st store.Store, before, after *Outcome) {
 					removed = append(removed, m)
 				}
 			}
+			changedNow := []string{}
+			if amended != nil {
+				for m := range amended(p.Pack) {
+					if old[m] && now[m] {
+						changedNow = append(changedNow, m)
+					}
+				}
+			}
 			sort.Strings(added)
 			sort.Strings(removed)
-			if d.PreviousRun != before.RunID || !slices.Equal(d.Added, added) || !slices.Equal(d.Removed, removed) ||
-				d.Kept != len(now)-len(added) || p.Added != len(added) || p.Removed != len(removed) {
-				t.Errorf("%s %s-%s: delta %+v (report %d/%d), want added %v removed %v", e.Name, p.Role, p.MPID, d, p.Added, p.Removed, added, removed)
+			sort.Strings(changedNow)
+			if d.PreviousRun != before.RunID || !slices.Equal(d.Added, added) || !slices.Equal(d.Removed, removed) || !slices.Equal(d.Changed, changedNow) ||
+				d.Kept != len(now)-len(added) || p.Added != len(added) || p.Removed != len(removed) || p.Changed != len(changedNow) {
+				t.Errorf("%s %s-%s: delta %+v (report %d/%d/%d), want added %v removed %v changed %v", e.Name, p.Role, p.MPID, d, p.Added, p.Removed, p.Changed, added, removed, changedNow)
 			}
 			changed += len(added) + len(removed)
-			addRows += checkAddPack(t, st, p.Pack, added)
+			amendedKept += len(changedNow)
+			addRows += checkAddPack(t, st, p.Pack, append(added, changedNow...))
 		}
 	}
 	if changed == 0 {
@@ -641,10 +654,11 @@ func checkDeltas(t *testing.T, st store.Store, before, after *Outcome) {
 	if addRows == 0 {
 		t.Error("no add-pack holds a row: the add-packs show nothing")
 	}
+	return amendedKept
 }
 
 // checkAddPack: the pack's add-pack (delta/) holds, of each of its tables
-// (contexts aside), exactly the rows of the added MPANs, in order; its
+// (contexts aside), exactly the rows of the added (or changed) MPANs, in order; its
 // D-flows as many records as its tables rows; pack.json lists its files
 // under deltaLoadOrder and not in the load order. It returns the rows.
 func checkAddPack(t *testing.T, st store.Store, pack string, added []string) int64 {
@@ -740,11 +754,16 @@ func readTableBytes(t *testing.T, b []byte) arrow.Table {
 	return tbl
 }
 
+// amendedLLFC is the line loss factor class BRGT's refresh gives some rows.
+const amendedLLFC = "999"
+
 // A refreshed cut gives deltas: BRGT sends a new EES extract without a
-// third of its MPANs, the plan is run again, and every pack's delta.json
-// is the difference of the two runs; BRGT's packs lose MPANs.
+// third of its MPANs and with some of the rows it keeps amended, the plan
+// is run again, and every pack's delta.json is the difference of the two
+// runs; BRGT's packs lose MPANs, and list the amended MPANs they keep as
+// changed (no other), with their new rows in the add-pack.
 func TestRefreshGivesDeltas(t *testing.T) {
-	st, _ := publishedMarket(t)
+	st, dir := publishedMarket(t)
 	ctx := context.Background()
 	p := builtInPlan(t, "sit")
 	first, err := Run(ctx, Options{Store: st, Plan: p, Log: zerolog.Nop()})
@@ -771,7 +790,13 @@ func TestRefreshGivesDeltas(t *testing.T) {
 	}
 	lines := strings.SplitAfter(string(raw), "\n")
 	var kept strings.Builder
+	llfc := slices.Index(synth.EESHeader, "llfc")
 	for i, l := range lines {
+		if i > 0 && i%3 == 1 && i%5 == 1 && l != "" { // BRGT amends some of the rows it keeps
+			f := strings.Split(l, ",")
+			f[llfc] = amendedLLFC // synth's are 100..499
+			l = strings.Join(f, ",")
+		}
 		if i == 0 || i%3 != 0 { // the header, and two rows of three
 			kept.WriteString(l)
 		}
@@ -796,7 +821,36 @@ func TestRefreshGivesDeltas(t *testing.T) {
 	if second.Existing || second.Report.PreviousRun != first.RunID {
 		t.Fatalf("the run after the refresh: existing %v, previous run %q", second.Existing, second.Report.PreviousRun)
 	}
-	checkDeltas(t, st, first, second)
+	// The amended MPANs: those whose EES rows in a pack now carry the
+	// amended LLFC. Their rows changed; the other kept MPANs' did not.
+	amended := func(pack string) map[string]bool {
+		out := map[string]bool{}
+		path := filepath.Join(dir, filepath.FromSlash(pack), "ees", "ees_portfolio.parquet")
+		if _, err := os.Stat(path); err != nil {
+			return out
+		}
+		cores, llfcs := readByRef(t, path, "J0003"), readByRef(t, path, "J0147")
+		for i, c := range cores {
+			if llfcs[i] == amendedLLFC {
+				out[c] = true
+			}
+		}
+		return out
+	}
+	if n := checkDeltas(t, st, first, second, amended); n == 0 {
+		t.Error("BRGT amended rows of MPANs it kept, and no delta lists one as changed")
+	}
+	// report.html counts them per participant, in the "who loads what" table.
+	html := string(mustRead(t, st, second.Prefix+cut.ReportHTML))
+	for _, e := range second.Report.Environments {
+		for _, pr := range e.Participants {
+			row := fmt.Sprintf("<td>%s</td><td>%s</td><td>%s</td><td class=\"n\">%d</td><td class=\"n\">%d</td><td class=\"n\">%d</td><td class=\"n\">%d</td>",
+				e.Name, pr.Role, pr.MPID, pr.MPANs, pr.Added, pr.Removed, pr.Changed)
+			if pr.Changed > 0 && !strings.Contains(html, row) {
+				t.Errorf("report.html has no row %s", row)
+			}
+		}
+	}
 	removed := 0
 	for _, e := range second.Report.Environments {
 		for _, pr := range e.Participants {

@@ -291,19 +291,26 @@ const DeltaSchema = "datacut.delta/v1"
 
 // PackDelta is a pack's delta.json: what the participant changes in its
 // test systems since the plan's run before (its pack's mpans.csv then):
-// the MPANs to add and to remove, masked as in the packs.
+// the MPANs to add and to remove, and those kept whose rows changed (to
+// take out and load again), masked as in the packs.
 type PackDelta struct {
 	Schema      string   `json:"schema"`
 	PreviousRun string   `json:"previousRun"`
 	Added       []string `json:"added"`
 	Removed     []string `json:"removed"`
-	Kept        int      `json:"kept"`
+	// Changed are MPANs kept (counted in Kept) whose rows in the pack
+	// differ from the run before's: a participant sent a corrected cut, or
+	// a stand-in changed. Their new rows are in the add-pack.
+	Changed []string `json:"changed"`
+	Kept    int      `json:"kept"`
 }
 
 // writeDelta writes delta.json against the same participant's pack of the
 // run before, if the plan had one (a pack it did not have: every MPAN is
-// added), and returns the MPANs added.
-func (pk *pack) writeDelta(ctx context.Context, pr *packRun, spool string) ([]string, error) {
+// added), and returns the MPANs whose rows go in the add-pack: those
+// added, and those kept whose rows' digest (dig) differs from the one the
+// run before recorded.
+func (pk *pack) writeDelta(ctx context.Context, pr *packRun, spool string, dig *rowDigests) ([]string, error) {
 	if pr.previous == "" {
 		return nil, nil
 	}
@@ -322,15 +329,22 @@ func (pk *pack) writeDelta(ctx context.Context, pr *packRun, spool string) ([]st
 	case !store.IsNotFound(err):
 		return nil, err
 	}
-	d := PackDelta{Schema: DeltaSchema, PreviousRun: pr.previous, Added: []string{}, Removed: []string{}}
+	digests, err := pk.readDigests(ctx, pr)
+	if err != nil {
+		return nil, err
+	}
+	d := PackDelta{Schema: DeltaSchema, PreviousRun: pr.previous, Added: []string{}, Removed: []string{}, Changed: []string{}}
 	now := map[string]bool{}
 	for _, i := range pk.given {
 		m := pr.rows[i].MPAN
 		now[m] = true
-		if before[m] {
-			d.Kept++
-		} else {
+		if !before[m] {
 			d.Added = append(d.Added, m)
+			continue
+		}
+		d.Kept++
+		if was, ok := digests[m]; ok && was != digestText(dig.of(m)) {
+			d.Changed = append(d.Changed, m)
 		}
 	}
 	for m := range before {
@@ -340,7 +354,8 @@ func (pk *pack) writeDelta(ctx context.Context, pr *packRun, spool string) ([]st
 	}
 	sort.Strings(d.Added)
 	sort.Strings(d.Removed)
-	pk.info.Added, pk.info.Removed = len(d.Added), len(d.Removed)
+	sort.Strings(d.Changed)
+	pk.info.Added, pk.info.Removed, pk.info.Changed = len(d.Added), len(d.Removed), len(d.Changed)
 	js, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
 		return nil, err
@@ -349,5 +364,6 @@ func (pk *pack) writeDelta(ctx context.Context, pr *packRun, spool string) ([]st
 	if err := os.WriteFile(path, append(js, '\n'), 0o600); err != nil {
 		return nil, err
 	}
-	return d.Added, pk.put(ctx, pr, path, PackFile{Name: PackDeltaFile, Format: FormatJSON, Rows: int64(len(d.Added) + len(d.Removed))})
+	reload := append(append([]string(nil), d.Added...), d.Changed...)
+	return reload, pk.put(ctx, pr, path, PackFile{Name: PackDeltaFile, Format: FormatJSON, Rows: int64(len(d.Added) + len(d.Removed) + len(d.Changed))})
 }

@@ -35,10 +35,11 @@ type PackInfo struct {
 	MPANs  int              `json:"mpans"`
 	Rows   map[string]int64 `json:"rowsByTable"`
 	DFlows []string         `json:"dflows"`
-	// Added and Removed count the MPANs its delta.json lists (none
-	// without a run before).
+	// Added, Removed and Changed count the MPANs its delta.json lists
+	// (none without a run before).
 	Added   int `json:"addedSincePreviousRun"`
 	Removed int `json:"removedSincePreviousRun"`
+	Changed int `json:"changedSincePreviousRun"`
 }
 
 // pack is one participant's load pack being built: its rows are spooled
@@ -533,30 +534,43 @@ func rewrite(rec arrow.Record, env string, byCore map[uint64]*Row) arrow.Record 
 
 // write stores the pack: mpans.csv, a Parquet file per table (and an EES
 // CSV beside the EES table), a D-flow file per flow and source file, the
-// add-pack of a run that follows another (the same files under delta/, for
-// the MPANs added since), then pack.json, last. Rows stream from the spool.
+// digest of each MPAN's rows (beside the pack), the add-pack of a run that
+// follows another (the same files under delta/, for the MPANs added since
+// and those kept whose rows changed), then pack.json, last. Rows stream
+// from the spool.
 func (pk *pack) write(ctx context.Context, pr *packRun, spool string) error {
 	if err := pk.writeMPANs(ctx, pr, pk.dir); err != nil {
 		return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
 	}
-	added, err := pk.writeDelta(ctx, pr, pk.dir)
+	reload, err := pk.writeFull(ctx, pr, spool)
 	if err != nil {
 		return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
 	}
-	if err := pk.writeTables(ctx, pr, spool, nil); err != nil {
-		return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
-	}
-	if len(added) > 0 {
-		if err := pk.writeTables(ctx, pr, spool, newAddSelection(added)); err != nil {
+	if len(reload) > 0 {
+		if err := pk.writeTables(ctx, pr, spool, newAddSelection(reload), nil); err != nil {
 			return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
 		}
 	}
 	return pk.writeManifest(ctx, pr)
 }
 
+// writeFull writes the pack's tables and D-flows, their rows' digests and
+// delta.json, and returns the MPANs the add-pack holds.
+func (pk *pack) writeFull(ctx context.Context, pr *packRun, spool string) ([]string, error) {
+	dig := newRowDigests(pr, pk.given)
+	if err := pk.writeTables(ctx, pr, spool, nil, dig); err != nil {
+		return nil, err
+	}
+	if err := pk.writeDigests(ctx, pr, dig); err != nil {
+		return nil, err
+	}
+	return pk.writeDelta(ctx, pr, pk.dir, dig)
+}
+
 // writeTables writes the pack's tables and D-flows: all their rows, or with
-// an add selection, the add-pack's rows under delta/.
-func (pk *pack) writeTables(ctx context.Context, pr *packRun, spool string, sel *addSelection) error {
+// an add selection, the add-pack's rows under delta/. With dig, the rows
+// of every table but context records are digested per MPAN as they pass.
+func (pk *pack) writeTables(ctx context.Context, pr *packRun, spool string, sel *addSelection, dig *rowDigests) error {
 	names := make([]string, 0, len(pk.tables))
 	for n := range pk.tables {
 		names = append(names, n)
@@ -597,7 +611,11 @@ func (pk *pack) writeTables(ctx context.Context, pr *packRun, spool string, sel 
 		if err != nil {
 			return err
 		}
-		schema, rows, err := writeSpooledParquet(path, source(n, rd.next))
+		src := source(n, rd.next)
+		if g := groups[n]; dig != nil && (g == nil || !g.Context()) {
+			src = dig.digesting(n, src)
+		}
+		schema, rows, err := writeSpooledParquet(path, src)
 		rd.close()
 		if err != nil {
 			return err

@@ -94,6 +94,7 @@ type ParticipantReport struct {
 	// changed since the plan's run before.
 	Added   int `json:"addedSincePreviousRun"`
 	Removed int `json:"removedSincePreviousRun"`
+	Changed int `json:"changedSincePreviousRun"` // kept, with rows changed
 }
 
 // Timings of the run.
@@ -202,7 +203,7 @@ func (r *Report) addPacks(packs []PackInfo) {
 		for j := range e.Participants {
 			p := &e.Participants[j]
 			pk := packOf[e.Name+"/"+p.Role+"/"+p.MPID]
-			p.Pack, p.Added, p.Removed = pk.Prefix, pk.Added, pk.Removed
+			p.Pack, p.Added, p.Removed, p.Changed = pk.Prefix, pk.Added, pk.Removed, pk.Changed
 		}
 	}
 }
