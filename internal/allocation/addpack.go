@@ -69,11 +69,10 @@ func (s *addSelection) filter(g *dflow.Group, src dflow.RecordSource) dflow.Reco
 				rec.Release()
 				continue
 			}
-			at := make([]int32, rec.NumRows())
-			for i := range at {
-				at[i] = int32(i)
+			if len(rows) == int(rec.NumRows()) {
+				return rec, nil // every row: rec itself
 			}
-			kept, err := takeRows(context.Background(), rec, rows, at, int(rec.NumRows()))
+			kept, err := takeIndices(context.Background(), rec, rows)
 			rec.Release()
 			return kept, err
 		}

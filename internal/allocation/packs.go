@@ -430,11 +430,18 @@ func takeRows(ctx context.Context, rec arrow.Record, rows []int32, at []int32, u
 		rec.Retain()
 		return rec, nil
 	}
+	places := make([]int32, len(rows))
+	for i, row := range rows {
+		places[i] = at[row]
+	}
+	return takeIndices(ctx, rec, places)
+}
+
+// takeIndices returns rec's rows at indices, in their order.
+func takeIndices(ctx context.Context, rec arrow.Record, indices []int32) (arrow.Record, error) {
 	b := array.NewInt32Builder(memory.DefaultAllocator)
 	defer b.Release()
-	for _, row := range rows {
-		b.Append(at[row])
-	}
+	b.AppendValues(indices, nil)
 	idx := b.NewArray()
 	defer idx.Release()
 	cols := make([]arrow.Array, rec.NumCols())
@@ -448,7 +455,7 @@ func takeRows(ctx context.Context, rec arrow.Record, rows []int32, at []int32, u
 		}
 		cols[j] = c
 	}
-	out := array.NewRecord(rec.Schema(), cols, int64(len(rows)))
+	out := array.NewRecord(rec.Schema(), cols, int64(len(indices)))
 	for _, c := range cols {
 		c.Release()
 	}
@@ -542,12 +549,16 @@ func (pk *pack) write(ctx context.Context, pr *packRun, spool string) error {
 	if err := pk.writeMPANs(ctx, pr, pk.dir); err != nil {
 		return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
 	}
-	reload, err := pk.writeFull(ctx, pr, spool)
+	tables, err := pk.spooled(spool)
+	if err != nil {
+		return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
+	}
+	reload, err := pk.writeFull(ctx, pr, tables)
 	if err != nil {
 		return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
 	}
 	if len(reload) > 0 {
-		if err := pk.writeTables(ctx, pr, spool, newAddSelection(reload), nil); err != nil {
+		if err := pk.writeTables(ctx, pr, tables, newAddSelection(reload), nil); err != nil {
 			return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
 		}
 	}
@@ -556,9 +567,9 @@ func (pk *pack) write(ctx context.Context, pr *packRun, spool string) error {
 
 // writeFull writes the pack's tables and D-flows, their rows' digests and
 // delta.json, and returns the MPANs the add-pack holds.
-func (pk *pack) writeFull(ctx context.Context, pr *packRun, spool string) ([]string, error) {
+func (pk *pack) writeFull(ctx context.Context, pr *packRun, tables map[string]*spooledTable) ([]string, error) {
 	dig := newRowDigests(pr, pk.given)
-	if err := pk.writeTables(ctx, pr, spool, nil, dig); err != nil {
+	if err := pk.writeTables(ctx, pr, tables, nil, dig); err != nil {
 		return nil, err
 	}
 	if err := pk.writeDigests(ctx, pr, dig); err != nil {
@@ -570,19 +581,15 @@ func (pk *pack) writeFull(ctx context.Context, pr *packRun, spool string) ([]str
 // writeTables writes the pack's tables and D-flows: all their rows, or with
 // an add selection, the add-pack's rows under delta/. With dig, the rows
 // of every table but context records are digested per MPAN as they pass.
-func (pk *pack) writeTables(ctx context.Context, pr *packRun, spool string, sel *addSelection, dig *rowDigests) error {
-	names := make([]string, 0, len(pk.tables))
-	for n := range pk.tables {
+func (pk *pack) writeTables(ctx context.Context, pr *packRun, tables map[string]*spooledTable, sel *addSelection, dig *rowDigests) error {
+	names := make([]string, 0, len(tables))
+	for n := range tables {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	groups := map[string]*dflow.Group{} // table → its D-flow group (nil for EES)
 	for _, n := range names {
-		g, err := pk.tableGroup(spool, n)
-		if err != nil {
-			return err
-		}
-		groups[n] = g
+		groups[n] = tables[n].group
 	}
 	under := ""
 	if sel != nil {
@@ -607,10 +614,7 @@ func (pk *pack) writeTables(ctx context.Context, pr *packRun, spool string, sel 
 	for _, n := range names {
 		cutType, table, _ := strings.Cut(n, "/")
 		path := filepath.Join(pk.dir, "pack.parquet")
-		rd, err := readSpool(pk.spoolFiles(spool, n))
-		if err != nil {
-			return err
-		}
+		rd := newSpoolReader(tables[n].segs)
 		src := source(n, rd.next)
 		if g := groups[n]; dig != nil && (g == nil || !g.Context()) {
 			src = dig.digesting(n, src)
@@ -641,11 +645,9 @@ func (pk *pack) writeTables(ctx context.Context, pr *packRun, spool string, sel 
 			return err
 		}
 		if g == nil {
-			rd, err := readSpool(pk.spoolFiles(spool, n))
-			if err == nil {
-				err = pk.writeEES(ctx, pr, pk.dir, f, source(n, rd.next))
-				rd.close()
-			}
+			rd := newSpoolReader(tables[n].segs)
+			err := pk.writeEES(ctx, pr, pk.dir, f, source(n, rd.next))
+			rd.close()
 			if err != nil {
 				return err
 			}
@@ -662,37 +664,50 @@ func (pk *pack) writeTables(ctx context.Context, pr *packRun, spool string, sel 
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].Key() < keys[j].Key() })
 	for _, f := range keys {
-		if err := pk.renderFlow(ctx, pr, spool, f, flows[f], sel); err != nil {
+		if err := pk.renderFlow(ctx, pr, tables, f, flows[f], sel); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// tableGroup is the D-flow group of a spooled table (nil for EES), from
-// the schema of its first segment.
-func (pk *pack) tableGroup(spool, table string) (*dflow.Group, error) {
-	segs, err := indexSpool(pk.spoolFiles(spool, table)[:1])
-	if err != nil || len(segs) == 0 {
-		return nil, err
-	}
-	rd := newSpoolReader(segs[:1])
-	defer rd.close()
-	rec, err := rd.next()
-	if err != nil {
-		return nil, err
-	}
-	defer rec.Release()
-	return dflow.DefaultCatalog().TableGroup(rec.Schema()), nil
+// spooledTable is one table of a pack as spooled: its segments in source
+// order, the source of each, and its D-flow group (nil for EES).
+type spooledTable struct {
+	segs  []segment
+	srcs  []int // per segment: the source its rows came from
+	group *dflow.Group
 }
 
-// spoolFiles lists the spool files of a table's rows, in source order.
-func (pk *pack) spoolFiles(spool, table string) []string {
-	var out []string
-	for _, s := range pk.tables[table] {
-		out = append(out, spoolPath(spool, pk.index, s, table))
+// spooled indexes the pack's spool files, once for both of the pack's
+// passes (the full pack and the add-pack) and every format each writes.
+func (pk *pack) spooled(spool string) (map[string]*spooledTable, error) {
+	out := make(map[string]*spooledTable, len(pk.tables))
+	for n, sources := range pk.tables {
+		t := &spooledTable{}
+		for _, s := range sources {
+			list, err := indexSpool([]string{spoolPath(spool, pk.index, s, n)})
+			if err != nil {
+				return nil, err
+			}
+			t.segs = append(t.segs, list...)
+			for range list {
+				t.srcs = append(t.srcs, s)
+			}
+		}
+		if len(t.segs) > 0 { // the group, from the schema of the first segment
+			rd := newSpoolReader(t.segs[:1])
+			rec, err := rd.next()
+			rd.close()
+			if err != nil {
+				return nil, err
+			}
+			t.group = dflow.DefaultCatalog().TableGroup(rec.Schema())
+			rec.Release()
+		}
+		out[n] = t
 	}
-	return out
+	return out, nil
 }
 
 // writeSpooledParquet writes a table's rows as Parquet, in row groups of
@@ -773,7 +788,7 @@ func writeSpooledParquet(path string, next dflow.RecordSource) (*arrow.Schema, i
 // renderFlow writes one D-flow file per source file of the flow, rows in
 // their original order, with a test header from the SI. tables lists, per
 // group code, the pack's tables holding its rows.
-func (pk *pack) renderFlow(ctx context.Context, pr *packRun, spool string, f *dflow.Flow, tables map[string][]string, sel *addSelection) error {
+func (pk *pack) renderFlow(ctx context.Context, pr *packRun, spooled map[string]*spooledTable, f *dflow.Flow, tables map[string][]string, sel *addSelection) error {
 	p := pr.plan
 	key := f.ID + "/" + f.Version // names the pack's files
 	// A source file id is unique only within its sender: the pack renders
@@ -786,19 +801,14 @@ func (pk *pack) renderFlow(ctx context.Context, pr *packRun, spool string, f *df
 	senders := map[string]int{}                   // source file id → how many sources hold one
 	for code, names := range tables {
 		for _, n := range names {
-			for _, s := range pk.tables[n] {
-				list, err := indexSpool([]string{spoolPath(spool, pk.index, s, n)})
-				if err != nil {
-					return err
+			t := spooled[n]
+			for i, seg := range t.segs {
+				k := sourceFile{seg.fileID, t.srcs[i]}
+				if segs[k] == nil {
+					segs[k] = map[string][]segment{}
+					senders[seg.fileID]++
 				}
-				for _, seg := range list {
-					k := sourceFile{seg.fileID, s}
-					if segs[k] == nil {
-						segs[k] = map[string][]segment{}
-						senders[seg.fileID]++
-					}
-					segs[k][code] = append(segs[k][code], seg)
-				}
+				segs[k][code] = append(segs[k][code], seg)
 			}
 		}
 	}

@@ -140,7 +140,11 @@ func TestRenderFlowKeepsSendersApart(t *testing.T) {
 		b.Release()
 		pk.tables[table] = append(pk.tables[table], src)
 	}
-	if err := pk.renderFlow(context.Background(), pr, spool, f, map[string][]string{g.Code: {table}}, nil); err != nil {
+	spooled, err := pk.spooled(spool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pk.renderFlow(context.Background(), pr, spooled, f, map[string][]string{g.Code: {table}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	var names []string
