@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -25,8 +26,9 @@ func newLintCmd() *cobra.Command {
 mapping strictly, the catalogue corrections (conditional groups, in
 internal/dflow/corrections.yaml, built in) against the catalogue, and checks
 that every data item each pipeline can read has a masking rule (fail-closed),
-the programme register (programme.yaml) and the reconciliation rules
-(reconcile.yaml), if the directory has them. Errors name file:line:col.
+the programme register (programme.yaml), the roles (roles.yaml, against
+the catalogue's route roles) and the reconciliation rules (reconcile.yaml),
+if the directory has them. Errors name file:line:col.
 
 ` + cli.ExitCodesDoc,
 		Example: `  datacut lint
@@ -55,7 +57,36 @@ func runLint(o *maskFlags, out io.Writer) error {
 	if err := lintProgramme(o.definitions(), out); err != nil {
 		return err
 	}
+	if err := lintRoles(o.definitions(), out); err != nil {
+		return err
+	}
 	return lintReconcile(o.definitions(), out)
+}
+
+// lintRoles checks the role definitions of the directory, if any, against
+// the catalogue's route roles. The binary's own are built in: it says so
+// when the directory's differ.
+func lintRoles(fsys fs.FS, out io.Writer) error {
+	b, err := fs.ReadFile(fsys, cut.RolesFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(out, "%s: none (the built-in roles apply)\n", cut.RolesFile)
+		return nil
+	}
+	if err != nil {
+		return cli.Usage("%v", err)
+	}
+	s, err := cut.LoadRoles(cut.RolesFile, b)
+	if err != nil {
+		return cli.Usage("%v", err)
+	}
+	note := ""
+	if !slices.EqualFunc(s.Roles, cut.BuiltinRoles.Roles, func(a, b cut.Role) bool {
+		return a.Name == b.Name && a.Code == b.Code && slices.Equal(a.RouteRoles, b.RouteRoles)
+	}) {
+		note = "; they differ from the built-in roles, which this binary uses: rebuild with them"
+	}
+	fmt.Fprintf(out, "%s: ok (%d roles; version %s%s)\n", cut.RolesFile, len(s.Roles), s.Version, note)
+	return nil
 }
 
 // lintReconcile checks the reconciliation rules of the definitions, if any.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -71,5 +72,27 @@ func TestLintReconcile(t *testing.T) {
 	err := lintReconcile(fsys, &out)
 	if cli.Code(err) != cli.ExitUsage || !regexp.MustCompile(`reconcile.yaml:\d+:\d+: rule energisation: authority names table "d0150_445", which cut type registration does not publish`).MatchString(err.Error()) {
 		t.Errorf("broken rules: %v (exit %d)", err, cli.Code(err))
+	}
+}
+
+// lint checks the roles: the built-in ones pass; a directory's that name a
+// route role the catalogue does not route fail at their line, and valid
+// ones that differ from the built-in ones are said not to be in use.
+func TestLintRoles(t *testing.T) {
+	var out bytes.Buffer
+	if err := lintRoles(pipelines.FS, &out); err != nil || out.String() != "roles.yaml: ok (5 roles; version 2026.12-1)\n" {
+		t.Fatalf("built in: %v %q", err, out.String())
+	}
+	b, _ := pipelines.FS.ReadFile("roles.yaml")
+	for _, c := range []struct{ from, to, want string }{
+		{"[HHDA, NHHDA]", "[HHDA, NHHDAA]", `roles.yaml:26:5: role da: the DTC catalogue routes no flow to or from "NHHDAA"`},
+		{"[HHDA, NHHDA]", "[HHDA, NHHDA, SVAA]", "roles.yaml: ok (5 roles; version 2026.12-1; they differ from the built-in roles"},
+	} {
+		out.Reset()
+		fsys := fstest.MapFS{"roles.yaml": &fstest.MapFile{Data: bytes.Replace(b, []byte(c.from), []byte(c.to), 1)}}
+		err := lintRoles(fsys, &out)
+		if got := out.String() + fmt.Sprint(err); !strings.Contains(got, c.want) {
+			t.Errorf("%s: %q, want %q", c.to, got, c.want)
+		}
 	}
 }

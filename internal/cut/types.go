@@ -12,10 +12,6 @@ import (
 	"github.com/mhhs-sit/datacut/internal/defs"
 )
 
-// Roles are the market roles whose participants load test data. The
-// registration service's data reaches participants as the distributor's.
-var Roles = []string{"supplier", "mop", "dc", "da", "distributor"}
-
 // What the allocator's universe takes from a cut type (Type.Universe).
 const (
 	// UniverseAttributes: the MPANs of its ees_portfolio table, with the

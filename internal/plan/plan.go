@@ -24,20 +24,24 @@ import (
 // Roles whose appointees must load an MPAN, in report order.
 var Roles = cut.Roles
 
-// RoleCodes are the DTC role codes load packs are addressed to.
-var RoleCodes = map[string]string{"supplier": "X", "mop": "M", "dc": "D", "da": "A", "distributor": "R"}
+// RoleCodes are the DTC role codes load packs are addressed to, by role
+// (pipelines/roles.yaml).
+var RoleCodes = roleMap(func(r cut.Role) string { return r.Code })
 
 // RouteRoles are the DTC route role names (the catalogue's flow routes)
-// each role stands for: a role's pack carries the D-flows routed to or
-// from one of them. The MOp includes the MHHS metering equipment managers
-// (SMEM, AMEM), the data collector the data services (SDSA, ADSA); the
-// distributor runs the registration service (MPAS) of its MPANs.
-var RouteRoles = map[string][]string{
-	"supplier":    {"Supplier"},
-	"mop":         {"MOP", "SMEM", "AMEM"},
-	"dc":          {"HHDC", "NHHDC", "SDSA", "ADSA"},
-	"da":          {"HHDA", "NHHDA"},
-	"distributor": {"Distributor", "MPAS"},
+// each role stands for (pipelines/roles.yaml): a role's pack carries the
+// D-flows routed to or from one of them. The MOp includes the MHHS
+// metering equipment managers (SMEM, AMEM), the data collector the data
+// services (SDSA, ADSA); the distributor runs the registration service
+// (MPAS) of its MPANs.
+var RouteRoles = roleMap(func(r cut.Role) []string { return r.RouteRoles })
+
+func roleMap[T any](f func(cut.Role) T) map[string]T {
+	out := map[string]T{}
+	for _, r := range cut.BuiltinRoles.Roles {
+		out[r.Name] = f(r)
+	}
+	return out
 }
 
 // HasData are the values of the has filter: the data an MPAN must have,

@@ -212,3 +212,24 @@ func TestLoad(t *testing.T) {
 		t.Fatalf("unreadable plan: %v", err)
 	}
 }
+
+// The role tables come from pipelines/roles.yaml: codes and route roles by
+// role, and a D-flow routed to a route role reaches that role's pack.
+func TestRolesFromData(t *testing.T) {
+	if len(Roles) != 5 || len(RoleCodes) != len(Roles) || len(RouteRoles) != len(Roles) {
+		t.Fatalf("roles %v, codes %v, route roles %v", Roles, RoleCodes, RouteRoles)
+	}
+	for role, code := range map[string]string{"supplier": "X", "mop": "M", "dc": "D", "da": "A", "distributor": "R"} {
+		if RoleCodes[role] != code {
+			t.Errorf("%s: code %q, want %s", role, RoleCodes[role], code)
+		}
+	}
+	for _, c := range []struct {
+		flow, role string
+		routed     bool
+	}{{"D0150", "dc", true}, {"D0150", "mop", true}, {"D0204", "distributor", true}, {"D0204", "mop", false}, {"D0302", "supplier", true}} {
+		if got := FlowRouted(c.flow, c.role); got != c.routed {
+			t.Errorf("%s routed to or from %s: %v, want %v", c.flow, c.role, got, c.routed)
+		}
+	}
+}

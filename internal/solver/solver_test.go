@@ -411,3 +411,14 @@ func TestNoAppointeeIsNotAsked(t *testing.T) {
 		}
 	}
 }
+
+// Every role of pipelines/roles.yaml has its appointee in the universe: a
+// role added there needs an attribute of the same name (internal/universe).
+func TestEveryRoleHasAnAppointee(t *testing.T) {
+	for _, role := range plan.Roles {
+		i, ok := roleAttr[role]
+		if !ok || universe.AttrIndex(role) != i {
+			t.Errorf("role %s: appointee attribute %d (%v), the universe's %q is %d", role, i, ok, role, universe.AttrIndex(role))
+		}
+	}
+}
