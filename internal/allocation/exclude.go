@@ -2,6 +2,8 @@ package allocation
 
 import (
 	"context"
+	"errors"
+	"io"
 	"fmt"
 	"slices"
 	"sort"
@@ -217,7 +219,10 @@ func (x *exclusion) read(ctx context.Context, st store.Store, mem memory.Allocat
 			x.cores[core] |= 1 << ri
 		}
 	}
-	return rr.Err()
+	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) { // the end is io.EOF
+		return fmt.Errorf("reading %s: %w", key, err)
+	}
+	return nil
 }
 
 // apply finds the units of u with findings: those excluded, each for the
