@@ -3,8 +3,8 @@ package allocation
 import (
 	"context"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"strings"
