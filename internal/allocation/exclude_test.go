@@ -211,8 +211,15 @@ func TestExcludeFindings(t *testing.T) {
 				continue
 			}
 			explained++
-			if d.Stats.EligibleUnits < n+d.Filled {
-				t.Errorf("%s: %d eligible units, %d filled and %d excluded", d.Key, d.Stats.EligibleUnits, d.Filled, n)
+			// A short demand has no spare supply: each of its eligible
+			// units it holds, or another plan does, or the findings
+			// excluded it, or another demand has it.
+			held := 0
+			for _, k := range d.Stats.HeldUnits {
+				held += k
+			}
+			if d.Stats.EligibleUnits != d.Filled+held+n+d.Stats.ElsewhereUnits {
+				t.Errorf("%s: %d eligible units, want %d filled + %d held + %d excluded + %d elsewhere", d.Key, d.Stats.EligibleUnits, d.Filled, held, n, d.Stats.ElsewhereUnits)
 			}
 			for r, k := range d.Stats.ExcludedUnits {
 				want := itoa(k) + " eligible unit"
