@@ -136,6 +136,7 @@ func current(ctx context.Context, st store.Store, m *reconcile.Manifest, sources
 		read[s.Cut+"/"+s.MPID] = s
 	}
 	now := map[string]universe.Source{} // cut/MPID → the version that counts now
+	unread := map[string]bool{}         // of those, the latest of a cut type the plan does not read
 	for _, ct := range covered {
 		if slices.ContainsFunc(sources, func(s universe.Source) bool { return s.Cut == ct }) {
 			for _, s := range sources {
@@ -155,6 +156,7 @@ func current(ctx context.Context, st store.Store, m *reconcile.Manifest, sources
 		}
 		for _, s := range latest {
 			now[s.Cut+"/"+s.MPID] = s
+			unread[s.Cut+"/"+s.MPID] = true
 		}
 	}
 	var diffs []string
@@ -166,6 +168,9 @@ func current(ctx context.Context, st store.Store, m *reconcile.Manifest, sources
 			diffs = append(diffs, fmt.Sprintf("%s version %d is not reconciled", k, s.Version))
 		case r.CutID != s.CutID:
 			d := fmt.Sprintf("%s: reconciled version %d, allocating version %d", k, r.Version, s.Version)
+			if unread[k] {
+				d = fmt.Sprintf("%s: reconciled version %d, latest version %d", k, r.Version, s.Version)
+			}
 			if s.Pinned {
 				d += " (pinned by the plan; reconcile reads the latest versions)"
 			}

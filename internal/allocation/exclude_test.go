@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -263,6 +264,49 @@ func TestExcludeFindings(t *testing.T) {
 	rec3 := reconcileStore(t, st, "t2")
 	if _, err := run(p); err != nil || rec3.ID == rec2.ID {
 		t.Fatalf("after reconciling again: %v", err)
+	}
+	checkCurrent(t, st, rec3.ID)
+}
+
+// checkCurrent: of a cut type the plan does not read, the reconciliation
+// must have read the latest versions; a manifest from before cutTypes is
+// checked on the cut types it read.
+func checkCurrent(t *testing.T, st store.Store, id string) {
+	t.Helper()
+	ctx := context.Background()
+	m, err := reconcile.ReadManifest(ctx, st, id)
+	if err != nil || !slices.Equal(m.CutTypes, []string{"ees", "mop-mtd", "registration", "supplier-customer"}) {
+		t.Fatalf("manifest cut types %v, %v", m.CutTypes, err)
+	}
+	types, err := cut.LoadTypes(pipelines.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ees, key, err := universe.Find(ctx, st, cut.Types{types.Named("ees")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := current(ctx, st, m, ees, key); err != nil {
+		t.Fatalf("a plan of the EES alone, reconciled: %v", err)
+	}
+	if err := current(ctx, st, m, ees, "other"); err == nil || !strings.Contains(err.Error(), "masked with key "+m.KeyFingerprint+", the plan's cuts are masked with key other") {
+		t.Errorf("another key: %v", err)
+	}
+	i := slices.IndexFunc(m.Sources, func(s reconcile.SourceRef) bool { return s.Cut == "registration" })
+	was := m.Sources[i]
+	m.Sources[i].CutID, m.Sources[i].Version = "older", 7
+	want := "registration/" + was.MPID + ": reconciled version 7, latest version " + itoa(was.Version)
+	if err := current(ctx, st, m, ees, key); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a registration cut the plan does not read changed: %v, want %s", err, want)
+	}
+	m.CutTypes = nil
+	if err := current(ctx, st, m, ees, key); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a manifest without cutTypes: %v, want %s", err, want)
+	}
+	m.Sources[i] = was
+	m.Sources = slices.DeleteFunc(m.Sources, func(s reconcile.SourceRef) bool { return s.Cut == "mop-mtd" })
+	if err := current(ctx, st, m, ees, key); err != nil {
+		t.Errorf("a manifest without cutTypes that read no mop-mtd cut is not about them: %v", err)
 	}
 }
 
