@@ -56,7 +56,7 @@ func (p *Plan) validateExcludeFindings(doc *defs.Doc, root *yaml.Node) {
 		at := item(root, i, "policy", "exclude_findings")
 		switch {
 		case !slices.Contains(p.rules, r):
-			doc.FailAt(at, "policy.exclude_findings: unknown reconciliation rule %q (one of %s: the rules of %s; datacut lint checks them)",
+			doc.FailAt(at, "policy.exclude_findings: unknown reconciliation rule %q (one of %s: the rules of %s that datacut reconcile checks)",
 				r, strings.Join(p.rules, ", "), rulesFile)
 		case slices.Contains(p.Policy.ExcludeFindings[:i], r):
 			doc.FailAt(at, "policy.exclude_findings lists %s twice", r)
