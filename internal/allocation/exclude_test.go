@@ -119,6 +119,12 @@ func TestExcludeFindings(t *testing.T) {
 		t.Fatalf("without a reconciliation: %v", err)
 	}
 
+	// The plan's run before, excluding nothing: its ledger holds units
+	// with findings, which the next run must not keep.
+	before, err := run(excluding(t, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
 	rec := reconcileStore(t, st, "t1")
 	oc, err := run(p)
 	if err != nil {
@@ -130,6 +136,15 @@ func TestExcludeFindings(t *testing.T) {
 			byRule[f.Rule] = map[string]bool{}
 		}
 		byRule[f.Rule][f.MPAN] = true
+	}
+	held := 0
+	for _, m := range readColumns(t, filepath.Join(dir, before.Prefix, cut.AllocationFile), "mpan_core")[0] {
+		if byRule[rule][m] || byRule["mop"][m] {
+			held++
+		}
+	}
+	if held == 0 || oc.Report.PreviousRun != before.RunID || before.Report.Excluded != nil {
+		t.Fatalf("the run before held %d MPANs with findings of %s or mop (want some); previous run %q, want %s", held, rule, oc.Report.PreviousRun, before.RunID)
 	}
 	if len(byRule[rule]) < 10 || len(byRule["mop"]) < 10 {
 		t.Fatalf("the market has %d MPANs with %s findings, %d with mop: too few to test", len(byRule[rule]), rule, len(byRule["mop"]))
