@@ -7,8 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mhhs-sit/datacut/internal/allocation"
 	"github.com/mhhs-sit/datacut/internal/cli"
 	"github.com/mhhs-sit/datacut/internal/reconcile"
+	"github.com/mhhs-sit/datacut/internal/store/local"
 )
 
 // A plan with policy.exclude_findings is linted against the rules, and
@@ -68,5 +70,25 @@ func TestExcludeFindingsNeedsACurrentReconciliation(t *testing.T) {
 		"plan national excludes findings of rule orphan, which the latest reconciliation r1 did not check (its rules, reconcile.yaml version old: supplier, mop): "+fix)
 	if _, err := os.Stat(filepath.Join(store, "allocations")); err == nil {
 		t.Error("a refused run wrote an allocation")
+	}
+}
+
+// allocate run's summary says what policy.exclude_findings kept out.
+func TestSummarySaysWhatWasExcluded(t *testing.T) {
+	x := &allocation.Exclusion{Reconciliation: "r1", Units: 3, MPANs: 4, ByRule: []allocation.RuleExclusion{{Rule: "supplier", Findings: 5, Units: 3, MPANs: 4}}}
+	var b strings.Builder
+	st, err := local.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	printSummary(&b, &allocation.Outcome{RunID: "a", Prefix: "allocations/p/a/", Report: &allocation.Report{Plan: "p", Excluded: x}}, st)
+	want := "3 units (4 MPANs) excluded for findings of reconciliation r1 (policy.exclude_findings): supplier 3 units (4 MPANs; 5 findings).\n"
+	if !strings.Contains(b.String(), want) {
+		t.Fatalf("summary:\n%s\nwant %q", b.String(), want)
+	}
+	b.Reset()
+	printSummary(&b, &allocation.Outcome{RunID: "a", Prefix: "allocations/p/a/", Report: &allocation.Report{Plan: "p"}}, st)
+	if strings.Contains(b.String(), "excluded") {
+		t.Fatalf("a plan excluding nothing: %s", b.String())
 	}
 }

@@ -103,6 +103,9 @@ func printSummary(out io.Writer, oc *allocation.Outcome, st store.Store) {
 		fmt.Fprintf(out, "plan %s was already allocated on these cuts: run %s (nothing changed)\n\n", r.Plan, r.RunID)
 	}
 	fmt.Fprintf(out, "universe: %d MPANs, %d units (%d linked) from %s\n", r.Universe.MPANs, r.Universe.Units, r.Universe.LinkedUnits, r.SourcesText())
+	if r.Excluded != nil {
+		fmt.Fprintf(out, "%s\n", r.Excluded.Text())
+	}
 	fmt.Fprintf(out, "%-12s %8s %8s %9s %8s %12s\n", "environment", "asked", "filled", "shortfall", "MPANs", "reappointed")
 	for _, e := range r.Environments {
 		fmt.Fprintf(out, "%-12s %8d %8d %9d %8d %12d\n", e.Name, e.Asked, e.Filled, e.Asked-e.Filled, e.MPANs, e.Reappointed)
