@@ -31,12 +31,13 @@ type Report struct {
 	Sources        []SourceRef    `json:"sources"`
 	Universe       universe.Stats `json:"universe"`
 	Unplaced       int            `json:"unitsEligibleForNoDemand"`
+	Asked, Filled  int            `json:"-"`
+	Environments   []EnvReport    `json:"environments"`
+	Timings        Timings        `json:"timings"`
+
 	// Excluded is what the plan's policy.exclude_findings kept out (nil
 	// when it lists no rule).
-	Excluded      *Exclusion  `json:"excludedForFindings,omitempty"`
-	Asked, Filled int         `json:"-"`
-	Environments  []EnvReport `json:"environments"`
-	Timings       Timings     `json:"timings"`
+	Excluded *Exclusion `json:"excludedForFindings,omitempty"`
 }
 
 // SourceRef names a version of a cut the universe read (the fields

@@ -57,18 +57,19 @@ type Latest struct {
 
 // Manifest is a run's manifest.json: what it read, the totals and its files.
 type Manifest struct {
-	Schema         string   `json:"schema"`
-	ID             string   `json:"id"`
-	Rules          RulesRef `json:"rules"`
-	KeyFingerprint string   `json:"keyFingerprint"`
+	Schema         string      `json:"schema"`
+	ID             string      `json:"id"`
+	Rules          RulesRef    `json:"rules"`
+	KeyFingerprint string      `json:"keyFingerprint"`
+	Sources        []SourceRef `json:"sources"`
+	Totals         Totals      `json:"totals"`
+	Files          []File      `json:"files"`
+
 	// CutTypes are the cut types the rules read: the run read the latest
 	// version of every MPID's cut of each (Sources), so a cut of one of
 	// them published since makes the run stale (allocate's
 	// policy.exclude_findings refuses it).
-	CutTypes []string    `json:"cutTypes,omitempty"`
-	Sources  []SourceRef `json:"sources"`
-	Totals   Totals      `json:"totals"`
-	Files    []File      `json:"files"`
+	CutTypes []string `json:"cutTypes,omitempty"`
 }
 
 // RulesRef names the rules a run checked.
