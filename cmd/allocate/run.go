@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -46,6 +47,12 @@ report.{json,md,html}. report.json is written last: a run without it is
 incomplete. Assignments of the plan's previous run that are still valid are
 kept (the ledger); running again on the same plan and cuts changes nothing.
 
+A plan with policy.exclude_findings reads the latest reconciliation
+('datacut reconcile') and keeps out every unit of which an MPAN has a
+finding of a listed rule; it exits 2 when there is no reconciliation or it
+read other cut versions than the allocation reads (run 'datacut reconcile'
+again first).
+
 ` + exitCodes,
 		Example: `  # the built-in SIT plan against the demo market of 'datacut demo'
   allocate run --plan sit --store ./data
@@ -74,6 +81,10 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	started := time.Now()
 	oc, err := allocation.Run(ctx, allocation.Options{Store: st, Plan: p, Tool: cli.ToolVersion("allocate"), NoPacks: o.noPacks, Log: log, Definitions: definitions(o.plans),
 		Step: func(s string) { log.Info().Str("elapsed", time.Since(started).Round(time.Millisecond).String()).Msg(s) }})
+	var stale *allocation.ReconciliationError
+	if errors.As(err, &stale) { // policy.exclude_findings: reconcile first
+		return cli.Usage("%v", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -92,6 +103,9 @@ func printSummary(out io.Writer, oc *allocation.Outcome, st store.Store) {
 		fmt.Fprintf(out, "plan %s was already allocated on these cuts: run %s (nothing changed)\n\n", r.Plan, r.RunID)
 	}
 	fmt.Fprintf(out, "universe: %d MPANs, %d units (%d linked) from %s\n", r.Universe.MPANs, r.Universe.Units, r.Universe.LinkedUnits, r.SourcesText())
+	if r.Excluded != nil {
+		fmt.Fprintf(out, "%s\n", r.Excluded.Text())
+	}
 	fmt.Fprintf(out, "%-12s %8s %8s %9s %8s %12s\n", "environment", "asked", "filled", "shortfall", "MPANs", "reappointed")
 	for _, e := range r.Environments {
 		fmt.Fprintf(out, "%-12s %8d %8d %9d %8d %12d\n", e.Name, e.Asked, e.Filled, e.Asked-e.Filled, e.MPANs, e.Reappointed)

@@ -168,6 +168,7 @@ func jobs(w Where) []Identity {
 	inbox, inboxL := all(cut.InboxRoot)
 	written, writtenL := all(cut.CutsRoot, cut.QuarantineRoot, cut.ReportsRoot)
 	cuts, cutsL := all(cut.CutsRoot)
+	recon, _ := all(reconcile.Root) // read by key: latest.json, a run's manifest and findings
 	allocs, allocsL := all(cut.AllocationsRoot)
 	reports, reportsL := all(cut.ReportsRoot)
 	everything, everythingL := all("")
@@ -183,9 +184,10 @@ func jobs(w Where) []Identity {
 				Statement{Sid: "Publish", Effect: "Allow", Action: rw, Resource: written},
 				appendAudit,
 				bucketStatement(w, "List", append(inboxL, writtenL...)))},
-		{Name: "datacut-si", Kind: KindSI, Can: []string{"allocate: read cuts/; write allocations/; add to audit/"},
+		{Name: "datacut-si", Kind: KindSI, Can: []string{"allocate: read cuts/ and reconciliation/ (a plan's policy.exclude_findings); write allocations/; add to audit/"},
 			Policy: policy(
 				Statement{Sid: "ReadCuts", Effect: "Allow", Action: ro, Resource: cuts},
+				Statement{Sid: "ReadReconciliation", Effect: "Allow", Action: ro, Resource: recon},
 				Statement{Sid: "Allocate", Effect: "Allow", Action: rw, Resource: allocs},
 				appendAudit,
 				bucketStatement(w, "List", append(cutsL, allocsL...)))},

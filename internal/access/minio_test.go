@@ -374,6 +374,11 @@ func TestAccessIsolationOnMinIO(t *testing.T) {
 		{"datacut-si", opRead, "quarantine/ees/mpid=BRGT/s1/files/a.csv", false},
 		{"datacut-si", opRead, "cuts/ees/mpid=BRGT/cut=x/t.parquet", true},
 		{"datacut-si", opList, "cuts/", true},
+		{"datacut-si", opRead, reconcile.LatestKey, true}, // policy.exclude_findings
+		{"datacut-si", opRead, reconcile.Prefix("r1") + reconcile.ManifestFile, true},
+		{"datacut-si", opRead, reconcile.Prefix("r1") + reconcile.FindingsFile, true},
+		{"datacut-si", opWrite, reconcile.LatestKey, false},
+		{"datacut-si", opList, reconcile.Root, false},
 		{"datacut-si", opWrite, "allocations/sit/r2/plan.json", true},
 		{"datacut-si", opWrite, "cuts/ees/mpid=BRGT/cut=x/t.parquet", false},
 		{"datacut-worker", opRead, "allocations/sit/r1/packs/SIT-A/supplier-BRGT/x.parquet", false},

@@ -34,6 +34,10 @@ type Report struct {
 	Asked, Filled  int            `json:"-"`
 	Environments   []EnvReport    `json:"environments"`
 	Timings        Timings        `json:"timings"`
+
+	// Excluded is what the plan's policy.exclude_findings kept out (nil
+	// when it lists no rule).
+	Excluded *Exclusion `json:"excludedForFindings,omitempty"`
 }
 
 // SourceRef names a version of a cut the universe read (the fields
@@ -258,6 +262,9 @@ func renderMarkdown(r *Report) ([]byte, error) {
 	fmt.Fprintf(&b, "Universe: %d MPANs in %d units (%d linked) from %s, key %s. Seed %d.", r.Universe.MPANs, r.Universe.Units, r.Universe.LinkedUnits, r.SourcesText(), r.KeyFingerprint, r.Seed)
 	if r.PreviousRun != "" {
 		fmt.Fprintf(&b, " Assignments still valid were kept from run %s.", r.PreviousRun)
+	}
+	if r.Excluded != nil {
+		b.WriteString(" " + r.Excluded.Text())
 	}
 	b.WriteString("\n")
 	for _, e := range r.Environments {

@@ -76,7 +76,11 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	inputs := runID(p, key, sources, others)
+	excl, err := readExclusion(ctx, st, p, sources, key, opt.Mem)
+	if err != nil {
+		return nil, err
+	}
+	inputs := runID(p, key, sources, others, excl.id())
 	ledger, state, err := readLedger(ctx, st, p.Name, opt.Mem)
 	if err != nil {
 		return nil, err
@@ -103,13 +107,15 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := solver.Allocate(p, u, ledger, held)
+	excluded, exclusion := excl.apply(u)
+	res := solver.AllocateExcluding(p, u, ledger, held, excluded)
 	tAllocate := time.Since(t0)
 	rows := Rows(res)
 	// The report is built now: from here on the rows are all the run needs,
 	// so the universe's memory is free to go while the packs are built.
 	rep := buildReport(res, rows, sources, id, previous)
 	rep.InputsID = inputs
+	rep.Excluded = exclusion
 	spool, err := os.MkdirTemp(store.TempDir(st), "allocate-")
 	if err != nil {
 		return nil, err
@@ -245,11 +251,14 @@ func chooseRun(ctx context.Context, st store.Store, planName, inputs string, l c
 }
 
 // runID names a run by what decides its result: the plan, the key, the
-// cuts read and what other plans hold (the ledger is the plan's own
-// earlier result).
-func runID(p *plan.Plan, key string, sources []universe.Source, others []otherRun) string {
+// cuts read, what other plans hold (the ledger is the plan's own earlier
+// result) and the reconciliation whose findings it excludes, if any.
+func runID(p *plan.Plan, key string, sources []universe.Source, others []otherRun, reconciliation string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "plan %s\nkey %s\n", p.Hash, key)
+	if reconciliation != "" { // only then: other plans' runs keep their ids
+		fmt.Fprintf(h, "reconciliation %s\n", reconciliation)
+	}
 	for _, o := range others { // what they hold is not this run's to give
 		fmt.Fprintf(h, "held by %s %s\n", o.plan, o.run)
 		if len(o.released) > 0 {

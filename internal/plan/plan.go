@@ -105,6 +105,7 @@ type Plan struct {
 	Raw  []byte `yaml:"-"` // the file's bytes
 
 	types    cut.Types // what Sources.Cuts may name
+	rules    []string  // what Policy.ExcludeFindings may name (RuleIDs)
 	fileName string    // when set, Name must equal it (plans/<name>.yaml)
 }
 
@@ -146,6 +147,12 @@ type Policy struct {
 	// Default false: a unit is reserved for the plan that holds it, so no
 	// MPAN is loaded into two plans' environments at once.
 	Share bool `yaml:"share"`
+	// ExcludeFindings lists reconciliation rules (pipelines/reconcile.yaml):
+	// a unit any of whose MPANs has a finding of one of them in the latest
+	// reconciliation (datacut reconcile) is not eligible. The run refuses
+	// to start when that reconciliation is missing or did not read the
+	// cut versions the allocation reads. Default: none.
+	ExcludeFindings []string `yaml:"exclude_findings"`
 }
 
 // Environment is one test environment.
@@ -247,7 +254,7 @@ func Decode(file string, b []byte, types cut.Types) (*Plan, error) {
 	if err := doc.Err(); err != nil {
 		return nil, err
 	}
-	p := &Plan{types: types}
+	p := &Plan{types: types, rules: builtInRuleIDs()}
 	if !doc.Decode(doc.Root(), p) {
 		return nil, doc.Err()
 	}
@@ -313,6 +320,7 @@ func (p *Plan) Validate(doc *defs.Doc) {
 			doc.FailAt(item(root, i, "policy", "reappoint"), "policy.reappoint: unknown role %q (one of %s)", r, strings.Join(Roles, ", "))
 		}
 	}
+	p.validateExcludeFindings(doc, root)
 	forEachKey(value(root, "packs"), func(role, vals *yaml.Node) {
 		if !contains(Roles, role.Value) {
 			doc.FailAt(role, "packs: unknown role %q (one of %s)", role.Value, strings.Join(Roles, ", "))
@@ -579,10 +587,14 @@ func Load(fsys fs.FS, types cut.Types) (map[string]*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	rules, err := RuleIDs(fsys)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]*Plan{}
 	var errs []error
 	for _, f := range files {
-		p := &Plan{types: types, fileName: strings.TrimSuffix(path.Base(f), ".yaml")}
+		p := &Plan{types: types, rules: rules, fileName: strings.TrimSuffix(path.Base(f), ".yaml")}
 		doc, err := defs.Load(fsys, f, p)
 		if err != nil {
 			errs = append(errs, err)

@@ -64,6 +64,12 @@ type Manifest struct {
 	Sources        []SourceRef `json:"sources"`
 	Totals         Totals      `json:"totals"`
 	Files          []File      `json:"files"`
+
+	// CutTypes are the cut types the rules read: the run read the latest
+	// version of every MPID's cut of each (Sources), so a cut of one of
+	// them published since makes the run stale (allocate's
+	// policy.exclude_findings refuses it).
+	CutTypes []string `json:"cutTypes,omitempty"`
 }
 
 // RulesRef names the rules a run checked.
@@ -152,7 +158,7 @@ func (r *Result) Totals() Totals {
 func Write(ctx context.Context, st store.Store, r *Result, tool string) (*Manifest, error) {
 	prefix := Prefix(r.ID)
 	m := &Manifest{Schema: ManifestSchema, ID: r.ID, KeyFingerprint: r.KeyFingerprint, Totals: r.Totals(),
-		Rules: RulesRef{Path: r.Rules.Path, Version: r.Rules.Version, Hash: r.Rules.Hash}}
+		Rules: RulesRef{Path: r.Rules.Path, Version: r.Rules.Version, Hash: r.Rules.Hash}, CutTypes: r.Rules.CutTypes()}
 	for _, s := range r.Sources {
 		m.Sources = append(m.Sources, SourceRef{Cut: s.Cut, MPID: s.MPID, CutID: s.CutID, Version: s.Version, AsAt: s.AsAt})
 	}

@@ -156,6 +156,18 @@ func RunID(sources []universe.Source, r *Rules) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
+// CutTypes are the names of the cut types the rules read, in the cut
+// types' order.
+func (r *Rules) CutTypes() []string {
+	var out []string
+	for _, ct := range r.types.Cuts {
+		if r.names(ct.Name) {
+			out = append(out, ct.Name)
+		}
+	}
+	return out
+}
+
 // names says whether a rule reads cut type ct.
 func (r *Rules) names(ct string) bool {
 	for _, x := range r.Rules {

@@ -48,6 +48,9 @@ type AskStats struct {
 	ElsewhereUnits int            `json:"elsewhereUnits"` // eligible, given to other demands
 	// HeldUnits: eligible, but held by another plan's latest run (by plan).
 	HeldUnits map[string]int `json:"heldByOtherPlans,omitempty"`
+	// ExcludedUnits: eligible, but excluded by the plan's
+	// policy.exclude_findings, by the rule it was excluded for.
+	ExcludedUnits map[string]int `json:"excludedForFindings,omitempty"`
 }
 
 // Got is the number of units the ask holds.

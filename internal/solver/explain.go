@@ -32,6 +32,9 @@ func (s *solver) explain() {
 		for _, n := range a.Stats.HeldUnits {
 			held += n
 		}
+		for _, n := range a.Stats.ExcludedUnits {
+			held += n
+		}
 		a.Stats.ElsewhereUnits = max(0, a.Stats.EligibleUnits-held-a.Got()-spare)
 		if a.Got() >= a.Count {
 			continue
@@ -92,6 +95,9 @@ func (s *solver) why(a *Ask) string {
 	})
 	for _, r := range roles {
 		parts = append(parts, fmt.Sprintf("%d more MPANs match but the %s's pack would hold none of their data (%s; policy.allow_missing_data is off)", st.NoDataMPANs[r], r, s.packText(r)))
+	}
+	for _, rule := range slices.Sorted(maps.Keys(st.ExcludedUnits)) {
+		parts = append(parts, fmt.Sprintf("%d eligible %s excluded for findings of reconciliation rule %s (policy.exclude_findings)", st.ExcludedUnits[rule], unitsAre(st.ExcludedUnits[rule]), rule))
 	}
 	for _, other := range slices.Sorted(maps.Keys(st.HeldUnits)) {
 		parts = append(parts, fmt.Sprintf("%d eligible %s held by plan %s's latest run (policy.share lets a plan take them)", st.HeldUnits[other], unitsAre(st.HeldUnits[other]), other))

@@ -40,11 +40,18 @@ type Held map[string]string
 // Allocate solves the plan on the universe. Every step is deterministic in
 // (plan, universe, ledger); file order and portfolio size never decide.
 func Allocate(p *plan.Plan, u *universe.Universe, ledger Ledger, held Held) *Result {
+	return AllocateExcluding(p, u, ledger, held, nil)
+}
+
+// AllocateExcluding is Allocate with the units excluded kept out of supply
+// (see Excluded).
+func AllocateExcluding(p *plan.Plan, u *universe.Universe, ledger Ledger, held Held, excluded Excluded) *Result {
 	asks := Expand(p)
 	s := &solver{p: p, u: u, asks: asks, words: (len(asks) + 63) / 64}
 	s.linkBits()
 	s.profileBits()
 	s.classify()
+	s.exclude(excluded)
 	s.reserve(held)
 	s.pin(ledger)
 	s.fill()
