@@ -145,6 +145,49 @@ func TestCentralRolePack(t *testing.T) {
 			t.Errorf("%s does not name the EES participant ECOF", name)
 		}
 	}
+
+	// The next run (a supplier more in SIT-A) gives SIT-A more MPANs: the
+	// EES pack's delta.json adds exactly those, and its add-pack holds
+	// their EES rows only.
+	raw := strings.Replace(string(withEES(t, p).Raw), "supplier: [BRGT, ECHO, IRIS]", "supplier: [BRGT, ECHO, IRIS, FRNT]", 1)
+	p2, err := plan.Decode("sit.yaml", []byte(raw), p.Sources.Types)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := Run(ctx, Options{Store: st, Plan: p2, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run3 := filepath.Join(dir, filepath.FromSlash(next.Prefix))
+	before := map[string]bool{}
+	for _, m := range envMPANs["SIT-A"] {
+		before[m] = true
+	}
+	c3 := readColumns(t, filepath.Join(run3, "allocation.parquet"), "mpan_core", "environment")
+	var added []string
+	for i, core := range c3[0] {
+		if c3[1][i] == "SIT-A" && !before[core] {
+			added = append(added, core)
+		}
+	}
+	sort.Strings(added)
+	pack := filepath.Join(run3, "packs", "SIT-A", "ees-ECOE")
+	var d PackDelta
+	if bj, err := os.ReadFile(filepath.Join(pack, PackDeltaFile)); err != nil || json.Unmarshal(bj, &d) != nil {
+		t.Fatalf("SIT-A ees-ECOE delta.json: %v", err)
+	}
+	if len(added) == 0 || d.PreviousRun != oc.RunID || !slices.Equal(d.Added, added) || len(d.Removed) != 0 || d.Kept != len(before) {
+		t.Errorf("SIT-A ees-ECOE delta %+v, want the %d MPANs added (%v) and %d kept", d, len(added), added, len(before))
+	}
+	var inDelta []string
+	for _, r := range eesRows(t, filepath.Join(pack, DeltaFolder+"ees", "ees_portfolio.parquet")) {
+		if core := strings.SplitN(r, "|", 2)[0]; !slices.Contains(inDelta, core) {
+			inDelta = append(inDelta, core)
+		}
+	}
+	if sort.Strings(inDelta); !slices.Equal(inDelta, added) {
+		t.Errorf("SIT-A ees-ECOE add-pack holds the EES rows of %v, want %v", inDelta, added)
+	}
 }
 
 // eesRows lists, sorted, the rows of the EES tables matching glob, each
