@@ -30,6 +30,8 @@ func TestCommandLine(t *testing.T) {
 	plans := map[string]string{
 		"fraction.yaml": "name: f\nsi: MHSI\nsources: {cuts: [ees]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA]}\n  demands:\n  - {name: d, count: 2.5}\n",
 		"cuttype.yaml":  "name: c\nsi: MHSI\nsources: {cuts: [ees, mop-mtdd]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA]}\n",
+		"ees.yaml":      "name: e\nsi: MHSI\nsources: {cuts: [ees]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA], ees: [ECOE]}\n",
+		"eesper.yaml":   "name: e\nsi: MHSI\nsources: {cuts: [ees]}\npolicy: {reappoint: [ees]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA], ees: [ECOE]}\n",
 	}
 	for name, text := range plans {
 		if err := os.WriteFile(filepath.Join(store, name), []byte(text), 0o644); err != nil {
@@ -54,6 +56,9 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"lint", "--plan", bad}, cli.ExitUsage, "", bad + `:8:43: environment E demand d: filter segment value "Q" is not one of S, A, U`},
 		{[]string{"lint", "--plan", fraction}, cli.ExitUsage, "", fraction + ":8:22: cannot unmarshal !!float `2.5` into int: a whole number is needed"},
 		{[]string{"lint", "--plan", cuttype}, cli.ExitUsage, "", cuttype + `:3:23: sources.cuts: unknown cut type "mop-mtdd" (one of ees, mop-mtd, `},
+		// The EES, a central system, is onboarded like any role, never re-appointed.
+		{[]string{"lint", "--plan", filepath.Join(store, "ees.yaml")}, cli.ExitOK, "ees.yaml: ok", ""},
+		{[]string{"lint", "--plan", filepath.Join(store, "eesper.yaml")}, cli.ExitUsage, "", "eesper.yaml:4:22: policy.reappoint: ees is a central system"},
 		{[]string{"report"}, cli.ExitUsage, "", "--plan is required"},
 		{[]string{"report", "--plan", "sit", "--format", "pdf", "--store", store}, cli.ExitUsage, "", "--format is md, json or html"},
 		{[]string{"report", "--plan", "sit", "--store", store}, cli.ExitFailure, "", "allocate: "},

@@ -81,7 +81,7 @@ func lintRoles(fsys fs.FS, out io.Writer) error {
 	}
 	note := ""
 	if !slices.EqualFunc(s.Roles, cut.BuiltinRoles.Roles, func(a, b cut.Role) bool {
-		return a.Name == b.Name && a.Code == b.Code && slices.Equal(a.RouteRoles, b.RouteRoles)
+		return a.Name == b.Name && a.Code == b.Code && slices.Equal(a.RouteRoles, b.RouteRoles) && a.Appointee == b.Appointee && a.Central == b.Central
 	}) {
 		note = "; they differ from the built-in roles, which this binary uses: rebuild with them"
 	}

@@ -80,13 +80,15 @@ func TestLintReconcile(t *testing.T) {
 // ones that differ from the built-in ones are said not to be in use.
 func TestLintRoles(t *testing.T) {
 	var out bytes.Buffer
-	if err := lintRoles(pipelines.FS, &out); err != nil || out.String() != "roles.yaml: ok (5 roles; version 2026.12-1)\n" {
+	if err := lintRoles(pipelines.FS, &out); err != nil || out.String() != "roles.yaml: ok (6 roles; version 2026.12-2)\n" {
 		t.Fatalf("built in: %v %q", err, out.String())
 	}
 	b, _ := pipelines.FS.ReadFile("roles.yaml")
 	for _, c := range []struct{ from, to, want string }{
-		{"[HHDA, NHHDA]", "[HHDA, NHHDAA]", `roles.yaml:26:5: role da: the DTC catalogue routes no flow to or from "NHHDAA"`},
-		{"[HHDA, NHHDA]", "[HHDA, NHHDA, SVAA]", "roles.yaml: ok (5 roles; version 2026.12-1; they differ from the built-in roles"},
+		{"[HHDA, NHHDA]", "[HHDA, NHHDAA]", `roles.yaml:34:5: role da: the DTC catalogue routes no flow to or from "NHHDAA"`},
+		{"[HHDA, NHHDA]", "[HHDA, NHHDA, SVAA]", "roles.yaml: ok (6 roles; version 2026.12-2; they differ from the built-in roles"},
+		// A central system has no appointee.
+		{"central: true\n", "central: true\n    appointee: supplier\n", "roles.yaml:44:5: role ees: a central role has no appointee"},
 	} {
 		out.Reset()
 		fsys := fstest.MapFS{"roles.yaml": &fstest.MapFile{Data: bytes.Replace(b, []byte(c.from), []byte(c.to), 1)}}

@@ -88,3 +88,21 @@ func TestTestLeadNeverReadsRawData(t *testing.T) {
 	}
 	t.Fatal("no test lead identity")
 }
+
+// An MPID the register gives the ees role (a central system onboarded in
+// plans) may read its EES packs, packs/<environment>/ees-<MPID>/.
+func TestEESReadsItsPacks(t *testing.T) {
+	types, err := cut.LoadTypes(pipelines.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := programme.Decode("programme.yaml", []byte("version: x\norganisations:\n  - name: EES Co\n    sit: true\n    mpids:\n      - {mpid: ECOE, roles: [ees]}\n"), types)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range Plan(reg, Where{Bucket: "programme", Prefix: "sit/"}) {
+		if id.Kind == KindParticipant && !strings.Contains(string(id.Policy.JSON()), "/packs/*/ees-ECOE/*") {
+			t.Errorf("%s: policy %s lets it read no EES pack", id.Name, id.Policy.JSON())
+		}
+	}
+}

@@ -79,7 +79,7 @@ func writePacks(ctx context.Context, st store.Store, prefix, runID, previous, sp
 	var packs []*pack
 	index := map[string]int{} // env/role/mpid → pack
 	for _, e := range p.Environments {
-		for _, role := range plan.Roles {
+		for _, role := range plan.AllRoles { // central roles' packs last (central.go)
 			if len(p.Packs[role]) == 0 {
 				continue
 			}
@@ -93,18 +93,23 @@ func writePacks(ctx context.Context, st store.Store, prefix, runID, previous, sp
 	}
 	// Which packs take each MPAN, per cut type.
 	ix := newTakers(rows)
+	central := centralPacks(p, index)
 	for i := range rows {
 		r := &rows[i]
-		for _, role := range plan.Roles {
-			pi, ok := index[r.Env+"/"+role+"/"+r.Appointed[role]]
-			if !ok {
-				continue
-			}
+		give := func(pi int) {
 			packs[pi].info.MPANs++
 			packs[pi].given = append(packs[pi].given, i)
-			for _, cut := range p.Packs[role] {
+			for _, cut := range p.Packs[packs[pi].info.Role] {
 				ix.add(cut, r.MPAN, pi)
 			}
+		}
+		for _, role := range plan.Roles {
+			if pi, ok := index[r.Env+"/"+role+"/"+r.Appointed[role]]; ok {
+				give(pi)
+			}
+		}
+		for _, pi := range central[r.Env] { // every MPAN of the environment
+			give(pi)
 		}
 	}
 	// Sources are read in parallel, each spooling its rows to files of its

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 	"html/template"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -120,7 +121,7 @@ func buildReport(res *solver.Result, rows []Row, sources []universe.Source, id, 
 	roleData := RoleData(p, res.Universe)
 	for _, e := range p.Environments {
 		er := EnvReport{Name: e.Name, BySegment: map[string]int{}, ByGSP: map[string]int{}, WithoutData: map[string]int{}}
-		for _, role := range plan.Roles {
+		for _, role := range plan.AllRoles {
 			if _, on := e.Participants[role]; !on {
 				continue
 			}
@@ -132,7 +133,7 @@ func buildReport(res *solver.Result, rows []Row, sources []universe.Source, id, 
 		}
 		parts := map[string]*ParticipantReport{}
 		var order []string
-		for _, role := range plan.Roles {
+		for _, role := range plan.AllRoles {
 			for _, m := range e.Participants[role] {
 				k := role + "/" + m
 				parts[k] = &ParticipantReport{Role: role, MPID: m}
@@ -165,15 +166,21 @@ func buildReport(res *solver.Result, rows []Row, sources []universe.Source, id, 
 			}
 			er.BySegment[row.Profile[universe.Segment]]++
 			er.ByGSP[row.Profile[universe.GSP]]++
-			for _, role := range plan.Roles {
-				if pr := parts[role+"/"+row.Appointed[role]]; pr != nil {
+			loads := func(role, mpid string) {
+				if pr := parts[role+"/"+mpid]; pr != nil {
 					pr.MPANs++
 					if m := roleData[role]; m != 0 && row.Data&m == 0 {
 						pr.WithoutData++
-						er.WithoutData[role]++
+						if !slices.Contains(plan.CentralRoles, role) || e.Participants[role][0] == mpid { // once per MPAN, however many load it
+							er.WithoutData[role]++
+						}
 					}
 				}
 			}
+			for _, role := range plan.Roles {
+				loads(role, row.Appointed[role])
+			}
+			centralLoaders(e, loads) // every MPAN of the environment
 		}
 		for _, k := range order {
 			pr := parts[k]
@@ -216,7 +223,7 @@ func (r *Report) addPacks(packs []PackInfo) {
 // (0: the plan gives the role no pack).
 func RoleData(p *plan.Plan, u *universe.Universe) map[string]uint16 {
 	out := map[string]uint16{}
-	for _, role := range plan.Roles {
+	for _, role := range plan.AllRoles {
 		out[role] = u.DataMask(func(d universe.DataSet) bool { return p.Receives(role, plan.DataSet{Cut: d.Cut, Flow: d.Flow}) })
 	}
 	return out

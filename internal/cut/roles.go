@@ -21,12 +21,22 @@ type RoleSet struct {
 	Roles   []Role `yaml:"roles"`
 }
 
-// Role is one role: its name in plans and cut types, its DTC role code
-// and the DTC route roles it stands for.
+// Role is one role: its name in plans and cut types, its DTC role code,
+// the DTC route roles it stands for and the universe attribute naming an
+// MPAN's appointee of it. A central role (a central system such as the
+// EES) has no appointee: each of an environment's participants of it
+// loads every MPAN allocated to the environment.
 type Role struct {
 	Name       string   `yaml:"name"`
 	Code       string   `yaml:"code"`        // DTC role code (J0001) of its packs' D-flows
 	RouteRoles []string `yaml:"route_roles"` // the catalogue's route role names
+	// Appointee is the universe attribute holding an MPAN's appointee of
+	// the role (supplier, mop, dc, da, distributor); none for a central role.
+	Appointee string `yaml:"appointee"`
+	// Central marks a central system: no appointee, no re-appointment, no
+	// per key; its packs hold every MPAN of the environment. Its route
+	// roles and code may be left out (its packs then carry no D-flow).
+	Central bool `yaml:"central"`
 }
 
 // Defaults: nothing to fill in.
@@ -67,10 +77,16 @@ func (s *RoleSet) Validate(doc *defs.Doc) {
 			doc.FailAt(at("name"), "role %q is defined twice", r.Name)
 		}
 		seen[r.Name] = true
-		if !roleCodeRE.MatchString(r.Code) {
+		switch {
+		case r.Central && r.Appointee != "":
+			doc.FailAt(at("appointee"), "role %s: a central role has no appointee (its participants load every MPAN of their environment); leave out appointee", r.Name)
+		case !r.Central && !roleNameRE.MatchString(r.Appointee):
+			doc.FailAt(at("appointee"), "role %s: appointee %q: the universe attribute holding an MPAN's appointee of the role (or central: true for a central system)", r.Name, r.Appointee)
+		}
+		if !roleCodeRE.MatchString(r.Code) && (!r.Central || r.Code != "" || len(r.RouteRoles) > 0) {
 			doc.FailAt(at("code"), "role %s: code %q must be one capital letter (a DTC role code, J0001)", r.Name, r.Code)
 		}
-		if len(r.RouteRoles) == 0 {
+		if len(r.RouteRoles) == 0 && !r.Central {
 			doc.FailAt(at("route_roles"), "role %s: no route roles (the catalogue's route role names it stands for)", r.Name)
 		}
 		for _, rr := range r.RouteRoles {
@@ -109,6 +125,17 @@ func (s *RoleSet) Names() []string {
 	return out
 }
 
+// names are the names of the roles central or not, in file order.
+func (s *RoleSet) names(central bool) []string {
+	var out []string
+	for _, r := range s.Roles {
+		if r.Central == central {
+			out = append(out, r.Name)
+		}
+	}
+	return out
+}
+
 // BuiltinRoles are the binary's roles, pipelines/roles.yaml.
 var BuiltinRoles = mustLoadRoles()
 
@@ -123,7 +150,16 @@ func mustLoadRoles() *RoleSet {
 	panic(fmt.Sprintf("the built-in roles: %v", err))
 }
 
-// Roles are the market roles whose participants load test data, in report
-// order (pipelines/roles.yaml). The registration service's data reaches
-// participants as the distributor's.
-var Roles = BuiltinRoles.Names()
+// Roles are the market roles whose appointees load test data, in report
+// order (pipelines/roles.yaml): each MPAN has an appointee of each (or none,
+// as an unmetered supply has no MOp). The registration service's data
+// reaches participants as the distributor's.
+var Roles = BuiltinRoles.names(false)
+
+// CentralRoles are the central systems that load test data (the EES): no
+// appointee; their participants load every MPAN of their environment.
+var CentralRoles = BuiltinRoles.names(true)
+
+// AllRoles are every role a plan or cut type may name: Roles, then
+// CentralRoles.
+var AllRoles = append(append([]string(nil), Roles...), CentralRoles...)

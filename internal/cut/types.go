@@ -88,8 +88,8 @@ func (t *Type) Validate(doc *defs.Doc) {
 		doc.Fail(defs.Path("tables"), "tables must be per-group (one table per flow and group, or ees_portfolio)")
 	}
 	for _, r := range t.LoadedBy {
-		if !slices.Contains(Roles, r) {
-			doc.Fail(defs.Path("loaded_by"), "unknown role %q (one of %s)", r, strings.Join(Roles, ", "))
+		if !slices.Contains(AllRoles, r) {
+			doc.Fail(defs.Path("loaded_by"), "unknown role %q (one of %s)", r, strings.Join(AllRoles, ", "))
 		}
 	}
 	if t.Universe != "" && !slices.Contains(universeRoles, t.Universe) {

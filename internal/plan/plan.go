@@ -24,6 +24,14 @@ import (
 // Roles whose appointees must load an MPAN, in report order.
 var Roles = cut.Roles
 
+// CentralRoles are the central systems (the EES) a plan may onboard: no
+// appointee; each participant of one loads every MPAN of its environment.
+var CentralRoles = cut.CentralRoles
+
+// AllRoles are the roles a plan's participants and packs may name: Roles,
+// then CentralRoles.
+var AllRoles = cut.AllRoles
+
 // RoleCodes are the DTC role codes load packs are addressed to, by role
 // (pipelines/roles.yaml).
 var RoleCodes = roleMap(func(r cut.Role) string { return r.Code })
@@ -35,6 +43,10 @@ var RoleCodes = roleMap(func(r cut.Role) string { return r.Code })
 // services (SDSA, ADSA); the distributor runs the registration service
 // (MPAS) of its MPANs.
 var RouteRoles = roleMap(func(r cut.Role) []string { return r.RouteRoles })
+
+// Appointees name, per role, the universe attribute holding an MPAN's
+// appointee of it (pipelines/roles.yaml; "" for a central role).
+var Appointees = roleMap(func(r cut.Role) string { return r.Appointee })
 
 func roleMap[T any](f func(cut.Role) T) map[string]T {
 	out := map[string]T{}
@@ -316,14 +328,16 @@ func (p *Plan) Validate(doc *defs.Doc) {
 		switch {
 		case r == "distributor":
 			doc.FailAt(item(root, i, "policy", "reappoint"), "policy.reappoint: the distributor cannot be re-appointed (the MPAN's first two digits fix it)")
+		case contains(CentralRoles, r):
+			doc.FailAt(item(root, i, "policy", "reappoint"), "policy.reappoint: %s is a central system: no MPAN has an appointee of it to re-appoint", r)
 		case !contains(Roles, r):
 			doc.FailAt(item(root, i, "policy", "reappoint"), "policy.reappoint: unknown role %q (one of %s)", r, strings.Join(Roles, ", "))
 		}
 	}
 	p.validateExcludeFindings(doc, root)
 	forEachKey(value(root, "packs"), func(role, vals *yaml.Node) {
-		if !contains(Roles, role.Value) {
-			doc.FailAt(role, "packs: unknown role %q (one of %s)", role.Value, strings.Join(Roles, ", "))
+		if !contains(AllRoles, role.Value) {
+			doc.FailAt(role, "packs: unknown role %q (one of %s)", role.Value, strings.Join(AllRoles, ", "))
 		}
 		for i, c := range p.Packs[role.Value] {
 			if !contains(p.Sources.Cuts, c) {
@@ -389,8 +403,8 @@ func (e *Environment) validate(doc *defs.Doc, n *yaml.Node, types cut.Types) {
 		doc.FailAt(nodeAt(n, "participants"), "environment %s lists no onboarded participants", e.Name)
 	}
 	forEachKey(value(n, "participants"), func(role, mpids *yaml.Node) {
-		if !contains(Roles, role.Value) {
-			doc.FailAt(role, "environment %s: unknown role %q (one of %s)", e.Name, role.Value, strings.Join(Roles, ", "))
+		if !contains(AllRoles, role.Value) {
+			doc.FailAt(role, "environment %s: unknown role %q (one of %s)", e.Name, role.Value, strings.Join(AllRoles, ", "))
 		}
 		seen := map[string]bool{}
 		for i, m := range e.Participants[role.Value] {
@@ -460,6 +474,8 @@ func (d *Demand) validate(doc *defs.Doc, n *yaml.Node, e *Environment, where str
 		switch {
 		case per[k]:
 			doc.FailAt(kn, "%s: per lists %s twice", where, k)
+		case contains(CentralRoles, k):
+			doc.FailAt(kn, "%s: per %s: %s is a central system, no MPAN's appointee: each of its participants loads every MPAN of the environment", where, k, k)
 		case contains(Roles, k):
 			if len(e.Participants[k]) == 0 {
 				doc.FailAt(kn, "%s: per %s needs onboarded %s participants in the environment", where, k, k)

@@ -76,6 +76,12 @@ func TestLintErrors(t *testing.T) {
 		{"distributor reappoint", head + "policy:\n  reappoint: [mop, distributor]\n" + env,
 			"x.yaml:5:20: policy.reappoint: the distributor cannot be re-appointed"},
 		{"unknown reappoint role", head + "policy:\n  reappoint: [mop, meter]\n" + env, `x.yaml:5:20: policy.reappoint: unknown role "meter"`},
+		// A central system (the EES) has no appointee to re-appoint or split by.
+		{"central reappoint", head + "policy:\n  reappoint: [mop, ees]\n" + env, "x.yaml:5:20: policy.reappoint: ees is a central system"},
+		{"per central role", head + "environments:\n- name: E\n  participants: {supplier: [SUPA], ees: [ECOE]}\n  demands:\n  - name: d\n    count: 2\n    per: [ees]\n",
+			"x.yaml:10:11: environment E demand d: per ees: ees is a central system"},
+		{"central pack of a D-flow cut", "name: x\nsi: MHSI\nsources: {cuts: [ees, registration]}\npacks: {ees: [registration]}\n" + env,
+			"x.yaml:4:15: packs.ees: cut registration carries no flow the DTC routes to or from a ees"},
 		{"packs role", head + "packs:\n  supplier: [ees]\n  meter: [ees]\n" + env, `x.yaml:6:3: packs: unknown role "meter"`},
 		{"packs cut", head + "packs:\n  supplier: [ees, registration]\n" + env, `x.yaml:5:19: packs.supplier: cut "registration" is not among sources.cuts`},
 		{"no environments", head, "x.yaml:1:1: a plan needs at least one environment"},
@@ -216,7 +222,7 @@ func TestLoad(t *testing.T) {
 // The role tables come from pipelines/roles.yaml: codes and route roles by
 // role, and a D-flow routed to a route role reaches that role's pack.
 func TestRolesFromData(t *testing.T) {
-	if len(Roles) != 5 || len(RoleCodes) != len(Roles) || len(RouteRoles) != len(Roles) {
+	if len(Roles) != 5 || len(RoleCodes) != len(AllRoles) || len(RouteRoles) != len(AllRoles) || strings.Join(CentralRoles, ",") != "ees" {
 		t.Fatalf("roles %v, codes %v, route roles %v", Roles, RoleCodes, RouteRoles)
 	}
 	for role, code := range map[string]string{"supplier": "X", "mop": "M", "dc": "D", "da": "A", "distributor": "R"} {
@@ -227,9 +233,24 @@ func TestRolesFromData(t *testing.T) {
 	for _, c := range []struct {
 		flow, role string
 		routed     bool
-	}{{"D0150", "dc", true}, {"D0150", "mop", true}, {"D0204", "distributor", true}, {"D0204", "mop", false}, {"D0302", "supplier", true}} {
+	}{{"D0150", "dc", true}, {"D0150", "mop", true}, {"D0204", "distributor", true}, {"D0204", "mop", false}, {"D0302", "supplier", true}, {"D0150", "ees", false}} {
 		if got := FlowRouted(c.flow, c.role); got != c.routed {
 			t.Errorf("%s routed to or from %s: %v, want %v", c.flow, c.role, got, c.routed)
 		}
+	}
+}
+
+// An environment onboards the EES, a central system, like any role; its
+// pack carries the ees cut by default (the cut type's loaded_by).
+func TestCentralRoleOnboarded(t *testing.T) {
+	p, err := Decode("x.yaml", []byte("name: x\nsi: MHSI\nsources: {cuts: [ees, registration]}\nenvironments:\n- name: E\n  participants: {supplier: [SUPA], ees: [ECOE]}\n"), builtInTypes(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Packs["ees"]; len(got) != 1 || got[0] != "ees" {
+		t.Errorf("ees packs %v, want [ees]", got)
+	}
+	if !p.Receives("ees", DataSet{Cut: "ees"}) || p.Receives("ees", DataSet{Cut: "registration", Flow: "D0204"}) {
+		t.Error("the EES receives its cut's rows and no D-flow")
 	}
 }

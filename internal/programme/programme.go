@@ -23,8 +23,10 @@ import (
 // File is the register's name in a definitions directory.
 const File = "programme.yaml"
 
-// Roles a register may give an MPID. The registration service is MPAS.
-var Roles = []string{"supplier", "mop", "dc", "da", "distributor", "registration"}
+// Roles a register may give an MPID. The registration service is MPAS;
+// ees is the enquiry service, a central system onboarded to load packs
+// (pipelines/roles.yaml): its MPIDs may read their ees-<MPID> packs.
+var Roles = []string{"supplier", "mop", "dc", "da", "distributor", "registration", "ees"}
 
 // DateLayout is how a supply's due date is written.
 const DateLayout = "2006-01-02"
@@ -65,7 +67,8 @@ type MPID struct {
 	// MPID is the market participant id: 4 characters, A-Z and 0-9.
 	MPID string `yaml:"mpid"`
 	// Roles are the roles the MPID holds: supplier, mop, dc, da,
-	// distributor, registration (the registration service, MPAS).
+	// distributor, registration (the registration service, MPAS), ees (the
+	// enquiry service, a central system: it may read its ees-<MPID> packs).
 	Roles []string `yaml:"roles"`
 }
 

@@ -112,7 +112,7 @@ func TestProblemsAtTheirKeys(t *testing.T) {
 		{"long MPID", "{mpid: BRGT,", "{mpid: BRGTX,", []string{"7:10: MPID \"BRGTX\" must be 4 characters"}},
 		{"MPID in two organisations", "{mpid: HRZN,", "{mpid: BRGT,", []string{"16:10: MPID BRGT is already an MPID of organisation \"Bright Energy\""}},
 		{"MPID twice in one organisation", "{mpid: MTRB,", "{mpid: MTRA,", []string{"12:10: MPID MTRA is listed twice"}},
-		{"unknown role", "[dc, da]", "[dc, hhdc]", []string{"20:34: unknown role \"hhdc\" (one of supplier, mop, dc, da, distributor, registration)"}},
+		{"unknown role", "[dc, da]", "[dc, hhdc]", []string{"20:34: unknown role \"hhdc\" (one of supplier, mop, dc, da, distributor, registration, ees)"}},
 		{"role twice", "[dc, da]", "[dc, dc]", []string{"20:34: role dc is listed twice"}},
 		{"no roles", "[dc, da]", "[]", []string{"20:22: MPID AGNT has no roles"}},
 		{"unknown supplies role", "  mop:\n", "  meterop:\n", []string{"29:3: unknown role \"meterop\""}},

@@ -177,8 +177,16 @@ func (a *Ask) FilterText() string {
 	return strings.Join(parts, ", ")
 }
 
-// roleAttr is the profile attribute holding a role's appointee.
-var roleAttr = map[string]int{"supplier": universe.Supplier, "mop": universe.MOp, "dc": universe.DC, "da": universe.DA, "distributor": universe.Distributor}
+// roleAttr is the profile attribute holding a role's appointee, as
+// pipelines/roles.yaml names it (plan.Appointees; -1: the universe has no
+// such attribute, which a test guards). Central roles have none.
+var roleAttr = func() map[string]int {
+	out := map[string]int{}
+	for _, role := range plan.Roles {
+		out[role] = universe.AttrIndex(plan.Appointees[role])
+	}
+	return out
+}()
 
 // loads reports whether the environment's role can load an MPAN whose real
 // appointee is real, for this ask: the role is not required, or the MPAN
