@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"sync"
@@ -29,14 +30,16 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range cuts {
+	size := make([]int64, len(cuts))
+	for i, c := range cuts {
 		for _, p := range c.subs {
 			if p.Waiting == "" {
 				for _, f := range p.Files {
-					sum.InputBytes += f.Size
+					size[i] += f.Size
 				}
 			}
 		}
+		sum.InputBytes += size[i]
 	}
 	maskers := map[string]*mask.Masker{}
 	for name, d := range opt.Pipelines.ByName {
@@ -48,9 +51,17 @@ func Run(ctx context.Context, opt Options) (*Summary, error) {
 	results := make([][]CutResult, len(cuts))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opt.Workers)
-	for i, c := range cuts {
+	// Largest cuts first: the last cut to finish is then a small one, so
+	// no worker idles for long at the end while another ends a big cut.
+	// Results stay in discovery order.
+	order := make([]int, len(cuts))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(size[b], size[a]) })
+	for _, i := range order {
 		g.Go(func() error {
-			results[i] = r.takeAll(gctx, c)
+			results[i] = r.takeAll(gctx, cuts[i])
 			return gctx.Err()
 		})
 	}

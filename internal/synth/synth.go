@@ -19,6 +19,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -43,9 +44,14 @@ type Options struct {
 	// participant gets one file per flow per chunk. Default: 250,000, or
 	// half of a smaller market (at least 10,000) so both cores work.
 	ChunkMPANs int
-	Workers    int            // default GOMAXPROCS
-	Cuts       []string       // only these cuts (default: all)
-	Progress   func(done int) // MPANs generated so far; called from workers
+	Workers    int      // default GOMAXPROCS
+	Cuts       []string // only these cuts (default: all)
+	// MPIDs writes only these participants' files (default: all). The
+	// market is the same: each written file is byte for byte the file the
+	// whole market has, so one large participant's cuts at full size are a
+	// quick, faithful slice of a national run.
+	MPIDs    []string
+	Progress func(done int) // MPANs generated so far; called from workers
 }
 
 // Created is the creation time in every generated header: fixed, so runs
@@ -132,6 +138,12 @@ func Generate(ctx context.Context, st store.Store, opt Options) (*Summary, error
 		if c != CutMTD && c != CutRegistration && c != CutEES && c != CutSupplier {
 			return nil, fmt.Errorf("unknown cut %q (mop-mtd, registration, ees, supplier-customer)", c)
 		}
+	}
+	if len(opt.MPIDs) > 0 && opt.FaultRate > 0 {
+		return nil, fmt.Errorf("faults cannot be injected into a market written for some participants only: their draws follow the files written")
+	}
+	if err := CheckMPIDs(opt.MPIDs); err != nil {
+		return nil, err
 	}
 	if opt.ChunkMPANs <= 0 {
 		opt.ChunkMPANs = min(250_000, max(10_000, (opt.MPANs+1)/2))
@@ -294,8 +306,8 @@ func (cg *chunkGen) point(p *Point) error {
 		}
 		f := cg.m.cat.Flow(spec.flow, spec.version)
 		recs := flowPlans[spec.flow](cg.b, f, p)
-		if recs == nil {
-			continue
+		if recs == nil || !cg.m.writes(spec.owner(p)) {
+			continue // built all the same: the next flows' draws stay those of the whole market
 		}
 		of, err := cg.dflowFile(spec, f, p)
 		if err != nil {
@@ -305,10 +317,30 @@ func (cg *chunkGen) point(p *Point) error {
 			return err
 		}
 	}
-	if !cg.m.wants(CutEES) {
+	if !cg.m.wants(CutEES) || !cg.m.writes(p.Supplier.MPID) {
 		return nil
 	}
 	return cg.eesRow(p)
+}
+
+// writes says whether the participant's files are written (Options.MPIDs).
+func (m *market) writes(mpid string) bool {
+	return len(m.opt.MPIDs) == 0 || slices.Contains(m.opt.MPIDs, mpid)
+}
+
+// CheckMPIDs refuses an MPID that sends no synthetic cut, listing those
+// that are.
+func CheckMPIDs(mpids []string) error {
+	var all []string
+	for _, p := range slices.Concat(Suppliers, MOps, Registrations()) {
+		all = append(all, p.MPID)
+	}
+	for _, id := range mpids {
+		if !slices.Contains(all, id) {
+			return fmt.Errorf("no synthetic participant sends a cut as MPID %q (one of %s)", id, strings.Join(all, ", "))
+		}
+	}
+	return nil
 }
 
 func (m *market) wants(cut string) bool {

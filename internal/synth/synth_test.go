@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -433,5 +435,46 @@ func TestUnmeteredHasNoMOp(t *testing.T) {
 	}
 	if nu == 0 {
 		t.Fatal("no unmetered MPAN in the market")
+	}
+}
+
+// TestSliceIsTheWholeMarketsFiles: --mpids writes only those participants'
+// submissions, and each of their files, submission.json included, is the
+// whole market's byte for byte (a slice measures what the national run does).
+func TestSliceIsTheWholeMarketsFiles(t *testing.T) {
+	opt := Options{MPANs: 3000, Seed: 5, CrossFaultRate: 0.02, ChunkMPANs: 1000}
+	whole, _ := generate(t, opt)
+	opt.MPIDs = []string{"MTRB", "BRGT", "EMEB"}
+	slice, _ := generate(t, opt)
+	owners := map[string]bool{}
+	var n int
+	err := slice.List(context.Background(), "inbox/", func(i store.Info) error {
+		f, err := cut.ParseInboxKey(i.Key)
+		if err != nil {
+			return err
+		}
+		owners[f.MPID+"/"+f.Type] = true
+		got, err1 := store.ReadAll(context.Background(), slice, i.Key)
+		want, err2 := store.ReadAll(context.Background(), whole, i.Key)
+		if err := errors.Join(err1, err2); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s differs from the whole market's", i.Key)
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, k := range keys(t, whole, "inbox/") {
+		if f, _ := cut.ParseInboxKey(k); slices.Contains(opt.MPIDs, f.MPID) {
+			want[f.MPID+"/"+f.Type] = true
+		}
+	}
+	if !maps.Equal(owners, want) || n == 0 {
+		t.Fatalf("slice holds submissions %v, want %v", slices.Sorted(maps.Keys(owners)), slices.Sorted(maps.Keys(want)))
+	}
+	if _, err := Generate(context.Background(), slice, Options{MPANs: 10, MPIDs: []string{"HHDA"}}); err == nil || !strings.Contains(err.Error(), "MTRA") {
+		t.Errorf("an MPID that sends no cut: %v, want an error listing the senders", err)
 	}
 }
