@@ -63,6 +63,15 @@ func (c *Column) SizeHint(rows, bytes int) {
 	}
 }
 
+// SizeLike sizes the next batch's buffers as o's last batch was, when o
+// has the same type: for a column continuing another's values in a new
+// builder, like the next file's.
+func (c *Column) SizeLike(o *Column) {
+	if arrow.TypeEqual(c.typ, o.typ) {
+		c.lastValid, c.lastOffs, c.lastData = o.lastValid, o.lastOffs, o.lastData
+	}
+}
+
 // Type is the column's Arrow type.
 func (c *Column) Type() arrow.DataType { return c.typ }
 

@@ -159,3 +159,24 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	})
 }
+
+// TestSizeLike: a column sized like another starts its buffers at the other's
+// last batch, and one of another type is left alone.
+func TestSizeLike(t *testing.T) {
+	prev := New(arrow.BinaryTypes.String)
+	for range 1000 {
+		prev.Bytes([]byte("a value of some length"))
+	}
+	prev.NewArray().Release()
+	c := New(arrow.BinaryTypes.String)
+	c.SizeLike(prev)
+	c.Bytes([]byte("x"))
+	if cap(c.data) < 22000 || cap(c.offs) < 4004 {
+		t.Errorf("capacities %d and %d, want the previous batch's 22000 and 4004", cap(c.data), cap(c.offs))
+	}
+	d := New(arrow.PrimitiveTypes.Int64)
+	d.SizeLike(prev)
+	if d.lastData != 0 {
+		t.Errorf("an int64 column took a string column's sizes: %d", d.lastData)
+	}
+}

@@ -168,6 +168,9 @@ func NewTableBuilder(schema *arrow.Schema) *TableBuilder {
 	return t
 }
 
+// Schema is the builder's schema.
+func (t *TableBuilder) Schema() *arrow.Schema { return t.schema }
+
 // Columns are the builder's columns, in schema order.
 func (t *TableBuilder) Columns() []*columns.Column { return t.cols }
 

@@ -54,6 +54,22 @@ func (b *ArrowBuilder) Append(fileID string, row *Row) error {
 	return nil
 }
 
+// SizeLike starts b's buffers at the sizes of prev's last batch, column
+// by column where their fields are the same, rather than growing them from
+// nothing (prev: the builder of the cut's previous file; nil: none).
+func (b *ArrowBuilder) SizeLike(prev *ArrowBuilder) {
+	if prev == nil {
+		return
+	}
+	cols, fields := b.tb.Columns(), b.tb.Schema().Fields()
+	pcols, pfields := prev.tb.Columns(), prev.tb.Schema().Fields()
+	for i := range min(len(cols), len(pcols)) {
+		if fields[i].Name == pfields[i].Name {
+			cols[i].SizeLike(pcols[i])
+		}
+	}
+}
+
 // Rows is the number of rows buffered.
 func (b *ArrowBuilder) Rows() int { return b.tb.Rows() }
 

@@ -69,6 +69,8 @@ func (e *eesInput) read(c *cutBuild, in store.Info, src io.Reader) (cut.Input, *
 		return broken(err)
 	}
 	b := ees.NewArrowBuilder(cols)
+	b.SizeLike(c.eesPrev)
+	c.eesPrev = b
 	defer b.Release()
 	name := cut.BaseName(in.Key)
 	flush := func() { c.tw.send(ees.Table, b.Record()) }

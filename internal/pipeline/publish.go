@@ -15,6 +15,7 @@ import (
 
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/dflow"
+	"github.com/mhhs-sit/datacut/internal/ees"
 	"github.com/mhhs-sit/datacut/internal/mask"
 	"github.com/mhhs-sit/datacut/internal/programme"
 	"github.com/mhhs-sit/datacut/internal/store"
@@ -123,6 +124,9 @@ type cutBuild struct {
 	rejects map[string]*rejectFile // by input key
 	// maxInstance is Options.MaxInstanceBytes.
 	maxInstance int
+	// eesPrev is the builder of the EES file read last (its buffers are
+	// gone, its sizes start the next file's).
+	eesPrev *ees.ArrowBuilder
 }
 
 // checkSender says whether the file's sender may send this cut into this
