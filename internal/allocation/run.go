@@ -103,9 +103,15 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := solver.Allocate(p, u, ledger, held)
+	kept, err := topUpKept(ctx, st, p, state, opt.Mem)
+	if err != nil {
+		return nil, err
+	}
+	res := solver.AllocateKeeping(p, u, ledger, held, kept)
 	tAllocate := time.Since(t0)
-	rows := Rows(res)
+	t0 = time.Now()
+	rows := append(Rows(res), topUp(res, held)...)
+	tTopUp := time.Since(t0)
 	// The report is built now: from here on the rows are all the run needs,
 	// so the universe's memory is free to go while the packs are built.
 	rep := buildReport(res, rows, sources, id, previous)
@@ -148,7 +154,8 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	rep.addPacks(packs)
 	rep.Tool = opt.Tool
 	rep.Timings = Timings{Started: started.UTC(), Seconds: time.Since(started).Seconds(),
-		UniverseSeconds: tUniverse.Seconds(), AllocateSeconds: tAllocate.Seconds(), PacksSeconds: tPacks.Seconds()}
+		UniverseSeconds: tUniverse.Seconds(), AllocateSeconds: tAllocate.Seconds(), PacksSeconds: tPacks.Seconds(),
+		TopUpSeconds: tTopUp.Seconds()}
 	step("writing the report")
 	for name, render := range map[string]func(*Report) ([]byte, error){cut.ReportMarkdown: renderMarkdown, cut.ReportHTML: renderHTML} {
 		b, err := render(rep)

@@ -40,6 +40,14 @@ type Held map[string]string
 // Allocate solves the plan on the universe. Every step is deterministic in
 // (plan, universe, ledger); file order and portfolio size never decide.
 func Allocate(p *plan.Plan, u *universe.Universe, ledger Ledger, held Held) *Result {
+	return AllocateKeeping(p, u, ledger, held, nil)
+}
+
+// AllocateKeeping is Allocate, with synthetic units the ledger holds kept
+// first: synthetic maps an ask key to the number of synthetic units
+// (policy.top_up) the plan's earlier run gave it. They count as held after
+// the ledger's real units, so the allocation fills only the rest.
+func AllocateKeeping(p *plan.Plan, u *universe.Universe, ledger Ledger, held Held, synthetic map[string]int) *Result {
 	asks := Expand(p)
 	s := &solver{p: p, u: u, asks: asks, words: (len(asks) + 63) / 64}
 	s.linkBits()
@@ -47,6 +55,7 @@ func Allocate(p *plan.Plan, u *universe.Universe, ledger Ledger, held Held) *Res
 	s.classify()
 	s.reserve(held)
 	s.pin(ledger)
+	keepSynthetic(asks, synthetic)
 	s.fill()
 	res := &Result{Asks: asks, Universe: u, Plan: p, Reappoint: reappointMaps(p, u)}
 	res.Given = s.choose()

@@ -1,0 +1,276 @@
+// Package topup creates synthetic units for what the universe cannot give:
+// after the allocation, each short ask of a plan whose policy.top_up is on
+// gets new single metering points that satisfy its filter, whose every
+// loading role is onboarded (its target participant, for a per-role ask),
+// with MPAN cores that are valid (check digit, distributor, GSP group) and
+// in use nowhere else. A unit derives from the plan's name and seed, the
+// ask's key and its number among the ask's synthetic units alone, so the
+// same plan, seed and inputs give the same units, and an ask keeps its
+// first units when it needs fewer. It touches no store.
+package topup
+
+import (
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/mhhs-sit/datacut/internal/mpan"
+	"github.com/mhhs-sit/datacut/internal/plan"
+	"github.com/mhhs-sit/datacut/internal/solver"
+	"github.com/mhhs-sit/datacut/internal/synth"
+	"github.com/mhhs-sit/datacut/internal/universe"
+)
+
+// Unit is one synthetic unit: a single metering point given to an ask.
+type Unit struct {
+	Ask     int32 // index into the result's asks
+	Index   int   // its number among the ask's synthetic units, from 0
+	Kept    bool  // the plan's earlier run held it (the ledger)
+	Point   *synth.Point
+	Profile universe.Profile
+}
+
+// Core is the unit's MPAN core.
+func (u *Unit) Core() string { return u.Point.Core }
+
+// Limits bound the synthetic units: of the whole plan and of one demand
+// (over its asks); 0 does not bound.
+type Limits struct{ Units, PerDemand int }
+
+// LimitsOf are the plan's policy.top_up limits; ok is false when the plan
+// creates no synthetic units.
+func LimitsOf(p *plan.Plan) (l Limits, ok bool) {
+	on, units, per := p.TopUpLimits()
+	return Limits{Units: units, PerDemand: per}, on
+}
+
+// MaxTries bounds the candidate points examined for one unit: a filter no
+// point of the generator matches within it cannot be topped up.
+const MaxTries = 20000
+
+// Fill tops up the short asks of res, in plan order, within the limits.
+// The asks' Synthetic counts on entry are the ledger's kept units (see
+// solver.AllocateKeeping); on return they count every synthetic unit the
+// ask holds, and an ask still short says why in Why. taken reports a core
+// that is in use (the universe, other plans' units): no unit gets one.
+// The units come ask by ask, each ask's by number.
+func Fill(res *solver.Result, l Limits, taken func(core uint64) bool) []Unit {
+	p := res.Plan
+	f := &filler{p: p, taken: taken, used: map[uint64]bool{}, sampler: synth.NewSampler(mix(p.Seed, "top-up", p.Name))}
+	planLeft := l.Units
+	demandLeft := map[*plan.Demand]int{}
+	budget := func(a *solver.Ask) int {
+		n := a.Count
+		if l.Units > 0 {
+			n = min(n, planLeft)
+		}
+		if l.PerDemand > 0 {
+			left, ok := demandLeft[a.Demand]
+			if !ok {
+				left = l.PerDemand
+			}
+			n = min(n, left)
+		}
+		return max(n, 0)
+	}
+	spend := func(a *solver.Ask, n int) {
+		planLeft -= n
+		if _, ok := demandLeft[a.Demand]; !ok {
+			demandLeft[a.Demand] = l.PerDemand
+		}
+		demandLeft[a.Demand] -= n
+	}
+	// The ledger's units first, within the limits as they are now.
+	kept := make([]int, len(res.Asks))
+	for i, a := range res.Asks {
+		a.Synthetic = min(a.Synthetic, budget(a))
+		kept[i] = a.Synthetic
+		spend(a, a.Synthetic)
+	}
+	var out []Unit
+	for i, a := range res.Asks {
+		short := a.Count - a.Got()
+		want := a.Synthetic + min(short, budget(a))
+		var units []Unit
+		why := ""
+		if lk := a.Linked(); lk != nil && *lk && short > 0 {
+			// Linked units (a new export MPAN for a real import) are not made yet.
+			want, why = a.Synthetic, "top-up: linked units are not created yet"
+		}
+		cur := &cursor{}
+		for n := 0; n < want; n++ {
+			u, reason := f.unit(a, int32(i), n, cur)
+			if reason != "" {
+				why = reason
+				break
+			}
+			u.Kept = n < kept[i]
+			units = append(units, u)
+		}
+		spend(a, len(units)-a.Synthetic)
+		a.Synthetic = len(units)
+		out = append(out, units...)
+		if a.Got() >= a.Count {
+			a.Why = ""
+			continue
+		}
+		if why == "" {
+			why = "top-up: policy.top_up's limit is reached"
+		}
+		if a.Why != "" {
+			a.Why += "; "
+		}
+		a.Why += why
+	}
+	return out
+}
+
+// filler makes units for one plan.
+type filler struct {
+	p       *plan.Plan
+	taken   func(core uint64) bool
+	used    map[uint64]bool // cores given in this run
+	sampler *synth.Sampler
+}
+
+// cursor walks an ask's candidate points: unit n takes the next one its
+// filter accepts, so an ask's units are a fixed sequence.
+type cursor struct{ next int }
+
+// unit makes the ask's unit number n, or says why it cannot.
+func (f *filler) unit(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, string) {
+	var pt *synth.Point
+	for ; cur.next < MaxTries*(n+1); cur.next++ {
+		idx := int(mix(f.p.Seed, "candidate", f.p.Name, a.Key, strconv.Itoa(cur.next)) >> 2)
+		c := f.sampler.Point(idx)
+		if accepts(a, c) {
+			pt = c
+			cur.next++
+			break
+		}
+	}
+	if pt == nil {
+		return Unit{}, fmt.Sprintf("top-up: no synthetic metering point matches the filter (%s) within %d candidates", a.FilterText(), MaxTries)
+	}
+	key := func(parts ...string) uint64 {
+		return mix(f.p.Seed, append([]string{f.p.Name, a.Key, strconv.Itoa(n)}, parts...)...)
+	}
+	// Distributor and GSP group: onboarded and accepted.
+	type site struct {
+		d   mpan.Distributor
+		gsp string
+	}
+	var sites []site
+	for _, d := range mpan.Distributors() {
+		if !a.Accepts(universe.Distributor, d.MPID) || !a.Loads("distributor", d.MPID) {
+			continue
+		}
+		for _, g := range mpan.GSPGroups {
+			if (d.IDNO || g == d.GSPGroup) && a.Accepts(universe.GSP, g) {
+				sites = append(sites, site{d, g})
+			}
+		}
+	}
+	if len(sites) == 0 {
+		return Unit{}, "top-up: no distributor " + onboardedText(a, "distributor") + "serves the filter's GSP groups (" + a.FilterText() + ")"
+	}
+	s := sites[key("site")%uint64(len(sites))]
+	pt.Distributor, pt.GSP = s.d.MPID, s.gsp
+	// Appointees: the ask's target, else an onboarded participant, else the
+	// generator's.
+	for _, role := range []string{"supplier", "mop", "dc", "da"} {
+		mpid := a.Target[role]
+		if list := a.Env.Participants[role]; mpid == "" && len(list) > 0 {
+			mpid = list[key("appoint", role)%uint64(len(list))]
+		}
+		if mpid == "" {
+			continue
+		}
+		part := &synth.Participant{MPID: mpid, Role: plan.RoleCodes[role]}
+		switch role {
+		case "supplier":
+			pt.Supplier = part
+		case "mop":
+			pt.MOp = part
+		case "dc":
+			pt.DC = part
+		case "da":
+			pt.DA = part
+		}
+	}
+	id, _ := strconv.Atoi(s.d.ID)
+	for attempt := 0; ; attempt++ {
+		core := mpan.Format(id, key("core", strconv.Itoa(attempt)))
+		c, _ := universe.ParseCore(core)
+		if f.used[c] || f.taken(c) {
+			continue
+		}
+		f.used[c] = true
+		pt.Core = core
+		break
+	}
+	return Unit{Ask: ai, Index: n, Point: pt, Profile: ProfileOf(pt)}, ""
+}
+
+// onboardedText names the environment's onboarded participants of role,
+// for a reason ("onboarded in SIT-A (EELC, LOND) "), or "".
+func onboardedText(a *solver.Ask, role string) string {
+	list := a.Env.Participants[role]
+	if len(list) == 0 {
+		return ""
+	}
+	return "onboarded in " + a.Env.Name + " (" + strings.Join(list, ", ") + ") "
+}
+
+// accepts reports whether the ask's filter takes the point's own
+// attributes (the distributor, GSP group and appointees are chosen after)
+// and it has the data the ask needs.
+func accepts(a *solver.Ask, p *synth.Point) bool {
+	pr := ProfileOf(p)
+	for _, attr := range []int{universe.Segment, universe.MC, universe.PC, universe.Energised, universe.Domestic, universe.MeterType, universe.SMETS} {
+		if !a.Accepts(attr, pr[attr]) {
+			return false
+		}
+	}
+	if slices.Contains(a.Has(), "mtd") && p.Meter == synth.Unmetered {
+		return false
+	}
+	return true
+}
+
+// ProfileOf is the universe's profile of a point: its attributes as the
+// EES cut gives them, the distributor from its core.
+func ProfileOf(p *synth.Point) universe.Profile {
+	var pr universe.Profile
+	pr[universe.Segment], pr[universe.GSP], pr[universe.Distributor] = p.Segment, p.GSP, p.Distributor
+	pr[universe.MC], pr[universe.PC] = p.MC, p.PC
+	pr[universe.Energised], pr[universe.Domestic] = strconv.FormatBool(p.Energised), strconv.FormatBool(p.Domestic)
+	pr[universe.MeterType] = p.MeterType()
+	pr[universe.SMETS] = "none"
+	if mt := pr[universe.MeterType]; len(mt) >= 2 && (mt[:2] == "S1" || mt[:2] == "S2") {
+		pr[universe.SMETS] = mt[1:2]
+	}
+	pr[universe.Supplier], pr[universe.MOp], pr[universe.DC], pr[universe.DA] = p.Supplier.MPID, p.MOp.MPID, p.DC.MPID, p.DA.MPID
+	return pr
+}
+
+func mix(seed uint64, parts ...string) uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	for i := range b {
+		b[i] = byte(seed >> (8 * i))
+	}
+	h.Write(b[:])
+	for _, s := range parts {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	x := h.Sum64()
+	// A final avalanche: FNV's low bits are weak for a modulus.
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	return x
+}
