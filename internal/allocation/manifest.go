@@ -274,7 +274,8 @@ func (pk *pack) writeManifest(ctx context.Context, pr *packRun) error {
 }
 
 func sourceRef(s universe.Source) SourceRef {
-	return SourceRef{SourceRef: cut.SourceRef{Cut: s.Cut, MPID: s.MPID, CutID: s.CutID, Version: s.Version}, AsAt: s.AsAt, Pinned: s.Pinned}
+	return SourceRef{SourceRef: cut.SourceRef{Cut: s.Cut, MPID: s.MPID, CutID: s.CutID, Version: s.Version}, AsAt: s.AsAt, Pinned: s.Pinned,
+		Synthetic: isTopUpSource(s)}
 }
 
 func sortedInts(m map[int]bool) []int {

@@ -43,6 +43,9 @@ type SourceRef struct {
 	cut.SourceRef
 	AsAt   string `json:"asAt,omitempty"`
 	Pinned bool   `json:"pinned,omitempty"`
+	// Synthetic: the run's own records of its synthetic units
+	// (policy.top_up), published in its spool, not a cut of the store.
+	Synthetic bool `json:"synthetic,omitempty"`
 }
 
 // EnvReport is one environment's coverage.

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -110,7 +111,8 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	res := solver.AllocateKeeping(p, u, ledger, held, kept)
 	tAllocate := time.Since(t0)
 	t0 = time.Now()
-	rows := append(Rows(res), topUp(res, held)...)
+	synthRows, synthPoints := topUp(res, held)
+	rows := append(Rows(res), synthRows...)
 	tTopUp := time.Since(t0)
 	// The report is built now: from here on the rows are all the run needs,
 	// so the universe's memory is free to go while the packs are built.
@@ -146,7 +148,18 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 		if err != nil {
 			return nil, err
 		}
-		if packs, err = writePacks(ctx, st, prefix, id, previous, spool, p, rows, sources, layouts, opt.Mem); err != nil {
+		packStore, packSources := st, sources
+		if len(synthPoints) > 0 {
+			t := time.Now()
+			step("publishing the synthetic units' records")
+			extra, more, err := topUpSources(ctx, st, spool, p, defs, synthPoints)
+			if err != nil {
+				return nil, err
+			}
+			packStore, packSources = extra, append(slices.Clip(sources), more...)
+			tTopUp += time.Since(t)
+		}
+		if packs, err = writePacks(ctx, packStore, prefix, id, previous, spool, p, rows, packSources, layouts, opt.Mem); err != nil {
 			return nil, err
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/mhhs-sit/datacut/internal/plan"
 	"github.com/mhhs-sit/datacut/internal/solver"
 	"github.com/mhhs-sit/datacut/internal/store"
+	"github.com/mhhs-sit/datacut/internal/synth"
 	"github.com/mhhs-sit/datacut/internal/topup"
 	"github.com/mhhs-sit/datacut/internal/universe"
 )
@@ -63,10 +64,10 @@ func topUpKept(ctx context.Context, st store.Store, p *plan.Plan, state cut.Ledg
 // policy says so, and returns their rows, ask by ask (after the real
 // units' rows). A synthetic core is valid and in use nowhere: not in the
 // universe, not held by another plan's latest run.
-func topUp(res *solver.Result, held solver.Held) []Row {
+func topUp(res *solver.Result, held solver.Held) ([]Row, []*synth.Point) {
 	limits, on := topup.LimitsOf(res.Plan)
 	if !on {
-		return nil
+		return nil, nil
 	}
 	u := res.Universe
 	heldCores := map[uint64]bool{}
@@ -84,6 +85,7 @@ func topUp(res *solver.Result, held solver.Held) []Row {
 	units := topup.Fill(res, limits, taken)
 	sort.SliceStable(units, func(i, j int) bool { return units[i].Ask < units[j].Ask })
 	rows := make([]Row, 0, len(units))
+	points := make([]*synth.Point, 0, len(units))
 	for i := range units {
 		un := &units[i]
 		a := res.Asks[un.Ask]
@@ -93,10 +95,18 @@ func topUp(res *solver.Result, held solver.Held) []Row {
 			appointed[role] = pr[universe.AttrIndex(role)]
 			real[role] = appointed[role]
 		}
+		var data uint16
+		has := topup.DataSets(res.Plan, un.Point)
+		for b, ds := range u.DataSets {
+			if slices.Contains(has, plan.DataSet{Cut: ds.Cut, Flow: ds.Flow}) {
+				data |= 1 << b
+			}
+		}
 		rows = append(rows, Row{MPAN: un.Core(), Unit: un.Core(), Env: a.Env.Name, Demand: a.Demand.Name, Ask: a.Key,
-			Appointed: appointed, Real: real, Kept: un.Kept, Profile: &pr, Synthetic: true})
+			Appointed: appointed, Real: real, Kept: un.Kept, Profile: &pr, Data: data, Synthetic: true})
+		points = append(points, un.Point)
 	}
-	return rows
+	return rows, points
 }
 
 // FilledText is the units filled, with how many of them are synthetic.

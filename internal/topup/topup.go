@@ -12,7 +12,6 @@ package topup
 import (
 	"fmt"
 	"hash/fnv"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -58,7 +57,7 @@ const MaxTries = 20000
 // The units come ask by ask, each ask's by number.
 func Fill(res *solver.Result, l Limits, taken func(core uint64) bool) []Unit {
 	p := res.Plan
-	f := &filler{p: p, taken: taken, used: map[uint64]bool{}, sampler: synth.NewSampler(mix(p.Seed, "top-up", p.Name))}
+	f := &filler{p: p, res: res, taken: taken, used: map[uint64]bool{}, sampler: synth.NewSampler(mix(p.Seed, "top-up", p.Name))}
 	planLeft := l.Units
 	demandLeft := map[*plan.Demand]int{}
 	budget := func(a *solver.Ask) int {
@@ -130,6 +129,7 @@ func Fill(res *solver.Result, l Limits, taken func(core uint64) bool) []Unit {
 // filler makes units for one plan.
 type filler struct {
 	p       *plan.Plan
+	res     *solver.Result
 	taken   func(core uint64) bool
 	used    map[uint64]bool // cores given in this run
 	sampler *synth.Sampler
@@ -137,7 +137,11 @@ type filler struct {
 
 // cursor walks an ask's candidate points: unit n takes the next one its
 // filter accepts, so an ask's units are a fixed sequence.
-type cursor struct{ next int }
+type cursor struct {
+	next    int
+	matched int    // candidates that match the filter but cannot serve the ask
+	why     string // why the last of them cannot
+}
 
 // unit makes the ask's unit number n, or says why it cannot.
 func (f *filler) unit(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, string) {
@@ -145,11 +149,19 @@ func (f *filler) unit(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, string
 	for ; cur.next < MaxTries*(n+1); cur.next++ {
 		idx := int(mix(f.p.Seed, "candidate", f.p.Name, a.Key, strconv.Itoa(cur.next)) >> 2)
 		c := f.sampler.Point(idx)
-		if accepts(a, c) {
+		match, why := accepts(f.res, a, c)
+		if match && why == "" {
 			pt = c
 			cur.next++
 			break
 		}
+		if match {
+			cur.matched++
+			cur.why = why
+		}
+	}
+	if pt == nil && cur.matched > 0 {
+		return Unit{}, fmt.Sprintf("top-up: the synthetic metering points that match the filter (%s) cannot serve it: %s", a.FilterText(), cur.why)
 	}
 	if pt == nil {
 		return Unit{}, fmt.Sprintf("top-up: no synthetic metering point matches the filter (%s) within %d candidates", a.FilterText(), MaxTries)
@@ -211,6 +223,7 @@ func (f *filler) unit(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, string
 		pt.Core = core
 		break
 	}
+	pt.Index = int(key("index") % 1_000_000_000) // numbers its records
 	return Unit{Ask: ai, Index: n, Point: pt, Profile: ProfileOf(pt)}, ""
 }
 
@@ -226,18 +239,16 @@ func onboardedText(a *solver.Ask, role string) string {
 
 // accepts reports whether the ask's filter takes the point's own
 // attributes (the distributor, GSP group and appointees are chosen after)
-// and it has the data the ask needs.
-func accepts(a *solver.Ask, p *synth.Point) bool {
+// and, if so, what else keeps it from the ask ("" if nothing: it has the
+// data the ask needs and every role can load it).
+func accepts(res *solver.Result, a *solver.Ask, p *synth.Point) (match bool, why string) {
 	pr := ProfileOf(p)
 	for _, attr := range []int{universe.Segment, universe.MC, universe.PC, universe.Energised, universe.Domestic, universe.MeterType, universe.SMETS} {
 		if !a.Accepts(attr, pr[attr]) {
-			return false
+			return false, ""
 		}
 	}
-	if slices.Contains(a.Has(), "mtd") && p.Meter == synth.Unmetered {
-		return false
-	}
-	return true
+	return true, packsHold(res.Plan, a.Env, a.Has(), DataSets(res.Plan, p))
 }
 
 // ProfileOf is the universe's profile of a point: its attributes as the
