@@ -188,14 +188,17 @@ func (f *filler) unit(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, string
 	if len(sites) == 0 {
 		return Unit{}, "top-up: no distributor " + onboardedText(a, "distributor") + "serves the filter's GSP groups (" + a.FilterText() + ")"
 	}
-	s := sites[key("site")%uint64(len(sites))]
+	// Rendezvous hashing: onboarding another distributor moves only the
+	// units that now prefer it.
+	s := sites[best(len(sites), func(i int) uint64 { return key("site", sites[i].d.ID, sites[i].gsp) })]
 	pt.Distributor, pt.GSP = s.d.MPID, s.gsp
-	// Appointees: the ask's target, else an onboarded participant, else the
+	// Appointees: the ask's target, else an onboarded participant (by
+	// rendezvous hashing, as the allocator's stand-ins), else the
 	// generator's.
 	for _, role := range []string{"supplier", "mop", "dc", "da"} {
 		mpid := a.Target[role]
 		if list := a.Env.Participants[role]; mpid == "" && len(list) > 0 {
-			mpid = list[key("appoint", role)%uint64(len(list))]
+			mpid = list[best(len(list), func(i int) uint64 { return key("appoint", role, list[i]) })]
 		}
 		if mpid == "" {
 			continue
@@ -265,6 +268,17 @@ func ProfileOf(p *synth.Point) universe.Profile {
 	}
 	pr[universe.Supplier], pr[universe.MOp], pr[universe.DC], pr[universe.DA] = p.Supplier.MPID, p.MOp.MPID, p.DC.MPID, p.DA.MPID
 	return pr
+}
+
+// best is the index of the highest score of n.
+func best(n int, score func(i int) uint64) int {
+	b, bs := 0, score(0)
+	for i := 1; i < n; i++ {
+		if v := score(i); v > bs {
+			b, bs = i, v
+		}
+	}
+	return b
 }
 
 func mix(seed uint64, parts ...string) uint64 {

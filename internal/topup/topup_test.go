@@ -228,3 +228,35 @@ func TestFillLimitsAndKeeps(t *testing.T) {
 		t.Error("keeping the ledger's units changed the units")
 	}
 }
+
+// Onboarding another participant moves only the units that now prefer it
+// (rendezvous hashing): every other unit keeps its core and profile.
+func TestFillIsStableWhenParticipantsJoin(t *testing.T) {
+	p := decode(t, testPlan)
+	joined := strings.NewReplacer("mop: [MTRA]", "mop: [MTRA, MTRB]", "distributor: [LOND, EELC, IPNL]", "distributor: [LOND, EELC, IPNL, SEEB]",
+		"dc: [HHDA, NHDA]", "dc: [HHDA, NHDA, HHDB]").Replace(testPlan)
+	q := decode(t, joined)
+	res, before := fill(t, p, func(uint64) bool { return false })
+	res2, after := fill(t, q, func(uint64) bool { return false })
+	at := map[string]Unit{}
+	for _, u := range after {
+		at[fmt.Sprint(res2.Asks[u.Ask].Key, u.Index)] = u
+	}
+	moved, kept := 0, 0
+	for _, u := range before {
+		v, ok := at[fmt.Sprint(res.Asks[u.Ask].Key, u.Index)]
+		switch {
+		case !ok:
+			t.Errorf("%s unit %d is gone", res.Asks[u.Ask].Key, u.Index)
+		case v.Profile[universe.MOp] == "MTRB" || v.Profile[universe.Distributor] == "SEEB" || v.Profile[universe.DC] == "HHDB":
+			moved++
+		case v.Core() != u.Core() || v.Profile != u.Profile:
+			t.Errorf("%s unit %d: %s %v became %s %v, though it does not prefer a new participant", res.Asks[u.Ask].Key, u.Index, u.Core(), u.Profile, v.Core(), v.Profile)
+		default:
+			kept++
+		}
+	}
+	if moved == 0 || kept == 0 {
+		t.Errorf("%d units moved to a new participant, %d stayed: want some of each", moved, kept)
+	}
+}
