@@ -1,7 +1,9 @@
 package allocation
 
 import (
+	"bytes"
 	"context"
+	"io/fs"
 	"errors"
 	"io"
 	stdmaps "maps"
@@ -19,6 +21,7 @@ import (
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/mpan"
 	"github.com/mhhs-sit/datacut/internal/plan"
+	"github.com/mhhs-sit/datacut/internal/store/local"
 	"github.com/mhhs-sit/datacut/pipelines"
 )
 
@@ -281,4 +284,106 @@ func boolColumn(t *testing.T, path, name string) []string {
 		}
 	}
 	return out
+}
+
+// The same plan, seed and cuts give the same run, byte for byte (but the
+// report's timings); a changed plan keeps the ledger's synthetic units;
+// after a release the plan holds none, and the next run makes them anew.
+func TestTopUpIsReproducibleAndKept(t *testing.T) {
+	st, dir := publishedMarket(t)
+	copyDir := t.TempDir()
+	if err := os.CopyFS(copyDir, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := local.Open(copyDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	p := topUpPlan(t, "{units: 500, per_demand: 100}")
+	first, err := Run(ctx, Options{Store: st, Plan: p, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := Run(ctx, Options{Store: st2, Plan: p, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.RunID != second.RunID {
+		t.Fatalf("run ids %s and %s", first.RunID, second.RunID)
+	}
+	a, b := filepath.Join(dir, filepath.FromSlash(first.Prefix)), filepath.Join(copyDir, filepath.FromSlash(second.Prefix))
+	files := 0
+	err = filepath.WalkDir(a, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(a, path)
+		switch rel {
+		case cut.ReportJSON, cut.ReportHTML, cut.ReportMarkdown: // timings
+			return nil
+		}
+		x, _ := os.ReadFile(path)
+		y, err := os.ReadFile(filepath.Join(b, rel))
+		if err != nil || !bytes.Equal(x, y) {
+			t.Errorf("%s differs between two runs of the same inputs (%v)", rel, err)
+		}
+		files++
+		return nil
+	})
+	if err != nil || files < 10 {
+		t.Fatalf("compared %d files: %v", files, err)
+	}
+	synthOf := func(oc *Outcome, root string) map[string]string { // core → ask, kept
+		path := filepath.Join(root, filepath.FromSlash(oc.Prefix+cut.AllocationFile))
+		c := readColumns(t, path, "mpan_core", "ask")
+		syn, kept := boolColumn(t, path, "synthetic"), boolColumn(t, path, "kept_from_ledger")
+		out := map[string]string{}
+		for i, core := range c[0] {
+			if syn[i] == "true" {
+				out[core] = c[1][i] + " kept=" + kept[i]
+			}
+		}
+		return out
+	}
+	made := synthOf(first, dir)
+	if len(made) == 0 {
+		t.Fatal("no synthetic units")
+	}
+	// A new supplier onboarded: every synthetic unit of an ask that is
+	// still short is kept, the same core, marked kept.
+	raw := strings.Replace(string(p.Raw), "supplier: [BRGT, ECHO, IRIS]", "supplier: [BRGT, ECHO, IRIS, FRNT]", 1)
+	p2, err := plan.Decode("sit.yaml", []byte(raw), p.Sources.Types)
+	if err != nil {
+		t.Fatal(err)
+	}
+	third, err := Run(ctx, Options{Store: st, Plan: p2, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := synthOf(third, dir)
+	for core, was := range made {
+		ask, _, _ := strings.Cut(was, " ")
+		if now[core] != ask+" kept=true" {
+			t.Errorf("synthetic %s of %s: now %q, want kept", core, ask, now[core])
+		}
+	}
+	// Released, the plan holds no unit; its next run makes the same units
+	// anew (not kept).
+	if _, err := Release(ctx, st, "sit", "test"); err != nil {
+		t.Fatal(err)
+	}
+	fourth, err := Run(ctx, Options{Store: st, Plan: p2, Log: zerolog.Nop(), NoPacks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for core, was := range synthOf(fourth, dir) {
+		if strings.HasSuffix(was, "kept=true") {
+			t.Errorf("synthetic %s (%s) kept after a release", core, was)
+		}
+		ask, _, _ := strings.Cut(now[core], " ")
+		if w, _, _ := strings.Cut(was, " "); w != ask {
+			t.Errorf("synthetic %s: %s before the release, %s after", core, ask, w)
+		}
+	}
 }
