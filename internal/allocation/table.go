@@ -30,6 +30,9 @@ type Row struct {
 	Data             uint16 // the data sets holding the MPAN (universe.Data)
 	// Synthetic: a unit the run created (policy.top_up), in no cut.
 	Synthetic bool
+	// NewExport is the synthetic export MPAN the run linked to this real
+	// import MPAN (policy.top_up): its D0204 related MPANs name it.
+	NewExport string
 }
 
 // Rows lists every allocated MPAN, ask by ask, units by rank.

@@ -3,6 +3,7 @@ package allocation
 import (
 	"context"
 	"fmt"
+	stdmaps "maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -82,7 +83,7 @@ func topUp(res *solver.Result, held solver.Held) ([]Row, []*synth.Point) {
 		}
 		return heldCores[c]
 	}
-	units := topup.Fill(res, limits, taken)
+	units := topup.Fill(res, limits, taken, importOK(res, held))
 	sort.SliceStable(units, func(i, j int) bool { return units[i].Ask < units[j].Ask })
 	rows := make([]Row, 0, len(units))
 	points := make([]*synth.Point, 0, len(units))
@@ -102,11 +103,69 @@ func topUp(res *solver.Result, held solver.Held) ([]Row, []*synth.Point) {
 				data |= 1 << b
 			}
 		}
-		rows = append(rows, Row{MPAN: un.Core(), Unit: un.Core(), Env: a.Env.Name, Demand: a.Demand.Name, Ask: a.Key,
+		unit, linked := un.Core(), un.Import >= 0
+		if linked {
+			imp := u.CoreString(un.Import)
+			unit = min(imp, un.Core())
+			ipr := &u.Profiles[u.Profile[un.Import]]
+			ia := map[string]string{}
+			for _, role := range plan.Roles {
+				ia[role] = ipr[universe.AttrIndex(role)]
+			}
+			var idata uint16
+			if u.Data != nil {
+				idata = u.Data[un.Import]
+			}
+			rows = append(rows, Row{MPAN: imp, Unit: unit, Linked: true, Env: a.Env.Name, Demand: a.Demand.Name, Ask: a.Key,
+				Appointed: ia, Real: stdmaps.Clone(ia), Kept: un.Kept, Profile: ipr, Data: idata, NewExport: un.Core()})
+		}
+		rows = append(rows, Row{MPAN: un.Core(), Unit: unit, Linked: linked, Env: a.Env.Name, Demand: a.Demand.Name, Ask: a.Key,
 			Appointed: appointed, Real: real, Kept: un.Kept, Profile: &pr, Data: data, Synthetic: true})
 		points = append(points, un.Point)
 	}
 	return rows, points
+}
+
+// importOK says which real MPANs a linked ask may link a new export MPAN
+// to: a single MPAN no ask of this run was given and no other plan holds,
+// whose every appointee the environment onboards (the ask's target, for a
+// per-role ask; no re-appointment), whose data every role's pack holds
+// (unless the plan allows missing data) and that has the data the ask's
+// has filter names.
+func importOK(res *solver.Result, held solver.Held) func(a *solver.Ask, m int32) bool {
+	u, p := res.Universe, res.Plan
+	given := map[int32]bool{}
+	for _, g := range res.Given {
+		given[g.Unit] = true
+	}
+	roleData := RoleData(p, u)
+	return func(a *solver.Ask, m int32) bool {
+		if given[u.UnitOf[m]] {
+			return false
+		}
+		if _, h := held[u.CoreString(m)]; h && !p.Policy.Share {
+			return false
+		}
+		pr := &u.Profiles[u.Profile[m]]
+		var data uint16
+		if u.Data != nil {
+			data = u.Data[m]
+		}
+		for _, role := range plan.Roles {
+			if !a.Loads(role, pr[universe.AttrIndex(role)]) {
+				return false
+			}
+			if _, required := a.Env.Participants[role]; required && !p.Policy.AllowMissingData && roleData[role] != 0 && data&roleData[role] == 0 {
+				return false
+			}
+		}
+		for _, h := range a.Has() {
+			if data&u.DataMask(func(d universe.DataSet) bool { return d.Universe == plan.HasData[h] }) == 0 {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 // FilledText is the units filled, with how many of them are synthetic.

@@ -13,8 +13,12 @@ import (
 	"strings"
 	"testing/fstest"
 
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/rs/zerolog"
 
+	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/mask"
 	"github.com/mhhs-sit/datacut/internal/pipeline"
 	"github.com/mhhs-sit/datacut/internal/plan"
@@ -153,3 +157,67 @@ var _ store.FilePutter = (*overlay)(nil)
 
 // isTopUpSource reports whether a source is the run's synthetic units'.
 func isTopUpSource(s universe.Source) bool { return strings.HasPrefix(s.Prefix, topUpKeyPrefix) }
+
+// relink names, in the D0204 related MPANs groups of a real import MPAN
+// the run linked a new export MPAN to (Row.NewExport), the pair: the
+// Related MPAN Indicator (J2245, group 47M) becomes Y, the Primary MPAN
+// (J2243, 48M) the import and the Secondary MPAN (J2244) the export, as
+// the export's own D0204 names them. Other rows stay as they are.
+func relink(rec arrow.Record, env string, byCore map[uint64]*Row) arrow.Record {
+	idx := rec.Schema().FieldIndices(dflow.ColInstanceMPAN)
+	if len(idx) != 1 {
+		return rec
+	}
+	cols := map[string]int{}
+	for c, f := range rec.Schema().Fields() {
+		if ref, _ := f.Metadata.GetValue(dflow.MetaRef); ref == "J2243" || ref == "J2244" || ref == "J2245" {
+			cols[ref] = c
+		}
+	}
+	mpans, ok := rec.Column(idx[0]).(*array.String)
+	if len(cols) == 0 || !ok {
+		return rec
+	}
+	rowOf := make([]*Row, mpans.Len())
+	some := false
+	for i := range rowOf {
+		if mpans.IsNull(i) {
+			continue
+		}
+		c, _ := universe.ParseCore(mpans.Value(i))
+		if r := byCore[c]; r != nil && r.Env == env && r.NewExport != "" {
+			rowOf[i], some = r, true
+		}
+	}
+	if !some {
+		return rec
+	}
+	out := append([]arrow.Array(nil), rec.Columns()...)
+	for ref, c := range cols {
+		vals, isStr := out[c].(*array.String)
+		if !isStr {
+			continue
+		}
+		b := array.NewStringBuilder(memory.DefaultAllocator)
+		for i := 0; i < vals.Len(); i++ {
+			switch r := rowOf[i]; {
+			case r != nil && ref == "J2245":
+				b.Append("Y")
+			case r != nil && ref == "J2243":
+				b.Append(r.MPAN)
+			case r != nil && ref == "J2244":
+				b.Append(r.NewExport)
+			case vals.IsNull(i):
+				b.AppendNull()
+			default:
+				b.Append(vals.Value(i))
+			}
+		}
+		out[c] = b.NewArray()
+		b.Release()
+		defer out[c].Release()
+	}
+	res := array.NewRecord(rec.Schema(), out, rec.NumRows())
+	rec.Release()
+	return res
+}

@@ -29,6 +29,9 @@ type Unit struct {
 	Kept    bool  // the plan's earlier run held it (the ledger)
 	Point   *synth.Point
 	Profile universe.Profile
+	// Import is, for a linked unit, the real MPAN (universe index) the new
+	// export MPAN (Point) is linked to; -1 for a single synthetic MPAN.
+	Import int32
 }
 
 // Core is the unit's MPAN core.
@@ -55,9 +58,14 @@ const MaxTries = 20000
 // ask holds, and an ask still short says why in Why. taken reports a core
 // that is in use (the universe, other plans' units): no unit gets one.
 // The units come ask by ask, each ask's by number.
-func Fill(res *solver.Result, l Limits, taken func(core uint64) bool) []Unit {
+//
+// A linked ask is topped up with new export MPANs, each linked to a real
+// import MPAN of the universe that has none and that importOK accepts for
+// the ask (nil: linked asks are not topped up).
+func Fill(res *solver.Result, l Limits, taken func(core uint64) bool, importOK func(a *solver.Ask, m int32) bool) []Unit {
 	p := res.Plan
-	f := &filler{p: p, res: res, taken: taken, used: map[uint64]bool{}, sampler: synth.NewSampler(mix(p.Seed, "top-up", p.Name))}
+	f := &filler{p: p, res: res, taken: taken, importOK: importOK, used: map[uint64]bool{}, imported: map[int32]bool{},
+		sampler: synth.NewSampler(mix(p.Seed, "top-up", p.Name))}
 	planLeft := l.Units
 	demandLeft := map[*plan.Demand]int{}
 	budget := func(a *solver.Ask) int {
@@ -94,13 +102,17 @@ func Fill(res *solver.Result, l Limits, taken func(core uint64) bool) []Unit {
 		want := a.Synthetic + min(short, budget(a))
 		var units []Unit
 		why := ""
-		if lk := a.Linked(); lk != nil && *lk && short > 0 {
-			// Linked units (a new export MPAN for a real import) are not made yet.
-			want, why = a.Synthetic, "top-up: linked units are not created yet"
+		linked := a.Linked() != nil && *a.Linked()
+		if linked && importOK == nil {
+			want, why = a.Synthetic, "top-up: linked units are not created here"
 		}
 		cur := &cursor{}
 		for n := 0; n < want; n++ {
-			u, reason := f.unit(a, int32(i), n, cur)
+			next := f.unit
+			if linked {
+				next = f.linkedUnit
+			}
+			u, reason := next(a, int32(i), n, cur)
 			if reason != "" {
 				why = reason
 				break
@@ -128,17 +140,22 @@ func Fill(res *solver.Result, l Limits, taken func(core uint64) bool) []Unit {
 
 // filler makes units for one plan.
 type filler struct {
-	p       *plan.Plan
-	res     *solver.Result
-	taken   func(core uint64) bool
-	used    map[uint64]bool // cores given in this run
-	sampler *synth.Sampler
+	p     *plan.Plan
+	res   *solver.Result
+	taken func(core uint64) bool
+	used  map[uint64]bool // cores given in this run
+	// importOK and imported: the real MPANs a linked ask may link a new
+	// export to, and those linked in this run.
+	importOK func(a *solver.Ask, m int32) bool
+	imported map[int32]bool
+	sampler  *synth.Sampler
 }
 
 // cursor walks an ask's candidate points: unit n takes the next one its
 // filter accepts, so an ask's units are a fixed sequence.
 type cursor struct {
 	next    int
+	imports int    // linked asks: the universe units looked at so far
 	matched int    // candidates that match the filter but cannot serve the ask
 	why     string // why the last of them cannot
 }
@@ -216,6 +233,14 @@ func (f *filler) unit(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, string
 		}
 	}
 	id, _ := strconv.Atoi(s.d.ID)
+	f.newCore(pt, id, key)
+	pt.Index = int(key("index") % 1_000_000_000) // numbers its records
+	return Unit{Ask: ai, Index: n, Point: pt, Profile: ProfileOf(pt), Import: -1}, ""
+}
+
+// newCore gives the point a core of distributor id that is in use
+// nowhere.
+func (f *filler) newCore(pt *synth.Point, id int, key func(parts ...string) uint64) {
 	for attempt := 0; ; attempt++ {
 		core := mpan.Format(id, key("core", strconv.Itoa(attempt)))
 		c, _ := universe.ParseCore(core)
@@ -224,10 +249,74 @@ func (f *filler) unit(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, string
 		}
 		f.used[c] = true
 		pt.Core = core
-		break
+		return
 	}
-	pt.Index = int(key("index") % 1_000_000_000) // numbers its records
-	return Unit{Ask: ai, Index: n, Point: pt, Profile: ProfileOf(pt)}, ""
+}
+
+// linkedUnit makes the linked ask's unit number n: a new export MPAN
+// linked to a real import MPAN that has none. The import is the first,
+// from a point the ask's key chooses, of the universe's single MPANs that
+// importOK accepts and this run has not linked yet; the unit matches the
+// filter through either MPAN. The export is an advanced (half-hourly)
+// metering point of the import's distributor, GSP group and appointees.
+func (f *filler) linkedUnit(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, string) {
+	u := f.res.Universe
+	units := u.NumUnits()
+	if units == 0 {
+		return Unit{}, "top-up: no real MPAN to link a new export MPAN to"
+	}
+	key := func(parts ...string) uint64 {
+		return mix(f.p.Seed, append([]string{f.p.Name, a.Key, strconv.Itoa(n)}, parts...)...)
+	}
+	// The export: an advanced point of the generator.
+	var pt *synth.Point
+	for ; pt == nil && cur.next < MaxTries*(n+1); cur.next++ {
+		c := f.sampler.Point(int(mix(f.p.Seed, "export", f.p.Name, a.Key, strconv.Itoa(cur.next)) >> 2))
+		if c.Segment == "A" && c.Meter == synth.Advanced {
+			pt = c
+		}
+	}
+	if pt == nil {
+		return Unit{}, "top-up: the generator made no advanced metering point for an export MPAN"
+	}
+	start := int(mix(f.p.Seed, "import", f.p.Name, a.Key) % uint64(units))
+	for k := cur.imports; k < units; k++ {
+		unit := (start + k) % units
+		members := u.UnitMembers(unit)
+		if len(members) != 1 || f.imported[members[0]] || !f.importOK(a, members[0]) {
+			continue
+		}
+		m := members[0]
+		imp := u.Profiles[u.Profile[m]]
+		exp := *pt
+		exp.Export, exp.Partner, exp.PartnerCore = true, 0, u.CoreString(m)
+		exp.Distributor, exp.GSP = imp[universe.Distributor], imp[universe.GSP]
+		exp.Supplier = &synth.Participant{MPID: imp[universe.Supplier], Role: "X"}
+		exp.MOp = &synth.Participant{MPID: imp[universe.MOp], Role: "M"}
+		exp.DC = &synth.Participant{MPID: imp[universe.DC], Role: "C"}
+		exp.DA = &synth.Participant{MPID: imp[universe.DA], Role: "A"}
+		if !matches(a, imp) && !matches(a, ProfileOf(&exp)) {
+			continue
+		}
+		cur.imports = k + 1
+		f.imported[m] = true
+		f.newCore(&exp, int(u.Cores[m]/100_000_000_000), key)
+		exp.Index = int(key("index") % 1_000_000_000)
+		return Unit{Ask: ai, Index: n, Point: &exp, Profile: ProfileOf(&exp), Import: m}, ""
+	}
+	cur.imports = units
+	return Unit{}, fmt.Sprintf("top-up: no real single MPAN matching the filter (%s) is free, with every party onboarded and its data in their packs, to link a new export MPAN to", a.FilterText())
+}
+
+// matches reports whether the ask's filter takes a profile's attributes
+// (the roles are checked apart).
+func matches(a *solver.Ask, pr universe.Profile) bool {
+	for _, attr := range []int{universe.Segment, universe.GSP, universe.Distributor, universe.MC, universe.PC, universe.Energised, universe.Domestic, universe.MeterType, universe.SMETS} {
+		if !a.Accepts(attr, pr[attr]) {
+			return false
+		}
+	}
+	return true
 }
 
 // onboardedText names the environment's onboarded participants of role,

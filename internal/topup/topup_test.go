@@ -77,7 +77,7 @@ func fill(t *testing.T, p *plan.Plan, taken func(uint64) bool) (*solver.Result, 
 	if !on {
 		t.Fatal("top-up is off")
 	}
-	return res, Fill(res, l, taken)
+	return res, Fill(res, l, taken, nil)
 }
 
 // Every synthetic unit is one the allocator itself would give its ask: a
@@ -123,7 +123,7 @@ func TestFillIsEligible(t *testing.T) {
 			t.Errorf("%s: why %q", a.Key, a.Why)
 		}
 	}
-	for name, why := range map[string]string{"linked": "linked units are not created yet",
+	for name, why := range map[string]string{"linked": "linked units are not created here",
 		"no-such-class": "no synthetic metering point matches the filter (measurement_class=D)",
 		"outside":       "no distributor onboarded in E (LOND, EELC, IPNL) serves the filter's GSP groups"} {
 		for _, a := range res.Asks {
@@ -210,7 +210,7 @@ func TestFillLimitsAndKeeps(t *testing.T) {
 	keep := map[string]int{first.Key: 2}
 	res2 := solver.AllocateKeeping(p, universeOf(nil, nil), nil, nil, keep)
 	l, _ := LimitsOf(p)
-	units2 := Fill(res2, l, func(uint64) bool { return false })
+	units2 := Fill(res2, l, func(uint64) bool { return false }, nil)
 	var kept []string
 	for _, u := range units2 {
 		if u.Kept {
