@@ -110,9 +110,10 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	}
 	res := solver.AllocateKeeping(p, u, ledger, held, kept)
 	tAllocate := time.Since(t0)
+	rows := Rows(res)
 	t0 = time.Now()
 	synthRows, synthPoints := topUp(res, held)
-	rows := append(Rows(res), synthRows...)
+	rows = append(rows, synthRows...)
 	tTopUp := time.Since(t0)
 	// The report is built now: from here on the rows are all the run needs,
 	// so the universe's memory is free to go while the packs are built.

@@ -22,6 +22,7 @@ import (
 	"github.com/mhhs-sit/datacut/internal/mask"
 	"github.com/mhhs-sit/datacut/internal/pipeline"
 	"github.com/mhhs-sit/datacut/internal/plan"
+	"github.com/mhhs-sit/datacut/internal/programme"
 	"github.com/mhhs-sit/datacut/internal/store"
 	"github.com/mhhs-sit/datacut/internal/store/local"
 	"github.com/mhhs-sit/datacut/internal/synth"
@@ -101,7 +102,8 @@ var mpanDomain = regexp.MustCompile(`(?m)^(\s*mpan:\s*)\{\s*method:\s*mpan\s*\}`
 
 // keepMPANs is the definitions with the rule sets of the plan's source cut
 // types keeping MPAN cores as they are (every other item masked as
-// before): a synthetic core is already what a masked one looks like.
+// before): a synthetic core is already what a masked one looks like; and
+// without the programme register.
 func keepMPANs(defs fs.FS, p *plan.Plan) (fs.FS, error) {
 	out := fstest.MapFS{}
 	err := fs.WalkDir(defs, ".", func(path string, d fs.DirEntry, err error) error {
@@ -118,6 +120,10 @@ func keepMPANs(defs fs.FS, p *plan.Plan) (fs.FS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("top-up: reading the definitions: %w", err)
 	}
+	// The programme register says who may send which cut: the synthetic
+	// units' senders are the plan's and the universe's participants, not
+	// necessarily registered ones.
+	delete(out, programme.File)
 	done := map[string]bool{}
 	for _, t := range p.Sources.Types {
 		f := out[t.Rules]

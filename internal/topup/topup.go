@@ -12,6 +12,8 @@ package topup
 import (
 	"fmt"
 	"hash/fnv"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -64,7 +66,7 @@ const MaxTries = 20000
 // the ask (nil: linked asks are not topped up).
 func Fill(res *solver.Result, l Limits, taken func(core uint64) bool, importOK func(a *solver.Ask, m int32) bool) []Unit {
 	p := res.Plan
-	f := &filler{p: p, res: res, taken: taken, importOK: importOK, used: map[uint64]bool{}, imported: map[int32]bool{},
+	f := &filler{p: p, res: res, taken: taken, importOK: importOK, used: map[uint64]bool{}, imported: map[int32]bool{}, fails: map[string]string{},
 		sampler: synth.NewSampler(mix(p.Seed, "top-up", p.Name))}
 	planLeft := l.Units
 	demandLeft := map[*plan.Demand]int{}
@@ -149,6 +151,35 @@ type filler struct {
 	importOK func(a *solver.Ask, m int32) bool
 	imported map[int32]bool
 	sampler  *synth.Sampler
+	// fails: why a filter (in an environment) cannot be topped up, once
+	// found, so asks alike do not search again.
+	fails map[string]string
+	// seen: per attribute, the values the universe's MPANs have (sorted),
+	// for the distributor and appointees a unit's environment leaves open.
+	seen map[int][]string
+}
+
+// seenValues lists the values the universe's MPANs have for attribute
+// attr, sorted; none for an empty universe.
+func (f *filler) seenValues(attr int) []string {
+	if f.seen == nil {
+		f.seen = map[int][]string{}
+		sets := map[int]map[string]bool{}
+		for _, attr := range []int{universe.Distributor, universe.Supplier, universe.MOp, universe.DC, universe.DA} {
+			sets[attr] = map[string]bool{}
+		}
+		for _, pr := range f.res.Universe.Profiles {
+			for attr, set := range sets {
+				if v := pr[attr]; v != "" {
+					set[v] = true
+				}
+			}
+		}
+		for attr, set := range sets {
+			f.seen[attr] = slices.Sorted(maps.Keys(set))
+		}
+	}
+	return f.seen[attr]
 }
 
 // cursor walks an ask's candidate points: unit n takes the next one its
@@ -162,6 +193,35 @@ type cursor struct {
 
 // unit makes the ask's unit number n, or says why it cannot.
 func (f *filler) unit(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, string) {
+	// Whether any point of the generator serves a filter depends on the
+	// point's own attributes and the data the environment's roles need.
+	memo := a.Env.Name + "|" + ownFilter(a)
+	if why, failed := f.fails[memo]; failed {
+		return Unit{}, strings.Replace(why, "%FILTER%", a.FilterText(), 1)
+	}
+	u, why := f.search(a, ai, n, cur)
+	if why != "" && strings.Contains(why, "%FILTER%") {
+		f.fails[memo] = why
+	}
+	return u, strings.Replace(why, "%FILTER%", a.FilterText(), 1)
+}
+
+// ownFilter is the part of the ask's filter on a point's own attributes
+// (not the distributor, GSP group or appointees).
+func ownFilter(a *solver.Ask) string {
+	var parts []string
+	for _, part := range strings.Split(a.FilterText(), ", ") {
+		name, _, _ := strings.Cut(part, "=")
+		switch name {
+		case "segment", "measurement_class", "profile_class", "energised", "domestic", "meter_type", "smets", "has":
+			parts = append(parts, part)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// search finds the ask's unit number n among the generator's points.
+func (f *filler) search(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, string) {
 	var pt *synth.Point
 	for ; cur.next < MaxTries*(n+1); cur.next++ {
 		idx := int(mix(f.p.Seed, "candidate", f.p.Name, a.Key, strconv.Itoa(cur.next)) >> 2)
@@ -178,10 +238,10 @@ func (f *filler) unit(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, string
 		}
 	}
 	if pt == nil && cur.matched > 0 {
-		return Unit{}, fmt.Sprintf("top-up: the synthetic metering points that match the filter (%s) cannot serve it: %s", a.FilterText(), cur.why)
+		return Unit{}, "top-up: the synthetic metering points that match the filter (%FILTER%) cannot serve it: " + cur.why
 	}
 	if pt == nil {
-		return Unit{}, fmt.Sprintf("top-up: no synthetic metering point matches the filter (%s) within %d candidates", a.FilterText(), MaxTries)
+		return Unit{}, fmt.Sprintf("top-up: no synthetic metering point matches the filter (%%FILTER%%) within %d candidates", MaxTries)
 	}
 	key := func(parts ...string) uint64 {
 		return mix(f.p.Seed, append([]string{f.p.Name, a.Key, strconv.Itoa(n)}, parts...)...)
@@ -192,9 +252,14 @@ func (f *filler) unit(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, string
 		gsp string
 	}
 	var sites []site
+	_, required := a.Env.Participants["distributor"]
+	seen := f.seenValues(universe.Distributor)
 	for _, d := range mpan.Distributors() {
 		if !a.Accepts(universe.Distributor, d.MPID) || !a.Loads("distributor", d.MPID) {
 			continue
+		}
+		if !required && len(seen) > 0 && !slices.Contains(seen, d.MPID) {
+			continue // one the universe's MPANs have, to look like them
 		}
 		for _, g := range mpan.GSPGroups {
 			if (d.IDNO || g == d.GSPGroup) && a.Accepts(universe.GSP, g) {
@@ -210,11 +275,15 @@ func (f *filler) unit(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, string
 	s := sites[best(len(sites), func(i int) uint64 { return key("site", sites[i].d.ID, sites[i].gsp) })]
 	pt.Distributor, pt.GSP = s.d.MPID, s.gsp
 	// Appointees: the ask's target, else an onboarded participant (by
-	// rendezvous hashing, as the allocator's stand-ins), else the
-	// generator's.
+	// rendezvous hashing, as the allocator's stand-ins), else one the
+	// universe's MPANs have, else the generator's.
 	for _, role := range []string{"supplier", "mop", "dc", "da"} {
 		mpid := a.Target[role]
-		if list := a.Env.Participants[role]; mpid == "" && len(list) > 0 {
+		list := a.Env.Participants[role]
+		if len(list) == 0 {
+			list = f.seenValues(universe.AttrIndex(role))
+		}
+		if mpid == "" && len(list) > 0 {
 			mpid = list[best(len(list), func(i int) uint64 { return key("appoint", role, list[i]) })]
 		}
 		if mpid == "" {
