@@ -278,6 +278,9 @@ func (f *filler) search(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, stri
 	// rendezvous hashing, as the allocator's stand-ins), else one the
 	// universe's MPANs have, else the generator's.
 	for _, role := range []string{"supplier", "mop", "dc", "da"} {
+		if role == "mop" && pt.Meter == synth.Unmetered {
+			continue // an unmetered supply has no MOp, as in the synthetic market
+		}
 		mpid := a.Target[role]
 		list := a.Env.Participants[role]
 		if len(list) == 0 {
@@ -357,6 +360,9 @@ func (f *filler) linkedUnit(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, 
 		}
 		m := members[0]
 		imp := u.Profiles[u.Profile[m]]
+		if imp[universe.MOp] == "" {
+			continue // an unmetered supply: no meter to export through, no MOp for the export
+		}
 		exp := *pt
 		exp.Export, exp.Partner, exp.PartnerCore = true, 0, u.CoreString(m)
 		exp.Distributor, exp.GSP = imp[universe.Distributor], imp[universe.GSP]
@@ -424,7 +430,10 @@ func ProfileOf(p *synth.Point) universe.Profile {
 	if mt := pr[universe.MeterType]; len(mt) >= 2 && (mt[:2] == "S1" || mt[:2] == "S2") {
 		pr[universe.SMETS] = mt[1:2]
 	}
-	pr[universe.Supplier], pr[universe.MOp], pr[universe.DC], pr[universe.DA] = p.Supplier.MPID, p.MOp.MPID, p.DC.MPID, p.DA.MPID
+	pr[universe.Supplier], pr[universe.DC], pr[universe.DA] = p.Supplier.MPID, p.DC.MPID, p.DA.MPID
+	if p.MOp != nil {
+		pr[universe.MOp] = p.MOp.MPID
+	}
 	return pr
 }
 
