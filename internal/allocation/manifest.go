@@ -196,7 +196,7 @@ func hashFile(path string) (string, int64, error) {
 func (pk *pack) writeMPANs(ctx context.Context, pr *packRun, spool string) error {
 	path := filepath.Join(spool, PackMPANsFile)
 	err := writeCSV(path, func(w *csv.Writer) {
-		_ = w.Write([]string{"mpan_core", "unit_id", "linked_mpan", "demand", "reappointed"})
+		_ = w.Write([]string{"mpan_core", "unit_id", "linked_mpan", "demand", "reappointed", "synthetic"})
 		for _, i := range pk.given {
 			r := &pr.rows[i]
 			var partners []string
@@ -206,7 +206,7 @@ func (pk *pack) writeMPANs(ctx context.Context, pr *packRun, spool string) error
 				}
 			}
 			_ = w.Write([]string{r.MPAN, r.Unit, strings.Join(partners, ";"), r.Demand,
-				strconv.FormatBool(r.Appointed[pk.info.Role] != r.Real[pk.info.Role])})
+				strconv.FormatBool(r.Appointed[pk.info.Role] != r.Real[pk.info.Role]), strconv.FormatBool(r.Synthetic)})
 		}
 	})
 	if err != nil {
@@ -274,7 +274,8 @@ func (pk *pack) writeManifest(ctx context.Context, pr *packRun) error {
 }
 
 func sourceRef(s universe.Source) SourceRef {
-	return SourceRef{SourceRef: cut.SourceRef{Cut: s.Cut, MPID: s.MPID, CutID: s.CutID, Version: s.Version}, AsAt: s.AsAt, Pinned: s.Pinned}
+	return SourceRef{SourceRef: cut.SourceRef{Cut: s.Cut, MPID: s.MPID, CutID: s.CutID, Version: s.Version}, AsAt: s.AsAt, Pinned: s.Pinned,
+		Synthetic: isTopUpSource(s)}
 }
 
 func sortedInts(m map[int]bool) []int {

@@ -36,6 +36,7 @@ func checkPackContents(t *testing.T, run, runID string, rep *Report) {
 	a := readColumns(t, filepath.Join(run, "allocation.parquet"), "mpan_core", "unit_id", "environment", "demand",
 		"supplier", "mop", "dc", "da", "distributor", "real_supplier", "real_mop", "real_dc", "real_da")
 	roleCol := map[string]int{"supplier": 4, "mop": 5, "dc": 6, "da": 7, "distributor": 8}
+	synthetic := boolColumn(t, filepath.Join(run, "allocation.parquet"), "synthetic")
 	units := map[string][]string{}
 	for i, core := range a[0] {
 		units[a[1][i]] = append(units[a[1][i]], core)
@@ -141,11 +142,11 @@ func checkPackContents(t *testing.T, run, runID string, rep *Report) {
 				}
 			}
 			re := role != "distributor" && !central && a[roleCol[role]][i] != a[roleCol[role]+5][i]
-			want[core] = strings.Join([]string{core, a[1][i], strings.Join(partners, ";"), a[3][i], strconv.FormatBool(re)}, ",")
+			want[core] = strings.Join([]string{core, a[1][i], strings.Join(partners, ";"), a[3][i], strconv.FormatBool(re), synthetic[i]}, ",")
 		}
 		got := map[string]string{}
 		recs := readCSV(t, filepath.Join(dir, PackMPANsFile))
-		if len(recs) == 0 || strings.Join(recs[0], ",") != "mpan_core,unit_id,linked_mpan,demand,reappointed" {
+		if len(recs) == 0 || strings.Join(recs[0], ",") != "mpan_core,unit_id,linked_mpan,demand,reappointed,synthetic" {
 			t.Fatalf("%s: mpans.csv header %v", dir, recs)
 		}
 		for _, r := range recs[1:] {

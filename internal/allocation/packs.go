@@ -403,6 +403,7 @@ func (rt *router) spool(ctx context.Context, rg int, sel map[int][]int32, order 
 			return err
 		}
 		kept = rewrite(kept, rt.packs[pi].info.Env, rt.ix.byCore)
+		kept = relink(kept, rt.packs[pi].info.Env, rt.ix.byCore) // top-up's new export MPANs
 		if rt.underContext {
 			rt.noteParents(kept, pi)
 		}

@@ -48,6 +48,9 @@ type SourceRef struct {
 	cut.SourceRef
 	AsAt   string `json:"asAt,omitempty"`
 	Pinned bool   `json:"pinned,omitempty"`
+	// Synthetic: the run's own records of its synthetic units
+	// (policy.top_up), published in its spool, not a cut of the store.
+	Synthetic bool `json:"synthetic,omitempty"`
 }
 
 // EnvReport is one environment's coverage.
@@ -72,16 +75,18 @@ type EnvReport struct {
 
 // DemandReport is one ask's outcome.
 type DemandReport struct {
-	Key       string            `json:"key"`
-	Demand    string            `json:"demand"`
-	Per       map[string]string `json:"per,omitempty"`
-	Filter    string            `json:"filter"`
-	Asked     int               `json:"asked"`
-	Filled    int               `json:"filled"`
-	Kept      int               `json:"keptFromLedger"`
-	Shortfall int               `json:"shortfall"`
-	Reason    string            `json:"reason,omitempty"`
-	Stats     solver.AskStats   `json:"stats"`
+	Key    string            `json:"key"`
+	Demand string            `json:"demand"`
+	Per    map[string]string `json:"per,omitempty"`
+	Filter string            `json:"filter"`
+	Asked  int               `json:"asked"`
+	Filled int               `json:"filled"`
+	Kept   int               `json:"keptFromLedger"`
+	// Synthetic counts the synthetic units (policy.top_up) among Filled.
+	Synthetic int             `json:"synthetic"`
+	Shortfall int             `json:"shortfall"`
+	Reason    string          `json:"reason,omitempty"`
+	Stats     solver.AskStats `json:"stats"`
 }
 
 // ParticipantReport is one onboarded participant's share.
@@ -109,6 +114,9 @@ type Timings struct {
 	UniverseSeconds float64   `json:"universeSeconds"`
 	AllocateSeconds float64   `json:"allocateSeconds"`
 	PacksSeconds    float64   `json:"packsSeconds"`
+	// TopUpSeconds: creating synthetic units (policy.top_up), after the
+	// allocation and before the packs.
+	TopUpSeconds float64 `json:"topUpSeconds,omitempty"`
 }
 
 func buildReport(res *solver.Result, rows []Row, sources []universe.Source, id, previous string) *Report {
@@ -145,7 +153,7 @@ func buildReport(res *solver.Result, rows []Row, sources []universe.Source, id, 
 				continue
 			}
 			dr := DemandReport{Key: a.Key, Demand: a.Demand.Name, Per: a.Per, Filter: a.FilterText(), Asked: a.Count,
-				Filled: a.Got(), Kept: a.Pinned, Shortfall: a.Count - a.Got(), Reason: a.Why, Stats: a.Stats}
+				Filled: a.Got(), Kept: a.Pinned, Synthetic: a.Synthetic, Shortfall: a.Count - a.Got(), Reason: a.Why, Stats: a.Stats}
 			er.Demands = append(er.Demands, dr)
 			er.Asked += a.Count
 			er.Filled += a.Got()
@@ -278,7 +286,7 @@ func renderMarkdown(r *Report) ([]byte, error) {
 		fmt.Fprintf(&b, "\n## %s: %d of %d units (%s), %d MPANs, %d re-appointed\n\n", e.Name, e.Filled, e.Asked, pct(e.Filled, e.Asked), e.MPANs, e.Reappointed)
 		b.WriteString("| demand | filter | asked | filled | shortfall | why |\n|---|---|---:|---:|---:|---|\n")
 		for _, d := range e.Demands {
-			fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %s |\n", d.Key, d.Filter, d.Asked, d.Filled, d.Shortfall, strings.ReplaceAll(d.Reason, "|", "/"))
+			fmt.Fprintf(&b, "| %s | %s | %d | %s | %d | %s |\n", d.Key, d.Filter, d.Asked, d.FilledText(), d.Shortfall, strings.ReplaceAll(d.Reason, "|", "/"))
 		}
 		b.WriteString("\n| role | participant | asked | filled | fill rate | MPANs to load | without data |\n|---|---|---:|---:|---:|---:|---:|\n")
 		for _, p := range e.Participants {

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -108,9 +109,17 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 		return nil, err
 	}
 	excluded, exclusion := excl.apply(u)
-	res := solver.AllocateExcluding(p, u, ledger, held, excluded)
+	kept, err := topUpKept(ctx, st, p, state, opt.Mem)
+	if err != nil {
+		return nil, err
+	}
+	res := solver.AllocateWith(p, u, ledger, held, solver.Extras{Excluded: excluded, Synthetic: kept})
 	tAllocate := time.Since(t0)
 	rows := Rows(res)
+	t0 = time.Now()
+	synthRows, synthPoints := topUp(res, held)
+	rows = append(rows, synthRows...)
+	tTopUp := time.Since(t0)
 	// The report is built now: from here on the rows are all the run needs,
 	// so the universe's memory is free to go while the packs are built.
 	rep := buildReport(res, rows, sources, id, previous)
@@ -146,7 +155,18 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 		if err != nil {
 			return nil, err
 		}
-		if packs, err = writePacks(ctx, st, prefix, id, previous, spool, p, rows, sources, layouts, opt.Mem); err != nil {
+		packStore, packSources := st, sources
+		if len(synthPoints) > 0 {
+			t := time.Now()
+			step("publishing the synthetic units' records")
+			extra, more, err := topUpSources(ctx, st, spool, p, defs, synthPoints)
+			if err != nil {
+				return nil, err
+			}
+			packStore, packSources = extra, append(slices.Clip(sources), more...)
+			tTopUp += time.Since(t)
+		}
+		if packs, err = writePacks(ctx, packStore, prefix, id, previous, spool, p, rows, packSources, layouts, opt.Mem); err != nil {
 			return nil, err
 		}
 	}
@@ -154,7 +174,8 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	rep.addPacks(packs)
 	rep.Tool = opt.Tool
 	rep.Timings = Timings{Started: started.UTC(), Seconds: time.Since(started).Seconds(),
-		UniverseSeconds: tUniverse.Seconds(), AllocateSeconds: tAllocate.Seconds(), PacksSeconds: tPacks.Seconds()}
+		UniverseSeconds: tUniverse.Seconds(), AllocateSeconds: tAllocate.Seconds(), PacksSeconds: tPacks.Seconds(),
+		TopUpSeconds: tTopUp.Seconds()}
 	step("writing the report")
 	for name, render := range map[string]func(*Report) ([]byte, error){cut.ReportMarkdown: renderMarkdown, cut.ReportHTML: renderHTML} {
 		b, err := render(rep)

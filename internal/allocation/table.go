@@ -28,6 +28,11 @@ type Row struct {
 	Kept             bool // kept from the ledger
 	Profile          *universe.Profile
 	Data             uint16 // the data sets holding the MPAN (universe.Data)
+	// Synthetic: a unit the run created (policy.top_up), in no cut.
+	Synthetic bool
+	// NewExport is the synthetic export MPAN the run linked to this real
+	// import MPAN (policy.top_up): its D0204 related MPANs name it.
+	NewExport string
 }
 
 // Rows lists every allocated MPAN, ask by ask, units by rank.
@@ -76,6 +81,7 @@ func allocationSchema() *arrow.Schema {
 			fields = append(fields, arrow.Field{Name: a, Type: str})
 		}
 	}
+	fields = append(fields, arrow.Field{Name: "synthetic", Type: arrow.FixedWidthTypes.Boolean})
 	return arrow.NewSchema(fields, nil)
 }
 
@@ -109,6 +115,7 @@ func writeAllocation(path string, rows []Row, mem memory.Allocator) error {
 				str(r.Profile[universe.AttrIndex(a)])
 			}
 		}
+		boolean(r.Synthetic)
 	}
 	rec := b.NewRecord()
 	defer rec.Release()

@@ -165,6 +165,23 @@ type Policy struct {
 	// to start when that reconciliation is missing or did not read the
 	// cut versions the allocation reads. Default: none.
 	ExcludeFindings []string `yaml:"exclude_findings"`
+	// TopUp lets a run create synthetic units where the universe cannot
+	// fill a demand (off when absent): after the allocation, each short
+	// demand is filled with new units that satisfy its filter and whose
+	// every loading role is onboarded, up to these limits (see TopUp).
+	TopUp *TopUp `yaml:"top_up"`
+}
+
+// TopUp bounds the synthetic units a run may create; at least one limit
+// is set, and a limit left out (or 0) does not bound.
+type TopUp struct {
+	// Units is the most synthetic units the whole plan may hold: a
+	// positive whole number, or 0 for no plan-wide limit.
+	Units int `yaml:"units"`
+	// PerDemand is the most synthetic units one demand may hold, over all
+	// its asks (per participant or value): a positive whole number, or 0
+	// for no per-demand limit.
+	PerDemand int `yaml:"per_demand"`
 }
 
 // Environment is one test environment.
@@ -324,6 +341,7 @@ func (p *Plan) Validate(doc *defs.Doc) {
 	if p.Policy.Fairness != "max-min" {
 		doc.FailAt(at("policy", "fairness"), "policy.fairness %q: the only rule is max-min (balance fill rates)", p.Policy.Fairness)
 	}
+	p.validateTopUp(doc, root)
 	for i, r := range p.Policy.Reappoint {
 		switch {
 		case r == "distributor":

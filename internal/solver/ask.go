@@ -33,8 +33,12 @@ type Ask struct {
 
 	// Outcome.
 	Pinned, Filled int
-	Why            string
-	Stats          AskStats
+	// Synthetic counts the synthetic units (policy.top_up) the ask holds:
+	// kept from the ledger before the allocation, then created for what
+	// the universe could not fill (internal/allocation adds those).
+	Synthetic int
+	Why       string
+	Stats     AskStats
 }
 
 // AskStats explain an outcome.
@@ -54,7 +58,7 @@ type AskStats struct {
 }
 
 // Got is the number of units the ask holds.
-func (a *Ask) Got() int { return a.Pinned + a.Filled }
+func (a *Ask) Got() int { return a.Pinned + a.Filled + a.Synthetic }
 
 // Expand turns the plan's demands into asks, in plan order.
 func Expand(p *plan.Plan) []*Ask {

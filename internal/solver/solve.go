@@ -40,20 +40,31 @@ type Held map[string]string
 // Allocate solves the plan on the universe. Every step is deterministic in
 // (plan, universe, ledger); file order and portfolio size never decide.
 func Allocate(p *plan.Plan, u *universe.Universe, ledger Ledger, held Held) *Result {
-	return AllocateExcluding(p, u, ledger, held, nil)
+	return AllocateWith(p, u, ledger, held, Extras{})
 }
 
-// AllocateExcluding is Allocate with the units excluded kept out of supply
-// (see Excluded).
-func AllocateExcluding(p *plan.Plan, u *universe.Universe, ledger Ledger, held Held, excluded Excluded) *Result {
+// Extras are what a run adds to Allocate's inputs.
+type Extras struct {
+	// Excluded are kept out of supply (see Excluded).
+	Excluded Excluded
+	// Synthetic maps an ask key to the number of synthetic units
+	// (policy.top_up) the plan's earlier run gave it. They count as held
+	// after the ledger's real units, so the allocation fills only the rest.
+	Synthetic map[string]int
+}
+
+// AllocateWith is Allocate with the run's extras: excluded units kept out
+// of supply, and the ledger's synthetic units kept first.
+func AllocateWith(p *plan.Plan, u *universe.Universe, ledger Ledger, held Held, x Extras) *Result {
 	asks := Expand(p)
 	s := &solver{p: p, u: u, asks: asks, words: (len(asks) + 63) / 64}
 	s.linkBits()
 	s.profileBits()
 	s.classify()
-	s.exclude(excluded)
+	s.exclude(x.Excluded)
 	s.reserve(held)
 	s.pin(ledger)
+	keepSynthetic(asks, x.Synthetic)
 	s.fill()
 	res := &Result{Asks: asks, Universe: u, Plan: p, Reappoint: reappointMaps(p, u)}
 	res.Given = s.choose()
