@@ -2,7 +2,6 @@ package mask
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/mhhs-sit/datacut/internal/dflow"
 )
@@ -44,29 +43,11 @@ func (constantMethod) forItem(r *Rule, it *dflow.Item) method {
 	return constantMethod{value: []byte(constantFor(r, it))}
 }
 
-// constantFor is the rule's value, or a dummy of valid format.
+// constantFor is the rule's value, or a dummy of valid format
+// (dflow.Item.Dummy).
 func constantFor(r *Rule, it *dflow.Item) string {
 	if r.Value != nil {
 		return *r.Value
 	}
-	switch it.Format.Kind {
-	case dflow.KindNum, dflow.KindInt:
-		return "0"
-	case dflow.KindDate:
-		return "19700101"
-	case dflow.KindDateTime:
-		return "19700101000000"
-	case dflow.KindTime:
-		return "000000"
-	case dflow.KindBoolean:
-		return "F"
-	}
-	if len(it.ValidSet) > 0 {
-		return it.ValidSet[0]
-	}
-	n := it.Format.Width
-	if n == 0 || n > 8 {
-		n = 8
-	}
-	return strings.Repeat("X", n)
+	return it.Dummy()
 }

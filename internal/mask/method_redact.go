@@ -1,5 +1,7 @@
 package mask
 
+import "github.com/mhhs-sit/datacut/internal/dflow"
+
 // MethodRedact replaces free text with a marker.
 const MethodRedact = "redact"
 
@@ -16,5 +18,5 @@ var redactSpec = &methodSpec{
 type redactMethod struct{}
 
 func (redactMethod) mask(_ []byte, width int) ([]byte, error) {
-	return []byte(fit("REDACTED", width)), nil
+	return []byte(dflow.Redacted(width)), nil
 }
