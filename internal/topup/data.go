@@ -51,8 +51,8 @@ func Holds(pt *synth.Point, flow string) bool {
 // packsHold says what keeps the point from the ask, "" if nothing: the
 // data the ask's has filter names, or a role the environment requires
 // whose pack would hold none of the point's data (unless the plan allows
-// missing data).
-func packsHold(p *plan.Plan, env *plan.Environment, has []string, data []plan.DataSet) string {
+// missing data), of the roles the point has an appointee of.
+func packsHold(p *plan.Plan, env *plan.Environment, has []string, data []plan.DataSet, noAppointee func(role string) bool) string {
 	kinds := map[string]bool{}
 	for _, d := range data {
 		if t := p.Sources.Types; t != nil {
@@ -72,7 +72,7 @@ func packsHold(p *plan.Plan, env *plan.Environment, has []string, data []plan.Da
 		return ""
 	}
 	for _, role := range plan.Roles {
-		if _, required := env.Participants[role]; !required {
+		if _, required := env.Participants[role]; !required || noAppointee(role) {
 			continue
 		}
 		if len(p.Packs[role]) == 0 || !receivesAny(p, role) {

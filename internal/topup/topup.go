@@ -278,8 +278,8 @@ func (f *filler) search(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, stri
 	// rendezvous hashing, as the allocator's stand-ins), else one the
 	// universe's MPANs have, else the generator's.
 	for _, role := range []string{"supplier", "mop", "dc", "da"} {
-		if role == "mop" && pt.Meter == synth.Unmetered {
-			continue // an unmetered supply has no MOp, as in the synthetic market
+		if noAppointee(pt, role) {
+			continue
 		}
 		mpid := a.Target[role]
 		list := a.Env.Participants[role]
@@ -415,7 +415,14 @@ func accepts(res *solver.Result, a *solver.Ask, p *synth.Point) (match bool, why
 			return false, ""
 		}
 	}
-	return true, packsHold(res.Plan, a.Env, a.Has(), DataSets(res.Plan, p))
+	return true, packsHold(res.Plan, a.Env, a.Has(), DataSets(res.Plan, p), func(role string) bool { return noAppointee(p, role) })
+}
+
+// noAppointee reports whether a point has no appointee of role: an
+// unmetered supply has no MOp, as in the synthetic market, so no MOp is
+// asked to load it (as the allocator does not ask one for a real one).
+func noAppointee(p *synth.Point, role string) bool {
+	return role == "mop" && p.Meter == synth.Unmetered
 }
 
 // ProfileOf is the universe's profile of a point: its attributes as the

@@ -260,3 +260,43 @@ func TestFillIsStableWhenParticipantsJoin(t *testing.T) {
 		t.Errorf("%d units moved to a new participant, %d stayed: want some of each", moved, kept)
 	}
 }
+
+// An unmetered supply has no MOp: a plan whose environment onboards a MOp
+// that loads meter technical details still gets synthetic unmetered units,
+// with no MOp, and the allocator gives them to the ask as it gives real ones.
+func TestUnmeteredUnitsHaveNoMOp(t *testing.T) {
+	p := decode(t, `name: t
+seed: 7
+si: MHSI
+sources: {cuts: [ees, mop-mtd]}
+policy:
+  top_up: {units: 10}
+packs:
+  supplier: [ees]
+  mop: [mop-mtd]
+environments:
+- name: E
+  participants:
+    supplier: [BRGT]
+    mop: [MTRA]
+    distributor: [LOND]
+  demands:
+  - {name: unmetered, filter: {segment: U}, count: 2}
+`)
+	res, units := fill(t, p, func(uint64) bool { return false })
+	if len(units) != 2 || res.Asks[0].Why != "" {
+		t.Fatalf("%d synthetic unmetered units of 2 (%s)", len(units), res.Asks[0].Why)
+	}
+	var cores []uint64
+	var profiles []universe.Profile
+	for _, u := range units {
+		if u.Point.MOp != nil || u.Profile[universe.MOp] != "" {
+			t.Errorf("synthetic unmetered %s has MOp %q", u.Core(), u.Profile[universe.MOp])
+		}
+		c, _ := universe.ParseCore(u.Core())
+		cores, profiles = append(cores, c), append(profiles, u.Profile)
+	}
+	if again := solver.Allocate(p, universeOf(cores, profiles), nil, nil); again.Asks[0].Got() != 2 {
+		t.Errorf("the allocator gives the synthetic unmetered units %d of 2: %s", again.Asks[0].Got(), again.Asks[0].Why)
+	}
+}
