@@ -17,15 +17,21 @@ import (
 	"github.com/mhhs-sit/datacut/internal/store/local"
 )
 
-// withEES is the sit plan with EES participants onboarded: two in SIT-A,
-// one in SIT-MIG.
+// withEES is the sit plan with a second EES participant onboarded in
+// SIT-A (the built-in plan onboards ECOE in SIT-A and SIT-MIG); withoutEES
+// is the plan onboarding none.
 func withEES(t *testing.T, p *plan.Plan) *plan.Plan {
+	return editPlan(t, p, [2]string{"ees: [ECOE]          #", "ees: [ECOE, ECOF]    #"})
+}
+
+func withoutEES(t *testing.T, p *plan.Plan) *plan.Plan {
+	return editPlan(t, p, [2]string{"      ees: [ECOE]          # the enquiry service, a central system: EES rows of every MPAN\n", ""}, [2]string{"      ees: [ECOE]\n", ""})
+}
+
+func editPlan(t *testing.T, p *plan.Plan, edits ...[2]string) *plan.Plan {
 	t.Helper()
 	raw := string(p.Raw)
-	for _, c := range [][2]string{
-		{"distributor: [LOND, SEEB, EELC, MIDE]\n", "distributor: [LOND, SEEB, EELC, MIDE]\n      ees: [ECOE, ECOF]\n"},
-		{"distributor: [NORW, YELG, NEEB]\n", "distributor: [NORW, YELG, NEEB]\n      ees: [ECOE]\n"},
-	} {
+	for _, c := range edits {
 		if !strings.Contains(raw, c[0]) {
 			t.Fatalf("the sit plan has no %q", c[0])
 		}
@@ -59,7 +65,7 @@ func TestCentralRolePack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := Run(ctx, Options{Store: st2, Plan: p, Log: zerolog.Nop()})
+	plain, err := Run(ctx, Options{Store: st2, Plan: withoutEES(t, p), Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}

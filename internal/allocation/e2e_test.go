@@ -269,6 +269,9 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("re-run kept %d of %d earlier units (previous run %q)", kept, filled, third.Report.PreviousRun)
 	}
 	checkDeltas(t, st, oc, third, nil)
+	// A re-run's packs are as complete as the first run's: manifests,
+	// MPAN lists and checksums of what it wrote, beside its deltas.
+	checkPackContents(t, filepath.Join(dir, filepath.FromSlash(third.Prefix)), third.RunID, third.Report)
 	checkHTML(t, filepath.Join(run, "report.html"), rep)
 	checkPins(t, ctx, st, p, rep)
 }
@@ -840,6 +843,7 @@ func TestRefreshGivesDeltas(t *testing.T) {
 	if n := checkDeltas(t, st, first, second, amended); n == 0 {
 		t.Error("BRGT amended rows of MPANs it kept, and no delta lists one as changed")
 	}
+	checkPackContents(t, filepath.Join(dir, filepath.FromSlash(second.Prefix)), second.RunID, second.Report)
 	// report.html counts them per participant, in the "who loads what" table.
 	html := string(mustRead(t, st, second.Prefix+cut.ReportHTML))
 	for _, e := range second.Report.Environments {

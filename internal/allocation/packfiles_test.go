@@ -80,7 +80,7 @@ func checkPackContents(t *testing.T, run, runID string, rep *Report) {
 			return nil
 		})
 		listed := map[string]bool{}
-		var loadable []string
+		var loadable, deltaLoadable []string
 		for _, f := range m.Files {
 			listed[f.Name] = true
 			path := filepath.Join(dir, filepath.FromSlash(f.Name))
@@ -96,10 +96,17 @@ func checkPackContents(t *testing.T, run, runID string, rep *Report) {
 			if rows := fileRows(t, path, f.Format, data); rows != f.Rows {
 				t.Errorf("%s: %s (%s): pack.json says %d rows, the file has %d", dir, f.Name, f.Format, f.Rows, rows)
 			}
-			if f.Format == FormatCSV {
+			if f.Format == FormatCSV || f.Format == FormatJSON {
 				continue
 			}
-			loadable = append(loadable, f.Name)
+			if f.Delta != strings.HasPrefix(f.Name, DeltaFolder) {
+				t.Errorf("%s: %s: delta %v, but the add-pack is %s", dir, f.Name, f.Delta, DeltaFolder)
+			}
+			if f.Delta {
+				deltaLoadable = append(deltaLoadable, f.Name)
+			} else {
+				loadable = append(loadable, f.Name)
+			}
 			if len(f.Sources) == 0 || f.Cut == "" || f.Flow == "" || f.Step == 0 {
 				t.Errorf("%s: %s: no cut, flow, load step or sources: %+v", dir, f.Name, f)
 			}
@@ -112,20 +119,21 @@ func checkPackContents(t *testing.T, run, runID string, rep *Report) {
 		if !maps(present, listed) {
 			t.Errorf("%s: pack.json lists %v, the folder holds %v", dir, keys(listed), keys(present))
 		}
-		if !slices.Equal(loadable, m.LoadOrder) {
-			t.Errorf("%s: load order %v, files in load order %v", dir, m.LoadOrder, loadable)
+		if !slices.Equal(loadable, m.LoadOrder) || !slices.Equal(deltaLoadable, m.DeltaLoadOrder) {
+			t.Errorf("%s: load order %v and %v, files in load order %v and %v", dir, m.LoadOrder, m.DeltaLoadOrder, loadable, deltaLoadable)
 		}
-		// The load order: registration, then EES, then MTD, then customer data.
+		// The load order, of the pack and of its add-pack: registration,
+		// then EES, then MTD, then customer data.
 		rank := map[string]int{"registration": 1, "ees": 2, "mop-mtd": 3, "supplier-customer": 4}
-		last := 0
+		last := map[bool]int{}
 		for _, f := range m.Files {
-			if f.Format == FormatCSV {
+			if f.Format == FormatCSV || f.Format == FormatJSON {
 				continue
 			}
-			if rank[f.Cut] < last {
+			if rank[f.Cut] < last[f.Delta] {
 				t.Errorf("%s: %s (%s) loads after a later cut", dir, f.Name, f.Cut)
 			}
-			last = rank[f.Cut]
+			last[f.Delta] = rank[f.Cut]
 		}
 
 		// mpans.csv: the allocation's MPANs of this participant.
@@ -235,6 +243,12 @@ func fileRows(t *testing.T, path, format string, data []byte) int64 {
 		return int64(len(readCSV(t, path)) - 1)
 	case FormatDFlow:
 		return int64(bytes.Count(data, []byte("\n")) - 2) // less ZHV and ZPT
+	case FormatJSON: // delta.json: one row per MPAN it names
+		var d PackDelta
+		if err := json.Unmarshal(data, &d); err != nil || d.Schema != DeltaSchema {
+			t.Fatalf("%s: %v (schema %q)", path, err, d.Schema)
+		}
+		return int64(len(d.Added) + len(d.Removed) + len(d.Changed))
 	}
 	t.Fatalf("%s: unknown format %q", path, format)
 	return 0

@@ -35,6 +35,10 @@ var (
 	HHDCs  = []Participant{{"HHDA", "C", "Half Hourly Data A", 0.6}, {"HHDB", "C", "Half Hourly Data B", 0.4}}
 	NHHDCs = []Participant{{"NHDA", "D", "Non Half Hourly Data A", 0.7}, {"NHDB", "D", "Non Half Hourly Data B", 0.3}}
 	DAs    = []Participant{{"AGGA", "A", "Aggregation A", 0.5}, {"AGGB", "A", "Aggregation B", 0.5}}
+	// EES is the enquiry service, a central system that sends no cut of its
+	// own (suppliers send their EES extracts) but loads every environment's
+	// EES rows. It has no DTC role code; its code is the register's role.
+	EES = Participant{MPID: "ECOE", Role: "ees", Name: "Electricity Enquiry Service"}
 	// IDNOs in play besides the 14 DNOs.
 	IDNOs = []string{"24", "26", "29"}
 )

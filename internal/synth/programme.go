@@ -38,6 +38,7 @@ var nonSIT = map[string]bool{"GLDN": true, "HRZN": true}
 // holds both roles.
 var programmeRoles = map[string][]string{
 	"X": {"supplier"}, "M": {"mop"}, "C": {"dc"}, "D": {"dc"}, "A": {"da"}, "P": {"distributor", "registration"},
+	EES.Role: {"ees"},
 }
 
 func programmeOrgs() []programmeOrg {
@@ -61,13 +62,14 @@ func programmeOrgs() []programmeOrg {
 	for _, p := range Registrations() {
 		one(p, "Distributor "+p.MPID)
 	}
+	one(EES, EES.Name)
 	return orgs
 }
 
 // Programme is the programme register of the synthetic market
 // (pipelines/programme.yaml is this): every synthetic supplier, MOp, HHDC,
-// NHHDC, DA and registration service as organisations, and the cuts each
-// role supplies, as Generate writes them.
+// NHHDC, DA and registration service, and the enquiry service, as
+// organisations, and the cuts each role supplies, as Generate writes them.
 func Programme() []byte {
 	var b strings.Builder
 	b.WriteString(`# The programme register of the synthetic market (datacut synth): who takes

@@ -56,7 +56,8 @@ func builtInRegister(t *testing.T) *programme.Register {
 func TestProgrammeHasEveryParticipant(t *testing.T) {
 	r := builtInRegister(t)
 	all := append(append(append(append(append(append([]Participant(nil), Suppliers...), MOps...), HHDCs...), NHHDCs...), DAs...), Registrations()...)
-	role := map[string]string{"X": "supplier", "M": "mop", "C": "dc", "D": "dc", "A": "da", "P": "registration"}
+	all = append(all, EES)
+	role := map[string]string{"X": "supplier", "M": "mop", "C": "dc", "D": "dc", "A": "da", "P": "registration", "ees": "ees"}
 	for _, p := range all {
 		if r.Org(p.MPID) == nil {
 			t.Errorf("%s (%s) is not in the register", p.MPID, p.Name)
