@@ -279,6 +279,34 @@ func checkSyntheticPacks(t *testing.T, run string, p *plan.Plan) {
 	if checked == 0 {
 		t.Fatal("no synthetic MPAN in any pack")
 	}
+	// A central role (the EES) loads every MPAN of its environment: each
+	// synthetic MPAN's EES row is in the pack of each EES participant.
+	eesRowsOf := map[string]map[string]bool{}
+	centralChecked := 0
+	for i, core := range a[0] {
+		if syn[i] != "true" {
+			continue
+		}
+		for _, role := range plan.CentralRoles {
+			for _, mpid := range p.Environment(a[1][i]).Participants[role] {
+				key := a[1][i] + "/" + role + "-" + mpid
+				if eesRowsOf[key] == nil {
+					eesRowsOf[key] = map[string]bool{}
+					for _, c := range readColumns(t, filepath.Join(run, "packs", a[1][i], role+"-"+mpid, "ees", "ees_portfolio.parquet"), "mpan_core")[0] {
+						eesRowsOf[key][c] = true
+					}
+				}
+				if !eesRowsOf[key][core] {
+					t.Errorf("synthetic %s: no EES row in pack %s", core, key)
+				}
+				checked++
+				centralChecked++
+			}
+		}
+	}
+	if centralChecked == 0 {
+		t.Error("no synthetic MPAN in an EES pack: the SIT plan onboards the EES")
+	}
 	// mpans.csv marks them.
 	marked := 0
 	csvs, _ := filepath.Glob(filepath.Join(run, "packs", "*", "*", PackMPANsFile))
