@@ -29,6 +29,14 @@ func (s *Sampler) Point(i int) *Point {
 	return p
 }
 
+// Segment is the segment of the seed's point i, as Point(i) has it, drawn
+// without the rest of the point: a cheap first test of a candidate (an
+// unmetered point is one in a hundred).
+func (s *Sampler) Segment(i int) string {
+	export := !isImportOfPair(s.m.seed, i, s.m.n) && i > 0 && isImportOfPair(s.m.seed, i-1, s.m.n)
+	return drawSegment(rngFor(s.m.seed, i), export)
+}
+
 // MeterType is the point's DTC meter type (J0483) as EES shows it: N
 // traditional, H advanced, S2ADE smart; "" unmetered.
 func (p *Point) MeterType() string {

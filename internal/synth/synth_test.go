@@ -478,3 +478,19 @@ func TestSliceIsTheWholeMarketsFiles(t *testing.T) {
 		t.Errorf("an MPID that sends no cut: %v, want an error listing the senders", err)
 	}
 }
+
+// The sampler's segment, drawn alone, is its point's, exports included.
+func TestSamplerSegmentIsThePoints(t *testing.T) {
+	s := NewSampler(11)
+	seen := map[string]int{}
+	for i := range 50_000 {
+		seg, p := s.Segment(i), s.Point(i)
+		if seg != p.Segment {
+			t.Fatalf("point %d: Segment says %q, the point is %q", i, seg, p.Segment)
+		}
+		seen[seg]++
+	}
+	if seen["S"] == 0 || seen["A"] == 0 || seen["U"] == 0 {
+		t.Fatalf("segments drawn: %v", seen)
+	}
+}

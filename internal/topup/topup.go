@@ -225,6 +225,9 @@ func (f *filler) search(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, stri
 	var pt *synth.Point
 	for ; cur.next < MaxTries*(n+1); cur.next++ {
 		idx := int(mix(f.p.Seed, "candidate", f.p.Name, a.Key, strconv.Itoa(cur.next)) >> 2)
+		if !a.Accepts(universe.Segment, f.sampler.Segment(idx)) {
+			continue // as accepts would say, without building the point
+		}
 		c := f.sampler.Point(idx)
 		match, why := accepts(f.res, a, c)
 		if match && why == "" {
