@@ -366,7 +366,7 @@ func coreColumn(r *cut.Reader, rg, col int, dst []uint64) ([]uint64, error) {
 			if v >= nv {
 				return nil, fmt.Errorf("reading %s: column %s has fewer values than rows", r.Key, cr.Descriptor().Name())
 			}
-			c, ok := parseCore(vals[v])
+			c, ok := parseCoreBytes(vals[v])
 			v++
 			if !ok {
 				c = noCore
