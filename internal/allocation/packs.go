@@ -14,7 +14,6 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
-	"github.com/apache/arrow/go/v15/arrow/compute"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 	"golang.org/x/sync/errgroup"
@@ -50,9 +49,31 @@ type pack struct {
 	dir   string     // its spool
 	given []int      // the run's rows given to the participant, in order
 	files []PackFile // stored so far, for pack.json
-	// tables: cut/table → the sources holding its rows, in source order
-	// (their spool files are spoolPath(run spool, pack, source, table)).
+	// tables: cut/table → the sources holding its rows, in source order;
+	// segs: cut/table → its spooled segments, in the same order.
 	tables map[string][]int
+	segs   map[string]*spooledTable
+}
+
+// addSpooled lists a source's segments of one of the pack's tables; the
+// sources are added in source order.
+func (pk *pack) addSpooled(src int, table string, segs []segment) {
+	if len(segs) == 0 {
+		return
+	}
+	if pk.segs == nil {
+		pk.segs = map[string]*spooledTable{}
+	}
+	t := pk.segs[table]
+	if t == nil {
+		t = &spooledTable{}
+		pk.segs[table] = t
+	}
+	pk.tables[table] = append(pk.tables[table], src)
+	t.segs = append(t.segs, segs...)
+	for range segs {
+		t.srcs = append(t.srcs, src)
+	}
 }
 
 // rewriteRoles are the data items that name an appointee, by role: a
@@ -115,7 +136,7 @@ func writePacks(ctx context.Context, st store.Store, prefix, runID, previous, sp
 	// Sources are read in parallel, each spooling its rows to files of its
 	// own; a pack's tables then list their sources in source order, so the
 	// packs do not depend on scheduling.
-	spooled := make([]map[spoolKey]int64, len(sources))
+	spooled := make([]*sourceSpool, len(sources))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, s := range sources {
@@ -131,18 +152,19 @@ func writePacks(ctx context.Context, st store.Store, prefix, runID, previous, sp
 			if err := sp.flush(); err != nil {
 				return err
 			}
-			spooled[i] = sp.rows
-			return nil
+			spooled[i] = sp
+			return sp.close()
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	for si, written := range spooled {
-		for k, n := range written {
-			if n > 0 {
-				packs[k.pack].tables[k.table] = append(packs[k.pack].tables[k.table], si)
-			}
+	for si, sp := range spooled {
+		if sp == nil {
+			continue
+		}
+		for k, segs := range sp.segs {
+			packs[k.pack].addSpooled(si, k.table, segs)
 		}
 	}
 	// Packs are independent: write them on every core, each in a spool
@@ -155,7 +177,7 @@ func writePacks(ctx context.Context, st store.Store, prefix, runID, previous, sp
 				return err
 			}
 			defer os.RemoveAll(pk.dir)
-			return pk.write(gctx, pr, spool)
+			return pk.write(gctx, pr)
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -206,15 +228,24 @@ func (t *takers) add(cutType, mpan string, pack int) {
 
 func (t *takers) takes(cutType string) bool { return len(t.byCut[cutType]) > 0 }
 
-// of lists the packs taking the core's rows of a cut type.
-func (t *takers) of(cutType string, c uint64) []int {
+// forCut is the takers of one cut type's rows: a table's scan looks its
+// cut type up once, not once a row.
+func (t *takers) forCut(cutType string) cutTakers { return cutTakers{t.bits, t.byCut[cutType]} }
+
+type cutTakers struct {
+	bits   []uint64
+	byCore map[uint64][]int
+}
+
+// of lists the packs taking the core's rows.
+func (t cutTakers) of(c uint64) []int {
 	if c == universe.NoCore {
 		return nil
 	}
 	if h := coreHash(c); t.bits[h/64]&(1<<(h%64)) == 0 {
 		return nil
 	}
-	return t.byCut[cutType][c]
+	return t.byCore[c]
 }
 
 // parentKey is a record of a source: its source file and line.
@@ -306,6 +337,7 @@ func (rt *router) route(ctx context.Context) error {
 		return err
 	}
 	var cores []uint64
+	ix := rt.ix.forCut(rt.src.Cut)
 	sel := map[int][]int32{} // pack → rows of the row group it takes
 	var order []int          // packs in the order first met, for a fixed result
 	for rg := 0; rg < rt.r.PF.NumRowGroups(); rg++ {
@@ -334,7 +366,7 @@ func (rt *router) route(ctx context.Context) error {
 				return err
 			}
 			for i, c := range cores {
-				if to := rt.ix.of(rt.src.Cut, c); to != nil {
+				if to := ix.of(c); to != nil {
 					take(int32(i), to)
 				}
 			}
@@ -445,14 +477,9 @@ func takeRows(ctx context.Context, rec arrow.Record, rows []int32, at []int32, u
 
 // takeIndices returns rec's rows at indices, in their order.
 func takeIndices(ctx context.Context, rec arrow.Record, indices []int32) (arrow.Record, error) {
-	b := array.NewInt32Builder(memory.DefaultAllocator)
-	defer b.Release()
-	b.AppendValues(indices, nil)
-	idx := b.NewArray()
-	defer idx.Release()
 	cols := make([]arrow.Array, rec.NumCols())
 	for j := range cols {
-		c, err := compute.TakeArray(ctx, rec.Column(j), idx)
+		c, err := takeColumn(ctx, rec.Column(j), indices)
 		if err != nil {
 			for _, c := range cols[:j] {
 				c.Release()
@@ -551,11 +578,11 @@ func rewrite(rec arrow.Record, env string, byCore map[uint64]*Row) arrow.Record 
 // follows another (the same files under delta/, for the MPANs added since
 // and those kept whose rows changed), then pack.json, last. Rows stream
 // from the spool.
-func (pk *pack) write(ctx context.Context, pr *packRun, spool string) error {
+func (pk *pack) write(ctx context.Context, pr *packRun) error {
 	if err := pk.writeMPANs(ctx, pr, pk.dir); err != nil {
 		return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
 	}
-	tables, err := pk.spooled(spool)
+	tables, err := pk.spooled()
 	if err != nil {
 		return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
 	}
@@ -685,23 +712,13 @@ type spooledTable struct {
 	group *dflow.Group
 }
 
-// spooled indexes the pack's spool files, once for both of the pack's
-// passes (the full pack and the add-pack) and every format each writes.
-func (pk *pack) spooled(spool string) (map[string]*spooledTable, error) {
-	out := make(map[string]*spooledTable, len(pk.tables))
-	for n, sources := range pk.tables {
-		t := &spooledTable{}
-		for _, s := range sources {
-			list, err := indexSpool([]string{spoolPath(spool, pk.index, s, n)})
-			if err != nil {
-				return nil, err
-			}
-			t.segs = append(t.segs, list...)
-			for range list {
-				t.srcs = append(t.srcs, s)
-			}
-		}
-		if len(t.segs) > 0 { // the group, from the schema of the first segment
+// spooled gives the pack's spooled tables with their D-flow groups, once
+// for both of the pack's passes (the full pack and the add-pack) and every
+// format each writes.
+func (pk *pack) spooled() (map[string]*spooledTable, error) {
+	out := make(map[string]*spooledTable, len(pk.segs))
+	for n, t := range pk.segs {
+		if len(t.segs) > 0 && t.group == nil { // the group, from the schema of the first segment
 			rd := newSpoolReader(t.segs[:1])
 			rec, err := rd.next()
 			rd.close()

@@ -4,10 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -21,15 +18,17 @@ import (
 )
 
 // A pack's rows are spooled to disk as they are collected, so the memory a
-// run needs does not grow with the allocation. A spool file holds one
-// pack's rows of one table from one source, as segments in row order,
-// each of the rows of one source file:
+// run needs does not grow with the allocation. Each source's collector
+// appends to one spool file of its own, whatever the number of packs and
+// tables (a file per pack, table and source cost a file creation and an
+// open per table at every flush), segments of one pack's table each, in
+// row order, each of the rows of one source file:
 //
 //	uint16 length + bytes of the source file id
 //	uint64 length, then an Arrow IPC stream of one record
 //
-// A D-flow file of the pack (one source file's rows) reads only its own
-// segments.
+// and keeps the list of each pack's table's segments; a D-flow file of the
+// pack (one source file's rows) reads only its own segments.
 
 // spoolBudget is the bytes of rows a source's collector holds before it
 // writes them out.
@@ -44,16 +43,20 @@ type spoolKey struct {
 // sourceSpool buffers one source's rows for the packs and writes them out
 // whenever they pass the budget, and at the end.
 type sourceSpool struct {
-	dir     string // the run's spool; files go in dir/pack-N/
-	src     int
+	path    string // the source's spool file, made at the first flush
+	f       *os.File
+	w       *bufio.Writer
+	off     int64 // bytes written so far
 	pending map[spoolKey][]arrow.Record
 	bytes   int64
 	budget  int64
-	rows    map[spoolKey]int64 // written so far
+	rows    map[spoolKey]int64     // written so far
+	segs    map[spoolKey][]segment // written so far, in order
 }
 
 func newSourceSpool(dir string, src int) *sourceSpool {
-	return &sourceSpool{dir: dir, src: src, budget: spoolBudget, pending: map[spoolKey][]arrow.Record{}, rows: map[spoolKey]int64{}}
+	return &sourceSpool{path: filepath.Join(dir, fmt.Sprintf("source-%d.spool", src)), budget: spoolBudget,
+		pending: map[spoolKey][]arrow.Record{}, rows: map[spoolKey]int64{}, segs: map[spoolKey][]segment{}}
 }
 
 // add takes ownership of rec.
@@ -73,16 +76,8 @@ func (s *sourceSpool) add(pack int, table string, rec arrow.Record) error {
 	return nil
 }
 
-// path is the spool file of a pack's table from this source.
-func (s *sourceSpool) path(k spoolKey) string {
-	return spoolPath(s.dir, k.pack, s.src, k.table)
-}
-
-func spoolPath(dir string, pack, src int, table string) string {
-	return filepath.Join(dir, fmt.Sprintf("pack-%d", pack), fmt.Sprintf("%d-%s.seg", src, url.PathEscape(table)))
-}
-
-// flush appends every pending table's rows to its spool file as one segment.
+// flush appends every pending table's rows to the spool file as segments,
+// readable once it returns.
 func (s *sourceSpool) flush() error {
 	keys := make([]spoolKey, 0, len(s.pending))
 	for k := range s.pending {
@@ -95,6 +90,15 @@ func (s *sourceSpool) flush() error {
 		return keys[i].table < keys[j].table
 	})
 	var err error
+	if len(keys) > 0 && s.f == nil {
+		err = os.MkdirAll(filepath.Dir(s.path), 0o700)
+		if err == nil {
+			s.f, err = os.OpenFile(s.path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		}
+		if err == nil {
+			s.w = bufio.NewWriterSize(s.f, 1<<20)
+		}
+	}
 	for _, k := range keys {
 		recs := s.pending[k]
 		if err == nil {
@@ -106,6 +110,19 @@ func (s *sourceSpool) flush() error {
 		delete(s.pending, k)
 	}
 	s.bytes = 0
+	if err == nil && s.w != nil {
+		err = s.w.Flush()
+	}
+	return err
+}
+
+// close closes the spool file; its segments stay readable by path.
+func (s *sourceSpool) close() error {
+	if s.f == nil {
+		return nil
+	}
+	err := s.f.Close()
+	s.f, s.w = nil, nil
 	return err
 }
 
@@ -117,6 +134,7 @@ func (s *sourceSpool) release() {
 		}
 		delete(s.pending, k)
 	}
+	s.close()
 }
 
 // writeSegment appends rows to the spool file as one segment per source
@@ -127,18 +145,9 @@ func (s *sourceSpool) writeSegment(k spoolKey, recs []arrow.Record) error {
 		return err
 	}
 	defer rec.Release()
-	path := s.path(k)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
 	fids := fileIDs(rec)
 	if fids == nil {
-		err = writeSegment(w, "", rec)
+		err = s.writeOne(k, "", rec)
 	}
 	runs := fileRuns(rec)
 	for _, fid := range fids {
@@ -148,7 +157,7 @@ func (s *sourceSpool) writeSegment(k spoolKey, recs []arrow.Record) error {
 				break
 			}
 		}
-		err = writeSegment(w, fid, part)
+		err = s.writeOne(k, fid, part)
 		if len(fids) > 1 {
 			part.Release()
 		}
@@ -161,17 +170,12 @@ func (s *sourceSpool) writeSegment(k spoolKey, recs []arrow.Record) error {
 			r.Release()
 		}
 	}
-	if ferr := w.Flush(); err == nil {
-		err = ferr
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	s.rows[k] += rec.NumRows()
 	return err
 }
 
-func writeSegment(w io.Writer, fid string, rec arrow.Record) error {
+// writeOne appends one segment and lists it.
+func (s *sourceSpool) writeOne(k spoolKey, fid string, rec arrow.Record) error {
 	var body bytes.Buffer
 	iw := ipc.NewWriter(&body, ipc.WithSchema(rec.Schema()))
 	if err := iw.Write(rec); err != nil {
@@ -183,11 +187,16 @@ func writeSegment(w io.Writer, fid string, rec arrow.Record) error {
 	head := binary.LittleEndian.AppendUint16(nil, uint16(len(fid)))
 	head = append(head, fid...)
 	head = binary.LittleEndian.AppendUint64(head, uint64(body.Len()))
-	if _, err := w.Write(head); err != nil {
+	if _, err := s.w.Write(head); err != nil {
 		return err
 	}
-	_, err := body.WriteTo(w)
-	return err
+	size := int64(body.Len())
+	if _, err := body.WriteTo(s.w); err != nil {
+		return err
+	}
+	s.segs[k] = append(s.segs[k], segment{path: s.path, fileID: fid, off: s.off + int64(len(head)), size: size})
+	s.off += int64(len(head)) + size
+	return nil
 }
 
 // fileIDs lists the distinct source file ids (column 0) of a record, in
@@ -246,47 +255,6 @@ type segment struct {
 	off, size int64  // of its IPC body
 }
 
-// indexSpool lists the segments of spool files, in order, reading only
-// their headers.
-func indexSpool(paths []string) ([]segment, error) {
-	var out []segment
-	for _, path := range paths {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		r := bufio.NewReader(f)
-		var off int64
-		for {
-			var l uint16
-			if err := binary.Read(r, binary.LittleEndian, &l); err != nil {
-				f.Close()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				return nil, fmt.Errorf("reading the pack spool: %w", err)
-			}
-			fid := make([]byte, l)
-			var size uint64
-			_, err := io.ReadFull(r, fid)
-			if err == nil {
-				err = binary.Read(r, binary.LittleEndian, &size)
-			}
-			if err == nil {
-				_, err = r.Discard(int(size))
-			}
-			if err != nil {
-				f.Close()
-				return nil, fmt.Errorf("reading the pack spool: %w", err)
-			}
-			off += 2 + int64(l) + 8
-			out = append(out, segment{path: path, fileID: string(fid), off: off, size: int64(size)})
-			off += int64(size)
-		}
-	}
-	return out, nil
-}
-
 // spoolReader yields the records of segments in order: a dflow.RecordSource
 // by its next method. close releases its files.
 type spoolReader struct {
@@ -297,15 +265,6 @@ type spoolReader struct {
 
 func newSpoolReader(segs []segment) *spoolReader {
 	return &spoolReader{segs: segs, files: map[string]*os.File{}}
-}
-
-// readSpool reads every segment of the spool files.
-func readSpool(paths []string) (*spoolReader, error) {
-	segs, err := indexSpool(paths)
-	if err != nil {
-		return nil, err
-	}
-	return newSpoolReader(segs), nil
 }
 
 func (s *spoolReader) close() {

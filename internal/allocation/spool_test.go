@@ -3,6 +3,7 @@ package allocation
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,11 +49,10 @@ func TestSpoolKeepsEveryRowInOrder(t *testing.T) {
 	if err := sp.flush(); err != nil {
 		t.Fatal(err)
 	}
-	path := spoolPath(dir, 1, 3, "mop-mtd/d0150_288")
-	segs, err := indexSpool([]string{path})
-	if err != nil {
+	if err := sp.close(); err != nil {
 		t.Fatal(err)
 	}
+	segs := sp.segs[spoolKey{1, "mop-mtd/d0150_288"}]
 	if len(segs) < 10 {
 		t.Fatalf("%d segments: the budget did not make the spool flush as it went", len(segs))
 	}
@@ -74,11 +74,7 @@ func TestSpoolKeepsEveryRowInOrder(t *testing.T) {
 			rec.Release()
 		}
 	}
-	rd, err := readSpool([]string{path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := read(rd); fmt.Sprint(got) != fmt.Sprint(want) {
+	if got := read(newSpoolReader(segs)); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("read whole: %v\nwant %v", got, want)
 	}
 	if sp.rows[spoolKey{1, "mop-mtd/d0150_288"}] != int64(total) {
@@ -137,10 +133,16 @@ func TestRenderFlowKeepsSendersApart(t *testing.T) {
 		if err := sp.flush(); err != nil {
 			t.Fatal(err)
 		}
+		if err := sp.close(); err != nil {
+			t.Fatal(err)
+		}
 		b.Release()
-		pk.tables[table] = append(pk.tables[table], src)
+		pk.addSpooled(src, table, sp.segs[spoolKey{0, table}])
 	}
-	spooled, err := pk.spooled(spool)
+	if err := os.MkdirAll(pk.dir, 0o700); err != nil { // as writePacks makes it
+		t.Fatal(err)
+	}
+	spooled, err := pk.spooled()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,9 +31,9 @@ func (r *Reader) ReadRows(ctx context.Context, rg int, rows []int32, schema *arr
 		}
 	}()
 	for c, f := range schema.Fields() {
-		cr, err := r.PF.RowGroup(rg).Column(c)
+		cr, err := r.ColumnChunk(rg, c)
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", r.Key, err)
+			return nil, err
 		}
 		if cols[c], err = r.readColumnRows(cr, f.Type, rows); err != nil {
 			return nil, err

@@ -23,6 +23,7 @@ type Reader struct {
 	mem  memory.Allocator
 	// scratch is ReadRows' buffers: a Reader is used by one goroutine.
 	scratch *rowScratch
+	chunk   *chunkBuffers // ColumnChunk's
 }
 
 // OpenTable opens the table at key. Parquet needs random access: a local store's

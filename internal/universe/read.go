@@ -335,9 +335,9 @@ func CoreColumn(r *cut.Reader, rg, col int, dst []uint64) ([]uint64, error) {
 // col, noCore where the row has none. It reads Parquet's values directly:
 // cores are parsed from the page bytes, never built into strings.
 func coreColumn(r *cut.Reader, rg, col int, dst []uint64) ([]uint64, error) {
-	cr, err := r.PF.RowGroup(rg).Column(col)
+	cr, err := r.ColumnChunk(rg, col)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", r.Key, err)
+		return nil, err
 	}
 	br, ok := cr.(*file.ByteArrayColumnChunkReader)
 	if !ok {
@@ -366,7 +366,7 @@ func coreColumn(r *cut.Reader, rg, col int, dst []uint64) ([]uint64, error) {
 			if v >= nv {
 				return nil, fmt.Errorf("reading %s: column %s has fewer values than rows", r.Key, cr.Descriptor().Name())
 			}
-			c, ok := parseCore(vals[v])
+			c, ok := parseCoreBytes(vals[v])
 			v++
 			if !ok {
 				c = noCore

@@ -240,3 +240,31 @@ func TestCoreIndexFindsEveryCore(t *testing.T) {
 		}
 	}
 }
+
+// The word-at-a-time parse of a core's bytes agrees with the digit loop on
+// every kind of input: cores, every byte position made a non-digit (just
+// below '0', just above '9', high bytes), other lengths.
+func TestParseCoreBytesAgrees(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	check := func(b []byte) {
+		t.Helper()
+		got, gok := parseCoreBytes(b)
+		want, wok := parseCore(b)
+		if got != want || gok != wok {
+			t.Fatalf("%q: parseCoreBytes %d %v, parseCore %d %v", b, got, gok, want, wok)
+		}
+	}
+	for _, s := range []string{"0000000000000", "9999999999999", "1234567890123", "1000000000000", "0000000000001", "", "123456789012", "12345678901234"} {
+		check([]byte(s))
+	}
+	for i := 0; i < 100000; i++ {
+		b := make([]byte, 13)
+		for j := range b {
+			b[j] = '0' + byte(rng.IntN(10))
+		}
+		check(b)
+		bad := append([]byte(nil), b...)
+		bad[rng.IntN(13)] = []byte{'/', ':', 0, 0x7f, 0x80, 0xb9, 0xba, 0xff, ' ', 'A'}[rng.IntN(10)]
+		check(bad)
+	}
+}
