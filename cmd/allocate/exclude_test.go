@@ -81,14 +81,38 @@ func TestSummarySaysWhatWasExcluded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	printSummary(&b, &allocation.Outcome{RunID: "a", Prefix: "allocations/p/a/", Report: &allocation.Report{Plan: "p", Excluded: x}}, st)
+	printSummary(&b, &allocation.Outcome{RunID: "a", Prefix: "allocations/p/a/", Report: &allocation.Report{Plan: "p", Excluded: x}}, st, false)
 	want := "3 units (4 MPANs) excluded for findings of reconciliation r1 (policy.exclude_findings): supplier 3 units (4 MPANs; 5 findings).\n"
 	if !strings.Contains(b.String(), want) {
 		t.Fatalf("summary:\n%s\nwant %q", b.String(), want)
 	}
 	b.Reset()
-	printSummary(&b, &allocation.Outcome{RunID: "a", Prefix: "allocations/p/a/", Report: &allocation.Report{Plan: "p"}}, st)
+	printSummary(&b, &allocation.Outcome{RunID: "a", Prefix: "allocations/p/a/", Report: &allocation.Report{Plan: "p"}}, st, false)
 	if strings.Contains(b.String(), "excluded") {
 		t.Fatalf("a plan excluding nothing: %s", b.String())
+	}
+}
+
+// allocate run's summary counts synthetic units per environment and times
+// the top-up when the plan tops up, and says nothing of them otherwise.
+func TestSummaryCountsSyntheticUnits(t *testing.T) {
+	st, err := local.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := &allocation.Report{Plan: "p", Environments: []allocation.EnvReport{{Name: "SIT-A", Asked: 9, Filled: 9,
+		Demands: []allocation.DemandReport{{Key: "a", Synthetic: 3}, {Key: "b", Synthetic: 4}}}}}
+	rep.Timings.TopUpSeconds = 1.25
+	var b strings.Builder
+	printSummary(&b, &allocation.Outcome{RunID: "a", Prefix: "allocations/p/a/", Report: rep}, st, true)
+	for _, want := range []string{"reappointed  synthetic\n", "           0          7\n", "top-up 1.2s (choosing units, and publishing their records within the packs time), packs"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary of a plan that tops up:\n%s\nwant %q", b.String(), want)
+		}
+	}
+	b.Reset()
+	printSummary(&b, &allocation.Outcome{RunID: "a", Prefix: "allocations/p/a/", Report: rep}, st, false)
+	if strings.Contains(b.String(), "synthetic") || strings.Contains(b.String(), "top-up") {
+		t.Errorf("summary of a plan without top-up:\n%s", b.String())
 	}
 }

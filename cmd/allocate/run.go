@@ -92,12 +92,12 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 		b, _ := json.MarshalIndent(oc.Report, "", "  ")
 		fmt.Fprintln(out, string(b))
 	} else {
-		printSummary(out, oc, st)
+		printSummary(out, oc, st, p.Policy.TopUp != nil)
 	}
 	return shortfallExit(oc.Report)
 }
 
-func printSummary(out io.Writer, oc *allocation.Outcome, st store.Store) {
+func printSummary(out io.Writer, oc *allocation.Outcome, st store.Store, topUp bool) {
 	r := oc.Report
 	if oc.Existing {
 		fmt.Fprintf(out, "plan %s was already allocated on these cuts: run %s (nothing changed)\n\n", r.Plan, r.RunID)
@@ -106,9 +106,24 @@ func printSummary(out io.Writer, oc *allocation.Outcome, st store.Store) {
 	if r.Excluded != nil {
 		fmt.Fprintf(out, "%s\n", r.Excluded.Text())
 	}
-	fmt.Fprintf(out, "%-12s %8s %8s %9s %8s %12s\n", "environment", "asked", "filled", "shortfall", "MPANs", "reappointed")
+	// The synthetic column and timing only when the plan tops up.
+	synthetic := map[string]int{}
 	for _, e := range r.Environments {
-		fmt.Fprintf(out, "%-12s %8d %8d %9d %8d %12d\n", e.Name, e.Asked, e.Filled, e.Asked-e.Filled, e.MPANs, e.Reappointed)
+		for _, d := range e.Demands {
+			synthetic[e.Name] += d.Synthetic
+		}
+	}
+	fmt.Fprintf(out, "%-12s %8s %8s %9s %8s %12s", "environment", "asked", "filled", "shortfall", "MPANs", "reappointed")
+	if topUp {
+		fmt.Fprintf(out, " %10s", "synthetic")
+	}
+	fmt.Fprintln(out)
+	for _, e := range r.Environments {
+		fmt.Fprintf(out, "%-12s %8d %8d %9d %8d %12d", e.Name, e.Asked, e.Filled, e.Asked-e.Filled, e.MPANs, e.Reappointed)
+		if topUp {
+			fmt.Fprintf(out, " %10d", synthetic[e.Name])
+		}
+		fmt.Fprintln(out)
 	}
 	shown := 0
 	for _, e := range r.Environments {
@@ -125,8 +140,11 @@ func printSummary(out io.Writer, oc *allocation.Outcome, st store.Store) {
 	fmt.Fprintf(out, "\nreport:     %s\n", where(st, oc.Prefix+cut.ReportHTML))
 	fmt.Fprintf(out, "allocation: %s\n", where(st, oc.Prefix+cut.AllocationFile))
 	fmt.Fprintf(out, "packs:      %s\n", where(st, cut.PackPrefix(oc.Prefix, "<environment>", "<role>", "<MPID>")))
-	fmt.Fprintf(out, "timings:    universe %.1fs, allocation %.1fs, packs %.1fs, total %.1fs\n",
-		r.Timings.UniverseSeconds, r.Timings.AllocateSeconds, r.Timings.PacksSeconds, r.Timings.Seconds)
+	fmt.Fprintf(out, "timings:    universe %.1fs, allocation %.1fs, ", r.Timings.UniverseSeconds, r.Timings.AllocateSeconds)
+	if topUp {
+		fmt.Fprintf(out, "top-up %.1fs (choosing units, and publishing their records within the packs time), ", r.Timings.TopUpSeconds)
+	}
+	fmt.Fprintf(out, "packs %.1fs, total %.1fs\n", r.Timings.PacksSeconds, r.Timings.Seconds)
 }
 
 // where is a key of the store as a user would open it: a path, or a URL.
