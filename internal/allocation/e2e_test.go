@@ -175,34 +175,17 @@ func TestEndToEnd(t *testing.T) {
 		parts := strings.Split(filepath.ToSlash(f), "/")
 		envName, who := parts[len(parts)-4], parts[len(parts)-3]
 		role, mpid, _ := strings.Cut(who, "-")
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := dflow.NewReader(fh, f, dflow.Options{})
-		h, err := r.Header()
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		if h.FromRole != "Z" || h.FromMPID != "MHSI" || h.TestFlag != "TR01" || h.ToMPID != mpid || h.ToRole != plan.RoleCodes[role] {
-			t.Errorf("%s: header %+v", f, h)
-		}
-		for {
-			in, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
-			if in.Rejected() {
-				t.Errorf("%s instance %d: rejected: %v", f, in.Ordinal, in.Findings)
+		readPackDflow(t, f, func(h *dflow.Header, in *dflow.Instance) {
+			if in == nil {
+				if h.FromRole != "Z" || h.FromMPID != "MHSI" || h.TestFlag != "TR01" || h.ToMPID != mpid || h.ToRole != plan.RoleCodes[role] {
+					t.Errorf("%s: header %+v", f, h)
+				}
+				return
 			}
 			if m := string(in.MPAN); m != "" && env[m] != envName {
 				t.Errorf("%s: MPAN %s is allocated to %q, not %s", f, m, env[m], envName)
 			}
-		}
-		fh.Close()
+		})
 	}
 	eesPacks, _ := filepath.Glob(filepath.Join(run, "packs", "*", "supplier-*", "ees", "ees_portfolio.parquet"))
 	rewritten := 0
@@ -970,5 +953,36 @@ func checkUnmetered(t *testing.T, rep *Report, cols [][]string) {
 		if cols[3][i] == "SIT-MIG/unmetered" && (cols[4][i] != "" || cols[5][i] != "") {
 			t.Errorf("unmetered MPAN %s appointed to MOp %q (real %q)", cols[0][i], cols[4][i], cols[5][i])
 		}
+	}
+}
+
+// readPackDflow reads a pack's D-flow file: it calls fn with the header
+// (and a nil instance), then with each instance, every one of which must
+// validate.
+func readPackDflow(t *testing.T, f string, fn func(h *dflow.Header, in *dflow.Instance)) {
+	t.Helper()
+	fh, err := os.Open(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	r := dflow.NewReader(fh, f, dflow.Options{})
+	h, err := r.Header()
+	if err != nil {
+		t.Fatalf("%s: %v", f, err)
+	}
+	fn(h, nil)
+	for {
+		in, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if in.Rejected() {
+			t.Errorf("%s instance %d: rejected: %v", f, in.Ordinal, in.Findings)
+		}
+		fn(h, in)
 	}
 }

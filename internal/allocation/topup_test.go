@@ -3,8 +3,6 @@ package allocation
 import (
 	"bytes"
 	"context"
-	"errors"
-	"io"
 	"io/fs"
 	stdmaps "maps"
 	"os"
@@ -208,34 +206,16 @@ func checkSyntheticPacks(t *testing.T, run string, p *plan.Plan) {
 		if flows[key] == nil {
 			flows[key] = map[string]map[string]bool{}
 		}
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := dflow.NewReader(fh, f, dflow.Options{})
-		h, err := r.Header()
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		for {
-			in, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				break
+		readPackDflow(t, f, func(h *dflow.Header, in *dflow.Instance) {
+			if in == nil || len(in.MPAN) == 0 {
+				return
 			}
-			if err != nil {
-				t.Fatalf("%s: %v", f, err)
+			m := string(in.MPAN)
+			if flows[key][m] == nil {
+				flows[key][m] = map[string]bool{}
 			}
-			if in.Rejected() {
-				t.Errorf("%s instance %d: rejected: %v", f, in.Ordinal, in.Findings)
-			}
-			if m := string(in.MPAN); m != "" {
-				if flows[key][m] == nil {
-					flows[key][m] = map[string]bool{}
-				}
-				flows[key][m][h.Flow] = true
-			}
-		}
-		fh.Close()
+			flows[key][m][h.Flow] = true
+		})
 	}
 	checked := 0
 	for i, core := range a[0] {
