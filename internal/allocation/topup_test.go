@@ -439,11 +439,7 @@ func TestTopUpIsReproducibleAndKept(t *testing.T) {
 	}
 	// A new supplier onboarded: every synthetic unit of an ask that is
 	// still short is kept, the same core, marked kept.
-	raw := strings.Replace(string(p.Raw), "supplier: [BRGT, ECHO, IRIS]", "supplier: [BRGT, ECHO, IRIS, FRNT]", 1)
-	p2, err := plan.Decode("sit.yaml", []byte(raw), p.Sources.Types)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p2 := editPlan(t, p, [2]string{"supplier: [BRGT, ECHO, IRIS]", "supplier: [BRGT, ECHO, IRIS, FRNT]"})
 	third, err := Run(ctx, Options{Store: st, Plan: p2, Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)

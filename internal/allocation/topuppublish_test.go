@@ -3,6 +3,7 @@ package allocation
 import (
 	"context"
 	"io/fs"
+	stdmaps "maps"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -126,7 +127,7 @@ func TestSyntheticTablesAreWhatThePipelinePublishes(t *testing.T) {
 			}
 			for i := range min(len(a.Inputs), len(b.Inputs)) {
 				x, y := a.Inputs[i], b.Inputs[i]
-				if x.Key != y.Key || x.SHA256 != y.SHA256 || x.Flow != y.Flow || x.FileID != y.FileID || x.Instances != y.Instances || !equalRows(x.Rows, y.Rows) {
+				if x.Key != y.Key || x.SHA256 != y.SHA256 || x.Flow != y.Flow || x.FileID != y.FileID || x.Instances != y.Instances || !stdmaps.Equal(x.Rows, y.Rows) {
 					t.Errorf("%s/%s input %d: %+v, the pipeline's %+v", ty.Name, mpid, i, x, y)
 				}
 			}
@@ -157,18 +158,6 @@ func TestSyntheticTablesAreWhatThePipelinePublishes(t *testing.T) {
 	if cuts < 4 || keylessValues == 0 {
 		t.Fatalf("compared %d cuts and %d values of constant or redact items: the test needs more", cuts, keylessValues)
 	}
-}
-
-func equalRows(a, b map[string]int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // mpidsOf lists the MPIDs with a published cut of the type in a local
