@@ -131,7 +131,9 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (e
 			os.Remove(tmp)
 		}
 	}()
-	n, err := io.CopyBuffer(f, ctxReader{ctx, r}, make([]byte, 1<<20))
+	// No buffer of our own: a file reads from the reader with one of its
+	// own (os.File.ReadFrom), which left a megabyte buffer here unused.
+	n, err := io.Copy(f, ctxReader{ctx, r})
 	if err != nil {
 		return fmt.Errorf("putting %s: %w", key, err)
 	}

@@ -2,9 +2,11 @@ package local
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -50,5 +52,26 @@ func TestScratchDoesNotSync(t *testing.T) {
 				t.Errorf("scratch %v: %s holds %q, want %q", scratch, key, b, want)
 			}
 		}
+	}
+}
+
+// A small object costs no megabyte copy buffer (the file reads from the
+// reader with a buffer of its own).
+func TestSmallPutAllocatesLittle(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := range 10 {
+		if err := s.Put(ctx, fmt.Sprintf("a/%d", i), strings.NewReader("{}"), 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / 10; per > 256<<10 {
+		t.Errorf("a 2-byte put allocates %d bytes", per)
 	}
 }
