@@ -195,6 +195,10 @@ func syntheticReader(defs fs.FS, t *cut.Type, w *syntheticTables) (func(store.In
 	return nil, fmt.Errorf("input format %q: the top-up cannot publish it", t.Input.Format)
 }
 
+// syntheticBuffer is the write buffer of a synthetic table: a cut has a
+// table per record group, each of a few thousand rows at most.
+const syntheticBuffer = 64 << 10
+
 // syntheticTables are a cut's tables being written.
 type syntheticTables struct {
 	dir, tool string
@@ -216,7 +220,7 @@ func (w *syntheticTables) write(name string, rec arrow.Record) error {
 	defer out.Release()
 	f := w.files[name]
 	if f == nil {
-		if f, err = cut.CreateTableFile(w.dir, name, out.Schema(), w.meta, w.tool); err != nil {
+		if f, err = cut.CreateTableFileBuffer(w.dir, name, out.Schema(), w.meta, w.tool, syntheticBuffer); err != nil {
 			return err
 		}
 		w.files[name] = f
