@@ -28,14 +28,15 @@ const topUpKeyPrefix = "topup:"
 // topUpSources publishes the synthetic units' records as published cuts:
 // the generator writes each owner's files (the distributor's D0204, the
 // supplier's EES rows, D0302 and D0225, the MOp's D0150 and D0149 or
-// D0268) into an inbox in the run's spool, and publishSynthetic reads
+// D0268) into an inbox in the run's spool (a scratch store: nothing in it
+// outlives the run, so nothing is synced), and publishSynthetic reads
 // them into the same tables, with the same columns, as datacut run
 // publishes (see there). It returns the published versions as sources,
 // their table keys under topUpKeyPrefix, and a store that reads them
 // beside st.
 func topUpSources(ctx context.Context, st store.Store, spool string, p *plan.Plan, defs fs.FS, points []*synth.Point) (store.Store, []universe.Source, error) {
 	dir := filepath.Join(spool, "topup")
-	ts, err := local.Open(dir)
+	ts, err := local.OpenScratch(dir) // removed with the spool
 	if err != nil {
 		return nil, nil, err
 	}

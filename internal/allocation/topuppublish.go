@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	stdmaps "maps"
 	"os"
+	"runtime"
 	"slices"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/mhhs-sit/datacut/internal/columns"
 	"github.com/mhhs-sit/datacut/internal/cut"
@@ -66,18 +68,25 @@ func publishSynthetic(ctx context.Context, st store.Store, defs fs.FS, types cut
 		case t == nil:
 			return fmt.Errorf("%s's %s cut: the plan reads no such cut type", p.MPID, p.Cut)
 		}
-		kr := rules[t.Rules]
-		if kr == nil {
-			if kr, err = loadKeylessRules(defs, t.Rules); err != nil {
+		if rules[t.Rules] == nil {
+			if rules[t.Rules], err = loadKeylessRules(defs, t.Rules); err != nil {
 				return err
 			}
-			rules[t.Rules] = kr
-		}
-		if err := publishSyntheticCut(ctx, st, defs, t, kr, p, tool); err != nil {
-			return fmt.Errorf("%s's %s cut: %w", p.MPID, p.Cut, err)
 		}
 	}
-	return nil
+	// The cuts are independent: published on every core.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, p := range pending {
+		t := types.Named(p.Cut)
+		g.Go(func() error {
+			if err := publishSyntheticCut(gctx, st, defs, t, rules[t.Rules], p, tool); err != nil {
+				return fmt.Errorf("%s's %s cut: %w", p.MPID, p.Cut, err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // publishSyntheticCut publishes one submission: its files read into
@@ -186,6 +195,10 @@ func syntheticReader(defs fs.FS, t *cut.Type, w *syntheticTables) (func(store.In
 	return nil, fmt.Errorf("input format %q: the top-up cannot publish it", t.Input.Format)
 }
 
+// syntheticBuffer is the write buffer of a synthetic table: a cut has a
+// table per record group, each of a few thousand rows at most.
+const syntheticBuffer = 64 << 10
+
 // syntheticTables are a cut's tables being written.
 type syntheticTables struct {
 	dir, tool string
@@ -207,7 +220,7 @@ func (w *syntheticTables) write(name string, rec arrow.Record) error {
 	defer out.Release()
 	f := w.files[name]
 	if f == nil {
-		if f, err = cut.CreateTableFile(w.dir, name, out.Schema(), w.meta, w.tool); err != nil {
+		if f, err = cut.CreateTableFileBuffer(w.dir, name, out.Schema(), w.meta, w.tool, syntheticBuffer); err != nil {
 			return err
 		}
 		w.files[name] = f

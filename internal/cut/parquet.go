@@ -36,11 +36,17 @@ type TableFile struct {
 // CreateTableFile starts a table file in dir, with meta as the file's
 // key-value metadata (in key order).
 func CreateTableFile(dir, name string, schema *arrow.Schema, meta map[string]string, createdBy string) (*TableFile, error) {
+	return CreateTableFileBuffer(dir, name, schema, meta, createdBy, 1<<20)
+}
+
+// CreateTableFileBuffer is CreateTableFile with a write buffer of the given
+// size: a small table (a few thousand rows) needs no megabyte.
+func CreateTableFileBuffer(dir, name string, schema *arrow.Schema, meta map[string]string, createdBy string, buffer int) (*TableFile, error) {
 	f, err := os.CreateTemp(dir, "table-*.parquet")
 	if err != nil {
 		return nil, fmt.Errorf("creating spool for table %s: %w", name, err)
 	}
-	t := &TableFile{Name: name, Path: f.Name(), Schema: schema, f: f, buf: bufio.NewWriterSize(f, 1<<20)}
+	t := &TableFile{Name: name, Path: f.Name(), Schema: schema, f: f, buf: bufio.NewWriterSize(f, buffer)}
 	t.w, err = NewParquetWriter(schema, t.buf, createdBy)
 	if err != nil {
 		t.Discard()

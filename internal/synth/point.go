@@ -56,11 +56,23 @@ type Point struct {
 const pairShare = 0.03
 
 func rngFor(seed uint64, i int) *rand.Rand {
-	return rand.New(rand.NewPCG(seed, uint64(i)*0x9e3779b97f4a7c15+1))
+	return rand.New(rand.NewPCG(seed, pointStream(i)))
 }
 
+// pointStream is the second PCG seed of point i's generators.
+func pointStream(i int) uint64 { return uint64(i)*0x9e3779b97f4a7c15 + 1 }
+
+// firstFloat is r's next Float64 as rand.New(r).Float64() draws it, with no
+// generator built on the heap: the sampler tests millions of candidates.
+func firstFloat(r *rand.PCG) float64 { return float64(r.Uint64()<<11>>11) / (1 << 53) }
+
 func isImportOfPair(seed uint64, i int, n int) bool {
-	return i%2 == 0 && i+1 < n && rngFor(seed^0xa1, i).Float64() < pairShare*2
+	if i%2 != 0 || i+1 >= n {
+		return false
+	}
+	var r rand.PCG
+	r.Seed(seed^0xa1, pointStream(i))
+	return firstFloat(&r) < pairShare*2
 }
 
 // unique spreads indices over the 10-digit unique numbers: a bijection for
@@ -112,27 +124,7 @@ func (m *market) point(i int) *Point {
 	}
 
 	// The metering point itself.
-	p.Segment = drawSegment(r, p.Export)
-	switch p.Segment {
-	case "S":
-		if r.Float64() < 0.8 {
-			p.MC = "A"
-			p.PC = []string{"01", "01", "01", "02", "03", "04", "05", "08"}[r.IntN(8)]
-		} else {
-			p.MC, p.PC = "F", "00"
-		}
-		p.Meter = Smart
-		if r.Float64() < 0.35 {
-			p.Meter = Traditional
-		}
-	case "A":
-		p.MC, p.PC = []string{"C", "E", "G"}[r.IntN(3)], "00"
-		p.Meter = Advanced
-	default:
-		p.MC, p.PC, p.Meter = "B", "08", Unmetered
-	}
-	p.Domestic = (p.MC == "A" && (p.PC == "01" || p.PC == "02")) || (p.MC == "F" && p.PC == "00")
-	p.Energised = r.Float64() < 0.95
+	p.drawOwn(r)
 	p.Registers = 1
 	p.SSC, p.TPR, p.MTC = "0393", "00001", "801"
 	if p.PC == "02" || p.PC == "04" {
@@ -164,10 +156,39 @@ func (m *market) point(i int) *Point {
 	return p
 }
 
+// drawOwn draws the metering point's own attributes (segment, classes,
+// meter, energisation), the first draws of its generator r: the sampler
+// draws them alone to test a candidate before building the whole point.
+func (p *Point) drawOwn(r *rand.Rand) {
+	p.Segment = drawSegment(r, p.Export)
+	switch p.Segment {
+	case "S":
+		if r.Float64() < 0.8 {
+			p.MC = "A"
+			p.PC = []string{"01", "01", "01", "02", "03", "04", "05", "08"}[r.IntN(8)]
+		} else {
+			p.MC, p.PC = "F", "00"
+		}
+		p.Meter = Smart
+		if r.Float64() < 0.35 {
+			p.Meter = Traditional
+		}
+	case "A":
+		p.MC, p.PC = []string{"C", "E", "G"}[r.IntN(3)], "00"
+		p.Meter = Advanced
+	default:
+		p.MC, p.PC, p.Meter = "B", "08", Unmetered
+	}
+	p.Domestic = (p.MC == "A" && (p.PC == "01" || p.PC == "02")) || (p.MC == "F" && p.PC == "00")
+	p.Energised = r.Float64() < 0.95
+}
+
 // drawSegment is a point's segment, the first draw of its own generator:
 // 85 % smart, 14 % advanced, 1 % unmetered; an export is advanced.
-func drawSegment(r *rand.Rand, export bool) string {
-	x := r.Float64()
+func drawSegment(r *rand.Rand, export bool) string { return segmentOf(r.Float64(), export) }
+
+// segmentOf is the segment of the first draw x.
+func segmentOf(x float64, export bool) string {
 	switch {
 	case export:
 		return "A"

@@ -15,11 +15,18 @@ import (
 // meter, appointees, address, customer) and no linked partner: the
 // allocator's top-up picks among them one that a demand accepts, then
 // gives it a core and appointees of its own. Safe for one goroutine.
-type Sampler struct{ m *market }
+type Sampler struct {
+	m *market
+	// A point's generator, reseeded for each candidate's own attributes:
+	// none is built on the heap per candidate.
+	pcg *rand.PCG
+	r   *rand.Rand
+}
 
 // NewSampler is the sampler of a seed.
 func NewSampler(seed uint64) *Sampler {
-	return &Sampler{m: &market{seed: seed, n: 1 << 62, pools: newPools(seed)}}
+	pcg := &rand.PCG{}
+	return &Sampler{m: &market{seed: seed, n: 1 << 62, pools: newPools(seed)}, pcg: pcg, r: rand.New(pcg)}
 }
 
 // Point is the seed's point i (i ≥ 0), unlinked.
@@ -33,8 +40,24 @@ func (s *Sampler) Point(i int) *Point {
 // without the rest of the point: a cheap first test of a candidate (an
 // unmetered point is one in a hundred).
 func (s *Sampler) Segment(i int) string {
-	export := !isImportOfPair(s.m.seed, i, s.m.n) && i > 0 && isImportOfPair(s.m.seed, i-1, s.m.n)
-	return drawSegment(rngFor(s.m.seed, i), export)
+	s.pcg.Seed(s.m.seed, pointStream(i))
+	return segmentOf(firstFloat(s.pcg), s.export(i))
+}
+
+// Own fills p with the own attributes of the seed's point i (segment,
+// measurement and profile class, meter, energisation, domestic), as
+// Point(i) has them, and nothing else: the next test of a candidate whose
+// segment passed, without the site, address and customer.
+func (s *Sampler) Own(i int, p *Point) {
+	*p = Point{Index: i, Partner: -1, Export: s.export(i)} // an export's segment is A
+	s.pcg.Seed(s.m.seed, pointStream(i))
+	p.drawOwn(s.r)
+	p.Export = false // unlinked, as Point(i)
+}
+
+// export reports whether point i is the export half of a linked pair.
+func (s *Sampler) export(i int) bool {
+	return !isImportOfPair(s.m.seed, i, s.m.n) && i > 0 && isImportOfPair(s.m.seed, i-1, s.m.n)
 }
 
 // MeterType is the point's DTC meter type (J0483) as EES shows it: N

@@ -494,3 +494,28 @@ func TestSamplerSegmentIsThePoints(t *testing.T) {
 		t.Fatalf("segments drawn: %v", seen)
 	}
 }
+
+// The sampler's own attributes, drawn alone, are its point's; a candidate's
+// segment and own attributes cost no allocation (the top-up tests
+// millions).
+func TestSamplerOwnIsThePoints(t *testing.T) {
+	s := NewSampler(11)
+	var own Point
+	for i := range 50_000 {
+		s.Own(i, &own)
+		p := s.Point(i)
+		if own.Segment != p.Segment || own.MC != p.MC || own.PC != p.PC || own.Meter != p.Meter || own.Energised != p.Energised ||
+			own.Domestic != p.Domestic || own.Export != p.Export || own.MeterType() != p.MeterType() {
+			t.Fatalf("point %d: Own says %+v, the point is %+v", i, own, *p)
+		}
+	}
+	allocs := testing.AllocsPerRun(1000, func() {
+		for i := range 10 {
+			s.Segment(i)
+			s.Own(i, &own)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Segment and Own: %v allocations, want none", allocs)
+	}
+}

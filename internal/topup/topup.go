@@ -11,7 +11,6 @@ package topup
 
 import (
 	"fmt"
-	"hash/fnv"
 	"maps"
 	"slices"
 	"strconv"
@@ -189,6 +188,7 @@ type cursor struct {
 	imports int    // linked asks: the universe units looked at so far
 	matched int    // candidates that match the filter but cannot serve the ask
 	why     string // why the last of them cannot
+	sites   []site // the ask's distributors and GSP groups, once found
 }
 
 // unit makes the ask's unit number n, or says why it cannot.
@@ -223,10 +223,17 @@ func ownFilter(a *solver.Ask) string {
 // search finds the ask's unit number n among the generator's points.
 func (f *filler) search(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, string) {
 	var pt *synth.Point
+	var own synth.Point
+	candidate := seeded(f.p.Seed).add("candidate", f.p.Name, a.Key)
 	for ; cur.next < MaxTries*(n+1); cur.next++ {
-		idx := int(mix(f.p.Seed, "candidate", f.p.Name, a.Key, strconv.Itoa(cur.next)) >> 2)
+		idx := int(candidate.addInt(cur.next).sum() >> 2)
+		// As accepts would say, without building the point: its segment
+		// first, then its other own attributes.
 		if !a.Accepts(universe.Segment, f.sampler.Segment(idx)) {
-			continue // as accepts would say, without building the point
+			continue
+		}
+		if f.sampler.Own(idx, &own); !ownMatches(a, &own) {
+			continue
 		}
 		c := f.sampler.Point(idx)
 		match, why := accepts(f.res, a, c)
@@ -246,36 +253,20 @@ func (f *filler) search(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, stri
 	if pt == nil {
 		return Unit{}, fmt.Sprintf("top-up: no synthetic metering point matches the filter (%%FILTER%%) within %d candidates", MaxTries)
 	}
-	key := func(parts ...string) uint64 {
-		return mix(f.p.Seed, append([]string{f.p.Name, a.Key, strconv.Itoa(n)}, parts...)...)
-	}
+	unitKey := seeded(f.p.Seed).add(f.p.Name, a.Key).addInt(n)
+	key := func(parts ...string) uint64 { return unitKey.add(parts...).sum() }
 	// Distributor and GSP group: onboarded and accepted.
-	type site struct {
-		d   mpan.Distributor
-		gsp string
+	if cur.sites == nil {
+		cur.sites = f.sites(a)
 	}
-	var sites []site
-	_, required := a.Env.Participants["distributor"]
-	seen := f.seenValues(universe.Distributor)
-	for _, d := range mpan.Distributors() {
-		if !a.Accepts(universe.Distributor, d.MPID) || !a.Loads("distributor", d.MPID) {
-			continue
-		}
-		if !required && len(seen) > 0 && !slices.Contains(seen, d.MPID) {
-			continue // one the universe's MPANs have, to look like them
-		}
-		for _, g := range mpan.GSPGroups {
-			if (d.IDNO || g == d.GSPGroup) && a.Accepts(universe.GSP, g) {
-				sites = append(sites, site{d, g})
-			}
-		}
-	}
+	sites := cur.sites
 	if len(sites) == 0 {
 		return Unit{}, "top-up: no distributor " + onboardedText(a, "distributor") + "serves the filter's GSP groups (" + a.FilterText() + ")"
 	}
 	// Rendezvous hashing: onboarding another distributor moves only the
 	// units that now prefer it.
-	s := sites[best(len(sites), func(i int) uint64 { return key("site", sites[i].d.ID, sites[i].gsp) })]
+	siteKey := unitKey.add("site")
+	s := sites[best(len(sites), func(i int) uint64 { return siteKey.add(sites[i].d.ID, sites[i].gsp).sum() })]
 	pt.Distributor, pt.GSP = s.d.MPID, s.gsp
 	// Appointees: the ask's target, else an onboarded participant (by
 	// rendezvous hashing, as the allocator's stand-ins), else one the
@@ -313,6 +304,34 @@ func (f *filler) search(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, stri
 	return Unit{Ask: ai, Index: n, Point: pt, Profile: ProfileOf(pt), Import: -1}, ""
 }
 
+// site is a distributor and GSP group a unit may have.
+type site struct {
+	d   mpan.Distributor
+	gsp string
+}
+
+// sites are the distributors and GSP groups the ask's units may have:
+// onboarded and accepted (never nil).
+func (f *filler) sites(a *solver.Ask) []site {
+	sites := []site{}
+	_, required := a.Env.Participants["distributor"]
+	seen := f.seenValues(universe.Distributor)
+	for _, d := range mpan.Distributors() {
+		if !a.Accepts(universe.Distributor, d.MPID) || !a.Loads("distributor", d.MPID) {
+			continue
+		}
+		if !required && len(seen) > 0 && !slices.Contains(seen, d.MPID) {
+			continue // one the universe's MPANs have, to look like them
+		}
+		for _, g := range mpan.GSPGroups {
+			if (d.IDNO || g == d.GSPGroup) && a.Accepts(universe.GSP, g) {
+				sites = append(sites, site{d, g})
+			}
+		}
+	}
+	return sites
+}
+
 // newCore gives the point a core of distributor id that is in use
 // nowhere.
 func (f *filler) newCore(pt *synth.Point, id int, key func(parts ...string) uint64) {
@@ -340,15 +359,16 @@ func (f *filler) linkedUnit(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, 
 	if units == 0 {
 		return Unit{}, "top-up: no real MPAN to link a new export MPAN to"
 	}
-	key := func(parts ...string) uint64 {
-		return mix(f.p.Seed, append([]string{f.p.Name, a.Key, strconv.Itoa(n)}, parts...)...)
-	}
+	unitKey := seeded(f.p.Seed).add(f.p.Name, a.Key).addInt(n)
+	key := func(parts ...string) uint64 { return unitKey.add(parts...).sum() }
 	// The export: an advanced point of the generator.
 	var pt *synth.Point
+	var own synth.Point
+	export := seeded(f.p.Seed).add("export", f.p.Name, a.Key)
 	for ; pt == nil && cur.next < MaxTries*(n+1); cur.next++ {
-		c := f.sampler.Point(int(mix(f.p.Seed, "export", f.p.Name, a.Key, strconv.Itoa(cur.next)) >> 2))
-		if c.Segment == "A" && c.Meter == synth.Advanced {
-			pt = c
+		idx := int(export.addInt(cur.next).sum() >> 2)
+		if f.sampler.Own(idx, &own); own.Segment == "A" && own.Meter == synth.Advanced {
+			pt = f.sampler.Point(idx)
 		}
 	}
 	if pt == nil {
@@ -412,13 +432,22 @@ func onboardedText(a *solver.Ask, role string) string {
 // and, if so, what else keeps it from the ask ("" if nothing: it has the
 // data the ask needs and every role can load it).
 func accepts(res *solver.Result, a *solver.Ask, p *synth.Point) (match bool, why string) {
-	pr := ProfileOf(p)
-	for _, attr := range []int{universe.Segment, universe.MC, universe.PC, universe.Energised, universe.Domestic, universe.MeterType, universe.SMETS} {
-		if !a.Accepts(attr, pr[attr]) {
-			return false, ""
-		}
+	if !ownMatches(a, p) {
+		return false, ""
 	}
 	return true, packsHold(res.Plan, a.Env, a.Has(), DataSets(res.Plan, p), func(role string) bool { return noAppointee(p, role) })
+}
+
+// ownMatches reports whether the ask's filter takes the point's own
+// attributes (synth.Sampler.Own fills no more).
+func ownMatches(a *solver.Ask, p *synth.Point) bool {
+	pr := ownProfile(p)
+	for _, attr := range []int{universe.Segment, universe.MC, universe.PC, universe.Energised, universe.Domestic, universe.MeterType, universe.SMETS} {
+		if !a.Accepts(attr, pr[attr]) {
+			return false
+		}
+	}
+	return true
 }
 
 // noAppointee reports whether a point has no appointee of role: an
@@ -431,18 +460,24 @@ func noAppointee(p *synth.Point, role string) bool {
 // ProfileOf is the universe's profile of a point: its attributes as the
 // EES cut gives them, the distributor from its core.
 func ProfileOf(p *synth.Point) universe.Profile {
+	pr := ownProfile(p)
+	pr[universe.GSP], pr[universe.Distributor] = p.GSP, p.Distributor
+	pr[universe.Supplier], pr[universe.DC], pr[universe.DA] = p.Supplier.MPID, p.DC.MPID, p.DA.MPID
+	if p.MOp != nil {
+		pr[universe.MOp] = p.MOp.MPID
+	}
+	return pr
+}
+
+// ownProfile is the part of ProfileOf on the point's own attributes.
+func ownProfile(p *synth.Point) universe.Profile {
 	var pr universe.Profile
-	pr[universe.Segment], pr[universe.GSP], pr[universe.Distributor] = p.Segment, p.GSP, p.Distributor
-	pr[universe.MC], pr[universe.PC] = p.MC, p.PC
+	pr[universe.Segment], pr[universe.MC], pr[universe.PC] = p.Segment, p.MC, p.PC
 	pr[universe.Energised], pr[universe.Domestic] = strconv.FormatBool(p.Energised), strconv.FormatBool(p.Domestic)
 	pr[universe.MeterType] = p.MeterType()
 	pr[universe.SMETS] = "none"
 	if mt := pr[universe.MeterType]; len(mt) >= 2 && (mt[:2] == "S1" || mt[:2] == "S2") {
 		pr[universe.SMETS] = mt[1:2]
-	}
-	pr[universe.Supplier], pr[universe.DC], pr[universe.DA] = p.Supplier.MPID, p.DC.MPID, p.DA.MPID
-	if p.MOp != nil {
-		pr[universe.MOp] = p.MOp.MPID
 	}
 	return pr
 }
@@ -456,23 +491,4 @@ func best(n int, score func(i int) uint64) int {
 		}
 	}
 	return b
-}
-
-func mix(seed uint64, parts ...string) uint64 {
-	h := fnv.New64a()
-	var b [8]byte
-	for i := range b {
-		b[i] = byte(seed >> (8 * i))
-	}
-	h.Write(b[:])
-	for _, s := range parts {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	x := h.Sum64()
-	// A final avalanche: FNV's low bits are weak for a modulus.
-	x ^= x >> 33
-	x *= 0xff51afd7ed558ccd
-	x ^= x >> 33
-	return x
 }

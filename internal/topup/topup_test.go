@@ -300,3 +300,29 @@ environments:
 		t.Errorf("the allocator gives the synthetic unmetered units %d of 2: %s", again.Asks[0].Got(), again.Asks[0].Why)
 	}
 }
+
+// A filter no generated point matches is searched on the candidates' own
+// attributes alone: its MaxTries candidates cost no point each.
+func TestFailingSearchBuildsNoPoints(t *testing.T) {
+	p := decode(t, `name: t
+seed: 7
+si: MHSI
+sources: {cuts: [ees]}
+policy:
+  top_up: {units: 10}
+environments:
+- name: E
+  participants: {supplier: [BRGT]}
+  demands:
+  - {name: no-such-class, filter: {measurement_class: D}, count: 1}
+`)
+	allocs := testing.AllocsPerRun(1, func() {
+		res, units := fill(t, p, func(uint64) bool { return false })
+		if len(units) != 0 || !strings.Contains(res.Asks[0].Why, "within 20000 candidates") {
+			t.Fatalf("%d units, why %q", len(units), res.Asks[0].Why)
+		}
+	})
+	if allocs > MaxTries/10 {
+		t.Errorf("a failing search of %d candidates: %v allocations", MaxTries, allocs)
+	}
+}

@@ -24,6 +24,16 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestScratchConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := local.OpenScratch(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
 func TestKeysStayInsideRoot(t *testing.T) {
 	parent := t.TempDir()
 	s, err := local.Open(filepath.Join(parent, "root"))
