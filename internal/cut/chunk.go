@@ -20,6 +20,20 @@ import (
 // The reader and the values it yields (text values point into its pages)
 // are valid until the next call of ColumnChunk on the same Reader.
 func (r *Reader) ColumnChunk(rg, c int) (file.ColumnChunkReader, error) {
+	pr, err := r.chunkPages(rg, c)
+	if err != nil {
+		return nil, err
+	}
+	if pr == nil { // encrypted, or needing Arrow's workaround of old writers
+		return r.PF.RowGroup(rg).Column(c)
+	}
+	return file.NewColumnReader(r.PF.MetaData().Schema.Column(c), pr, &r.chunk.pages, r.PF.BufferPool()), nil
+}
+
+// chunkPages reads column c of row group rg into the Reader's buffers and
+// returns the reader of its pages, nil for a chunk only Arrow's own reader
+// reads (encrypted, or written by an old writer).
+func (r *Reader) chunkPages(rg, c int) (file.PageReader, error) {
 	md := r.PF.MetaData()
 	if rg < 0 || rg >= len(md.RowGroups) || c < 0 || c >= md.Schema.NumColumns() {
 		return nil, fmt.Errorf("reading %s: no column %d of row group %d", r.Key, c, rg)
@@ -29,7 +43,7 @@ func (r *Reader) ColumnChunk(rg, c int) (file.ColumnChunkReader, error) {
 		return nil, fmt.Errorf("reading %s: %w", r.Key, err)
 	}
 	if col.CryptoMetadata() != nil || r.PF.WriterVersion().LessThan(metadata.Parquet816FixedVersion) {
-		return r.PF.RowGroup(rg).Column(c) // encrypted, or needing Arrow's workaround of old writers
+		return nil, nil
 	}
 	start := col.DataPageOffset()
 	if col.HasDictionaryPage() && col.DictionaryPageOffset() > 0 && start > col.DictionaryPageOffset() {
@@ -61,7 +75,7 @@ func (r *Reader) ColumnChunk(rg, c int) (file.ColumnChunkReader, error) {
 			return nil, fmt.Errorf("reading %s: %w", r.Key, err)
 		}
 	}
-	return file.NewColumnReader(md.Schema.Column(c), cb.pr, &cb.pages, r.PF.BufferPool()), nil
+	return cb.pr, nil
 }
 
 // chunkBuffers are ColumnChunk's buffers, kept by the Reader.

@@ -24,6 +24,7 @@ type Reader struct {
 	// scratch is ReadRows' buffers: a Reader is used by one goroutine.
 	scratch *rowScratch
 	chunk   *chunkBuffers // ColumnChunk's
+	pages   *pageScratch  // the page walkers' (pages.go)
 }
 
 // OpenTable opens the table at key. Parquet needs random access: a local store's
