@@ -94,4 +94,8 @@ func (r *Reader) ReadDict(cols ...int) error {
 func (r *Reader) Close() {
 	r.PF.Close()
 	r.f.Close()
+	if r.chunk != nil { // nothing read from it is used after Close
+		chunkPool.Put(r.chunk)
+		r.chunk = nil
+	}
 }
