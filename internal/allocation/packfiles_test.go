@@ -312,3 +312,13 @@ func parquetText(col *arrow.Column, n int) string {
 	}
 	return "<missing>"
 }
+
+// Sources and packs start largest first, equal sizes in their order, so
+// the last to start is a small one.
+func TestLargestFirst(t *testing.T) {
+	sizes := []int64{5, 40, 5, 0, 40, 12}
+	got := largestFirst(len(sizes), func(i int) int64 { return sizes[i] })
+	if want := []int{1, 4, 5, 0, 2, 3}; !slices.Equal(got, want) {
+		t.Errorf("order %v, want %v", got, want)
+	}
+}

@@ -53,6 +53,7 @@ type pack struct {
 	// segs: cut/table → its spooled segments, in the same order.
 	tables map[string][]int
 	segs   map[string]*spooledTable
+	spools spoolFiles // open while the pack is written
 }
 
 // addSpooled lists a source's segments of one of the pack's tables; the
@@ -139,7 +140,8 @@ func writePacks(ctx context.Context, st store.Store, prefix, runID, previous, sp
 	spooled := make([]*sourceSpool, len(sources))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, s := range sources {
+	for _, i := range largestFirst(len(sources), func(i int) int64 { return sourceBytes(sources[i]) }) {
+		s := sources[i]
 		if !ix.takes(s.Cut) {
 			continue
 		}
@@ -171,7 +173,8 @@ func writePacks(ctx context.Context, st store.Store, prefix, runID, previous, sp
 	// directory of its own, removed once the pack is stored.
 	g, gctx = errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
-	for _, pk := range packs {
+	for _, i := range largestFirst(len(packs), func(i int) int64 { return packs[i].spooledBytes() }) {
+		pk := packs[i]
 		g.Go(func() error {
 			if err := os.MkdirAll(pk.dir, 0o700); err != nil {
 				return err
@@ -188,6 +191,39 @@ func writePacks(ctx context.Context, st store.Store, prefix, runID, previous, sp
 		out[i] = pk.info
 	}
 	return out, nil
+}
+
+// largestFirst orders n jobs by size, largest first (ties in order): on
+// two cores, a large job started last leaves one core idle to the end.
+// Each job's output is its own, so the order changes no result.
+func largestFirst(n int, size func(int) int64) []int {
+	order := make([]int, n)
+	sizes := make([]int64, n)
+	for i := range order {
+		order[i], sizes[i] = i, size(i)
+	}
+	sort.SliceStable(order, func(a, b int) bool { return sizes[order[a]] > sizes[order[b]] })
+	return order
+}
+
+// sourceBytes is the stored size of a source's tables.
+func sourceBytes(s universe.Source) int64 {
+	var n int64
+	for _, t := range s.Manifest.Tables {
+		n += t.Bytes
+	}
+	return n
+}
+
+// spooledBytes is the size of the pack's spooled rows.
+func (pk *pack) spooledBytes() int64 {
+	var n int64
+	for _, t := range pk.segs {
+		for _, s := range t.segs {
+			n += s.size
+		}
+	}
+	return n
 }
 
 // takers says which packs take each allocated MPAN, per cut type. A bit
@@ -262,6 +298,14 @@ func collect(ctx context.Context, st store.Store, s universe.Source, ix *takers,
 	var contexts []string
 	levels := map[string]int{}
 	parents := map[parentKey][]int{} // context records → the packs under them
+	// Context tables are met in the first pass and read in the second: kept
+	// open between them, so their footers are read once.
+	open := map[string]*cut.Reader{}
+	defer func() {
+		for _, r := range open {
+			r.Close()
+		}
+	}()
 	for pass := 0; pass < 2; pass++ {
 		names := tables
 		if pass == 1 {
@@ -270,9 +314,13 @@ func collect(ctx context.Context, st store.Store, s universe.Source, ix *takers,
 			names = contexts
 		}
 		for _, name := range names {
-			r, err := cut.OpenTable(ctx, st, s.TableKey(name), mem, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024})
-			if err != nil {
-				return err
+			r := open[name]
+			delete(open, name)
+			if r == nil {
+				var err error
+				if r, err = cut.OpenTable(ctx, st, s.TableKey(name), mem, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024}); err != nil {
+					return err
+				}
 			}
 			schema, err := r.File.Schema()
 			if err != nil {
@@ -282,11 +330,11 @@ func collect(ctx context.Context, st store.Store, s universe.Source, ix *takers,
 			if pass == 0 && contextLevel(schema) > 0 {
 				contexts = append(contexts, name)
 				levels[name] = contextLevel(schema)
-				r.Close()
+				open[name] = r
 				continue
 			}
 			rt := &router{r: r, schema: schema, src: s, table: s.Cut + "/" + name, ix: ix, packs: packs, sp: sp,
-				recv: receivers(p, s.Cut, schema, packs), parents: parents, context: pass == 1}
+				recv: receivers(p, s.Cut, schema, packs), parents: parents, context: pass == 1, rewrites: rewriteColumns(schema)}
 			if g := dflow.DefaultCatalog().TableGroup(schema); g != nil && g.ParentG != nil && g.ParentG.Context() {
 				rt.underContext = true
 			}
@@ -326,6 +374,7 @@ type router struct {
 	packs        []*pack
 	sp           *sourceSpool
 	recv         []bool // per pack: its role receives the table's flow
+	rewrites     []rewriteColumn
 	parents      map[parentKey][]int
 	context      bool // a context table: rows go where the rows under them went
 	underContext bool // the table's rows hang under context records
@@ -434,7 +483,7 @@ func (rt *router) spool(ctx context.Context, rg int, sel map[int][]int32, order 
 		if err != nil {
 			return err
 		}
-		kept = rewrite(kept, rt.packs[pi].info.Env, rt.ix.byCore)
+		kept = rewrite(kept, rt.packs[pi].info.Env, rt.ix.byCore, rt.rewrites)
 		kept = relink(kept, rt.packs[pi].info.Env, rt.ix.byCore) // top-up's new export MPANs
 		if rt.underContext {
 			rt.noteParents(kept, pi)
@@ -510,10 +559,43 @@ func receivers(p *plan.Plan, cutType string, schema *arrow.Schema, packs []*pack
 	return out
 }
 
-// rewrite replaces re-appointed MPANs' real appointees by their stand-ins.
-func rewrite(rec arrow.Record, env string, byCore map[uint64]*Row) arrow.Record {
+// rewriteColumn is a column rewrite changes: it names role's appointee,
+// or holds its DIP id (dip).
+type rewriteColumn struct {
+	col  int
+	role string
+	dip  bool
+}
+
+// rewriteColumns lists the columns of a table's schema that rewrite
+// changes: worked out once a table, not once a record (a table without
+// any is passed by without looking at its rows).
+func rewriteColumns(schema *arrow.Schema) []rewriteColumn {
+	if schema.NumFields() <= 4 || schema.Field(4).Name != dflow.ColInstanceMPAN {
+		return nil
+	}
+	var out []rewriteColumn
+	for c, f := range schema.Fields() {
+		ref, _ := f.Metadata.GetValue(dflow.MetaRef)
+		role, dip := rewriteRoles[ref], false
+		if role == "" {
+			role, dip = rewriteDIPs[ref], true
+		}
+		if role != "" && f.Type.ID() == arrow.STRING {
+			out = append(out, rewriteColumn{c, role, dip})
+		}
+	}
+	return out
+}
+
+// rewrite replaces re-appointed MPANs' real appointees by their stand-ins
+// in the columns of rewriteColumns(rec.Schema()).
+func rewrite(rec arrow.Record, env string, byCore map[uint64]*Row, rw []rewriteColumn) arrow.Record {
+	if len(rw) == 0 {
+		return rec
+	}
 	mpans, ok := rec.Column(4).(*array.String)
-	if !ok || rec.Schema().Field(4).Name != dflow.ColInstanceMPAN {
+	if !ok {
 		return rec
 	}
 	rowOf := make([]*Row, mpans.Len()) // the allocated MPAN of each row, if re-appointed here
@@ -532,14 +614,10 @@ func rewrite(rec arrow.Record, env string, byCore map[uint64]*Row) arrow.Record 
 	}
 	cols := append([]arrow.Array(nil), rec.Columns()...) // the record's own slice must not change
 	changed := false
-	for c, f := range rec.Schema().Fields() {
-		ref, _ := f.Metadata.GetValue(dflow.MetaRef)
-		role, dip := rewriteRoles[ref], false
-		if role == "" {
-			role, dip = rewriteDIPs[ref], true
-		}
+	for _, w := range rw {
+		c, role, dip := w.col, w.role, w.dip
 		vals, isStr := cols[c].(*array.String)
-		if role == "" || !isStr {
+		if !isStr {
 			continue
 		}
 		b := array.NewStringBuilder(memory.DefaultAllocator)
@@ -579,6 +657,8 @@ func rewrite(rec arrow.Record, env string, byCore map[uint64]*Row) arrow.Record 
 // and those kept whose rows changed), then pack.json, last. Rows stream
 // from the spool.
 func (pk *pack) write(ctx context.Context, pr *packRun) error {
+	pk.spools = spoolFiles{}
+	defer pk.spools.close()
 	if err := pk.writeMPANs(ctx, pr, pk.dir); err != nil {
 		return fmt.Errorf("pack %s: %w", pk.info.Prefix, err)
 	}
@@ -647,7 +727,7 @@ func (pk *pack) writeTables(ctx context.Context, pr *packRun, tables map[string]
 	for _, n := range names {
 		cutType, table, _ := strings.Cut(n, "/")
 		path := filepath.Join(pk.dir, "pack.parquet")
-		rd := newSpoolReader(tables[n].segs)
+		rd := newSharedSpoolReader(tables[n].segs, pk.spools)
 		src := source(n, rd.next)
 		if g := groups[n]; dig != nil && (g == nil || !g.Context()) {
 			src = dig.digesting(n, src)
@@ -678,7 +758,7 @@ func (pk *pack) writeTables(ctx context.Context, pr *packRun, tables map[string]
 			return err
 		}
 		if g == nil {
-			rd := newSpoolReader(tables[n].segs)
+			rd := newSharedSpoolReader(tables[n].segs, pk.spools)
 			err := pk.writeEES(ctx, pr, pk.dir, f, source(n, rd.next))
 			rd.close()
 			if err != nil {
@@ -719,7 +799,7 @@ func (pk *pack) spooled() (map[string]*spooledTable, error) {
 	out := make(map[string]*spooledTable, len(pk.segs))
 	for n, t := range pk.segs {
 		if len(t.segs) > 0 && t.group == nil { // the group, from the schema of the first segment
-			rd := newSpoolReader(t.segs[:1])
+			rd := newSharedSpoolReader(t.segs[:1], pk.spools)
 			rec, err := rd.next()
 			rd.close()
 			if err != nil {
@@ -863,7 +943,7 @@ func (pk *pack) renderFlow(ctx context.Context, pr *packRun, spooled map[string]
 		groups := map[string]dflow.RecordSource{}
 		var readers []*spoolReader
 		for code, list := range segs[sf] {
-			rd := newSpoolReader(list)
+			rd := newSharedSpoolReader(list, pk.spools)
 			readers = append(readers, rd)
 			next := dflow.RecordSource(rd.next)
 			if sel != nil {

@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -25,10 +27,15 @@ import (
 // row order, each of the rows of one source file:
 //
 //	uint16 length + bytes of the source file id
-//	uint64 length, then an Arrow IPC stream of one record
+//	uint64 length, then an Arrow IPC record batch message of one record
 //
 // and keeps the list of each pack's table's segments; a D-flow file of the
-// pack (one source file's rows) reads only its own segments.
+// pack (one source file's rows) reads only its own segments. A segment's
+// schema is not in the file: a table's schema message is encoded once per
+// source and kept in memory with the readers decoding it (schemaDecoders),
+// shared by every segment of the table. A segment holds a few rows, and
+// its schema (every column's D-flow metadata) was most of its bytes and of
+// the work to write and read it.
 
 // spoolBudget is the bytes of rows a source's collector holds before it
 // writes them out.
@@ -52,11 +59,12 @@ type sourceSpool struct {
 	budget  int64
 	rows    map[spoolKey]int64     // written so far
 	segs    map[spoolKey][]segment // written so far, in order
+	enc     map[string]*segmentEncoder
 }
 
 func newSourceSpool(dir string, src int) *sourceSpool {
 	return &sourceSpool{path: filepath.Join(dir, fmt.Sprintf("source-%d.spool", src)), budget: spoolBudget,
-		pending: map[spoolKey][]arrow.Record{}, rows: map[spoolKey]int64{}, segs: map[spoolKey][]segment{}}
+		pending: map[spoolKey][]arrow.Record{}, rows: map[spoolKey]int64{}, segs: map[spoolKey][]segment{}, enc: map[string]*segmentEncoder{}}
 }
 
 // add takes ownership of rec.
@@ -176,28 +184,158 @@ func (s *sourceSpool) writeSegment(k spoolKey, recs []arrow.Record) error {
 
 // writeOne appends one segment and lists it.
 func (s *sourceSpool) writeOne(k spoolKey, fid string, rec arrow.Record) error {
-	var body bytes.Buffer
-	iw := ipc.NewWriter(&body, ipc.WithSchema(rec.Schema()))
-	if err := iw.Write(rec); err != nil {
+	e := s.enc[k.table]
+	if e == nil || e.schema != rec.Schema() { // a table's records share its schema
+		e = &segmentEncoder{schema: rec.Schema()}
+		s.enc[k.table] = e
+	}
+	batch, err := e.encode(rec)
+	if err != nil {
 		return err
 	}
-	if err := iw.Close(); err != nil {
-		return err
-	}
+	size := int64(len(batch))
 	head := binary.LittleEndian.AppendUint16(nil, uint16(len(fid)))
 	head = append(head, fid...)
-	head = binary.LittleEndian.AppendUint64(head, uint64(body.Len()))
+	head = binary.LittleEndian.AppendUint64(head, uint64(size))
 	if _, err := s.w.Write(head); err != nil {
 		return err
 	}
-	size := int64(body.Len())
-	if _, err := body.WriteTo(s.w); err != nil {
+	if _, err := s.w.Write(batch); err != nil {
 		return err
 	}
-	s.segs[k] = append(s.segs[k], segment{path: s.path, fileID: fid, off: s.off + int64(len(head)), size: size})
+	s.segs[k] = append(s.segs[k], segment{path: s.path, fileID: fid, off: s.off + int64(len(head)), size: size, schema: e.dec})
 	s.off += int64(len(head)) + size
 	return nil
 }
+
+// segmentEncoder encodes a table's records as IPC record batch messages,
+// through one IPC writer: the schema message it writes first goes to dec.
+type segmentEncoder struct {
+	schema *arrow.Schema
+	iw     *ipc.Writer
+	buf    bytes.Buffer
+	dec    *schemaDecoders
+}
+
+// encode returns rec's record batch message, valid until the next call.
+func (e *segmentEncoder) encode(rec arrow.Record) ([]byte, error) {
+	e.buf.Reset()
+	first := e.iw == nil
+	if first {
+		e.iw = ipc.NewWriter(&e.buf, ipc.WithSchema(e.schema))
+	}
+	if err := e.iw.Write(rec); err != nil {
+		return nil, err
+	}
+	b := e.buf.Bytes()
+	if first {
+		n, err := messageSize(b)
+		if err != nil {
+			return nil, err
+		}
+		e.dec = &schemaDecoders{schema: append([]byte(nil), b[:n]...)}
+		b = b[n:]
+	}
+	return b, nil
+}
+
+// messageSize is the size of the body-less message (a schema) b starts
+// with: the continuation marker, the metadata's length, the metadata.
+func messageSize(b []byte) (int, error) {
+	if len(b) < 8 || binary.LittleEndian.Uint32(b) != 0xFFFFFFFF {
+		return 0, fmt.Errorf("spooling rows: not an IPC message")
+	}
+	n := 8 + int(int32(binary.LittleEndian.Uint32(b[4:])))
+	if n < 8 || n > len(b) {
+		return 0, fmt.Errorf("spooling rows: an IPC message of %d bytes in %d", n, len(b))
+	}
+	return n, nil
+}
+
+// schemaDecoders decode the segments of one table's schema: IPC readers
+// that decoded the schema message once each, free for any spool reader
+// (packs are written in parallel, a reader decodes one message at a time).
+type schemaDecoders struct {
+	schema []byte // the schema message
+	mu     sync.Mutex
+	free   []*segmentDecoder
+}
+
+// decode decodes a record batch message of the schema.
+func (p *schemaDecoders) decode(batch []byte) (arrow.Record, error) {
+	p.mu.Lock()
+	var d *segmentDecoder
+	if n := len(p.free); n > 0 {
+		d, p.free = p.free[n-1], p.free[:n-1]
+	}
+	p.mu.Unlock()
+	if d == nil {
+		var err error
+		if d, err = newSegmentDecoder(p.schema); err != nil {
+			return nil, fmt.Errorf("reading the pack spool: %w", err)
+		}
+	}
+	rec, err := d.decode(batch)
+	if err != nil {
+		return nil, fmt.Errorf("reading the pack spool: %w", err)
+	}
+	p.mu.Lock()
+	p.free = append(p.free, d)
+	p.mu.Unlock()
+	return rec, nil
+}
+
+// segmentDecoder is an IPC reader of a stream made of the messages handed
+// to it: the schema once, then one record batch at a time.
+type segmentDecoder struct {
+	rd   *ipc.Reader
+	msgs handOver
+}
+
+func newSegmentDecoder(schema []byte) (*segmentDecoder, error) {
+	d := &segmentDecoder{}
+	var err error
+	if d.msgs.next, err = ipc.NewMessageReader(bytes.NewReader(schema)).Message(); err != nil {
+		return nil, err
+	}
+	if d.rd, err = ipc.NewReaderFromMessageReader(&d.msgs, ipc.WithAllocator(memory.DefaultAllocator)); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// decode decodes one record batch message; the record owns its memory
+// (the message reader copies the bytes), so batch may be reused.
+func (d *segmentDecoder) decode(batch []byte) (arrow.Record, error) {
+	var err error
+	if d.msgs.next, err = ipc.NewMessageReader(bytes.NewReader(batch)).Message(); err != nil {
+		return nil, err
+	}
+	if !d.rd.Next() {
+		if err := d.rd.Err(); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("an empty segment")
+	}
+	rec := d.rd.Record()
+	rec.Retain()
+	return rec, nil
+}
+
+// handOver is an IPC reader's message source: the one message put there.
+type handOver struct{ next *ipc.Message }
+
+func (h *handOver) Message() (*ipc.Message, error) {
+	m := h.next
+	h.next = nil
+	if m == nil {
+		return nil, io.EOF
+	}
+	return m, nil
+}
+
+func (h *handOver) Retain()  {}
+func (h *handOver) Release() {}
 
 // fileIDs lists the distinct source file ids (column 0) of a record, in
 // order of appearance; nil for a table without them.
@@ -252,26 +390,44 @@ func concatRecords(recs []arrow.Record) (arrow.Record, error) {
 type segment struct {
 	path      string
 	fileID    string // the source file of its rows ("" for a table without)
-	off, size int64  // of its IPC body
+	off, size int64  // of its record batch message
+	schema    *schemaDecoders
 }
 
 // spoolReader yields the records of segments in order: a dflow.RecordSource
-// by its next method. close releases its files.
+// by its next method. close releases its files (not shared ones).
 type spoolReader struct {
-	segs  []segment
-	files map[string]*os.File
-	buf   []byte
+	segs   []segment
+	files  spoolFiles
+	shared bool
+	buf    []byte
 }
 
 func newSpoolReader(segs []segment) *spoolReader {
-	return &spoolReader{segs: segs, files: map[string]*os.File{}}
+	return &spoolReader{segs: segs, files: spoolFiles{}}
+}
+
+// newSharedSpoolReader reads segments through files open for others too.
+func newSharedSpoolReader(segs []segment, files spoolFiles) *spoolReader {
+	return &spoolReader{segs: segs, files: files, shared: true}
 }
 
 func (s *spoolReader) close() {
-	for _, f := range s.files {
-		f.Close()
+	if !s.shared {
+		s.files.close()
 	}
-	clear(s.files)
+}
+
+// spoolFiles are spool files open for reading, by path. A pack's write
+// (one goroutine) shares them among its readers: a D-flow file reads a
+// group's rows through a reader each, and opened the spools anew for each.
+type spoolFiles map[string]*os.File
+
+func (f spoolFiles) close() {
+	for _, fh := range f {
+		fh.Close()
+	}
+	clear(f)
 }
 
 // next yields the following record, nil after the last.
@@ -281,6 +437,9 @@ func (s *spoolReader) next() (arrow.Record, error) {
 	}
 	seg := s.segs[0]
 	s.segs = s.segs[1:]
+	if s.files == nil { // nothing shared after all: its own
+		s.files, s.shared = spoolFiles{}, false
+	}
 	f := s.files[seg.path]
 	if f == nil {
 		var err error
@@ -296,24 +455,5 @@ func (s *spoolReader) next() (arrow.Record, error) {
 	if _, err := f.ReadAt(body, seg.off); err != nil {
 		return nil, fmt.Errorf("reading the pack spool: %w", err)
 	}
-	return decodeSegment(body)
-}
-
-// decodeSegment decodes an IPC body; the record owns its memory, so the
-// body may be reused.
-func decodeSegment(body []byte) (arrow.Record, error) {
-	r, err := ipc.NewReader(bytes.NewReader(body), ipc.WithAllocator(memory.DefaultAllocator))
-	if err != nil {
-		return nil, fmt.Errorf("reading the pack spool: %w", err)
-	}
-	defer r.Release()
-	if !r.Next() {
-		if err := r.Err(); err != nil {
-			return nil, fmt.Errorf("reading the pack spool: %w", err)
-		}
-		return nil, fmt.Errorf("reading the pack spool: an empty segment")
-	}
-	rec := r.Record()
-	rec.Retain()
-	return rec, nil
+	return seg.schema.decode(body)
 }

@@ -1,6 +1,7 @@
 package allocation
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/ipc"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/mhhs-sit/datacut/internal/dflow"
@@ -156,5 +158,77 @@ func TestRenderFlowKeepsSendersApart(t *testing.T) {
 	want := []string{"dflow/D0150_F0001_mop-mtd-MTRA.dat:2", "dflow/D0150_F0001_mop-mtd-MTRB.dat:3"}
 	if fmt.Sprint(names) != fmt.Sprint(want) {
 		t.Errorf("files %v, want %v", names, want)
+	}
+}
+
+// A segment holds its record batch message alone (the bytes a writer of
+// its own writes after the schema); the schema is encoded once a table
+// and decoded once by the readers of its segments, whose records share it.
+func TestSpoolSegmentsShareTheirSchema(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: dflow.ColSourceFileID, Type: arrow.BinaryTypes.String},
+		{Name: dflow.ColRecordLine, Type: arrow.PrimitiveTypes.Int64},
+	}, nil)
+	other := arrow.NewSchema([]arrow.Field{{Name: dflow.ColSourceFileID, Type: arrow.BinaryTypes.String}}, nil)
+	sp := newSourceSpool(t.TempDir(), 0)
+	var want [][]byte
+	for i, sc := range []*arrow.Schema{schema, schema, schema, other, other, schema} {
+		b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
+		b.Field(0).(*array.StringBuilder).Append(fmt.Sprintf("F%d", i))
+		if sc == schema {
+			b.Field(1).(*array.Int64Builder).Append(int64(i))
+		}
+		rec := b.NewRecord()
+		b.Release()
+		var stream bytes.Buffer
+		iw := ipc.NewWriter(&stream, ipc.WithSchema(sc))
+		if err := iw.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+		iw.Close()
+		n, err := messageSize(stream.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, stream.Bytes()[n:stream.Len()-8]) // after the schema, before the end
+		if err := sp.add(0, "t", rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := sp.flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sp.close(); err != nil {
+		t.Fatal(err)
+	}
+	segs := sp.segs[spoolKey{0, "t"}]
+	raw, err := os.ReadFile(sp.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range segs {
+		if !bytes.Equal(raw[s.off:s.off+s.size], want[i]) {
+			t.Errorf("segment %d: not the record batch message of a writer of its own", i)
+		}
+	}
+	rd := newSpoolReader(segs)
+	defer rd.close()
+	var schemas []*arrow.Schema
+	for i := range segs {
+		rec, err := rd.next()
+		if err != nil || rec == nil {
+			t.Fatalf("segment %d: %v", i, err)
+		}
+		if got := rec.Column(0).(*array.String).Value(0); got != fmt.Sprintf("F%d", i) {
+			t.Errorf("segment %d: row of %s", i, got)
+		}
+		schemas = append(schemas, rec.Schema())
+		rec.Release()
+	}
+	if schemas[0] != schemas[1] || schemas[1] != schemas[2] || schemas[3] != schemas[4] {
+		t.Error("segments of one schema decoded it each")
+	}
+	if !schemas[2].Equal(schema) || !schemas[3].Equal(other) || !schemas[5].Equal(schema) {
+		t.Error("a segment read with another table's schema")
 	}
 }

@@ -3,6 +3,7 @@ package cut
 import (
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/metadata"
@@ -20,6 +21,20 @@ import (
 // The reader and the values it yields (text values point into its pages)
 // are valid until the next call of ColumnChunk on the same Reader.
 func (r *Reader) ColumnChunk(rg, c int) (file.ColumnChunkReader, error) {
+	pr, err := r.chunkPages(rg, c)
+	if err != nil {
+		return nil, err
+	}
+	if pr == nil { // encrypted, or needing Arrow's workaround of old writers
+		return r.PF.RowGroup(rg).Column(c)
+	}
+	return file.NewColumnReader(r.PF.MetaData().Schema.Column(c), pr, &r.chunk.pages, r.PF.BufferPool()), nil
+}
+
+// chunkPages reads column c of row group rg into the Reader's buffers and
+// returns the reader of its pages, nil for a chunk only Arrow's own reader
+// reads (encrypted, or written by an old writer).
+func (r *Reader) chunkPages(rg, c int) (file.PageReader, error) {
 	md := r.PF.MetaData()
 	if rg < 0 || rg >= len(md.RowGroups) || c < 0 || c >= md.Schema.NumColumns() {
 		return nil, fmt.Errorf("reading %s: no column %d of row group %d", r.Key, c, rg)
@@ -29,7 +44,7 @@ func (r *Reader) ColumnChunk(rg, c int) (file.ColumnChunkReader, error) {
 		return nil, fmt.Errorf("reading %s: %w", r.Key, err)
 	}
 	if col.CryptoMetadata() != nil || r.PF.WriterVersion().LessThan(metadata.Parquet816FixedVersion) {
-		return r.PF.RowGroup(rg).Column(c) // encrypted, or needing Arrow's workaround of old writers
+		return nil, nil
 	}
 	start := col.DataPageOffset()
 	if col.HasDictionaryPage() && col.DictionaryPageOffset() > 0 && start > col.DictionaryPageOffset() {
@@ -40,7 +55,7 @@ func (r *Reader) ColumnChunk(rg, c int) (file.ColumnChunkReader, error) {
 		return nil, fmt.Errorf("reading %s: column chunk at %d of %d bytes", r.Key, start, size)
 	}
 	if r.chunk == nil {
-		r.chunk = &chunkBuffers{}
+		r.chunk = chunkPool.Get().(*chunkBuffers)
 	}
 	cb := r.chunk
 	if int64(cap(cb.raw)) < size {
@@ -51,8 +66,9 @@ func (r *Reader) ColumnChunk(rg, c int) (file.ColumnChunkReader, error) {
 		return nil, fmt.Errorf("reading %s: %w", r.Key, err)
 	}
 	cb.pages.reset()
+	cb.data.reset()
 	if cb.pr == nil {
-		if cb.pr, err = file.NewPageReader(&cb.src, col.NumValues(), col.Compression(), &cb.pages, nil); err != nil {
+		if cb.pr, err = file.NewPageReader(&cb.src, col.NumValues(), col.Compression(), &cb.data, nil); err != nil {
 			return nil, fmt.Errorf("reading %s: %w", r.Key, err)
 		}
 	} else {
@@ -61,16 +77,26 @@ func (r *Reader) ColumnChunk(rg, c int) (file.ColumnChunkReader, error) {
 			return nil, fmt.Errorf("reading %s: %w", r.Key, err)
 		}
 	}
-	return file.NewColumnReader(md.Schema.Column(c), cb.pr, &cb.pages, r.PF.BufferPool()), nil
+	return cb.pr, nil
 }
 
-// chunkBuffers are ColumnChunk's buffers, kept by the Reader.
+// chunkBuffers are ColumnChunk's buffers, kept by the Reader. The page
+// reader's pages go to data, whose buffers are not cleared: a page's
+// bytes are all written by its decompression (clearing them first cost
+// as much as a tenth of the decompression); the decoders of a column
+// reader get pages, which clears like Arrow's allocator.
 type chunkBuffers struct {
 	raw   []byte // the compressed chunk
 	src   chunkBytes
 	pr    file.PageReader
 	pages arena
+	data  arena
 }
+
+// chunkPool keeps the buffers of closed Readers for the next: a scan
+// reads table after table, and each new Reader grew its buffers (and the
+// page reader's own) again from nothing, chunk by chunk.
+var chunkPool = sync.Pool{New: func() any { return &chunkBuffers{data: arena{noClear: true}} }}
 
 // chunkBytes is a chunk's bytes as the parquet.BufferedReader a page
 // reader reads.
@@ -109,10 +135,11 @@ func (s *chunkBytes) Read(p []byte) (int, error) {
 // reset free for the next chunk. Buffers are handed out in the order they
 // were first made, so a chunk like the one before (a dictionary page, a
 // data page, a decoder's scratch) reuses them one for one. Like Arrow's
-// Go allocator, it gives zeroed memory.
+// Go allocator, it gives zeroed memory, unless noClear.
 type arena struct {
-	bufs [][]byte
-	used int
+	bufs    [][]byte
+	used    int
+	noClear bool // buffers are handed out as the last chunk left them
 }
 
 func (a *arena) reset() { a.used = 0 }
@@ -120,7 +147,9 @@ func (a *arena) reset() { a.used = 0 }
 func (a *arena) Allocate(size int) []byte {
 	if a.used < len(a.bufs) && cap(a.bufs[a.used]) >= size {
 		b := a.bufs[a.used][:size]
-		clear(b)
+		if !a.noClear {
+			clear(b)
+		}
 		a.used++
 		return b
 	}

@@ -31,6 +31,13 @@ func (r *Reader) ReadRows(ctx context.Context, rg int, rows []int32, schema *arr
 		}
 	}()
 	for c, f := range schema.Fields() {
+		var err error
+		if cols[c], err = r.pageColumnRows(rg, c, f.Type, rows); err != errUnhandled {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
 		cr, err := r.ColumnChunk(rg, c)
 		if err != nil {
 			return nil, err
@@ -45,6 +52,37 @@ func (r *Reader) ReadRows(ctx context.Context, rg int, rows []int32, schema *arr
 		}
 	}
 	return array.NewRecord(schema, cols, int64(len(rows))), nil
+}
+
+// pageColumnRows reads the rows of a text, integer or date column from
+// its pages (pages.go); errUnhandled for a column read through Arrow.
+func (r *Reader) pageColumnRows(rg, c int, t arrow.DataType, rows []int32) (arrow.Array, error) {
+	if rows == nil {
+		rows = []int32{} // none; nil asks the walkers for every row
+	}
+	var b array.Builder
+	var err error
+	switch t.ID() {
+	case arrow.STRING:
+		sb := array.NewStringBuilder(r.mem)
+		b = sb
+		err = r.eachText(rg, c, rows, func(v []byte) { sb.BinaryBuilder.Append(v) }, sb.AppendNull)
+	case arrow.INT64:
+		ib := array.NewInt64Builder(r.mem)
+		b = ib
+		err = r.eachInt(rg, c, rows, ib.Append, ib.AppendNull)
+	case arrow.DATE32:
+		db := array.NewDate32Builder(r.mem)
+		b = db
+		err = r.eachInt(rg, c, rows, func(v int64) { db.Append(arrow.Date32(v)) }, db.AppendNull)
+	default:
+		return nil, errUnhandled
+	}
+	defer b.Release()
+	if err != nil {
+		return nil, err
+	}
+	return b.NewArray(), nil
 }
 
 // rowBatch is the values decoded at a time.

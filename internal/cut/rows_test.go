@@ -3,6 +3,7 @@ package cut
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -36,6 +37,11 @@ func TestReadRowsMatchesArrowsReader(t *testing.T) {
 		{Name: "smart", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
 		{Name: "reading", Type: &arrow.Decimal128Type{Precision: 10, Scale: 1}, Nullable: true},
 		{Name: "read_at", Type: &arrow.TimestampType{Unit: arrow.Second, TimeZone: "UTC"}, Nullable: true},
+		// required integers are delta-packed (WriterProperties): jumps of
+		// every width, and wrapping ones
+		{Name: "ordinal", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "issued", Type: arrow.FixedWidthTypes.Date32},
+		{Name: "all_null", Type: arrow.BinaryTypes.String, Nullable: true},
 	}, nil)
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
@@ -43,9 +49,16 @@ func TestReadRowsMatchesArrowsReader(t *testing.T) {
 	for i := 0; i < n; i++ {
 		b.Field(0).(*array.StringBuilder).Append([]string{"F1", "F2"}[i/1000%2])
 		b.Field(1).(*array.Int64Builder).Append(int64(i + 2))
+		jump := int64(i*i*7919) << (i % 64)
+		if i%1000 == 999 {
+			jump = math.MinInt64 + int64(i)
+		}
+		b.Field(8).(*array.Int64Builder).Append(jump)
+		b.Field(9).(*array.Date32Builder).Append(arrow.Date32(int32(i * 1_000_003)))
+		b.Field(10).AppendNull()
 		null := i%7 == 3
 		if null {
-			for c := 2; c < schema.NumFields(); c++ {
+			for c := 2; c < 8; c++ {
 				b.Field(c).AppendNull()
 			}
 			continue
@@ -129,5 +142,68 @@ func TestReadRowsMatchesArrowsReader(t *testing.T) {
 			got.Release()
 		}
 		whole.Release()
+	}
+}
+
+// The encodings of published tables (WriterProperties: dictionary codes,
+// plain text, delta-packed required integers, plain nullable ones) are
+// read from the pages themselves, never handed to Arrow's reader.
+func TestPublishedEncodingsReadFromPages(t *testing.T) {
+	code := arrow.NewMetadata([]string{dflow.MetaFormat}, []string{"CHAR(2)"})
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: dflow.ColSourceFileID, Type: arrow.BinaryTypes.String, Metadata: code},
+		{Name: dflow.ColRecordLine, Type: arrow.PrimitiveTypes.Int64},
+		{Name: dflow.ColParentLine, Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "serial", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "effective", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
+		{Name: "issued", Type: arrow.FixedWidthTypes.Date32},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for i := 0; i < RowGroupRows+5; i++ {
+		b.Field(0).(*array.StringBuilder).Append([]string{"F1", "F2"}[i/100%2])
+		b.Field(1).(*array.Int64Builder).Append(int64(i))
+		b.Field(5).(*array.Date32Builder).Append(arrow.Date32(18000 + i%9))
+		if i%5 == 0 {
+			b.Field(2).AppendNull()
+			b.Field(3).AppendNull()
+			b.Field(4).AppendNull()
+			continue
+		}
+		b.Field(2).(*array.Int64Builder).Append(int64(i / 2))
+		b.Field(3).(*array.StringBuilder).Append(fmt.Sprintf("S%d", i))
+		b.Field(4).(*array.Date32Builder).Append(arrow.Date32(18000 + i%3))
+	}
+	rec := b.NewRecord()
+	defer rec.Release()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "t.parquet"), writeTable(t, rec), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := local.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenTable(context.Background(), st, "t.parquet", memory.DefaultAllocator, pqarrow.ArrowReadProperties{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for rg := 0; rg < r.PF.NumRowGroups(); rg++ {
+		for c, f := range schema.Fields() {
+			var n int
+			count := func() { n++ }
+			if f.Type.ID() == arrow.STRING {
+				err = r.eachText(rg, c, nil, func([]byte) { n++ }, count)
+			} else {
+				err = r.eachInt(rg, c, nil, func(int64) { n++ }, count)
+			}
+			if err != nil {
+				t.Errorf("row group %d, column %s: %v", rg, f.Name, err)
+			}
+			if want := int(r.PF.MetaData().RowGroup(rg).NumRows()); n != want {
+				t.Errorf("row group %d, column %s: %d rows, want %d", rg, f.Name, n, want)
+			}
+		}
 	}
 }

@@ -24,6 +24,7 @@ type Reader struct {
 	// scratch is ReadRows' buffers: a Reader is used by one goroutine.
 	scratch *rowScratch
 	chunk   *chunkBuffers // ColumnChunk's
+	pages   *pageScratch  // the page walkers' (pages.go)
 }
 
 // OpenTable opens the table at key. Parquet needs random access: a local store's
@@ -93,4 +94,8 @@ func (r *Reader) ReadDict(cols ...int) error {
 func (r *Reader) Close() {
 	r.PF.Close()
 	r.f.Close()
+	if r.chunk != nil { // nothing read from it is used after Close
+		chunkPool.Put(r.chunk)
+		r.chunk = nil
+	}
 }

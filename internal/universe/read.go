@@ -7,8 +7,6 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
-	"github.com/apache/arrow/go/v15/parquet"
-	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
 	"github.com/mhhs-sit/datacut/internal/cut"
@@ -335,44 +333,14 @@ func CoreColumn(r *cut.Reader, rg, col int, dst []uint64) ([]uint64, error) {
 // col, noCore where the row has none. It reads Parquet's values directly:
 // cores are parsed from the page bytes, never built into strings.
 func coreColumn(r *cut.Reader, rg, col int, dst []uint64) ([]uint64, error) {
-	cr, err := r.ColumnChunk(rg, col)
-	if err != nil {
-		return nil, err
-	}
-	br, ok := cr.(*file.ByteArrayColumnChunkReader)
-	if !ok {
-		return nil, fmt.Errorf("%s: column %s is %s, want text", r.Key, cr.Descriptor().Name(), cr.Type())
-	}
-	maxDef := cr.Descriptor().MaxDefinitionLevel()
-	// Buffers for a batch, no larger than the row group: tables of a few
-	// rows are common (a D-flow group per file).
-	batch := min(8*1024, max(1, r.PF.RowGroup(rg).NumRows()))
-	vals := make([]parquet.ByteArray, batch)
-	def := make([]int16, batch)
-	for br.HasNext() {
-		n, nv, err := br.ReadBatch(batch, vals, def, nil)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", r.Key, err)
-		}
-		if n == 0 {
-			break
-		}
-		v := 0
-		for i := 0; i < int(n); i++ {
-			if maxDef > 0 && def[i] < maxDef {
-				dst = append(dst, noCore)
-				continue
+	err := r.EachText(rg, col, func(v []byte, ok bool) {
+		c := noCore
+		if ok {
+			if p, good := parseCoreBytes(v); good {
+				c = p
 			}
-			if v >= nv {
-				return nil, fmt.Errorf("reading %s: column %s has fewer values than rows", r.Key, cr.Descriptor().Name())
-			}
-			c, ok := parseCoreBytes(vals[v])
-			v++
-			if !ok {
-				c = noCore
-			}
-			dst = append(dst, c)
 		}
-	}
-	return dst, nil
+		dst = append(dst, c)
+	})
+	return dst, err
 }
