@@ -18,7 +18,8 @@ import (
 // group as Arrow arrays and filtering it. Columns of a type read here
 // natively (text, integers, dates, booleans) are; any other column is read
 // whole and its rows taken.
-func (r *Reader) ReadRows(ctx context.Context, rg int, rows []int32, schema *arrow.Schema) (arrow.Record, error) {
+func (r *Reader) ReadRows(ctx context.Context, rg int, rows []int32, schema *arrow.Schema) (_ arrow.Record, err error) {
+	defer r.damaged(&err)
 	if r.PF.MetaData().Schema.NumColumns() != schema.NumFields() {
 		return nil, fmt.Errorf("table %s: %d columns for %d fields", r.Key, r.PF.MetaData().Schema.NumColumns(), schema.NumFields())
 	}
@@ -31,7 +32,6 @@ func (r *Reader) ReadRows(ctx context.Context, rg int, rows []int32, schema *arr
 		}
 	}()
 	for c, f := range schema.Fields() {
-		var err error
 		if cols[c], err = r.pageColumnRows(rg, c, f.Type, rows); err != errUnhandled {
 			if err != nil {
 				return nil, err

@@ -1,0 +1,94 @@
+package cut
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+
+	"github.com/mhhs-sit/datacut/internal/dflow"
+	"github.com/mhhs-sit/datacut/internal/store/local"
+)
+
+// A table whose page bytes are damaged (the footer left whole, so the
+// pages are walked) reads as an error or as values, never a panic or a
+// hang: the page walkers decode bytes from files.
+func FuzzReadDamagedPages(f *testing.F) {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: dflow.ColSourceFileID, Type: arrow.BinaryTypes.String},
+		{Name: dflow.ColRecordLine, Type: arrow.PrimitiveTypes.Int64},
+		{Name: dflow.ColParentLine, Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "serial", Type: arrow.BinaryTypes.String, Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for i := 0; i < 3000; i++ {
+		b.Field(0).(*array.StringBuilder).Append([]string{"F1", "F2"}[i/1000%2])
+		b.Field(1).(*array.Int64Builder).Append(int64(i*3 + 2))
+		if i%5 == 1 {
+			b.Field(2).AppendNull()
+			b.Field(3).AppendNull()
+			continue
+		}
+		b.Field(2).(*array.Int64Builder).Append(int64(i / 3))
+		b.Field(3).(*array.StringBuilder).Append(fmt.Sprintf("S%09d", i*7919%1000003))
+	}
+	rec := b.NewRecord()
+	defer rec.Release()
+	var buf bytes.Buffer
+	w, err := NewParquetWriter(schema, &buf, "fuzz")
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := WriteRecord(w, rec); err != nil {
+		f.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		f.Fatal(err)
+	}
+	valid := buf.Bytes()
+	// The pages lie between the magic "PAR1" and the footer.
+	footer := int(binary.LittleEndian.Uint32(valid[len(valid)-8:]))
+	pages := len(valid) - 8 - footer - 4
+	f.Add(uint32(0), []byte{0xff})
+	f.Add(uint32(17), []byte{0x80, 0x00, 0x7f})
+	f.Add(uint32(pages/2), []byte{1, 2, 3, 4, 5, 6, 7, 8})
+	f.Add(uint32(pages-3), []byte{0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, at uint32, flip []byte) {
+		data := bytes.Clone(valid)
+		for i, x := range flip {
+			data[4+(int(at)+i)%pages] ^= x
+		}
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "t.parquet"), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, err := local.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		r, err := OpenTable(ctx, st, "t.parquet", memory.DefaultAllocator, pqarrow.ArrowReadProperties{BatchSize: 1024})
+		if err != nil {
+			return
+		}
+		defer r.Close()
+		for rg := 0; rg < r.PF.NumRowGroups(); rg++ {
+			rows := []int32{0, 1, 2, 999, 1000, 2999}
+			if out, err := r.ReadRows(ctx, rg, rows, schema); err == nil {
+				out.Release()
+			}
+			for _, c := range []int{0, 3} {
+				r.EachText(rg, c, func([]byte, bool) {})
+			}
+		}
+	})
+}
