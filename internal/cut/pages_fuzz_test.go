@@ -43,18 +43,7 @@ func FuzzReadDamagedPages(f *testing.F) {
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	var buf bytes.Buffer
-	w, err := NewParquetWriter(schema, &buf, "fuzz")
-	if err != nil {
-		f.Fatal(err)
-	}
-	if err := WriteRecord(w, rec); err != nil {
-		f.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		f.Fatal(err)
-	}
-	valid := buf.Bytes()
+	valid := writeTable(f, rec)
 	// The pages lie between the magic "PAR1" and the footer.
 	footer := int(binary.LittleEndian.Uint32(valid[len(valid)-8:]))
 	pages := len(valid) - 8 - footer - 4

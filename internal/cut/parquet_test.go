@@ -164,7 +164,7 @@ func TestWriterPropertiesDeltaEncodeLineage(t *testing.T) {
 }
 
 // writeTable writes a record as a Parquet file with WriterProperties.
-func writeTable(t *testing.T, rec arrow.Record) []byte {
+func writeTable(t testing.TB, rec arrow.Record) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := NewParquetWriter(rec.Schema(), &buf, "test")
