@@ -141,11 +141,17 @@ func (r *Reader) eachText(rg, c int, rows []int32, keep func([]byte), null func(
 			return nil
 		}
 	}
+	return r.walkEnd(pr, descr.Name(), &w)
+}
+
+// walkEnd is a page walk's end once the pages ran out: the page reader's
+// error, or a wanted row past the column's last.
+func (r *Reader) walkEnd(pr file.PageReader, column string, w *wanted) error {
 	if err := pr.Err(); err != nil {
 		return fmt.Errorf("reading %s: %w", r.Key, err)
 	}
 	if w.rows != nil && !w.done() {
-		return fmt.Errorf("reading %s: column %s ends before row %d", r.Key, descr.Name(), w.rows[w.j])
+		return fmt.Errorf("reading %s: column %s ends before row %d", r.Key, column, w.rows[w.j])
 	}
 	return nil
 }
@@ -349,13 +355,7 @@ func (r *Reader) eachInt(rg, c int, rows []int32, keep func(int64), null func())
 			return nil
 		}
 	}
-	if err := pr.Err(); err != nil {
-		return fmt.Errorf("reading %s: %w", r.Key, err)
-	}
-	if w.rows != nil && !w.done() {
-		return fmt.Errorf("reading %s: column %s ends before row %d", r.Key, descr.Name(), w.rows[w.j])
-	}
-	return nil
+	return r.walkEnd(pr, descr.Name(), &w)
 }
 
 // EachText calls fn with the value of every row of text column c of row
