@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -15,7 +13,6 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
 	"github.com/mhhs-sit/datacut/internal/dflow"
-	"github.com/mhhs-sit/datacut/internal/store/local"
 )
 
 // A table whose page bytes are damaged (the footer left whole, so the
@@ -56,16 +53,8 @@ func FuzzReadDamagedPages(f *testing.F) {
 		for i, x := range flip {
 			data[4+(int(at)+i)%pages] ^= x
 		}
-		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, "t.parquet"), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		st, err := local.Open(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
 		ctx := context.Background()
-		r, err := OpenTable(ctx, st, "t.parquet", memory.DefaultAllocator, pqarrow.ArrowReadProperties{BatchSize: 1024})
+		r, err := openTableBytes(t, data, memory.DefaultAllocator, pqarrow.ArrowReadProperties{BatchSize: 1024})
 		if err != nil {
 			return
 		}

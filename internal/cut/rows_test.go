@@ -72,16 +72,8 @@ func TestReadRowsMatchesArrowsReader(t *testing.T) {
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "t.parquet"), writeTable(t, rec), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	st, err := local.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	r, err := OpenTable(ctx, st, "t.parquet", mem, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024})
+	r, err := openTableBytes(t, writeTable(t, rec), mem, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,15 +168,7 @@ func TestPublishedEncodingsReadFromPages(t *testing.T) {
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "t.parquet"), writeTable(t, rec), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	st, err := local.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := OpenTable(context.Background(), st, "t.parquet", memory.DefaultAllocator, pqarrow.ArrowReadProperties{})
+	r, err := openTableBytes(t, writeTable(t, rec), memory.DefaultAllocator, pqarrow.ArrowReadProperties{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,4 +190,19 @@ func TestPublishedEncodingsReadFromPages(t *testing.T) {
 			}
 		}
 	}
+}
+
+// openTableBytes opens a table file holding data through a directory
+// store of the test's own.
+func openTableBytes(t testing.TB, data []byte, mem memory.Allocator, props pqarrow.ArrowReadProperties) (*Reader, error) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "t.parquet"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := local.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return OpenTable(context.Background(), st, "t.parquet", mem, props)
 }
