@@ -10,6 +10,7 @@ package columns
 
 import (
 	"encoding/binary"
+	"slices"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -30,8 +31,11 @@ type Column struct {
 	valid []byte // validity bitmap, nil while there are no nulls
 	offs  []byte // strings: int32 offsets, n+1 of them
 	data  []byte // values (booleans: a bitmap)
-	// sizes of the last batch's buffers, to start the next one big enough
+	// sizes to start the next batch's buffers at: the larger of the last
+	// two batches' (and an eighth), so that a file's short tail batch does not leave the
+	// next file's first, full batch to grow from a small start
 	lastValid, lastOffs, lastData int
+	prevOffs, prevData            int // the last batch's own sizes
 }
 
 // New returns a column of an Arrow type: string, int64, int32, date32,
@@ -63,12 +67,24 @@ func (c *Column) SizeHint(rows, bytes int) {
 	}
 }
 
-// SizeLike sizes the next batch's buffers as o's last batch was, when o
-// has the same type: for a column continuing another's values in a new
+// Sizes is what a column has learnt of its batches' sizes, to start another
+// column of the same type at them.
+type Sizes struct {
+	typ                                               arrow.DataType
+	lastValid, lastOffs, lastData, prevOffs, prevData int
+}
+
+// Sizes returns the sizes c would start its next batch at.
+func (c *Column) Sizes() Sizes {
+	return Sizes{c.typ, c.lastValid, c.lastOffs, c.lastData, c.prevOffs, c.prevData}
+}
+
+// SizeLike sizes the next batch's buffers as s says, when s is of a column
+// of the same type: for a column continuing another's values in a new
 // builder, like the next file's.
-func (c *Column) SizeLike(o *Column) {
-	if arrow.TypeEqual(c.typ, o.typ) {
-		c.lastValid, c.lastOffs, c.lastData = o.lastValid, o.lastOffs, o.lastData
+func (c *Column) SizeLike(s Sizes) {
+	if s.typ != nil && arrow.TypeEqual(c.typ, s.typ) {
+		c.lastValid, c.lastOffs, c.lastData, c.prevOffs, c.prevData = s.lastValid, s.lastOffs, s.lastData, s.prevOffs, s.prevData
 	}
 }
 
@@ -207,7 +223,9 @@ func (c *Column) NewArray() arrow.Array {
 	d := array.NewData(c.typ, c.n, bufs, nil, c.nulls, 0)
 	a := array.MakeFromData(d)
 	d.Release()
-	c.lastValid, c.lastOffs, c.lastData = max(c.lastValid, len(c.valid)), len(c.offs), len(c.data)
+	c.lastValid = max(c.lastValid, len(c.valid))
+	c.lastOffs, c.prevOffs = roomy(max(len(c.offs), c.prevOffs)), len(c.offs)
+	c.lastData, c.prevData = roomy(max(len(c.data), c.prevData)), len(c.data)
 	c.valid, c.offs, c.data, c.n, c.nulls = nil, nil, nil, 0, 0
 	return a
 }
@@ -216,6 +234,11 @@ func (c *Column) NewArray() arrow.Array {
 func (c *Column) Discard() {
 	c.valid, c.offs, c.data, c.n, c.nulls = nil, nil, nil, 0, 0
 }
+
+// roomy is a batch's size with room for a next batch a little larger: files
+// of a cut are alike, not equal, and one value past the capacity copies the
+// whole column.
+func roomy(n int) int { return n + n/8 }
 
 // grow makes room for n more bytes; the copy is in regrow, so that grow
 // inlines into every append.
@@ -226,8 +249,10 @@ func grow(b []byte, n int) []byte {
 	return regrow(b, n)
 }
 
+// regrow doubles through slices.Grow: the runtime then clears only the new
+// room, where a make and a copy would clear the whole buffer first.
 func regrow(b []byte, n int) []byte {
-	return append(make([]byte, 0, 2*(len(b)+n)), b...)
+	return slices.Grow(b, len(b)+2*n)
 }
 
 func wrap(b []byte) *memory.Buffer { return memory.NewBufferBytes(b) }

@@ -169,14 +169,38 @@ func TestSizeLike(t *testing.T) {
 	}
 	prev.NewArray().Release()
 	c := New(arrow.BinaryTypes.String)
-	c.SizeLike(prev)
+	c.SizeLike(prev.Sizes())
 	c.Bytes([]byte("x"))
 	if cap(c.data) < 22000 || cap(c.offs) < 4004 {
 		t.Errorf("capacities %d and %d, want the previous batch's 22000 and 4004", cap(c.data), cap(c.offs))
 	}
 	d := New(arrow.PrimitiveTypes.Int64)
-	d.SizeLike(prev)
+	d.SizeLike(prev.Sizes())
 	if d.lastData != 0 {
 		t.Errorf("an int64 column took a string column's sizes: %d", d.lastData)
+	}
+}
+
+// TestShortBatchKeepsTheSize: a short batch (a file's tail) does not shrink
+// the start of the batch after it, which is as likely to be full again.
+func TestShortBatchKeepsTheSize(t *testing.T) {
+	c := New(arrow.BinaryTypes.String)
+	batch := func(n int) {
+		for range n {
+			c.Bytes([]byte("a value of some length"))
+		}
+		c.NewArray().Release()
+	}
+	batch(1000)
+	batch(10)
+	c.Bytes([]byte("x"))
+	if cap(c.data) < 22000 || cap(c.offs) < 4004 {
+		t.Errorf("after a full batch and a short one, capacities %d and %d, want the full batch's 22000 and 4004", cap(c.data), cap(c.offs))
+	}
+	c.NewArray().Release()
+	batch(10)
+	c.Bytes([]byte("x"))
+	if cap(c.data) > 1000 {
+		t.Errorf("after two short batches, capacity %d, want theirs", cap(c.data))
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 
+	"github.com/mhhs-sit/datacut/internal/columns"
 	"github.com/mhhs-sit/datacut/internal/dflow"
 )
 
@@ -54,18 +55,33 @@ func (b *ArrowBuilder) Append(fileID string, row *Row) error {
 	return nil
 }
 
-// SizeLike starts b's buffers at the sizes of prev's last batch, column
-// by column where their fields are the same, rather than growing them from
-// nothing (prev: the builder of the cut's previous file; nil: none).
-func (b *ArrowBuilder) SizeLike(prev *ArrowBuilder) {
-	if prev == nil {
-		return
-	}
+// Sizes is what a builder has learnt of its columns' sizes, by name.
+type Sizes struct {
+	names []string
+	cols  []columns.Sizes
+}
+
+// Empty says whether s knows of no column.
+func (s Sizes) Empty() bool { return len(s.cols) == 0 }
+
+// Sizes returns the sizes b's columns would start their next batch at.
+func (b *ArrowBuilder) Sizes() Sizes {
 	cols, fields := b.tb.Columns(), b.tb.Schema().Fields()
-	pcols, pfields := prev.tb.Columns(), prev.tb.Schema().Fields()
-	for i := range min(len(cols), len(pcols)) {
-		if fields[i].Name == pfields[i].Name {
-			cols[i].SizeLike(pcols[i])
+	s := Sizes{names: make([]string, len(cols)), cols: make([]columns.Sizes, len(cols))}
+	for i, c := range cols {
+		s.names[i], s.cols[i] = fields[i].Name, c.Sizes()
+	}
+	return s
+}
+
+// SizeLike starts b's buffers at the sizes s gives, column by column where
+// their names are the same, rather than growing them from nothing (s: the
+// sizes of the builder of the cut's previous file; the zero Sizes: none).
+func (b *ArrowBuilder) SizeLike(s Sizes) {
+	cols, fields := b.tb.Columns(), b.tb.Schema().Fields()
+	for i := range min(len(cols), len(s.cols)) {
+		if fields[i].Name == s.names[i] {
+			cols[i].SizeLike(s.cols[i])
 		}
 	}
 }

@@ -457,8 +457,6 @@ func (s *Session) column(im *itemMasker, col arrow.Array, ordinals *array.Int64)
 	defer out.Discard()
 	switch a := col.(type) {
 	case *array.String:
-		data := a.ValueBytes()
-		out.SizeHint(a.Len(), len(data)) // masked values mostly keep their length
 		var slots *[instSlots]instSlot
 		if ordinals != nil && ordinals.Len() == a.Len() && im.perInstance() {
 			if s.byInst == nil {
@@ -473,6 +471,11 @@ func (s *Session) column(im *itemMasker, col arrow.Array, ordinals *array.Int64)
 		if err != nil {
 			return nil, err
 		}
+		size := 0
+		for _, v := range res {
+			size += len(v)
+		}
+		out.SizeHint(a.Len(), size) // the buffers at their final size: no regrowth
 		for j, v := range res {
 			if a.IsNull(j) {
 				out.AppendNull()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"sync"
 
 	"github.com/mhhs-sit/datacut/internal/cut"
 	"github.com/mhhs-sit/datacut/internal/defs"
@@ -41,6 +42,22 @@ func (eesFormat) schema(in cut.InputSpec, fsys fs.FS, doc *defs.Doc) input {
 
 type eesInput struct {
 	columns *ees.Columns
+	// sizes are the column sizes of the file any cut read last: a cut's
+	// first file starts at them, its later files at their own cut's.
+	mu    sync.Mutex
+	sizes ees.Sizes
+}
+
+func (e *eesInput) lastSizes() ees.Sizes {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.sizes
+}
+
+func (e *eesInput) keepSizes(s ees.Sizes) {
+	e.mu.Lock()
+	e.sizes = s
+	e.mu.Unlock()
 }
 
 func (e *eesInput) refs() []string                { return e.columns.Refs() }
@@ -69,8 +86,10 @@ func (e *eesInput) read(c *cutBuild, in store.Info, src io.Reader) (cut.Input, *
 		return broken(err)
 	}
 	b := ees.NewArrowBuilder(cols)
-	b.SizeLike(c.eesPrev)
-	c.eesPrev = b
+	if c.eesSizes.Empty() {
+		c.eesSizes = e.lastSizes()
+	}
+	b.SizeLike(c.eesSizes)
 	defer b.Release()
 	name := cut.BaseName(in.Key)
 	flush := func() { c.tw.send(ees.Table, b.Record()) }
@@ -98,6 +117,8 @@ func (e *eesInput) read(c *cutBuild, in store.Info, src io.Reader) (cut.Input, *
 	if b.Rows() > 0 {
 		flush()
 	}
+	c.eesSizes = b.Sizes()
+	e.keepSizes(c.eesSizes)
 	c.fileFindings(in.Key, rd.FileFindings())
 	return info, nil, nil
 }

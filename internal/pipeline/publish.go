@@ -124,9 +124,9 @@ type cutBuild struct {
 	rejects map[string]*rejectFile // by input key
 	// maxInstance is Options.MaxInstanceBytes.
 	maxInstance int
-	// eesPrev is the builder of the EES file read last (its buffers are
-	// gone, its sizes start the next file's).
-	eesPrev *ees.ArrowBuilder
+	// eesSizes are the sizes of the EES file read last's columns, to start
+	// the next file's at.
+	eesSizes ees.Sizes
 }
 
 // checkSender says whether the file's sender may send this cut into this
