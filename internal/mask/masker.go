@@ -135,17 +135,29 @@ func (sl *instSlot) add(v, out []byte, width int) {
 // a hash of input and width and checked against the input and width kept
 // in the arena (a fake name cut to 20 characters differs from one cut to
 // 35). When full it starts over with a fresh arena (results handed out
-// before stay valid).
+// before stay valid). A domain whose values seldom recur (addresses, one
+// per customer) gains nothing from it: when a full memo found less than
+// one lookup in memoWorth, it stands aside for the next memoRest lookups.
 type memo struct {
-	at    map[uint64]int // hash → entry offset in arena
-	arena []byte         // entries: width u16, len(in) u16, len(out) u16, in, out
+	at         map[uint64]int // hash → entry offset in arena
+	arena      []byte         // entries: width u16, len(in) u16, len(out) u16, in, out
+	gets, hits int            // lookups and finds since the arena started
+	rest       int            // lookups left to answer as misses without looking
 }
 
-const memoEntries, memoBytes = 1 << 16, 4 << 20
+const (
+	memoEntries, memoBytes = 1 << 16, 4 << 20
+	memoWorth, memoRest    = 16, 4 * memoEntries
+)
 
 var memoSeed = maphash.MakeSeed()
 
 func (m *memo) get(h uint64, v []byte, width int) ([]byte, bool) {
+	if m.rest > 0 {
+		m.rest--
+		return nil, false
+	}
+	m.gets++
 	off, ok := m.at[h]
 	if !ok {
 		return nil, false
@@ -155,15 +167,20 @@ func (m *memo) get(h uint64, v []byte, width int) ([]byte, bool) {
 	if w != width || !bytes.Equal(e[6:6+in], v) {
 		return nil, false
 	}
+	m.hits++
 	return e[6+in : 6+in+out : 6+in+out], true
 }
 
 func (m *memo) put(h uint64, v, out []byte, width int) {
-	if len(v) > 0xffff || len(out) > 0xffff || width > 0xffff {
+	if m.rest > 0 || len(v) > 0xffff || len(out) > 0xffff || width > 0xffff {
 		return
 	}
 	if m.at == nil || len(m.at) >= memoEntries || len(m.arena)+6+len(v)+len(out) > memoBytes {
-		m.at, m.arena = make(map[uint64]int, memoEntries), make([]byte, 0, memoBytes)
+		if m.at != nil && m.hits < m.gets/memoWorth {
+			m.at, m.arena, m.gets, m.hits, m.rest = nil, nil, 0, 0, memoRest
+			return
+		}
+		m.at, m.arena, m.gets, m.hits = make(map[uint64]int, memoEntries), make([]byte, 0, memoBytes), 0, 0
 	}
 	m.at[h] = len(m.arena)
 	m.arena = binary.LittleEndian.AppendUint16(m.arena, uint16(width))
