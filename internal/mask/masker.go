@@ -180,7 +180,10 @@ func (m *memo) put(h uint64, v, out []byte, width int) {
 			m.at, m.arena, m.gets, m.hits, m.rest = nil, nil, 0, 0, memoRest
 			return
 		}
-		m.at, m.arena, m.gets, m.hits = make(map[uint64]int, memoEntries), make([]byte, 0, memoBytes), 0, 0
+		// Both start small and grow as used: a small cut's memos stay small.
+		// Results handed out keep pointing into the arena they were cut from
+		// when append moves it, and entries are never written twice.
+		m.at, m.arena, m.gets, m.hits = make(map[uint64]int), nil, 0, 0
 	}
 	m.at[h] = len(m.arena)
 	m.arena = binary.LittleEndian.AppendUint16(m.arena, uint16(width))
