@@ -1,6 +1,7 @@
 package cut
 
 import (
+	"slices"
 	"sync"
 	_ "unsafe" // go:linkname, below
 
@@ -34,11 +35,14 @@ type growingAllocator struct{ memory.GoAllocator }
 
 // Reallocate gives b[:size] when b has the capacity, as Arrow's does, and
 // otherwise copies b into a fresh buffer with twice b's capacity or more.
+// As with Arrow's, the bytes past b are zero; unlike Arrow's, the bytes b's
+// copy covers are not cleared first (slices.Grow), and the buffer is aligned
+// as the Go allocator aligns, not to 64 bytes.
 func (a *growingAllocator) Reallocate(size int, b []byte) []byte {
 	if cap(b) >= size {
 		return b[:size]
 	}
-	nb := a.Allocate(max(size, 2*cap(b)))[:size]
-	copy(nb, b)
+	nb := slices.Grow(b, max(size, 2*cap(b))-len(b))[:size]
+	clear(nb[len(b):cap(b)]) // b's spare capacity, copied as it was
 	return nb
 }

@@ -28,3 +28,23 @@ func TestPageBuffersGrowInPlace(t *testing.T) {
 	b.ResizeNoShrink(0)
 	pageBufferPool.Put(b)
 }
+
+// TestPageBuffersGrowZeroed: a grown page buffer holds what it held, and
+// zeros past it, as Arrow's own allocator gives, even when its spare
+// capacity held bytes of an earlier use.
+func TestPageBuffersGrowZeroed(t *testing.T) {
+	var a growingAllocator
+	b := a.Allocate(64)
+	for i := range b {
+		b[i] = byte(i + 1)
+	}
+	nb := a.Reallocate(200, b[:16])
+	if len(nb) != 200 {
+		t.Fatalf("length %d, want 200", len(nb))
+	}
+	for i, v := range nb {
+		if want := byte(0); i < 16 && v != byte(i+1) || i >= 16 && v != want {
+			t.Fatalf("byte %d is %d after the grow", i, v)
+		}
+	}
+}
