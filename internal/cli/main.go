@@ -59,16 +59,18 @@ func writePeak() {
 }
 
 // Execute runs root with args and returns the exit code: usage errors
-// (unknown commands, bad flags or arguments) exit 2, a hidden --cpuprofile
-// serves performance work, and the error is printed once to stderr unless
+// (unknown commands, bad flags or arguments) exit 2, hidden --cpuprofile and
+// --memprofile (allocations, written at the end) serve performance work, and the error is printed once to stderr unless
 // it is DataErrors (the command's report already said what was wrong).
 // Execute owns root's PersistentPreRunE: it marks where cobra's own checks
 // end and a command starts, so errors before it are usage errors.
 func Execute(ctx context.Context, root *cobra.Command, args []string, stderr io.Writer) int {
-	var cpuprofile string
+	var cpuprofile, memprofile string
 	started := false
 	root.PersistentFlags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile to this file (for performance work)")
 	root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentFlags().StringVar(&memprofile, "memprofile", "", "write an allocation profile to this file at the end (for performance work)")
+	root.PersistentFlags().MarkHidden("memprofile")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		started = true
 		if cpuprofile == "" {
@@ -86,6 +88,12 @@ func Execute(ctx context.Context, root *cobra.Command, args []string, stderr io.
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	pprof.StopCPUProfile() // a no-op unless --cpuprofile started one; runs on errors too
+	if memprofile != "" && started {
+		if f, perr := os.Create(memprofile); perr == nil {
+			pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	var ee *ExitError
 	if err != nil && !started && !errors.As(err, &ee) {
 		// Cobra failed before any command ran: finding the command (an
