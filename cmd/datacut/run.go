@@ -296,12 +296,14 @@ func plural(n int, noun string) string {
 }
 
 // tuneGC trades memory the run has to spare for less collection: the live
-// heap of a run is a few hundred MB whatever the input, so collecting at 4x
-// it with a soft limit under the 1 GB budget costs little and saves CPU.
+// heap of a run is a couple of hundred MB whatever the input, so collecting
+// at 3x it costs little. Higher costs more than it saves now that little is
+// garbage: at 5x (GOGC=400) the heap touched twice the pages, and the page
+// faults cost more CPU than the collections spared (docs/performance.md).
 // An explicit GOGC or GOMEMLIMIT wins.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
+		debug.SetGCPercent(200)
 	}
 	cli.SoftMemoryLimit()
 }
