@@ -89,21 +89,11 @@ type engine struct {
 // Run reconciles the latest published version of every MPID's cut of each
 // type the rules name.
 func Run(ctx context.Context, o Options) (*Result, error) {
-	var types cut.Types
-	for _, ct := range o.Rules.types.Cuts {
-		if o.Rules.names(ct.Name) {
-			types = append(types, ct)
-		}
-	}
-	sources, key, err := universe.Latest(ctx, o.Store, types)
+	e, key, err := newEngine(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	clear := o.Clear
-	if clear == nil {
-		clear = func(string) bool { return false }
-	}
-	e := &engine{st: o.Store, rules: o.Rules, clear: clear, sources: sources, dict: map[uint64]string{}}
+	sources := e.sources
 	if err := e.startSpill(ctx, store.TempDir(o.Store)); err != nil {
 		return nil, err
 	}
@@ -150,6 +140,27 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		e.out = append(e.out, part...)
 	}
 	return &Result{ID: RunID(sources, o.Rules), Sources: sources, KeyFingerprint: key, Rules: o.Rules, Findings: e.out}, nil
+}
+
+// newEngine finds the sources o's rules read; it returns the masking
+// key's fingerprint they were cut with.
+func newEngine(ctx context.Context, o Options) (*engine, string, error) {
+	var types cut.Types
+	for _, ct := range o.Rules.types.Cuts {
+		if o.Rules.names(ct.Name) {
+			types = append(types, ct)
+		}
+	}
+	sources, key, err := universe.Latest(ctx, o.Store, types)
+	if err != nil {
+		return nil, "", err
+	}
+	clear := o.Clear
+	if clear == nil {
+		clear = func(string) bool { return false }
+	}
+	e := &engine{st: o.Store, rules: o.Rules, clear: clear, sources: sources, dict: map[uint64]string{}}
+	return e, key, nil
 }
 
 // pass checks the rules over the pass's partition (all of the market when

@@ -18,12 +18,20 @@ import (
 	"github.com/mhhs-sit/datacut/internal/universe"
 )
 
-// passRows is the most rows of the largest table one pass holds in memory
-// (about 30 bytes a row of a table with a statement or two, more while it
-// is sorted): a market whose largest table has more is reconciled in
-// passes, each over a range of MPAN cores, so memory does not grow with
-// the market. A variable for the test of many passes.
-var passRows = 12 << 20
+// passBytes is the memory a pass's tables and statements may take: a
+// market whose rules would hold more at once (estimated, from the tables'
+// rows, at tableRowBytes a table's row and itemRowBytes a statement's, as
+// the rules hold them one after another) is reconciled in passes, each
+// over a range of MPAN cores, so memory does not grow with the market. A
+// variable for the test of many passes.
+var passBytes = 512 << 20
+
+// A table's row: core, source, sort position, read position and the
+// sort's scratch; a statement's: its value and the one it is read into.
+const (
+	tableRowBytes = 30
+	itemRowBytes  = 16
+)
 
 // passesHook, if set (by tests), is told how many passes a run makes.
 var passesHook func(n int)
@@ -64,10 +72,9 @@ type spilledTable struct {
 	counts []int // rows of each partition
 }
 
-// passes is how many passes a market whose largest table has rows rows
-// needs.
-func passes(rows int) int {
-	n := (rows + passRows - 1) / passRows
+// passes is how many passes a run holding bytes at most needs.
+func passes(bytes int) int {
+	n := (bytes + passBytes - 1) / passBytes
 	return max(1, min(n, maxPasses))
 }
 
@@ -133,6 +140,16 @@ const tableRec = 14 // core, read position, source
 // It leaves e.sp nil when one pass holds the market.
 func (e *engine) startSpill(ctx context.Context, dir string) error {
 	var big *layout
+	// What the rules hold at once, as pass keeps it: a statement and its
+	// table while a rule to come reads them.
+	uses, live := map[string]int{}, map[string]int{}
+	for _, r := range e.rules.Rules {
+		for _, it := range r.reads() {
+			uses[it.String()]++
+			uses[tableKey(it.Cut, it.Table)]++
+		}
+	}
+	held, peak := 0, 0
 	for _, r := range e.rules.Rules {
 		for _, it := range r.reads() {
 			l, err := e.layout(ctx, it.Cut, it.Table)
@@ -142,12 +159,32 @@ func (e *engine) startSpill(ctx context.Context, dir string) error {
 			if big == nil || l.raw > big.raw {
 				big = l
 			}
+			for _, k := range []string{tableKey(it.Cut, it.Table), it.String()} {
+				if _, ok := live[k]; ok {
+					continue // a table's own statement is its key
+				}
+				b := l.raw * tableRowBytes
+				if k == it.String() && it.Item != "" {
+					b = l.raw * itemRowBytes
+				}
+				live[k] = b
+				held += b
+			}
+		}
+		peak = max(peak, held)
+		for _, it := range r.reads() {
+			for _, k := range []string{tableKey(it.Cut, it.Table), it.String()} {
+				if uses[k]--; uses[k] == 0 {
+					held -= live[k]
+					delete(live, k)
+				}
+			}
 		}
 	}
 	if big == nil {
 		return nil
 	}
-	n := passes(big.raw)
+	n := passes(peak)
 	if passesHook != nil {
 		passesHook(n)
 	}
