@@ -117,6 +117,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 				return nil, err
 			}
 		}
+		e.sp.answering = true
 		for e.cur = 0; e.cur < passes; e.cur++ {
 			if err := e.pass(ctx, o.Rules.Rules, outs, true); err != nil {
 				return nil, err

@@ -59,6 +59,19 @@ type spill struct {
 	// partition of the MPAN they ask about.
 	asks     map[int]*partFiles
 	askNames map[int]string
+	// again are the tables and statements linked rules read, whose
+	// partition files the second sweep reads again; answering is that
+	// sweep. Other partition files are removed once read.
+	again     map[string]bool
+	answering bool
+}
+
+// done removes partition file path of table or statement k once no pass
+// reads it again.
+func (s *spill) done(k, path string) {
+	if s.answering || !s.again[k] {
+		os.Remove(path)
+	}
 }
 
 // spilledTable is a table split into partitions: per read position, its
@@ -133,7 +146,22 @@ func chunk(b []byte, start, n int) []byte {
 	return binary.LittleEndian.AppendUint32(b, uint32(n))
 }
 
-const tableRec = 14 // core, read position, source
+// A table's chunk is of one part, so of one source (2 bytes after the
+// header); a row is its core (6 bytes: a core has 44 bits) and its read
+// position (4).
+const (
+	tableRec = 10
+	coreSize = 6
+)
+
+func putCore(b []byte, c uint64) []byte {
+	return append(b, byte(c), byte(c>>8), byte(c>>16), byte(c>>24), byte(c>>32), byte(c>>40))
+}
+
+func getCore(b []byte) uint64 {
+	_ = b[5]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 | uint64(b[4])<<32 | uint64(b[5])<<40
+}
 
 // startSpill sizes a run: passes from the largest table the rules read,
 // partition bounds from its cores (so partitions hold about as many rows).
@@ -225,7 +253,14 @@ func (e *engine) startSpill(ctx context.Context, dir string) error {
 	for _, c := range hist {
 		total += c
 	}
-	sp := &spill{tables: map[string]*spilledTable{}, items: map[string]string{}, asks: map[int]*partFiles{}, askNames: map[int]string{}}
+	sp := &spill{tables: map[string]*spilledTable{}, items: map[string]string{}, asks: map[int]*partFiles{}, askNames: map[int]string{}, again: map[string]bool{}}
+	for _, r := range e.rules.Rules {
+		if r.Kind == KindLinked {
+			for _, it := range r.reads() {
+				sp.again[it.String()], sp.again[tableKey(it.Cut, it.Table)] = true, true
+			}
+		}
+	}
 	acc, p := 0, 1
 	for b, c := range hist {
 		acc += c
@@ -328,7 +363,7 @@ func (e *engine) spillTable(ctx context.Context, ct, name string) (*spilledTable
 			start := p.off + base
 			rp = rp[:0]
 			for q := range bufs {
-				bufs[q] = chunk(bufs[q][:0], start, 0)
+				bufs[q] = binary.LittleEndian.AppendUint16(chunk(bufs[q][:0], start, 0), p.si)
 			}
 			for i, c := range cores {
 				if c == universe.NoCore {
@@ -337,15 +372,13 @@ func (e *engine) spillTable(ctx context.Context, ct, name string) (*spilledTable
 				}
 				q := sp.part(c)
 				rp = append(rp, byte(q))
-				b := binary.LittleEndian.AppendUint64(bufs[q], c)
-				b = binary.LittleEndian.AppendUint32(b, uint32(start+i))
-				bufs[q] = binary.LittleEndian.AppendUint16(b, p.si)
+				bufs[q] = binary.LittleEndian.AppendUint32(putCore(bufs[q], c), uint32(start+i))
 			}
 			if _, err := st.rp.WriteAt(rp, int64(start)); err != nil {
 				return err
 			}
 			for q, b := range bufs {
-				n := (len(b) - 8) / tableRec
+				n := (len(b) - 10) / tableRec
 				if n == 0 {
 					continue
 				}
@@ -430,8 +463,8 @@ func (e *engine) spillItem(ctx context.Context, st *spilledTable, it Item) (stri
 }
 
 // chunks reads a partition file's chunks: fn gets each one's start, rows
-// and bytes (rec bytes a row).
-func chunks(path string, rec int, fn func(start, n int, b []byte) error) error {
+// and bytes (pre bytes, then rec bytes a row).
+func chunks(path string, pre, rec int, fn func(start, n int, b []byte) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -447,7 +480,7 @@ func chunks(path string, rec int, fn func(start, n int, b []byte) error) error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		start, n := int(binary.LittleEndian.Uint32(hdr[:])), int(binary.LittleEndian.Uint32(hdr[4:]))
-		b := grow(&buf, n*rec)
+		b := grow(&buf, pre+n*rec)
 		if _, err := io.ReadFull(r, b); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
@@ -471,16 +504,18 @@ func (e *engine) partTable(ctx context.Context, ct, name string) (*table, error)
 	n := st.counts[e.cur]
 	cores, pos, src := make([]uint64, 0, n), make([]uint32, 0, n), make([]uint16, 0, n)
 	t := &table{where: where{parts: st.lay.parts}, raw: n, chunkAt: map[uint32][2]int{}}
-	err = chunks(fmt.Sprintf("%s.%d", st.name, e.cur), tableRec, func(start, m int, b []byte) error {
+	path := fmt.Sprintf("%s.%d", st.name, e.cur)
+	err = chunks(path, 2, tableRec, func(start, m int, b []byte) error {
 		if len(cores)+m > n {
 			return fmt.Errorf("%s: more rows than were written", st.name)
 		}
 		t.chunkAt[uint32(start)] = [2]int{len(cores), m}
+		si := binary.LittleEndian.Uint16(b)
 		for i := 0; i < m; i++ {
-			r := b[i*tableRec:]
-			cores = append(cores, binary.LittleEndian.Uint64(r))
-			pos = append(pos, binary.LittleEndian.Uint32(r[8:]))
-			src = append(src, binary.LittleEndian.Uint16(r[12:]))
+			r := b[2+i*tableRec:]
+			cores = append(cores, getCore(r))
+			pos = append(pos, binary.LittleEndian.Uint32(r[coreSize:]))
+			src = append(src, si)
 		}
 		return nil
 	})
@@ -490,6 +525,7 @@ func (e *engine) partTable(ctx context.Context, ct, name string) (*table, error)
 	if len(cores) != n {
 		return nil, fmt.Errorf("%s: %d rows of %d written", st.name, len(cores), n)
 	}
+	e.sp.done(k, path)
 	t.perm = make([]uint32, n)
 	for i := range t.perm {
 		t.perm[i] = uint32(i)
@@ -524,7 +560,8 @@ func (e *engine) partItem(ctx context.Context, t *table, it Item) ([]uint64, err
 		return nil, err
 	}
 	vals, got := make([]uint64, t.raw), 0
-	err = chunks(fmt.Sprintf("%s.%d", name, e.cur), 8, func(start, m int, b []byte) error {
+	path := fmt.Sprintf("%s.%d", name, e.cur)
+	err = chunks(path, 0, 8, func(start, m int, b []byte) error {
 		at, ok := t.chunkAt[uint32(start)]
 		if !ok || at[1] != m {
 			return fmt.Errorf("%s: a chunk of %d rows from %d its table has not", name, m, start)
@@ -541,5 +578,6 @@ func (e *engine) partItem(ctx context.Context, t *table, it Item) ([]uint64, err
 	if got != t.raw {
 		return nil, fmt.Errorf("%s: %d values for %d rows", name, got, t.raw)
 	}
+	e.sp.done(it.String(), path)
 	return permute(vals, t.perm), nil
 }
