@@ -230,21 +230,16 @@ func (e *engine) startSpill(ctx context.Context, dir string) error {
 	hist := make([]int, 1<<16)
 	t := &table{where: where{parts: big.parts}, raw: big.raw}
 	err := e.parallel(ctx, t, func(ctx context.Context, _ int, p *tablePart) error {
-		mine := make([]int, 1<<16)
-		err := eachCores(ctx, p, func(_ int, cores []uint64) error {
+		return eachCores(ctx, p, func(_ int, cores []uint64) error {
+			mu.Lock()
+			defer mu.Unlock()
 			for _, c := range cores {
 				if c != universe.NoCore {
-					mine[min(c>>shift, 1<<16-1)]++
+					hist[min(c>>shift, 1<<16-1)]++
 				}
 			}
 			return nil
 		})
-		mu.Lock()
-		for i, c := range mine {
-			hist[i] += c
-		}
-		mu.Unlock()
-		return err
 	})
 	if err != nil {
 		return err
