@@ -29,33 +29,11 @@ var linkedKind = kind{
 		}
 	},
 	check: func(ctx context.Context, e *engine, r *Rule) error {
-		prim, err := e.column(ctx, Item{Cut: r.Links.Cut, Table: r.Links.Table, Item: r.Primary})
+		prim, sec, sup, err := e.linkedColumns(ctx, r)
 		if err != nil {
 			return err
 		}
-		sec, err := e.column(ctx, Item{Cut: r.Links.Cut, Table: r.Links.Table, Item: r.Secondary})
-		if err != nil {
-			return err
-		}
-		var sup *column
-		if r.Supplier != nil {
-			if sup, err = e.column(ctx, *r.Supplier); err != nil {
-				return err
-			}
-		}
-		// prim and sec are one table read twice: their rows align.
-		partner := func(i int) (uint64, bool) {
-			a, p, s := prim.cores[i]+1, prim.val[i], sec.val[i]
-			switch {
-			case p == 0 || s == 0 || p == s:
-				return 0, false
-			case p == a:
-				return s - 1, true
-			case s == a:
-				return p - 1, true
-			}
-			return 0, false
-		}
+		partner := func(i int) (uint64, bool) { return linkPartner(prim, sec, i) }
 		var supAt *finder
 		if sup != nil {
 			supAt = sup.finder()
@@ -102,4 +80,36 @@ var linkedKind = kind{
 		}
 		return nil
 	},
+}
+
+// linkedColumns are a linked rule's statements: primary and secondary (one
+// table read twice: their rows align) and supplier (nil if none).
+func (e *engine) linkedColumns(ctx context.Context, r *Rule) (prim, sec, sup *column, err error) {
+	if prim, err = e.column(ctx, Item{Cut: r.Links.Cut, Table: r.Links.Table, Item: r.Primary}); err != nil {
+		return nil, nil, nil, err
+	}
+	if sec, err = e.column(ctx, Item{Cut: r.Links.Cut, Table: r.Links.Table, Item: r.Secondary}); err != nil {
+		return nil, nil, nil, err
+	}
+	if r.Supplier != nil {
+		if sup, err = e.column(ctx, *r.Supplier); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return prim, sec, sup, nil
+}
+
+// linkPartner is the MPAN row i of a links table lists with its own, if
+// it lists another.
+func linkPartner(prim, sec *column, i int) (uint64, bool) {
+	a, p, s := prim.cores[i]+1, prim.val[i], sec.val[i]
+	switch {
+	case p == 0 || s == 0 || p == s:
+		return 0, false
+	case p == a:
+		return s - 1, true
+	case s == a:
+		return p - 1, true
+	}
+	return 0, false
 }

@@ -140,8 +140,11 @@ func hashValue(s string) uint64 { return hashOf(s) }
 // read: an open Parquet file holds its metadata and page buffers.
 type table struct {
 	where
-	raw  int    // rows read, with a core or not
+	raw  int    // rows read, with a core or not (of a partition: with)
 	base column // val nil
+	// chunkAt, of a partition's table, finds each chunk's rows (first,
+	// count) in the order they were read from its file.
+	chunkAt map[uint32][2]int
 }
 
 // where finds a table's rows in its sources' files: parts, skip and perm
@@ -150,10 +153,16 @@ type where struct {
 	parts []tablePart
 	skip  []int // read positions of rows without a core, ascending
 	perm  []uint32
+	// pos, of a partition's table (several passes), is each sorted row's
+	// read position: skip is then unused.
+	pos []uint32
 }
 
 // raw is sorted row i's read position.
 func (w *where) raw(i int) int {
+	if w.pos != nil {
+		return int(w.pos[i])
+	}
 	pos := int(w.perm[i])
 	for _, s := range w.skip {
 		if s > pos {
@@ -236,26 +245,16 @@ func (e *engine) table(ctx context.Context, ct, name string) (*table, error) {
 	if t := e.tables[k]; t != nil {
 		return t, nil
 	}
-	t := &table{}
-	for si, s := range e.sources {
-		if s.Cut != ct {
-			continue
-		}
-		key := s.TableKey(name)
-		if key == "" {
-			continue // the cut has no rows of that table
-		}
-		r, err := openTable(ctx, e, key)
-		if err != nil {
-			return nil, err
-		}
-		n := int(r.PF.NumRows())
-		r.Close()
-		t.parts = append(t.parts, tablePart{si: uint16(si), key: key, off: t.raw, rows: n})
-		t.raw += n
+	if e.sp != nil {
+		return e.partTable(ctx, ct, name)
 	}
+	lay, err := e.layout(ctx, ct, name)
+	if err != nil {
+		return nil, err
+	}
+	t := &table{where: where{parts: lay.parts}, raw: lay.raw}
 	cores, src := make([]uint64, t.raw), make([]uint16, t.raw)
-	err := e.parallel(ctx, t, func(ctx context.Context, j int, p *tablePart) error {
+	err = e.parallel(ctx, t, func(ctx context.Context, j int, p *tablePart) error {
 		for i := p.off; i < p.off+p.rows; i++ {
 			src[i] = p.si
 		}
@@ -283,6 +282,46 @@ func (e *engine) table(ctx context.Context, ct, name string) (*table, error) {
 	t.base = column{cores: cores, src: permute(src, t.perm), at: &t.where}
 	e.tables[k] = t
 	return t, nil
+}
+
+// layout is a table's sources' parts (one file each) and its rows, read
+// once from the files' footers and kept for the whole run (a few words a
+// part).
+type layout struct {
+	parts []tablePart
+	raw   int
+}
+
+// layout finds table name of every source of cut type ct: its parts and
+// their rows.
+func (e *engine) layout(ctx context.Context, ct, name string) (*layout, error) {
+	k := tableKey(ct, name)
+	if l := e.layouts[k]; l != nil {
+		return l, nil
+	}
+	l := &layout{}
+	for si, s := range e.sources {
+		if s.Cut != ct {
+			continue
+		}
+		key := s.TableKey(name)
+		if key == "" {
+			continue // the cut has no rows of that table
+		}
+		r, err := openTable(ctx, e, key)
+		if err != nil {
+			return nil, err
+		}
+		n := int(r.PF.NumRows())
+		r.Close()
+		l.parts = append(l.parts, tablePart{si: uint16(si), key: key, off: l.raw, rows: n})
+		l.raw += n
+	}
+	if e.layouts == nil {
+		e.layouts = map[string]*layout{}
+	}
+	e.layouts[k] = l
+	return l, nil
 }
 
 // sortCores sorts cores ascending, carrying perm, stably, with the
@@ -530,6 +569,10 @@ func (e *engine) column(ctx context.Context, it Item) (*column, error) {
 	}
 	c := t.base
 	switch {
+	case it.Item != "" && e.sp != nil:
+		if c.val, err = e.partItem(ctx, t, it); err != nil {
+			return nil, err
+		}
 	case it.Item != "":
 		if c.val, err = e.readItem(ctx, t, it); err != nil {
 			return nil, err
@@ -553,48 +596,10 @@ func (e *engine) remember(h uint64, v string) {
 
 // readItem reads item it of every part of t: one hash a row, in t's order.
 func (e *engine) readItem(ctx context.Context, t *table, it Item) ([]uint64, error) {
-	mpanItem := false
-	if x := dflow.DefaultCatalog().Item(it.Item); x != nil {
-		mpanItem = x.MPAN
-	}
-	clear := e.clear(it.Item)
 	raw := make([]uint64, t.raw)
 	err := e.parallel(ctx, t, func(ctx context.Context, _ int, p *tablePart) error {
-		var seen [256]uint64 // clear hashes already in the dictionary, by low bits
-		if it.Item == ItemRecipient {
-			// The recipient MPID of each row's file, as its source's
-			// manifest names it (rows of one file come together).
-			to := map[string]string{}
-			for _, in := range e.sources[p.si].Manifest.Inputs {
-				to[in.FileID] = in.ToMPID
-			}
-			var last []byte
-			var lastH uint64
-			val := func(v []byte) uint64 {
-				if last == nil || !bytes.Equal(v, last) {
-					m := to[string(v)]
-					last, lastH = append(last[:0], v...), hashOf(m)
-					e.remember(lastH, m)
-				}
-				return lastH
-			}
-			return readItemPart(ctx, p, it, val, raw[p.off:p.off+p.rows])
-		}
-		val := func(v []byte) uint64 {
-			if mpanItem {
-				if x, ok := universe.ParseCoreBytes(v); ok {
-					return x + 1
-				}
-				return 0
-			}
-			h := hashOf(v)
-			if clear && h != 0 && seen[h&255] != h {
-				seen[h&255] = h
-				e.remember(h, string(v))
-			}
-			return h
-		}
-		return readItemPart(ctx, p, it, val, raw[p.off:p.off+p.rows])
+		dst := raw[p.off : p.off+p.rows]
+		return readItemPart(ctx, p, it, e.valFunc(p, it), func(base, n int) []uint64 { return dst[base : base+n] }, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -615,10 +620,55 @@ func (e *engine) readItem(ctx context.Context, t *table, it Item) ([]uint64, err
 	return permute(raw, t.perm), nil
 }
 
-// readItemPart reads item it of one part into dst, a value a row: text
-// and booleans straight from the pages, other types through Arrow, as
-// text.
-func readItemPart(ctx context.Context, p *tablePart, it Item, val func([]byte) uint64, dst []uint64) error {
+// valFunc is how a part's values of item it become a row's value: a hash,
+// the recipient's, or an MPAN's core plus one. Clear values go into the
+// dictionary.
+func (e *engine) valFunc(p *tablePart, it Item) func([]byte) uint64 {
+	mpanItem := false
+	if x := dflow.DefaultCatalog().Item(it.Item); x != nil {
+		mpanItem = x.MPAN
+	}
+	clear := e.clear(it.Item)
+	var seen [256]uint64 // clear hashes already in the dictionary, by low bits
+	if it.Item == ItemRecipient {
+		// The recipient MPID of each row's file, as its source's
+		// manifest names it (rows of one file come together).
+		to := map[string]string{}
+		for _, in := range e.sources[p.si].Manifest.Inputs {
+			to[in.FileID] = in.ToMPID
+		}
+		var last []byte
+		var lastH uint64
+		return func(v []byte) uint64 {
+			if last == nil || !bytes.Equal(v, last) {
+				m := to[string(v)]
+				last, lastH = append(last[:0], v...), hashOf(m)
+				e.remember(lastH, m)
+			}
+			return lastH
+		}
+	}
+	return func(v []byte) uint64 {
+		if mpanItem {
+			if x, ok := universe.ParseCoreBytes(v); ok {
+				return x + 1
+			}
+			return 0
+		}
+		h := hashOf(v)
+		if clear && h != 0 && seen[h&255] != h {
+			seen[h&255] = h
+			e.remember(h, string(v))
+		}
+		return h
+	}
+}
+
+// readItemPart reads item it of one part, a value a row, row group by row
+// group: into dst(base, n) for the n rows from read position base of the
+// part, then done(base, values) unless nil. Text and booleans are read
+// straight from the pages, other types through Arrow, as text.
+func readItemPart(ctx context.Context, p *tablePart, it Item, val func([]byte) uint64, dst func(base, n int) []uint64, done func(base int, vals []uint64) error) error {
 	r := p.r
 	schema, err := r.File.Schema()
 	if err != nil {
@@ -643,31 +693,46 @@ func readItemPart(ctx context.Context, p *tablePart, it Item, val func([]byte) u
 	if d, ok := typ.(*arrow.DictionaryType); ok {
 		typ = d.ValueType
 	}
-	i := 0
+	base := 0
 	for rg := 0; rg < r.PF.NumRowGroups(); rg++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		n := int(r.PF.RowGroup(rg).NumRows())
-		if i+n > len(dst) {
+		if base+n > p.rows {
 			return fmt.Errorf("%s: more rows than its metadata says", r.Key)
 		}
+		d, i := dst(base, n), 0
 		switch typ.ID() {
 		case arrow.STRING:
-			err = byteValues(p, rg, at, n, func(v []byte) { dst[i] = val(v); i++ })
+			err = byteValues(p, rg, at, n, func(v []byte) { put(d, i, val(v)); i++ })
 		case arrow.BOOL:
-			err = boolValues(ctx, p, rg, at, n, func(v []byte) { dst[i] = val(v); i++ })
+			err = boolValues(ctx, p, rg, at, n, func(v []byte) { put(d, i, val(v)); i++ })
 		default:
-			err = arrowValues(ctx, r, rg, at, n, func(v string) { dst[i] = val([]byte(v)); i++ })
+			err = arrowValues(ctx, r, rg, at, n, func(v string) { put(d, i, val([]byte(v))); i++ })
 		}
 		if err != nil {
 			return err
 		}
+		if done != nil {
+			if err := done(base, d); err != nil {
+				return err
+			}
+		}
+		base += n
 	}
-	if i != len(dst) {
-		return fmt.Errorf("%s: %d rows for the %d its metadata says", r.Key, i, len(dst))
+	if base != p.rows {
+		return fmt.Errorf("%s: %d rows for the %d its metadata says", r.Key, base, p.rows)
 	}
 	return nil
+}
+
+// put sets d[i] if there is such a row: a row group with more values than
+// rows is an error its reader reports.
+func put(d []uint64, i int, v uint64) {
+	if i < len(d) {
+		d[i] = v
+	}
 }
 
 // boolValues calls fn with each row's boolean as text (empty for a null).

@@ -79,55 +79,52 @@ type engine struct {
 	cache   map[string]*column
 	tables  map[string]*table
 	out     []Finding
+	layouts map[string]*layout
+	// sp, for a market reconciled in passes (each over a range of cores),
+	// holds its tables split by range; cur is the pass's.
+	sp  *spill
+	cur int
 }
 
 // Run reconciles the latest published version of every MPID's cut of each
 // type the rules name.
 func Run(ctx context.Context, o Options) (*Result, error) {
-	var types cut.Types
-	for _, ct := range o.Rules.types.Cuts {
-		if o.Rules.names(ct.Name) {
-			types = append(types, ct)
-		}
-	}
-	sources, key, err := universe.Latest(ctx, o.Store, types)
+	e, key, err := newEngine(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	clear := o.Clear
-	if clear == nil {
-		clear = func(string) bool { return false }
+	sources := e.sources
+	if err := e.startSpill(ctx, store.TempDir(o.Store)); err != nil {
+		return nil, err
 	}
-	e := &engine{st: o.Store, rules: o.Rules, clear: clear, sources: sources,
-		dict: map[uint64]string{}, cache: map[string]*column{}, tables: map[string]*table{}}
-	// A statement, and a table, is kept while a rule to come reads it, no
-	// longer: memory holds the statements of a few rules, not of all.
-	uses, tableUses := map[string]int{}, map[string]int{}
-	for _, r := range o.Rules.Rules {
-		for _, it := range r.reads() {
-			uses[it.String()]++
-			tableUses[tableKey(it.Cut, it.Table)]++
+	defer e.endSpill()
+	outs := make([][]Finding, len(o.Rules.Rules))
+	passes := 1
+	if e.sp != nil {
+		passes = e.sp.n()
+	}
+	for e.cur = 0; e.cur < passes; e.cur++ {
+		if err := e.pass(ctx, o.Rules.Rules, outs, false); err != nil {
+			return nil, err
 		}
 	}
-	for _, r := range o.Rules.Rules {
-		n := len(e.out)
-		if err := kindNamed(r.Kind).check(ctx, e, r); err != nil {
-			return nil, fmt.Errorf("rule %s: %w", r.Name, err)
-		}
-		if err := e.locate(ctx, e.out[n:]); err != nil {
-			return nil, fmt.Errorf("rule %s: %w", r.Name, err)
-		}
-		for _, it := range r.reads() {
-			k := it.String()
-			if uses[k]--; uses[k] == 0 {
-				delete(e.cache, k)
-			}
-			k = tableKey(it.Cut, it.Table)
-			if tableUses[k]--; tableUses[k] == 0 {
-				delete(e.tables, k)
+	if e.sp != nil {
+		// Linked rules' requests, each in the partition of the MPAN it
+		// asks about.
+		for ri, w := range e.sp.asks {
+			delete(e.sp.asks, ri)
+			if err := w.close(); err != nil {
+				return nil, err
 			}
 		}
-		part := e.out[n:]
+		e.sp.answering = true
+		for e.cur = 0; e.cur < passes; e.cur++ {
+			if err := e.pass(ctx, o.Rules.Rules, outs, true); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, part := range outs {
 		sort.SliceStable(part, func(i, j int) bool {
 			a, b := part[i], part[j]
 			if a.MPID != b.MPID {
@@ -141,8 +138,85 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			}
 			return a.Line < b.Line
 		})
+		e.out = append(e.out, part...)
 	}
 	return &Result{ID: RunID(sources, o.Rules), Sources: sources, KeyFingerprint: key, Rules: o.Rules, Findings: e.out}, nil
+}
+
+// newEngine finds the sources o's rules read; it returns the masking
+// key's fingerprint they were cut with.
+func newEngine(ctx context.Context, o Options) (*engine, string, error) {
+	var types cut.Types
+	for _, ct := range o.Rules.types.Cuts {
+		if o.Rules.names(ct.Name) {
+			types = append(types, ct)
+		}
+	}
+	sources, key, err := universe.Latest(ctx, o.Store, types)
+	if err != nil {
+		return nil, "", err
+	}
+	clear := o.Clear
+	if clear == nil {
+		clear = func(string) bool { return false }
+	}
+	e := &engine{st: o.Store, rules: o.Rules, clear: clear, sources: sources, dict: map[uint64]string{}}
+	return e, key, nil
+}
+
+// pass checks the rules over the pass's partition (all of the market when
+// there is one pass), adding each rule's findings to its outs. answers is
+// the second sweep of a run in passes: linked rules answer the requests
+// of the first.
+func (e *engine) pass(ctx context.Context, rules []*Rule, outs [][]Finding, answers bool) error {
+	linked := func(r *Rule) bool { return e.sp != nil && r.Kind == KindLinked }
+	// A statement, and a table, is kept while a rule to come reads it, no
+	// longer: memory holds the statements of a few rules, not of all.
+	uses, tableUses := map[string]int{}, map[string]int{}
+	for _, r := range rules {
+		if answers && !linked(r) {
+			continue
+		}
+		for _, it := range r.reads() {
+			uses[it.String()]++
+			tableUses[tableKey(it.Cut, it.Table)]++
+		}
+	}
+	e.cache, e.tables = map[string]*column{}, map[string]*table{}
+	for ri, r := range rules {
+		if answers && !linked(r) {
+			continue
+		}
+		e.out = outs[ri]
+		n := len(e.out)
+		var err error
+		switch {
+		case answers:
+			err = e.linkedAnswers(ctx, r, ri)
+		case linked(r):
+			err = e.linkedAsks(ctx, r, ri)
+		default:
+			err = kindNamed(r.Kind).check(ctx, e, r)
+		}
+		if err != nil {
+			return fmt.Errorf("rule %s: %w", r.Name, err)
+		}
+		if err := e.locate(ctx, e.out[n:]); err != nil {
+			return fmt.Errorf("rule %s: %w", r.Name, err)
+		}
+		outs[ri], e.out = e.out, nil
+		for _, it := range r.reads() {
+			k := it.String()
+			if uses[k]--; uses[k] == 0 {
+				delete(e.cache, k)
+			}
+			k = tableKey(it.Cut, it.Table)
+			if tableUses[k]--; tableUses[k] == 0 {
+				delete(e.tables, k)
+			}
+		}
+	}
+	return nil
 }
 
 // RunID names a reconciliation by what it read: the same cut versions and
