@@ -434,7 +434,7 @@ func (rt *router) route(ctx context.Context) error {
 // contextRows finds the rows of a context table that some pack took a row
 // under.
 func (rt *router) contextRows(ctx context.Context, rg int, cols []int, take func(int32, []int)) error {
-	keys, err := rt.r.File.ReadRowGroups(ctx, []int{cols[0], cols[2]}, []int{rg})
+	keys, err := rt.r.Read(ctx, []int{cols[0], cols[2]}, []int{rg})
 	if err != nil {
 		return err
 	}

@@ -166,7 +166,7 @@ func readRunLedger(ctx context.Context, st store.Store, planName, run string, re
 	if err != nil {
 		return nil, err
 	}
-	tbl, err := r.File.ReadTable(ctx)
+	tbl, err := r.Read(ctx, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("reading the ledger %s: %w", key, err)
 	}

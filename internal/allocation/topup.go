@@ -39,7 +39,7 @@ func topUpKept(ctx context.Context, st store.Store, p *plan.Plan, state cut.Ledg
 	if err != nil {
 		return nil, nil // a run before top-up: nothing synthetic
 	}
-	tbl, err := r.File.ReadTable(ctx)
+	tbl, err := r.Read(ctx, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("reading the ledger %s: %w", key, err)
 	}

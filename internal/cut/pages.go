@@ -362,7 +362,7 @@ func (r *Reader) eachInt(rg, c int, rows []int32, keep func(int64), null func())
 // group rg in order (ok false for a row without one). Values point into
 // the Reader's buffers: valid until the next chunk is read.
 func (r *Reader) EachText(rg, c int, fn func(v []byte, ok bool)) (err error) {
-	defer r.damaged(&err)
+	defer r.Damaged(&err)
 	given := 0 // rows given before a page only Arrow reads
 	err = r.eachText(rg, c, nil, func(v []byte) { given++; fn(v, true) }, func() { given++; fn(nil, false) })
 	if err != errUnhandled {
@@ -409,10 +409,11 @@ func (r *Reader) EachText(rg, c int, fn func(v []byte, ok bool)) (err error) {
 	return nil
 }
 
-// damaged turns a panic of Arrow's page decoding into an error naming the
+// Damaged turns a panic of Arrow's page decoding into an error naming the
 // table: its Snappy codec panics on damaged bytes ("snappy: corrupt
-// input"). The panic's value is left out: it could quote the page.
-func (r *Reader) damaged(err *error) {
+// input"). The panic's value is left out: it could quote the page. Defer
+// it, as r.Damaged(&err), in the goroutine that reads r's pages.
+func (r *Reader) Damaged(err *error) {
 	if v := recover(); v != nil {
 		*err = fmt.Errorf("reading %s: a damaged column chunk (its pages do not decode)", r.Key)
 	}

@@ -19,7 +19,7 @@ import (
 // natively (text, integers, dates, booleans) are; any other column is read
 // whole and its rows taken.
 func (r *Reader) ReadRows(ctx context.Context, rg int, rows []int32, schema *arrow.Schema) (_ arrow.Record, err error) {
-	defer r.damaged(&err)
+	defer r.Damaged(&err)
 	if r.PF.MetaData().Schema.NumColumns() != schema.NumFields() {
 		return nil, fmt.Errorf("table %s: %d columns for %d fields", r.Key, r.PF.MetaData().Schema.NumColumns(), schema.NumFields())
 	}
@@ -198,9 +198,9 @@ func pick(key string, cr file.ColumnChunkReader, rows []int32, maxDef int16, def
 // takeColumnRows reads column c of row group rg through Arrow and takes the
 // rows.
 func (r *Reader) takeColumnRows(ctx context.Context, rg, c int, rows []int32) (arrow.Array, error) {
-	t, err := r.File.ReadRowGroups(ctx, []int{c}, []int{rg})
+	t, err := r.Read(ctx, []int{c}, []int{rg})
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", r.Key, err)
+		return nil, err
 	}
 	defer t.Release()
 	whole, err := array.Concatenate(t.Column(0).Data().Chunks(), r.mem)

@@ -212,7 +212,7 @@ func (e *engine) parallel(ctx context.Context, t *table, fn func(ctx context.Con
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for j := range t.parts {
 		p := &t.parts[j]
-		g.Go(func() error {
+		g.Go(func() (err error) {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
@@ -220,6 +220,7 @@ func (e *engine) parallel(ctx context.Context, t *table, fn func(ctx context.Con
 			if err != nil {
 				return err
 			}
+			defer r.Damaged(&err)
 			p.r, p.buf = r, &buffers{}
 			defer func() {
 				r.Close()
@@ -430,8 +431,9 @@ func (e *engine) locate(ctx context.Context, fs []Finding) error {
 		if err != nil {
 			return err
 		}
-		err = func() error {
+		err = func() (err error) {
 			defer r.Close()
+			defer r.Damaged(&err)
 			q := &tablePart{si: p.si, key: p.key, rows: p.rows, r: r, buf: &buffers{}}
 			cols, err := r.Columns(dflow.ColSourceFileID, dflow.ColRecordLine)
 			if err != nil {
@@ -762,9 +764,9 @@ func boolValues(ctx context.Context, p *tablePart, rg, col, n int, fn func(v []b
 // arrowValues calls fn with each row's value of column col as Arrow
 // renders it ("" for a null): for types read as text nowhere else.
 func arrowValues(ctx context.Context, r *cut.Reader, rg, col, n int, fn func(v string)) error {
-	tbl, err := r.File.ReadRowGroups(ctx, []int{col}, []int{rg})
+	tbl, err := r.Read(ctx, []int{col}, []int{rg})
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", r.Key, err)
+		return err
 	}
 	defer tbl.Release()
 	vs := textOf(tbl.Column(0).Data())

@@ -80,9 +80,9 @@ func readEES(ctx context.Context, st store.Store, key string, mem memory.Allocat
 	e := &eesReader{key: key, syms: map[string]uint16{}, profiles: map[[NumAttrs]uint16]uint32{},
 		part: &part{rows: make([]uint64, 0, rows), pids: make([]uint32, 0, rows)}}
 	err = scanCores(ctx, r, cols[:1], func(rg int, cores [][]uint64) error {
-		tbl, err := r.File.ReadRowGroups(ctx, cols[1:], []int{rg})
+		tbl, err := r.Read(ctx, cols[1:], []int{rg})
 		if err != nil {
-			return fmt.Errorf("reading %s: %w", key, err)
+			return err
 		}
 		defer tbl.Release()
 		return e.add(cores[0], tbl)
