@@ -44,12 +44,7 @@ var linkedKind = kind{
 			if !ok {
 				continue
 			}
-			lo, hi := prim.rows(b)
-			back := false
-			for j := lo; j < hi && !back; j++ {
-				q, ok := partner(j)
-				back = ok && q == a
-			}
+			lo, hi, back := linksBack(prim, sec, b, a)
 			if !back {
 				var f Finding
 				if lo < hi {
@@ -97,6 +92,17 @@ func (e *engine) linkedColumns(ctx context.Context, r *Rule) (prim, sec, sup *co
 		}
 	}
 	return prim, sec, sup, nil
+}
+
+// linksBack finds b's rows in prim, [lo, hi), and says whether one of them
+// names a as its partner.
+func linksBack(prim, sec *column, b, a uint64) (lo, hi int, back bool) {
+	lo, hi = prim.rows(b)
+	for j := lo; j < hi && !back; j++ {
+		q, ok := linkPartner(prim, sec, j)
+		back = ok && q == a
+	}
+	return lo, hi, back
 }
 
 // linkPartner is the MPAN row i of a links table lists with its own, if

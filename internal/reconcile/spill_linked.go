@@ -98,12 +98,7 @@ func (e *engine) linkedAnswers(ctx context.Context, r *Rule, ri int) error {
 		if src >= len(e.sources) {
 			return fmt.Errorf("%s: source %d of %d", path, src, len(e.sources))
 		}
-		lo, hi := prim.rows(b)
-		back := false
-		for j := lo; j < hi && !back; j++ {
-			q, ok := linkPartner(prim, sec, j)
-			back = ok && q == a
-		}
+		lo, hi, back := linksBack(prim, sec, b, a)
 		if !back {
 			var f Finding
 			if lo < hi {
