@@ -317,7 +317,7 @@ func (r *Reader) eachInt(rg, c int, rows []int32, keep func(int64), null func())
 				}
 			}
 		case parquet.Encodings.DeltaBinaryPacked:
-			if s.ints, _, err = pqpage.Delta(data, s.ints); err != nil {
+			if s.ints, _, err = pqpage.Delta(data, present, s.ints); err != nil {
 				return r.pageErr(c, err)
 			}
 			if len(s.ints) != present {

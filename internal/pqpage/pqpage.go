@@ -107,34 +107,96 @@ func load64(b []byte, off int) uint64 {
 	return v
 }
 
-// Delta appends to dst the values of a DELTA_BINARY_PACKED encoding
-// (header: block size, miniblocks per block, value count, first value;
-// then per block its minimum delta, its miniblocks' bit widths and the
-// miniblocks) and returns the bytes read. Sums wrap as int64; an INT32
-// column's values are the low 32 bits.
-func Delta(data []byte, dst []int64) ([]int64, int, error) {
+// MaxDeltaBlock bounds the values of a DELTA_BINARY_PACKED block. The
+// spec sets no bound; writers use 128 (Arrow, parquet-mr) to 2048. Arrow
+// v15's decoder unpacks a whole miniblock at a time, past the end of the
+// page as zeros, into a buffer of its size: a damaged header declaring
+// 2^31 values a miniblock took it 16 GiB and a minute and a half for a
+// page of 3,000 values.
+const MaxDeltaBlock = 4096
+
+// deltaHeader reads a DELTA_BINARY_PACKED header (block size, miniblocks
+// per block, value count, first value) and checks the block's shape: a
+// multiple of 128 values of at most MaxDeltaBlock, in miniblocks of a
+// multiple of 32, and at most max values in all. pos is the bytes read.
+func deltaHeader(data []byte, max int) (blockSize, minis, total uint64, first int64, pos int, err error) {
 	var hdr [3]uint64
-	pos := 0
 	for i := range hdr {
 		v, k, err := uvarint(data[pos:])
 		if err != nil {
-			return dst, 0, err
+			return 0, 0, 0, 0, 0, err
 		}
 		hdr[i], pos = v, pos+k
 	}
-	blockSize, minis, total := hdr[0], hdr[1], hdr[2]
+	blockSize, minis, total = hdr[0], hdr[1], hdr[2]
 	first, k := binary.Varint(data[pos:])
 	if k <= 0 {
-		return dst, 0, ErrCorrupt
+		return 0, 0, 0, 0, 0, ErrCorrupt
 	}
 	pos += k
+	if blockSize == 0 || blockSize%128 != 0 || blockSize > MaxDeltaBlock || minis == 0 || blockSize%minis != 0 ||
+		(blockSize/minis)%32 != 0 || max < 0 || total > uint64(max) {
+		return 0, 0, 0, 0, 0, ErrCorrupt
+	}
+	return blockSize, minis, total, first, pos, nil
+}
+
+// DeltaSize checks a DELTA_BINARY_PACKED encoding of at most max values
+// at the start of data without decoding it: its header, and that its
+// blocks' bit widths are at most 64 and their bytes are there. It returns
+// the bytes the encoding takes (what follows is another encoding's, in
+// DELTA_LENGTH_BYTE_ARRAY and DELTA_BYTE_ARRAY pages). It reads each
+// block's widths, not its values: a block of width 0 takes two bytes, so
+// the work is that of the page's bytes.
+func DeltaSize(data []byte, max int) (int, error) {
+	blockSize, minis, total, _, pos, err := deltaHeader(data, max)
+	if err != nil {
+		return 0, err
+	}
+	perMini := int(blockSize / minis)
+	for left := int(total) - 1; left > 0; {
+		_, k := binary.Varint(data[pos:]) // the minimum delta
+		if k <= 0 {
+			return 0, ErrCorrupt
+		}
+		pos += k
+		if pos+int(minis) > len(data) {
+			return 0, ErrCorrupt
+		}
+		widths := data[pos : pos+int(minis)]
+		pos += int(minis)
+		for _, w := range widths {
+			if left <= 0 {
+				break // the block's unused miniblocks: widths only
+			}
+			if w > 64 {
+				return 0, ErrCorrupt
+			}
+			if pos += perMini * int(w) / 8; pos > len(data) {
+				return 0, ErrCorrupt
+			}
+			left -= perMini
+		}
+	}
+	return pos, nil
+}
+
+// Delta appends to dst the values of a DELTA_BINARY_PACKED encoding of at
+// most max values (header: block size, miniblocks per block, value count,
+// first value; then per block its minimum delta, its miniblocks' bit
+// widths and the miniblocks) and returns the bytes read. Sums wrap as
+// int64; an INT32 column's values are the low 32 bits.
+func Delta(data []byte, max int, dst []int64) ([]int64, int, error) {
+	blockSize, minis, total, first, pos, err := deltaHeader(data, max)
+	if err != nil {
+		return dst, 0, err
+	}
 	if total == 0 {
 		return dst, pos, nil
 	}
 	// A block takes at least its minimum delta and its widths: a count
 	// beyond what the bytes can hold is corrupt (and not allocated).
-	if blockSize == 0 || blockSize%128 != 0 || minis == 0 || blockSize%minis != 0 || blockSize > 1<<20 ||
-		(blockSize/minis)%32 != 0 || total-1 > uint64(len(data)-pos)/(minis+1)*blockSize {
+	if total-1 > uint64(len(data)-pos)/(minis+1)*blockSize {
 		return dst, 0, ErrCorrupt
 	}
 	perMini := int(blockSize / minis)

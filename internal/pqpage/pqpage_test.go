@@ -76,16 +76,53 @@ func TestDeltaDecodesTheSpecsEncoding(t *testing.T) {
 	for name, vals := range cases {
 		for _, layout := range [][2]int{{128, 4}, {256, 8}, {128, 1}} {
 			enc := encodeDelta(vals, layout[0], layout[1])
-			got, used, err := Delta(append(enc, 0xEE), nil) // a byte after: not read
+			got, used, err := Delta(append(enc, 0xEE), len(vals), nil) // a byte after: not read
 			if err != nil {
 				t.Fatalf("%s %v: %v", name, layout, err)
 			}
 			if used != len(enc) {
 				t.Errorf("%s %v: read %d bytes of %d", name, layout, used, len(enc))
 			}
+			if size, err := DeltaSize(append(enc, 0xEE), len(vals)); size != len(enc) || err != nil {
+				t.Errorf("%s %v: DeltaSize %d, %v, want %d", name, layout, size, err, len(enc))
+			}
 			if !slices.Equal(got, vals) && !(len(got) == 0 && len(vals) == 0) {
 				t.Errorf("%s %v: decoded values differ", name, layout)
 			}
+		}
+	}
+}
+
+// A header declaring more values than the page holds is corrupt, however
+// few bytes they would take (a block of width 0 is two bytes): Delta
+// allocated 2^26 values for 64 KiB of a damaged page of 3,000.
+func TestDeltaBoundsItsValuesByThePage(t *testing.T) {
+	data := []byte{0x80, 0x20, 0x01, 0x80, 0x80, 0x80, 0x20, 0x00} // 4096 a block, 1 miniblock, 2^26 values
+	data = append(data, make([]byte, 2<<14)...)                    // 2^14 blocks of minimum delta 0, width 0
+	if got, _, err := Delta(data, 3000, nil); err != ErrCorrupt || len(got) != 0 {
+		t.Errorf("Delta: %d values, %v, want ErrCorrupt", len(got), err)
+	}
+	if _, err := DeltaSize(data, 3000); err != ErrCorrupt {
+		t.Errorf("DeltaSize: %v, want ErrCorrupt", err)
+	}
+	if _, err := DeltaSize(data, 1<<26); err != nil {
+		t.Errorf("DeltaSize of as many values as declared: %v", err)
+	}
+	for name, hdr := range map[string][]byte{
+		"a block of 8192":            {0x80, 0x40, 0x01, 0x01, 0x00},
+		"a block of 100":             {0x64, 0x01, 0x01, 0x00},
+		"miniblocks of 16 values":    {0x80, 0x01, 0x08, 0x01, 0x00},
+		"no miniblocks":              {0x80, 0x01, 0x00, 0x01, 0x00},
+		"3 miniblocks of 128":        {0x80, 0x01, 0x03, 0x01, 0x00},
+		"a width of 65":              {0x80, 0x01, 0x01, 0x02, 0x00, 0x00, 65},
+		"a miniblock cut short":      {0x80, 0x01, 0x01, 0x02, 0x00, 0x00, 8, 0xff},
+		"a block's widths cut short": {0x80, 0x01, 0x04, 0x02, 0x00, 0x00, 0x00},
+	} {
+		if _, err := DeltaSize(hdr, 100); err != ErrCorrupt {
+			t.Errorf("%s: DeltaSize %v, want ErrCorrupt", name, err)
+		}
+		if _, _, err := Delta(hdr, 100, nil); err != ErrCorrupt {
+			t.Errorf("%s: Delta %v, want ErrCorrupt", name, err)
 		}
 	}
 }
@@ -117,13 +154,19 @@ func FuzzDelta(f *testing.F) {
 	f.Add([]byte{0x80, 0x01, 0x04, 0x05, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00}, int64(5), int64(-3))
 	f.Add(encodeDelta([]int64{1, 2, 3, 100, -7}, 128, 4), int64(0), int64(1))
 	f.Fuzz(func(t *testing.T, data []byte, a, b int64) {
-		Delta(data, nil)
+		// DeltaSize checks without decoding what Delta decodes.
+		n := int(a & 0xFFFF)
+		got, used, err := Delta(data, n, nil)
+		size, serr := DeltaSize(data, n)
+		if (err == nil) != (serr == nil) || err == nil && (size != used || len(got) > n) {
+			t.Fatalf("Delta read %d bytes (%v), DeltaSize %d (%v), of %d values at most", used, err, size, serr, n)
+		}
 		Hybrid(data, int(a&63), int(b&0xFFFF), nil)
 		vals := []int64{a, b, a ^ b, a + b}
 		for _, c := range data {
 			vals = append(vals, vals[len(vals)-1]+int64(int8(c))*(a>>uint(c%60)))
 		}
-		got, _, err := Delta(encodeDelta(vals, 128, 4), nil)
+		got, _, err = Delta(encodeDelta(vals, 128, 4), len(vals), nil)
 		if err != nil || !slices.Equal(got, vals) {
 			t.Fatalf("round trip of %d values: %v", len(vals), err)
 		}
