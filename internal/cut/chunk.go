@@ -5,6 +5,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/metadata"
 )
@@ -25,10 +26,20 @@ func (r *Reader) ColumnChunk(rg, c int) (file.ColumnChunkReader, error) {
 	if err != nil {
 		return nil, err
 	}
+	var mem memory.Allocator
 	if pr == nil { // encrypted, or needing Arrow's workaround of old writers
-		return r.PF.RowGroup(rg).Column(c)
+		if pr, err = r.PF.RowGroup(rg).GetColumnPageReader(c); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", r.Key, err)
+		}
+		mem = r.mem
+	} else {
+		mem = &r.chunk.pages
 	}
-	return file.NewColumnReader(r.PF.MetaData().Schema.Column(c), pr, &r.chunk.pages, r.PF.BufferPool()), nil
+	cp, err := r.checkPages(pr, rg, c) // pagecheck.go
+	if err != nil {
+		return nil, err
+	}
+	return file.NewColumnReader(r.PF.MetaData().Schema.Column(c), cp, mem, r.PF.BufferPool()), nil
 }
 
 // chunkPages reads column c of row group rg into the Reader's buffers and

@@ -94,7 +94,7 @@ func (r *Reader) eachText(rg, c int, rows []int32, keep func([]byte), null func(
 	if rows != nil && len(rows) == 0 {
 		return nil
 	}
-	pr, err := r.chunkPages(rg, c)
+	pr, err := r.walkPages(rg, c)
 	if err != nil {
 		return err
 	}
@@ -142,6 +142,21 @@ func (r *Reader) eachText(rg, c int, rows []int32, keep func([]byte), null func(
 		}
 	}
 	return r.walkEnd(pr, descr.Name(), &w)
+}
+
+// walkPages is the chunk's pages as checkedPages (nil if only Arrow's own
+// reader reads them): the walkers rely on its bound of a page's values by
+// its chunk's, the row count they decode levels and values by.
+func (r *Reader) walkPages(rg, c int) (file.PageReader, error) {
+	pr, err := r.chunkPages(rg, c)
+	if pr == nil || err != nil {
+		return nil, err
+	}
+	cp, err := r.checkPages(pr, rg, c)
+	if err != nil {
+		return nil, err
+	}
+	return cp, nil
 }
 
 // walkEnd is a page walk's end once the pages ran out: the page reader's
@@ -280,7 +295,7 @@ func (r *Reader) eachInt(rg, c int, rows []int32, keep func(int64), null func())
 	if rows != nil && len(rows) == 0 {
 		return nil
 	}
-	pr, err := r.chunkPages(rg, c)
+	pr, err := r.walkPages(rg, c)
 	if err != nil {
 		return err
 	}
@@ -405,6 +420,9 @@ func (r *Reader) EachText(rg, c int, fn func(v []byte, ok bool)) (err error) {
 				v++
 			}
 		}
+	}
+	if err := br.Err(); err != nil { // a page that did not read ends the loop
+		return fmt.Errorf("reading %s: %w", r.Key, err)
 	}
 	return nil
 }

@@ -13,7 +13,9 @@ import (
 // goroutine: Arrow's reads each column on a goroutine of its own, where a
 // panic of its page decoding (its Snappy codec panics on damaged bytes)
 // cannot be recovered and ends the process. Here it is an error naming the
-// table. The caller releases the table.
+// table. Each chunk's pages are checked first, through the buffers of
+// ColumnChunk (whose reader and values are then no longer valid). The
+// caller releases the table.
 func (r *Reader) Read(ctx context.Context, cols, rowGroups []int) (_ arrow.Table, err error) {
 	defer r.Damaged(&err)
 	if cols == nil {
@@ -26,6 +28,15 @@ func (r *Reader) Read(ctx context.Context, cols, rowGroups []int) (_ arrow.Table
 		rowGroups = make([]int, r.PF.NumRowGroups())
 		for i := range rowGroups {
 			rowGroups[i] = i
+		}
+	}
+	// Arrow's readers read the pages afresh, with nothing of ours in front
+	// of them: each chunk is checked first (pagecheck.go).
+	for _, rg := range rowGroups {
+		for _, c := range cols {
+			if err := r.checkChunk(rg, c); err != nil {
+				return nil, err
+			}
 		}
 	}
 	readers, schema, err := r.File.GetFieldReaders(ctx, cols, rowGroups)

@@ -156,6 +156,9 @@ func pick(key string, cr file.ColumnChunkReader, rows []int32, maxDef int16, def
 	base, j := int64(0), 0
 	for j < len(rows) {
 		if !cr.HasNext() {
+			if err := cr.Err(); err != nil {
+				return fmt.Errorf("reading %s: %w", key, err)
+			}
 			return fmt.Errorf("reading %s: column %s ends before row %d", key, cr.Descriptor().Name(), rows[j])
 		}
 		n, nv, err := read(rowBatch)

@@ -1,0 +1,173 @@
+package cut
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/bits"
+
+	"github.com/apache/arrow/go/v15/parquet"
+	"github.com/apache/arrow/go/v15/parquet/file"
+	"github.com/apache/arrow/go/v15/parquet/schema"
+
+	"github.com/mhhs-sit/datacut/internal/pqpage"
+)
+
+// Arrow v15's delta decoders trust a page's delta header: a
+// DELTA_BINARY_PACKED miniblock is unpacked whole, past the page's end as
+// zeros, into a buffer of the size the header declares
+// (parquet/internal/encoding/delta_bit_packing.go, unpackNextMini), and a
+// DELTA_LENGTH_BYTE_ARRAY page's lengths are allocated and decoded by the
+// header's value count (delta_length_byte_array.go, SetData). A damaged
+// header of a 3,000-row page made Read spend a minute and a half and
+// gigabytes on it. Every page Arrow decodes for the Reader goes through
+// checkedPages first, which refuses such a page: Arrow's work is then that
+// of the values the chunk holds.
+
+// errDamagedPage: a page whose header or delta header cannot be right.
+var errDamagedPage = errors.New("a damaged page")
+
+// checkedPages is a column chunk's page reader that refuses a data page
+// holding more values than its chunk has left, or whose delta encodings
+// (the headers, block shapes and the blocks' bytes) are not sound. The
+// error names the column, never the page's bytes; a column reader
+// reading through it stops with the error in its Err.
+type checkedPages struct {
+	file.PageReader
+	descr *schema.Column
+	left  int64 // the values the chunk's footer counts, less the pages'
+	err   error
+}
+
+func (r *Reader) checkPages(pr file.PageReader, rg, c int) (*checkedPages, error) {
+	col, err := r.PF.MetaData().RowGroup(rg).ColumnChunk(c)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", r.Key, err)
+	}
+	return &checkedPages{PageReader: pr, descr: r.PF.MetaData().Schema.Column(c), left: col.NumValues()}, nil
+}
+
+func (p *checkedPages) Next() bool {
+	if p.err != nil || !p.PageReader.Next() {
+		return false
+	}
+	if err := p.check(p.PageReader.Page()); err != nil {
+		p.err = fmt.Errorf("column %s: %w", p.descr.Name(), err)
+		return false
+	}
+	return true
+}
+
+func (p *checkedPages) Err() error {
+	if p.err != nil {
+		return p.err
+	}
+	return p.PageReader.Err()
+}
+
+func (p *checkedPages) check(pg file.Page) error {
+	var n int64
+	var values []byte // of a delta encoding
+	delta := false
+	switch pg := pg.(type) {
+	case *file.DataPageV1:
+		n = int64(pg.NumValues())
+		if n < 0 || n > p.left {
+			return fmt.Errorf("%w: %d values, %d left in its column chunk", errDamagedPage, n, p.left)
+		}
+		if delta = deltaEncoded(parquet.Encoding(pg.Encoding())); !delta {
+			break
+		}
+		// The levels before the values, as Arrow's level decoders read them.
+		values = pg.Data()
+		for _, l := range []struct {
+			max int16
+			enc parquet.Encoding
+		}{{p.descr.MaxRepetitionLevel(), parquet.Encoding(pg.RepetitionLevelEncoding())},
+			{p.descr.MaxDefinitionLevel(), parquet.Encoding(pg.DefinitionLevelEncoding())}} {
+			if l.max == 0 {
+				continue
+			}
+			size := (n*int64(bits.Len16(uint16(l.max))) + 7) / 8 // BIT_PACKED
+			if l.enc == parquet.Encodings.RLE {
+				if len(values) < 4 {
+					return errDamagedPage
+				}
+				values, size = values[4:], int64(binary.LittleEndian.Uint32(values))
+			}
+			if size > int64(len(values)) {
+				return errDamagedPage
+			}
+			values = values[size:]
+		}
+	case *file.DataPageV2:
+		n = int64(pg.NumValues())
+		if n < 0 || n > p.left {
+			return fmt.Errorf("%w: %d values, %d left in its column chunk", errDamagedPage, n, p.left)
+		}
+		if delta = deltaEncoded(parquet.Encoding(pg.Encoding())); !delta {
+			break
+		}
+		levels := int64(pg.RepetitionLevelByteLen()) + int64(pg.DefinitionLevelByteLen())
+		if pg.RepetitionLevelByteLen() < 0 || pg.DefinitionLevelByteLen() < 0 || levels > int64(len(pg.Data())) {
+			return errDamagedPage
+		}
+		values = pg.Data()[levels:]
+	default:
+		return nil
+	}
+	p.left -= n
+	if !delta {
+		return nil
+	}
+	var err error
+	switch k := 0; parquet.Encoding(pg.Encoding()) {
+	case parquet.Encodings.DeltaBinaryPacked, parquet.Encodings.DeltaLengthByteArray:
+		_, err = pqpage.DeltaSize(values, int(n))
+	case parquet.Encodings.DeltaByteArray: // prefix lengths, then the suffixes' lengths
+		if k, err = pqpage.DeltaSize(values, int(n)); err == nil {
+			_, err = pqpage.DeltaSize(values[k:], int(n))
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", errDamagedPage, err)
+	}
+	return nil
+}
+
+// deltaEncoded: the encodings whose values start with a delta header.
+func deltaEncoded(e parquet.Encoding) bool {
+	return e == parquet.Encodings.DeltaBinaryPacked || e == parquet.Encodings.DeltaLengthByteArray ||
+		e == parquet.Encodings.DeltaByteArray
+}
+
+// checkChunk reads every page of column c of row group rg through
+// checkedPages: Read calls it before Arrow's own readers (which read the
+// pages afresh, where nothing can be put in front of them) decode a
+// chunk of a type a delta encoding may hold.
+func (r *Reader) checkChunk(rg, c int) error {
+	switch r.PF.MetaData().Schema.Column(c).PhysicalType() {
+	case parquet.Types.Int32, parquet.Types.Int64, parquet.Types.ByteArray, parquet.Types.FixedLenByteArray:
+	default:
+		return nil
+	}
+	pr, err := r.chunkPages(rg, c)
+	if err != nil {
+		return err
+	}
+	if pr == nil {
+		if pr, err = r.PF.RowGroup(rg).GetColumnPageReader(c); err != nil {
+			return fmt.Errorf("reading %s: %w", r.Key, err)
+		}
+	}
+	cp, err := r.checkPages(pr, rg, c)
+	if err != nil {
+		return err
+	}
+	for cp.Next() {
+	}
+	if err := cp.Err(); err != nil {
+		return fmt.Errorf("reading %s: %w", r.Key, err)
+	}
+	return nil
+}
