@@ -42,6 +42,25 @@ func (r *Reader) ColumnChunk(rg, c int) (file.ColumnChunkReader, error) {
 	return file.NewColumnReader(r.PF.MetaData().Schema.Column(c), cp, mem, r.PF.BufferPool()), nil
 }
 
+// Column returns a reader of column c of row group rg as
+// r.PF.RowGroup(rg).Column(c) does, with buffers of its own (it stays
+// valid while other columns are read), its pages checked before Arrow
+// decodes them (pagecheck.go).
+func (r *Reader) Column(rg, c int) (file.ColumnChunkReader, error) {
+	if rg < 0 || rg >= r.PF.NumRowGroups() || c < 0 || c >= r.PF.MetaData().Schema.NumColumns() {
+		return nil, fmt.Errorf("reading %s: no column %d of row group %d", r.Key, c, rg)
+	}
+	pr, err := r.PF.RowGroup(rg).GetColumnPageReader(c)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", r.Key, err)
+	}
+	cp, err := r.checkPages(pr, rg, c)
+	if err != nil {
+		return nil, err
+	}
+	return file.NewColumnReader(r.PF.MetaData().Schema.Column(c), cp, r.mem, r.PF.BufferPool()), nil
+}
+
 // chunkPages reads column c of row group rg into the Reader's buffers and
 // returns the reader of its pages, nil for a chunk only Arrow's own reader
 // reads (encrypted, or written by an old writer).

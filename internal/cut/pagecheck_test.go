@@ -57,13 +57,16 @@ func TestReadRefusesDamagedDeltaHeaders(t *testing.T) {
 				}
 				t.Errorf("ReadRows: %v, want a damaged page", err)
 			}
-			cr, err := r.ColumnChunk(0, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			vals := make([]int64, 4096)
-			if _, _, err := cr.(*file.Int64ColumnChunkReader).ReadBatch(4096, vals, nil, nil); err != nil || !errors.Is(cr.Err(), pqpage.ErrCorrupt) {
-				t.Errorf("ColumnChunk: %v, %v, want a damaged page", err, cr.Err())
+			for name, column := range map[string]func(rg, c int) (file.ColumnChunkReader, error){
+				"ColumnChunk": r.ColumnChunk, "Column": r.Column} {
+				cr, err := column(0, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				vals := make([]int64, 4096)
+				if _, _, err := cr.(*file.Int64ColumnChunkReader).ReadBatch(4096, vals, nil, nil); err != nil || !errors.Is(cr.Err(), pqpage.ErrCorrupt) {
+					t.Errorf("%s: %v, %v, want a damaged page", name, err, cr.Err())
+				}
 			}
 		})
 	}

@@ -520,6 +520,9 @@ func scan[T any](p *tablePart, cr file.ColumnChunkReader, br batchReader[T], n i
 		}
 		rows += int(got)
 	}
+	if err := cr.Err(); err != nil { // a page that did not read ends the loop
+		return fmt.Errorf("reading %s: %w", key, err)
+	}
 	if rows != n {
 		return fmt.Errorf("reading %s: column %s has %d rows, want %d", key, cr.Descriptor().Name(), rows, n)
 	}
@@ -530,9 +533,9 @@ func scan[T any](p *tablePart, cr file.ColumnChunkReader, br batchReader[T], n i
 // column col of row group rg.
 func byteValues(p *tablePart, rg, col, n int, fn func(v []byte)) error {
 	r := p.r
-	cr, err := r.PF.RowGroup(rg).Column(col)
+	cr, err := r.Column(rg, col) // its pages checked before Arrow decodes them
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", r.Key, err)
+		return err
 	}
 	br, ok := cr.(*file.ByteArrayColumnChunkReader)
 	if !ok {
@@ -544,9 +547,9 @@ func byteValues(p *tablePart, rg, col, n int, fn func(v []byte)) error {
 // lineValues reads the record lines of row group rg (0 unless integers).
 func lineValues(p *tablePart, rg, col, n int, dst []int32) error {
 	r := p.r
-	cr, err := r.PF.RowGroup(rg).Column(col)
+	cr, err := r.Column(rg, col) // its pages checked before Arrow decodes them
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", r.Key, err)
+		return err
 	}
 	i := 0
 	switch br := cr.(type) {
@@ -740,9 +743,9 @@ func put(d []uint64, i int, v uint64) {
 // boolValues calls fn with each row's boolean as text (empty for a null).
 func boolValues(ctx context.Context, p *tablePart, rg, col, n int, fn func(v []byte)) error {
 	r := p.r
-	cr, err := r.PF.RowGroup(rg).Column(col)
+	cr, err := r.Column(rg, col) // its pages checked before Arrow decodes them
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", r.Key, err)
+		return err
 	}
 	br, ok := cr.(*file.BooleanColumnChunkReader)
 	if !ok {
