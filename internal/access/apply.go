@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/minio/madmin-go/v3"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -89,7 +90,7 @@ func Apply(ctx context.Context, adm *madmin.AdminClient, ids []Identity, opt App
 		if r.User, policies, err = applyUser(ctx, adm, id.Name, opt, out.secrets); err != nil {
 			return out, err
 		}
-		if r.Mapping, err = applyMapping(ctx, adm, id.Name, policies, opt.DryRun); err != nil {
+		if r.Mapping, err = applyMapping(ctx, adm, id, policies, opt.DryRun); err != nil {
 			return out, err
 		}
 		out.Identities = append(out.Identities, r)
@@ -149,8 +150,9 @@ func applyUser(ctx context.Context, adm *madmin.AdminClient, name string, opt Ap
 	return state, splitPolicies(info.PolicyName), nil
 }
 
-// applyMapping makes policy the one policy of its user.
-func applyMapping(ctx context.Context, adm *madmin.AdminClient, name string, have []string, dry bool) (string, error) {
+// applyMapping makes id's policy the one policy of its user.
+func applyMapping(ctx context.Context, adm *madmin.AdminClient, id Identity, have []string, dry bool) (string, error) {
+	name := id.Name
 	others := slices.DeleteFunc(slices.Clone(have), func(p string) bool { return p == name })
 	if slices.Contains(have, name) && len(others) == 0 {
 		return Unchanged, nil
@@ -159,8 +161,7 @@ func applyMapping(ctx context.Context, adm *madmin.AdminClient, name string, hav
 		return Attached, nil
 	}
 	if !slices.Contains(have, name) {
-		_, err := adm.AttachPolicy(ctx, madmin.PolicyAssociationReq{Policies: []string{name}, User: name})
-		if err != nil && adminCode(err) != "XMinioAdminPolicyChangeAlreadyApplied" {
+		if err := attachPolicy(ctx, adm, id, attachBackoff); err != nil {
 			return "", fmt.Errorf("attaching policy %s to user %s: %w", name, name, err)
 		}
 	}
@@ -171,6 +172,49 @@ func applyMapping(ctx context.Context, adm *madmin.AdminClient, name string, hav
 		}
 	}
 	return Attached, nil
+}
+
+// policyAdmin is what attachPolicy asks of the server (a
+// *madmin.AdminClient).
+type policyAdmin interface {
+	AttachPolicy(ctx context.Context, r madmin.PolicyAssociationReq) (madmin.PolicyAssociationResp, error)
+	AddCannedPolicy(ctx context.Context, name string, policy []byte) error
+}
+
+// attachBackoff is the waits between attempts to attach a policy: about
+// 3 s in all.
+var attachBackoff = []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond,
+	800 * time.Millisecond, 1600 * time.Millisecond}
+
+// attachPolicy attaches id's policy to its user. A MinIO server that has
+// just started may answer that a policy it has just been given does not
+// exist (its first load of IAM from the backend can replace what it
+// keeps in memory): the policy is written again and the attach retried
+// after each of the waits, unless ctx ends first.
+func attachPolicy(ctx context.Context, adm policyAdmin, id Identity, waits []time.Duration) error {
+	req := madmin.PolicyAssociationReq{Policies: []string{id.Name}, User: id.Name}
+	for try := 0; ; try++ {
+		_, err := adm.AttachPolicy(ctx, req)
+		if err == nil || adminCode(err) == "XMinioAdminPolicyChangeAlreadyApplied" {
+			return nil
+		}
+		if !policyMissing(err) || try == len(waits) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (after: %w)", ctx.Err(), err)
+		case <-time.After(waits[try]):
+		}
+		if err := adm.AddCannedPolicy(ctx, id.Name, id.Policy.JSON()); err != nil {
+			return fmt.Errorf("writing policy %s again: %w", id.Name, err)
+		}
+	}
+}
+
+// policyMissing: the server says the policy named does not exist.
+func policyMissing(err error) bool {
+	return err != nil && adminCode(err) == "XMinioAdminNoSuchPolicy"
 }
 
 func splitPolicies(s string) []string {
