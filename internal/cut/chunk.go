@@ -50,21 +50,38 @@ func (r *Reader) Column(rg, c int) (file.ColumnChunkReader, error) {
 	if rg < 0 || rg >= r.PF.NumRowGroups() || c < 0 || c >= r.PF.MetaData().Schema.NumColumns() {
 		return nil, fmt.Errorf("reading %s: no column %d of row group %d", r.Key, c, rg)
 	}
-	pr, err := r.PF.RowGroup(rg).GetColumnPageReader(c)
+	cb := &chunkBuffers{data: arena{noClear: true}}
+	pr, err := r.readChunk(cb, rg, c)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", r.Key, err)
+		return nil, err
+	}
+	var mem memory.Allocator = &cb.pages
+	if pr == nil {
+		if pr, err = r.PF.RowGroup(rg).GetColumnPageReader(c); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", r.Key, err)
+		}
+		mem = r.mem
 	}
 	cp, err := r.checkPages(pr, rg, c)
 	if err != nil {
 		return nil, err
 	}
-	return file.NewColumnReader(r.PF.MetaData().Schema.Column(c), cp, r.mem, r.PF.BufferPool()), nil
+	return file.NewColumnReader(r.PF.MetaData().Schema.Column(c), cp, mem, r.PF.BufferPool()), nil
 }
 
 // chunkPages reads column c of row group rg into the Reader's buffers and
 // returns the reader of its pages, nil for a chunk only Arrow's own reader
 // reads (encrypted, or written by an old writer).
 func (r *Reader) chunkPages(rg, c int) (file.PageReader, error) {
+	if r.chunk == nil {
+		r.chunk = chunkPool.Get().(*chunkBuffers)
+	}
+	return r.readChunk(r.chunk, rg, c)
+}
+
+// readChunk is chunkPages into cb. The pages' headers are checked first
+// (checkChunkBytes), before the page reader allocates what they declare.
+func (r *Reader) readChunk(cb *chunkBuffers, rg, c int) (file.PageReader, error) {
 	md := r.PF.MetaData()
 	if rg < 0 || rg >= len(md.RowGroups) || c < 0 || c >= md.Schema.NumColumns() {
 		return nil, fmt.Errorf("reading %s: no column %d of row group %d", r.Key, c, rg)
@@ -84,16 +101,15 @@ func (r *Reader) chunkPages(rg, c int) (file.PageReader, error) {
 	if start < 0 || size < 0 {
 		return nil, fmt.Errorf("reading %s: column chunk at %d of %d bytes", r.Key, start, size)
 	}
-	if r.chunk == nil {
-		r.chunk = chunkPool.Get().(*chunkBuffers)
-	}
-	cb := r.chunk
 	if int64(cap(cb.raw)) < size {
 		cb.raw = make([]byte, size+size/4)
 	}
 	cb.src.b, cb.src.off = cb.raw[:size], 0
 	if n, err := r.f.ReadAt(cb.src.b, start); err != nil && !(err == io.EOF && int64(n) == size) {
 		return nil, fmt.Errorf("reading %s: %w", r.Key, err)
+	}
+	if err := checkChunkBytes(cb.src.b, col.Compression()); err != nil {
+		return nil, fmt.Errorf("reading %s: column %s: %w", r.Key, md.Schema.Column(c).Name(), err)
 	}
 	cb.pages.reset()
 	cb.data.reset()

@@ -7,6 +7,7 @@ import (
 	"math/bits"
 
 	"github.com/apache/arrow/go/v15/parquet"
+	"github.com/apache/arrow/go/v15/parquet/compress"
 	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/schema"
 
@@ -141,19 +142,20 @@ func deltaEncoded(e parquet.Encoding) bool {
 		e == parquet.Encodings.DeltaByteArray
 }
 
-// checkChunk reads every page of column c of row group rg through
-// checkedPages: Read calls it before Arrow's own readers (which read the
-// pages afresh, where nothing can be put in front of them) decode a
-// chunk of a type a delta encoding may hold.
+// checkChunk checks the page headers of column c of row group rg
+// (checkChunkBytes) and, for a type a delta encoding may hold, reads every
+// page through checkedPages: Read calls it before Arrow's own readers
+// (which read the pages afresh, where nothing can be put in front of
+// them) decode the chunk.
 func (r *Reader) checkChunk(rg, c int) error {
+	pr, err := r.chunkPages(rg, c)
+	if err != nil {
+		return err
+	}
 	switch r.PF.MetaData().Schema.Column(c).PhysicalType() {
 	case parquet.Types.Int32, parquet.Types.Int64, parquet.Types.ByteArray, parquet.Types.FixedLenByteArray:
 	default:
 		return nil
-	}
-	pr, err := r.chunkPages(rg, c)
-	if err != nil {
-		return err
 	}
 	if pr == nil {
 		if pr, err = r.PF.RowGroup(rg).GetColumnPageReader(c); err != nil {
@@ -168,6 +170,49 @@ func (r *Reader) checkChunk(rg, c int) error {
 	}
 	if err := cp.Err(); err != nil {
 		return fmt.Errorf("reading %s: %w", r.Key, err)
+	}
+	return nil
+}
+
+// checkChunkBytes walks the page headers of a column chunk's bytes before
+// Arrow's page reader reads them: it allocates a page's uncompressed size
+// as its header says, and its Snappy decoder allocates what the block's
+// own preamble says (up to 4 GiB) when that is more. A page whose header
+// does not parse, whose bytes run past the chunk, or whose Snappy block
+// declares another size than its header, or more than Snappy can encode
+// in its bytes, is damaged. Other codecs' blocks are left to Arrow: the
+// tables here are Snappy.
+func checkChunkBytes(b []byte, codec compress.Compression) error {
+	for len(b) > 0 {
+		h, err := pqpage.Header(b)
+		if err != nil {
+			return fmt.Errorf("%w: its header: %w", errDamagedPage, err)
+		}
+		b = b[h.Size:]
+		if int(h.Compressed) > len(b) {
+			return fmt.Errorf("%w: %d bytes, %d left in its column chunk", errDamagedPage, h.Compressed, len(b))
+		}
+		page, want := b[:h.Compressed], int64(h.Uncompressed)
+		b = b[h.Compressed:]
+		if h.Type == 3 { // data v2: levels before the values, never compressed
+			if h.Levels > int64(len(page)) {
+				return fmt.Errorf("%w: levels past the page", errDamagedPage)
+			}
+			if !h.ValuesCompress {
+				continue
+			}
+			page, want = page[h.Levels:], want-h.Levels
+		}
+		switch codec {
+		case compress.Codecs.Uncompressed:
+			if want != int64(len(page)) {
+				return fmt.Errorf("%w: %d bytes of %d uncompressed", errDamagedPage, len(page), want)
+			}
+		case compress.Codecs.Snappy:
+			if n, err := pqpage.SnappyLen(page); err != nil || int64(n) != want {
+				return fmt.Errorf("%w: a Snappy block that does not declare its %d bytes", errDamagedPage, want)
+			}
+		}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"runtime"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -141,5 +142,49 @@ func TestCheckedPagesBoundAPageByItsChunk(t *testing.T) {
 	}
 	if cp.Next() || !errors.Is(cp.Err(), errDamagedPage) {
 		t.Errorf("6 values of a chunk of 5: %v, want a damaged page", cp.Err())
+	}
+}
+
+// A Snappy block whose preamble declares more than its page (2^30 bytes
+// here) is damaged before it is decoded: Snappy's decoder allocated what
+// it declared (the fuzzer's input declared 98 MiB, up to 4 GiB can be).
+func TestReadRefusesASnappyBlockLongerThanItsPage(t *testing.T) {
+	schema, valid := damagedPagesTable(t)
+	h, err := pqpage.Header(valid[4:]) // the first page: source_file_id's dictionary
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Clone(valid)
+	copy(data[4+h.Size:], []byte{0x80, 0x80, 0x80, 0x80, 0x04})
+	r, err := openTableBytes(t, data, memory.DefaultAllocator, pqarrow.ArrowReadProperties{BatchSize: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	errs := map[string]error{}
+	if tbl, err := r.Read(ctx, nil, nil); err == nil {
+		tbl.Release()
+	} else {
+		errs["Read"] = err
+	}
+	if rec, err := r.ReadRows(ctx, 0, []int32{0, 2999}, schema); err == nil {
+		rec.Release()
+	} else {
+		errs["ReadRows"] = err
+	}
+	errs["EachText"] = r.EachText(0, 0, func([]byte, bool) {})
+	_, errs["ColumnChunk"] = r.ColumnChunk(0, 0)
+	_, errs["Column"] = r.Column(0, 0)
+	runtime.ReadMemStats(&after)
+	for name, err := range errs {
+		if !errors.Is(err, errDamagedPage) {
+			t.Errorf("%s: %v, want a damaged page", name, err)
+		}
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 32<<20 {
+		t.Errorf("reading the damaged table allocated %d MiB", n>>20)
 	}
 }
