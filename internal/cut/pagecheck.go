@@ -30,13 +30,16 @@ var errDamagedPage = errors.New("a damaged page")
 
 // checkedPages is a column chunk's page reader that refuses a data page
 // holding more values than its chunk has left, or whose delta encodings
-// (the headers, block shapes and the blocks' bytes) are not sound. The
+// (the headers, block shapes and the blocks' bytes) are not sound, and a
+// dictionary page counting more values than its bytes hold, or a data
+// page indexing past its dictionary. The
 // error names the column, never the page's bytes; a column reader
 // reading through it stops with the error in its Err.
 type checkedPages struct {
 	file.PageReader
 	descr *schema.Column
 	left  int64 // the values the chunk's footer counts, less the pages'
+	dict  int   // the values of the chunk's dictionary
 	err   error
 }
 
@@ -68,15 +71,14 @@ func (p *checkedPages) Err() error {
 
 func (p *checkedPages) check(pg file.Page) error {
 	var n int64
-	var values []byte // of a delta encoding
-	delta := false
+	var values []byte // the page's values, after its levels
 	switch pg := pg.(type) {
 	case *file.DataPageV1:
 		n = int64(pg.NumValues())
 		if n < 0 || n > p.left {
 			return fmt.Errorf("%w: %d values, %d left in its column chunk", errDamagedPage, n, p.left)
 		}
-		if delta = deltaEncoded(parquet.Encoding(pg.Encoding())); !delta {
+		if !valuesChecked(parquet.Encoding(pg.Encoding())) {
 			break
 		}
 		// The levels before the values, as Arrow's level decoders read them.
@@ -106,7 +108,7 @@ func (p *checkedPages) check(pg file.Page) error {
 		if n < 0 || n > p.left {
 			return fmt.Errorf("%w: %d values, %d left in its column chunk", errDamagedPage, n, p.left)
 		}
-		if delta = deltaEncoded(parquet.Encoding(pg.Encoding())); !delta {
+		if !valuesChecked(parquet.Encoding(pg.Encoding())) {
 			break
 		}
 		levels := int64(pg.RepetitionLevelByteLen()) + int64(pg.DefinitionLevelByteLen())
@@ -114,11 +116,23 @@ func (p *checkedPages) check(pg file.Page) error {
 			return errDamagedPage
 		}
 		values = pg.Data()[levels:]
+	case *file.DictionaryPage:
+		// Arrow makes room for the count its header gives (24 bytes a
+		// text value: 48 GiB for 2^31) before it decodes a value; a PLAIN
+		// value takes 4 bytes at least (a text's length, an INT32).
+		size := map[parquet.Type]int64{parquet.Types.Int64: 8, parquet.Types.Double: 8, parquet.Types.Int96: 12,
+			parquet.Types.FixedLenByteArray: int64(max(1, p.descr.TypeLength()))}[p.descr.PhysicalType()]
+		n := int64(pg.NumValues())
+		if n < 0 || n*max(size, 4) > int64(len(pg.Data())) {
+			return fmt.Errorf("%w: a dictionary of %d values in %d bytes", errDamagedPage, n, len(pg.Data()))
+		}
+		p.dict = int(n)
+		return nil
 	default:
 		return nil
 	}
 	p.left -= n
-	if !delta {
+	if values == nil {
 		return nil
 	}
 	var err error
@@ -129,11 +143,27 @@ func (p *checkedPages) check(pg file.Page) error {
 		if k, err = pqpage.DeltaSize(values, int(n)); err == nil {
 			_, err = pqpage.DeltaSize(values[k:], int(n))
 		}
+	case parquet.Encodings.RLEDict, parquet.Encodings.PlainDict:
+		// Arrow decodes a dictionary up to the largest index of a batch,
+		// into a slice of that length (ByteArrayDictConverter.ensure): an
+		// index of 2^31 took 48 GiB. Every index is in the dictionary.
+		if len(values) == 0 {
+			break // no values: every row null
+		}
+		var top int
+		if top, err = pqpage.MaxIndex(values[1:], int(values[0]), int(n)); err == nil && top >= p.dict {
+			err = fmt.Errorf("an index past the dictionary's %d values", p.dict)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("%w: %w", errDamagedPage, err)
 	}
 	return nil
+}
+
+// valuesChecked: the encodings whose values check reads, past the levels.
+func valuesChecked(e parquet.Encoding) bool {
+	return deltaEncoded(e) || e == parquet.Encodings.RLEDict || e == parquet.Encodings.PlainDict
 }
 
 // deltaEncoded: the encodings whose values start with a delta header.
@@ -143,19 +173,13 @@ func deltaEncoded(e parquet.Encoding) bool {
 }
 
 // checkChunk checks the page headers of column c of row group rg
-// (checkChunkBytes) and, for a type a delta encoding may hold, reads every
-// page through checkedPages: Read calls it before Arrow's own readers
-// (which read the pages afresh, where nothing can be put in front of
-// them) decode the chunk.
+// (checkChunkBytes) and reads every page through checkedPages: Read calls
+// it before Arrow's own readers (which read the pages afresh, where
+// nothing can be put in front of them) decode the chunk.
 func (r *Reader) checkChunk(rg, c int) error {
 	pr, err := r.chunkPages(rg, c)
 	if err != nil {
 		return err
-	}
-	switch r.PF.MetaData().Schema.Column(c).PhysicalType() {
-	case parquet.Types.Int32, parquet.Types.Int64, parquet.Types.ByteArray, parquet.Types.FixedLenByteArray:
-	default:
-		return nil
 	}
 	if pr == nil {
 		if pr, err = r.PF.RowGroup(rg).GetColumnPageReader(c); err != nil {

@@ -188,3 +188,44 @@ func TestReadRefusesASnappyBlockLongerThanItsPage(t *testing.T) {
 		t.Errorf("reading the damaged table allocated %d MiB", n>>20)
 	}
 }
+
+// A dictionary page counting more values than its bytes can hold, or a
+// data page indexing past its dictionary, is damaged before Arrow makes
+// room for them (24 bytes a text value: 2^24 values 400 MiB; a header or
+// an index may say 2^31).
+func TestCheckedPagesRefuseAnOvercountedDictionary(t *testing.T) {
+	descr := schema.NewColumn(schema.NewByteArrayNode("v", parquet.Repetitions.Required, -1), 0, 0)
+	dict := []byte{1, 0, 0, 0, 'a', 1, 0, 0, 0, 'b'}
+	indices := []byte{1, 0x03, 0b10}                   // width 1, one bit-packed group: 0, 1
+	far := []byte{23, 0x02, 0, 0, 0x40, 0x02, 0, 0, 0} // width 23, RLE runs of one 2^22, one 0
+	for _, tc := range []struct {
+		name    string
+		n       int32
+		indices []byte
+		ok      bool
+	}{{"2 values", 2, indices, true}, {"2^24 values", 1 << 24, indices, false}, {"index 2^22", 2, far, false}} {
+		pages := []file.Page{
+			file.NewDictionaryPage(memory.NewBufferBytes(dict), tc.n, parquet.Encodings.Plain),
+			file.NewDataPageV1(memory.NewBufferBytes(tc.indices), 2, parquet.Encodings.RLEDict, parquet.Encodings.RLE, parquet.Encodings.RLE, int32(len(tc.indices))),
+		}
+		cp := &checkedPages{PageReader: &pagesOf{pages: pages}, descr: descr, left: 2}
+		cr := file.NewColumnReader(descr, cp, memory.DefaultAllocator, nil).(*file.ByteArrayColumnChunkReader)
+		vals := make([]parquet.ByteArray, 2)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		n, _, err := cr.ReadBatch(2, vals, nil, nil)
+		runtime.ReadMemStats(&after)
+		if err == nil {
+			err = cr.Err()
+		}
+		switch {
+		case tc.ok && (err != nil || n != 2 || string(vals[0]) != "a" || string(vals[1]) != "b"):
+			t.Errorf("%s: read %d, %v", tc.name, n, err)
+		case !tc.ok && !errors.Is(err, errDamagedPage):
+			t.Errorf("%s: %v, want a damaged page", tc.name, err)
+		}
+		if a := after.TotalAlloc - before.TotalAlloc; a > 16<<20 {
+			t.Errorf("%s: %d MiB allocated", tc.name, a>>20)
+		}
+	}
+}

@@ -77,6 +77,54 @@ func Hybrid(data []byte, width, n int, dst []uint32) ([]uint32, int, error) {
 	return dst, pos, nil
 }
 
+// MaxIndex is the largest of the first n values (fewer if the runs end
+// with data) of width bits (0 to 32) of the hybrid encoding in data, -1
+// for none: a page's dictionary indices are checked before a decoder
+// allocates by them. A run cut short is ErrCorrupt.
+func MaxIndex(data []byte, width, n int) (int, error) {
+	if width < 0 || width > 32 {
+		return 0, ErrCorrupt
+	}
+	byteWidth := (width + 7) / 8
+	top, pos := -1, 0
+	for n > 0 && pos < len(data) {
+		h, k, err := uvarint(data[pos:])
+		if err != nil {
+			return 0, err
+		}
+		pos += k
+		if h&1 == 0 { // an RLE run
+			if h>>1 == 0 || pos+byteWidth > len(data) {
+				return 0, ErrCorrupt
+			}
+			var v uint32
+			for i := 0; i < byteWidth; i++ {
+				v |= uint32(data[pos+i]) << (8 * i)
+			}
+			pos += byteWidth
+			top = max(top, int(v))
+			n -= int(min(h>>1, uint64(n)))
+			continue
+		}
+		groups := h >> 1
+		if groups == 0 || groups > uint64(len(data)) {
+			return 0, ErrCorrupt
+		}
+		size := int(groups) * width
+		if pos+size > len(data) {
+			return 0, ErrCorrupt
+		}
+		m := min(int(groups)*8, n)
+		b, mask := data[pos:pos+size], uint64(1)<<width-1
+		for i, bit := 0, 0; i < m; i, bit = i+1, bit+width {
+			top = max(top, int(load64(b, bit>>3)>>(bit&7)&mask))
+		}
+		pos += size
+		n -= m
+	}
+	return top, nil
+}
+
 // unpack32 appends m values of width bits, least significant bit first,
 // from b (which holds at least m*width bits).
 func unpack32(b []byte, width, m int, dst []uint32) []uint32 {

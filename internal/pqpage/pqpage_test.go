@@ -127,6 +127,27 @@ func TestDeltaBoundsItsValuesByThePage(t *testing.T) {
 	}
 }
 
+func TestMaxIndexOfRunsAndPackedGroups(t *testing.T) {
+	// width 3: an RLE run of 5 fives, then one bit-packed group of 7..0.
+	data := []byte{5 << 1, 5, 1<<1 | 1}
+	var packed uint32
+	for i := 0; i < 8; i++ {
+		packed |= uint32(7-i) << (3 * i)
+	}
+	data = append(data, byte(packed), byte(packed>>8), byte(packed>>16))
+	for _, tc := range []struct{ n, want int }{{11, 7}, {5, 5}, {0, -1}, {100, 7}} {
+		if got, err := MaxIndex(data, 3, tc.n); got != tc.want || err != nil {
+			t.Errorf("of %d values: %d, %v, want %d", tc.n, got, err, tc.want)
+		}
+	}
+	if _, err := MaxIndex(data[:4], 3, 11); err != ErrCorrupt {
+		t.Errorf("a cut group: %v, want ErrCorrupt", err)
+	}
+	if _, err := MaxIndex(data, 33, 11); err != ErrCorrupt {
+		t.Errorf("width 33: %v, want ErrCorrupt", err)
+	}
+}
+
 func TestHybridRunsAndPackedGroups(t *testing.T) {
 	// width 3: an RLE run of 5 fives, then one bit-packed group of 0..7.
 	data := []byte{5 << 1, 5, 1<<1 | 1}
@@ -161,7 +182,19 @@ func FuzzDelta(f *testing.F) {
 		if (err == nil) != (serr == nil) || err == nil && (size != used || len(got) > n) {
 			t.Fatalf("Delta read %d bytes (%v), DeltaSize %d (%v), of %d values at most", used, err, size, serr, n)
 		}
-		Hybrid(data, int(a&63), int(b&0xFFFF), nil)
+		// MaxIndex is the largest value Hybrid decodes.
+		width, m := int(a&63), int(b&0xFFFF)
+		vals32, _, herr := Hybrid(data, width, m, nil)
+		top, merr := MaxIndex(data, width, m)
+		if herr == nil {
+			want := -1
+			if len(vals32) > 0 {
+				want = int(slices.Max(vals32))
+			}
+			if top != want || merr != nil {
+				t.Fatalf("MaxIndex %d (%v), Hybrid's largest of %d values %d", top, merr, len(vals32), want)
+			}
+		}
 		vals := []int64{a, b, a ^ b, a + b}
 		for _, c := range data {
 			vals = append(vals, vals[len(vals)-1]+int64(int8(c))*(a>>uint(c%60)))
