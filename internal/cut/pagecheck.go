@@ -14,27 +14,31 @@ import (
 	"github.com/mhhs-sit/datacut/internal/pqpage"
 )
 
-// Arrow v15's delta decoders trust a page's delta header: a
+// Arrow v15's decoders trust what a page says of itself: a
 // DELTA_BINARY_PACKED miniblock is unpacked whole, past the page's end as
-// zeros, into a buffer of the size the header declares
-// (parquet/internal/encoding/delta_bit_packing.go, unpackNextMini), and a
-// DELTA_LENGTH_BYTE_ARRAY page's lengths are allocated and decoded by the
-// header's value count (delta_length_byte_array.go, SetData). A damaged
-// header of a 3,000-row page made Read spend a minute and a half and
-// gigabytes on it. Every page Arrow decodes for the Reader goes through
-// checkedPages first, which refuses such a page: Arrow's work is then that
-// of the values the chunk holds.
+// zeros, into a buffer of the size its header declares
+// (parquet/internal/encoding/delta_bit_packing.go, unpackNextMini); a
+// DELTA_LENGTH_BYTE_ARRAY page's lengths are allocated and decoded by its
+// header's count (delta_length_byte_array.go, SetData); a dictionary is
+// given room for its header's count, and decoded up to a data page's
+// largest index into a slice of that length (typed_encoder.gen.go,
+// NewDictConverter, ensure); Snappy allocates the length a block
+// declares. A damaged delta header of a 3,000-row page made Read spend a
+// minute and a half and gigabytes on it. Every chunk Arrow decodes for
+// the Reader is checked first, its page headers by checkChunkBytes and
+// its pages by checkedPages: Arrow's work is then that of the chunk's
+// bytes and the values its footer counts.
 
-// errDamagedPage: a page whose header or delta header cannot be right.
+// errDamagedPage: a page that cannot be right.
 var errDamagedPage = errors.New("a damaged page")
 
 // checkedPages is a column chunk's page reader that refuses a data page
-// holding more values than its chunk has left, or whose delta encodings
-// (the headers, block shapes and the blocks' bytes) are not sound, and a
-// dictionary page counting more values than its bytes hold, or a data
-// page indexing past its dictionary. The
-// error names the column, never the page's bytes; a column reader
-// reading through it stops with the error in its Err.
+// holding more values than its chunk has left, whose delta encodings (the
+// headers, block shapes and the blocks' bytes) are not sound or whose
+// dictionary indices are past its dictionary, and a dictionary page
+// counting more values than its bytes hold. The error names the column,
+// never the page's bytes; a column reader reading through it stops with
+// the error in its Err.
 type checkedPages struct {
 	file.PageReader
 	descr *schema.Column
