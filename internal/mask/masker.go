@@ -139,10 +139,10 @@ func (sl *instSlot) add(v, out []byte, width int) {
 // per customer) gains nothing from it: when a full memo found less than
 // one lookup in memoWorth, it stands aside for the next memoRest lookups.
 type memo struct {
-	at         map[uint64]int // hash → entry offset in arena
-	arena      []byte         // entries: width u16, len(in) u16, len(out) u16, in, out
-	gets, hits int            // lookups and finds since the arena started
-	rest       int            // lookups left to answer as misses without looking
+	at         *memoIndex // hash → entry offset in arena
+	arena      []byte     // entries: width u16, len(in) u16, len(out) u16, in, out
+	gets, hits int        // lookups and finds since the arena started
+	rest       int        // lookups left to answer as misses without looking
 }
 
 const (
@@ -158,7 +158,7 @@ func (m *memo) get(h uint64, v []byte, width int) ([]byte, bool) {
 		return nil, false
 	}
 	m.gets++
-	off, ok := m.at[h]
+	off, ok := m.at.find(h)
 	if !ok {
 		return nil, false
 	}
@@ -175,7 +175,7 @@ func (m *memo) put(h uint64, v, out []byte, width int) {
 	if m.rest > 0 || len(v) > 0xffff || len(out) > 0xffff || width > 0xffff {
 		return
 	}
-	if m.at == nil || len(m.at) >= memoEntries || len(m.arena)+6+len(v)+len(out) > memoBytes {
+	if m.at == nil || m.at.n >= memoEntries || len(m.arena)+6+len(v)+len(out) > memoBytes {
 		if m.at != nil && m.hits < m.gets/memoWorth {
 			m.at, m.arena, m.gets, m.hits, m.rest = nil, nil, 0, 0, memoRest
 			return
@@ -183,9 +183,9 @@ func (m *memo) put(h uint64, v, out []byte, width int) {
 		// Both start small and grow as used: a small cut's memos stay small.
 		// Results handed out keep pointing into the arena they were cut from
 		// when append moves it, and entries are never written twice.
-		m.at, m.arena, m.gets, m.hits = make(map[uint64]int), nil, 0, 0
+		m.at, m.arena, m.gets, m.hits = newMemoIndex(), nil, 0, 0
 	}
-	m.at[h] = len(m.arena)
+	m.at.set(h, len(m.arena))
 	m.arena = binary.LittleEndian.AppendUint16(m.arena, uint16(width))
 	m.arena = binary.LittleEndian.AppendUint16(m.arena, uint16(len(v)))
 	m.arena = binary.LittleEndian.AppendUint16(m.arena, uint16(len(out)))

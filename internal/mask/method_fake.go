@@ -126,15 +126,15 @@ func (f *fakeMethod) mask(v []byte, width int) ([]byte, error) {
 	var s string
 	switch f.kind {
 	case "name":
-		s = g.FirstName() + " " + g.LastName()
+		s = pick(g, firstNames) + " " + pick(g, lastNames)
 		if width > 0 && utf8.RuneCountInString(s) > width {
-			s = g.FirstName()[:1] + " " + g.LastName()
+			s = pick(g, firstNames)[:1] + " " + pick(g, lastNames)
 		}
 	case "phone":
 		r := dramaRanges[g.IntN(len(dramaRanges))]
 		s = fmt.Sprintf("%s%03d", r, g.IntN(1000))
 	case "email":
-		local := strings.ToLower(g.FirstName() + "." + g.LastName())
+		local := strings.ToLower(pick(g, firstNames) + "." + pick(g, lastNames))
 		local = strings.Map(func(r rune) rune {
 			if r >= 'a' && r <= 'z' || r == '.' {
 				return r
@@ -147,7 +147,7 @@ func (f *fakeMethod) mask(v []byte, width int) ([]byte, error) {
 			s = fmt.Sprintf("u%d%s", g.IntN(100000), domain)
 		}
 	case "address_line":
-		s = g.Street()
+		return fitBytes(appendStreet(make([]byte, 0, 32), g), width), nil
 	case "postcode":
 		s = fakePostcode(g, v, f.keepOutwardCode)
 	}

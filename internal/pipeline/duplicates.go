@@ -156,6 +156,7 @@ func (u *unitCheck) result(parts []cut.Input) (*cut.Duplicates, error) {
 // sortRuns sorts the spool in runs of sortRun units, in place.
 func (u *unitCheck) sortRuns() ([]*io.SectionReader, error) {
 	buf := make([]unit, 0, min(u.n, sortRun))
+	tmp := make([]unit, cap(buf))
 	raw := make([]byte, 16*cap(buf))
 	var runs []*io.SectionReader
 	for off := int64(0); off < u.n; off += sortRun {
@@ -168,7 +169,7 @@ func (u *unitCheck) sortRuns() ([]*io.SectionReader, error) {
 		for i := range buf {
 			buf[i] = unit{binary.LittleEndian.Uint64(b[16*i:]), binary.LittleEndian.Uint64(b[16*i+8:])}
 		}
-		slices.SortFunc(buf, cmpUnit)
+		sortUnits(buf, tmp[:n])
 		for i, x := range buf {
 			binary.LittleEndian.PutUint64(b[16*i:], x.hash)
 			binary.LittleEndian.PutUint64(b[16*i+8:], x.at)
@@ -179,6 +180,41 @@ func (u *unitCheck) sortRuns() ([]*io.SectionReader, error) {
 		runs = append(runs, io.NewSectionReader(u.spool, off*16, n*16))
 	}
 	return runs, nil
+}
+
+// sortUnits sorts units as slices.SortFunc(units, cmpUnit) does, with tmp
+// (as long) as scratch, in two passes instead of n log n comparisons: the
+// hashes are uniform (maphash), so a counting sort on their top 16 bits
+// leaves buckets of a few units, each then sorted in place. A bucket holds
+// many only when one unit recurs many times (the same MPAN sent again and
+// again): it is sorted by slices.SortFunc, never quadratically.
+func sortUnits(units, tmp []unit) {
+	starts := make([]int, 1<<16+1)
+	for _, x := range units {
+		starts[x.hash>>48+1]++
+	}
+	for i := 1; i < len(starts); i++ {
+		starts[i] += starts[i-1]
+	}
+	next := slices.Clone(starts)
+	for _, x := range units {
+		b := x.hash >> 48
+		tmp[next[b]] = x
+		next[b]++
+	}
+	copy(units, tmp)
+	for b := 0; b < 1<<16; b++ {
+		bucket := units[starts[b]:starts[b+1]]
+		if len(bucket) <= 12 {
+			for i := 1; i < len(bucket); i++ { // insertion sort
+				for j := i; j > 0 && cmpUnit(bucket[j], bucket[j-1]) < 0; j-- {
+					bucket[j], bucket[j-1] = bucket[j-1], bucket[j]
+				}
+			}
+			continue
+		}
+		slices.SortFunc(bucket, cmpUnit)
+	}
 }
 
 // merge calls fn with every unit of the sorted runs, in order.
