@@ -94,3 +94,49 @@ func FuzzReadDamagedPages(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadDamagedFooter damages the footer (the file's metadata: row
+// groups, column chunks, their offsets, sizes and value counts) of the
+// table FuzzReadDamagedPages damages, and reads it every way a reader of
+// published tables does: an error is fine, a panic, a hang or memory out
+// of proportion to the file is not.
+func FuzzReadDamagedFooter(f *testing.F) {
+	schema, valid := damagedPagesTable(f)
+	footer := int(binary.LittleEndian.Uint32(valid[len(valid)-8:]))
+	start := len(valid) - 8 - footer
+	f.Add(uint32(0), []byte{0xff})
+	f.Add(uint32(footer/2), []byte{0x7f})
+	f.Add(uint32(footer-2), []byte{0x01, 0x01})
+	fuzzing := flag.Lookup("test.fuzz").Value.String() != ""
+	f.Fuzz(func(t *testing.T, at uint32, flip []byte) {
+		if fuzzing {
+			begin := time.Now()
+			defer func() {
+				if d := time.Since(begin); d > 2*time.Second {
+					t.Errorf("an input took %v", d)
+				}
+			}()
+		}
+		data := bytes.Clone(valid)
+		for i, x := range flip {
+			data[start+(int(at)+i)%footer] ^= x
+		}
+		ctx := context.Background()
+		r, err := openTableBytes(t, data, memory.DefaultAllocator, pqarrow.ArrowReadProperties{BatchSize: 1024})
+		if err != nil {
+			return
+		}
+		defer r.Close()
+		for rg := 0; rg < r.PF.NumRowGroups(); rg++ {
+			if out, err := r.ReadRows(ctx, rg, []int32{0, 1, 999, 2999}, schema); err == nil {
+				out.Release()
+			}
+			for c := 0; c < r.PF.MetaData().Schema.NumColumns(); c++ {
+				r.EachText(rg, c, func([]byte, bool) {})
+			}
+			if tbl, err := r.Read(ctx, nil, []int{rg}); err == nil {
+				tbl.Release()
+			}
+		}
+	})
+}

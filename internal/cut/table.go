@@ -47,18 +47,34 @@ func OpenTable(ctx context.Context, st store.Store, key string, mem memory.Alloc
 			return nil, fmt.Errorf("fetching table %s: %w", key, err)
 		}
 	}
-	pf, err := file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(mem)))
+	pf, fr, err := openParquet(f, key, mem, props)
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("table %s is not readable Parquet: %w", key, err)
-	}
-	fr, err := pqarrow.NewFileReader(pf, props, mem)
-	if err != nil {
-		pf.Close()
-		f.Close()
-		return nil, fmt.Errorf("table %s: %w", key, err)
+		return nil, err
 	}
 	return &Reader{Key: key, PF: pf, File: fr, f: f, mem: mem}, nil
+}
+
+// openParquet reads f's footer. Arrow panics on some damaged footers (a
+// logical type it does not know, in its schema conversion): that is an
+// error naming the table too.
+func openParquet(f *os.File, key string, mem memory.Allocator, props pqarrow.ArrowReadProperties) (pf *file.Reader, fr *pqarrow.FileReader, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if pf != nil {
+				pf.Close()
+			}
+			pf, fr, err = nil, nil, fmt.Errorf("table %s is not readable Parquet: its footer is damaged", key)
+		}
+	}()
+	if pf, err = file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(mem))); err != nil {
+		return nil, nil, fmt.Errorf("table %s is not readable Parquet: %w", key, err)
+	}
+	if fr, err = pqarrow.NewFileReader(pf, props, mem); err != nil {
+		pf.Close()
+		return nil, nil, fmt.Errorf("table %s: %w", key, err)
+	}
+	return pf, fr, nil
 }
 
 // Columns maps column names to their indices; missing names are an error
@@ -77,7 +93,8 @@ func (r *Reader) Columns(names ...string) ([]int, error) {
 // ReadDict makes File read the columns as Arrow dictionaries (indices into
 // each row group's distinct values) rather than one string per row. The
 // reader fixes its schema when made, so it is made again.
-func (r *Reader) ReadDict(cols ...int) error {
+func (r *Reader) ReadDict(cols ...int) (err error) {
+	defer r.Damaged(&err)
 	props := r.File.Props
 	for _, c := range cols {
 		props.SetReadDict(c, true)
