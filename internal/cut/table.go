@@ -70,6 +70,12 @@ func openParquet(f *os.File, key string, mem memory.Allocator, props pqarrow.Arr
 	if pf, err = file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(mem))); err != nil {
 		return nil, nil, fmt.Errorf("table %s is not readable Parquet: %w", key, err)
 	}
+	if s := pf.MetaData().KeyValueMetadata().FindValue("ARROW:schema"); s != nil {
+		if err := checkStoredSchema(*s); err != nil { // storedschema.go
+			pf.Close()
+			return nil, nil, fmt.Errorf("table %s: %w", key, err)
+		}
+	}
 	if fr, err = pqarrow.NewFileReader(pf, props, mem); err != nil {
 		pf.Close()
 		return nil, nil, fmt.Errorf("table %s: %w", key, err)
