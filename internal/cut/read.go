@@ -33,6 +33,9 @@ func (r *Reader) Read(ctx context.Context, cols, rowGroups []int) (_ arrow.Table
 	// Arrow's readers read the pages afresh, with nothing of ours in front
 	// of them: each chunk is checked first (pagecheck.go).
 	for _, rg := range rowGroups {
+		if n := r.PF.MetaData().RowGroup(rg).NumRows(); n < 0 || n > maxRowGroupRows {
+			return nil, fmt.Errorf("reading %s: row group %d counts %d rows: its footer is damaged", r.Key, rg, n)
+		}
 		for _, c := range cols {
 			if err := r.checkChunk(rg, c); err != nil {
 				return nil, err
@@ -65,3 +68,9 @@ func (r *Reader) Read(ctx context.Context, cols, rowGroups []int) (_ arrow.Table
 	}
 	return array.NewTable(schema, columns, -1), nil
 }
+
+// maxRowGroupRows bounds the rows a row group read through Arrow may
+// count: Arrow reserves levels and values for a row group's footer count
+// before it decodes a page (8 GiB for a damaged count of 10^10). The tools
+// write RowGroupRows; this leaves room for other writers' tables.
+const maxRowGroupRows = 64 * RowGroupRows
