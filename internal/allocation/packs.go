@@ -820,7 +820,7 @@ func writeSpooledParquet(path string, next dflow.RecordSource) (*arrow.Schema, i
 	if err != nil {
 		return nil, 0, err
 	}
-	var w *pqarrow.FileWriter
+	var w *cut.ParquetWriter
 	var pending []arrow.Record
 	var pendingRows, rows int64
 	release := func() {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mhhs-sit/datacut/internal/columns"
 	"github.com/mhhs-sit/datacut/internal/dflow"
+	"github.com/mhhs-sit/datacut/internal/pqwrite"
 )
 
 // RowGroupRows is the row group size of published tables: large enough for
@@ -30,7 +31,7 @@ type TableFile struct {
 	Rows       int64
 	f          *os.File
 	buf        *bufio.Writer
-	w          *pqarrow.FileWriter
+	w          *ParquetWriter
 }
 
 // CreateTableFile starts a table file in dir, with meta as the file's
@@ -93,10 +94,52 @@ func (t *TableFile) Discard() {
 	os.Remove(t.Path)
 }
 
+// ParquetWriter writes a Parquet file of records: through pqwrite, which
+// encodes pages itself, or, for a schema pqwrite does not write, through
+// Arrow's pqarrow writer. The files are the same byte for byte
+// (TestParquetWriterAsArrow).
+type ParquetWriter struct {
+	own   *pqwrite.Writer
+	arrow *pqarrow.FileWriter
+}
+
 // NewParquetWriter starts a Parquet file of records of schema, with
 // WriterProperties and the Arrow schema stored; write with WriteRecord.
-func NewParquetWriter(schema *arrow.Schema, w io.Writer, createdBy string) (*pqarrow.FileWriter, error) {
-	return pqarrow.NewFileWriter(StoredSchema(schema), w, WriterProperties(schema, createdBy), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+func NewParquetWriter(schema *arrow.Schema, w io.Writer, createdBy string) (*ParquetWriter, error) {
+	stored, props := StoredSchema(schema), WriterProperties(schema, createdBy)
+	if !pqwrite.Supports(stored, props) {
+		return newArrowParquetWriter(schema, w, createdBy)
+	}
+	own, err := pqwrite.NewWriter(stored, w, props)
+	if err != nil {
+		return nil, err
+	}
+	return &ParquetWriter{own: own}, nil
+}
+
+// newArrowParquetWriter is NewParquetWriter through Arrow's writer.
+func newArrowParquetWriter(schema *arrow.Schema, w io.Writer, createdBy string) (*ParquetWriter, error) {
+	aw, err := pqarrow.NewFileWriter(StoredSchema(schema), w, WriterProperties(schema, createdBy), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		return nil, err
+	}
+	return &ParquetWriter{arrow: aw}, nil
+}
+
+// AppendKeyValueMetadata adds a key-value pair to the file's footer.
+func (w *ParquetWriter) AppendKeyValueMetadata(key, value string) error {
+	if w.own != nil {
+		return w.own.AppendKeyValueMetadata(key, value)
+	}
+	return w.arrow.AppendKeyValueMetadata(key, value)
+}
+
+// Close writes the footer; the underlying writer stays open.
+func (w *ParquetWriter) Close() error {
+	if w.own != nil {
+		return w.own.Close()
+	}
+	return w.arrow.Close()
 }
 
 // StoredSchema is the schema as stored (and as a reader sees it): dictionary-encoded string columns are
@@ -114,17 +157,17 @@ func StoredSchema(schema *arrow.Schema) *arrow.Schema {
 	return arrow.NewSchema(fields, &md)
 }
 
-// WriteRecord writes a record as row groups of at most RowGroupRows, like
-// the writer's own Write, except that the string columns to be dictionary
-// encoded (WriterProperties) reach it already as dictionaries, so the
-// writer stores our dictionary and indices instead of hashing every value
-// through its interface-boxing encoder. The pages are the same: both
-// number the values in order of first appearance. w must come from
-// NewParquetWriter with rec's schema (unlike Write, this is not checked).
-func WriteRecord(w *pqarrow.FileWriter, rec arrow.Record) error {
+// WriteRecord writes a record as row groups of at most RowGroupRows. w
+// must come from NewParquetWriter with rec's schema (this is not checked).
+func WriteRecord(w *ParquetWriter, rec arrow.Record) error {
 	for off := int64(0); off < rec.NumRows() || off == 0; off += RowGroupRows {
 		part := rec.NewSlice(off, min(off+RowGroupRows, rec.NumRows()))
-		err := writeRowGroup(w, part)
+		var err error
+		if w.own != nil {
+			err = w.own.WriteRowGroup(part)
+		} else {
+			err = writeRowGroup(w.arrow, part)
+		}
 		part.Release()
 		if err != nil {
 			return err
@@ -133,13 +176,18 @@ func WriteRecord(w *pqarrow.FileWriter, rec arrow.Record) error {
 	return nil
 }
 
-// writeBatch is the rows the writer takes at a time: a whole row group,
+// writeBatch is the rows Arrow's writer takes at a time: a whole row group,
 // rather than Arrow's 1024, spares it per-batch work on every column. It
 // checks page sizes between batches, so a page holds at most a row group,
 // and dictionary columns arrive in chunks of this size (columns.Dictionary
 // says why).
 const writeBatch = RowGroupRows
 
+// writeRowGroup writes a row group through Arrow's writer. The string
+// columns to be dictionary encoded (WriterProperties) reach it already as
+// dictionaries, so the writer stores our dictionary and indices instead
+// of hashing every value through its interface-boxing encoder. The pages
+// are the same: both number the values in order of first appearance.
 func writeRowGroup(w *pqarrow.FileWriter, rec arrow.Record) error {
 	w.NewRowGroup()
 	for i, f := range rec.Schema().Fields() {
