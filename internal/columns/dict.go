@@ -3,6 +3,7 @@ package columns
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"slices"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -27,23 +28,10 @@ func Dictionary(a *array.String, chunk int) []arrow.Array {
 		panic("columns: dictionary chunks must be a positive multiple of 8")
 	}
 	n := a.Len()
-	idx := make([]byte, 4*n)
-	var d dictTable
-	d.reset(16)
-	data, offs := a.ValueBytes(), a.ValueOffsets()
-	base := offs[0]
-	prev := int32(-1)
-	var prevV []byte
-	for j := 0; j < n; j++ {
-		if a.IsNull(j) {
-			continue // a null's index is never read; it stays 0
-		}
-		v := data[offs[j]-base : offs[j+1]-base]
-		if prev < 0 || string(v) != string(prevV) {
-			prev, prevV = d.index(v), v
-		}
-		binary.LittleEndian.PutUint32(idx[4*j:], uint32(prev))
-	}
+	var x Dict
+	x.Encode(a)
+	idx := arrow.Int32Traits.CastToBytes(x.idx)
+	d := &x.t
 	var valid []byte
 	if a.NullN() > 0 {
 		valid = make([]byte, bitutil.BytesForBits(int64(n)))
@@ -69,6 +57,44 @@ func Dictionary(a *array.String, chunk int) []arrow.Array {
 	return out
 }
 
+// Dict numbers the distinct values of string arrays in order of first
+// appearance, as Dictionary does, keeping its buffers from one array to
+// the next (for a writer that encodes the pages itself).
+type Dict struct {
+	t   dictTable
+	idx []int32
+}
+
+// Encode numbers a's values; what it returns (value j's number, 0 for a
+// null) and Value hold until the next Encode.
+func (x *Dict) Encode(a *array.String) []int32 {
+	n := a.Len()
+	x.t.reset(16)
+	x.idx = slices.Grow(x.idx[:0], n)[:n]
+	data, offs := a.ValueBytes(), a.ValueOffsets()
+	base := offs[0]
+	prev := int32(-1)
+	var prevV []byte
+	for j := 0; j < n; j++ {
+		if a.IsNull(j) {
+			x.idx[j] = 0 // a null's index is never read
+			continue
+		}
+		v := data[offs[j]-base : offs[j+1]-base]
+		if prev < 0 || string(v) != string(prevV) {
+			prev, prevV = x.t.index(v), v
+		}
+		x.idx[j] = prev
+	}
+	return x.idx
+}
+
+// Len is the number of distinct values of the last Encode.
+func (x *Dict) Len() int { return x.t.len() }
+
+// Value is distinct value i of the last Encode.
+func (x *Dict) Value(i int) []byte { return x.t.value(int32(i)) }
+
 // dictTable numbers distinct strings: open addressing over slots holding
 // index+1, the values themselves kept as Arrow string buffers.
 type dictTable struct {
@@ -80,7 +106,11 @@ type dictTable struct {
 var dictSeed = maphash.MakeSeed()
 
 func (d *dictTable) reset(slots int) {
-	d.slots = make([]int32, slots)
+	if len(d.slots) >= slots {
+		clear(d.slots) // kept at the size the last values needed
+	} else {
+		d.slots = make([]int32, slots)
+	}
 	d.offs = binary.LittleEndian.AppendUint32(d.offs[:0], 0)
 	d.data = d.data[:0]
 }

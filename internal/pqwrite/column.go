@@ -40,8 +40,7 @@ type column struct {
 // chunk is one column chunk's encoded pages and statistics.
 type chunk struct {
 	rows, nulls int64
-	levels      []byte // RLE definition levels with their length prefix; nil when required
-	values      []byte // the data page's values
+	page        []byte // the data page: definition levels (RLE, behind their length) unless required, then the values
 	dict        []byte // PLAIN dictionary page, for kindDict
 	dictLen     int
 	min, max    []byte // plain-encoded statistics; nil when no value is present
@@ -49,21 +48,22 @@ type chunk struct {
 
 // scratch is the buffers reused from chunk to chunk.
 type scratch struct {
-	levels, values, dict, page []byte
-	comp                       bytes.Buffer
-	min, max                   []byte
-	ints                       []int64
-	rle                        rle
-	block                      [deltaBlock]uint64
+	values, dict []byte
+	comp         bytes.Buffer
+	dictEnc      columns.Dict
+	min, max     []byte
+	ints         []int64
+	rle          rle
+	block        [deltaBlock]uint64
 }
 
 // encode encodes arr (one row group's values of c) into s's buffers.
 func (c *column) encode(arr arrow.Array, s *scratch) (chunk, error) {
 	ch := chunk{rows: int64(arr.Len()), nulls: int64(arr.NullN())}
-	if c.nullable {
-		ch.levels = s.defLevels(arr)
-	}
 	s.values = s.values[:0]
+	if c.nullable {
+		s.values = s.defLevels(s.values, arr)
+	}
 	if s.min == nil { // an empty text is a min, and must not read as none
 		s.min, s.max = make([]byte, 0, 64), make([]byte, 0, 64)
 	}
@@ -83,7 +83,7 @@ func (c *column) encode(arr arrow.Array, s *scratch) (chunk, error) {
 	case kindDecimal:
 		has = s.decimals(arr.(*array.Decimal128), c.typeLen)
 	}
-	ch.values = s.values
+	ch.page = s.values
 	if has {
 		ch.min, ch.max = s.min, s.max
 	}
@@ -105,10 +105,12 @@ func (c *column) stats(ch chunk, props *parquet.WriterProperties) metadata.Encod
 	return e
 }
 
-// defLevels encodes a nullable column's definition levels (1 for a value,
-// 0 for a null) behind their 4-byte length, as a v1 data page holds them.
-func (s *scratch) defLevels(arr arrow.Array) []byte {
-	s.rle.reset(append(s.levels[:0], 0, 0, 0, 0), 1)
+// defLevels appends a nullable column's definition levels (1 for a
+// value, 0 for a null) behind their 4-byte length, as a v1 data page
+// holds them.
+func (s *scratch) defLevels(dst []byte, arr arrow.Array) []byte {
+	at := len(dst)
+	s.rle.reset(append(dst, 0, 0, 0, 0), 1)
 	n := arr.Len()
 	if arr.NullN() == 0 {
 		s.rle.putRun(1, n)
@@ -121,9 +123,9 @@ func (s *scratch) defLevels(arr arrow.Array) []byte {
 			s.rle.put(v)
 		}
 	}
-	s.levels = s.rle.finish()
-	binary.LittleEndian.PutUint32(s.levels, uint32(len(s.levels)-4))
-	return s.levels
+	dst = s.rle.finish()
+	binary.LittleEndian.PutUint32(dst[at:], uint32(len(dst)-at-4))
+	return dst
 }
 
 // text is PLAIN BYTE_ARRAY: each value behind its 4-byte length. As in
@@ -167,20 +169,11 @@ func stringBuffers(a *array.String) ([]int32, []byte) {
 // first appearance (PLAIN) and a data page of their indices: one byte of
 // bit width, then the indices RLE/bit-packed.
 func (s *scratch) dictionary(a *array.String, ch *chunk) bool {
-	chunks := columns.Dictionary(a, max(8, (a.Len()+7)&^7))
-	defer func() {
-		for _, c := range chunks {
-			c.Release()
-		}
-	}()
-	d := chunks[0].(*array.Dictionary)
-	dict := d.Dictionary().(*array.String)
-	idx := d.Indices().(*array.Int32).Int32Values()
+	idx := s.dictEnc.Encode(a)
 	s.dict = s.dict[:0]
 	var lo, hi []byte
-	offs, data := stringBuffers(dict)
-	for i := range dict.Len() {
-		v := data[offs[i]:offs[i+1]]
+	for i := range s.dictEnc.Len() {
+		v := s.dictEnc.Value(i)
 		s.dict = binary.LittleEndian.AppendUint32(s.dict, uint32(len(v)))
 		s.dict = append(s.dict, v...)
 		if len(v) == 0 {
@@ -193,12 +186,18 @@ func (s *scratch) dictionary(a *array.String, ch *chunk) bool {
 			hi = v
 		}
 	}
-	ch.dict, ch.dictLen = s.dict, dict.Len()
-	width := dictWidth(dict.Len())
-	s.rle.reset(append(s.values[:0], byte(width)), width)
-	for i, x := range idx {
-		if d.IsValid(i) {
+	ch.dict, ch.dictLen = s.dict, s.dictEnc.Len()
+	width := dictWidth(ch.dictLen)
+	s.rle.reset(append(s.values, byte(width)), width)
+	if a.NullN() == 0 {
+		for _, x := range idx {
 			s.rle.put(uint64(x))
+		}
+	} else {
+		for i, x := range idx {
+			if a.IsValid(i) {
+				s.rle.put(uint64(x))
+			}
 		}
 	}
 	s.values = s.rle.finish()

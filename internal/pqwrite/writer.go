@@ -232,11 +232,10 @@ func (w *Writer) writeChunk(rg *metadata.RowGroupMetaDataBuilder, ordinal int16,
 		written += n
 	}
 	s := &w.scratch
-	s.page = append(append(s.page[:0], ch.levels...), ch.values...)
-	data := s.page
+	data := ch.page
 	if codec != compress.Codecs.Uncompressed {
 		s.comp.Reset()
-		data = w.pager.Compress(&s.comp, s.page)
+		data = w.pager.Compress(&s.comp, ch.page)
 	}
 	enc := parquet.Encodings.Plain
 	switch {
@@ -246,7 +245,7 @@ func (w *Writer) writeChunk(rg *metadata.RowGroupMetaDataBuilder, ordinal int16,
 		enc = parquet.Encodings.DeltaBinaryPacked
 	}
 	stats := c.stats(ch, w.props)
-	page := file.NewDataPageV1WithStats(memory.NewBufferBytes(data), int32(ch.rows), enc, parquet.Encodings.RLE, parquet.Encodings.RLE, int32(len(s.page)), stats)
+	page := file.NewDataPageV1WithStats(memory.NewBufferBytes(data), int32(ch.rows), enc, parquet.Encodings.RLE, parquet.Encodings.RLE, int32(len(ch.page)), stats)
 	n, err := w.pager.WriteDataPage(page)
 	page.Release()
 	if err != nil {
