@@ -75,13 +75,14 @@ func (p *checkedPages) Err() error {
 
 func (p *checkedPages) check(pg file.Page) error {
 	var n int64
+	if dp, ok := pg.(file.DataPage); ok {
+		if n = int64(dp.NumValues()); n < 0 || n > p.left {
+			return fmt.Errorf("%w: %d values, %d left in its column chunk", errDamagedPage, n, p.left)
+		}
+	}
 	var values []byte // the page's values, after its levels
 	switch pg := pg.(type) {
 	case *file.DataPageV1:
-		n = int64(pg.NumValues())
-		if n < 0 || n > p.left {
-			return fmt.Errorf("%w: %d values, %d left in its column chunk", errDamagedPage, n, p.left)
-		}
 		if !valuesChecked(parquet.Encoding(pg.Encoding())) {
 			break
 		}
@@ -108,10 +109,6 @@ func (p *checkedPages) check(pg file.Page) error {
 			values = values[size:]
 		}
 	case *file.DataPageV2:
-		n = int64(pg.NumValues())
-		if n < 0 || n > p.left {
-			return fmt.Errorf("%w: %d values, %d left in its column chunk", errDamagedPage, n, p.left)
-		}
 		if !valuesChecked(parquet.Encoding(pg.Encoding())) {
 			break
 		}

@@ -34,5 +34,5 @@ func (c snappyCodec) Encode(dst, src []byte) []byte {
 }
 
 func (c snappyCodec) EncodeLevel(dst, src []byte, _ int) []byte {
-	return snappy.Encode(dst[:cap(dst)], src)
+	return c.Encode(dst, src)
 }
