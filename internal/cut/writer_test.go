@@ -185,3 +185,37 @@ func FuzzParquetWriterAsArrow(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParquetWriter writes 4 row groups of allKindsSchema (a tenth
+// null) through pqwrite and through Arrow's writer.
+func BenchmarkParquetWriter(b *testing.B) {
+	rec := randomRecord(rand.New(rand.NewPCG(1, 2)), 4*RowGroupRows, 0.1)
+	defer rec.Release()
+	for _, w := range []struct {
+		name string
+		open func(*arrow.Schema, *bytes.Buffer) (*ParquetWriter, error)
+	}{
+		{"pqwrite", func(s *arrow.Schema, buf *bytes.Buffer) (*ParquetWriter, error) { return NewParquetWriter(s, buf, "bench") }},
+		{"arrow", func(s *arrow.Schema, buf *bytes.Buffer) (*ParquetWriter, error) {
+			return newArrowParquetWriter(s, buf, "bench")
+		}},
+	} {
+		b.Run(w.name, func(b *testing.B) {
+			var buf bytes.Buffer
+			for b.Loop() {
+				buf.Reset()
+				pw, err := w.open(rec.Schema(), &buf)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := WriteRecord(pw, rec); err != nil {
+					b.Fatal(err)
+				}
+				if err := pw.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.SetBytes(int64(buf.Len()))
+		})
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/flight"
@@ -42,9 +43,14 @@ type Writer struct {
 	cols      []column
 	pager     file.PageWriter
 	rowGroups int
-	scratch   scratch
+	scratch   *scratch
 	closed    bool
 }
+
+// scratches keeps encoders' buffers from one file to the next: a run
+// writes hundreds of tables, each of whose buffers would otherwise grow
+// from nothing to a row group's page.
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
 
 // tellWriter counts what it writes: Arrow's page writer records offsets.
 type tellWriter struct {
@@ -89,7 +95,7 @@ func NewWriter(s *arrow.Schema, w io.Writer, props *parquet.WriterProperties) (*
 	}
 	kv.Append("ARROW:schema", base64.StdEncoding.EncodeToString(flight.SerializeSchema(s, memory.DefaultAllocator)))
 	wr := &Writer{sink: tellWriter{w: w}, props: props, schema: s, cols: cols,
-		meta: metadata.NewFileMetadataBuilder(sc, props, kv)}
+		meta: metadata.NewFileMetadataBuilder(sc, props, kv), scratch: scratches.Get().(*scratch)}
 	if _, err := wr.sink.Write(magic); err != nil {
 		return nil, err
 	}
@@ -217,7 +223,7 @@ func (w *Writer) writeChunk(rg *metadata.RowGroupMetaDataBuilder, ordinal int16,
 		}
 		return n, w.pager.Close(hasDict, false)
 	}
-	ch, err := c.encode(arr, &w.scratch)
+	ch, err := c.encode(arr, w.scratch)
 	if err != nil {
 		return 0, err
 	}
@@ -231,7 +237,7 @@ func (w *Writer) writeChunk(rg *metadata.RowGroupMetaDataBuilder, ordinal int16,
 		}
 		written += n
 	}
-	s := &w.scratch
+	s := w.scratch
 	data := ch.page
 	if codec != compress.Codecs.Uncompressed {
 		s.comp.Reset()
@@ -265,6 +271,8 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	w.closed = true
+	scratches.Put(w.scratch)
+	w.scratch = nil
 	fm, err := w.meta.Finish()
 	if err != nil {
 		return err
