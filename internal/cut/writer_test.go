@@ -17,7 +17,8 @@ import (
 
 // allKindsSchema has a column of every type and encoding the tools
 // publish: dictionary codes (required and optional), plain text, delta and
-// plain integers and dates, timestamps in seconds, flags and decimals.
+// plain integers and dates, timestamps in seconds, flags and decimals;
+// and timestamps in milli- and microseconds, which pqwrite writes too.
 func allKindsSchema() *arrow.Schema {
 	code := arrow.NewMetadata([]string{dflow.MetaFormat}, []string{"CHAR(2)"})
 	return arrow.NewSchema([]arrow.Field{
@@ -33,6 +34,8 @@ func allKindsSchema() *arrow.Schema {
 		{Name: "flag", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
 		{Name: "amount", Type: &arrow.Decimal128Type{Precision: 10, Scale: 1}, Nullable: true},
 		{Name: "big", Type: &arrow.Decimal128Type{Precision: 38, Scale: 0}, Nullable: true},
+		{Name: "stamp_ms", Type: &arrow.TimestampType{Unit: arrow.Millisecond}, Nullable: true},
+		{Name: "stamp_us", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}},
 	}, nil)
 }
 
@@ -100,6 +103,12 @@ func randomRecord(r *rand.Rand, n int, nulls float64) arrow.Record {
 		} else {
 			b.Field(11).(*array.Decimal128Builder).Append(decimal128.New(r.Int64()>>r.IntN(64), r.Uint64()))
 		}
+		if null() {
+			b.Field(12).AppendNull()
+		} else {
+			b.Field(12).(*array.TimestampBuilder).Append(arrow.Timestamp(r.Int64() >> r.IntN(64)))
+		}
+		b.Field(13).(*array.TimestampBuilder).Append(arrow.Timestamp(int64(i) * 1e6))
 	}
 	return b.NewRecord()
 }
