@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
+	"slices"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -136,13 +137,19 @@ func (s *scratch) text(a *array.String) bool {
 	counts := data != nil || a.Data().Buffers()[2] == nil
 	var lo, hi []byte
 	has := false
-	for i := range a.Len() {
-		if a.IsNull(i) {
+	n := a.Len()
+	// Room for every value at once: one growth check instead of two a value.
+	at := len(s.values)
+	s.values = slices.Grow(s.values, 4*n+int(offs[n]-offs[0]))
+	out := s.values[:cap(s.values)]
+	nulls := a.NullN() > 0
+	for i := range n {
+		if nulls && a.IsNull(i) {
 			continue
 		}
 		v := data[offs[i]:offs[i+1]]
-		s.values = binary.LittleEndian.AppendUint32(s.values, uint32(len(v)))
-		s.values = append(s.values, v...)
+		binary.LittleEndian.PutUint32(out[at:], uint32(len(v)))
+		at += 4 + copy(out[at+4:], v)
 		if !has {
 			lo, hi, has = v, v, true
 		} else if bytes.Compare(v, lo) < 0 {
@@ -151,6 +158,7 @@ func (s *scratch) text(a *array.String) bool {
 			hi = v
 		}
 	}
+	s.values = out[:at]
 	s.min, s.max = append(s.min, lo...), append(s.max, hi...)
 	return has && counts
 }
@@ -223,8 +231,9 @@ func (s *scratch) int32s(arr arrow.Array, delta bool) bool {
 		vals = arrow.Int32Traits.CastFromBytes(arrow.Date32Traits.CastToBytes(a.Date32Values()))
 	}
 	s.ints = s.ints[:0]
+	nulls := arr.NullN() > 0
 	for i, v := range vals {
-		if arr.IsValid(i) {
+		if !nulls || arr.IsValid(i) {
 			s.ints = append(s.ints, int64(v))
 		}
 	}
@@ -258,26 +267,30 @@ func (s *scratch) int64s(arr arrow.Array, delta bool, factor int64) bool {
 	case *array.Timestamp:
 		vals = arrow.Int64Traits.CastFromBytes(arrow.TimestampTraits.CastToBytes(a.TimestampValues()))
 	}
-	s.ints = s.ints[:0]
-	for i, v := range vals {
-		if arr.IsValid(i) {
-			s.ints = append(s.ints, v*factor)
+	if arr.NullN() > 0 || factor != 1 {
+		s.ints = s.ints[:0]
+		nulls := arr.NullN() > 0
+		for i, v := range vals {
+			if !nulls || arr.IsValid(i) {
+				s.ints = append(s.ints, v*factor)
+			}
 		}
+		vals = s.ints
 	}
-	if len(s.ints) == 0 {
+	if len(vals) == 0 {
 		if delta {
 			s.values = appendDelta(s.values, nil, &s.block)
 		}
 		return false
 	}
-	lo, hi := s.ints[0], s.ints[0]
-	for _, v := range s.ints {
+	lo, hi := vals[0], vals[0]
+	for _, v := range vals {
 		lo, hi = min(lo, v), max(hi, v)
 	}
 	if delta {
-		s.values = appendDelta(s.values, s.ints, &s.block)
+		s.values = appendDelta(s.values, vals, &s.block)
 	} else {
-		for _, v := range s.ints {
+		for _, v := range vals {
 			s.values = binary.LittleEndian.AppendUint64(s.values, uint64(v))
 		}
 	}
