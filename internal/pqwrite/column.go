@@ -30,12 +30,12 @@ const (
 
 // column is one leaf of the file's schema and how it is written.
 type column struct {
-	descr     *schema.Column
-	kind      kind
-	delta     bool
-	nullable  bool
-	msPerUnit int64 // timestamps in seconds are stored in milliseconds, as Arrow does
-	typeLen   int   // decimals: bytes stored per value
+	descr    *schema.Column
+	kind     kind
+	delta    bool
+	nullable bool
+	scale    int64 // what integers are multiplied by: timestamps in seconds are stored in milliseconds
+	typeLen  int   // decimals: bytes stored per value
 }
 
 // chunk is one column chunk's encoded pages and statistics.
@@ -59,7 +59,7 @@ type scratch struct {
 }
 
 // encode encodes arr (one row group's values of c) into s's buffers.
-func (c *column) encode(arr arrow.Array, s *scratch) (chunk, error) {
+func (c *column) encode(arr arrow.Array, s *scratch) chunk {
 	ch := chunk{rows: int64(arr.Len()), nulls: int64(arr.NullN())}
 	s.values = s.values[:0]
 	if c.nullable {
@@ -78,7 +78,7 @@ func (c *column) encode(arr arrow.Array, s *scratch) (chunk, error) {
 	case kindInt32:
 		has = s.int32s(arr, c.delta)
 	case kindInt64:
-		has = s.int64s(arr, c.delta, c.msPerUnit)
+		has = s.int64s(arr, c.delta, c.scale)
 	case kindBool:
 		has = s.bools(arr.(*array.Boolean))
 	case kindDecimal:
@@ -88,7 +88,7 @@ func (c *column) encode(arr arrow.Array, s *scratch) (chunk, error) {
 	if has {
 		ch.min, ch.max = s.min, s.max
 	}
-	return ch, nil
+	return ch
 }
 
 // stats are the chunk's statistics as Arrow encodes them: min and max

@@ -18,6 +18,7 @@ package pqwrite
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"sync"
@@ -111,7 +112,7 @@ func plan(s *arrow.Schema, props *parquet.WriterProperties) ([]column, error) {
 	cols := make([]column, len(s.Fields()))
 	for i, f := range s.Fields() {
 		c := &cols[i]
-		c.nullable, c.msPerUnit = f.Nullable, 1
+		c.nullable, c.scale = f.Nullable, 1
 		path := parquet.ColumnPath{f.Name}.String()
 		enc := props.EncodingFor(path)
 		dict := props.DictionaryEnabledFor(path)
@@ -129,7 +130,7 @@ func plan(s *arrow.Schema, props *parquet.WriterProperties) ([]column, error) {
 			c.kind = kindInt64
 			switch t.Unit {
 			case arrow.Second:
-				c.msPerUnit = 1000
+				c.scale = 1000 // stored in milliseconds, as Arrow does
 			case arrow.Millisecond, arrow.Microsecond:
 			default:
 				return nil, fmt.Errorf("pqwrite: field %s: timestamps in %s", f.Name, t.Unit)
@@ -223,10 +224,7 @@ func (w *Writer) writeChunk(rg *metadata.RowGroupMetaDataBuilder, ordinal int16,
 		}
 		return n, w.pager.Close(hasDict, false)
 	}
-	ch, err := c.encode(arr, w.scratch)
-	if err != nil {
-		return 0, err
-	}
+	ch := c.encode(arr, w.scratch)
 	var written int64
 	if hasDict {
 		dp := file.NewDictionaryPage(memory.NewBufferBytes(ch.dict), int32(ch.dictLen), w.props.DictionaryPageEncoding())
@@ -281,9 +279,6 @@ func (w *Writer) Close() error {
 	if err != nil {
 		return err
 	}
-	var tail [8]byte
-	tail[0], tail[1], tail[2], tail[3] = byte(n), byte(n>>8), byte(n>>16), byte(n>>24)
-	copy(tail[4:], magic)
-	_, err = w.sink.Write(tail[:])
+	_, err = w.sink.Write(append(binary.LittleEndian.AppendUint32(nil, uint32(n)), magic...))
 	return err
 }
