@@ -237,26 +237,7 @@ func (s *scratch) int32s(arr arrow.Array, delta bool) bool {
 			s.ints = append(s.ints, int64(v))
 		}
 	}
-	if len(s.ints) == 0 {
-		if delta {
-			s.values = appendDelta(s.values, nil, &s.block)
-		}
-		return false
-	}
-	lo, hi := s.ints[0], s.ints[0]
-	for _, v := range s.ints {
-		lo, hi = min(lo, v), max(hi, v)
-	}
-	if delta {
-		s.values = appendDelta(s.values, s.ints, &s.block)
-	} else {
-		for _, v := range s.ints {
-			s.values = binary.LittleEndian.AppendUint32(s.values, uint32(v))
-		}
-	}
-	s.min = binary.LittleEndian.AppendUint32(s.min, uint32(lo))
-	s.max = binary.LittleEndian.AppendUint32(s.max, uint32(hi))
-	return true
+	return s.integers(s.ints, delta, 4)
 }
 
 func (s *scratch) int64s(arr arrow.Array, delta bool, factor int64) bool {
@@ -277,25 +258,34 @@ func (s *scratch) int64s(arr arrow.Array, delta bool, factor int64) bool {
 		}
 		vals = s.ints
 	}
+	return s.integers(vals, delta, 8)
+}
+
+// integers encodes the present values of an integer column, stored in
+// size bytes each (4: INT32, 8: INT64), DELTA_BINARY_PACKED or PLAIN.
+func (s *scratch) integers(vals []int64, delta bool, size int) bool {
+	if delta {
+		s.values = appendDelta(s.values, vals, &s.block)
+	}
 	if len(vals) == 0 {
-		if delta {
-			s.values = appendDelta(s.values, nil, &s.block)
-		}
 		return false
 	}
 	lo, hi := vals[0], vals[0]
 	for _, v := range vals {
 		lo, hi = min(lo, v), max(hi, v)
 	}
-	if delta {
-		s.values = appendDelta(s.values, vals, &s.block)
-	} else {
+	put := func(dst []byte, v int64) []byte {
+		if size == 4 {
+			return binary.LittleEndian.AppendUint32(dst, uint32(v))
+		}
+		return binary.LittleEndian.AppendUint64(dst, uint64(v))
+	}
+	if !delta {
 		for _, v := range vals {
-			s.values = binary.LittleEndian.AppendUint64(s.values, uint64(v))
+			s.values = put(s.values, v)
 		}
 	}
-	s.min = binary.LittleEndian.AppendUint64(s.min, uint64(lo))
-	s.max = binary.LittleEndian.AppendUint64(s.max, uint64(hi))
+	s.min, s.max = put(s.min, lo), put(s.max, hi)
 	return true
 }
 
