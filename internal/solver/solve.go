@@ -449,7 +449,7 @@ func (s *solver) classify() {
 	}
 	seed := s.p.Seed
 	s.rank = func(unit int32) uint64 {
-		return mix(s.u.Cores[s.u.Members[s.u.UnitStart[unit]]] ^ seed)
+		return mix(s.u.Cores[s.u.Lead(int(unit))] ^ seed)
 	}
 }
 
@@ -505,7 +505,7 @@ func (s *solver) reserve(held Held) {
 		if c < 0 {
 			continue
 		}
-		other, ok := held[universe.FormatCore(s.u.Cores[s.u.Members[s.u.UnitStart[unit]]])]
+		other, ok := held[universe.FormatCore(s.u.Cores[s.u.Lead(int(unit))])]
 		if !ok {
 			continue
 		}
@@ -543,7 +543,7 @@ func (s *solver) pin(ledger Ledger) {
 		if c < 0 {
 			continue
 		}
-		lead := universe.FormatCore(s.u.Cores[s.u.Members[s.u.UnitStart[unit]]])
+		lead := universe.FormatCore(s.u.Cores[s.u.Lead(int(unit))])
 		key, ok := ledger[lead]
 		if !ok {
 			continue

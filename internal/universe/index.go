@@ -95,29 +95,3 @@ func (x coreIndex) find(c uint64) (int32, bool) {
 	}
 	return 0, false
 }
-
-// unionFind joins related MPANs into units.
-type unionFind []int32
-
-func newUnionFind(n int) *unionFind {
-	u := make(unionFind, n)
-	for i := range u {
-		u[i] = int32(i)
-	}
-	return &u
-}
-
-func (u *unionFind) find(i int32) int32 {
-	p := *u
-	for p[i] != i {
-		p[i] = p[p[i]]
-		i = p[i]
-	}
-	return i
-}
-
-func (u *unionFind) union(a, b int32) {
-	if ra, rb := u.find(a), u.find(b); ra != rb {
-		(*u)[ra] = rb
-	}
-}

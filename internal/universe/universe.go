@@ -84,12 +84,9 @@ type Universe struct {
 	Data     []uint16
 	DataSets []DataSet
 	Profiles []Profile
-	// Units: unit u's MPANs are Members[UnitStart[u]:UnitStart[u+1]],
-	// lowest core first (the unit's lead, which names it).
-	UnitOf    []int32
-	UnitStart []int32
-	Members   []int32
-	Stats     Stats
+	// units: see NumUnits, Lead, UnitMembers and UnitOf.
+	units
+	Stats Stats
 }
 
 // Stats count what the join saw.
@@ -104,12 +101,6 @@ type Stats struct {
 	WithCustomer   int `json:"withCustomer"`
 	LinksOutside   int `json:"linksOutside"` // related MPANs not in the EES cuts
 }
-
-// NumUnits is the number of units.
-func (u *Universe) NumUnits() int { return len(u.UnitStart) - 1 }
-
-// UnitMembers are unit i's MPAN indices.
-func (u *Universe) UnitMembers(i int) []int32 { return u.Members[u.UnitStart[i]:u.UnitStart[i+1]] }
 
 // CoreString renders MPAN i's core.
 func (u *Universe) CoreString(i int32) string { return FormatCore(u.Cores[i]) }
@@ -345,52 +336,6 @@ func (u *Universe) mergeEES(parts []*part) {
 	u.Stats.EESRows = n
 	u.Stats.ExtraMeterRows = n - w
 	u.Stats.MPANs = w
-}
-
-// formUnits numbers the units by their lowest core (Cores ascend, so a
-// unit's members come out lowest core first) and counts the flags.
-func (u *Universe) formUnits(links *unionFind) {
-	for _, f := range u.Flags {
-		if f&InRegistration != 0 {
-			u.Stats.Registered++
-		}
-		if f&InMTD != 0 {
-			u.Stats.WithMTD++
-		}
-		if f&InCustomer != 0 {
-			u.Stats.WithCustomer++
-		}
-	}
-	n := len(u.Cores)
-	u.UnitOf = make([]int32, n)
-	rootUnit := make([]int32, n)
-	for i := range rootUnit {
-		rootUnit[i] = -1
-	}
-	var sizes []int32
-	for i := range n {
-		r := links.find(int32(i))
-		if rootUnit[r] < 0 {
-			rootUnit[r] = int32(len(sizes))
-			sizes = append(sizes, 0)
-		}
-		u.UnitOf[i] = rootUnit[r]
-		sizes[rootUnit[r]]++
-	}
-	u.UnitStart = make([]int32, len(sizes)+1)
-	for i, s := range sizes {
-		u.UnitStart[i+1] = u.UnitStart[i] + s
-		if s > 1 {
-			u.Stats.LinkedUnits++
-		}
-	}
-	fill := append([]int32(nil), u.UnitStart[:len(sizes)]...)
-	u.Members = make([]int32, n)
-	for i, id := range u.UnitOf {
-		u.Members[fill[id]] = int32(i)
-		fill[id]++
-	}
-	u.Stats.Units = len(sizes)
 }
 
 // smetsOf derives the SMETS generation from the DTC meter type (S1…, S2…).
