@@ -79,3 +79,61 @@ func TestFormUnitsMatchesComponents(t *testing.T) {
 		}
 	}
 }
+
+// Data sets met in any order (tables applied as they are read) come out
+// numbered as met in source order, every MPAN's bits renumbered with them.
+func TestDataSetsOrderedBySource(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for round := range 200 {
+		// Tables in source order, each of one of k data sets (some
+		// sharing one), each holding a random subset of 50 MPANs.
+		k := 1 + r.IntN(MaxDataSets)
+		tables := 1 + r.IntN(3*k)
+		setOf, holds := make([]int, tables), make([][]bool, tables)
+		for i := range tables {
+			setOf[i] = r.IntN(k)
+			holds[i] = make([]bool, 50)
+			for m := range holds[i] {
+				holds[i][m] = r.IntN(3) == 0
+			}
+		}
+		ds := func(i int) DataSet { return DataSet{Cut: "c", Flow: string(rune('A' + setOf[i]))} }
+		// Reference: bits given in source order.
+		want := &Universe{Data: make([]uint16, 50)}
+		var ref dataSets
+		for i := range tables {
+			bit := ref.bit(ds(i), i)
+			for m, h := range holds[i] {
+				if h {
+					want.Data[m] |= bit
+				}
+			}
+		}
+		if err := ref.order(want); err != nil {
+			t.Fatal(err)
+		}
+		got := &Universe{Data: make([]uint16, 50)}
+		var x dataSets
+		for _, i := range r.Perm(tables) {
+			bit := x.bit(ds(i), i)
+			for m, h := range holds[i] {
+				if h {
+					got.Data[m] |= bit
+				}
+			}
+		}
+		if err := x.order(got); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.DataSets, want.DataSets) || !slices.Equal(got.Data, want.Data) {
+			t.Fatalf("round %d: data sets %v data %v, want %v %v", round, got.DataSets, got.Data, want.DataSets, want.Data)
+		}
+	}
+	var x dataSets
+	for i := range MaxDataSets + 1 {
+		x.bit(DataSet{Cut: "c", Flow: string(rune('A' + i))}, i)
+	}
+	if err := x.order(&Universe{}); err == nil {
+		t.Error("more data sets than MaxDataSets: no error")
+	}
+}

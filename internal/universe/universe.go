@@ -9,7 +9,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"runtime"
+	"sort"
 	"strconv"
+	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"golang.org/x/sync/errgroup"
@@ -163,18 +165,24 @@ func parseCore[T ~string | ~[]byte](s T) (uint64, bool) {
 	return n, true
 }
 
-// Build reads the sources into a universe. Tables are read in parallel, one
-// per worker; their parts are merged in source order, so the result does not
-// depend on scheduling: Cores ascend, each MPAN's first EES row (in source
-// order) gives its profile, and profiles and units are numbered by their
-// first MPAN.
+// Build reads the sources into a universe. The EES tables are read first,
+// in parallel, one per worker, and merged in source order; then the other
+// tables, each applied to the universe as it is read, so no more than a
+// table a worker is held besides the universe. The result does not depend
+// on scheduling: Cores ascend, each MPAN's first EES row (in source order)
+// gives its profile, profiles and units are numbered by their first MPAN,
+// and data sets by the first table (in source order) holding some MPAN of
+// theirs.
 func Build(ctx context.Context, st store.Store, sources []Source, key string, mem memory.Allocator) (*Universe, error) {
-	var reads []func(context.Context) (*part, error)
+	var ees, others []read
+	add := func(list *[]read, fn func(context.Context) (*part, error)) {
+		*list = append(*list, read{order: len(ees) + len(others), fn: fn})
+	}
 	for _, s := range sources {
 		switch s.Universe {
 		case cut.UniverseAttributes:
 			if k := s.TableKey("ees_portfolio"); k != "" {
-				reads = append(reads, func(ctx context.Context) (*part, error) {
+				add(&ees, func(ctx context.Context) (*part, error) {
 					p, err := readEES(ctx, st, k, mem)
 					if p != nil {
 						p.set = DataSet{Cut: s.Cut, Universe: s.Universe}
@@ -185,7 +193,7 @@ func Build(ctx context.Context, st store.Store, sources []Source, key string, me
 			continue
 		case cut.UniverseLinks:
 			if k := s.TableKey("d0204_48m"); k != "" {
-				reads = append(reads, func(ctx context.Context) (*part, error) {
+				add(&others, func(ctx context.Context) (*part, error) {
 					p, err := readLinks(ctx, st, k, mem)
 					if p != nil {
 						p.set = DataSet{Cut: s.Cut, Flow: "D0204", Universe: s.Universe}
@@ -200,7 +208,7 @@ func Build(ctx context.Context, st store.Store, sources []Source, key string, me
 			if t.Name == "d0204_48m" && s.Universe == cut.UniverseLinks {
 				continue // read above
 			}
-			reads = append(reads, func(ctx context.Context) (*part, error) {
+			add(&others, func(ctx context.Context) (*part, error) {
 				p, err := readHeld(ctx, st, t.Key, mem, flag)
 				if p != nil {
 					p.set.Cut, p.set.Universe = s.Cut, s.Universe
@@ -209,36 +217,34 @@ func Build(ctx context.Context, st store.Store, sources []Source, key string, me
 			})
 		}
 	}
-	parts := make([]*part, len(reads))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, read := range reads {
-		g.Go(func() (err error) {
-			parts[i], err = read(gctx)
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
+	parts := make([]*part, len(ees))
+	if err := readAll(ctx, ees, func(i int, p *part) { parts[i] = p }); err != nil {
 		return nil, err
 	}
 	u := &Universe{Sources: sources, KeyFingerprint: key}
 	u.mergeEES(parts)
 	u.Flags = make([]uint8, len(u.Cores))
 	u.Data = make([]uint16, len(u.Cores))
+	var sets dataSets
+	for i, p := range parts {
+		if p.set.Cut == "" {
+			continue
+		}
+		bit := sets.bit(p.set, ees[i].order)
+		for i := range u.Data {
+			u.Data[i] |= bit
+		}
+	}
+	parts = nil
 	idx := newCoreIndex(u.Cores)
 	links := newUnionFind(len(u.Cores))
-	for _, p := range parts {
+	var mu sync.Mutex
+	err := readAll(ctx, others, func(i int, p *part) {
+		mu.Lock()
+		defer mu.Unlock()
 		var bit uint16
-		if p.set.Cut != "" && (p.ees || len(p.held) > 0) {
-			var err error
-			if bit, err = u.dataBit(p.set); err != nil {
-				return nil, err
-			}
-		}
-		if p.ees {
-			for i := range u.Data {
-				u.Data[i] |= bit
-			}
+		if p.set.Cut != "" && len(p.held) > 0 {
+			bit = sets.bit(p.set, others[i].order)
 		}
 		for _, c := range p.held {
 			if i, ok := idx.find(c); ok {
@@ -255,24 +261,102 @@ func Build(ctx context.Context, st store.Store, sources []Source, key string, me
 			}
 			links.union(pi, si)
 		}
-		p.held, p.links = nil, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := sets.order(u); err != nil {
+		return nil, err
 	}
 	u.formUnits(links)
 	return u, nil
 }
 
-// dataBit is the bit of data set d in Data, added if new.
-func (u *Universe) dataBit(d DataSet) (uint16, error) {
-	for i, x := range u.DataSets {
-		if x == d {
-			return 1 << i, nil
+// read is one table's read; order is its place in source order.
+type read struct {
+	order int
+	fn    func(context.Context) (*part, error)
+}
+
+// readAll runs the reads in parallel, one per worker, and hands each part
+// to use (which may be called from several goroutines at once) as it is
+// read; the part is not kept.
+func readAll(ctx context.Context, reads []read, use func(i int, p *part)) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, r := range reads {
+		g.Go(func() error {
+			p, err := r.fn(gctx)
+			if err != nil {
+				return err
+			}
+			use(i, p)
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// dataSets numbers the data sets in the order tables are applied (which
+// scheduling decides), each with the first place in source order of a
+// table holding some MPAN of it; order renumbers them by that place.
+type dataSets struct {
+	sets  []DataSet
+	first []int
+	over  bool // more than MaxDataSets
+}
+
+// bit is the provisional bit of data set d, of the table at place order.
+func (x *dataSets) bit(d DataSet, order int) uint16 {
+	for i, s := range x.sets {
+		if s == d {
+			x.first[i] = min(x.first[i], order)
+			return 1 << i
 		}
 	}
-	if len(u.DataSets) == MaxDataSets {
-		return 0, fmt.Errorf("the sources hold more than %d flows (cut type and flow): the universe records at most %d; use fewer source cut types", MaxDataSets, MaxDataSets)
+	if len(x.sets) == MaxDataSets {
+		x.over = true
+		return 0
 	}
-	u.DataSets = append(u.DataSets, d)
-	return 1 << (len(u.DataSets) - 1), nil
+	x.sets, x.first = append(x.sets, d), append(x.first, order)
+	return 1 << (len(x.sets) - 1)
+}
+
+// order sets u.DataSets in source order and renumbers u.Data's bits.
+func (x *dataSets) order(u *Universe) error {
+	if x.over {
+		return fmt.Errorf("the sources hold more than %d flows (cut type and flow): the universe records at most %d; use fewer source cut types", MaxDataSets, MaxDataSets)
+	}
+	rank := make([]int, len(x.sets))
+	for i := range rank {
+		rank[i] = i
+	}
+	sort.Slice(rank, func(a, b int) bool { return x.first[rank[a]] < x.first[rank[b]] })
+	var lo, hi [256]uint16 // new bits of each provisional byte's bits
+	same := true
+	for n, old := range rank {
+		u.DataSets = append(u.DataSets, x.sets[old])
+		if old < 8 {
+			for v := range lo {
+				if v&(1<<old) != 0 {
+					lo[v] |= 1 << n
+				}
+			}
+		} else {
+			for v := range hi {
+				if v&(1<<(old-8)) != 0 {
+					hi[v] |= 1 << n
+				}
+			}
+		}
+		same = same && n == old
+	}
+	if !same {
+		for i, d := range u.Data {
+			u.Data[i] = lo[d&0xff] | hi[d>>8]
+		}
+	}
+	return nil
 }
 
 // DataMask is the bits of the data sets ok accepts.
@@ -316,6 +400,7 @@ func (u *Universe) mergeEES(parts []*part) {
 	}
 	sortCores(cores, pids)
 	renumber := make([]uint32, len(profiles))
+	u.Profiles = make([]Profile, 0, len(profiles)) // at most: appends would leave up to as much again spare
 	for i := range renumber {
 		renumber[i] = ^uint32(0)
 	}
