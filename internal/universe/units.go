@@ -31,6 +31,9 @@ func (u *Universe) Lead(i int) int32 { return u.leads[i] }
 // Linked says whether unit i has more than one MPAN.
 func (u *Universe) Linked(i int) bool { return u.linkedBit[i/64]&(1<<(i%64)) != 0 }
 
+// NumLinked is the number of units with more than one MPAN.
+func (u *Universe) NumLinked() int { return len(u.linked) }
+
 // UnitMembers are unit i's MPAN indices, lowest core first. The slice is
 // the universe's: callers must not change it.
 func (u *Universe) UnitMembers(i int) []int32 {
