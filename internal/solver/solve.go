@@ -381,7 +381,7 @@ func (s *solver) classify() {
 			return -1
 		}
 		key = appendBitsKey(key[:0], bits)
-		if id, ok := ids[string(key)]; ok { // looked up without a string made
+		if id, ok := ids[string(key)]; ok { // a lookup by string(bytes) allocates nothing
 			return id
 		}
 		id := int32(len(s.classBits))
