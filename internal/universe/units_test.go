@@ -1,6 +1,7 @@
 package universe
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -135,5 +136,58 @@ func TestDataSetsOrderedBySource(t *testing.T) {
 	}
 	if err := x.order(&Universe{}); err == nil {
 		t.Error("more data sets than MaxDataSets: no error")
+	}
+}
+
+// The EES merge with rows packed in one word gives what it gives with cores
+// and profile ids apart: duplicate cores within and across parts keep the
+// first row in source order, profiles are numbered by their first MPAN.
+func TestMergeEESPackedAgrees(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	mkParts := func(seed uint64) []*part {
+		r := rand.New(rand.NewPCG(seed, 7))
+		var parts []*part
+		for range 1 + r.IntN(5) {
+			p := &part{}
+			for j := range 1 + r.IntN(8) {
+				var pr Profile
+				pr[GSP], pr[Supplier] = fmt.Sprint("_", r.IntN(3)), fmt.Sprint("S", j%4)
+				p.profiles = append(p.profiles, pr)
+			}
+			for range r.IntN(400) {
+				p.rows = append(p.rows, 9_999_999_999_000+uint64(r.IntN(300))) // high bits set; duplicates
+				p.pids = append(p.pids, uint32(r.IntN(len(p.profiles))))
+			}
+			parts = append(parts, p)
+		}
+		return parts
+	}
+	for round := range 100 {
+		seed := r.Uint64()
+		packed, apart := &Universe{}, &Universe{}
+		packed.mergeEESPacked(mkParts(seed), pidBits)
+		apart.mergeEESPacked(mkParts(seed), 0) // more than one profile: kept apart
+		if !slices.Equal(packed.Cores, apart.Cores) || !slices.Equal(packed.Profile, apart.Profile) ||
+			!slices.Equal(packed.Profiles, apart.Profiles) || packed.Stats != apart.Stats {
+			t.Fatalf("round %d: packed %v %v %v %+v, apart %v %v %v %+v", round, packed.Cores, packed.Profile, packed.Profiles, packed.Stats,
+				apart.Cores, apart.Profile, apart.Profiles, apart.Stats)
+		}
+		if len(packed.Profiles) < 2 {
+			continue
+		}
+		// The first row of each core wins: check against a plain scan.
+		first := map[uint64]Profile{}
+		for _, p := range mkParts(seed) {
+			for i, c := range p.rows {
+				if _, ok := first[c]; !ok {
+					first[c] = p.profiles[p.pids[i]]
+				}
+			}
+		}
+		for i, c := range packed.Cores {
+			if packed.Profiles[packed.Profile[i]] != first[c] || (i > 0 && packed.Cores[i-1] >= c) {
+				t.Fatalf("round %d: MPAN %d core %d profile %v, want %v, cores ascending", round, i, c, packed.Profiles[packed.Profile[i]], first[c])
+			}
+		}
 	}
 }

@@ -373,16 +373,26 @@ func (u *Universe) DataMask(ok func(DataSet) bool) uint16 {
 // mergeEES concatenates the EES parts in source order, sorts them by core
 // (stably) and keeps each MPAN's first row; later rows of the same MPAN are
 // its other meters.
-func (u *Universe) mergeEES(parts []*part) {
+func (u *Universe) mergeEES(parts []*part) { u.mergeEESPacked(parts, pidBits) }
+
+// pidBits is the profile id's share of a packed row (core<<pidBits | id):
+// a core takes 44 bits.
+const pidBits = 64 - coreBits
+
+// mergeEESPacked is mergeEES. While the market's profiles number at most
+// 2^bits, each row is one word, its core above its profile id, so the
+// merge holds 8 bytes a row and the sort's copy 8 more (a core and a
+// profile id apart: 12 and 12); with more, they are kept apart.
+func (u *Universe) mergeEESPacked(parts []*part, bits uint) {
 	n := 0
 	for _, p := range parts {
 		n += len(p.rows)
 	}
-	cores, pids := make([]uint64, 0, n), make([]uint32, 0, n)
 	ids := map[Profile]uint32{}
 	var profiles []Profile
-	for _, p := range parts {
-		local := make([]uint32, len(p.profiles))
+	locals := make([][]uint32, len(parts))
+	for k, p := range parts {
+		locals[k] = make([]uint32, len(p.profiles))
 		for i, pr := range p.profiles {
 			id, ok := ids[pr]
 			if !ok {
@@ -390,33 +400,72 @@ func (u *Universe) mergeEES(parts []*part) {
 				ids[pr] = id
 				profiles = append(profiles, pr)
 			}
-			local[i] = id
+			locals[k][i] = id
 		}
-		cores = append(cores, p.rows...)
-		for _, l := range p.pids {
-			pids = append(pids, local[l])
-		}
-		p.rows, p.pids = nil, nil
 	}
-	sortCores(cores, pids)
+	var cores []uint64
+	var pids []uint32
+	if len(profiles) <= 1<<bits {
+		cores = make([]uint64, 0, n)
+		for k, p := range parts {
+			for i, c := range p.rows {
+				cores = append(cores, c<<bits|uint64(locals[k][p.pids[i]]))
+			}
+			p.rows, p.pids = nil, nil
+		}
+		sortBits(cores, nil, bits, 64) // by core only: a core's rows stay in source order
+		w := 0
+		for i, k := range cores {
+			if i == 0 || k>>bits != cores[i-1]>>bits {
+				w++
+			}
+		}
+		pids = make([]uint32, 0, w)
+		w = 0
+		for _, k := range cores { // cores[:w] become cores, each MPAN's first row's
+			c := k >> bits
+			if w > 0 && cores[w-1] == c {
+				continue
+			}
+			cores[w] = c
+			pids = append(pids, uint32(k&(1<<bits-1)))
+			w++
+		}
+		cores = cores[:w]
+	} else {
+		cores, pids = make([]uint64, 0, n), make([]uint32, 0, n)
+		for k, p := range parts {
+			cores = append(cores, p.rows...)
+			for _, l := range p.pids {
+				pids = append(pids, locals[k][l])
+			}
+			p.rows, p.pids = nil, nil
+		}
+		sortCores(cores, pids)
+		w := 0
+		for i, c := range cores {
+			if w > 0 && cores[w-1] == c {
+				continue
+			}
+			cores[w], pids[w] = c, pids[i]
+			w++
+		}
+		cores, pids = cores[:w], pids[:w]
+	}
+	// Profiles are numbered by their first MPAN.
 	renumber := make([]uint32, len(profiles))
 	u.Profiles = make([]Profile, 0, len(profiles)) // at most: appends would leave up to as much again spare
 	for i := range renumber {
 		renumber[i] = ^uint32(0)
 	}
-	w := 0
-	for i, c := range cores {
-		if w > 0 && cores[w-1] == c {
-			continue
-		}
-		pid := pids[i]
+	for i, pid := range pids {
 		if renumber[pid] == ^uint32(0) {
 			renumber[pid] = uint32(len(u.Profiles))
 			u.Profiles = append(u.Profiles, profiles[pid])
 		}
-		cores[w], pids[w] = c, renumber[pid]
-		w++
+		pids[i] = renumber[pid]
 	}
+	w := len(cores)
 	u.Cores, u.Profile = cores[:w:w], pids[:w:w]
 	u.Stats.EESRows = n
 	u.Stats.ExtraMeterRows = n - w
