@@ -91,10 +91,11 @@ func (u *units) addLinked(i int32, members []int32) {
 	u.linkedStart = append(u.linkedStart, int32(len(u.linkedMembers)))
 }
 
-// formUnits numbers the units by their lowest core (Cores ascend, so a
-// unit's members come out lowest core first) and counts the flags. links
-// joins every unit's MPANs under its lowest index; it is used up.
-func (u *Universe) formUnits(links *unionFind) {
+// formUnits numbers the n MPANs' units by their lowest core (Cores ascend,
+// so a unit's members come out lowest core first) and counts the flags.
+// pairs are the related MPANs (indices): they are joined by union-find over
+// the linked MPANs only, a few in a hundred, not a number an MPAN.
+func (u *Universe) formUnits(n int, pairs [][2]int32) {
 	for _, f := range u.Flags {
 		if f&InRegistration != 0 {
 			u.Stats.Registered++
@@ -106,32 +107,48 @@ func (u *Universe) formUnits(links *unionFind) {
 			u.Stats.WithCustomer++
 		}
 	}
-	p := *links
-	n, leads := len(p), 0
-	for i := range p {
-		// The root is the set's lowest index, found (i ascending) before
-		// any other member: every entry ends pointing at its lead.
-		p[i] = links.find(int32(i))
-		if p[i] == int32(i) {
-			leads++
+	nodes := make([]int32, 0, 2*len(pairs))
+	for _, l := range pairs {
+		nodes = append(nodes, l[0], l[1])
+	}
+	slices.Sort(nodes)
+	nodes = slices.Compact(nodes)
+	node := func(m int32) int32 {
+		j, _ := slices.BinarySearch(nodes, m)
+		return int32(j)
+	}
+	links := newUnionFind(len(nodes))
+	for _, l := range pairs {
+		links.union(node(l[0]), node(l[1]))
+	}
+	// Followers: the linked MPANs that do not lead their unit (the root,
+	// the set's lowest node, is its lowest MPAN: nodes ascend).
+	var follow, followLead []int32
+	for j := range nodes {
+		if r := links.find(int32(j)); r != int32(j) {
+			follow, followLead = append(follow, nodes[j]), append(followLead, nodes[r])
 		}
 	}
-	u.units = newUnits(leads)
-	// p[lead] becomes the lead's unit; a follower's p stays its lead.
-	var follow []int32
-	for i := range n {
-		if p[i] == int32(i) {
-			p[i] = int32(len(u.leads))
-			u.leads = append(u.leads, int32(i))
+	// Every other MPAN leads a unit.
+	u.units = newUnits(n - len(follow))
+	k := 0
+	for i := range int32(n) {
+		if k < len(follow) && follow[k] == i {
+			k++
 			continue
 		}
-		follow = append(follow, int32(i))
+		u.leads = append(u.leads, i)
+	}
+	followUnit := make([]int32, len(follow))
+	for j, l := range followLead {
+		unit, _ := slices.BinarySearch(u.leads, l)
+		followUnit[j] = int32(unit)
 	}
 	// Linked units in ascending order, each lead first, then its
 	// followers ascending (a counting sort of the followers by unit).
 	count := map[int32]int32{}
-	for _, f := range follow {
-		count[p[p[f]]]++
+	for _, unit := range followUnit {
+		count[unit]++
 	}
 	linked := make([]int32, 0, len(count))
 	for unit := range count {
@@ -148,10 +165,9 @@ func (u *Universe) formUnits(links *unionFind) {
 		u.linkedStart = append(u.linkedStart, start+1+count[unit])
 	}
 	u.linked = linked
-	u.followers, u.followerUnit = follow, make([]int32, len(follow))
+	u.followers, u.followerUnit = follow, followUnit
 	for j, f := range follow {
-		unit := p[p[f]]
-		u.followerUnit[j] = unit
+		unit := followUnit[j]
 		u.linkedMembers[fill[unit]] = f
 		fill[unit]++
 	}
@@ -160,7 +176,7 @@ func (u *Universe) formUnits(links *unionFind) {
 }
 
 // unionFind joins related MPANs into units. Each set's root is its lowest
-// index (its lead: Cores ascend).
+// index.
 type unionFind []int32
 
 func newUnionFind(n int) *unionFind {

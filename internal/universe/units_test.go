@@ -15,10 +15,10 @@ func TestFormUnitsMatchesComponents(t *testing.T) {
 	for round := range 50 {
 		n := 1 + r.IntN(300)
 		adj := make([][]int32, n)
-		links := newUnionFind(n)
+		var pairs [][2]int32
 		for range r.IntN(n) {
 			a, b := int32(r.IntN(n)), int32(r.IntN(n))
-			links.union(a, b)
+			pairs = append(pairs, [2]int32{a, b})
 			adj[a], adj[b] = append(adj[a], b), append(adj[b], a)
 		}
 		// Reference: components by search from each unvisited MPAN in
@@ -49,7 +49,7 @@ func TestFormUnitsMatchesComponents(t *testing.T) {
 			want = append(want, members)
 		}
 		u := &Universe{}
-		u.formUnits(links)
+		u.formUnits(n, pairs)
 		linked := 0
 		if u.NumUnits() != len(want) {
 			t.Fatalf("round %d: %d units, want %d", round, u.NumUnits(), len(want))

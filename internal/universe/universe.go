@@ -237,7 +237,7 @@ func Build(ctx context.Context, st store.Store, sources []Source, key string, me
 	}
 	parts = nil
 	idx := newCoreIndex(u.Cores)
-	links := newUnionFind(len(u.Cores))
+	var pairs [][2]int32 // related MPANs, by index
 	var mu sync.Mutex
 	err := readAll(ctx, others, func(i int, p *part) {
 		mu.Lock()
@@ -259,7 +259,7 @@ func Build(ctx context.Context, st store.Store, sources []Source, key string, me
 				u.Stats.LinksOutside++
 				continue
 			}
-			links.union(pi, si)
+			pairs = append(pairs, [2]int32{pi, si})
 		}
 	})
 	if err != nil {
@@ -268,7 +268,7 @@ func Build(ctx context.Context, st store.Store, sources []Source, key string, me
 	if err := sets.order(u); err != nil {
 		return nil, err
 	}
-	u.formUnits(links)
+	u.formUnits(len(u.Cores), pairs)
 	return u, nil
 }
 
