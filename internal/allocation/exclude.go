@@ -240,7 +240,7 @@ func (x *exclusion) apply(u *universe.Universe) (solver.Excluded, *Exclusion) {
 	for core, rules := range x.cores {
 		i := sort.Search(len(u.Cores), func(i int) bool { return u.Cores[i] >= core })
 		if i < len(u.Cores) && u.Cores[i] == core {
-			byUnit[u.UnitOf[i]] |= rules
+			byUnit[u.UnitOf(int32(i))] |= rules
 		}
 	}
 	out := &Exclusion{Reconciliation: x.run, Units: len(byUnit)}

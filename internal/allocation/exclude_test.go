@@ -183,7 +183,7 @@ func TestExcludeFindings(t *testing.T) {
 		out := map[int32]bool{}
 		for i := range u.Cores {
 			if mpans[u.CoreString(int32(i))] {
-				out[u.UnitOf[i]] = true
+				out[u.UnitOf(int32(i))] = true
 			}
 		}
 		return out

@@ -140,7 +140,7 @@ func importOK(res *solver.Result, held solver.Held) func(a *solver.Ask, m int32)
 	}
 	roleData := RoleData(p, u)
 	return func(a *solver.Ask, m int32) bool {
-		if given[u.UnitOf[m]] {
+		if given[u.UnitOf(m)] {
 			return false
 		}
 		if _, h := held[u.CoreString(m)]; h && !p.Policy.Share {

@@ -15,12 +15,12 @@ const excluded = -3
 // them says how many each rule excluded.
 func (s *solver) exclude(ex Excluded) {
 	for unit, rule := range ex {
-		c := s.unitClass[unit]
+		c := s.classOf(unit)
 		if c < 0 {
 			continue
 		}
 		s.classSize[c]--
-		s.unitClass[unit] = excluded
+		s.setClass(unit, excluded)
 		for _, ai := range s.classAsks[c] {
 			st := &s.asks[ai].Stats
 			if st.ExcludedUnits == nil {

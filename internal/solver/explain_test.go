@@ -79,7 +79,7 @@ func matchingRef(u *universe.Universe, attr, value string) int {
 		var ok bool
 		switch attr {
 		case "linked":
-			ok = (len(u.UnitMembers(int(u.UnitOf[i]))) > 1) == (value == "true")
+			ok = (len(u.UnitMembers(int(u.UnitOf(int32(i))))) > 1) == (value == "true")
 		case "has":
 			mask := map[string]uint16{"mtd": inMTD, "customer": inCustomer}[value]
 			ok = u.Data[i]&mask != 0

@@ -69,11 +69,7 @@ func AllocateWith(p *plan.Plan, u *universe.Universe, ledger Ledger, held Held, 
 	res := &Result{Asks: asks, Universe: u, Plan: p, Reappoint: reappointMaps(p, u)}
 	res.Given = s.choose()
 	s.explain()
-	for _, c := range s.unitClass {
-		if c == -1 {
-			res.Unplaced++
-		}
-	}
+	res.Unplaced = s.classes.unplacedUnits
 	return res
 }
 
@@ -100,12 +96,12 @@ type solver struct {
 	single, linkedAsks []uint64   // asks a single / linked unit may serve
 	kindM, kindP       [][]uint64 // per kind, computed on demand
 
-	unitClass []int32    // per unit; -1: no ask can take it
-	classBits [][]uint64 // per class: the asks its units can serve
-	classSize []int      // units per class, pinned ones excluded
-	supply    []int      // units per class not yet given
-	classAsks [][]int32  // per class: asks it can serve
-	askClass  [][]int32  // per ask: classes that can serve it
+	classes   unitClasses // per unit (classOf); -1: no ask can take it
+	classBits [][]uint64  // per class: the asks its units can serve
+	classSize []int       // units per class, pinned ones excluded
+	supply    []int       // units per class not yet given
+	classAsks [][]int32   // per class: asks it can serve
+	askClass  [][]int32   // per ask: classes that can serve it
 	flow      []map[int32]int
 	direct    []int           // per ask: first class in askClass that may have supply
 	pinned    map[int32]int32 // unit → ask
@@ -372,6 +368,7 @@ func (s *solver) blockedBy(i int, pr *universe.Profile) string {
 // solved on classes, not on millions of units.
 func (s *solver) classify() {
 	ids := map[string]int32{}
+	var key []byte
 	intern := func(bits []uint64) int32 {
 		empty := true
 		for _, w := range bits {
@@ -383,35 +380,40 @@ func (s *solver) classify() {
 		if empty {
 			return -1
 		}
-		k := bitsKey(bits)
-		if id, ok := ids[k]; ok {
+		key = appendBitsKey(key[:0], bits)
+		if id, ok := ids[string(key)]; ok { // a lookup by string(bytes) allocates nothing
 			return id
 		}
 		id := int32(len(s.classBits))
-		ids[k] = id
+		ids[string(key)] = id
 		s.classBits = append(s.classBits, append([]uint64(nil), bits...))
 		return id
 	}
-	singleClass := map[int]int32{}
+	uc := &s.classes
+	uc.byKind = make([]int32, len(s.u.Profiles)*len(s.sigs))
+	for k := range uc.byKind {
+		uc.byKind[k] = unmet
+	}
+	uc.kindUnits = make([]int32, len(uc.byKind))
 	n := s.u.NumUnits()
-	s.unitClass = make([]int32, n)
+	uc.moved = make([]uint64, (n+63)/64)
+	uc.linked, uc.linkedClass = make([]int32, 0, s.u.NumLinked()), make([]int32, 0, s.u.NumLinked())
 	orM, andP := make([]uint64, s.words), make([]uint64, s.words)
 	for unit := 0; unit < n; unit++ {
-		m := s.u.UnitMembers(unit)
-		if len(m) == 1 {
-			k := s.kindOf(s.u.Profile[m[0]], s.sigOf(m[0]), false)
-			c, ok := singleClass[k]
-			if !ok {
-				km, kp := s.kindBits(k)
+		if !s.u.Linked(unit) {
+			m := s.u.Lead(unit)
+			sk := s.singleKind(m)
+			if uc.byKind[sk] == unmet {
+				km, kp := s.kindBits(s.kindOf(s.u.Profile[m], s.sigOf(m), false))
 				for w := range orM {
 					orM[w] = km[w] & kp[w]
 				}
-				c = intern(orM)
-				singleClass[k] = c
+				uc.byKind[sk] = intern(orM)
 			}
-			s.unitClass[unit] = c
+			uc.kindUnits[sk]++
 			continue
 		}
+		m := s.u.UnitMembers(unit)
 		for w := range orM {
 			orM[w], andP[w] = 0, ^uint64(0)
 		}
@@ -425,16 +427,25 @@ func (s *solver) classify() {
 		for w := range orM {
 			orM[w] &= andP[w]
 		}
-		s.unitClass[unit] = intern(orM)
+		uc.linked = append(uc.linked, int32(unit))
+		uc.linkedClass = append(uc.linkedClass, intern(orM))
 	}
 	s.kindM, s.kindP = nil, nil
 	s.canonicalClasses()
 	nc := len(s.classBits)
 	s.classSize = make([]int, nc)
-	for _, c := range s.unitClass {
+	count := func(c int32, units int) {
 		if c >= 0 {
-			s.classSize[c]++
+			s.classSize[c] += units
+		} else if c == -1 {
+			uc.unplacedUnits += units
 		}
+	}
+	for k, c := range uc.byKind {
+		count(c, int(uc.kindUnits[k]))
+	}
+	for _, c := range uc.linkedClass {
+		count(c, 1)
 	}
 	s.classAsks = make([][]int32, nc)
 	s.askClass = make([][]int32, len(s.asks))
@@ -449,7 +460,7 @@ func (s *solver) classify() {
 	}
 	seed := s.p.Seed
 	s.rank = func(unit int32) uint64 {
-		return mix(s.u.Cores[s.u.Members[s.u.UnitStart[unit]]] ^ seed)
+		return mix(s.u.Cores[s.u.Lead(int(unit))] ^ seed)
 	}
 }
 
@@ -468,21 +479,27 @@ func (s *solver) canonicalClasses() {
 		bits[n] = s.classBits[old]
 	}
 	s.classBits = bits
-	for i, c := range s.unitClass {
-		if c >= 0 {
-			s.unitClass[i] = newID[c]
+	for _, cs := range [][]int32{s.classes.byKind, s.classes.linkedClass} {
+		for i, c := range cs {
+			if c >= 0 {
+				cs[i] = newID[c]
+			}
 		}
 	}
 }
 
-func bitsKey(bits []uint64) string {
-	b := make([]byte, 8*len(bits))
-	for i, w := range bits {
+// unmet marks a kind no single unit has (byKind).
+const unmet = -1 << 31
+
+func bitsKey(bits []uint64) string { return string(appendBitsKey(nil, bits)) }
+
+func appendBitsKey(b []byte, bits []uint64) []byte {
+	for _, w := range bits {
 		for j := 0; j < 8; j++ {
-			b[i*8+j] = byte(w >> (8 * j))
+			b = append(b, byte(w>>(8*j)))
 		}
 	}
-	return string(b)
+	return b
 }
 
 // mix is splitmix64's finaliser: a fixed, well-spread rank for a core.
@@ -501,16 +518,16 @@ func (s *solver) reserve(held Held) {
 		return
 	}
 	for unit := int32(0); unit < int32(s.u.NumUnits()); unit++ {
-		c := s.unitClass[unit]
+		c := s.classOf(unit)
 		if c < 0 {
 			continue
 		}
-		other, ok := held[universe.FormatCore(s.u.Cores[s.u.Members[s.u.UnitStart[unit]]])]
+		other, ok := held[universe.FormatCore(s.u.Cores[s.u.Lead(int(unit))])]
 		if !ok {
 			continue
 		}
 		s.classSize[c]--
-		s.unitClass[unit] = reserved
+		s.setClass(unit, reserved)
 		for _, ai := range s.classAsks[c] {
 			st := &s.asks[ai].Stats
 			if st.HeldUnits == nil {
@@ -539,11 +556,11 @@ func (s *solver) pin(ledger Ledger) {
 	}
 	byAsk := map[int32][]int32{}
 	for unit := int32(0); unit < int32(s.u.NumUnits()); unit++ {
-		c := s.unitClass[unit]
+		c := s.classOf(unit)
 		if c < 0 {
 			continue
 		}
-		lead := universe.FormatCore(s.u.Cores[s.u.Members[s.u.UnitStart[unit]]])
+		lead := universe.FormatCore(s.u.Cores[s.u.Lead(int(unit))])
 		key, ok := ledger[lead]
 		if !ok {
 			continue
@@ -561,7 +578,7 @@ func (s *solver) pin(ledger Ledger) {
 		}
 		for _, unit := range units {
 			s.pinned[unit] = ai
-			s.classSize[s.unitClass[unit]]--
+			s.classSize[s.classOf(unit)]--
 		}
 		s.asks[ai].Pinned = len(units)
 	}
@@ -756,7 +773,8 @@ func (s *solver) choose() []Given {
 		}
 	}
 	best := make([]*rankHeap, len(s.classBits))
-	for unit, c := range s.unitClass {
+	for unit := range int32(s.u.NumUnits()) {
+		c := s.classOf(unit)
 		if c < 0 || need[c] == 0 {
 			continue
 		}

@@ -37,17 +37,13 @@ func makeUniverse(ms []testMPAN) *universe.Universe {
 		}
 		units[m.unit] = append(units[m.unit], int32(i))
 	}
-	u.UnitOf = make([]int32, len(ms))
-	u.UnitStart = []int32{0}
-	for id, k := range order {
+	var all [][]int32
+	for _, k := range order {
 		mem := units[k]
 		sort.Slice(mem, func(a, b int) bool { return u.Cores[mem[a]] < u.Cores[mem[b]] })
-		for _, m := range mem {
-			u.UnitOf[m] = int32(id)
-		}
-		u.Members = append(u.Members, mem...)
-		u.UnitStart = append(u.UnitStart, int32(len(u.Members)))
+		all = append(all, mem)
 	}
+	u.SetUnits(all)
 	return u
 }
 
@@ -285,7 +281,7 @@ func TestDeterministicAndOrderFree(t *testing.T) {
 func summary(res *Result) string {
 	var lines []string
 	for _, g := range res.Given {
-		lines = append(lines, fmt.Sprintf("%s=%s", universe.FormatCore(res.Universe.Cores[res.Universe.Members[res.Universe.UnitStart[g.Unit]]]), res.Asks[g.Ask].Key))
+		lines = append(lines, fmt.Sprintf("%s=%s", universe.FormatCore(res.Universe.Cores[res.Universe.Lead(int(g.Unit))]), res.Asks[g.Ask].Key))
 	}
 	sort.Strings(lines)
 	return fmt.Sprint(lines)
@@ -307,7 +303,7 @@ func TestLedgerKeepsEarlierAssignments(t *testing.T) {
 	first := Allocate(p, u, nil, nil)
 	ledger := Ledger{}
 	for _, g := range first.Given {
-		ledger[universe.FormatCore(u.Cores[u.Members[u.UnitStart[g.Unit]]])] = first.Asks[g.Ask].Key
+		ledger[universe.FormatCore(u.Cores[u.Lead(int(g.Unit))])] = first.Asks[g.Ask].Key
 	}
 	// SUPC joins; a new demand overlaps the old one.
 	p.Environments[0].Participants["supplier"] = []string{"SUPA", "SUPB", "SUPC"}
@@ -316,7 +312,7 @@ func TestLedgerKeepsEarlierAssignments(t *testing.T) {
 	now := map[string]string{}
 	pinned := 0
 	for _, g := range second.Given {
-		now[universe.FormatCore(u.Cores[u.Members[u.UnitStart[g.Unit]]])] = second.Asks[g.Ask].Key
+		now[universe.FormatCore(u.Cores[u.Lead(int(g.Unit))])] = second.Asks[g.Ask].Key
 		if g.Pinned {
 			pinned++
 		}
@@ -331,7 +327,7 @@ func TestLedgerKeepsEarlierAssignments(t *testing.T) {
 	}
 	valid := 0
 	for _, g := range first.Given {
-		if u.Profiles[u.Profile[u.Members[u.UnitStart[g.Unit]]]][universe.Supplier] != "SUPC" {
+		if u.Profiles[u.Profile[u.Lead(int(g.Unit))]][universe.Supplier] != "SUPC" {
 			valid++
 		}
 	}

@@ -58,15 +58,15 @@ func universeOf(cores []uint64, profiles []universe.Profile) *universe.Universe 
 		idx[i] = i
 	}
 	sort.Slice(idx, func(a, b int) bool { return cores[idx[a]] < cores[idx[b]] })
-	u := &universe.Universe{UnitStart: []int32{0}}
+	u := &universe.Universe{}
+	var units [][]int32
 	for n, i := range idx {
 		u.Cores = append(u.Cores, cores[i])
 		u.Profile = append(u.Profile, uint32(len(u.Profiles)))
 		u.Profiles = append(u.Profiles, profiles[i])
-		u.UnitOf = append(u.UnitOf, int32(n))
-		u.Members = append(u.Members, int32(n))
-		u.UnitStart = append(u.UnitStart, int32(n+1))
+		units = append(units, []int32{int32(n)})
 	}
+	u.SetUnits(units)
 	return u
 }
 

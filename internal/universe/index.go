@@ -13,7 +13,11 @@ func SortCores(keys []uint64, vals []uint32) { sortCores(keys, vals) }
 // sortCores sorts keys (13-digit cores) ascending, carrying vals (nil for
 // none) along, by least-significant-digit radix sort: linear, and stable,
 // so equal keys keep their order.
-func sortCores(keys []uint64, vals []uint32) {
+func sortCores(keys []uint64, vals []uint32) { sortBits(keys, vals, 0, coreBits) }
+
+// sortBits is sortCores by bits from to to of the keys only: keys equal in
+// them keep their order.
+func sortBits(keys []uint64, vals []uint32, from, to uint) {
 	n := len(keys)
 	if n < 2 {
 		return
@@ -25,7 +29,7 @@ func sortCores(keys []uint64, vals []uint32) {
 		tv = make([]uint32, n)
 	}
 	src, dst, srcV, dstV := keys, tk, vals, tv
-	for shift := 0; shift < coreBits; shift += digit {
+	for shift := from; shift < to; shift += digit {
 		var count [1 << digit]int
 		for _, k := range src {
 			count[k>>shift&(1<<digit-1)]++
@@ -94,30 +98,4 @@ func (x coreIndex) find(c uint64) (int32, bool) {
 		return int32(i), true
 	}
 	return 0, false
-}
-
-// unionFind joins related MPANs into units.
-type unionFind []int32
-
-func newUnionFind(n int) *unionFind {
-	u := make(unionFind, n)
-	for i := range u {
-		u[i] = int32(i)
-	}
-	return &u
-}
-
-func (u *unionFind) find(i int32) int32 {
-	p := *u
-	for p[i] != i {
-		p[i] = p[p[i]]
-		i = p[i]
-	}
-	return i
-}
-
-func (u *unionFind) union(a, b int32) {
-	if ra, rb := u.find(a), u.find(b); ra != rb {
-		(*u)[ra] = rb
-	}
 }

@@ -145,8 +145,8 @@ func TestBuildJoinsCuts(t *testing.T) {
 	if u.Data[2] != bit(eesSet)|bit(reg)|bit(mtd) || u.Data[3] != bit(eesSet)|bit(reg) {
 		t.Errorf("data %v: c is in EES, D0204 and MTD; d in EES and D0204", u.Data)
 	}
-	if u.UnitOf[0] != u.UnitOf[1] || !slices.Equal(u.UnitMembers(int(u.UnitOf[0])), []int32{0, 1}) || u.UnitOf[2] == u.UnitOf[0] {
-		t.Errorf("units %v members %v: a and b are one unit led by a", u.UnitOf, u.Members)
+	if u.UnitOf(0) != u.UnitOf(1) || !slices.Equal(u.UnitMembers(int(u.UnitOf(0))), []int32{0, 1}) || u.UnitOf(2) == u.UnitOf(0) {
+		t.Errorf("units of a, b, c %d %d %d, members of a's %v: a and b are one unit led by a", u.UnitOf(0), u.UnitOf(1), u.UnitOf(2), u.UnitMembers(int(u.UnitOf(0))))
 	}
 	// A re-ordered EES source list changes only which duplicate row wins.
 	sources[0], sources[1] = sources[1], sources[0]
