@@ -141,7 +141,9 @@ func writeBoth(t testing.TB, recs ...arrow.Record) (ours, arrows []byte) {
 		}
 		return w, err
 	})
-	arrows = write(func(s *arrow.Schema, b *bytes.Buffer) (*ParquetWriter, error) { return newArrowParquetWriter(s, b, "test") })
+	arrows = write(func(s *arrow.Schema, b *bytes.Buffer) (*ParquetWriter, error) {
+		return newArrowParquetWriter(s, b, "test")
+	})
 	return ours, arrows
 }
 
@@ -204,7 +206,9 @@ func BenchmarkParquetWriter(b *testing.B) {
 		name string
 		open func(*arrow.Schema, *bytes.Buffer) (*ParquetWriter, error)
 	}{
-		{"pqwrite", func(s *arrow.Schema, buf *bytes.Buffer) (*ParquetWriter, error) { return NewParquetWriter(s, buf, "bench") }},
+		{"pqwrite", func(s *arrow.Schema, buf *bytes.Buffer) (*ParquetWriter, error) {
+			return NewParquetWriter(s, buf, "bench")
+		}},
 		{"arrow", func(s *arrow.Schema, buf *bytes.Buffer) (*ParquetWriter, error) {
 			return newArrowParquetWriter(s, buf, "bench")
 		}},
