@@ -238,9 +238,8 @@ func (x *exclusion) apply(u *universe.Universe) (solver.Excluded, *Exclusion) {
 	}
 	byUnit := map[int32]uint64{}
 	for core, rules := range x.cores {
-		i := sort.Search(len(u.Cores), func(i int) bool { return u.Cores[i] >= core })
-		if i < len(u.Cores) && u.Cores[i] == core {
-			byUnit[u.UnitOf(int32(i))] |= rules
+		if i, ok := u.Find(core); ok {
+			byUnit[u.UnitOf(i)] |= rules
 		}
 	}
 	out := &Exclusion{Reconciliation: x.run, Units: len(byUnit)}

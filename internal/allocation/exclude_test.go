@@ -181,9 +181,9 @@ func TestExcludeFindings(t *testing.T) {
 	}
 	unitsOf := func(mpans map[string]bool) map[int32]bool {
 		out := map[int32]bool{}
-		for i := range u.Cores {
-			if mpans[u.CoreString(int32(i))] {
-				out[u.UnitOf(int32(i))] = true
+		for i := range u.All() {
+			if mpans[u.CoreString(i)] {
+				out[u.UnitOf(i)] = true
 			}
 		}
 		return out

@@ -101,6 +101,7 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer u.Close() // a spilled universe's file
 	tUniverse := time.Since(t0)
 	step("allocating")
 	t0 = time.Now()
@@ -120,6 +121,9 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	synthRows, synthPoints := topUp(res, held)
 	rows = append(rows, synthRows...)
 	tTopUp := time.Since(t0)
+	if err := u.Err(); err != nil {
+		return nil, err
+	}
 	// The report is built now: from here on the rows are all the run needs,
 	// so the universe's memory is free to go while the packs are built.
 	rep := buildReport(res, rows, sources, id, previous)

@@ -44,18 +44,15 @@ func Rows(res *solver.Result) []Row {
 		members := u.UnitMembers(int(g.Unit))
 		unitID := u.CoreString(members[0])
 		for _, m := range members {
-			pr := &u.Profiles[u.Profile[m]]
-			appointed, re := res.Appointees(g, m)
+			mp := u.At(m)
+			pr := &u.Profiles[mp.Profile]
+			appointed, re := res.Appointees(g, mp.Profile)
 			real := map[string]string{}
 			for _, role := range plan.Roles {
 				real[role] = pr[universe.AttrIndex(role)]
 			}
-			var data uint16
-			if u.Data != nil {
-				data = u.Data[m]
-			}
-			out = append(out, Row{MPAN: u.CoreString(m), Unit: unitID, Linked: len(members) > 1, Env: a.Env.Name,
-				Demand: a.Demand.Name, Ask: a.Key, Appointed: appointed, Real: real, Reappointed: re, Kept: g.Pinned, Profile: pr, Data: data})
+			out = append(out, Row{MPAN: universe.FormatCore(mp.Core), Unit: unitID, Linked: len(members) > 1, Env: a.Env.Name,
+				Demand: a.Demand.Name, Ask: a.Key, Appointed: appointed, Real: real, Reappointed: re, Kept: g.Pinned, Profile: pr, Data: mp.Data})
 		}
 	}
 	return out

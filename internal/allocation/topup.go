@@ -78,7 +78,7 @@ func topUp(res *solver.Result, held solver.Held) ([]Row, []*synth.Point) {
 		}
 	}
 	taken := func(c uint64) bool {
-		if _, found := slices.BinarySearch(u.Cores, c); found {
+		if _, found := u.Find(c); found {
 			return true
 		}
 		return heldCores[c]
@@ -107,17 +107,14 @@ func topUp(res *solver.Result, held solver.Held) ([]Row, []*synth.Point) {
 		if linked {
 			imp := u.CoreString(un.Import)
 			unit = min(imp, un.Core())
-			ipr := &u.Profiles[u.Profile[un.Import]]
+			im := u.At(un.Import)
+			ipr := &u.Profiles[im.Profile]
 			ia := map[string]string{}
 			for _, role := range plan.Roles {
 				ia[role] = ipr[universe.AttrIndex(role)]
 			}
-			var idata uint16
-			if u.Data != nil {
-				idata = u.Data[un.Import]
-			}
 			rows = append(rows, Row{MPAN: imp, Unit: unit, Linked: true, Env: a.Env.Name, Demand: a.Demand.Name, Ask: a.Key,
-				Appointed: ia, Real: stdmaps.Clone(ia), Kept: un.Kept, Profile: ipr, Data: idata, NewExport: un.Core()})
+				Appointed: ia, Real: stdmaps.Clone(ia), Kept: un.Kept, Profile: ipr, Data: im.Data, NewExport: un.Core()})
 		}
 		rows = append(rows, Row{MPAN: un.Core(), Unit: unit, Linked: linked, Env: a.Env.Name, Demand: a.Demand.Name, Ask: a.Key,
 			Appointed: appointed, Real: real, Kept: un.Kept, Profile: &pr, Data: data, Synthetic: true})
@@ -146,11 +143,8 @@ func importOK(res *solver.Result, held solver.Held) func(a *solver.Ask, m int32)
 		if _, h := held[u.CoreString(m)]; h && !p.Policy.Share {
 			return false
 		}
-		pr := &u.Profiles[u.Profile[m]]
-		var data uint16
-		if u.Data != nil {
-			data = u.Data[m]
-		}
+		mp := u.At(m)
+		pr, data := &u.Profiles[mp.Profile], mp.Data
 		for _, role := range plan.Roles {
 			if !a.Loads(role, pr[universe.AttrIndex(role)]) {
 				return false

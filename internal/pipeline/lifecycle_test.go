@@ -101,7 +101,11 @@ func universeCores(t *testing.T, st store.Store) []uint64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return u.Cores
+	var cores []uint64
+	for _, m := range u.All() {
+		cores = append(cores, m.Core)
+	}
+	return cores
 }
 
 // mpanColumn is every table's masked MPAN column, in row order.

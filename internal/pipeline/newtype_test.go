@@ -171,8 +171,8 @@ func mtdMPANs(t *testing.T, st store.Store, p *plan.Plan) int {
 		t.Fatal(err)
 	}
 	n := 0
-	for _, f := range u.Flags {
-		if f&universe.InMTD != 0 {
+	for _, m := range u.All() {
+		if m.Flags&universe.InMTD != 0 {
 			n++
 		}
 	}

@@ -177,9 +177,10 @@ func reappointMaps(p *plan.Plan, u *universe.Universe) map[string]map[string]map
 
 // Appointees are the participants that load an MPAN in its environment:
 // the real ones, or their stand-ins; reappointed says whether any changed.
-func (r *Result) Appointees(g Given, mpanIdx int32) (appointed map[string]string, reappointed bool) {
+// pid is the MPAN's profile.
+func (r *Result) Appointees(g Given, pid uint32) (appointed map[string]string, reappointed bool) {
 	a := r.Asks[g.Ask]
-	pr := &r.Universe.Profiles[r.Universe.Profile[mpanIdx]]
+	pr := &r.Universe.Profiles[pid]
 	appointed = map[string]string{}
 	for _, role := range plan.Roles {
 		real := pr[roleAttr[role]]

@@ -65,8 +65,11 @@ func randomMarket(r *rand.Rand, n int) *universe.Universe {
 			data = append(data, d)
 		}
 	}
+	for i := range ms {
+		ms[i].data = data[i]
+	}
 	u := makeUniverse(ms)
-	u.Data, u.DataSets = data, dataSets
+	u.DataSets = dataSets
 	return u
 }
 
@@ -74,15 +77,15 @@ func randomMarket(r *rand.Rand, n int) *universe.Universe {
 // one attribute matches.
 func matchingRef(u *universe.Universe, attr, value string) int {
 	n := 0
-	for i := range u.Cores {
-		pr := u.Profiles[u.Profile[i]]
+	for i, m := range u.All() {
+		pr := u.Profiles[m.Profile]
 		var ok bool
 		switch attr {
 		case "linked":
-			ok = (len(u.UnitMembers(int(u.UnitOf(int32(i))))) > 1) == (value == "true")
+			ok = (len(u.UnitMembers(int(u.UnitOf(i)))) > 1) == (value == "true")
 		case "has":
 			mask := map[string]uint16{"mtd": inMTD, "customer": inCustomer}[value]
-			ok = u.Data[i]&mask != 0
+			ok = m.Data&mask != 0
 		default:
 			ok = pr[universe.AttrIndex(attr)] == value
 		}
@@ -166,8 +169,11 @@ func TestEligibilityByData(t *testing.T) {
 		}
 		data = append(data, d)
 	}
+	for i := range ms {
+		ms[i].data = data[i]
+	}
 	u := makeUniverse(ms)
-	u.Data, u.DataSets = data, dataSets
+	u.DataSets = dataSets
 	build := func(allow bool, demands ...*plan.Demand) *Result {
 		p := &plan.Plan{Name: "t", Seed: 1, SI: "MHSI", Policy: plan.Policy{AllowMissingData: allow},
 			Packs: map[string][]string{"supplier": {"ees", "supplier-customer"}, "mop": {"mop-mtd"}, "dc": {"mop-mtd"}}}

@@ -32,8 +32,7 @@ func allocatedBytes(t *testing.T, n int) (float64, int) {
 	var units [][]int32
 	u.Profiles = []universe.Profile{prof("S", "_A", "SUPA", "MOPA"), prof("S", "_B", "SUPA", "MOPA"), prof("A", "_A", "SUPZ", "MOPA")}
 	for i := range n {
-		u.Cores = append(u.Cores, 1200000000000+uint64(i)*7)
-		u.Profile = append(u.Profile, uint32(i%len(u.Profiles)))
+		u.Append(universe.MPAN{Core: 1200000000000 + uint64(i)*7, Profile: uint32(i % len(u.Profiles))})
 		if i%20 == 1 {
 			units[len(units)-1] = append(units[len(units)-1], int32(i))
 			continue

@@ -103,9 +103,15 @@ type solver struct {
 	classAsks [][]int32   // per class: asks it can serve
 	askClass  [][]int32   // per ask: classes that can serve it
 	flow      []map[int32]int
-	direct    []int           // per ask: first class in askClass that may have supply
-	pinned    map[int32]int32 // unit → ask
-	rank      func(unit int32) uint64
+	direct    []int            // per ask: first class in askClass that may have supply
+	pinned    map[int32]int32  // unit → ask
+	pinRank   map[int32]uint64 // pinned unit → its rank
+}
+
+// ranked is a unit and its rank.
+type ranked struct {
+	unit int32
+	rank uint64
 }
 
 // linkBits sets the asks a single unit and a linked unit may serve.
@@ -223,8 +229,8 @@ func (s *solver) dataBits() {
 		s.sigs = append(s.sigs, v)
 	}
 	add(0)
-	for _, v := range s.u.Data {
-		add(v & relevant)
+	for _, m := range s.u.All() {
+		add(m.Data & relevant)
 	}
 	for _, v := range s.sigs {
 		has, data := s.ones(), s.ones()
@@ -255,12 +261,12 @@ func (s *solver) dataBits() {
 	}
 }
 
-// sigOf is MPAN i's data signature.
-func (s *solver) sigOf(i int32) int {
-	if s.u.Data == nil {
-		return int(s.sigIdx[0])
-	}
-	return int(s.sigIdx[s.u.Data[i]&s.relevant])
+// sigOf is the data signature of an MPAN in data sets d.
+func (s *solver) sigOf(d uint16) int { return int(s.sigIdx[d&s.relevant]) }
+
+// kindOfMPAN is kindOf an MPAN.
+func (s *solver) kindOfMPAN(m universe.MPAN, linked bool) int {
+	return s.kindOf(m.Profile, s.sigOf(m.Data), linked)
 }
 
 // kindOf numbers an MPAN's kind: its profile, data signature and whether
@@ -278,10 +284,13 @@ func (s *solver) kindOf(pid uint32, sig int, linked bool) int {
 // cannot (its appointee first, then its pack's data).
 func (s *solver) countKinds() {
 	count := make([]int32, len(s.u.Profiles)*len(s.sigs)*2)
-	for unit := 0; unit < s.u.NumUnits(); unit++ {
-		m := s.u.UnitMembers(unit)
-		for _, mi := range m {
-			count[s.kindOf(s.u.Profile[mi], s.sigOf(mi), len(m) > 1)]++
+	for unit, lead := range s.u.Units() {
+		if !s.u.Linked(int(unit)) {
+			count[s.kindOfMPAN(lead, false)]++
+			continue
+		}
+		for _, m := range s.u.LinkedRows(int(unit)) {
+			count[s.kindOfMPAN(m, true)]++
 		}
 	}
 	s.kindM = make([][]uint64, len(count))
@@ -399,12 +408,11 @@ func (s *solver) classify() {
 	uc.moved = make([]uint64, (n+63)/64)
 	uc.linked, uc.linkedClass = make([]int32, 0, s.u.NumLinked()), make([]int32, 0, s.u.NumLinked())
 	orM, andP := make([]uint64, s.words), make([]uint64, s.words)
-	for unit := 0; unit < n; unit++ {
-		if !s.u.Linked(unit) {
-			m := s.u.Lead(unit)
-			sk := s.singleKind(m)
+	for unit, lead := range s.u.Units() {
+		if !s.u.Linked(int(unit)) {
+			sk := s.singleKind(lead)
 			if uc.byKind[sk] == unmet {
-				km, kp := s.kindBits(s.kindOf(s.u.Profile[m], s.sigOf(m), false))
+				km, kp := s.kindBits(s.kindOfMPAN(lead, false))
 				for w := range orM {
 					orM[w] = km[w] & kp[w]
 				}
@@ -413,12 +421,11 @@ func (s *solver) classify() {
 			uc.kindUnits[sk]++
 			continue
 		}
-		m := s.u.UnitMembers(unit)
 		for w := range orM {
 			orM[w], andP[w] = 0, ^uint64(0)
 		}
-		for _, mi := range m {
-			km, kp := s.kindBits(s.kindOf(s.u.Profile[mi], s.sigOf(mi), true))
+		for _, m := range s.u.LinkedRows(int(unit)) {
+			km, kp := s.kindBits(s.kindOfMPAN(m, true))
 			for w := range orM {
 				orM[w] |= km[w]
 				andP[w] &= kp[w]
@@ -427,7 +434,7 @@ func (s *solver) classify() {
 		for w := range orM {
 			orM[w] &= andP[w]
 		}
-		uc.linked = append(uc.linked, int32(unit))
+		uc.linked = append(uc.linked, unit)
 		uc.linkedClass = append(uc.linkedClass, intern(orM))
 	}
 	s.kindM, s.kindP = nil, nil
@@ -458,10 +465,24 @@ func (s *solver) classify() {
 			}
 		}
 	}
-	seed := s.p.Seed
-	s.rank = func(unit int32) uint64 {
-		return mix(s.u.Cores[s.u.Lead(int(unit))] ^ seed)
+}
+
+// rank is a unit's rank, from its lead's core: a seeded hash, so neither
+// file order nor portfolio size decides which units are given.
+func (s *solver) rank(leadCore uint64) uint64 { return mix(leadCore ^ s.p.Seed) }
+
+// unitLedBy is the unit whose lead has core lead (as FormatCore renders it).
+func (s *solver) unitLedBy(lead string) (unit int32, core uint64, ok bool) {
+	core, ok = universe.ParseCore(lead)
+	if !ok {
+		return 0, 0, false
 	}
+	i, ok := s.u.Find(core)
+	if !ok {
+		return 0, 0, false
+	}
+	unit = s.u.UnitOf(i)
+	return unit, core, s.u.Lead(int(unit)) == i
 }
 
 // canonicalClasses numbers classes by their ask sets, not by which unit
@@ -517,13 +538,13 @@ func (s *solver) reserve(held Held) {
 	if len(held) == 0 {
 		return
 	}
-	for unit := int32(0); unit < int32(s.u.NumUnits()); unit++ {
-		c := s.classOf(unit)
-		if c < 0 {
+	for lead, other := range held { // the order does not matter: counts only
+		unit, _, ok := s.unitLedBy(lead)
+		if !ok {
 			continue
 		}
-		other, ok := held[universe.FormatCore(s.u.Cores[s.u.Lead(int(unit))])]
-		if !ok {
+		c := s.classOf(unit)
+		if c < 0 {
 			continue
 		}
 		s.classSize[c]--
@@ -554,31 +575,32 @@ func (s *solver) pin(ledger Ledger) {
 	for i, a := range s.asks {
 		askIdx[a.Key] = int32(i)
 	}
-	byAsk := map[int32][]int32{}
-	for unit := int32(0); unit < int32(s.u.NumUnits()); unit++ {
-		c := s.classOf(unit)
-		if c < 0 {
+	byAsk := map[int32][]ranked{}
+	for lead, key := range ledger { // in any order: each ask's units are sorted by rank
+		unit, core, ok := s.unitLedBy(lead)
+		if !ok {
 			continue
 		}
-		lead := universe.FormatCore(s.u.Cores[s.u.Lead(int(unit))])
-		key, ok := ledger[lead]
-		if !ok {
+		c := s.classOf(unit)
+		if c < 0 {
 			continue
 		}
 		ai, ok := askIdx[key]
 		if !ok || s.classBits[c][ai/64]&(1<<(ai%64)) == 0 {
 			continue
 		}
-		byAsk[ai] = append(byAsk[ai], unit)
+		byAsk[ai] = append(byAsk[ai], ranked{unit, s.rank(core)})
 	}
+	s.pinRank = map[int32]uint64{}
 	for ai, units := range byAsk {
-		sort.Slice(units, func(i, j int) bool { return s.rank(units[i]) < s.rank(units[j]) })
+		sort.Slice(units, func(i, j int) bool { return units[i].rank < units[j].rank })
 		if n := s.asks[ai].Count; len(units) > n {
 			units = units[:n]
 		}
-		for _, unit := range units {
-			s.pinned[unit] = ai
-			s.classSize[s.classOf(unit)]--
+		for _, x := range units {
+			s.pinned[x.unit] = ai
+			s.pinRank[x.unit] = x.rank
+			s.classSize[s.classOf(x.unit)]--
 		}
 		s.asks[ai].Pinned = len(units)
 	}
@@ -773,26 +795,31 @@ func (s *solver) choose() []Given {
 		}
 	}
 	best := make([]*rankHeap, len(s.classBits))
-	for unit := range int32(s.u.NumUnits()) {
-		c := s.classOf(unit)
+	for unit, lead := range s.u.Units() {
+		c := s.classOfLead(unit, lead)
 		if c < 0 || need[c] == 0 {
 			continue
 		}
-		if _, ok := s.pinned[int32(unit)]; ok {
+		if _, ok := s.pinned[unit]; ok {
 			continue
 		}
 		if best[c] == nil {
 			best[c] = &rankHeap{}
 		}
-		best[c].offer(int32(unit), s.rank(int32(unit)), need[c])
+		best[c].offer(unit, s.rank(lead.Core), need[c])
 	}
 	var out []Given
+	rank := map[int32]uint64{}
 	for unit, ai := range s.pinned {
 		out = append(out, Given{Unit: unit, Ask: ai, Pinned: true})
+		rank[unit] = s.pinRank[unit]
 	}
 	for c, f := range s.flow {
 		if need[c] == 0 {
 			continue
+		}
+		for i, unit := range best[c].units {
+			rank[unit] = best[c].ranks[i]
 		}
 		units := best[c].sorted()
 		asks := make([]int32, 0, len(f))
@@ -811,7 +838,7 @@ func (s *solver) choose() []Given {
 		if out[i].Ask != out[j].Ask {
 			return out[i].Ask < out[j].Ask
 		}
-		return s.rank(out[i].Unit) < s.rank(out[j].Unit)
+		return rank[out[i].Unit] < rank[out[j].Unit]
 	})
 	return out
 }

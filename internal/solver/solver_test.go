@@ -3,6 +3,7 @@ package solver
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
 
@@ -15,10 +16,14 @@ type testMPAN struct {
 	core    uint64
 	profile universe.Profile
 	unit    int // MPANs with the same unit move together
+	data    uint16
 }
 
 // makeUniverse builds a universe the way universe.Build lays it out.
+// MPANs are taken in order of core, as Build lays them out.
 func makeUniverse(ms []testMPAN) *universe.Universe {
+	ms = slices.Clone(ms)
+	sort.SliceStable(ms, func(a, b int) bool { return ms[a].core < ms[b].core })
 	u := &universe.Universe{}
 	pids := map[universe.Profile]uint32{}
 	units := map[int][]int32{}
@@ -30,8 +35,7 @@ func makeUniverse(ms []testMPAN) *universe.Universe {
 			pids[m.profile] = pid
 			u.Profiles = append(u.Profiles, m.profile)
 		}
-		u.Cores = append(u.Cores, m.core)
-		u.Profile = append(u.Profile, pid)
+		u.Append(universe.MPAN{Core: m.core, Profile: pid, Data: m.data})
 		if _, ok := units[m.unit]; !ok {
 			order = append(order, m.unit)
 		}
@@ -39,9 +43,7 @@ func makeUniverse(ms []testMPAN) *universe.Universe {
 	}
 	var all [][]int32
 	for _, k := range order {
-		mem := units[k]
-		sort.Slice(mem, func(a, b int) bool { return u.Cores[mem[a]] < u.Cores[mem[b]] })
-		all = append(all, mem)
+		all = append(all, units[k]) // ascending: MPANs are met in order
 	}
 	u.SetUnits(all)
 	return u
@@ -64,7 +66,7 @@ func eligibleRef(p *plan.Plan, a *Ask, u *universe.Universe, unit int) bool {
 	}
 	any := false
 	for _, mi := range m {
-		pr := u.Profiles[u.Profile[mi]]
+		pr := u.Profiles[u.At(mi).Profile]
 		ok := true
 		for attr, vals := range a.filter {
 			if vals != nil && !vals[pr[attr]] {
@@ -261,7 +263,9 @@ func TestDeterministicAndOrderFree(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for iter := 0; iter < 200; iter++ {
 		p, u := randomCase(r)
-		a := summary(Allocate(p, u, nil, nil))
+		res := Allocate(p, u, nil, nil)
+		checkRankOrder(t, res)
+		a := summary(res)
 		if b := summary(Allocate(p, u, nil, nil)); a != b {
 			t.Fatalf("case %d: two runs differ:\n%s\n%s", iter, a, b)
 		}
@@ -269,7 +273,7 @@ func TestDeterministicAndOrderFree(t *testing.T) {
 		var ms []testMPAN
 		for unit := u.NumUnits() - 1; unit >= 0; unit-- {
 			for _, m := range u.UnitMembers(unit) {
-				ms = append(ms, testMPAN{core: u.Cores[m], profile: u.Profiles[u.Profile[m]], unit: unit})
+				ms = append(ms, testMPAN{core: u.Core(m), profile: u.Profiles[u.At(m).Profile], unit: unit})
 			}
 		}
 		if b := summary(Allocate(p, makeUniverse(ms), nil, nil)); a != b {
@@ -278,10 +282,24 @@ func TestDeterministicAndOrderFree(t *testing.T) {
 	}
 }
 
+// checkRankOrder checks that each ask's units are listed by rank, a seeded
+// hash of the unit's lead core.
+func checkRankOrder(t *testing.T, res *Result) {
+	t.Helper()
+	u := res.Universe
+	for i := 1; i < len(res.Given); i++ {
+		a, b := res.Given[i-1], res.Given[i]
+		ra, rb := mix(u.Core(u.Lead(int(a.Unit)))^res.Plan.Seed), mix(u.Core(u.Lead(int(b.Unit)))^res.Plan.Seed)
+		if a.Ask > b.Ask || (a.Ask == b.Ask && ra >= rb) {
+			t.Fatalf("given %d (ask %d, rank %d) before %d (ask %d, rank %d): want asks in order, units by rank", a.Unit, a.Ask, ra, b.Unit, b.Ask, rb)
+		}
+	}
+}
+
 func summary(res *Result) string {
 	var lines []string
 	for _, g := range res.Given {
-		lines = append(lines, fmt.Sprintf("%s=%s", universe.FormatCore(res.Universe.Cores[res.Universe.Lead(int(g.Unit))]), res.Asks[g.Ask].Key))
+		lines = append(lines, fmt.Sprintf("%s=%s", universe.FormatCore(res.Universe.Core(res.Universe.Lead(int(g.Unit)))), res.Asks[g.Ask].Key))
 	}
 	sort.Strings(lines)
 	return fmt.Sprint(lines)
@@ -303,7 +321,7 @@ func TestLedgerKeepsEarlierAssignments(t *testing.T) {
 	first := Allocate(p, u, nil, nil)
 	ledger := Ledger{}
 	for _, g := range first.Given {
-		ledger[universe.FormatCore(u.Cores[u.Lead(int(g.Unit))])] = first.Asks[g.Ask].Key
+		ledger[universe.FormatCore(u.Core(u.Lead(int(g.Unit))))] = first.Asks[g.Ask].Key
 	}
 	// SUPC joins; a new demand overlaps the old one.
 	p.Environments[0].Participants["supplier"] = []string{"SUPA", "SUPB", "SUPC"}
@@ -312,7 +330,7 @@ func TestLedgerKeepsEarlierAssignments(t *testing.T) {
 	now := map[string]string{}
 	pinned := 0
 	for _, g := range second.Given {
-		now[universe.FormatCore(u.Cores[u.Lead(int(g.Unit))])] = second.Asks[g.Ask].Key
+		now[universe.FormatCore(u.Core(u.Lead(int(g.Unit))))] = second.Asks[g.Ask].Key
 		if g.Pinned {
 			pinned++
 		}
@@ -327,7 +345,7 @@ func TestLedgerKeepsEarlierAssignments(t *testing.T) {
 	}
 	valid := 0
 	for _, g := range first.Given {
-		if u.Profiles[u.Profile[u.Lead(int(g.Unit))]][universe.Supplier] != "SUPC" {
+		if u.Profiles[u.At(u.Lead(int(g.Unit))).Profile][universe.Supplier] != "SUPC" {
 			valid++
 		}
 	}
@@ -391,7 +409,7 @@ func TestNoAppointeeIsNotAsked(t *testing.T) {
 	}
 	for _, g := range res.Given {
 		for _, mi := range u.UnitMembers(int(g.Unit)) {
-			if who, re := res.Appointees(g, mi); who["mop"] != "" || re {
+			if who, re := res.Appointees(g, u.At(mi).Profile); who["mop"] != "" || re {
 				t.Errorf("MPAN %d: MOp %q (re-appointed %v), want none", mi, who["mop"], re)
 			}
 		}
@@ -401,7 +419,7 @@ func TestNoAppointeeIsNotAsked(t *testing.T) {
 	res = Allocate(p, u, nil, nil)
 	for _, g := range res.Given {
 		for _, mi := range u.UnitMembers(int(g.Unit)) {
-			if who, re := res.Appointees(g, mi); who["mop"] != "" || re {
+			if who, re := res.Appointees(g, u.At(mi).Profile); who["mop"] != "" || re {
 				t.Errorf("re-appointing MOps: MPAN %d: MOp %q (re-appointed %v), want none", mi, who["mop"], re)
 			}
 		}

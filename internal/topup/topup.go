@@ -382,7 +382,8 @@ func (f *filler) linkedUnit(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, 
 			continue
 		}
 		m := members[0]
-		imp := u.Profiles[u.Profile[m]]
+		mp := u.At(m)
+		imp := u.Profiles[mp.Profile]
 		if imp[universe.MOp] == "" {
 			continue // an unmetered supply: no meter to export through, no MOp for the export
 		}
@@ -398,7 +399,7 @@ func (f *filler) linkedUnit(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, 
 		}
 		cur.imports = k + 1
 		f.imported[m] = true
-		f.newCore(&exp, int(u.Cores[m]/100_000_000_000), key)
+		f.newCore(&exp, int(mp.Core/100_000_000_000), key)
 		exp.Index = int(key("index") % 1_000_000_000)
 		return Unit{Ask: ai, Index: n, Point: &exp, Profile: ProfileOf(&exp), Import: m}, ""
 	}

@@ -1,7 +1,5 @@
 package universe
 
-import "sort"
-
 // coreBits covers every 13-digit core (10^13 < 2^44).
 const coreBits = 44
 
@@ -56,46 +54,4 @@ func sortBits(keys []uint64, vals []uint32, from, to uint) {
 		copy(keys, src)
 		copy(vals, srcV)
 	}
-}
-
-// coreIndex finds MPANs by core in ascending cores: a table of where each
-// bucket of cores starts (bucket = the core's high bits, about one core per
-// bucket on average), then a binary search within the bucket.
-type coreIndex struct {
-	cores []uint64
-	start []int32
-	shift uint
-}
-
-func newCoreIndex(cores []uint64) coreIndex {
-	x := coreIndex{cores: cores}
-	if len(cores) == 0 {
-		return x
-	}
-	top := cores[len(cores)-1]
-	for top>>x.shift > uint64(len(cores)) {
-		x.shift++
-	}
-	x.start = make([]int32, top>>x.shift+2)
-	for _, c := range cores {
-		x.start[c>>x.shift+1]++
-	}
-	for b := 1; b < len(x.start); b++ {
-		x.start[b] += x.start[b-1]
-	}
-	return x
-}
-
-// find returns the index of core c.
-func (x coreIndex) find(c uint64) (int32, bool) {
-	b := c >> x.shift
-	if b+1 >= uint64(len(x.start)) {
-		return 0, false
-	}
-	lo, hi := int(x.start[b]), int(x.start[b+1])
-	i := lo + sort.Search(hi-lo, func(k int) bool { return x.cores[lo+k] >= c })
-	if i < hi && x.cores[i] == c {
-		return int32(i), true
-	}
-	return 0, false
 }

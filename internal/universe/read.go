@@ -15,23 +15,6 @@ import (
 	"github.com/mhhs-sit/datacut/internal/store"
 )
 
-// part is what one table contributes to the universe.
-type part struct {
-	// EES: one core and profile per row; pids index profiles.
-	rows     []uint64
-	pids     []uint32
-	profiles []Profile
-	// Registration and MTD: the MPANs the table holds (sorted, so the
-	// merge looks them up in core order) and the flag they get.
-	held []uint64
-	flag uint8
-	// Registration: related MPAN pairs.
-	links [][2]uint64
-	// set is the data set the rows are of; ees says every MPAN is in it.
-	set DataSet
-	ees bool
-}
-
 // noCore marks a row without a valid MPAN core.
 const noCore = ^uint64(0)
 
@@ -55,14 +38,19 @@ type eesReader struct {
 	key      string
 	syms     map[string]uint16
 	symVals  []string
-	profiles map[[NumAttrs]uint16]uint32
-	part     *part
+	profiles map[[NumAttrs]uint16]uint32 // table's own ids, in order of first row
+	global   []uint32                    // table's id → the universe's provisional id
+	intern   func(Profile) uint32
+	rows     int
+	pids     []uint32
 }
 
-func readEES(ctx context.Context, st store.Store, key string, mem memory.Allocator) (*part, error) {
+// readEES reads an EES table: each row group's cores and their profiles
+// (ids intern gives) go to emit.
+func readEES(ctx context.Context, st store.Store, key string, mem memory.Allocator, intern func(Profile) uint32, emit func(cores []uint64, pids []uint32) error) error {
 	r, err := cut.OpenTable(ctx, st, key, mem, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer r.Close()
 	names := []string{"mpan_core"}
@@ -71,53 +59,51 @@ func readEES(ctx context.Context, st store.Store, key string, mem memory.Allocat
 	}
 	cols, err := r.Columns(names...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: is it an EES portfolio cut?", err)
+		return fmt.Errorf("%w: is it an EES portfolio cut?", err)
 	}
 	if err := r.ReadDict(cols[1:]...); err != nil {
-		return nil, err
+		return err
 	}
-	rows := r.PF.NumRows()
-	e := &eesReader{key: key, syms: map[string]uint16{}, profiles: map[[NumAttrs]uint16]uint32{},
-		part: &part{rows: make([]uint64, 0, rows), pids: make([]uint32, 0, rows)}}
-	err = scanCores(ctx, r, cols[:1], func(rg int, cores [][]uint64) error {
+	e := &eesReader{key: key, syms: map[string]uint16{}, profiles: map[[NumAttrs]uint16]uint32{}, intern: intern}
+	return scanCores(ctx, r, cols[:1], func(rg int, cores [][]uint64) error {
 		tbl, err := r.Read(ctx, cols[1:], []int{rg})
 		if err != nil {
 			return err
 		}
 		defer tbl.Release()
-		return e.add(cores[0], tbl)
-	})
-	if err != nil {
-		return nil, err
-	}
-	p := e.part
-	p.ees = true
-	p.profiles = make([]Profile, len(e.profiles))
-	for k, id := range e.profiles {
-		var pr Profile
-		for a := range k {
-			switch a {
-			case Distributor:
-				d, _ := mpan.DistributorOf(fmt.Sprintf("%02d", k[a]))
-				pr[a] = d.MPID
-			case SMETS:
-			default:
-				pr[a] = e.symVals[k[a]]
-			}
+		if err := e.add(cores[0], tbl); err != nil {
+			return err
 		}
-		pr[SMETS] = smetsOf(pr[MeterType])
-		p.profiles[id] = pr
-	}
-	return p, nil
+		return emit(cores[0], e.pids)
+	})
 }
 
+// profile is the profile of a table's profile key.
+func (e *eesReader) profile(k [NumAttrs]uint16) Profile {
+	var pr Profile
+	for a := range k {
+		switch a {
+		case Distributor:
+			d, _ := mpan.DistributorOf(fmt.Sprintf("%02d", k[a]))
+			pr[a] = d.MPID
+		case SMETS:
+		default:
+			pr[a] = e.symVals[k[a]]
+		}
+	}
+	pr[SMETS] = smetsOf(pr[MeterType])
+	return pr
+}
+
+// add sets e.pids to the row group's rows' provisional profile ids.
 func (e *eesReader) add(cores []uint64, tbl arrow.Table) error {
 	n := len(cores)
 	for i, c := range cores {
 		if c == noCore {
-			return fmt.Errorf("%s: row %d has no valid MPAN core: the table is not a datacut EES cut", e.key, len(e.part.rows)+i+1)
+			return fmt.Errorf("%s: row %d has no valid MPAN core: the table is not a datacut EES cut", e.key, e.rows+i+1)
 		}
 	}
+	e.rows += n
 	syms := make([][]uint16, len(eesColumns))
 	for j, c := range eesColumns {
 		syms[j] = make([]uint16, 0, n)
@@ -136,6 +122,7 @@ func (e *eesReader) add(cores []uint64, tbl arrow.Table) error {
 		return fmt.Errorf("%s: more than %d distinct attribute values: the table is not an EES portfolio cut", e.key, maxSymbols)
 	}
 	var k [NumAttrs]uint16
+	e.pids = e.pids[:0]
 	for i, core := range cores {
 		for j, c := range eesColumns {
 			k[c.attr] = syms[j][i]
@@ -145,10 +132,10 @@ func (e *eesReader) add(cores []uint64, tbl arrow.Table) error {
 		if !ok {
 			pid = uint32(len(e.profiles))
 			e.profiles[k] = pid
+			e.global = append(e.global, e.intern(e.profile(k)))
 		}
-		e.part.pids = append(e.part.pids, pid)
+		e.pids = append(e.pids, e.global[pid])
 	}
-	e.part.rows = append(e.part.rows, cores...)
 	return nil
 }
 
@@ -223,7 +210,7 @@ func (e *eesReader) symbols(col arrow.Array, attr int) ([]uint16, error) {
 // readLinks reads registration's related MPANs (D0204 group 48M): an MPAN
 // listed with another one forms a unit with it. Its rows also mark the
 // MPANs the registration service holds.
-func readLinks(ctx context.Context, st store.Store, key string, mem memory.Allocator) (*part, error) {
+func readLinks(ctx context.Context, st store.Store, key string, mem memory.Allocator, emit func(cores []uint64) error) ([][2]uint64, error) {
 	r, err := openScan(ctx, st, key, mem)
 	if err != nil {
 		return nil, err
@@ -233,63 +220,56 @@ func readLinks(ctx context.Context, st store.Store, key string, mem memory.Alloc
 	if err != nil {
 		return nil, err
 	}
-	p := &part{flag: InRegistration, held: make([]uint64, 0, r.PF.NumRows())}
+	var links [][2]uint64
+	var held []uint64
 	err = scanCores(ctx, r, cols, func(_ int, cores [][]uint64) error {
 		inst, prim, sec := cores[0], cores[1], cores[2]
+		held = held[:0]
 		for i, c := range inst {
 			if c != noCore {
-				p.held = append(p.held, c)
+				held = append(held, c)
 			}
 			if prim[i] != noCore && sec[i] != noCore && prim[i] != sec[i] {
-				p.links = append(p.links, [2]uint64{prim[i], sec[i]})
+				links = append(links, [2]uint64{prim[i], sec[i]})
 			}
 		}
-		return nil
+		return emit(held)
 	})
-	if err != nil {
-		return nil, err
-	}
-	sortCores(p.held, nil)
-	return p, nil
+	return links, err
 }
 
 // readHeld reads the MPANs a D-flow table holds: those of its flow's unit
 // group (D0150 288, D0268 01A, D0302 ...), as the catalogue names it in the
 // table's metadata; they get flag. Other tables give nothing.
-func readHeld(ctx context.Context, st store.Store, key string, mem memory.Allocator, flag uint8) (*part, error) {
+func readHeld(ctx context.Context, st store.Store, key string, mem memory.Allocator, emit func(cores []uint64) error) (flow string, err error) {
 	r, err := openScan(ctx, st, key, mem)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	defer r.Close()
-	p := &part{flag: flag}
 	schema, err := r.File.Schema()
 	if err != nil {
-		return nil, fmt.Errorf("table %s: %w", key, err)
+		return "", fmt.Errorf("table %s: %w", key, err)
 	}
 	g := dflow.DefaultCatalog().TableGroup(schema)
 	if g == nil || !g.Unit() {
-		return p, nil
+		return "", nil
 	}
-	p.set.Flow = g.Flow.ID
 	cols, err := r.Columns(dflow.ColInstanceMPAN)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	p.held = make([]uint64, 0, r.PF.NumRows())
+	var held []uint64
 	err = scanCores(ctx, r, cols, func(_ int, cores [][]uint64) error {
+		held = held[:0]
 		for _, c := range cores[0] {
 			if c != noCore {
-				p.held = append(p.held, c)
+				held = append(held, c)
 			}
 		}
-		return nil
+		return emit(held)
 	})
-	if err != nil {
-		return nil, err
-	}
-	sortCores(p.held, nil)
-	return p, nil
+	return g.Flow.ID, err
 }
 
 func openScan(ctx context.Context, st store.Store, key string, mem memory.Allocator) (*cut.Reader, error) {

@@ -2,31 +2,42 @@ package universe
 
 import (
 	"fmt"
+	"iter"
 	"slices"
+	"sort"
 )
 
 // units are the universe's units, laid out for a market of mostly single
-// MPANs: 4 bytes a unit (its lead) and a bit, plus lists of the linked
-// units only, where per-MPAN unit and member arrays took 12 bytes an MPAN.
+// MPANs: a bit a unit, plus lists of the linked units only. Every MPAN that
+// is not a follower (a linked unit's MPAN other than its lowest) leads a
+// unit, and units are numbered by their leads, so a unit's lead is found
+// from the followers alone: nothing is kept a unit but its bit.
 type units struct {
-	// leads: unit u's lead, the MPAN index of its lowest core. Units are
-	// numbered by their leads, so leads ascend.
-	leads []int32
+	numUnits int
 	// linkedBit: bit u set when unit u has more than one MPAN.
 	linkedBit []uint64
 	// Linked units, ascending: unit linked[j]'s MPANs are
 	// linkedMembers[linkedStart[j]:linkedStart[j+1]], lead first.
 	linked, linkedStart, linkedMembers []int32
+	// linkedRows are linkedMembers' MPANs: the few a pass over the units
+	// reads out of order, kept in memory.
+	linkedRows []MPAN
 	// followers: the MPANs of linked units that do not lead them,
 	// ascending, and their units.
 	followers, followerUnit []int32
 }
 
 // NumUnits is the number of units.
-func (u *Universe) NumUnits() int { return len(u.leads) }
+func (u *Universe) NumUnits() int { return u.numUnits }
 
 // Lead is unit i's lead: the index of its lowest-core MPAN, which names it.
-func (u *Universe) Lead(i int) int32 { return u.leads[i] }
+// The i-th MPAN that is no follower: i plus the followers below it, the
+// first j with followers[j]-j > i.
+func (u *Universe) Lead(i int) int32 {
+	f := u.followers
+	j := sort.Search(len(f), func(j int) bool { return int(f[j])-j > i })
+	return int32(i + j)
+}
 
 // Linked says whether unit i has more than one MPAN.
 func (u *Universe) Linked(i int) bool { return u.linkedBit[i/64]&(1<<(i%64)) != 0 }
@@ -34,38 +45,69 @@ func (u *Universe) Linked(i int) bool { return u.linkedBit[i/64]&(1<<(i%64)) != 
 // NumLinked is the number of units with more than one MPAN.
 func (u *Universe) NumLinked() int { return len(u.linked) }
 
-// UnitMembers are unit i's MPAN indices, lowest core first. The slice is
-// the universe's: callers must not change it.
+// UnitMembers are unit i's MPAN indices, lowest core first. A linked
+// unit's slice is the universe's: callers must not change it.
 func (u *Universe) UnitMembers(i int) []int32 {
 	if !u.Linked(i) {
-		return u.leads[i : i+1 : i+1]
+		return []int32{u.Lead(i)}
 	}
 	j, _ := slices.BinarySearch(u.linked, int32(i))
 	return u.linkedMembers[u.linkedStart[j]:u.linkedStart[j+1]:u.linkedStart[j+1]]
 }
 
+// LinkedRows are linked unit i's MPANs, as UnitMembers lists them. The
+// slice is the universe's: callers must not change it.
+func (u *Universe) LinkedRows(i int) []MPAN {
+	j, _ := slices.BinarySearch(u.linked, int32(i))
+	return u.linkedRows[u.linkedStart[j]:u.linkedStart[j+1]:u.linkedStart[j+1]]
+}
+
+// keepLinkedRows keeps the linked units' MPANs, rowOf giving each.
+func (u *Universe) keepLinkedRows(rowOf func(m int32) MPAN) {
+	u.linkedRows = make([]MPAN, len(u.linkedMembers))
+	for k, m := range u.linkedMembers {
+		u.linkedRows[k] = rowOf(m)
+	}
+}
+
 // UnitOf is the unit of MPAN m.
 func (u *Universe) UnitOf(m int32) int32 {
-	if j, ok := slices.BinarySearch(u.followers, m); ok {
+	j, ok := slices.BinarySearch(u.followers, m)
+	if ok {
 		return u.followerUnit[j]
 	}
-	i, _ := slices.BinarySearch(u.leads, m)
-	return int32(i)
+	return m - int32(j)
+}
+
+// Units yields every unit in order with its lead's MPAN.
+func (u *Universe) Units() iter.Seq2[int32, MPAN] {
+	return func(yield func(int32, MPAN) bool) {
+		unit, k := int32(0), 0
+		for i, m := range u.All() {
+			if k < len(u.followers) && u.followers[k] == i {
+				k++
+				continue
+			}
+			if !yield(unit, m) {
+				return
+			}
+			unit++
+		}
+	}
 }
 
 // SetUnits lays out the units: each unit's MPAN indices, lowest core first,
 // the units in ascending order of their first MPAN (as Build numbers
-// them). For universes made without Build (tests).
+// them), every MPAN in one. For universes made without Build (tests).
 func (u *Universe) SetUnits(units [][]int32) {
 	u.units = newUnits(len(units))
+	seen := 0
+	var follow [][2]int32 // MPAN, unit
 	for i, m := range units {
 		if len(m) == 0 || (i > 0 && m[0] <= units[i-1][0]) {
 			panic(fmt.Sprintf("SetUnits: unit %d is empty or its lead is not above the previous unit's", i))
 		}
-		u.leads = append(u.leads, m[0])
-	}
-	var follow [][2]int32 // MPAN, unit
-	for i, m := range units {
+		seen += len(m)
 		if len(m) > 1 {
 			u.addLinked(int32(i), m)
 			for _, f := range m[1:] {
@@ -73,14 +115,23 @@ func (u *Universe) SetUnits(units [][]int32) {
 			}
 		}
 	}
+	if seen != u.Len() {
+		panic(fmt.Sprintf("SetUnits: the units hold %d MPANs, the universe %d", seen, u.Len()))
+	}
 	slices.SortFunc(follow, func(a, b [2]int32) int { return int(a[0] - b[0]) })
 	for _, f := range follow {
 		u.followers, u.followerUnit = append(u.followers, f[0]), append(u.followerUnit, f[1])
 	}
+	for i, m := range units {
+		if u.Lead(i) != m[0] {
+			panic(fmt.Sprintf("SetUnits: unit %d's lead %d is a later unit's MPAN", i, m[0]))
+		}
+	}
+	u.keepLinkedRows(u.At)
 }
 
 func newUnits(n int) units {
-	return units{leads: make([]int32, 0, n), linkedBit: make([]uint64, (n+63)/64), linkedStart: []int32{0}}
+	return units{numUnits: n, linkedBit: make([]uint64, (n+63)/64), linkedStart: []int32{0}}
 }
 
 // addLinked records linked unit i (units are added in ascending order).
@@ -91,22 +142,11 @@ func (u *units) addLinked(i int32, members []int32) {
 	u.linkedStart = append(u.linkedStart, int32(len(u.linkedMembers)))
 }
 
-// formUnits numbers the n MPANs' units by their lowest core (Cores ascend,
-// so a unit's members come out lowest core first) and counts the flags.
-// pairs are the related MPANs (indices): they are joined by union-find over
-// the linked MPANs only, a few in a hundred, not a number an MPAN.
+// formUnits numbers the n MPANs' units by their lowest core (MPANs ascend
+// by core, so a unit's members come out lowest core first). pairs are the
+// related MPANs (indices): they are joined by union-find over the linked
+// MPANs only, a few in a hundred, not a number an MPAN.
 func (u *Universe) formUnits(n int, pairs [][2]int32) {
-	for _, f := range u.Flags {
-		if f&InRegistration != 0 {
-			u.Stats.Registered++
-		}
-		if f&InMTD != 0 {
-			u.Stats.WithMTD++
-		}
-		if f&InCustomer != 0 {
-			u.Stats.WithCustomer++
-		}
-	}
 	nodes := make([]int32, 0, 2*len(pairs))
 	for _, l := range pairs {
 		nodes = append(nodes, l[0], l[1])
@@ -129,49 +169,41 @@ func (u *Universe) formUnits(n int, pairs [][2]int32) {
 			follow, followLead = append(follow, nodes[j]), append(followLead, nodes[r])
 		}
 	}
-	// Every other MPAN leads a unit.
+	// Every other MPAN leads a unit: a lead's unit is its index less the
+	// followers below it.
 	u.units = newUnits(n - len(follow))
-	k := 0
-	for i := range int32(n) {
-		if k < len(follow) && follow[k] == i {
-			k++
-			continue
-		}
-		u.leads = append(u.leads, i)
-	}
 	followUnit := make([]int32, len(follow))
 	for j, l := range followLead {
-		unit, _ := slices.BinarySearch(u.leads, l)
-		followUnit[j] = int32(unit)
+		below, _ := slices.BinarySearch(follow, l)
+		followUnit[j] = l - int32(below)
 	}
 	// Linked units in ascending order, each lead first, then its
 	// followers ascending (a counting sort of the followers by unit).
-	count := map[int32]int32{}
-	for _, unit := range followUnit {
-		count[unit]++
-	}
-	linked := make([]int32, 0, len(count))
-	for unit := range count {
-		linked = append(linked, unit)
-	}
+	linked := slices.Clone(followUnit)
 	slices.Sort(linked)
-	fill := make(map[int32]int32, len(linked))
+	linked = slices.Clip(slices.Compact(linked))
+	fill := make([]int32, len(linked)) // per linked unit: its followers, then where the next goes
+	for _, unit := range followUnit {
+		k, _ := slices.BinarySearch(linked, unit)
+		fill[k]++
+	}
+	u.followers, u.followerUnit = follow, followUnit
 	u.linkedMembers = make([]int32, len(linked)+len(follow))
-	for _, unit := range linked {
+	u.linkedStart = slices.Grow(u.linkedStart, len(linked))
+	for k, unit := range linked {
 		start := u.linkedStart[len(u.linkedStart)-1]
 		u.linkedBit[unit/64] |= 1 << (unit % 64)
-		u.linkedMembers[start] = u.leads[unit]
-		fill[unit] = start + 1
-		u.linkedStart = append(u.linkedStart, start+1+count[unit])
+		u.linkedMembers[start] = u.Lead(int(unit))
+		u.linkedStart = append(u.linkedStart, start+1+fill[k])
+		fill[k] = start + 1
 	}
 	u.linked = linked
-	u.followers, u.followerUnit = follow, followUnit
 	for j, f := range follow {
-		unit := followUnit[j]
-		u.linkedMembers[fill[unit]] = f
-		fill[unit]++
+		k, _ := slices.BinarySearch(linked, followUnit[j])
+		u.linkedMembers[fill[k]] = f
+		fill[k]++
 	}
-	u.Stats.Units = len(u.leads)
+	u.Stats.Units = u.numUnits
 	u.Stats.LinkedUnits = len(linked)
 }
 

@@ -72,6 +72,9 @@ func TestFormUnitsMatchesComponents(t *testing.T) {
 		}
 		// SetUnits lays out the same units.
 		v := &Universe{}
+		for m := range n {
+			v.Append(MPAN{Core: uint64(m) + 1})
+		}
 		v.SetUnits(want)
 		for m := range n {
 			if v.UnitOf(int32(m)) != int32(comp[m]) {
@@ -81,113 +84,38 @@ func TestFormUnitsMatchesComponents(t *testing.T) {
 	}
 }
 
-// Data sets met in any order (tables applied as they are read) come out
-// numbered as met in source order, every MPAN's bits renumbered with them.
-func TestDataSetsOrderedBySource(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	for round := range 200 {
-		// Tables in source order, each of one of k data sets (some
-		// sharing one), each holding a random subset of 50 MPANs.
-		k := 1 + r.IntN(MaxDataSets)
-		tables := 1 + r.IntN(3*k)
-		setOf, holds := make([]int, tables), make([][]bool, tables)
-		for i := range tables {
-			setOf[i] = r.IntN(k)
-			holds[i] = make([]bool, 50)
-			for m := range holds[i] {
-				holds[i][m] = r.IntN(3) == 0
-			}
-		}
-		ds := func(i int) DataSet { return DataSet{Cut: "c", Flow: string(rune('A' + setOf[i]))} }
-		// Reference: bits given in source order.
-		want := &Universe{Data: make([]uint16, 50)}
-		var ref dataSets
-		for i := range tables {
-			bit := ref.bit(ds(i), i)
-			for m, h := range holds[i] {
-				if h {
-					want.Data[m] |= bit
-				}
-			}
-		}
-		if err := ref.order(want); err != nil {
-			t.Fatal(err)
-		}
-		got := &Universe{Data: make([]uint16, 50)}
-		var x dataSets
-		for _, i := range r.Perm(tables) {
-			bit := x.bit(ds(i), i)
-			for m, h := range holds[i] {
-				if h {
-					got.Data[m] |= bit
-				}
-			}
-		}
-		if err := x.order(got); err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(got.DataSets, want.DataSets) || !slices.Equal(got.Data, want.Data) {
-			t.Fatalf("round %d: data sets %v data %v, want %v %v", round, got.DataSets, got.Data, want.DataSets, want.Data)
-		}
+// Data sets are numbered by the first table, in source order, holding
+// some MPAN of theirs: every EES table, other tables only when they hold
+// some; tables of one set share its bit; more than MaxDataSets is refused.
+func TestDataSetsNumberedBySource(t *testing.T) {
+	set := func(f string) DataSet { return DataSet{Cut: "c", Flow: f} }
+	b := &builder{tables: []*sourceTable{
+		{kind: tableHeld, set: set("A"), rows: 0}, // holds nothing: no set
+		{kind: tableHeld, set: set("B"), rows: 3},
+		{kind: tableEES, set: DataSet{Cut: "ees"}, rows: 0}, // an EES table always has its set
+		{kind: tableHeld, set: set("A"), rows: 1},
+		{kind: tableLinks, set: set("B"), rows: 2},
+		{kind: tableHeld, set: DataSet{}, rows: 5}, // no cut: no set
+	}}
+	u := &Universe{}
+	if err := b.dataSets(u); err != nil {
+		t.Fatal(err)
 	}
-	var x dataSets
+	if want := []DataSet{set("B"), {Cut: "ees"}, set("A")}; !slices.Equal(u.DataSets, want) {
+		t.Fatalf("data sets %v, want %v", u.DataSets, want)
+	}
+	var bits []uint16
+	for _, x := range b.tables {
+		bits = append(bits, x.bit)
+	}
+	if want := []uint16{0, 1, 2, 4, 1, 0}; !slices.Equal(bits, want) || b.eesBits != 2 {
+		t.Fatalf("bits %v, EES bits %b: want %v, 10", bits, b.eesBits, want)
+	}
+	b.tables = nil
 	for i := range MaxDataSets + 1 {
-		x.bit(DataSet{Cut: "c", Flow: string(rune('A' + i))}, i)
+		b.tables = append(b.tables, &sourceTable{kind: tableHeld, set: set(fmt.Sprint(i)), rows: 1})
 	}
-	if err := x.order(&Universe{}); err == nil {
+	if err := b.dataSets(&Universe{}); err == nil {
 		t.Error("more data sets than MaxDataSets: no error")
-	}
-}
-
-// The EES merge with rows packed in one word gives what it gives with cores
-// and profile ids apart: duplicate cores within and across parts keep the
-// first row in source order, profiles are numbered by their first MPAN.
-func TestMergeEESPackedAgrees(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
-	mkParts := func(seed uint64) []*part {
-		r := rand.New(rand.NewPCG(seed, 7))
-		var parts []*part
-		for range 1 + r.IntN(5) {
-			p := &part{}
-			for j := range 1 + r.IntN(8) {
-				var pr Profile
-				pr[GSP], pr[Supplier] = fmt.Sprint("_", r.IntN(3)), fmt.Sprint("S", j%4)
-				p.profiles = append(p.profiles, pr)
-			}
-			for range r.IntN(400) {
-				p.rows = append(p.rows, 9_999_999_999_000+uint64(r.IntN(300))) // high bits set; duplicates
-				p.pids = append(p.pids, uint32(r.IntN(len(p.profiles))))
-			}
-			parts = append(parts, p)
-		}
-		return parts
-	}
-	for round := range 100 {
-		seed := r.Uint64()
-		packed, apart := &Universe{}, &Universe{}
-		packed.mergeEESPacked(mkParts(seed), pidBits)
-		apart.mergeEESPacked(mkParts(seed), 0) // more than one profile: kept apart
-		if !slices.Equal(packed.Cores, apart.Cores) || !slices.Equal(packed.Profile, apart.Profile) ||
-			!slices.Equal(packed.Profiles, apart.Profiles) || packed.Stats != apart.Stats {
-			t.Fatalf("round %d: packed %v %v %v %+v, apart %v %v %v %+v", round, packed.Cores, packed.Profile, packed.Profiles, packed.Stats,
-				apart.Cores, apart.Profile, apart.Profiles, apart.Stats)
-		}
-		if len(packed.Profiles) < 2 {
-			continue
-		}
-		// The first row of each core wins: check against a plain scan.
-		first := map[uint64]Profile{}
-		for _, p := range mkParts(seed) {
-			for i, c := range p.rows {
-				if _, ok := first[c]; !ok {
-					first[c] = p.profiles[p.pids[i]]
-				}
-			}
-		}
-		for i, c := range packed.Cores {
-			if packed.Profiles[packed.Profile[i]] != first[c] || (i > 0 && packed.Cores[i-1] >= c) {
-				t.Fatalf("round %d: MPAN %d core %d profile %v, want %v, cores ascending", round, i, c, packed.Profiles[packed.Profile[i]], first[c])
-			}
-		}
 	}
 }

@@ -74,7 +74,15 @@ func eesRow(core, gsp, supplier string) []*string {
 	return strs(core, "S", gsp, "A", "01", "E", "<null>", "S2ADE", supplier, "MOPA", "DCA", "DAA")
 }
 
-func TestBuildJoinsCuts(t *testing.T) {
+func TestBuildJoinsCuts(t *testing.T) { buildJoinsCuts(t) }
+
+// In ranges of a row, rows in files, the MPANs spilled: the same.
+func TestBuildJoinsCutsInRanges(t *testing.T) {
+	withLimits(t, 1, 0)
+	buildJoinsCuts(t)
+}
+
+func buildJoinsCuts(t *testing.T) {
 	ctx := context.Background()
 	st, err := local.Open(t.TempDir())
 	if err != nil {
@@ -118,8 +126,8 @@ func TestBuildJoinsCuts(t *testing.T) {
 		t.Fatal(err)
 	}
 	var cores []string
-	for i := range u.Cores {
-		cores = append(cores, u.CoreString(int32(i)))
+	for i := range u.All() {
+		cores = append(cores, u.CoreString(i))
 	}
 	if !slices.Equal(cores, []string{a, b, c, d}) {
 		t.Fatalf("cores %v, want ascending a b c d", cores)
@@ -128,11 +136,11 @@ func TestBuildJoinsCuts(t *testing.T) {
 	if u.Stats != want {
 		t.Errorf("stats %+v, want %+v", u.Stats, want)
 	}
-	if p := u.Profiles[u.Profile[1]]; p[GSP] != "_C" || p[Supplier] != "SUPA" || p[Distributor] == "" || p[Energised] != "true" || p[SMETS] != "2" || p[Domestic] != "" {
+	if p := u.Profiles[u.At(1).Profile]; p[GSP] != "_C" || p[Supplier] != "SUPA" || p[Distributor] == "" || p[Energised] != "true" || p[SMETS] != "2" || p[Domestic] != "" {
 		t.Errorf("b's profile %v: want its first row's (_C, SUPA), a distributor, energised true, SMETS 2, domestic empty", p)
 	}
-	if u.Flags[2] != InRegistration|InMTD || u.Flags[3] != InRegistration {
-		t.Errorf("flags %v: c is in registration and MTD (unit group), d only in registration", u.Flags)
+	if u.At(2).Flags != InRegistration|InMTD || u.At(3).Flags != InRegistration {
+		t.Errorf("flags %v %v: c is in registration and MTD (unit group), d only in registration", u.At(2).Flags, u.At(3).Flags)
 	}
 	// Data: every MPAN is in EES, a..d in registration's D0204, c in the
 	// MTD flow's unit group (the other group's table gives nothing).
@@ -142,8 +150,8 @@ func TestBuildJoinsCuts(t *testing.T) {
 	if len(u.DataSets) != 3 || bit(eesSet) == 0 || bit(reg) == 0 || bit(mtd) == 0 {
 		t.Fatalf("data sets %+v", u.DataSets)
 	}
-	if u.Data[2] != bit(eesSet)|bit(reg)|bit(mtd) || u.Data[3] != bit(eesSet)|bit(reg) {
-		t.Errorf("data %v: c is in EES, D0204 and MTD; d in EES and D0204", u.Data)
+	if u.At(2).Data != bit(eesSet)|bit(reg)|bit(mtd) || u.At(3).Data != bit(eesSet)|bit(reg) {
+		t.Errorf("data %v %v: c is in EES, D0204 and MTD; d in EES and D0204", u.At(2).Data, u.At(3).Data)
 	}
 	if u.UnitOf(0) != u.UnitOf(1) || !slices.Equal(u.UnitMembers(int(u.UnitOf(0))), []int32{0, 1}) || u.UnitOf(2) == u.UnitOf(0) {
 		t.Errorf("units of a, b, c %d %d %d, members of a's %v: a and b are one unit led by a", u.UnitOf(0), u.UnitOf(1), u.UnitOf(2), u.UnitMembers(int(u.UnitOf(0))))
@@ -154,8 +162,8 @@ func TestBuildJoinsCuts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(v.Cores, u.Cores) || v.Profiles[v.Profile[1]][GSP] != "_J" {
-		t.Errorf("swapped sources: cores %v, b's GSP %s (want _J)", v.Cores, v.Profiles[v.Profile[1]][GSP])
+	if v.Len() != u.Len() || v.Core(1) != u.Core(1) || v.Profiles[v.At(1).Profile][GSP] != "_J" {
+		t.Errorf("swapped sources: %d MPANs, b's GSP %s (want _J)", v.Len(), v.Profiles[v.At(1).Profile][GSP])
 	}
 }
 
@@ -206,35 +214,6 @@ func TestSortCoresIsStable(t *testing.T) {
 			for i := range want {
 				if keys[i] != want[i].k || vals[i] != want[i].v {
 					t.Fatalf("n=%d spread=%d: position %d is (%d,%d), want (%d,%d)", n, spread, i, keys[i], vals[i], want[i].k, want[i].v)
-				}
-			}
-		}
-	}
-}
-
-func TestCoreIndexFindsEveryCore(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	for _, n := range []int{0, 1, 10, 10000} {
-		for _, spread := range []uint64{50_000, 9_999_999_999_999} { // dense and clustered, sparse
-			set := map[uint64]bool{}
-			for len(set) < n {
-				set[1_000_000_000_000+r.Uint64N(spread)] = true
-			}
-			var cores []uint64
-			for c := range set {
-				cores = append(cores, c)
-			}
-			slices.Sort(cores)
-			x := newCoreIndex(cores)
-			for i, c := range cores {
-				if j, ok := x.find(c); !ok || int(j) != i {
-					t.Fatalf("n=%d: core %d at %d found at %d, %v", n, c, i, j, ok)
-				}
-			}
-			for range 1000 {
-				c := r.Uint64N(10_000_000_000_000)
-				if _, ok := x.find(c); ok != set[c] {
-					t.Fatalf("n=%d: find(%d) = %v, want %v", n, c, ok, set[c])
 				}
 			}
 		}

@@ -1,0 +1,402 @@
+package universe
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mhhs-sit/datacut/internal/cut"
+	"github.com/mhhs-sit/datacut/internal/store"
+)
+
+// Build reads the sources into a universe, in passes over ranges of cores
+// so its memory does not grow with the market:
+//
+//  1. Every table is read once, in parallel, one per worker: each EES row
+//     (core, profile) and each core another table holds goes to its core
+//     range's partition, in memory for a market of one range, else in a
+//     file; related MPAN pairs are kept (a few in a hundred MPANs).
+//  2. Range by range, in order of core: the range's EES rows are sorted and
+//     each MPAN's first (in source order) gives its profile; the other
+//     tables' cores give flags and data sets; the MPANs are written out
+//     (spilled to a file past spillAbove).
+//  3. Related MPANs form units.
+//
+// The result does not depend on scheduling or ranges: cores ascend, each
+// MPAN's first EES row (in source order) gives its profile, profiles are
+// numbered by their first MPAN, units by their lowest core, and data sets
+// by the first table (in source order) holding some MPAN of theirs.
+func Build(ctx context.Context, st store.Store, sources []Source, key string, mem memory.Allocator) (*Universe, error) {
+	tables := plan(sources)
+	eesKeys := []string{}
+	for _, t := range tables {
+		if t.kind == tableEES {
+			eesKeys = append(eesKeys, t.key)
+		}
+	}
+	if len(tables) >= 1<<orderBits {
+		return nil, fmt.Errorf("the sources hold %d tables: the universe reads at most %d", len(tables), 1<<orderBits-1)
+	}
+	dir := store.TempDir(st)
+	parts, err := newPartitions(ctx, st, eesKeys, dir, mem, len(tables))
+	if err != nil {
+		return nil, err
+	}
+	defer parts.close()
+	b := &builder{tables: tables, parts: parts, syms: map[string]uint32{}, profileIDs: map[profileKey]uint32{}}
+	if err := b.readAll(ctx, st, mem); err != nil {
+		return nil, err
+	}
+	u := &Universe{Sources: sources, KeyFingerprint: key}
+	if err := b.dataSets(u); err != nil {
+		return nil, err
+	}
+	w, err := newRowWriter(&u.rows, dir, parts.rows)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			u.Close()
+		}
+	}()
+	if err := b.ranges(ctx, u, w); err != nil {
+		return nil, err
+	}
+	pairs := b.linkPairs(u)
+	b.links, b.linkCores = nil, nil
+	u.formUnits(u.Len(), pairs)
+	u.keepLinkedRows(b.linkRowOf())
+	ok = true
+	return u, nil
+}
+
+// rangeHook, if set (by tests), is told each range's EES rows.
+var rangeHook func(eesRows int)
+
+// The kinds of table Build reads.
+const (
+	tableEES   = iota // an EES portfolio: every row an MPAN's attributes
+	tableLinks        // registration's D0204 group 48M: related MPANs, and the MPANs it holds
+	tableHeld         // a D-flow table: the MPANs of its unit group
+)
+
+// orderBits bounds a table's place in source order, kept with each row.
+const orderBits = 16
+
+// sourceTable is one table Build reads; its place in tables is its order.
+type sourceTable struct {
+	key  string
+	kind int
+	set  DataSet // its data set (Flow set once read, for D-flow tables)
+	flag uint8   // the flag its MPANs get
+	// Once read: rows it gave (held MPANs for tableHeld and tableLinks)
+	// and the bit of its data set (0 for none).
+	rows int
+	bit  uint16
+}
+
+// plan lists the tables of the sources, in source order.
+func plan(sources []Source) []*sourceTable {
+	var out []*sourceTable
+	for _, s := range sources {
+		switch s.Universe {
+		case cut.UniverseAttributes:
+			if k := s.TableKey("ees_portfolio"); k != "" {
+				out = append(out, &sourceTable{key: k, kind: tableEES, set: DataSet{Cut: s.Cut, Universe: s.Universe}})
+			}
+			continue
+		case cut.UniverseLinks:
+			if k := s.TableKey("d0204_48m"); k != "" {
+				out = append(out, &sourceTable{key: k, kind: tableLinks, flag: InRegistration,
+					set: DataSet{Cut: s.Cut, Flow: "D0204", Universe: s.Universe}})
+			}
+		}
+		// Every D-flow table of the cut: the MPANs of its unit group.
+		flag := map[string]uint8{cut.UniverseMTD: InMTD, cut.UniverseCustomer: InCustomer}[s.Universe]
+		for _, t := range s.Manifest.Tables {
+			if t.Name == "d0204_48m" && s.Universe == cut.UniverseLinks {
+				continue // read above
+			}
+			out = append(out, &sourceTable{key: t.Key, kind: tableHeld, flag: flag, set: DataSet{Cut: s.Cut, Universe: s.Universe}})
+		}
+	}
+	return out
+}
+
+// builder is one Build's state.
+type builder struct {
+	tables []*sourceTable
+	parts  *partitions
+
+	// Profiles as their values' symbols (a sixth of a Profile's size),
+	// numbered provisionally in order of reading.
+	mu         sync.Mutex
+	syms       map[string]uint32
+	symVals    []string
+	profiles   []profileKey
+	profileIDs map[profileKey]uint32
+	links      [][2]uint64 // related MPANs' cores
+	eesBits    uint16      // the EES tables' data sets: every MPAN is in them
+
+	// linkCores are every related MPAN's core, ascending; linkIdx its
+	// MPAN's index, -1 when it is in no EES table.
+	linkCores []uint64
+	linkIdx   []int32
+	linkRows  []MPAN
+}
+
+// profileKey is a profile as its values' symbols.
+type profileKey [NumAttrs]uint32
+
+// profileID interns a profile, giving its provisional id.
+func (b *builder) profileID(p Profile) uint32 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var k profileKey
+	for a, v := range p {
+		s, ok := b.syms[v]
+		if !ok {
+			s = uint32(len(b.symVals))
+			b.syms[v] = s
+			b.symVals = append(b.symVals, v)
+		}
+		k[a] = s
+	}
+	id, ok := b.profileIDs[k]
+	if !ok {
+		id = uint32(len(b.profiles))
+		b.profileIDs[k] = id
+		b.profiles = append(b.profiles, k)
+	}
+	return id
+}
+
+// profile is provisional profile pid.
+func (b *builder) profile(pid uint32) Profile {
+	var p Profile
+	for a, s := range b.profiles[pid] {
+		p[a] = b.symVals[s]
+	}
+	return p
+}
+
+// readAll reads every table into the partitions, in parallel, one per
+// worker.
+func (b *builder) readAll(ctx context.Context, st store.Store, mem memory.Allocator) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for order, t := range b.tables {
+		g.Go(func() error {
+			switch t.kind {
+			case tableEES:
+				return readEES(gctx, st, t.key, mem, b.profileID, func(cores []uint64, pids []uint32) error {
+					t.rows += len(cores)
+					return b.parts.addEES(cores, pids, order)
+				})
+			case tableLinks:
+				links, err := readLinks(gctx, st, t.key, mem, func(cores []uint64) error {
+					t.rows += len(cores)
+					return b.parts.addHeld(cores, order)
+				})
+				b.mu.Lock()
+				b.links = append(b.links, links...)
+				b.mu.Unlock()
+				return err
+			default:
+				flow, err := readHeld(gctx, st, t.key, mem, func(cores []uint64) error {
+					t.rows += len(cores)
+					return b.parts.addHeld(cores, order)
+				})
+				t.set.Flow = flow
+				return err
+			}
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return b.parts.flush()
+}
+
+// dataSets numbers the data sets in source order of the first table holding
+// some MPAN of theirs (every EES table; other tables when they hold some)
+// and gives each table its set's bit.
+func (b *builder) dataSets(u *Universe) error {
+	distinct := 0
+	for _, t := range b.tables {
+		if t.set.Cut == "" || (t.kind != tableEES && t.rows == 0) {
+			continue
+		}
+		i := slices.Index(u.DataSets, t.set)
+		if i < 0 {
+			distinct++
+			if len(u.DataSets) == MaxDataSets {
+				continue
+			}
+			i = len(u.DataSets)
+			u.DataSets = append(u.DataSets, t.set)
+		}
+		t.bit = 1 << i
+		if t.kind == tableEES {
+			b.eesBits |= t.bit
+		}
+	}
+	if distinct > MaxDataSets {
+		return fmt.Errorf("the sources hold more than %d flows (cut type and flow): the universe records at most %d; use fewer source cut types", MaxDataSets, MaxDataSets)
+	}
+	return nil
+}
+
+// ranges makes the MPANs range by range, in order of core, and writes them.
+func (b *builder) ranges(ctx context.Context, u *Universe, w *rowWriter) error {
+	b.linkCores = make([]uint64, 0, 2*len(b.links))
+	for _, l := range b.links {
+		b.linkCores = append(b.linkCores, l[0], l[1])
+	}
+	slices.Sort(b.linkCores)
+	b.linkCores = slices.Clone(slices.Compact(b.linkCores)) // at its size: a few in a hundred MPANs
+	b.linkIdx = make([]int32, len(b.linkCores))
+	b.linkRows = make([]MPAN, len(b.linkCores))
+	for i := range b.linkIdx {
+		b.linkIdx[i] = -1
+	}
+	renumber := make([]uint32, len(b.profiles)) // provisional id → final + 1
+	u.Profiles = make([]Profile, 0, len(b.profiles))
+	orders := b.parts.orders
+	var keys, held []uint64
+	var pids []uint32
+	var out []MPAN
+	for r := range b.parts.n() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var err error
+		if keys, pids, err = b.parts.loadEES(r, keys[:0], pids[:0]); err != nil {
+			return err
+		}
+		if rangeHook != nil {
+			rangeHook(len(keys))
+		}
+		// By core, then source order; rows of one table keep their order.
+		sortBits(keys, pids, 0, coreBits+orders)
+		out = out[:0]
+		for i, k := range keys {
+			c := k >> orders
+			if len(out) > 0 && out[len(out)-1].Core == c {
+				continue // the MPAN's other meters
+			}
+			pid := pids[i]
+			if renumber[pid] == 0 { // profiles are numbered by their first MPAN
+				u.Profiles = append(u.Profiles, b.profile(pid))
+				renumber[pid] = uint32(len(u.Profiles))
+			}
+			out = append(out, MPAN{Core: c, Profile: renumber[pid] - 1, Data: b.eesBits})
+		}
+		u.Stats.EESRows += len(keys)
+		if held, err = b.parts.loadHeld(r, held[:0]); err != nil {
+			return err
+		}
+		sortBits(held, nil, orderBits, orderBits+coreBits)
+		b.apply(out, held)
+		b.findLinks(out, w.r.n)
+		for _, m := range out {
+			if m.Flags&InRegistration != 0 {
+				u.Stats.Registered++
+			}
+			if m.Flags&InMTD != 0 {
+				u.Stats.WithMTD++
+			}
+			if m.Flags&InCustomer != 0 {
+				u.Stats.WithCustomer++
+			}
+		}
+		if err := w.add(out); err != nil {
+			return err
+		}
+	}
+	u.Stats.MPANs = w.r.n
+	u.Stats.ExtraMeterRows = u.Stats.EESRows - w.r.n
+	return nil
+}
+
+// apply gives the MPANs (ascending) the flags and data sets of the held
+// cores (core << orderBits | table, ascending by core) that are theirs.
+func (b *builder) apply(out []MPAN, held []uint64) {
+	j := 0
+	for _, h := range held {
+		c := h >> orderBits
+		for j < len(out) && out[j].Core < c {
+			j++
+		}
+		if j == len(out) {
+			return
+		}
+		if out[j].Core == c {
+			t := b.tables[h&(1<<orderBits-1)]
+			out[j].Flags |= t.flag
+			out[j].Data |= t.bit
+		}
+	}
+}
+
+// findLinks records the index of every related MPAN among out, whose first
+// has index base.
+func (b *builder) findLinks(out []MPAN, base int) {
+	if len(out) == 0 {
+		return
+	}
+	j, _ := slices.BinarySearch(b.linkCores, out[0].Core)
+	for i := 0; i < len(out) && j < len(b.linkCores); {
+		switch c := b.linkCores[j]; {
+		case out[i].Core < c:
+			i++
+		case out[i].Core > c:
+			j++
+		default:
+			b.linkIdx[j], b.linkRows[j] = int32(base+i), out[i]
+			i++
+			j++
+		}
+	}
+}
+
+// linkRows gives the MPAN of each related MPAN's index (it keeps, in
+// place, those in the universe: their indices ascend with their cores).
+func (b *builder) linkRowOf() func(m int32) MPAN {
+	idx, rows := b.linkIdx[:0], b.linkRows[:0]
+	for j, i := range b.linkIdx {
+		if i >= 0 {
+			idx, rows = append(idx, i), append(rows, b.linkRows[j])
+		}
+	}
+	return func(m int32) MPAN {
+		j, _ := slices.BinarySearch(idx, m)
+		return rows[j]
+	}
+}
+
+// linkPairs are the related MPANs by index; pairs with an MPAN in no EES
+// table are counted, not kept.
+func (b *builder) linkPairs(u *Universe) [][2]int32 {
+	idx := func(c uint64) int32 {
+		j, _ := slices.BinarySearch(b.linkCores, c)
+		return b.linkIdx[j]
+	}
+	var pairs [][2]int32
+	for _, l := range b.links {
+		p, s := idx(l[0]), idx(l[1])
+		if p < 0 || s < 0 {
+			u.Stats.LinksOutside++
+			continue
+		}
+		pairs = append(pairs, [2]int32{p, s})
+	}
+	return pairs
+}
