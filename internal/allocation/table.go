@@ -41,10 +41,9 @@ func Rows(res *solver.Result) []Row {
 	var out []Row
 	for _, g := range res.Given {
 		a := res.Asks[g.Ask]
-		members := u.UnitMembers(int(g.Unit))
-		unitID := u.CoreString(members[0])
-		for _, m := range members {
-			mp := u.At(m)
+		members := u.UnitRows(int(g.Unit))
+		unitID := universe.FormatCore(members[0].Core)
+		for _, mp := range members {
 			pr := &u.Profiles[mp.Profile]
 			appointed, re := res.Appointees(g, mp.Profile)
 			real := map[string]string{}

@@ -95,6 +95,11 @@ func TestBuildInRangesAgrees(t *testing.T) {
 			!slices.Equal(many.UnitMembers(int(unit)), one.UnitMembers(int(unit))) {
 			t.Fatalf("unit %d: lead %d members %v, one range %d %v", unit, many.Lead(int(unit)), many.UnitMembers(int(unit)), one.Lead(int(unit)), one.UnitMembers(int(unit)))
 		}
+		for k, mi := range one.UnitMembers(int(unit)) {
+			if many.UnitRows(int(unit))[k] != one.At(mi) {
+				t.Fatalf("unit %d: rows %v, want member %d's", unit, many.UnitRows(int(unit)), mi)
+			}
+		}
 		if !many.Linked(int(unit)) {
 			continue
 		}

@@ -62,6 +62,14 @@ func (u *Universe) LinkedRows(i int) []MPAN {
 	return u.linkedRows[u.linkedStart[j]:u.linkedStart[j+1]:u.linkedStart[j+1]]
 }
 
+// UnitRows are unit i's MPANs, as UnitMembers lists them.
+func (u *Universe) UnitRows(i int) []MPAN {
+	if u.Linked(i) {
+		return u.LinkedRows(i)
+	}
+	return []MPAN{u.At(u.Lead(i))}
+}
+
 // keepLinkedRows keeps the linked units' MPANs, rowOf giving each.
 func (u *Universe) keepLinkedRows(rowOf func(m int32) MPAN) {
 	u.linkedRows = make([]MPAN, len(u.linkedMembers))
