@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -142,7 +143,7 @@ func checkAuditHoldsNoValues(t *testing.T, st store.Store, sum *Summary) {
 			t.Fatalf("%s/%s/%s: audit records %v, want take (the submissions were put without datacut submit)", c.Cut, c.MPID, c.Submission, got)
 		}
 	}
-	text := all.String()
+	text := withoutOwnNumbers(all.String())
 	values := 0
 	for _, k := range dataKeys(t, st, cut.InboxRoot) {
 		b, _ := store.ReadAll(ctx, st, k)
@@ -488,3 +489,11 @@ func TestCrashThenResume(t *testing.T) {
 	_ = sort.Strings
 	_ = os.Remove
 }
+
+// ownNumbers are what an audit record says in digits of its own: times
+// (to the nanosecond), sizes and hex digests. A raw value of eight digits
+// (a date) turns up in them by chance now and then, so they are blanked
+// before raw values are looked for; raw values are text in the records.
+var ownNumbers = regexp.MustCompile(`"\d{4}-\d\d-\d\dT[^"]*"|:\s*\d+|[0-9a-f]{16,}`)
+
+func withoutOwnNumbers(s string) string { return ownNumbers.ReplaceAllString(s, "_") }
