@@ -160,12 +160,16 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 			r = io.MultiReader(bytes.NewReader(head[:n]), r)
 			opts.ConcurrentStreamParts, opts.NumThreads = true, s.cfg.Threads
 		}
-	case uint64(size) > s.cfg.PartSize:
+	case uint64(size) <= s.cfg.PartSize:
+		// One PUT streamed from r: nothing is buffered.
+		r = exactly(r, size)
+	case size <= singlePut && isSeeker(r):
+		// A file, say: one PUT streamed from it, which minio-go can
+		// retry from the start, rather than parts buffered in memory.
+		opts.DisableMultipart = true
+	default:
 		r = &exact{r: r, left: size}
 		opts.ConcurrentStreamParts, opts.NumThreads = true, s.cfg.Threads
-	default:
-		// Up to a part, one PUT streamed from r: nothing is buffered.
-		r = &exact{r: r, left: size}
 	}
 	info, err := s.c.PutObject(ctx, s.cfg.Bucket, s.name(key), r, size, opts)
 	if isDenied(err) {
@@ -366,6 +370,24 @@ func (r *partsReader) Close() error {
 	r.cancel()
 	r.err = errors.New("read after close")
 	return r.first.Close()
+}
+
+// singlePut is the largest object sent from a seekable reader in one PUT.
+const singlePut = 64 << 20
+
+func isSeeker(r io.Reader) bool {
+	_, ok := r.(io.Seeker)
+	return ok
+}
+
+// exactly is r, failing if it has fewer than size bytes; a seekable r is
+// left as it is (minio-go retries a request by seeking back, and the HTTP
+// client fails a body shorter than its Content-Length).
+func exactly(r io.Reader, size int64) io.Reader {
+	if isSeeker(r) {
+		return r
+	}
+	return &exact{r: r, left: size}
 }
 
 // exact reads r, failing rather than ending early when r has fewer than
