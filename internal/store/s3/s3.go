@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/minio/minio-go/v7"
@@ -146,7 +147,8 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 	// parts, at a fraction of the CPU (which client and server share on
 	// small machines).
 	opts := minio.PutObjectOptions{ContentType: "application/octet-stream", PartSize: s.cfg.PartSize, DisableContentSha256: true}
-	if size < 0 || size > smallObject {
+	switch {
+	case size < 0:
 		head := make([]byte, smallObject+1)
 		n, err := io.ReadFull(r, head)
 		switch {
@@ -158,6 +160,16 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 			r = io.MultiReader(bytes.NewReader(head[:n]), r)
 			opts.ConcurrentStreamParts, opts.NumThreads = true, s.cfg.Threads
 		}
+	case uint64(size) <= s.cfg.PartSize:
+		// One PUT streamed from r: nothing is buffered.
+		r = exactly(r, size)
+	case size <= singlePut && isSeeker(r):
+		// A file, say: one PUT streamed from it, which minio-go can
+		// retry from the start, rather than parts buffered in memory.
+		opts.DisableMultipart = true
+	default:
+		r = &exact{r: r, left: size}
+		opts.ConcurrentStreamParts, opts.NumThreads = true, s.cfg.Threads
 	}
 	info, err := s.c.PutObject(ctx, s.cfg.Bucket, s.name(key), r, size, opts)
 	if isDenied(err) {
@@ -189,20 +201,215 @@ func (s *Store) classify(op, key string, err error) error {
 	return fmt.Errorf("%s %s at %s: %w", op, key, s, err)
 }
 
-// Get streams the object.
+// Get streams the object. The first request asks for the first part's
+// worth of bytes: most objects fit, and that one GET (no HEAD first) both
+// finds the object and brings its bytes. A larger object's other parts
+// are fetched by up to Threads concurrent range GETs pinned to the first
+// answer's ETag, so an object replaced meanwhile fails the read rather than
+// mixing two versions.
 func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err := store.ValidateKey(key); err != nil {
 		return nil, err
 	}
-	obj, err := s.c.GetObject(ctx, s.cfg.Bucket, s.name(key), minio.GetObjectOptions{ParallelWorkers: int(s.cfg.Threads), ParallelChunkSize: int64(s.cfg.PartSize)})
+	core := minio.Core{Client: s.c}
+	chunk := int64(s.cfg.PartSize)
+	var opts minio.GetObjectOptions
+	if err := opts.SetRange(0, chunk-1); err != nil {
+		return nil, err
+	}
+	body, _, h, err := core.GetObject(ctx, s.cfg.Bucket, s.name(key), opts)
+	if err != nil && minio.ToErrorResponse(err).Code == "InvalidRange" {
+		// An empty object has no first byte to ask for.
+		body, _, _, err = core.GetObject(ctx, s.cfg.Bucket, s.name(key), minio.GetObjectOptions{})
+		if err != nil {
+			return nil, s.classify("getting", key, err)
+		}
+		return body, nil
+	}
 	if err != nil {
 		return nil, s.classify("getting", key, err)
 	}
-	if _, err := obj.Stat(); err != nil { // forces the request: surfaces not-found now
-		obj.Close()
+	size, err := totalSize(h.Get("Content-Range"))
+	if err != nil {
+		body.Close()
+		return nil, fmt.Errorf("getting %s at %s: %w", key, s, err)
+	}
+	if size <= chunk {
+		return body, nil
+	}
+	etag := strings.Trim(h.Get("ETag"), `"`)
+	if etag == "" {
+		// Nothing to pin the parts to: read it all in one GET.
+		body.Close()
+		body, _, _, err = core.GetObject(ctx, s.cfg.Bucket, s.name(key), minio.GetObjectOptions{})
+		if err != nil {
+			return nil, s.classify("getting", key, err)
+		}
+		return body, nil
+	}
+	return s.parts(ctx, key, etag, body, chunk, size), nil
+}
+
+// totalSize reads the object's size from a Content-Range: bytes a-b/size.
+func totalSize(cr string) (int64, error) {
+	i := strings.LastIndexByte(cr, '/')
+	if !strings.HasPrefix(cr, "bytes ") || i < 0 {
+		return 0, fmt.Errorf("unexpected Content-Range %q", cr)
+	}
+	size, err := strconv.ParseInt(cr[i+1:], 10, 64)
+	if err != nil || size < 0 {
+		return 0, fmt.Errorf("unexpected Content-Range %q", cr)
+	}
+	return size, nil
+}
+
+type part struct {
+	data []byte
+	err  error
+}
+
+// parts reads the object from first (bytes 0 to chunk-1, streaming) then
+// from chunk-sized range GETs, at most Threads of them fetched or held at
+// once, delivered in order.
+func (s *Store) parts(ctx context.Context, key, etag string, first io.ReadCloser, chunk, size int64) io.ReadCloser {
+	ctx, cancel := context.WithCancel(ctx)
+	pending := make(chan chan part, max(int(s.cfg.Threads)-1, 1))
+	go func() {
+		defer close(pending)
+		for start := chunk; start < size; start += chunk {
+			res := make(chan part, 1)
+			select {
+			case pending <- res:
+			case <-ctx.Done():
+				return
+			}
+			go func() {
+				data, err := s.getRange(ctx, key, etag, start, min(start+chunk, size)-1, size)
+				res <- part{data, err}
+			}()
+		}
+	}()
+	return &partsReader{ctx: ctx, cancel: cancel, cur: first, first: first, pending: pending, size: size}
+}
+
+func (s *Store) getRange(ctx context.Context, key, etag string, start, end, size int64) ([]byte, error) {
+	var opts minio.GetObjectOptions
+	if err := opts.SetRange(start, end); err != nil {
+		return nil, err
+	}
+	if err := opts.SetMatchETag(etag); err != nil {
+		return nil, err
+	}
+	body, _, h, err := minio.Core{Client: s.c}.GetObject(ctx, s.cfg.Bucket, s.name(key), opts)
+	if minio.ToErrorResponse(err).Code == "PreconditionFailed" {
+		return nil, fmt.Errorf("getting %s at %s: the object was replaced while it was read", key, s)
+	}
+	if err != nil {
 		return nil, s.classify("getting", key, err)
 	}
-	return obj, nil
+	defer body.Close()
+	if cr, want := h.Get("Content-Range"), fmt.Sprintf("bytes %d-%d/%d", start, end, size); cr != want {
+		return nil, fmt.Errorf("getting %s at %s: Content-Range %q, asked for %q", key, s, cr, want)
+	}
+	data := make([]byte, end-start+1)
+	if _, err := io.ReadFull(body, data); err != nil {
+		return nil, fmt.Errorf("getting %s at %s: %w", key, s, err)
+	}
+	return data, nil
+}
+
+type partsReader struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	cur     io.Reader
+	first   io.ReadCloser
+	pending chan chan part
+	n, size int64
+	err     error
+}
+
+func (r *partsReader) Read(p []byte) (int, error) {
+	for r.err == nil {
+		if r.cur != nil {
+			n, err := r.cur.Read(p)
+			r.n += int64(n)
+			if err == io.EOF {
+				r.cur, err = nil, nil
+				if n == 0 {
+					continue
+				}
+			}
+			if err != nil {
+				r.err = err
+			}
+			return n, err
+		}
+		res, ok := <-r.pending
+		if !ok {
+			switch {
+			case r.ctx.Err() != nil:
+				r.err = r.ctx.Err()
+			case r.n != r.size:
+				r.err = io.ErrUnexpectedEOF
+			default:
+				r.err = io.EOF
+			}
+			break
+		}
+		select {
+		case pt := <-res:
+			r.cur, r.err = bytes.NewReader(pt.data), pt.err
+		case <-r.ctx.Done():
+			r.err = r.ctx.Err()
+		}
+	}
+	return 0, r.err
+}
+
+func (r *partsReader) Close() error {
+	r.cancel()
+	r.err = errors.New("read after close")
+	return r.first.Close()
+}
+
+// singlePut is the largest object sent from a seekable reader in one PUT.
+const singlePut = 64 << 20
+
+func isSeeker(r io.Reader) bool {
+	_, ok := r.(io.Seeker)
+	return ok
+}
+
+// exactly is r, failing if it has fewer than size bytes; a seekable r is
+// left as it is (minio-go retries a request by seeking back, and the HTTP
+// client fails a body shorter than its Content-Length).
+func exactly(r io.Reader, size int64) io.Reader {
+	if isSeeker(r) {
+		return r
+	}
+	return &exact{r: r, left: size}
+}
+
+// exact reads r, failing rather than ending early when r has fewer than
+// the promised bytes.
+type exact struct {
+	r    io.Reader
+	left int64
+}
+
+func (e *exact) Read(p []byte) (int, error) {
+	if e.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > e.left {
+		p = p[:e.left]
+	}
+	n, err := e.r.Read(p)
+	e.left -= int64(n)
+	if err == io.EOF && e.left > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
 }
 
 // Stat describes the object.
