@@ -101,7 +101,11 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer u.Close() // a spilled universe's file
+	defer func() {
+		if u != nil {
+			u.Close() // a spilled universe's file, when the run fails before the packs
+		}
+	}()
 	tUniverse := time.Since(t0)
 	step("allocating")
 	t0 = time.Now()
@@ -128,6 +132,10 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	// so the universe's memory is free to go while the packs are built.
 	rep := buildReport(res, rows, sources, id, previous)
 	rep.InputsID = inputs
+	if err := u.Close(); err != nil {
+		return nil, err
+	}
+	u = nil // nor its memory: the packs need only the rows
 	rep.Excluded = exclusion
 	spool, err := os.MkdirTemp(store.TempDir(st), "allocate-")
 	if err != nil {
