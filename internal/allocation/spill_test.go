@@ -15,19 +15,27 @@ import (
 	"github.com/mhhs-sit/datacut/internal/universe"
 )
 
+// twoMarkets publishes a market and copies it: two stores alike, to run
+// two builds or options on.
+func twoMarkets(t *testing.T) (st *local.Store, dir string, st2 *local.Store, dir2 string) {
+	t.Helper()
+	st, dir = publishedMarket(t)
+	dir2 = t.TempDir()
+	if err := os.CopyFS(dir2, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := local.Open(dir2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, dir, st2, dir2
+}
+
 // A universe built in ranges of a few hundred rows and spilled to a file
 // (as a market of millions is) gives the same allocation and the same load
 // packs, byte for byte, as the universe held in memory.
 func TestSpilledUniverseAllocatesTheSame(t *testing.T) {
-	st, dir := publishedMarket(t)
-	copyDir := t.TempDir()
-	if err := os.CopyFS(copyDir, os.DirFS(dir)); err != nil {
-		t.Fatal(err)
-	}
-	st2, err := local.Open(copyDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, dir, st2, copyDir := twoMarkets(t)
 	ctx := context.Background()
 	p := builtInPlan(t, "sit")
 	mem, err := Run(ctx, Options{Store: st, Plan: p, Log: zerolog.Nop()})

@@ -19,7 +19,6 @@ import (
 	"github.com/mhhs-sit/datacut/internal/dflow"
 	"github.com/mhhs-sit/datacut/internal/mpan"
 	"github.com/mhhs-sit/datacut/internal/plan"
-	"github.com/mhhs-sit/datacut/internal/store/local"
 	"github.com/mhhs-sit/datacut/pipelines"
 )
 
@@ -377,15 +376,7 @@ func boolColumn(t *testing.T, path, name string) []string {
 // report's timings); a changed plan keeps the ledger's synthetic units;
 // after a release the plan holds none, and the next run makes them anew.
 func TestTopUpIsReproducibleAndKept(t *testing.T) {
-	st, dir := publishedMarket(t)
-	copyDir := t.TempDir()
-	if err := os.CopyFS(copyDir, os.DirFS(dir)); err != nil {
-		t.Fatal(err)
-	}
-	st2, err := local.Open(copyDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, dir, st2, copyDir := twoMarkets(t)
 	ctx := context.Background()
 	p := topUpPlan(t, "{units: 500, per_demand: 100}")
 	first, err := Run(ctx, Options{Store: st, Plan: p, Log: zerolog.Nop()})

@@ -225,9 +225,8 @@ func (e *engine) startSpill(ctx context.Context, dir string) error {
 		}
 	}
 	// A histogram of the largest table's cores, by their top 16 of 44 bits.
-	const shift = 44 - 16
 	var mu sync.Mutex
-	hist := make([]int, 1<<16)
+	hist := make([]int, universe.HistBuckets)
 	t := &table{where: where{parts: big.parts}, raw: big.raw}
 	err := e.parallel(ctx, t, func(ctx context.Context, _ int, p *tablePart) error {
 		return eachCores(ctx, p, func(_ int, cores []uint64) error {
@@ -235,7 +234,7 @@ func (e *engine) startSpill(ctx context.Context, dir string) error {
 			defer mu.Unlock()
 			for _, c := range cores {
 				if c != universe.NoCore {
-					hist[min(c>>shift, 1<<16-1)]++
+					hist[universe.HistBucket(c)]++
 				}
 			}
 			return nil
@@ -243,10 +242,6 @@ func (e *engine) startSpill(ctx context.Context, dir string) error {
 	})
 	if err != nil {
 		return err
-	}
-	total := 0
-	for _, c := range hist {
-		total += c
 	}
 	sp := &spill{tables: map[string]*spilledTable{}, items: map[string]string{}, asks: map[int]*partFiles{}, askNames: map[int]string{}, again: map[string]bool{}}
 	for _, r := range e.rules.Rules {
@@ -256,17 +251,7 @@ func (e *engine) startSpill(ctx context.Context, dir string) error {
 			}
 		}
 	}
-	acc, p := 0, 1
-	for b, c := range hist {
-		acc += c
-		for p < n && acc*n >= total*p {
-			sp.bounds = append(sp.bounds, uint64(b+1)<<shift)
-			p++
-		}
-	}
-	for len(sp.bounds) < n-1 {
-		sp.bounds = append(sp.bounds, math.MaxUint64)
-	}
+	sp.bounds = universe.RangeBounds(hist, n)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}

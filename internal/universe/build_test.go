@@ -124,3 +124,22 @@ func TestBuildInRangesAgrees(t *testing.T) {
 		t.Errorf("files left behind: %v", left)
 	}
 }
+
+// Ranges hold about as many of the histogram's cores; cores all in one
+// bucket leave the ranges but one empty.
+func TestRangeBounds(t *testing.T) {
+	hist := make([]int, HistBuckets)
+	for b := 100; b < 500; b++ {
+		hist[b] = 10 // 4,000 cores in buckets 100 to 499
+	}
+	got := RangeBounds(hist, 4)
+	want := []uint64{200 << histShift, 300 << histShift, 400 << histShift}
+	if !slices.Equal(got, want) {
+		t.Fatalf("bounds %v, want %v", got, want)
+	}
+	one := make([]int, HistBuckets)
+	one[5] = 1000
+	if got := RangeBounds(one, 3); !slices.Equal(got, []uint64{6 << histShift, 6 << histShift}) {
+		t.Fatalf("bounds %v, want the first range to hold every core", got)
+	}
+}

@@ -1,5 +1,7 @@
 package universe
 
+import "math"
+
 // coreBits covers every 13-digit core (10^13 < 2^44).
 const coreBits = 44
 
@@ -54,4 +56,38 @@ func sortBits(keys []uint64, vals []uint32, from, to uint) {
 		copy(keys, src)
 		copy(vals, srcV)
 	}
+}
+
+// A histogram of cores by their top 16 of 44 bits (HistBuckets counts,
+// HistBucket places a core) sizes ranges of cores for passes over them.
+const (
+	HistBuckets = 1 << 16
+	histShift   = coreBits - 16
+)
+
+// HistBucket is core c's bucket.
+func HistBucket(c uint64) int { return int(min(c>>histShift, HistBuckets-1)) }
+
+// RangeBounds splits the cores into n ranges holding about as many of the
+// histogram's each: range r holds the cores in [bounds[r-1], bounds[r]),
+// the last the rest. bounds has n-1 entries (MaxUint64 where the cores run
+// out first).
+func RangeBounds(hist []int, n int) []uint64 {
+	total := 0
+	for _, c := range hist {
+		total += c
+	}
+	var bounds []uint64
+	acc, next := 0, 1
+	for b, c := range hist {
+		acc += c
+		for next < n && acc*n >= total*next {
+			bounds = append(bounds, uint64(b+1)<<histShift)
+			next++
+		}
+	}
+	for len(bounds) < n-1 {
+		bounds = append(bounds, math.MaxUint64)
+	}
+	return bounds
 }

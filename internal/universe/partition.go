@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/bits"
 	"os"
 	"path/filepath"
@@ -73,8 +72,7 @@ func newPartitions(ctx context.Context, st store.Store, eesKeys []string, dir st
 		p.ees, p.held = []*partition{{}}, []*partition{{}}
 		return p, nil
 	}
-	const shift = coreBits - 16
-	hist := make([]int, 1<<16)
+	hist := make([]int, HistBuckets)
 	r, err := openScan(ctx, st, big, mem)
 	if err != nil {
 		return nil, err
@@ -83,7 +81,7 @@ func newPartitions(ctx context.Context, st store.Store, eesKeys []string, dir st
 	if err == nil {
 		err = scanCores(ctx, r, cols, func(_ int, cores [][]uint64) error {
 			for _, c := range cores[0] {
-				hist[min(c>>shift, 1<<16-1)]++
+				hist[HistBucket(c)]++
 			}
 			return nil
 		})
@@ -92,21 +90,7 @@ func newPartitions(ctx context.Context, st store.Store, eesKeys []string, dir st
 	if err != nil {
 		return nil, err
 	}
-	sum := 0
-	for _, c := range hist {
-		sum += c
-	}
-	acc, next := 0, 1
-	for b, c := range hist {
-		acc += c
-		for next < n && acc*n >= sum*next {
-			p.bounds = append(p.bounds, uint64(b+1)<<shift)
-			next++
-		}
-	}
-	for len(p.bounds) < n-1 {
-		p.bounds = append(p.bounds, math.MaxUint64)
-	}
+	p.bounds = RangeBounds(hist, n)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
