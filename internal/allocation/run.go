@@ -73,6 +73,9 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	for i := range sources { // held to the end; their per-file lists grow with the market
+		sources[i].Manifest = sources[i].Manifest.Brief()
+	}
 	others, err := otherRuns(ctx, st, p)
 	if err != nil {
 		return nil, err

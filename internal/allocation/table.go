@@ -26,8 +26,11 @@ type Row struct {
 	Appointed, Real  map[string]string // by role
 	Reappointed      bool
 	Kept             bool // kept from the ledger
-	Profile          *universe.Profile
-	Data             uint16 // the data sets holding the MPAN (universe.Data)
+	// Profile is a copy of the MPAN's universe profile, shared by the rows
+	// of the same profile (profileCopies): the rows outlive the universe,
+	// whose profile table grows with the market.
+	Profile *universe.Profile
+	Data    uint16 // the data sets holding the MPAN (universe.Data)
 	// Synthetic: a unit the run created (policy.top_up), in no cut.
 	Synthetic bool
 	// NewExport is the synthetic export MPAN the run linked to this real
@@ -39,12 +42,13 @@ type Row struct {
 func Rows(res *solver.Result) []Row {
 	u := res.Universe
 	var out []Row
+	profiles := profileCopies{}
 	for _, g := range res.Given {
 		a := res.Asks[g.Ask]
 		members := u.UnitRows(int(g.Unit))
 		unitID := universe.FormatCore(members[0].Core)
 		for _, mp := range members {
-			pr := &u.Profiles[mp.Profile]
+			pr := profiles.of(u, mp.Profile)
 			appointed, re := res.Appointees(g, mp.Profile)
 			real := map[string]string{}
 			for _, role := range plan.Roles {
@@ -55,6 +59,19 @@ func Rows(res *solver.Result) []Row {
 		}
 	}
 	return out
+}
+
+// profileCopies copies the universe's profiles the rows use, once each.
+type profileCopies map[uint32]*universe.Profile
+
+func (c profileCopies) of(u *universe.Universe, id uint32) *universe.Profile {
+	p, ok := c[id]
+	if !ok {
+		cp := u.Profiles[id]
+		p = &cp
+		c[id] = p
+	}
+	return p
 }
 
 var attrCols = []string{"segment", "gsp_group", "distributor", "measurement_class", "profile_class", "energised", "domestic", "meter_type", "smets"}

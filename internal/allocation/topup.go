@@ -86,6 +86,7 @@ func topUp(res *solver.Result, held solver.Held) ([]Row, []*synth.Point) {
 	units := topup.Fill(res, limits, taken, importOK(res, held))
 	sort.SliceStable(units, func(i, j int) bool { return units[i].Ask < units[j].Ask })
 	rows := make([]Row, 0, len(units))
+	profiles := profileCopies{}
 	points := make([]*synth.Point, 0, len(units))
 	for i := range units {
 		un := &units[i]
@@ -108,7 +109,7 @@ func topUp(res *solver.Result, held solver.Held) ([]Row, []*synth.Point) {
 			imp := u.CoreString(un.Import)
 			unit = min(imp, un.Core())
 			im := u.At(un.Import)
-			ipr := &u.Profiles[im.Profile]
+			ipr := profiles.of(u, im.Profile)
 			ia := map[string]string{}
 			for _, role := range plan.Roles {
 				ia[role] = ipr[universe.AttrIndex(role)]

@@ -181,6 +181,16 @@ func (m *Manifest) Rows() int64 {
 	return n
 }
 
+// Brief is the manifest without the lists that grow with the cut's files
+// and findings (its inputs, rejected instances, quarantined files,
+// warnings and duplicate units): what a reader of its tables needs, for a
+// run that holds every cut's manifest to its end.
+func (m *Manifest) Brief() *Manifest {
+	b := *m
+	b.Inputs, b.Rejected.Instances, b.Quarantined, b.Warnings, b.Duplicates = nil, nil, nil, nil, nil
+	return &b
+}
+
 // TableKey is the store key of the cut's table, or "" if it has none.
 func (m *Manifest) TableKey(name string) string {
 	for _, t := range m.Tables {
