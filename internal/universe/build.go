@@ -1,6 +1,7 @@
 package universe
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"runtime"
@@ -205,6 +206,7 @@ func (b *builder) readAll(ctx context.Context, st store.Store, mem memory.Alloca
 					t.rows += len(cores)
 					return b.parts.addHeld(cores, order)
 				})
+				links = uniquePairs(links)
 				b.mu.Lock()
 				b.links = append(b.links, links...)
 				b.mu.Unlock()
@@ -222,7 +224,28 @@ func (b *builder) readAll(ctx context.Context, st store.Store, mem memory.Alloca
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	b.links = uniquePairs(b.links) // a pair is often in several tables
 	return b.parts.flush()
+}
+
+// uniquePairs gives each related pair once, lower core first: a D-flow
+// names a relation on each of its MPANs' instances.
+func uniquePairs(p [][2]uint64) [][2]uint64 {
+	for i, l := range p {
+		if l[0] > l[1] {
+			p[i] = [2]uint64{l[1], l[0]}
+		}
+	}
+	slices.SortFunc(p, func(x, y [2]uint64) int {
+		if c := cmp.Compare(x[0], y[0]); c != 0 {
+			return c
+		}
+		return cmp.Compare(x[1], y[1])
+	})
+	if u := slices.Compact(p); len(u) < len(p) {
+		return slices.Clone(u) // at its size: the pairs are kept to the units
+	}
+	return p
 }
 
 // dataSets numbers the data sets in source order of the first table holding

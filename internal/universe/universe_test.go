@@ -102,6 +102,7 @@ func buildJoinsCuts(t *testing.T) {
 	putTable(t, st, "reg/d0204_48m.parquet", links, [][]*string{
 		strs(a, a, b), strs(b, a, b), strs(c, c, c), strs("<null>", "<null>", "<null>"),
 		strs(d, d, "2300000000099"), // related MPAN outside the EES cuts
+		strs(d, "2300000000099", d), // the same relation the other way round: counted once
 	})
 	flow := dflow.DefaultCatalog().Versions("D0150")[0]
 	var unit, other *dflow.Group
