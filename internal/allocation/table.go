@@ -67,7 +67,7 @@ type profileCopies map[uint32]*universe.Profile
 func (c profileCopies) of(u *universe.Universe, id uint32) *universe.Profile {
 	p, ok := c[id]
 	if !ok {
-		cp := u.Profiles[id]
+		cp := u.Profiles.At(id)
 		p = &cp
 		c[id] = p
 	}

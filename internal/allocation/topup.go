@@ -145,7 +145,7 @@ func importOK(res *solver.Result, held solver.Held) func(a *solver.Ask, m int32)
 			return false
 		}
 		mp := u.At(m)
-		pr, data := &u.Profiles[mp.Profile], mp.Data
+		pr, data := u.Profiles.At(mp.Profile), mp.Data
 		for _, role := range plan.Roles {
 			if !a.Loads(role, pr[universe.AttrIndex(role)]) {
 				return false

@@ -152,7 +152,8 @@ func reappointMaps(p *plan.Plan, u *universe.Universe) map[string]map[string]map
 				continue
 			}
 			m := map[string]string{}
-			for _, pr := range u.Profiles {
+			for pid := range u.Profiles.Len() {
+				pr := u.Profiles.At(uint32(pid))
 				real := pr[roleAttr[role]]
 				if _, done := m[real]; done || real == "" {
 					continue // no appointee (an unmetered supply's MOp): nobody stands in
@@ -180,7 +181,7 @@ func reappointMaps(p *plan.Plan, u *universe.Universe) map[string]map[string]map
 // pid is the MPAN's profile.
 func (r *Result) Appointees(g Given, pid uint32) (appointed map[string]string, reappointed bool) {
 	a := r.Asks[g.Ask]
-	pr := &r.Universe.Profiles[pid]
+	pr := r.Universe.Profiles.At(pid)
 	appointed = map[string]string{}
 	for _, role := range plan.Roles {
 		real := pr[roleAttr[role]]

@@ -78,7 +78,7 @@ func randomMarket(r *rand.Rand, n int) *universe.Universe {
 func matchingRef(u *universe.Universe, attr, value string) int {
 	n := 0
 	for i, m := range u.All() {
-		pr := u.Profiles[m.Profile]
+		pr := u.Profiles.At(m.Profile)
 		var ok bool
 		switch attr {
 		case "linked":

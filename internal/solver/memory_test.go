@@ -30,9 +30,11 @@ func TestAllocateKeepsNoNumberPerUnit(t *testing.T) {
 func allocatedBytes(t *testing.T, n int) (float64, int) {
 	u := &universe.Universe{}
 	var units [][]int32
-	u.Profiles = []universe.Profile{prof("S", "_A", "SUPA", "MOPA"), prof("S", "_B", "SUPA", "MOPA"), prof("A", "_A", "SUPZ", "MOPA")}
+	for _, pr := range []universe.Profile{prof("S", "_A", "SUPA", "MOPA"), prof("S", "_B", "SUPA", "MOPA"), prof("A", "_A", "SUPZ", "MOPA")} {
+		u.Profiles.Append(pr)
+	}
 	for i := range n {
-		u.Append(universe.MPAN{Core: 1200000000000 + uint64(i)*7, Profile: uint32(i % len(u.Profiles))})
+		u.Append(universe.MPAN{Core: 1200000000000 + uint64(i)*7, Profile: uint32(i % u.Profiles.Len())})
 		if i%20 == 1 {
 			units[len(units)-1] = append(units[len(units)-1], int32(i))
 			continue

@@ -135,7 +135,7 @@ func (s *solver) linkBits() {
 // holding it, whether its unit is linked) makes its kind; kinds refine the
 // profiles' bits (see kindBits).
 func (s *solver) profileBits() {
-	np := len(s.u.Profiles)
+	np := s.u.Profiles.Len()
 	s.match = make([][]uint64, np)
 	s.party = make([][]uint64, np)
 	for _, a := range s.asks {
@@ -151,8 +151,8 @@ func (s *solver) profileBits() {
 		s.loads[r] = map[string][]uint64{}
 	}
 	s.noAppointee = make([]uint32, np)
-	for pid := range s.u.Profiles {
-		pr := &s.u.Profiles[pid]
+	for pid := range np {
+		pr := s.u.Profiles.At(uint32(pid))
 		m, pa := s.ones(), s.ones()
 		for attr, v := range pr {
 			b := s.bitsFor(accept[attr], v, func(a *Ask) bool { return a.accepts(attr, v) })
@@ -283,7 +283,7 @@ func (s *solver) kindOf(pid uint32, sig int, linked bool) int {
 // match, and of them those that cannot be loaded, by the first role that
 // cannot (its appointee first, then its pack's data).
 func (s *solver) countKinds() {
-	count := make([]int32, len(s.u.Profiles)*len(s.sigs)*2)
+	count := make([]int32, s.u.Profiles.Len()*len(s.sigs)*2)
 	for unit, lead := range s.u.Units() {
 		if !s.u.Linked(int(unit)) {
 			count[s.kindOfMPAN(lead, false)]++
@@ -301,6 +301,7 @@ func (s *solver) countKinds() {
 		}
 		m, pa := s.kindBits(k)
 		pid := k / 2 / len(s.sigs)
+		pr := s.u.Profiles.At(uint32(pid))
 		for i, a := range s.asks {
 			if m[i/64]&(1<<(i%64)) == 0 {
 				continue
@@ -309,7 +310,7 @@ func (s *solver) countKinds() {
 			if pa[i/64]&(1<<(i%64)) != 0 {
 				continue
 			}
-			if role := s.blockedBy(i, &s.u.Profiles[pid]); role != "" {
+			if role := s.blockedBy(i, &pr); role != "" {
 				a.Stats.BlockedMPANs[role] += int(n)
 				continue
 			}
@@ -399,7 +400,7 @@ func (s *solver) classify() {
 		return id
 	}
 	uc := &s.classes
-	uc.byKind = make([]int32, len(s.u.Profiles)*len(s.sigs))
+	uc.byKind = make([]int32, s.u.Profiles.Len()*len(s.sigs))
 	for k := range uc.byKind {
 		uc.byKind[k] = unmet
 	}

@@ -31,9 +31,8 @@ func makeUniverse(ms []testMPAN) *universe.Universe {
 	for i, m := range ms {
 		pid, ok := pids[m.profile]
 		if !ok {
-			pid = uint32(len(u.Profiles))
+			pid = u.Profiles.Append(m.profile)
 			pids[m.profile] = pid
-			u.Profiles = append(u.Profiles, m.profile)
 		}
 		u.Append(universe.MPAN{Core: m.core, Profile: pid, Data: m.data})
 		if _, ok := units[m.unit]; !ok {
@@ -66,7 +65,7 @@ func eligibleRef(p *plan.Plan, a *Ask, u *universe.Universe, unit int) bool {
 	}
 	any := false
 	for _, mi := range m {
-		pr := u.Profiles[u.At(mi).Profile]
+		pr := u.Profiles.At(u.At(mi).Profile)
 		ok := true
 		for attr, vals := range a.filter {
 			if vals != nil && !vals[pr[attr]] {
@@ -273,7 +272,7 @@ func TestDeterministicAndOrderFree(t *testing.T) {
 		var ms []testMPAN
 		for unit := u.NumUnits() - 1; unit >= 0; unit-- {
 			for _, m := range u.UnitMembers(unit) {
-				ms = append(ms, testMPAN{core: u.Core(m), profile: u.Profiles[u.At(m).Profile], unit: unit})
+				ms = append(ms, testMPAN{core: u.Core(m), profile: u.Profiles.At(u.At(m).Profile), unit: unit})
 			}
 		}
 		if b := summary(Allocate(p, makeUniverse(ms), nil, nil)); a != b {
@@ -345,7 +344,7 @@ func TestLedgerKeepsEarlierAssignments(t *testing.T) {
 	}
 	valid := 0
 	for _, g := range first.Given {
-		if u.Profiles[u.At(u.Lead(int(g.Unit))).Profile][universe.Supplier] != "SUPC" {
+		if u.Profiles.At(u.At(u.Lead(int(g.Unit))).Profile)[universe.Supplier] != "SUPC" {
 			valid++
 		}
 	}

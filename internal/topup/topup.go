@@ -167,7 +167,8 @@ func (f *filler) seenValues(attr int) []string {
 		for _, attr := range []int{universe.Distributor, universe.Supplier, universe.MOp, universe.DC, universe.DA} {
 			sets[attr] = map[string]bool{}
 		}
-		for _, pr := range f.res.Universe.Profiles {
+		for pid := range f.res.Universe.Profiles.Len() {
+			pr := f.res.Universe.Profiles.At(uint32(pid))
 			for attr, set := range sets {
 				if v := pr[attr]; v != "" {
 					set[v] = true
@@ -383,7 +384,7 @@ func (f *filler) linkedUnit(a *solver.Ask, ai int32, n int, cur *cursor) (Unit, 
 		}
 		m := members[0]
 		mp := u.At(m)
-		imp := u.Profiles[mp.Profile]
+		imp := u.Profiles.At(mp.Profile)
 		if imp[universe.MOp] == "" {
 			continue // an unmetered supply: no meter to export through, no MOp for the export
 		}

@@ -61,8 +61,7 @@ func universeOf(cores []uint64, profiles []universe.Profile) *universe.Universe 
 	u := &universe.Universe{}
 	var units [][]int32
 	for n, i := range idx {
-		u.Append(universe.MPAN{Core: cores[i], Profile: uint32(len(u.Profiles))})
-		u.Profiles = append(u.Profiles, profiles[i])
+		u.Append(universe.MPAN{Core: cores[i], Profile: u.Profiles.Append(profiles[i])})
 		units = append(units, []int32{int32(n)})
 	}
 	u.SetUnits(units)

@@ -70,6 +70,7 @@ func Build(ctx context.Context, st store.Store, sources []Source, key string, me
 	if err := b.ranges(ctx, u, w); err != nil {
 		return nil, err
 	}
+	u.Profiles.vals = b.symVals
 	pairs := b.linkPairs(u)
 	b.links, b.linkCores = nil, nil
 	u.formUnits(u.Len(), pairs)
@@ -179,15 +180,6 @@ func (b *builder) profileID(p Profile) uint32 {
 	return id
 }
 
-// profile is provisional profile pid.
-func (b *builder) profile(pid uint32) Profile {
-	var p Profile
-	for a, s := range b.profiles[pid] {
-		p[a] = b.symVals[s]
-	}
-	return p
-}
-
 // readAll reads every table into the partitions, in parallel, one per
 // worker.
 func (b *builder) readAll(ctx context.Context, st store.Store, mem memory.Allocator) error {
@@ -291,7 +283,7 @@ func (b *builder) ranges(ctx context.Context, u *Universe, w *rowWriter) error {
 		b.linkIdx[i] = -1
 	}
 	renumber := make([]uint32, len(b.profiles)) // provisional id → final + 1
-	u.Profiles = make([]Profile, 0, len(b.profiles))
+	u.Profiles.keys = make([]profileKey, 0, len(b.profiles))
 	orders := b.parts.orders
 	var keys, held []uint64
 	var pids []uint32
@@ -317,8 +309,8 @@ func (b *builder) ranges(ctx context.Context, u *Universe, w *rowWriter) error {
 			}
 			pid := pids[i]
 			if renumber[pid] == 0 { // profiles are numbered by their first MPAN
-				u.Profiles = append(u.Profiles, b.profile(pid))
-				renumber[pid] = uint32(len(u.Profiles))
+				u.Profiles.keys = append(u.Profiles.keys, b.profiles[pid])
+				renumber[pid] = uint32(u.Profiles.Len())
 			}
 			out = append(out, MPAN{Core: c, Profile: renumber[pid] - 1, Data: b.eesBits})
 		}

@@ -62,8 +62,13 @@ func TestBuildInRangesAgrees(t *testing.T) {
 	if one.Stats != many.Stats || one.Len() != n || many.Len() != n || one.Stats.LinkedUnits == 0 {
 		t.Fatalf("stats %+v and %+v: want the same, %d MPANs, some linked", one.Stats, many.Stats, n)
 	}
-	if !slices.Equal(one.Profiles, many.Profiles) || !slices.Equal(one.DataSets, many.DataSets) {
+	if one.Profiles.Len() != many.Profiles.Len() || !slices.Equal(one.DataSets, many.DataSets) {
 		t.Fatal("profiles or data sets differ")
+	}
+	for i := range uint32(one.Profiles.Len()) {
+		if one.Profiles.At(i) != many.Profiles.At(i) {
+			t.Fatalf("profile %d differs", i)
+		}
 	}
 	var a, b []MPAN
 	for i, m := range one.All() {

@@ -26,7 +26,7 @@ func TestUniverseBytesPerMPAN(t *testing.T) {
 	if per := held / float64(u.Len()); per > 18 {
 		t.Errorf("the universe holds %.1f bytes an MPAN besides its profiles, want at most 18", per)
 	} else {
-		t.Logf("%.1f bytes an MPAN besides %d profiles", per, len(u.Profiles))
+		t.Logf("%.1f bytes an MPAN besides %d profiles", per, u.Profiles.Len())
 	}
 }
 
@@ -58,7 +58,7 @@ func buildMarket(t *testing.T, n int) (*Universe, float64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	held := float64(heap()) - float64(before) - float64(cap(u.Profiles))*float64(unsafe.Sizeof(Profile{}))
+	held := float64(heap()) - float64(before) - float64(cap(u.Profiles.keys))*float64(unsafe.Sizeof(profileKey{}))
 	runtime.KeepAlive(u)
 	if u.Stats.MPANs != n || u.Stats.LinkedUnits == 0 {
 		t.Fatalf("stats %+v: want %d MPANs, some linked", u.Stats, n)
@@ -83,6 +83,6 @@ func TestSpilledUniverseHoldsLittle(t *testing.T) {
 	if per := held / float64(u.Len()); per > 2 {
 		t.Errorf("a spilled universe holds %.2f bytes an MPAN besides its profiles, want at most 2", per)
 	} else {
-		t.Logf("%.2f bytes an MPAN besides %d profiles", per, len(u.Profiles))
+		t.Logf("%.2f bytes an MPAN besides %d profiles", per, u.Profiles.Len())
 	}
 }

@@ -69,7 +69,7 @@ type Universe struct {
 	// rows: the MPANs, ascending by core (see Len, At, All, Find).
 	rows
 	DataSets []DataSet // what MPAN.Data's bits name
-	Profiles []Profile
+	Profiles Profiles
 	// units: see NumUnits, Lead, UnitMembers and UnitOf.
 	units
 	Stats Stats

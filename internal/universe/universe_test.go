@@ -137,7 +137,7 @@ func buildJoinsCuts(t *testing.T) {
 	if u.Stats != want {
 		t.Errorf("stats %+v, want %+v", u.Stats, want)
 	}
-	if p := u.Profiles[u.At(1).Profile]; p[GSP] != "_C" || p[Supplier] != "SUPA" || p[Distributor] == "" || p[Energised] != "true" || p[SMETS] != "2" || p[Domestic] != "" {
+	if p := u.Profiles.At(u.At(1).Profile); p[GSP] != "_C" || p[Supplier] != "SUPA" || p[Distributor] == "" || p[Energised] != "true" || p[SMETS] != "2" || p[Domestic] != "" {
 		t.Errorf("b's profile %v: want its first row's (_C, SUPA), a distributor, energised true, SMETS 2, domestic empty", p)
 	}
 	if u.At(2).Flags != InRegistration|InMTD || u.At(3).Flags != InRegistration {
@@ -163,8 +163,8 @@ func buildJoinsCuts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Len() != u.Len() || v.Core(1) != u.Core(1) || v.Profiles[v.At(1).Profile][GSP] != "_J" {
-		t.Errorf("swapped sources: %d MPANs, b's GSP %s (want _J)", v.Len(), v.Profiles[v.At(1).Profile][GSP])
+	if v.Len() != u.Len() || v.Core(1) != u.Core(1) || v.Profiles.At(v.At(1).Profile)[GSP] != "_J" {
+		t.Errorf("swapped sources: %d MPANs, b's GSP %s (want _J)", v.Len(), v.Profiles.At(v.At(1).Profile)[GSP])
 	}
 }
 
