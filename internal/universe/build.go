@@ -53,6 +53,7 @@ func Build(ctx context.Context, st store.Store, sources []Source, key string, me
 	if err := b.readAll(ctx, st, mem); err != nil {
 		return nil, err
 	}
+	b.syms, b.profileIDs = nil, nil // interning is done: the profiles are numbered
 	u := &Universe{Sources: sources, KeyFingerprint: key}
 	if err := b.dataSets(u); err != nil {
 		return nil, err
