@@ -206,7 +206,7 @@ func (pk *pack) writeMPANs(ctx context.Context, pr *packRun, spool string) error
 				}
 			}
 			_ = w.Write([]string{r.MPAN, r.Unit, strings.Join(partners, ";"), r.Demand,
-				strconv.FormatBool(r.Appointed[pk.info.Role] != r.Real[pk.info.Role]), strconv.FormatBool(r.Synthetic)})
+				strconv.FormatBool(r.Appointee(pk.info.Role) != r.RealAppointee(pk.info.Role)), strconv.FormatBool(r.Synthetic)})
 		}
 	})
 	if err != nil {

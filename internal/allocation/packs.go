@@ -126,7 +126,7 @@ func writePacks(ctx context.Context, st store.Store, prefix, runID, previous, sp
 			}
 		}
 		for _, role := range plan.Roles {
-			if pi, ok := index[r.Env+"/"+role+"/"+r.Appointed[role]]; ok {
+			if pi, ok := index[r.Env+"/"+role+"/"+r.Appointee(role)]; ok {
 				give(pi)
 			}
 		}
@@ -627,13 +627,13 @@ func rewrite(rec arrow.Record, env string, byCore map[uint64]*Row, rw []rewriteC
 				continue
 			}
 			v := vals.Value(i)
-			if r := rowOf[i]; dip && r != nil && r.Real[role] != r.Appointed[role] {
+			if r := rowOf[i]; dip && r != nil && r.RealAppointee(role) != r.Appointee(role) {
 				b.AppendNull()
 				changed = true
 				continue
 			}
-			if r := rowOf[i]; !dip && r != nil && r.Real[role] == v && r.Appointed[role] != v {
-				v = r.Appointed[role]
+			if r := rowOf[i]; !dip && r != nil && r.RealAppointee(role) == v && r.Appointee(role) != v {
+				v = r.Appointee(role)
 				changed = true
 			}
 			b.Append(v)

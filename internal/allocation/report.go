@@ -186,7 +186,7 @@ func buildReport(res *solver.Result, rows []Row, sources []universe.Source, id, 
 				}
 			}
 			for _, role := range plan.Roles {
-				loads(role, row.Appointed[role])
+				loads(role, row.Appointee(role))
 			}
 			centralLoaders(e, loads) // every MPAN of the environment
 		}

@@ -11,8 +11,8 @@ import (
 )
 
 // The rows outlive the universe (the packs are built from them alone): they
-// hold their MPANs' profiles, one copy a profile, and nothing of the
-// universe's profile table, which grows with the market.
+// hold their MPANs' profiles, real and with stand-ins, one copy a profile,
+// and nothing of the universe's profile table, which grows with the market.
 func TestRowsCopyTheirProfiles(t *testing.T) {
 	st, _ := publishedMarket(t)
 	ctx := context.Background()
@@ -31,6 +31,7 @@ func TestRowsCopyTheirProfiles(t *testing.T) {
 		t.Fatal("no rows")
 	}
 	shared := map[universe.Profile]*universe.Profile{}
+	reappointed := 0
 	for i, r := range rows {
 		core, _ := universe.ParseCore(r.MPAN)
 		m, ok := u.Find(core)
@@ -40,9 +41,20 @@ func TestRowsCopyTheirProfiles(t *testing.T) {
 		if want := u.Profiles.At(u.At(m).Profile); *r.Profile != want {
 			t.Fatalf("row %d: profile %v, the universe's %v", i, *r.Profile, want)
 		}
-		if s, ok := shared[*r.Profile]; ok && s != r.Profile {
-			t.Fatalf("row %d: a second copy of one profile", i)
+		for _, p := range []*universe.Profile{r.Profile, r.Appointed} {
+			if s, ok := shared[*p]; ok && s != p {
+				t.Fatalf("row %d: a second copy of one profile", i)
+			}
+			shared[*p] = p
 		}
-		shared[*r.Profile] = r.Profile
+		if (r.Appointed != r.Profile) != r.Reappointed {
+			t.Fatalf("row %d: reappointed %v, appointees %v, real %v", i, r.Reappointed, *r.Appointed, *r.Profile)
+		}
+		if r.Reappointed {
+			reappointed++
+		}
+	}
+	if reappointed == 0 {
+		t.Error("no row reappointed: the test sees no stand-in")
 	}
 }

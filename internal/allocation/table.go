@@ -23,14 +23,15 @@ type Row struct {
 	MPAN, Unit       string
 	Linked           bool
 	Env, Demand, Ask string
-	Appointed, Real  map[string]string // by role
 	Reappointed      bool
 	Kept             bool // kept from the ledger
-	// Profile is a copy of the MPAN's universe profile, shared by the rows
-	// of the same profile (profileCopies): the rows outlive the universe,
-	// whose profile table grows with the market.
-	Profile *universe.Profile
-	Data    uint16 // the data sets holding the MPAN (universe.Data)
+	// Profile is a copy of the MPAN's universe profile, its real appointees
+	// among its attributes; Appointed is the same with the stand-ins the run
+	// gave it in their place (Profile itself when it has none). Both are
+	// shared by the rows alike (sharedProfiles): the rows outlive the
+	// universe, whose profile table grows with the market.
+	Profile, Appointed *universe.Profile
+	Data               uint16 // the data sets holding the MPAN (universe.Data)
 	// Synthetic: a unit the run created (policy.top_up), in no cut.
 	Synthetic bool
 	// NewExport is the synthetic export MPAN the run linked to this real
@@ -42,7 +43,7 @@ type Row struct {
 func Rows(res *solver.Result) []Row {
 	u := res.Universe
 	var out []Row
-	profiles := profileCopies{}
+	profiles := newSharedProfiles()
 	for _, g := range res.Given {
 		a := res.Asks[g.Ask]
 		members := u.UnitRows(int(g.Unit))
@@ -50,28 +51,69 @@ func Rows(res *solver.Result) []Row {
 		for _, mp := range members {
 			pr := profiles.of(u, mp.Profile)
 			appointed, re := res.Appointees(g, mp.Profile)
-			real := map[string]string{}
-			for _, role := range plan.Roles {
-				real[role] = pr[universe.AttrIndex(role)]
-			}
 			out = append(out, Row{MPAN: universe.FormatCore(mp.Core), Unit: unitID, Linked: len(members) > 1, Env: a.Env.Name,
-				Demand: a.Demand.Name, Ask: a.Key, Appointed: appointed, Real: real, Reappointed: re, Kept: g.Pinned, Profile: pr, Data: mp.Data})
+				Demand: a.Demand.Name, Ask: a.Key, Appointed: profiles.appointed(pr, appointed), Reappointed: re, Kept: g.Pinned,
+				Profile: pr, Data: mp.Data})
 		}
 	}
 	return out
 }
 
-// profileCopies copies the universe's profiles the rows use, once each.
-type profileCopies map[uint32]*universe.Profile
+// Appointee is who loads the MPAN for role in its environment: its real
+// appointee or the stand-in the run gave it ("" for a central role, which
+// has no appointee an MPAN).
+func (r *Row) Appointee(role string) string { return appointee(r.Appointed, role) }
 
-func (c profileCopies) of(u *universe.Universe, id uint32) *universe.Profile {
-	p, ok := c[id]
+// RealAppointee is the MPAN's appointee for role in the cuts.
+func (r *Row) RealAppointee(role string) string { return appointee(r.Profile, role) }
+
+func appointee(p *universe.Profile, role string) string {
+	if a := universe.AttrIndex(role); a >= 0 {
+		return p[a]
+	}
+	return ""
+}
+
+// sharedProfiles hands out the rows' profiles, one copy a value: the
+// universe's by number, and those with stand-ins.
+type sharedProfiles struct {
+	byID    map[uint32]*universe.Profile
+	byValue map[universe.Profile]*universe.Profile
+}
+
+func newSharedProfiles() *sharedProfiles {
+	return &sharedProfiles{byID: map[uint32]*universe.Profile{}, byValue: map[universe.Profile]*universe.Profile{}}
+}
+
+func (s *sharedProfiles) of(u *universe.Universe, id uint32) *universe.Profile {
+	p, ok := s.byID[id]
 	if !ok {
-		cp := u.Profiles.At(id)
-		p = &cp
-		c[id] = p
+		p = s.intern(u.Profiles.At(id))
+		s.byID[id] = p
 	}
 	return p
+}
+
+func (s *sharedProfiles) intern(pr universe.Profile) *universe.Profile {
+	p, ok := s.byValue[pr]
+	if !ok {
+		p = &pr
+		s.byValue[pr] = p
+	}
+	return p
+}
+
+// appointed is pr with appointees (by role) in place of its own: pr
+// itself when they are its own.
+func (s *sharedProfiles) appointed(pr *universe.Profile, appointees map[string]string) *universe.Profile {
+	ap := *pr
+	for role, m := range appointees {
+		ap[universe.AttrIndex(role)] = m
+	}
+	if ap == *pr {
+		return pr
+	}
+	return s.intern(ap)
 }
 
 var attrCols = []string{"segment", "gsp_group", "distributor", "measurement_class", "profile_class", "energised", "domestic", "meter_type", "smets"}
@@ -114,13 +156,13 @@ func writeAllocation(path string, rows []Row, mem memory.Allocator) error {
 		str(r.Demand)
 		str(r.Ask)
 		for _, role := range plan.Roles {
-			str(r.Appointed[role])
+			str(r.Appointee(role))
 		}
 		boolean(r.Reappointed)
 		boolean(r.Kept)
 		for _, role := range plan.Roles {
 			if role != "distributor" {
-				str(r.Real[role])
+				str(r.RealAppointee(role))
 			}
 		}
 		for _, a := range attrCols {

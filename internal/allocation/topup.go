@@ -3,7 +3,6 @@ package allocation
 import (
 	"context"
 	"fmt"
-	stdmaps "maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -86,17 +85,12 @@ func topUp(res *solver.Result, held solver.Held) ([]Row, []*synth.Point) {
 	units := topup.Fill(res, limits, taken, importOK(res, held))
 	sort.SliceStable(units, func(i, j int) bool { return units[i].Ask < units[j].Ask })
 	rows := make([]Row, 0, len(units))
-	profiles := profileCopies{}
+	profiles := newSharedProfiles()
 	points := make([]*synth.Point, 0, len(units))
 	for i := range units {
 		un := &units[i]
 		a := res.Asks[un.Ask]
-		pr := un.Profile
-		appointed, real := map[string]string{}, map[string]string{}
-		for _, role := range plan.Roles {
-			appointed[role] = pr[universe.AttrIndex(role)]
-			real[role] = appointed[role]
-		}
+		pr := un.Profile // its appointees are its own
 		var data uint16
 		has := topup.DataSets(res.Plan, un.Point)
 		for b, ds := range u.DataSets {
@@ -110,15 +104,11 @@ func topUp(res *solver.Result, held solver.Held) ([]Row, []*synth.Point) {
 			unit = min(imp, un.Core())
 			im := u.At(un.Import)
 			ipr := profiles.of(u, im.Profile)
-			ia := map[string]string{}
-			for _, role := range plan.Roles {
-				ia[role] = ipr[universe.AttrIndex(role)]
-			}
 			rows = append(rows, Row{MPAN: imp, Unit: unit, Linked: true, Env: a.Env.Name, Demand: a.Demand.Name, Ask: a.Key,
-				Appointed: ia, Real: stdmaps.Clone(ia), Kept: un.Kept, Profile: ipr, Data: im.Data, NewExport: un.Core()})
+				Appointed: ipr, Kept: un.Kept, Profile: ipr, Data: im.Data, NewExport: un.Core()})
 		}
 		rows = append(rows, Row{MPAN: un.Core(), Unit: unit, Linked: linked, Env: a.Env.Name, Demand: a.Demand.Name, Ask: a.Key,
-			Appointed: appointed, Real: real, Kept: un.Kept, Profile: &pr, Data: data, Synthetic: true})
+			Appointed: &pr, Kept: un.Kept, Profile: &pr, Data: data, Synthetic: true})
 		points = append(points, un.Point)
 	}
 	return rows, points
