@@ -41,6 +41,12 @@ import (
 // writes them out.
 const spoolBudget = 48 << 20
 
+// columnOverhead is what a pending record's column holds besides its
+// buffers' bytes (its array, array data and buffer headers), counted
+// against the budget: a large market's row groups give each pack records of
+// a few rows, whose headers outweighed their values uncounted.
+const columnOverhead = 384
+
 // spoolKey names a pack's table in a source's collector.
 type spoolKey struct {
 	pack  int
@@ -71,6 +77,7 @@ func newSourceSpool(dir string, src int) *sourceSpool {
 func (s *sourceSpool) add(pack int, table string, rec arrow.Record) error {
 	k := spoolKey{pack, table}
 	s.pending[k] = append(s.pending[k], rec)
+	s.bytes += columnOverhead * rec.NumCols()
 	for _, c := range rec.Columns() {
 		for _, b := range c.Data().Buffers() {
 			if b != nil {

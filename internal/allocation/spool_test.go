@@ -232,3 +232,27 @@ func TestSpoolSegmentsShareTheirSchema(t *testing.T) {
 		t.Error("a segment read with another table's schema")
 	}
 }
+
+// Records of a row or two are mostly headers: the budget counts those too,
+// so a collector of many small records writes them out as it goes.
+func TestSpoolCountsSmallRecords(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: dflow.ColSourceFileID, Type: arrow.BinaryTypes.String},
+		{Name: dflow.ColRecordLine, Type: arrow.PrimitiveTypes.Int64},
+	}, nil)
+	sp := newSourceSpool(t.TempDir(), 1)
+	defer sp.release()
+	sp.budget = 64 << 10 // the values of 1,000 one-row records are about 20 KB
+	for i := range 1000 {
+		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		b.Field(0).(*array.StringBuilder).Append("F1")
+		b.Field(1).(*array.Int64Builder).Append(int64(i))
+		if err := sp.add(0, "ees/ees_portfolio", b.NewRecord()); err != nil {
+			t.Fatal(err)
+		}
+		b.Release()
+	}
+	if n := len(sp.segs[spoolKey{0, "ees/ees_portfolio"}]); n < 5 {
+		t.Errorf("%d segments written while 1,000 small records came: want the budget to count their headers", n)
+	}
+}
