@@ -73,9 +73,12 @@ func Build(ctx context.Context, st store.Store, sources []Source, key string, me
 	}
 	u.Profiles.vals = b.symVals
 	pairs := b.linkPairs(u)
-	b.links, b.linkCores = nil, nil
+	b.links, b.linkCores, b.linkIdx = nil, nil, nil
 	u.formUnits(u.Len(), pairs)
-	u.keepLinkedRows(b.linkRowOf())
+	u.keepLinkedRows()
+	if err := u.Err(); err != nil {
+		return nil, err
+	}
 	ok = true
 	return u, nil
 }
@@ -152,7 +155,6 @@ type builder struct {
 	// MPAN's index, -1 when it is in no EES table.
 	linkCores []uint64
 	linkIdx   []int32
-	linkRows  []MPAN
 }
 
 // profileKey is a profile as its values' symbols.
@@ -279,7 +281,6 @@ func (b *builder) ranges(ctx context.Context, u *Universe, w *rowWriter) error {
 	slices.Sort(b.linkCores)
 	b.linkCores = slices.Clone(slices.Compact(b.linkCores)) // at its size: a few in a hundred MPANs
 	b.linkIdx = make([]int32, len(b.linkCores))
-	b.linkRows = make([]MPAN, len(b.linkCores))
 	for i := range b.linkIdx {
 		b.linkIdx[i] = -1
 	}
@@ -376,25 +377,10 @@ func (b *builder) findLinks(out []MPAN, base int) {
 		case out[i].Core > c:
 			j++
 		default:
-			b.linkIdx[j], b.linkRows[j] = int32(base+i), out[i]
+			b.linkIdx[j] = int32(base + i)
 			i++
 			j++
 		}
-	}
-}
-
-// linkRows gives the MPAN of each related MPAN's index (it keeps, in
-// place, those in the universe: their indices ascend with their cores).
-func (b *builder) linkRowOf() func(m int32) MPAN {
-	idx, rows := b.linkIdx[:0], b.linkRows[:0]
-	for j, i := range b.linkIdx {
-		if i >= 0 {
-			idx, rows = append(idx, i), append(rows, b.linkRows[j])
-		}
-	}
-	return func(m int32) MPAN {
-		j, _ := slices.BinarySearch(idx, m)
-		return rows[j]
 	}
 }
 

@@ -1,6 +1,7 @@
 package universe
 
 import (
+	"cmp"
 	"fmt"
 	"iter"
 	"slices"
@@ -70,11 +71,29 @@ func (u *Universe) UnitRows(i int) []MPAN {
 	return []MPAN{u.At(u.Lead(i))}
 }
 
-// keepLinkedRows keeps the linked units' MPANs, rowOf giving each.
-func (u *Universe) keepLinkedRows(rowOf func(m int32) MPAN) {
-	u.linkedRows = make([]MPAN, len(u.linkedMembers))
-	for k, m := range u.linkedMembers {
-		u.linkedRows[k] = rowOf(m)
+// keepLinkedRows keeps the linked units' MPANs, read in one pass in order
+// of index: a spilled universe's file is read once, not a record at a
+// time, and the join need not hold them while it makes the ranges.
+func (u *Universe) keepLinkedRows() {
+	members := u.linkedMembers
+	u.linkedRows = make([]MPAN, len(members))
+	if len(members) == 0 {
+		return
+	}
+	order := make([]int32, len(members)) // places in members, by MPAN
+	for k := range order {
+		order[k] = int32(k)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(members[a], members[b]) })
+	k := 0
+	for i, m := range u.From(members[order[0]]) {
+		for k < len(order) && members[order[k]] == i {
+			u.linkedRows[order[k]] = m
+			k++
+		}
+		if k == len(order) {
+			break
+		}
 	}
 }
 
@@ -135,7 +154,7 @@ func (u *Universe) SetUnits(units [][]int32) {
 			panic(fmt.Sprintf("SetUnits: unit %d's lead %d is a later unit's MPAN", i, m[0]))
 		}
 	}
-	u.keepLinkedRows(u.At)
+	u.keepLinkedRows()
 }
 
 func newUnits(n int) units {
