@@ -49,11 +49,11 @@ func Build(ctx context.Context, st store.Store, sources []Source, key string, me
 		return nil, err
 	}
 	defer parts.close()
-	b := &builder{tables: tables, parts: parts, syms: map[string]uint32{}, profileIDs: map[profileKey]uint32{}}
+	b := &builder{tables: tables, parts: parts, syms: symbols{ids: map[string]uint32{}}, profileIDs: map[profileKey]uint32{}}
 	if err := b.readAll(ctx, st, mem); err != nil {
 		return nil, err
 	}
-	b.syms, b.profileIDs = nil, nil // interning is done: the profiles are numbered
+	b.syms.ids, b.profileIDs = nil, nil // interning is done: the profiles are numbered
 	u := &Universe{Sources: sources, KeyFingerprint: key}
 	if err := b.dataSets(u); err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func Build(ctx context.Context, st store.Store, sources []Source, key string, me
 	if err := b.ranges(ctx, u, w); err != nil {
 		return nil, err
 	}
-	u.Profiles.vals = b.symVals
+	u.Profiles.sym = b.syms
 	pairs := b.linkPairs(u)
 	b.links, b.linkCores, b.linkIdx = nil, nil, nil
 	u.formUnits(u.Len(), pairs)
@@ -141,11 +141,10 @@ type builder struct {
 	tables []*sourceTable
 	parts  *partitions
 
-	// Profiles as their values' symbols (a sixth of a Profile's size),
+	// Profiles as their values' symbols (a quarter of a Profile's size),
 	// numbered provisionally in order of reading.
 	mu         sync.Mutex
-	syms       map[string]uint32
-	symVals    []string
+	syms       symbols
 	profiles   []profileKey
 	profileIDs map[profileKey]uint32
 	links      [][2]uint64 // related MPANs' cores
@@ -157,23 +156,11 @@ type builder struct {
 	linkIdx   []int32
 }
 
-// profileKey is a profile as its values' symbols.
-type profileKey [NumAttrs]uint32
-
 // profileID interns a profile, giving its provisional id.
 func (b *builder) profileID(p Profile) uint32 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var k profileKey
-	for a, v := range p {
-		s, ok := b.syms[v]
-		if !ok {
-			s = uint32(len(b.symVals))
-			b.syms[v] = s
-			b.symVals = append(b.symVals, v)
-		}
-		k[a] = s
-	}
+	k := b.syms.key(p)
 	id, ok := b.profileIDs[k]
 	if !ok {
 		id = uint32(len(b.profiles))

@@ -5,8 +5,7 @@ package universe
 // grow with the market (79,000 at 10^6 MPANs, 186,000 at 3·10^7), their
 // values do not.
 type Profiles struct {
-	vals []string          // symbol → value
-	syms map[string]uint32 // value → symbol, made by the first Append
+	sym  symbols
 	keys []profileKey
 }
 
@@ -17,7 +16,7 @@ func (p *Profiles) Len() int { return len(p.keys) }
 func (p *Profiles) At(i uint32) Profile {
 	var pr Profile
 	for a, s := range p.keys[i] {
-		pr[a] = p.vals[s]
+		pr[a] = p.sym.vals[s]
 	}
 	return pr
 }
@@ -25,22 +24,36 @@ func (p *Profiles) At(i uint32) Profile {
 // Append adds a profile (tests, and universes made by hand) and returns
 // its number.
 func (p *Profiles) Append(pr Profile) uint32 {
-	if p.syms == nil {
-		p.syms = make(map[string]uint32, len(p.vals))
-		for s, v := range p.vals {
-			p.syms[v] = uint32(s)
+	if p.sym.ids == nil { // a built table keeps its values only
+		p.sym.ids = make(map[string]uint32, len(p.sym.vals))
+		for s, v := range p.sym.vals {
+			p.sym.ids[v] = uint32(s)
 		}
 	}
+	p.keys = append(p.keys, p.sym.key(pr))
+	return uint32(len(p.keys) - 1)
+}
+
+// profileKey is a profile as its values' symbols.
+type profileKey [NumAttrs]uint32
+
+// symbols numbers attribute values, in order of first sight.
+type symbols struct {
+	ids  map[string]uint32 // value → symbol
+	vals []string          // symbol → value
+}
+
+// key is pr as symbols, numbering values not seen before.
+func (s *symbols) key(pr Profile) profileKey {
 	var k profileKey
 	for a, v := range pr {
-		s, ok := p.syms[v]
+		id, ok := s.ids[v]
 		if !ok {
-			s = uint32(len(p.vals))
-			p.syms[v] = s
-			p.vals = append(p.vals, v)
+			id = uint32(len(s.vals))
+			s.ids[v] = id
+			s.vals = append(s.vals, v)
 		}
-		k[a] = s
+		k[a] = id
 	}
-	p.keys = append(p.keys, k)
-	return uint32(len(p.keys) - 1)
+	return k
 }

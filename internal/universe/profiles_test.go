@@ -15,11 +15,11 @@ func TestProfilesKeepValues(t *testing.T) {
 	if p.At(0) != a || p.At(1) != b {
 		t.Fatalf("profiles %v %v, want %v %v", p.At(0), p.At(1), a, b)
 	}
-	if len(p.vals) != 6 { // "", S, _A, _B, SUPA, MOPA: each once
-		t.Errorf("%d symbols %q, want 6", len(p.vals), p.vals)
+	if len(p.sym.vals) != 6 { // "", S, _A, _B, SUPA, MOPA: each once
+		t.Errorf("%d symbols %q, want 6", len(p.sym.vals), p.sym.vals)
 	}
 	// A built table (values, no map yet) takes more.
-	built := Profiles{vals: p.vals, keys: p.keys}
+	built := Profiles{sym: symbols{vals: p.sym.vals}, keys: p.keys}
 	c := Profile{Segment: "A", GSP: "_A", Supplier: "SUPZ"}
 	if i := built.Append(c); built.At(i) != c || built.At(0) != a || built.At(1) != b {
 		t.Fatalf("after a build, profiles %v %v %v", built.At(0), built.At(1), built.At(i))
