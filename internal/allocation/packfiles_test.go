@@ -116,7 +116,7 @@ func checkPackContents(t *testing.T, run, runID string, rep *Report) {
 				}
 			}
 		}
-		if !maps(present, listed) {
+		if !sameKeys(present, listed) {
 			t.Errorf("%s: pack.json lists %v, the folder holds %v", dir, keys(listed), keys(present))
 		}
 		if !slices.Equal(loadable, m.LoadOrder) || !slices.Equal(deltaLoadable, m.DeltaLoadOrder) {
@@ -268,7 +268,7 @@ func readCSV(t *testing.T, path string) [][]string {
 	return recs
 }
 
-func maps(a, b map[string]bool) bool {
+func sameKeys(a, b map[string]bool) bool {
 	if len(a) != len(b) {
 		return false
 	}

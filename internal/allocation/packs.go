@@ -1,10 +1,12 @@
 package allocation
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -72,9 +74,6 @@ func (pk *pack) addSpooled(src int, table string, segs []segment) {
 	}
 	pk.tables[table] = append(pk.tables[table], src)
 	t.segs = append(t.segs, segs...)
-	for range segs {
-		t.srcs = append(t.srcs, src)
-	}
 }
 
 // rewriteRoles are the data items that name an appointee, by role: a
@@ -168,6 +167,7 @@ func writePacks(ctx context.Context, st store.Store, prefix, runID, previous, sp
 		for k, segs := range sp.segs {
 			packs[k.pack].addSpooled(si, k.table, segs)
 		}
+		spooled[si] = nil // its segments are the packs' now
 	}
 	// Packs are independent: write them on every core, each in a spool
 	// directory of its own, removed once the pack is stored.
@@ -220,7 +220,7 @@ func (pk *pack) spooledBytes() int64 {
 	var n int64
 	for _, t := range pk.segs {
 		for _, s := range t.segs {
-			n += s.size
+			n += int64(s.size)
 		}
 	}
 	return n
@@ -785,10 +785,9 @@ func (pk *pack) writeTables(ctx context.Context, pr *packRun, tables map[string]
 }
 
 // spooledTable is one table of a pack as spooled: its segments in source
-// order, the source of each, and its D-flow group (nil for EES).
+// order and its D-flow group (nil for EES).
 type spooledTable struct {
 	segs  []segment
-	srcs  []int // per segment: the source its rows came from
 	group *dflow.Group
 }
 
@@ -895,41 +894,37 @@ func (pk *pack) renderFlow(ctx context.Context, pr *packRun, spooled map[string]
 	p := pr.plan
 	key := f.ID + "/" + f.Version // names the pack's files
 	// A source file id is unique only within its sender: the pack renders
-	// one file per source file of each source.
-	type sourceFile struct {
-		id  string
-		src int
+	// one file per source file of each source. The flow's segments are
+	// sorted by source file, source and group, each group's in their order.
+	type flowSegment struct {
+		segment
+		code int // in codes
 	}
-	segs := map[sourceFile]map[string][]segment{} // group code → its segments, in order
-	senders := map[string]int{}                   // source file id → how many sources hold one
-	for code, names := range tables {
-		for _, n := range names {
-			t := spooled[n]
-			for i, seg := range t.segs {
-				k := sourceFile{seg.fileID, t.srcs[i]}
-				if segs[k] == nil {
-					segs[k] = map[string][]segment{}
-					senders[seg.fileID]++
-				}
-				segs[k][code] = append(segs[k][code], seg)
+	codes := slices.Sorted(maps.Keys(tables))
+	var all []flowSegment
+	for ci, code := range codes {
+		for _, n := range tables[code] {
+			for _, seg := range spooled[n].segs {
+				all = append(all, flowSegment{seg, ci})
 			}
 		}
 	}
-	order := make([]sourceFile, 0, len(segs))
-	for k := range segs {
-		order = append(order, k)
-	}
-	sort.Slice(order, func(i, j int) bool {
-		if order[i].id != order[j].id {
-			return order[i].id < order[j].id
-		}
-		return order[i].src < order[j].src
+	slices.SortStableFunc(all, func(a, b flowSegment) int {
+		return cmp.Or(strings.Compare(a.fileID(), b.fileID()), cmp.Compare(a.src(), b.src()), cmp.Compare(a.code, b.code))
 	})
-	for _, sf := range order {
-		fid := sf.id
-		if senders[fid] > 1 { // named by its sender too
-			src := pr.sources[sf.src]
-			fid += "_" + src.Cut + "-" + src.MPID
+	prev := "" // the previous file's id
+	for len(all) > 0 {
+		n := 1 // the segments of one source file of one source
+		for n < len(all) && all[n].fileID() == all[0].fileID() && all[n].src() == all[0].src() {
+			n++
+		}
+		file := all[:n]
+		all = all[n:]
+		fid, src := file[0].fileID(), file[0].src()
+		shared := fid == prev || (len(all) > 0 && all[0].fileID() == fid) // another source has a file of the id
+		prev = fid
+		if shared { // named by its sender too
+			fid += "_" + pr.sources[src].Cut + "-" + pr.sources[src].MPID
 		}
 		tag := ""
 		if sel != nil {
@@ -942,7 +937,17 @@ func (pk *pack) renderFlow(ctx context.Context, pr *packRun, spooled map[string]
 		var rows int64
 		groups := map[string]dflow.RecordSource{}
 		var readers []*spoolReader
-		for code, list := range segs[sf] {
+		for len(file) > 0 {
+			m := 1 // one group's segments
+			for m < len(file) && file[m].code == file[0].code {
+				m++
+			}
+			code := codes[file[0].code]
+			list := make([]segment, m)
+			for i := range list {
+				list[i] = file[i].segment
+			}
+			file = file[m:]
 			rd := newSharedSpoolReader(list, pk.spools)
 			readers = append(readers, rd)
 			next := dflow.RecordSource(rd.next)
@@ -971,7 +976,7 @@ func (pk *pack) renderFlow(ctx context.Context, pr *packRun, spooled map[string]
 		if sel != nil {
 			name = DeltaFolder + name
 		}
-		pf := PackFile{Name: name, Format: FormatDFlow, Cut: pr.sources[sf.src].Cut, Flow: f.ID, Rows: rows, Delta: sel != nil, srcs: map[int]bool{sf.src: true}}
+		pf := PackFile{Name: name, Format: FormatDFlow, Cut: pr.sources[src].Cut, Flow: f.ID, Rows: rows, Delta: sel != nil, srcs: map[int]bool{src: true}}
 		pr.rankFile(&pf, nil)
 		if err := pk.put(ctx, pr, path, pf); err != nil {
 			return err

@@ -6,9 +6,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -59,6 +61,8 @@ type spoolKey struct {
 // whenever they pass the budget, and at the end.
 type sourceSpool struct {
 	path    string // the source's spool file, made at the first flush
+	src     int
+	ids     *sourceFileIDs // the source file ids of its segments
 	f       *os.File
 	w       *bufio.Writer
 	off     int64 // bytes written so far
@@ -71,8 +75,8 @@ type sourceSpool struct {
 }
 
 func newSourceSpool(dir string, src int) *sourceSpool {
-	return &sourceSpool{path: filepath.Join(dir, fmt.Sprintf("source-%d.spool", src)), budget: spoolBudget,
-		pending: map[spoolKey][]arrow.Record{}, rows: map[spoolKey]int64{}, segs: map[spoolKey][]segment{}, enc: map[string]*segmentEncoder{}}
+	return &sourceSpool{path: filepath.Join(dir, fmt.Sprintf("source-%d.spool", src)), src: src, budget: spoolBudget,
+		ids: newSourceFileIDs(), pending: map[spoolKey][]arrow.Record{}, rows: map[spoolKey]int64{}, segs: map[spoolKey][]segment{}, enc: map[string]*segmentEncoder{}}
 }
 
 // add takes ownership of rec.
@@ -202,7 +206,13 @@ func (s *sourceSpool) writeOne(k spoolKey, fid string, rec arrow.Record) error {
 	if err != nil {
 		return err
 	}
+	if e.part == nil {
+		e.part = &spoolPart{path: s.path, src: s.src, dec: e.dec, ids: s.ids}
+	}
 	size := int64(len(batch))
+	if size > math.MaxUint32 {
+		return fmt.Errorf("spooling rows: a record of %d bytes", size)
+	}
 	head := binary.LittleEndian.AppendUint16(nil, uint16(len(fid)))
 	head = append(head, fid...)
 	head = binary.LittleEndian.AppendUint64(head, uint64(size))
@@ -212,7 +222,7 @@ func (s *sourceSpool) writeOne(k spoolKey, fid string, rec arrow.Record) error {
 	if _, err := s.w.Write(batch); err != nil {
 		return err
 	}
-	s.segs[k] = append(s.segs[k], segment{path: s.path, fileID: fid, off: s.off + int64(len(head)), size: size, schema: e.dec})
+	s.segs[k] = append(s.segs[k], segment{part: e.part, off: s.off + int64(len(head)), size: uint32(size), fid: s.ids.number(fid)})
 	s.off += int64(len(head)) + size
 	return nil
 }
@@ -224,6 +234,7 @@ type segmentEncoder struct {
 	iw     *ipc.Writer
 	buf    bytes.Buffer
 	dec    *schemaDecoders
+	part   *spoolPart // what its segments share, made with the first
 }
 
 // encode returns rec's record batch message, valid until the next call.
@@ -395,12 +406,51 @@ func concatRecords(recs []arrow.Record) (arrow.Record, error) {
 	return out, nil
 }
 
-// segment is one segment of a spool file.
+// segment is one segment of a spool file, in 24 bytes: a large market's
+// packs list hundreds of thousands (a few rows of each source file at each
+// flush).
 type segment struct {
-	path      string
-	fileID    string // the source file of its rows ("" for a table without)
-	off, size int64  // of its record batch message
-	schema    *schemaDecoders
+	part *spoolPart
+	off  int64  // of its record batch message
+	size uint32 // of its record batch message
+	fid  uint32 // its source file id's number in part.ids
+}
+
+// fileID is the source file of the segment's rows ("" for a table without).
+func (s segment) fileID() string { return s.part.ids.list[s.fid] }
+
+// src is the source the segment's rows came from.
+func (s segment) src() int { return s.part.src }
+
+// spoolPart is what a source's segments of one table share: the spool
+// file, the decoders of the table's schema, the source's file ids.
+type spoolPart struct {
+	path string
+	src  int
+	dec  *schemaDecoders
+	ids  *sourceFileIDs
+}
+
+// sourceFileIDs number a source's file ids, "" first. Each id is copied: an
+// Arrow string shares its record's buffer, and a segment kept one alive.
+type sourceFileIDs struct {
+	list    []string
+	numbers map[string]uint32
+}
+
+func newSourceFileIDs() *sourceFileIDs {
+	return &sourceFileIDs{list: []string{""}, numbers: map[string]uint32{"": 0}}
+}
+
+func (f *sourceFileIDs) number(id string) uint32 {
+	n, ok := f.numbers[id]
+	if !ok {
+		n = uint32(len(f.list))
+		id = strings.Clone(id)
+		f.list = append(f.list, id)
+		f.numbers[id] = n
+	}
+	return n
 }
 
 // spoolReader yields the records of segments in order: a dflow.RecordSource
@@ -449,20 +499,21 @@ func (s *spoolReader) next() (arrow.Record, error) {
 	if s.files == nil { // nothing shared after all: its own
 		s.files, s.shared = spoolFiles{}, false
 	}
-	f := s.files[seg.path]
+	path := seg.part.path
+	f := s.files[path]
 	if f == nil {
 		var err error
-		if f, err = os.Open(seg.path); err != nil {
+		if f, err = os.Open(path); err != nil {
 			return nil, err
 		}
-		s.files[seg.path] = f
+		s.files[path] = f
 	}
-	if int64(cap(s.buf)) < seg.size {
+	if cap(s.buf) < int(seg.size) {
 		s.buf = make([]byte, seg.size)
 	}
 	body := s.buf[:seg.size]
 	if _, err := f.ReadAt(body, seg.off); err != nil {
 		return nil, fmt.Errorf("reading the pack spool: %w", err)
 	}
-	return seg.schema.decode(body)
+	return seg.part.dec.decode(body)
 }

@@ -85,7 +85,7 @@ func TestSpoolKeepsEveryRowInOrder(t *testing.T) {
 	for fid, lines := range want {
 		var mine []segment
 		for _, s := range segs {
-			if s.fileID == fid {
+			if s.fileID() == fid {
 				mine = append(mine, s)
 			}
 		}
@@ -207,7 +207,7 @@ func TestSpoolSegmentsShareTheirSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, s := range segs {
-		if !bytes.Equal(raw[s.off:s.off+s.size], want[i]) {
+		if !bytes.Equal(raw[s.off:s.off+int64(s.size)], want[i]) {
 			t.Errorf("segment %d: not the record batch message of a writer of its own", i)
 		}
 	}
@@ -254,5 +254,38 @@ func TestSpoolCountsSmallRecords(t *testing.T) {
 	}
 	if n := len(sp.segs[spoolKey{0, "ees/ees_portfolio"}]); n < 5 {
 		t.Errorf("%d segments written while 1,000 small records came: want the budget to count their headers", n)
+	}
+}
+
+// A segment's source file id is its own copy: an Arrow string shares its
+// record's buffer, so a kept id kept every spooled record's ids alive
+// until the packs were written (20 MB at 3·10^7).
+func TestSpoolCopiesFileIDs(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: dflow.ColSourceFileID, Type: arrow.BinaryTypes.String},
+		{Name: dflow.ColRecordLine, Type: arrow.PrimitiveTypes.Int64},
+	}, nil)
+	sp := newSourceSpool(t.TempDir(), 1)
+	defer sp.release()
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	b.Field(0).(*array.StringBuilder).AppendValues([]string{"F1", "F2"}, nil)
+	b.Field(1).(*array.Int64Builder).AppendValues([]int64{2, 3}, nil)
+	rec := b.NewRecord()
+	b.Release()
+	rec.Retain() // the test's own hold, to overwrite its buffer
+	defer rec.Release()
+	if err := sp.add(0, "mop-mtd/d0150_288", rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.flush(); err != nil {
+		t.Fatal(err)
+	}
+	clear(rec.Column(0).Data().Buffers()[2].Bytes()) // the ids' bytes
+	var got []string
+	for _, s := range sp.segs[spoolKey{0, "mop-mtd/d0150_288"}] {
+		got = append(got, s.fileID())
+	}
+	if fmt.Sprint(got) != "[F1 F2]" {
+		t.Errorf("segments' file ids %q after their record's buffer changed: want [F1 F2], copies", got)
 	}
 }
