@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -73,7 +74,7 @@ func Build(ctx context.Context, st store.Store, sources []Source, key string, me
 	}
 	u.Profiles.sym = b.syms
 	pairs := b.linkPairs(u)
-	b.links, b.linkCores, b.linkIdx = nil, nil, nil
+	b.linked = nil
 	u.formUnits(u.Len(), pairs)
 	u.keepLinkedRows()
 	if err := u.Err(); err != nil {
@@ -147,14 +148,21 @@ type builder struct {
 	syms       symbols
 	profiles   []profileKey
 	profileIDs map[profileKey]uint32
-	links      [][2]uint64 // related MPANs' cores
+	links      [][2]uint64 // related MPANs' cores, until the ranges
 	eesBits    uint16      // the EES tables' data sets: every MPAN is in them
 
-	// linkCores are every related MPAN's core, ascending; linkIdx its
-	// MPAN's index, -1 when it is in no EES table.
-	linkCores []uint64
-	linkIdx   []int32
+	// While the ranges are made, linked holds every related MPAN's core,
+	// ascending, and pairs the related pairs as places in it (half the
+	// size of two cores). As the ranges pass a core, it is replaced by its
+	// MPAN's index (noMPAN when it is in no EES table): a second slice of
+	// indices was a third more. passed is the first place not passed.
+	linked []uint64
+	pairs  [][2]int32
+	passed int
 }
+
+// noMPAN marks a related core in no EES table in builder.linked.
+const noMPAN = math.MaxUint64
 
 // profileID interns a profile, giving its provisional id.
 func (b *builder) profileID(p Profile) uint32 {
@@ -261,18 +269,9 @@ func (b *builder) dataSets(u *Universe) error {
 
 // ranges makes the MPANs range by range, in order of core, and writes them.
 func (b *builder) ranges(ctx context.Context, u *Universe, w *rowWriter) error {
-	b.linkCores = make([]uint64, 0, 2*len(b.links))
-	for _, l := range b.links {
-		b.linkCores = append(b.linkCores, l[0], l[1])
-	}
-	slices.Sort(b.linkCores)
-	b.linkCores = slices.Clone(slices.Compact(b.linkCores)) // at its size: a few in a hundred MPANs
-	b.linkIdx = make([]int32, len(b.linkCores))
-	for i := range b.linkIdx {
-		b.linkIdx[i] = -1
-	}
+	b.placeLinks()
 	renumber := make([]uint32, len(b.profiles)) // provisional id → final + 1
-	u.Profiles.keys = make([]profileKey, 0, len(b.profiles))
+	profiles := uint32(0)
 	orders := b.parts.orders
 	var keys, held []uint64
 	var pids []uint32
@@ -298,8 +297,8 @@ func (b *builder) ranges(ctx context.Context, u *Universe, w *rowWriter) error {
 			}
 			pid := pids[i]
 			if renumber[pid] == 0 { // profiles are numbered by their first MPAN
-				u.Profiles.keys = append(u.Profiles.keys, b.profiles[pid])
-				renumber[pid] = uint32(u.Profiles.Len())
+				profiles++
+				renumber[pid] = profiles
 			}
 			out = append(out, MPAN{Core: c, Profile: renumber[pid] - 1, Data: b.eesBits})
 		}
@@ -327,7 +326,38 @@ func (b *builder) ranges(ctx context.Context, u *Universe, w *rowWriter) error {
 	}
 	u.Stats.MPANs = w.r.n
 	u.Stats.ExtraMeterRows = u.Stats.EESRows - w.r.n
+	for j := b.passed; j < len(b.linked); j++ {
+		b.linked[j] = noMPAN // above every MPAN
+	}
+	// The table in final order, made once the ranges' buffers are gone.
+	u.Profiles.keys = make([]profileKey, profiles)
+	for pid, n := range renumber {
+		if n > 0 {
+			u.Profiles.keys[n-1] = b.profiles[pid]
+		}
+	}
+	b.profiles = nil
 	return nil
+}
+
+// placeLinks sorts the related cores into linked and the pairs into places
+// in it.
+func (b *builder) placeLinks() {
+	b.linked = make([]uint64, 0, 2*len(b.links))
+	for _, l := range b.links {
+		b.linked = append(b.linked, l[0], l[1])
+	}
+	slices.Sort(b.linked)
+	b.linked = slices.Clone(slices.Compact(b.linked)) // at its size: a few in a hundred MPANs
+	place := func(c uint64) int32 {
+		j, _ := slices.BinarySearch(b.linked, c)
+		return int32(j)
+	}
+	b.pairs = make([][2]int32, len(b.links))
+	for i, l := range b.links {
+		b.pairs[i] = [2]int32{place(l[0]), place(l[1])}
+	}
+	b.links = nil
 }
 
 // apply gives the MPANs (ascending) the flags and data sets of the held
@@ -350,42 +380,39 @@ func (b *builder) apply(out []MPAN, held []uint64) {
 	}
 }
 
-// findLinks records the index of every related MPAN among out, whose first
-// has index base.
+// findLinks replaces the core of every related MPAN among out (the next
+// range's, ascending), whose first has index base, by its index, and that
+// of every related core below out's last by noMPAN.
 func (b *builder) findLinks(out []MPAN, base int) {
-	if len(out) == 0 {
-		return
-	}
-	j, _ := slices.BinarySearch(b.linkCores, out[0].Core)
-	for i := 0; i < len(out) && j < len(b.linkCores); {
-		switch c := b.linkCores[j]; {
+	j := b.passed
+	for i := 0; i < len(out) && j < len(b.linked); {
+		switch c := b.linked[j]; {
 		case out[i].Core < c:
 			i++
 		case out[i].Core > c:
+			b.linked[j] = noMPAN // in no EES table
 			j++
 		default:
-			b.linkIdx[j] = int32(base + i)
+			b.linked[j] = uint64(base + i)
 			i++
 			j++
 		}
 	}
+	b.passed = j
 }
 
-// linkPairs are the related MPANs by index; pairs with an MPAN in no EES
-// table are counted, not kept.
+// linkPairs are the related MPANs by index (in the pairs' place); pairs
+// with an MPAN in no EES table are counted, not kept.
 func (b *builder) linkPairs(u *Universe) [][2]int32 {
-	idx := func(c uint64) int32 {
-		j, _ := slices.BinarySearch(b.linkCores, c)
-		return b.linkIdx[j]
-	}
-	var pairs [][2]int32
-	for _, l := range b.links {
-		p, s := idx(l[0]), idx(l[1])
-		if p < 0 || s < 0 {
+	pairs := b.pairs[:0]
+	for _, p := range b.pairs {
+		x, y := b.linked[p[0]], b.linked[p[1]]
+		if x == noMPAN || y == noMPAN {
 			u.Stats.LinksOutside++
 			continue
 		}
-		pairs = append(pairs, [2]int32{p, s})
+		pairs = append(pairs, [2]int32{int32(x), int32(y)})
 	}
+	b.pairs = nil
 	return pairs
 }

@@ -211,17 +211,24 @@ func (w *rowWriter) add(ms []MPAN) error {
 		w.r.n += len(ms)
 		return nil
 	}
-	w.buf = slices.Grow(w.buf[:0], len(ms)*recordSize)[:len(ms)*recordSize]
-	for j, m := range ms {
-		if w.r.n%indexStride == 0 {
-			w.r.index = append(w.r.index, m.Core)
+	for len(ms) > 0 { // a chunk at a time: a range's MPANs are 16 MB
+		chunk := ms[:min(len(ms), writeChunk)]
+		ms = ms[len(chunk):]
+		w.buf = slices.Grow(w.buf[:0], len(chunk)*recordSize)[:len(chunk)*recordSize]
+		for j, m := range chunk {
+			if w.r.n%indexStride == 0 {
+				w.r.index = append(w.r.index, m.Core)
+			}
+			putRecord(w.buf[j*recordSize:], m)
+			w.r.n++
 		}
-		putRecord(w.buf[j*recordSize:], m)
-		w.r.n++
+		if _, err := w.r.file.WriteAt(w.buf, w.off); err != nil {
+			return fmt.Errorf("spilling the universe: %w", err)
+		}
+		w.off += int64(len(w.buf))
 	}
-	if _, err := w.r.file.WriteAt(w.buf, w.off); err != nil {
-		return fmt.Errorf("spilling the universe: %w", err)
-	}
-	w.off += int64(len(w.buf))
 	return nil
 }
+
+// writeChunk is the MPANs a spilled universe's writer writes at once.
+const writeChunk = 1 << 14

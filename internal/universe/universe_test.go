@@ -103,6 +103,7 @@ func buildJoinsCuts(t *testing.T) {
 		strs(a, a, b), strs(b, a, b), strs(c, c, c), strs("<null>", "<null>", "<null>"),
 		strs(d, d, "2300000000099"), // related MPAN outside the EES cuts
 		strs(d, "2300000000099", d), // the same relation the other way round: counted once
+		strs(c, "1500000000055", c), // related MPAN outside the EES cuts, between theirs
 	})
 	flow := dflow.DefaultCatalog().Versions("D0150")[0]
 	var unit, other *dflow.Group
@@ -133,7 +134,7 @@ func buildJoinsCuts(t *testing.T) {
 	if !slices.Equal(cores, []string{a, b, c, d}) {
 		t.Fatalf("cores %v, want ascending a b c d", cores)
 	}
-	want := Stats{EESRows: 5, MPANs: 4, Units: 3, LinkedUnits: 1, ExtraMeterRows: 1, Registered: 4, WithMTD: 1, LinksOutside: 1}
+	want := Stats{EESRows: 5, MPANs: 4, Units: 3, LinkedUnits: 1, ExtraMeterRows: 1, Registered: 4, WithMTD: 1, LinksOutside: 2}
 	if u.Stats != want {
 		t.Errorf("stats %+v, want %+v", u.Stats, want)
 	}
