@@ -95,8 +95,12 @@ type solver struct {
 	sigs               []uint16
 	sigHas, sigData    [][]uint64
 	sigRoleOK          [][][]uint64
-	single, linkedAsks []uint64   // asks a single / linked unit may serve
-	kindM, kindP       [][]uint64 // per kind, computed on demand
+	single, linkedAsks []uint64 // asks a single / linked unit may serve
+	// Per kind, computed on demand: the numbers in bits of the sets of
+	// asks it matches and whose parties can load it, plus one (0: not
+	// yet). A set of its own per kind took 64 MB at 3·10^7 MPANs.
+	kindM, kindP []uint32
+	kindScratch  [3][]uint64
 
 	classes   unitClasses // per unit (classOf); -1: no ask can take it
 	classBits [][]uint64  // per class: the asks its units can serve
@@ -182,9 +186,9 @@ func (s *solver) profileBits() {
 	s.countKinds()
 }
 
-// bitSets numbers distinct sets of asks: the profiles share a few hundred
-// (346 for the national plan's 186,000 profiles at 3·10^7 MPANs), where
-// each profile held two of its own.
+// bitSets numbers distinct sets of asks: the profiles and kinds share a
+// few hundred (346 for the national plan's 186,000 profiles at 3·10^7
+// MPANs), where each held two of its own.
 type bitSets struct {
 	sets [][]uint64
 	ids  map[string]uint32 // a set's bytes → its number
@@ -323,8 +327,8 @@ func (s *solver) countKinds() {
 			count[s.kindOfMPAN(m, true)]++
 		}
 	}
-	s.kindM = make([][]uint64, len(count))
-	s.kindP = make([][]uint64, len(count))
+	s.kindM = make([]uint32, len(count))
+	s.kindP = make([]uint32, len(count))
 	for k, n := range count {
 		if n == 0 {
 			continue
@@ -362,8 +366,8 @@ func (s *solver) countKinds() {
 // the profile has no appointee of loads nothing of it, so its pack's data
 // is not asked.
 func (s *solver) kindBits(k int) (m, pa []uint64) {
-	if s.kindM[k] != nil {
-		return s.kindM[k], s.kindP[k]
+	if s.kindM[k] != 0 {
+		return s.bits.sets[s.kindM[k]-1], s.bits.sets[s.kindP[k]-1]
 	}
 	sig := k / 2 % len(s.sigs)
 	pid := k / 2 / len(s.sigs)
@@ -371,9 +375,18 @@ func (s *solver) kindBits(k int) (m, pa []uint64) {
 	if k%2 == 1 {
 		link = s.linkedAsks
 	}
+	if s.kindScratch[0] == nil {
+		for i := range s.kindScratch {
+			s.kindScratch[i] = make([]uint64, s.words)
+		}
+	}
+	m, pa = s.kindScratch[0], s.kindScratch[1]
 	data := s.sigData[sig]
 	if s.noAppointee[pid] != 0 {
-		data = s.ones()
+		data = s.kindScratch[2]
+		for w := range data {
+			data[w] = ^uint64(0)
+		}
 		for r := range plan.Roles {
 			if s.noAppointee[pid]&(1<<r) != 0 {
 				continue
@@ -383,14 +396,13 @@ func (s *solver) kindBits(k int) (m, pa []uint64) {
 			}
 		}
 	}
-	m, pa = make([]uint64, s.words), make([]uint64, s.words)
 	match, party := s.bits.sets[s.match[pid]], s.bits.sets[s.party[pid]]
 	for w := range m {
 		m[w] = match[w] & s.sigHas[sig][w] & link[w]
 		pa[w] = party[w] & data[w]
 	}
-	s.kindM[k], s.kindP[k] = m, pa
-	return m, pa
+	s.kindM[k], s.kindP[k] = s.bits.id(m)+1, s.bits.id(pa)+1
+	return s.bits.sets[s.kindM[k]-1], s.bits.sets[s.kindP[k]-1]
 }
 
 // blockedBy names the first role whose appointee cannot load profile pr
