@@ -21,8 +21,10 @@ import (
 // rangeRows is about the EES rows a range of cores holds: a market of up
 // to twice as many is built in one range, in memory; a larger one in
 // ranges of about this many rows, each range's rows in files until its
-// turn. A variable for tests.
-var rangeRows = 1 << 20
+// turn. 2^19: no range of a larger market holds more than the one range
+// of a market of 10^6, so the join's memory peaks there. A variable for
+// tests.
+var rangeRows = 1 << 19
 
 // partitions hold the tables' rows by range of cores until Build makes
 // the range's MPANs: each EES row as its core and source order (one word)
