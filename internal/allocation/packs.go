@@ -299,7 +299,9 @@ func collect(ctx context.Context, st store.Store, s universe.Source, ix *takers,
 	levels := map[string]int{}
 	parents := map[parentKey][]int{} // context records → the packs under them
 	// Context tables are met in the first pass and read in the second: kept
-	// open between them, so their footers are read once.
+	// open between them, so a store's object is fetched once, but without
+	// their footers, megabytes each at 3·10^7 (read again when their turn
+	// comes).
 	open := map[string]*cut.Reader{}
 	defer func() {
 		for _, r := range open {
@@ -321,6 +323,9 @@ func collect(ctx context.Context, st store.Store, s universe.Source, ix *takers,
 				if r, err = cut.OpenTable(ctx, st, s.TableKey(name), mem, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024}); err != nil {
 					return err
 				}
+			} else if err := r.ReadFooter(); err != nil {
+				r.Close()
+				return err
 			}
 			schema, err := r.File.Schema()
 			if err != nil {
@@ -330,6 +335,7 @@ func collect(ctx context.Context, st store.Store, s universe.Source, ix *takers,
 			if pass == 0 && contextLevel(schema) > 0 {
 				contexts = append(contexts, name)
 				levels[name] = contextLevel(schema)
+				r.DropFooter()
 				open[name] = r
 				continue
 			}

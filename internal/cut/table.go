@@ -16,11 +16,12 @@ import (
 
 // Reader is an open Parquet table of a store.
 type Reader struct {
-	Key  string
-	PF   *file.Reader
-	File *pqarrow.FileReader
-	f    *os.File
-	mem  memory.Allocator
+	Key   string
+	PF    *file.Reader
+	File  *pqarrow.FileReader
+	f     *os.File
+	mem   memory.Allocator
+	props pqarrow.ArrowReadProperties // as opened
 	// scratch is ReadRows' buffers: a Reader is used by one goroutine.
 	scratch *rowScratch
 	chunk   *chunkBuffers // ColumnChunk's
@@ -52,7 +53,24 @@ func OpenTable(ctx context.Context, st store.Store, key string, mem memory.Alloc
 		f.Close()
 		return nil, err
 	}
-	return &Reader{Key: key, PF: pf, File: fr, f: f, mem: mem}, nil
+	return &Reader{Key: key, PF: pf, File: fr, f: f, mem: mem, props: props}, nil
+}
+
+// DropFooter lets the table's footer go (PF and File are nil) while its
+// file stays open, a fetched copy too, until ReadFooter reads it again: a
+// large market's D-flow tables have footers of megabytes, a row group per
+// raw file.
+func (r *Reader) DropFooter() { r.PF, r.File = nil, nil }
+
+// ReadFooter reads the footer DropFooter let go, with the properties the
+// table was opened with.
+func (r *Reader) ReadFooter() error {
+	pf, fr, err := openParquet(r.f, r.Key, r.mem, r.props)
+	if err != nil {
+		return err
+	}
+	r.PF, r.File = pf, fr
+	return nil
 }
 
 // openParquet reads f's footer. Arrow panics on some damaged footers (a
@@ -115,7 +133,7 @@ func (r *Reader) ReadDict(cols ...int) (err error) {
 
 // Close releases the table.
 func (r *Reader) Close() {
-	r.PF.Close()
+	// PF's Close closes the same file; PF is nil while the footer is let go.
 	r.f.Close()
 	if r.chunk != nil { // nothing read from it is used after Close
 		chunkPool.Put(r.chunk)
