@@ -24,10 +24,7 @@ import (
 // (a pack's Parquet table) in their order within each source file, and by
 // source file (a pack's D-flow file) exactly that file's rows, in order.
 func TestSpoolKeepsEveryRowInOrder(t *testing.T) {
-	schema := arrow.NewSchema([]arrow.Field{
-		{Name: dflow.ColSourceFileID, Type: arrow.BinaryTypes.String},
-		{Name: dflow.ColRecordLine, Type: arrow.PrimitiveTypes.Int64},
-	}, nil)
+	schema := lineSchema()
 	dir := t.TempDir()
 	sp := newSourceSpool(dir, 3)
 	sp.budget = 4 << 10 // flush every few adds
@@ -165,10 +162,7 @@ func TestRenderFlowKeepsSendersApart(t *testing.T) {
 // its own writes after the schema); the schema is encoded once a table
 // and decoded once by the readers of its segments, whose records share it.
 func TestSpoolSegmentsShareTheirSchema(t *testing.T) {
-	schema := arrow.NewSchema([]arrow.Field{
-		{Name: dflow.ColSourceFileID, Type: arrow.BinaryTypes.String},
-		{Name: dflow.ColRecordLine, Type: arrow.PrimitiveTypes.Int64},
-	}, nil)
+	schema := lineSchema()
 	other := arrow.NewSchema([]arrow.Field{{Name: dflow.ColSourceFileID, Type: arrow.BinaryTypes.String}}, nil)
 	sp := newSourceSpool(t.TempDir(), 0)
 	var want [][]byte
@@ -236,10 +230,7 @@ func TestSpoolSegmentsShareTheirSchema(t *testing.T) {
 // Records of a row or two are mostly headers: the budget counts those too,
 // so a collector of many small records writes them out as it goes.
 func TestSpoolCountsSmallRecords(t *testing.T) {
-	schema := arrow.NewSchema([]arrow.Field{
-		{Name: dflow.ColSourceFileID, Type: arrow.BinaryTypes.String},
-		{Name: dflow.ColRecordLine, Type: arrow.PrimitiveTypes.Int64},
-	}, nil)
+	schema := lineSchema()
 	sp := newSourceSpool(t.TempDir(), 1)
 	defer sp.release()
 	sp.budget = 64 << 10 // the values of 1,000 one-row records are about 20 KB
@@ -261,10 +252,7 @@ func TestSpoolCountsSmallRecords(t *testing.T) {
 // record's buffer, so a kept id kept every spooled record's ids alive
 // until the packs were written (20 MB at 3·10^7).
 func TestSpoolCopiesFileIDs(t *testing.T) {
-	schema := arrow.NewSchema([]arrow.Field{
-		{Name: dflow.ColSourceFileID, Type: arrow.BinaryTypes.String},
-		{Name: dflow.ColRecordLine, Type: arrow.PrimitiveTypes.Int64},
-	}, nil)
+	schema := lineSchema()
 	sp := newSourceSpool(t.TempDir(), 1)
 	defer sp.release()
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
@@ -288,4 +276,13 @@ func TestSpoolCopiesFileIDs(t *testing.T) {
 	if fmt.Sprint(got) != "[F1 F2]" {
 		t.Errorf("segments' file ids %q after their record's buffer changed: want [F1 F2], copies", got)
 	}
+}
+
+// lineSchema is a spooled table's schema at its smallest: each row's
+// source file id and record line.
+func lineSchema() *arrow.Schema {
+	return arrow.NewSchema([]arrow.Field{
+		{Name: dflow.ColSourceFileID, Type: arrow.BinaryTypes.String},
+		{Name: dflow.ColRecordLine, Type: arrow.PrimitiveTypes.Int64},
+	}, nil)
 }
