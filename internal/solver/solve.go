@@ -100,7 +100,7 @@ type solver struct {
 	// asks it matches and whose parties can load it, plus one (0: not
 	// yet). A set of its own per kind took 64 MB at 3·10^7 MPANs.
 	kindM, kindP []uint32
-	kindScratch  [3][]uint64
+	kindScratch  [3][]uint64 // kindBits' sets being made, made with kindM
 
 	classes   unitClasses // per unit (classOf); -1: no ask can take it
 	classBits [][]uint64  // per class: the asks its units can serve
@@ -329,6 +329,9 @@ func (s *solver) countKinds() {
 	}
 	s.kindM = make([]uint32, len(count))
 	s.kindP = make([]uint32, len(count))
+	for i := range s.kindScratch {
+		s.kindScratch[i] = make([]uint64, s.words)
+	}
 	for k, n := range count {
 		if n == 0 {
 			continue
@@ -374,11 +377,6 @@ func (s *solver) kindBits(k int) (m, pa []uint64) {
 	link := s.single
 	if k%2 == 1 {
 		link = s.linkedAsks
-	}
-	if s.kindScratch[0] == nil {
-		for i := range s.kindScratch {
-			s.kindScratch[i] = make([]uint64, s.words)
-		}
 	}
 	m, pa = s.kindScratch[0], s.kindScratch[1]
 	data := s.sigData[sig]
