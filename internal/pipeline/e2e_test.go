@@ -224,6 +224,12 @@ func readTable(t *testing.T, st store.Store, key string) *array.String {
 		t.Fatalf("%s is not Parquet: %v", key, err)
 	}
 	defer pf.Close()
+	// A table of several files is stored in full row groups, not a small
+	// group for each file (this market's tables stay under the pending
+	// bound, so no group is cut short).
+	if rows := pf.NumRows(); pf.NumRowGroups() != int(max(1, (rows+cut.RowGroupRows-1)/cut.RowGroupRows)) {
+		t.Fatalf("%s: %d rows in %d row groups", key, rows, pf.NumRowGroups())
+	}
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
 	if err != nil {
 		t.Fatal(err)

@@ -222,6 +222,9 @@ func (r *runner) publish(ctx context.Context, d *Definition, p *cut.Pending, bas
 		rows = now
 		m.Inputs = append(m.Inputs, info)
 	}
+	if err := tw.finish(); err != nil {
+		return nil, nil, err
+	}
 	m.CutID = versionID(d, m, r.opt.Key)
 	prefix := cut.Prefix(p.Cut, p.MPID, m.CutID)
 	names := make([]string, 0, len(tw.files))

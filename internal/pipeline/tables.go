@@ -16,18 +16,35 @@ import (
 // masked and written as a row group.
 const batchRows = cut.RowGroupRows
 
+// maxPendingBytes bounds the rows a cut's tables hold back while they wait
+// to fill a row group; past it, the table holding most is written as a
+// smaller row group.
+const maxPendingBytes = 8 << 20
+
+// minRowGroupRows is the smallest record written as it comes when no rows
+// of its table wait before it.
+const minRowGroupRows = batchRows / 4
+
 // tables holds a cut's table files being written. Records are masked and
 // written by a goroutine of their own, so reading and validating the next
 // records (one core) overlaps masking and encoding them (the other).
+//
+// A file's last rows of a table wait for the next file's: a cut sent as
+// many small files is stored in full row groups of batchRows, not one
+// small group per file (hundreds of tiny groups made every reader's
+// footers and pages grow with the number of files).
 type tables struct {
-	dir   string
-	meta  map[string]string
-	files map[string]*cut.TableFile
-	mk    *mask.Session
-	mem   memory.Allocator
-	queue chan tableRec
-	done  chan error // the writer's result after each barrier
-	units *unitCheck
+	dir     string
+	meta    map[string]string
+	files   map[string]*cut.TableFile
+	taken   map[string]int64 // rows each table was sent: written or pending
+	pending map[string]*pendingRows
+	held    int64 // bytes the pending rows pin, all tables
+	mk      *mask.Session
+	mem     memory.Allocator
+	queue   chan tableRec
+	done    chan error // the writer's result after each barrier
+	units   *unitCheck
 }
 
 type tableRec struct {
@@ -35,11 +52,19 @@ type tableRec struct {
 	rec     arrow.Record
 	masked  bool // carried over from a published version
 	barrier bool
+	finish  bool // write the pending rows too
+}
+
+// pendingRows are a table's masked rows not yet written, in order.
+type pendingRows struct {
+	recs  []arrow.Record
+	rows  int64
+	bytes int64 // of the buffers they pin (a slice pins its whole record's)
 }
 
 func newTables(dir string, meta map[string]string, mk *mask.Masker, mem memory.Allocator, units map[string]bool) *tables {
-	t := &tables{dir: dir, meta: meta, files: map[string]*cut.TableFile{}, mk: mk.Session(), mem: mem,
-		queue: make(chan tableRec, 4), done: make(chan error), units: newUnitCheck(units, dir)}
+	t := &tables{dir: dir, meta: meta, files: map[string]*cut.TableFile{}, taken: map[string]int64{}, pending: map[string]*pendingRows{},
+		mk: mk.Session(), mem: mem, queue: make(chan tableRec, 4), done: make(chan error), units: newUnitCheck(units, dir)}
 	go t.run()
 	return t
 }
@@ -50,6 +75,9 @@ func (t *tables) run() {
 	var err error
 	for it := range t.queue {
 		if it.barrier {
+			if err == nil && it.finish {
+				err = t.writePending()
+			}
 			t.done <- err
 			err = nil
 			continue
@@ -85,9 +113,9 @@ func (t *tables) sendMasked(name string, rec arrow.Record) {
 
 // rows counts each table's rows so far; only between barriers.
 func (t *tables) rows() map[string]int64 {
-	out := make(map[string]int64, len(t.files))
-	for n, f := range t.files {
-		out[n] = f.Rows
+	out := make(map[string]int64, len(t.taken))
+	for n, rows := range t.taken {
+		out[n] = rows
 	}
 	return out
 }
@@ -107,6 +135,13 @@ func since(now, then map[string]int64) map[string]int64 {
 // error since the previous barrier.
 func (t *tables) barrier() error {
 	t.queue <- tableRec{barrier: true}
+	return <-t.done
+}
+
+// finish is a barrier that also writes every table's pending rows: the
+// tables are then complete, ready to close.
+func (t *tables) finish() error {
+	t.queue <- tableRec{barrier: true, finish: true}
 	return <-t.done
 }
 
@@ -131,7 +166,8 @@ func (t *tables) write(name string, rec arrow.Record) error {
 		return &schemaError{table: name, diff: schemaDiff(f.Schema, rec.Schema())}
 	}
 	t.units.see(name, rec)
-	return f.Write(rec)
+	t.taken[name] += rec.NumRows()
+	return t.add(name, f, rec)
 }
 
 var errSchema = errors.New("its columns differ from the cut's earlier files of the same table")
@@ -178,6 +214,10 @@ func schemaDiff(have, got *arrow.Schema) string {
 }
 
 func (t *tables) discard() {
+	for _, p := range t.pending {
+		p.release()
+	}
+	t.pending, t.held = map[string]*pendingRows{}, 0
 	t.units.discard()
 	for _, f := range t.files {
 		f.Discard()
