@@ -48,12 +48,15 @@ func (t *tables) add(name string, f *cut.TableFile, rec arrow.Record) error {
 	}
 	for t.held > maxPendingBytes {
 		most := ""
-		for n, q := range t.pending {
-			if most == "" || q.bytes > t.pending[most].bytes || q.bytes == t.pending[most].bytes && n < most {
-				most = n
+		for tn, q := range t.pending {
+			if most == "" || q.bytes > t.pending[most].bytes || q.bytes == t.pending[most].bytes && tn < most {
+				most = tn
 			}
 		}
 		q := t.pending[most]
+		if q.rows == 0 {
+			break // only empty records wait: nothing to write
+		}
 		if err := t.writeOut(t.files[most], q, q.rows); err != nil {
 			return err
 		}
