@@ -19,7 +19,6 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/apache/arrow/go/v15/parquet/file"
-	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 	"github.com/rs/zerolog"
 
 	"github.com/mhhs-sit/datacut/internal/audit"
@@ -230,14 +229,7 @@ func readTable(t *testing.T, st store.Store, key string) *array.String {
 	if rows := pf.NumRows(); pf.NumRowGroups() != int(max(1, (rows+cut.RowGroupRows-1)/cut.RowGroupRows)) {
 		t.Fatalf("%s: %d rows in %d row groups", key, rows, pf.NumRowGroups())
 	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tbl := arrowTable(t, pf)
 	defer tbl.Release()
 	idx := tbl.Schema().FieldIndices(dflow.ColInstanceMPAN)
 	if len(idx) != 1 {

@@ -57,6 +57,17 @@ func readBack(t *testing.T, path string) (groups []int64, ns []int64) {
 	for rg := 0; rg < pf.NumRowGroups(); rg++ {
 		groups = append(groups, pf.RowGroup(rg).NumRows())
 	}
+	tbl := arrowTable(t, pf)
+	defer tbl.Release()
+	for _, c := range tbl.Column(0).Data().Chunks() {
+		ns = append(ns, c.(*array.Int64).Int64Values()...)
+	}
+	return groups, ns
+}
+
+// arrowTable reads a whole Parquet file with Arrow's reader.
+func arrowTable(t *testing.T, pf *file.Reader) arrow.Table {
+	t.Helper()
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
 	if err != nil {
 		t.Fatal(err)
@@ -65,11 +76,7 @@ func readBack(t *testing.T, path string) (groups []int64, ns []int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tbl.Release()
-	for _, c := range tbl.Column(0).Data().Chunks() {
-		ns = append(ns, c.(*array.Int64).Int64Values()...)
-	}
-	return groups, ns
+	return tbl
 }
 
 // finishAndClose writes the pending rows and closes every table file.
