@@ -34,6 +34,17 @@ func testTables(t *testing.T, mem memory.Allocator) *tables {
 
 var seqSchema = arrow.NewSchema([]arrow.Field{{Name: "n", Type: arrow.PrimitiveTypes.Int64}, {Name: "text", Type: arrow.BinaryTypes.String}}, nil)
 
+// checkedTables is testTables over an allocator that must hold nothing
+// once the writer is stopped and discarded at the test's end.
+func checkedTables(t *testing.T) (*memory.CheckedAllocator, *tables) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	t.Cleanup(func() { mem.AssertSize(t, 0) })
+	tw := testTables(t, mem)
+	t.Cleanup(tw.discard)
+	t.Cleanup(tw.stop)
+	return mem, tw
+}
+
 // seq is rows n = from, from+1, … with text of width bytes each.
 func seq(mem memory.Allocator, from, rows int64, width int) arrow.Record {
 	b := array.NewRecordBuilder(mem, seqSchema)
@@ -107,11 +118,7 @@ func inOrder(t *testing.T, table string, ns []int64, rows int64) {
 // A cut sent as a hundred small files is stored in full row groups, each
 // file's rows counted as its own.
 func TestTablesFillRowGroupsAcrossFiles(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	tw := testTables(t, mem)
-	defer tw.discard()
-	defer tw.stop()
+	mem, tw := checkedTables(t)
 	for i := int64(0); i < 100; i++ {
 		before := tw.rows()
 		tw.sendMasked("a", seq(mem, i*1000, 1000, 4))
@@ -139,11 +146,7 @@ func TestTablesFillRowGroupsAcrossFiles(t *testing.T) {
 // Rows waiting for a row group never pin more than maxPendingBytes: past
 // it, the table holding most is written short.
 func TestTablesBoundPendingRows(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	tw := testTables(t, mem)
-	defer tw.discard()
-	defer tw.stop()
+	mem, tw := checkedTables(t)
 	const rows, width = 1000, 1 << 10 // a megabyte a record
 	names := []string{"x", "y", "z"}
 	for i := int64(0); i < 30; i++ {
@@ -170,11 +173,7 @@ func TestTablesBoundPendingRows(t *testing.T) {
 // A table of no rows is one empty row group; an empty record adds no group
 // to a table that has rows, before them or after.
 func TestTablesEmptyRecords(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	tw := testTables(t, mem)
-	defer tw.discard()
-	defer tw.stop()
+	mem, tw := checkedTables(t)
 	tw.sendMasked("none", seq(mem, 0, 0, 1))
 	tw.sendMasked("none", seq(mem, 0, 0, 1))
 	tw.sendMasked("some", seq(mem, 0, 0, 1))
@@ -211,11 +210,7 @@ func TestTablesDiscardReleasesPendingRows(t *testing.T) {
 // A record of a quarter row group or more is written as it comes when
 // nothing waits before it; one that follows waiting rows joins them.
 func TestTablesWriteLargeRecordsAsTheyCome(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	tw := testTables(t, mem)
-	defer tw.discard()
-	defer tw.stop()
+	mem, tw := checkedTables(t)
 	sizes := []int64{20000, 1000, 1000, 100000, 1000, 70000}
 	var at int64
 	for _, n := range sizes {
@@ -237,11 +232,7 @@ func TestTablesWriteLargeRecordsAsTheyCome(t *testing.T) {
 // A few rows sliced from a large batch are held as a copy of their own,
 // not by pinning the batch.
 func TestTablesCopyRowsThatPinABatch(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	tw := testTables(t, mem)
-	defer tw.discard()
-	defer tw.stop()
+	mem, tw := checkedTables(t)
 	big := seq(mem, 0, 20000, 100) // 2 MB
 	tw.sendMasked("a", big.NewSlice(19990, 20000))
 	big.Release()
