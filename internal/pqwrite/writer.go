@@ -13,6 +13,10 @@
 // properties name, statistics in the page header and the chunk, and the
 // Arrow schema stored under ARROW:schema. Supports says which schemas it
 // can write; the tests compare its bytes with pqarrow's.
+//
+// Each row group's footer entry is encoded as soon as the group is
+// written (footer.go), so an open file holds its footer as bytes, not as
+// Arrow's metadata structs.
 package pqwrite
 
 import (
@@ -31,21 +35,23 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/metadata"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+	"github.com/apache/arrow/go/v15/parquet/schema"
 )
 
 var magic = []byte("PAR1")
 
 // Writer writes one Parquet file, a row group per WriteRowGroup.
 type Writer struct {
-	sink      tellWriter
-	props     *parquet.WriterProperties
-	schema    *arrow.Schema
-	meta      *metadata.FileMetaDataBuilder
-	cols      []column
-	pager     file.PageWriter
-	rowGroups int
-	scratch   *scratch
-	closed    bool
+	sink    tellWriter
+	props   *parquet.WriterProperties
+	schema  *arrow.Schema
+	descr   *schema.Schema
+	kv      metadata.KeyValueMetadata
+	cols    []column
+	pager   file.PageWriter
+	footer  footer
+	scratch *scratch
+	closed  bool
 }
 
 // scratches keeps encoders' buffers from one file to the next: a run
@@ -95,8 +101,8 @@ func NewWriter(s *arrow.Schema, w io.Writer, props *parquet.WriterProperties) (*
 		kv.Append(k, md.Values()[i])
 	}
 	kv.Append("ARROW:schema", base64.StdEncoding.EncodeToString(flight.SerializeSchema(s, memory.DefaultAllocator)))
-	wr := &Writer{sink: tellWriter{w: w}, props: props, schema: s, cols: cols,
-		meta: metadata.NewFileMetadataBuilder(sc, props, kv), scratch: scratches.Get().(*scratch)}
+	wr := &Writer{sink: tellWriter{w: w}, props: props, schema: s, descr: sc, kv: kv, cols: cols,
+		scratch: scratches.Get().(*scratch)}
 	if _, err := wr.sink.Write(magic); err != nil {
 		return nil, err
 	}
@@ -161,7 +167,7 @@ func plan(s *arrow.Schema, props *parquet.WriterProperties) ([]column, error) {
 
 // AppendKeyValueMetadata adds a key-value pair to the footer.
 func (w *Writer) AppendKeyValueMetadata(key, value string) error {
-	return w.meta.AppendKeyValueMetadata(key, value)
+	return w.kv.Append(key, value)
 }
 
 // WriteRowGroup writes rec as one row group. Its columns must have the
@@ -182,9 +188,10 @@ func (w *Writer) WriteRowGroup(rec arrow.Record) error {
 			return fmt.Errorf("pqwrite: column %s holds nulls but is stored required", f.Name)
 		}
 	}
-	rg := w.meta.AppendRowGroup()
-	ordinal := int16(w.rowGroups)
-	w.rowGroups++
+	// A builder of its own per row group: the footer keeps only its bytes.
+	fb := metadata.NewFileMetadataBuilder(w.descr, w.props, nil)
+	rg := fb.AppendRowGroup()
+	ordinal := int16(w.footer.rowGroups)
 	var written int64
 	for i := range w.cols {
 		n, err := w.writeChunk(rg, ordinal, i, rec.Column(i))
@@ -194,7 +201,10 @@ func (w *Writer) WriteRowGroup(rec arrow.Record) error {
 		written += n
 	}
 	rg.SetNumRows(int(rec.NumRows()))
-	return rg.Finish(written, ordinal)
+	if err := rg.Finish(written, ordinal); err != nil {
+		return err
+	}
+	return w.footer.add(fb)
 }
 
 // writeChunk writes column i's chunk of a row group and returns the bytes
@@ -271,14 +281,10 @@ func (w *Writer) Close() error {
 	w.closed = true
 	scratches.Put(w.scratch)
 	w.scratch = nil
-	fm, err := w.meta.Finish()
+	b, err := w.footer.encode(metadata.NewFileMetadataBuilder(w.descr, w.props, w.kv))
 	if err != nil {
 		return err
 	}
-	n, err := fm.WriteTo(&w.sink, nil)
-	if err != nil {
-		return err
-	}
-	_, err = w.sink.Write(append(binary.LittleEndian.AppendUint32(nil, uint32(n)), magic...))
+	_, err = w.sink.Write(append(binary.LittleEndian.AppendUint32(b, uint32(len(b))), magic...))
 	return err
 }
