@@ -38,10 +38,13 @@ type unitCheck struct {
 	scratch [16]byte
 }
 
-// sortRun is how many units are sorted in memory at once (16 MiB, read
-// into as much again); a
-// variable for the test of many runs.
+// sortRun is how many units are sorted in memory at once (16 MiB, and as
+// much again for the sort's scratch); a variable for the test of many runs.
 var sortRun int64 = 1 << 20
+
+// ioUnits is how many units a run is read and written back by (64 KiB); a
+// variable like sortRun.
+var ioUnits = 1 << 12
 
 // A unit's place: table (8 bits), source file (16 bits) and line (40 bits),
 // in that order, so places of one table sort in the order they were read.
@@ -153,31 +156,38 @@ func (u *unitCheck) result(parts []cut.Input) (*cut.Duplicates, error) {
 	return &found, nil
 }
 
-// sortRuns sorts the spool in runs of sortRun units, in place.
+// sortRuns sorts the spool in runs of sortRun units, in place. A run is
+// read and written back through a buffer of ioUnits, not one as large.
 func (u *unitCheck) sortRuns() ([]*io.SectionReader, error) {
 	buf := make([]unit, 0, min(u.n, sortRun))
 	tmp := make([]unit, cap(buf))
-	raw := make([]byte, 16*cap(buf))
+	raw := make([]byte, 16*min(u.n, int64(ioUnits)))
 	var runs []*io.SectionReader
 	for off := int64(0); off < u.n; off += sortRun {
-		n := min(u.n-off, sortRun)
-		b := raw[:16*n]
-		if _, err := u.spool.ReadAt(b, off*16); err != nil {
-			return nil, err
+		buf = buf[:min(u.n-off, sortRun)]
+		for i := 0; i < len(buf); i += ioUnits {
+			part := buf[i:min(i+ioUnits, len(buf))]
+			b := raw[:16*len(part)]
+			if _, err := u.spool.ReadAt(b, (off+int64(i))*16); err != nil {
+				return nil, err
+			}
+			for k := range part {
+				part[k] = unit{binary.LittleEndian.Uint64(b[16*k:]), binary.LittleEndian.Uint64(b[16*k+8:])}
+			}
 		}
-		buf = buf[:n]
-		for i := range buf {
-			buf[i] = unit{binary.LittleEndian.Uint64(b[16*i:]), binary.LittleEndian.Uint64(b[16*i+8:])}
+		sortUnits(buf, tmp[:len(buf)])
+		for i := 0; i < len(buf); i += ioUnits {
+			part := buf[i:min(i+ioUnits, len(buf))]
+			b := raw[:16*len(part)]
+			for k, x := range part {
+				binary.LittleEndian.PutUint64(b[16*k:], x.hash)
+				binary.LittleEndian.PutUint64(b[16*k+8:], x.at)
+			}
+			if _, err := u.spool.WriteAt(b, (off+int64(i))*16); err != nil {
+				return nil, err
+			}
 		}
-		sortUnits(buf, tmp[:n])
-		for i, x := range buf {
-			binary.LittleEndian.PutUint64(b[16*i:], x.hash)
-			binary.LittleEndian.PutUint64(b[16*i+8:], x.at)
-		}
-		if _, err := u.spool.WriteAt(b, off*16); err != nil {
-			return nil, err
-		}
-		runs = append(runs, io.NewSectionReader(u.spool, off*16, n*16))
+		runs = append(runs, io.NewSectionReader(u.spool, off*16, int64(len(buf))*16))
 	}
 	return runs, nil
 }

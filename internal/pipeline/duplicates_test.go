@@ -12,11 +12,12 @@ import (
 	"github.com/mhhs-sit/datacut/internal/dflow"
 )
 
-// Units spooled and sorted in many runs, then merged: every unit seen
-// again is found, with the place it was first seen, and nothing else.
+// Units spooled and sorted in many runs (each read and written back in
+// parts), then merged: every unit seen again is found, with the place it
+// was first seen, and nothing else.
 func TestUnitCheckAcrossSortRuns(t *testing.T) {
-	defer func(n int64) { sortRun = n }(sortRun)
-	sortRun = 64
+	defer func(n int64, k int) { sortRun, ioUnits = n, k }(sortRun, ioUnits)
+	sortRun, ioUnits = 64, 5
 	u := newUnitCheck(map[string]bool{"d0150_288": true}, t.TempDir())
 	defer u.discard()
 	schema := arrow.NewSchema([]arrow.Field{
