@@ -68,7 +68,7 @@ again first).
 }
 
 func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
-	cli.SoftMemoryLimit()
+	cli.SoftMemoryLimit(900 << 20) // it peaks at about 330 MiB at any size (docs/allocate-memory.md)
 	p, err := loadPlan(o.plan, o.plans)
 	if err != nil {
 		return err

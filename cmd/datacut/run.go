@@ -300,10 +300,20 @@ func plural(n int, noun string) string {
 // at 3x it costs little. Higher costs more than it saves now that little is
 // garbage: at 5x (GOGC=400) the heap touched twice the pages, and the page
 // faults cost more CPU than the collections spared (docs/performance.md).
+//
+// The soft limit, runMemoryLimit, caps the 3x: the live heap has brief
+// highs (batches of several tables and cuts at once) up to about 260 MB,
+// and 3x the highest of a run's collections set its peak, so a larger
+// market, with more collections, met a higher one and peaked higher. Under
+// the cap a high only means more frequent collections while it lasts.
 // An explicit GOGC or GOMEMLIMIT wins.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(200)
 	}
-	cli.SoftMemoryLimit()
+	cli.SoftMemoryLimit(runMemoryLimit)
 }
+
+// runMemoryLimit is datacut run's soft memory limit: 2.5x its largest live
+// heap at any market size (docs/performance.md).
+const runMemoryLimit = 640 << 20

@@ -5,12 +5,12 @@ import (
 	"runtime/debug"
 )
 
-// SoftMemoryLimit asks the garbage collector to keep the heap under 900 MiB,
-// a margin below the 1 GB a batch command is built to stay under, so a command whose live heap is well within
-// the budget does not overshoot it between collections. An explicit
-// GOMEMLIMIT wins.
-func SoftMemoryLimit() {
+// SoftMemoryLimit asks the garbage collector to keep the process's memory
+// under limit bytes, a margin below what a batch command is built to stay
+// under (1 GB), so that a command whose live heap is well within its budget
+// does not overshoot it between collections. An explicit GOMEMLIMIT wins.
+func SoftMemoryLimit(limit int64) {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(900 << 20)
+		debug.SetMemoryLimit(limit)
 	}
 }
