@@ -45,8 +45,8 @@ func TestSignalsStopCommands(t *testing.T) {
 		t.Fatalf("synth: %v\n%s", err, out)
 	}
 	// The bound on memory before the signal: 512 MiB, and for run the
-	// 1 GB it is built to stay under (a 900 MiB soft heap limit; its
-	// normal peak on a cut like this is 575-710 MB, so how far it got
+	// 1 GB it is built to stay under (a 640 MiB soft memory limit; its
+	// normal peak on a cut like this is near that, so how far it got
 	// must not decide the test). Run is signalled sooner: its cut of
 	// 240 MB takes seconds, not forever.
 	const mib512, gb1 = 512 << 10, 1_000_000_000 >> 10
