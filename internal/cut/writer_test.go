@@ -236,7 +236,7 @@ func BenchmarkParquetWriter(b *testing.B) {
 }
 
 // An open file's footer grows by its row groups' encoded metadata only:
-// Arrow's builder kept some 700 bytes of Go structs per column chunk until
+// Arrow's builder kept about 600 bytes of Go structs per column chunk until
 // the file closed, which grew the writer of a table of 10^8 rows by tens
 // of MB. Measured as the heap the open writer holds after 1,000 row groups.
 func TestParquetWriterFooterHeldAsBytes(t *testing.T) {

@@ -12,9 +12,9 @@ import (
 // footer is a file's row groups' metadata, each encoded (Thrift compact,
 // as the footer holds it) when its group was written. Arrow's
 // FileMetaDataBuilder keeps every row group's metadata as Go structs until
-// the file closes, some 700 bytes a column chunk: a table of 10^8 rows
+// the file closes, about 600 bytes a column chunk: a table of 10^8 rows
 // (1,600 row groups) held tens of MB of them while it was written, a
-// third of that as bytes.
+// quarter of that as bytes.
 type footer struct {
 	rowGroups int
 	rows      int64
